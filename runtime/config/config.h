@@ -1,0 +1,55 @@
+/* config — the INI file as read, before any meaning is given to it.
+ *
+ * Sections are `[kind]` or `[kind:name]`; every key keeps the line it was
+ * written on so later validation can name file:line. A key written twice in
+ * one section keeps both entries (in file order): whether that is allowed is
+ * decided by whoever knows the key (WEIR_PARAM_MULTI parameters allow it).
+ */
+#ifndef WEIR_CONFIG_CONFIG_H
+#define WEIR_CONFIG_CONFIG_H
+
+#include <stddef.h>
+
+#include "util/diag.h"
+
+typedef struct weir_cfg_entry {
+  char *key;
+  char *value;
+  int line;
+} weir_cfg_entry_t;
+
+typedef struct weir_cfg_section {
+  char *kind; /* "weir", "kafka", "source", "operator", "sink", "store" ... */
+  char *name; /* after the colon; NULL for [weir] and [kafka] */
+  int line;   /* the line of the [header] */
+  weir_cfg_entry_t *entries;
+  size_t entry_count;
+  size_t entry_cap;
+} weir_cfg_section_t;
+
+typedef struct weir_cfg {
+  char *path; /* as given, used in every diagnostic */
+  weir_cfg_section_t *sections;
+  size_t section_count;
+  size_t section_cap;
+} weir_cfg_t;
+
+/* Read `path`. Syntax errors (and an unreadable file) go to `d` with
+ * file:line; returns NULL only when nothing could be read at all. */
+weir_cfg_t *weir_cfg_load(const char *path, weir_diag_t *d);
+/* The same from a string (tests); `path` names it in diagnostics. */
+weir_cfg_t *weir_cfg_load_string(const char *path, const char *text, weir_diag_t *d);
+void weir_cfg_free(weir_cfg_t *cfg);
+
+/* Apply "SECTION.KEY=VALUE" from the command line (`--set weir.threads=2`,
+ * `--set operator:words.pattern=x`): replaces the key's value, or adds the
+ * key (and section). Line 0 marks it as coming from the command line. */
+int weir_cfg_override(weir_cfg_t *cfg, const char *assignment, weir_diag_t *d);
+
+/* Lookups. `name` NULL matches a section without a name. */
+weir_cfg_section_t *weir_cfg_find(const weir_cfg_t *cfg, const char *kind, const char *name);
+/* The last entry for `key` in a section, or NULL. */
+const weir_cfg_entry_t *weir_cfg_entry(const weir_cfg_section_t *s, const char *key);
+const char *weir_cfg_get(const weir_cfg_section_t *s, const char *key);
+
+#endif

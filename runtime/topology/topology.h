@@ -1,0 +1,133 @@
+/* topology — the validated graph of sources, operators and sinks.
+ *
+ * Built from a weir_cfg_t: every section is checked (kinds, keys, values,
+ * inputs, cycles, reachability, plugins, operator types and parameters) and
+ * every problem is reported with file:line before anything runs.
+ */
+#ifndef WEIR_TOPOLOGY_TOPOLOGY_H
+#define WEIR_TOPOLOGY_TOPOLOGY_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config/config.h"
+#include "plugin/loader.h"
+#include "plugin/params.h"
+#include "serde/serde.h"
+#include "util/diag.h"
+
+typedef enum weir_node_kind {
+  WEIR_NODE_SOURCE = 1,
+  WEIR_NODE_OPERATOR = 2,
+  WEIR_NODE_SINK = 3
+} weir_node_kind_t;
+
+typedef enum weir_guarantee { WEIR_AT_LEAST_ONCE = 0, WEIR_EXACTLY_ONCE = 1 } weir_guarantee_t;
+
+/* What happens to a record whose key or value fails its serde. */
+typedef enum weir_deser_policy {
+  WEIR_DESER_SKIP = 0, /* log with topic/partition/offset, count, go on */
+  WEIR_DESER_FAIL = 1, /* stop cleanly, non-zero exit, commit nothing past it */
+  WEIR_DESER_DEAD_LETTER = 2 /* write it unchanged to dead.letter.topic */
+} weir_deser_policy_t;
+
+/* What happens when an operator's process() returns an error. */
+typedef enum weir_error_policy {
+  WEIR_ONERR_FAIL = 0,
+  WEIR_ONERR_SKIP = 1,
+  WEIR_ONERR_DEAD_LETTER = 2
+} weir_error_policy_t;
+
+typedef struct weir_node weir_node_t;
+
+struct weir_node {
+  weir_node_kind_t kind;
+  char *name; /* the section name: "lines" for [source:lines] */
+  int line;   /* the section header's line */
+  int index;  /* position in weir_topology_t.nodes (topological order) */
+
+  weir_node_t **inputs; /* operator, sink: the nodes named by `input =` */
+  size_t input_count;
+  weir_node_t **children; /* nodes that name this one as input, in file order */
+  size_t child_count;
+
+  /* source */
+  char **topics;
+  size_t topic_count;
+  /* source (what it reads), sink (what it writes) */
+  weir_serde_t key_serde;
+  weir_serde_t value_serde;
+
+  /* operator */
+  weir_plugin_t *plugin;   /* shared by all nodes naming the same plugin */
+  const weir_op_info_t *op;
+  weir_params_t params;
+  char **stores; /* `store = a, b`: names of [store:*] sections */
+  size_t store_count;
+
+  /* sink */
+  char *topic;
+};
+
+typedef struct weir_store_decl {
+  char *name;
+  int line;
+  char *type;    /* "kv" (window and others come with their issues) */
+  int changelog; /* 1 unless `changelog = false` */
+} weir_store_decl_t;
+
+typedef struct weir_kafka_prop {
+  char *key;
+  char *value;
+  int line;
+} weir_kafka_prop_t;
+
+typedef struct weir_settings {
+  char *application_id;    /* required */
+  char *bootstrap_servers; /* required; "embedded" = in-process mock cluster */
+  int threads;             /* default 1 */
+  char *plugin_dir;        /* may be NULL */
+  char *state_dir;         /* default "./state" */
+  weir_guarantee_t guarantee;
+  int64_t commit_interval_ms; /* default 30000 (Kafka Streams' at-least-once default) */
+  char *http_listen;          /* NULL = off */
+  int log_level;              /* WEIR_LOG_*; default info */
+  int embedded_partitions;    /* default 6 */
+  weir_deser_policy_t deser_policy;
+  weir_error_policy_t error_policy; /* `processing.error.policy` */
+  char *dead_letter_topic;          /* required by either dead-letter policy */
+} weir_settings_t;
+
+typedef struct weir_topology {
+  char *path; /* the INI file */
+  weir_settings_t settings;
+  weir_kafka_prop_t *kafka; /* [kafka], in file order */
+  size_t kafka_count;
+  weir_node_t **nodes; /* topologically sorted: every node after its inputs */
+  size_t node_count;
+  weir_store_decl_t *stores;
+  size_t store_count;
+  weir_plugin_t **plugins; /* each loaded plugin once */
+  size_t plugin_count;
+} weir_topology_t;
+
+/* Validate `cfg` and build the topology, loading the plugins it names
+ * (search: exe_dir may be NULL). Returns NULL when `d` got any error. */
+weir_topology_t *weir_topology_build(const weir_cfg_t *cfg, const char *exe_dir, weir_diag_t *d);
+void weir_topology_free(weir_topology_t *t);
+
+weir_node_t *weir_topology_find(const weir_topology_t *t, const char *name);
+
+/* Every distinct source topic, and every distinct sink topic (NULL-ended
+ * arrays owned by the caller's free(); the strings belong to the topology). */
+const char **weir_topology_source_topics(const weir_topology_t *t, size_t *count);
+const char **weir_topology_sink_topics(const weir_topology_t *t, size_t *count);
+
+/* `weir describe`: readable text, and Graphviz dot. */
+void weir_topology_print_text(const weir_topology_t *t, FILE *out);
+void weir_topology_print_dot(const weir_topology_t *t, FILE *out);
+/* `weir describe --params`: every key every section kind can hold, with
+ * the operators' own parameter tables for the plugins the topology loads. */
+void weir_topology_print_params(const weir_topology_t *t, FILE *out);
+
+#endif
