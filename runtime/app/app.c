@@ -1,0 +1,207 @@
+#include "app/app.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "broker/embedded.h"
+#include "kafka/kafka_conf.h"
+#include "kafka/topics.h"
+#include "thread/stream_thread.h"
+#include "util/log.h"
+
+struct weir_app {
+  const weir_topology_t *topo;
+  weir_embedded_t *embedded;
+  char *bootstrap;
+  atomic_int stopping;
+  atomic_int exit_code;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  weir_stream_thread_t **threads;
+  int thread_count;
+  weir_thread_shared_t shared;
+};
+
+void weir_app_stop(weir_app_t *app) {
+  pthread_mutex_lock(&app->mu);
+  atomic_store(&app->stopping, 1);
+  pthread_cond_broadcast(&app->cv);
+  pthread_mutex_unlock(&app->mu);
+}
+
+void weir_app_fail(weir_app_t *app, const char *message) {
+  int expected = 0;
+  if (atomic_compare_exchange_strong(&app->exit_code, &expected, 1))
+    WEIR_ERROR("%s", message);
+  weir_app_stop(app);
+}
+
+static void fail_cb(void *app, const char *message) { weir_app_fail(app, message); }
+
+int weir_app_wait_stop(weir_app_t *app, int timeout_ms) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  ts.tv_sec += timeout_ms / 1000;
+  ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+  if (ts.tv_nsec >= 1000000000L) {
+    ts.tv_sec++;
+    ts.tv_nsec -= 1000000000L;
+  }
+  pthread_mutex_lock(&app->mu);
+  while (!atomic_load(&app->stopping))
+    if (pthread_cond_timedwait(&app->cv, &app->mu, &ts))
+      break;
+  int stopping = atomic_load(&app->stopping);
+  pthread_mutex_unlock(&app->mu);
+  return stopping;
+}
+
+/* The embedded broker: started here, with every topic the topology names. */
+static int start_embedded(weir_app_t *app, char *errstr, size_t errstr_size) {
+  const weir_topology_t *t = app->topo;
+  size_t n_src = 0, n_sink = 0;
+  if (t->settings.guarantee == WEIR_EXACTLY_ONCE) {
+    snprintf(errstr, errstr_size,
+             "%s: processing.guarantee = exactly_once is refused on the embedded broker: its "
+             "transactions are not faithful (aborted records stay visible, fencing does not "
+             "fence); point bootstrap.servers at a Kafka cluster",
+             t->path);
+    return -1;
+  }
+  app->embedded = weir_embedded_start(1, errstr, errstr_size);
+  if (!app->embedded)
+    return -1;
+  const char **src = weir_topology_source_topics(t, &n_src);
+  const char **sink = weir_topology_sink_topics(t, &n_sink);
+  int rc = src && sink ? 0 : -1;
+  for (size_t i = 0; rc == 0 && i < n_src; i++)
+    rc = weir_embedded_create_topic(app->embedded, src[i], t->settings.embedded_partitions,
+                                    errstr, errstr_size);
+  for (size_t i = 0; rc == 0 && i < n_sink; i++)
+    rc = weir_embedded_create_topic(app->embedded, sink[i], t->settings.embedded_partitions,
+                                    errstr, errstr_size);
+  if (rc == 0 && t->settings.dead_letter_topic)
+    rc = weir_embedded_create_topic(app->embedded, t->settings.dead_letter_topic,
+                                    t->settings.embedded_partitions, errstr, errstr_size);
+  free(src);
+  free(sink);
+  if (rc == 0)
+    WEIR_INFO("embedded broker on %s (in memory only: for development and tests)",
+              weir_embedded_bootstrap(app->embedded));
+  return rc;
+}
+
+static int verify_topics(weir_app_t *app, char *errstr, size_t errstr_size) {
+  char why[512];
+  weir_diag_t d = {0};
+  rd_kafka_conf_t *conf = weir_kafka_conf_new(app->topo, app->bootstrap, WEIR_CLIENT_ADMIN,
+                                              "weir-admin", errstr, errstr_size);
+  if (!conf)
+    return -1;
+  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
+  if (!rk) {
+    rd_kafka_conf_destroy(conf);
+    snprintf(errstr, errstr_size, "cannot create a Kafka client: %s", why);
+    return -1;
+  }
+  int rc = weir_topics_verify(rk, app->topo, app->bootstrap, 10000, &d);
+  rd_kafka_destroy(rk);
+  size_t used = 0;
+  for (size_t i = 0; i < d.count && used < errstr_size; i++)
+    used += (size_t)snprintf(errstr + used, errstr_size - used, "%s%s", i ? "\n" : "", d.lines[i]);
+  weir_diag_free(&d);
+  return rc;
+}
+
+static int start_threads(weir_app_t *app, char *errstr, size_t errstr_size) {
+  app->thread_count = app->topo->settings.threads;
+  app->threads = calloc((size_t)app->thread_count, sizeof *app->threads);
+  if (!app->threads)
+    return -1;
+  for (int i = 0; i < app->thread_count; i++) {
+    app->threads[i] = weir_stream_thread_new(&app->shared, i, errstr, errstr_size);
+    if (!app->threads[i])
+      return -1;
+  }
+  for (int i = 0; i < app->thread_count; i++)
+    if (weir_stream_thread_start(app->threads[i])) {
+      snprintf(errstr, errstr_size, "cannot start stream thread %d", i);
+      return -1;
+    }
+  return 0;
+}
+
+static weir_app_t *app_new(const weir_topology_t *t, const weir_app_options_t *opts) {
+  weir_app_t *app = calloc(1, sizeof *app);
+  if (!app)
+    return NULL;
+  app->topo = t;
+  pthread_mutex_init(&app->mu, NULL);
+  pthread_cond_init(&app->cv, NULL);
+  app->shared.topo = t;
+  app->shared.stopping = &app->stopping;
+  app->shared.fail = fail_cb;
+  app->shared.app = app;
+  app->shared.shutdown_timeout_ms =
+      opts && opts->shutdown_timeout_ms > 0 ? opts->shutdown_timeout_ms : 10000;
+  return app;
+}
+
+weir_app_t *weir_app_start(const weir_topology_t *t, const weir_app_options_t *opts,
+                           char *errstr, size_t errstr_size) {
+  weir_app_t *app = app_new(t, opts);
+  if (!app) {
+    snprintf(errstr, errstr_size, "out of memory");
+    return NULL;
+  }
+  int embedded = strcmp(t->settings.bootstrap_servers, "embedded") == 0;
+  if (embedded && start_embedded(app, errstr, errstr_size)) {
+    weir_app_free(app);
+    return NULL;
+  }
+  app->bootstrap = strdup(embedded ? weir_embedded_bootstrap(app->embedded)
+                                   : t->settings.bootstrap_servers);
+  app->shared.bootstrap = app->bootstrap;
+  if (!app->bootstrap || verify_topics(app, errstr, errstr_size) ||
+      start_threads(app, errstr, errstr_size)) {
+    weir_app_stop(app);
+    weir_app_free(app);
+    return NULL;
+  }
+  return app;
+}
+
+const char *weir_app_bootstrap(const weir_app_t *app) { return app->bootstrap; }
+
+int weir_app_join(weir_app_t *app) {
+  for (int i = 0; i < app->thread_count; i++)
+    if (app->threads[i])
+      weir_stream_thread_join(app->threads[i]);
+  return atomic_load(&app->exit_code);
+}
+
+unsigned long long weir_app_processed(const weir_app_t *app) {
+  unsigned long long n = 0;
+  for (int i = 0; i < app->thread_count; i++)
+    if (app->threads[i])
+      n += weir_stream_thread_processed(app->threads[i]);
+  return n;
+}
+
+void weir_app_free(weir_app_t *app) {
+  if (!app)
+    return;
+  weir_app_join(app);
+  for (int i = 0; i < app->thread_count; i++)
+    weir_stream_thread_free(app->threads[i]);
+  free(app->threads);
+  weir_embedded_stop(app->embedded);
+  free(app->bootstrap);
+  pthread_cond_destroy(&app->cv);
+  pthread_mutex_destroy(&app->mu);
+  free(app);
+}

@@ -1,0 +1,47 @@
+/* weir — run stream-processing topologies of plugin operators over Kafka. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+
+static const char usage[] =
+    "usage: weir <command> [options]\n"
+    "\n"
+    "Topologies:\n"
+    "  run FILE [--set SECTION.KEY=VALUE]...   run a topology until SIGINT/SIGTERM\n"
+    "  validate FILE [--set ...]               check a topology; exit 0 when valid, 1 when not\n"
+    "  describe FILE [--dot|--params]          print a topology as text, Graphviz, or the\n"
+    "                                          reference of every key it may hold\n"
+    "Plugins:\n"
+    "  plugin info FILE.so                     list a plugin's operators and parameters\n"
+    "Development broker and tools:\n"
+    "  broker [--brokers N] [--partitions N] [--topic T]...\n"
+    "                                          run an in-memory Kafka broker; prints its address\n"
+    "  produce -b ADDR -t TOPIC [--key-separator S]   one record per line of stdin\n"
+    "  consume -b ADDR -t TOPIC [--max N] [--idle-ms MS] [--timeout-ms MS]\n"
+    "          [--key-serde S] [--value-serde S] [--verbose]   print a topic's records\n"
+    "\n"
+    "Run `weir <command> --help` for a command's options. Version " WEIR_VERSION ".\n";
+
+int main(int argc, char **argv) {
+  static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+  } commands[] = {{"run", weir_cmd_run},         {"validate", weir_cmd_validate},
+                  {"describe", weir_cmd_describe}, {"plugin", weir_cmd_plugin},
+                  {"broker", weir_cmd_broker},   {"produce", weir_cmd_produce},
+                  {"consume", weir_cmd_consume}};
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    fputs(usage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("weir %s (plugin ABI %d.%d)\n", WEIR_VERSION, 1, 0);
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp(argv[1], commands[i].name) == 0)
+      return commands[i].fn(argc - 1, argv + 1);
+  fprintf(stderr, "weir: unknown command '%s'; run `weir --help` for the list\n", argv[1]);
+  return 2;
+}

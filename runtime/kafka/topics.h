@@ -1,0 +1,16 @@
+/* topics — make sure the topology's topics exist before any record moves. */
+#ifndef WEIR_KAFKA_TOPICS_H
+#define WEIR_KAFKA_TOPICS_H
+
+#include <librdkafka/rdkafka.h>
+
+#include "topology/topology.h"
+#include "util/diag.h"
+
+/* Every source, sink and dead-letter topic of `t` exists on the cluster `rk`
+ * talks to. Each missing topic is one diagnostic naming the section, its
+ * file:line and what to do. 0 when all exist. */
+int weir_topics_verify(rd_kafka_t *rk, const weir_topology_t *t, const char *bootstrap,
+                       int timeout_ms, weir_diag_t *d);
+
+#endif

@@ -1,0 +1,150 @@
+/* The host function table handed to plugins (weir.h's weir_host_api_t):
+ * every entry takes the ctx, which is the first member of a node instance. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "plugin/params.h"
+#include "task/task.h"
+#include "util/log.h"
+
+static weir_node_inst_t *inst_of(weir_ctx_t *ctx) { return (weir_node_inst_t *)ctx; }
+
+int weir_node_deliver(weir_node_inst_t *inst, const weir_record_t *rec) {
+  inst->records_in++;
+  if (inst->node->kind == WEIR_NODE_SINK)
+    return weir_sink_produce(inst, rec);
+  int rc = inst->node->op->def.process(&inst->ctx, inst->self, rec);
+  if (rc != WEIR_OK)
+    weir_task_set_error(inst->task, inst->node->name,
+                        "operator '%s' (plugin %s, type %s) returned error %d", inst->node->name,
+                        inst->node->plugin->ref, inst->node->op->def.type, rc);
+  return rc;
+}
+
+static int check_record(weir_node_inst_t *inst, const weir_record_t *rec) {
+  if (!inst->task->in_process) {
+    weir_log(&inst->ctx, WEIR_LOG_ERROR, "weir_forward called outside process(); record dropped");
+    return WEIR_ESTATE;
+  }
+  if (!rec || rec->struct_size < sizeof(weir_record_t)) {
+    weir_task_set_error(inst->task, inst->node->name,
+                        "operator '%s' forwarded a record without struct_size "
+                        "(initialise it with WEIR_RECORD_INIT)",
+                        inst->node->name);
+    return WEIR_EINVAL;
+  }
+  return WEIR_OK;
+}
+
+static int api_forward(weir_ctx_t *ctx, const weir_record_t *rec) {
+  weir_node_inst_t *inst = inst_of(ctx);
+  int rc = check_record(inst, rec);
+  if (rc != WEIR_OK)
+    return rc;
+  for (size_t c = 0; c < inst->node->child_count; c++) {
+    int child_rc = weir_node_deliver(inst->children[c], rec);
+    if (child_rc != WEIR_OK && rc == WEIR_OK)
+      rc = child_rc;
+  }
+  return rc;
+}
+
+static int api_forward_to(weir_ctx_t *ctx, const char *child, const weir_record_t *rec) {
+  weir_node_inst_t *inst = inst_of(ctx);
+  int rc = check_record(inst, rec);
+  if (rc != WEIR_OK)
+    return rc;
+  for (size_t c = 0; c < inst->node->child_count; c++)
+    if (child && strcmp(inst->node->children[c]->name, child) == 0)
+      return weir_node_deliver(inst->children[c], rec);
+  return WEIR_ENOENT;
+}
+
+static const weir_param_value_t *param(weir_ctx_t *ctx, const char *name) {
+  const weir_node_t *node = inst_of(ctx)->node;
+  return name ? weir_params_find(&node->params, name) : NULL;
+}
+
+static const char *api_param_str(weir_ctx_t *ctx, const char *name) {
+  const weir_param_value_t *v = param(ctx, name);
+  return v ? v->text : NULL;
+}
+
+static int64_t api_param_int(weir_ctx_t *ctx, const char *name) {
+  const weir_param_value_t *v = param(ctx, name);
+  return v && v->text ? v->i : 0;
+}
+
+static double api_param_double(weir_ctx_t *ctx, const char *name) {
+  const weir_param_value_t *v = param(ctx, name);
+  return v && v->text ? v->d : 0.0;
+}
+
+static int api_param_bool(weir_ctx_t *ctx, const char *name) {
+  const weir_param_value_t *v = param(ctx, name);
+  return v && v->text ? v->i != 0 : 0;
+}
+
+static int api_log_enabled(weir_ctx_t *ctx, int level) { return weir_log_enabled_at(level); }
+
+static void api_log(weir_ctx_t *ctx, int level, const char *message) {
+  weir_node_inst_t *inst = inst_of(ctx);
+  weir_logf(level, "[%s %s] %s", inst->node->name, inst->task->id, message ? message : "");
+}
+
+static const weir_origin_t *api_origin(weir_ctx_t *ctx) {
+  static const weir_origin_t none = {sizeof(weir_origin_t), -1, NULL, -1};
+  weir_node_inst_t *inst = inst_of(ctx);
+  return inst->task->in_process ? &inst->task->origin : &none;
+}
+
+static int64_t api_stream_time(weir_ctx_t *ctx) { return inst_of(ctx)->task->stream_time; }
+
+static void api_metric_add(weir_ctx_t *ctx, const char *name, int64_t delta) {
+  weir_node_inst_t *inst = inst_of(ctx);
+  if (!name)
+    return;
+  for (size_t i = 0; i < inst->metric_count; i++)
+    if (inst->metrics[i].name == name || strcmp(inst->metrics[i].name, name) == 0) {
+      inst->metrics[i].value += delta;
+      return;
+    }
+  /* First use of a name: the only allocation, once per name and instance. */
+  weir_node_metric_t *grown = realloc(inst->metrics, (inst->metric_count + 1) * sizeof *grown);
+  if (!grown)
+    return;
+  inst->metrics = grown;
+  inst->metrics[inst->metric_count].name = name;
+  inst->metrics[inst->metric_count].value = delta;
+  inst->metric_count++;
+}
+
+static const char *api_node_name(weir_ctx_t *ctx) { return inst_of(ctx)->node->name; }
+static const char *api_task_id(weir_ctx_t *ctx) { return inst_of(ctx)->task->id; }
+static size_t api_child_count(weir_ctx_t *ctx) { return inst_of(ctx)->node->child_count; }
+
+static const char *api_child_name(weir_ctx_t *ctx, size_t index) {
+  const weir_node_t *node = inst_of(ctx)->node;
+  return index < node->child_count ? node->children[index]->name : NULL;
+}
+
+const weir_host_api_t weir_host_api_v1 = {
+    .struct_size = sizeof(weir_host_api_t),
+    .abi_major = WEIR_ABI_MAJOR,
+    .abi_minor = WEIR_ABI_MINOR,
+    .forward = api_forward,
+    .forward_to = api_forward_to,
+    .param_str = api_param_str,
+    .param_int = api_param_int,
+    .param_double = api_param_double,
+    .param_bool = api_param_bool,
+    .log_enabled = api_log_enabled,
+    .log = api_log,
+    .origin = api_origin,
+    .stream_time = api_stream_time,
+    .metric_add = api_metric_add,
+    .node_name = api_node_name,
+    .task_id = api_task_id,
+    .child_count = api_child_count,
+    .child_name = api_child_name,
+};

@@ -1,0 +1,140 @@
+#include "task/task.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+
+weir_task_t *weir_task_new(const weir_task_env_t *env, int32_t partition,
+                           size_t tracker_count, const uint32_t *slots) {
+  weir_task_t *task = calloc(1, sizeof *task);
+  if (!task)
+    return NULL;
+  task->env = env;
+  task->partition = partition;
+  snprintf(task->id, sizeof task->id, "0_%d", (int)partition);
+  task->inst_count = env->topo->node_count;
+  task->insts = calloc(task->inst_count, sizeof *task->insts);
+  task->trackers = calloc(tracker_count, sizeof *task->trackers);
+  task->tracker_slots = calloc(tracker_count, sizeof *task->tracker_slots);
+  task->tracker_count = tracker_count;
+  if (!task->insts || !task->trackers || !task->tracker_slots) {
+    weir_task_free(task);
+    return NULL;
+  }
+  for (size_t i = 0; i < tracker_count; i++) {
+    task->tracker_slots[i] = slots[i];
+    if (weir_offset_tracker_init(&task->trackers[i])) {
+      weir_task_free(task);
+      return NULL;
+    }
+  }
+  for (size_t i = 0; i < task->inst_count; i++) {
+    weir_node_inst_t *inst = &task->insts[i];
+    const weir_node_t *node = env->topo->nodes[i];
+    inst->ctx.struct_size = sizeof inst->ctx;
+    inst->ctx.api = &weir_host_api_v1;
+    inst->task = task;
+    inst->node = node;
+    inst->children = calloc(node->child_count ? node->child_count : 1, sizeof *inst->children);
+    if (!inst->children) {
+      weir_task_free(task);
+      return NULL;
+    }
+    for (size_t c = 0; c < node->child_count; c++)
+      inst->children[c] = &task->insts[node->children[c]->index];
+  }
+  return task;
+}
+
+static int open_node(weir_task_t *task, weir_node_inst_t *inst, char *errstr, size_t errstr_size) {
+  const weir_node_t *node = inst->node;
+  char why[512] = "";
+  if (node->kind == WEIR_NODE_SINK) {
+    inst->rkt = rd_kafka_topic_new(task->env->producer, node->topic, NULL);
+    if (!inst->rkt) {
+      snprintf(errstr, errstr_size, "sink '%s' (%s:%d): cannot open topic '%s': %s", node->name,
+               task->env->topo->path, node->line, node->topic,
+               rd_kafka_err2str(rd_kafka_last_error()));
+      return -1;
+    }
+    return 0;
+  }
+  if (node->kind != WEIR_NODE_OPERATOR)
+    return 0;
+  inst->self = NULL;
+  if (node->op->def.init(&inst->ctx, &inst->self, why, sizeof why) != WEIR_OK) {
+    snprintf(errstr, errstr_size, "operator '%s' (%s:%d, plugin %s, type %s) failed to start on task %s: %s",
+             node->name, task->env->topo->path, node->line, node->plugin->path, node->op->def.type,
+             task->id, why[0] ? why : "init returned an error and gave no reason");
+    return -1;
+  }
+  inst->initialized = 1;
+  return 0;
+}
+
+int weir_task_open(weir_task_t *task, char *errstr, size_t errstr_size) {
+  for (size_t i = 0; i < task->inst_count; i++) {
+    if (open_node(task, &task->insts[i], errstr, errstr_size)) {
+      weir_task_close(task);
+      return -1;
+    }
+  }
+  for (size_t i = 0; i < task->tracker_count; i++) {
+    /* Keep the sequence numbers running so a late delivery report for an
+     * earlier assignment can never match an entry of this one. */
+    weir_offset_tracker_t *t = &task->trackers[i];
+    t->head_seq = t->tail_seq;
+    t->next_offset = -1;
+    t->committed = -1;
+  }
+  task->stream_time = -1;
+  task->active = 1;
+  return 0;
+}
+
+void weir_task_close(weir_task_t *task) {
+  /* Close in reverse topological order: children before their parents. */
+  for (size_t i = task->inst_count; i-- > 0;) {
+    weir_node_inst_t *inst = &task->insts[i];
+    if (inst->initialized && inst->node->op->def.close)
+      inst->node->op->def.close(&inst->ctx, inst->self);
+    inst->initialized = 0;
+    inst->self = NULL;
+    if (inst->rkt)
+      rd_kafka_topic_destroy(inst->rkt);
+    inst->rkt = NULL;
+  }
+  task->active = 0;
+}
+
+void weir_task_free(weir_task_t *task) {
+  if (!task)
+    return;
+  if (task->insts) {
+    weir_task_close(task);
+    for (size_t i = 0; i < task->inst_count; i++) {
+      free(task->insts[i].children);
+      free(task->insts[i].metrics);
+    }
+  }
+  for (size_t i = 0; task->trackers && i < task->tracker_count; i++)
+    weir_offset_tracker_free(&task->trackers[i]);
+  free(task->trackers);
+  free(task->tracker_slots);
+  free(task->header_scratch);
+  free(task->insts);
+  free(task);
+}
+
+void weir_task_set_error(weir_task_t *task, const char *node, const char *fmt, ...) {
+  va_list ap;
+  if (task->error[0])
+    return; /* the first error is the cause; later ones follow from it */
+  va_start(ap, fmt);
+  vsnprintf(task->error, sizeof task->error, fmt, ap);
+  va_end(ap);
+  task->error_node = node;
+}

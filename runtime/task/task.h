@@ -1,0 +1,117 @@
+/* task — one partition's instance of the topology: its operator instances,
+ * stream time and input offsets. Owned by one stream thread; nothing in it is
+ * shared, so nothing in it is locked.
+ *
+ * The record path: the thread hands a consumed record to weir_task_process();
+ * each source node passes it to its children, operators call weir_forward()
+ * which calls the children's process() directly (depth first), and sinks hand
+ * the bytes to the producer, which copies them. Nothing here allocates per
+ * record.
+ */
+#ifndef WEIR_TASK_TASK_H
+#define WEIR_TASK_TASK_H
+
+#include <librdkafka/rdkafka.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <weir/weir.h>
+
+#include "task/offset_tracker.h"
+#include "topology/topology.h"
+
+typedef struct weir_task weir_task_t;
+
+/* Counters a node keeps; summed across tasks when read. */
+typedef struct weir_node_metric {
+  const char *name; /* the plugin's string; compared by pointer first */
+  int64_t value;
+} weir_node_metric_t;
+
+typedef struct weir_node_inst {
+  weir_ctx_t ctx; /* first: a plugin's ctx pointer is this instance */
+  weir_task_t *task;
+  const weir_node_t *node;
+  void *self;
+  int initialized;
+  struct weir_node_inst **children;
+  rd_kafka_topic_t *rkt; /* sinks */
+  uint64_t records_in;
+  weir_node_metric_t *metrics;
+  size_t metric_count;
+} weir_node_inst_t;
+
+/* What a task needs from its thread: the producer, and where produces are
+ * tracked. `slot_base` + source topic index names a tracker in the thread's
+ * slot table (see weir_sink_opaque). */
+typedef struct weir_task_env {
+  rd_kafka_t *producer;
+  const weir_topology_t *topo;
+  atomic_int *stopping; /* set when the app stops: a full queue stops waiting */
+  rd_kafka_topic_t *dead_letter; /* NULL unless a policy needs it */
+  /* Per source topic of the thread (its topic_index): the indices of the
+   * source nodes that read it. */
+  size_t **topic_sources;
+  size_t *topic_source_counts;
+} weir_task_env_t;
+
+struct weir_task {
+  char id[32]; /* "0_<partition>" */
+  int32_t partition;
+  int active;
+  const weir_task_env_t *env;
+  weir_node_inst_t *insts; /* one per topology node, same index */
+  size_t inst_count;
+  weir_offset_tracker_t *trackers; /* one per source topic of the thread */
+  uint32_t *tracker_slots;         /* their slot numbers */
+  size_t tracker_count;
+  int64_t stream_time;
+
+  /* The input being processed: set by weir_task_process for its duration. */
+  int in_process;
+  weir_origin_t origin;
+  int64_t input_timestamp;
+  uint32_t cur_slot;
+  uint64_t cur_seq;
+  char error[512]; /* the first error while processing this input */
+  const char *error_node;
+  weir_header_t *header_scratch; /* consumed headers, as the SDK sees them */
+  size_t header_cap;
+};
+
+/* Allocate a task for `partition` with `tracker_count` trackers whose slot
+ * numbers are given. Operators are not initialised yet. */
+weir_task_t *weir_task_new(const weir_task_env_t *env, int32_t partition,
+                           size_t tracker_count, const uint32_t *slots);
+/* Initialise every operator instance (init) and sink topic handle. On
+ * failure everything opened is closed again and errstr says which node. */
+int weir_task_open(weir_task_t *task, char *errstr, size_t errstr_size);
+/* close() every initialised instance. The task can be opened again. */
+void weir_task_close(weir_task_t *task);
+void weir_task_free(weir_task_t *task);
+
+/* Process one consumed record from source topic number `topic_index`. Returns
+ * 0, or -1 when the record must stop the app (fail policy): the reason is in
+ * task->error and the commit position stays before the record. */
+int weir_task_process(weir_task_t *task, size_t topic_index, const rd_kafka_message_t *msg);
+
+/* The msg_opaque a produce carries so its delivery report finds its tracker. */
+void *weir_sink_opaque(uint32_t slot, uint64_t seq);
+void weir_sink_opaque_decode(void *opaque, uint32_t *slot, uint64_t *seq40);
+/* Recover the full sequence number from its low 40 bits. */
+uint64_t weir_sink_seq_expand(const weir_offset_tracker_t *t, uint64_t seq40);
+
+/* The host function table handed to plugins. */
+extern const weir_host_api_t weir_host_api_v1;
+
+/* Deliver `rec` to one node instance (operator process or sink produce). */
+int weir_node_deliver(weir_node_inst_t *inst, const weir_record_t *rec);
+/* Produce `rec` to a sink's topic, tracked against the current input. */
+int weir_sink_produce(weir_node_inst_t *sink, const weir_record_t *rec);
+/* Send the current input unchanged to the dead-letter topic with `reason`. */
+int weir_task_dead_letter(weir_task_t *task, const rd_kafka_message_t *msg, const char *reason);
+
+/* Record the first error of the current input (printf-style). */
+void weir_task_set_error(weir_task_t *task, const char *node, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,147 @@
+/* The per-record path of a task: from a consumed message to its outputs,
+ * with the deserialization and processing-error policies. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "task/task.h"
+#include "util/log.h"
+
+/* The consumed headers as SDK headers, in a buffer reused across records. */
+static int convert_headers(weir_task_t *task, const rd_kafka_message_t *msg,
+                           weir_record_t *rec) {
+  rd_kafka_headers_t *hdrs = NULL;
+  if (rd_kafka_message_headers(msg, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR || !hdrs)
+    return 0;
+  size_t n = rd_kafka_header_cnt(hdrs);
+  if (n > task->header_cap) {
+    weir_header_t *grown = realloc(task->header_scratch, n * sizeof *grown);
+    if (!grown)
+      return -1;
+    task->header_scratch = grown;
+    task->header_cap = n;
+  }
+  for (size_t i = 0; i < n; i++) {
+    weir_header_t *h = &task->header_scratch[i];
+    rd_kafka_header_get_all(hdrs, i, &h->name, &h->value, &h->value_len);
+  }
+  rec->headers = task->header_scratch;
+  rec->header_count = n;
+  return 0;
+}
+
+static void to_record(weir_task_t *task, const rd_kafka_message_t *msg, weir_record_t *rec) {
+  rec->struct_size = sizeof *rec;
+  rec->key = msg->key;
+  rec->key_len = msg->key_len;
+  rec->value = msg->payload;
+  rec->value_len = msg->len;
+  rec->timestamp = task->input_timestamp;
+  rec->headers = NULL;
+  rec->header_count = 0;
+  if (convert_headers(task, msg, rec))
+    weir_task_set_error(task, NULL, "out of memory reading the record's headers");
+}
+
+/* Check key and value against the first source's serdes. */
+static int check_serdes(const weir_node_t *src, const rd_kafka_message_t *msg, char *why,
+                        size_t why_size) {
+  char err[256];
+  if (weir_serde_check(src->key_serde, msg->key, msg->key_len, err, sizeof err)) {
+    snprintf(why, why_size, "key is not %s: %s", weir_serde_name(src->key_serde), err);
+    return -1;
+  }
+  if (weir_serde_check(src->value_serde, msg->payload, msg->len, err, sizeof err)) {
+    snprintf(why, why_size, "value is not %s: %s", weir_serde_name(src->value_serde), err);
+    return -1;
+  }
+  return 0;
+}
+
+static void begin_input(weir_task_t *task, size_t topic_index, const rd_kafka_message_t *msg,
+                        uint64_t seq) {
+  task->origin.struct_size = sizeof task->origin;
+  task->origin.topic = rd_kafka_topic_name(msg->rkt);
+  task->origin.partition = msg->partition;
+  task->origin.offset = msg->offset;
+  task->input_timestamp = rd_kafka_message_timestamp(msg, NULL);
+  if (task->input_timestamp > task->stream_time)
+    task->stream_time = task->input_timestamp;
+  task->cur_slot = task->tracker_slots[topic_index];
+  task->cur_seq = seq;
+  task->error[0] = '\0';
+  task->error_node = NULL;
+  task->in_process = 1;
+}
+
+/* Apply `policy` to an input that failed for `why`. Returns 0 to go on, -1
+ * to stop the app (the commit position stays before this record). */
+static int apply_policy(weir_task_t *task, int policy_fail, int policy_dead_letter,
+                        const rd_kafka_message_t *msg, weir_offset_tracker_t *tr,
+                        uint64_t seq, const char *what, const char *why) {
+  const weir_origin_t *o = &task->origin;
+  if (policy_fail) {
+    weir_offset_tracker_hold(tr, seq);
+    snprintf(task->error, sizeof task->error,
+             "%s at %s/%d@%lld (task %s): %s; stopping, nothing past it is committed", what,
+             o->topic, (int)o->partition, (long long)o->offset, task->id, why);
+    return -1;
+  }
+  if (policy_dead_letter && weir_task_dead_letter(task, msg, why) == 0) {
+    WEIR_WARN("%s at %s/%d@%lld (task %s): %s; sent to dead-letter topic %s", what, o->topic,
+              (int)o->partition, (long long)o->offset, task->id, why,
+              task->env->topo->settings.dead_letter_topic);
+  } else {
+    WEIR_WARN("%s at %s/%d@%lld (task %s): %s; skipped", what, o->topic, (int)o->partition,
+              (long long)o->offset, task->id, why);
+  }
+  weir_offset_tracker_end(tr, seq);
+  return 0;
+}
+
+static void run_sources(weir_task_t *task, size_t topic_index, const weir_record_t *rec) {
+  const weir_task_env_t *env = task->env;
+  for (size_t s = 0; s < env->topic_source_counts[topic_index]; s++) {
+    weir_node_inst_t *src = &task->insts[env->topic_sources[topic_index][s]];
+    src->records_in++;
+    for (size_t c = 0; c < src->node->child_count; c++)
+      weir_node_deliver(src->children[c], rec);
+  }
+}
+
+int weir_task_process(weir_task_t *task, size_t topic_index, const rd_kafka_message_t *msg) {
+  weir_offset_tracker_t *tr = &task->trackers[topic_index];
+  const weir_settings_t *cfg = &task->env->topo->settings;
+  const weir_node_t *first = task->insts[task->env->topic_sources[topic_index][0]].node;
+  weir_record_t rec;
+  char why[400];
+
+  /* A fetch made before a rebalance can hand over records already seen. */
+  if (tr->next_offset >= 0 && msg->offset < tr->next_offset)
+    return 0;
+  uint64_t seq = weir_offset_tracker_begin(tr, msg->offset);
+  if (seq == UINT64_MAX) {
+    snprintf(task->error, sizeof task->error, "out of memory tracking offsets of task %s", task->id);
+    return -1;
+  }
+  begin_input(task, topic_index, msg, seq);
+  if (check_serdes(first, msg, why, sizeof why)) {
+    task->in_process = 0;
+    return apply_policy(task, cfg->deser_policy == WEIR_DESER_FAIL,
+                        cfg->deser_policy == WEIR_DESER_DEAD_LETTER, msg, tr, seq,
+                        "cannot deserialize record", why);
+  }
+  to_record(task, msg, &rec);
+  if (!task->error[0])
+    run_sources(task, topic_index, &rec);
+  task->in_process = 0;
+  if (task->error[0]) {
+    snprintf(why, sizeof why, "%s", task->error);
+    task->error[0] = '\0';
+    return apply_policy(task, cfg->error_policy == WEIR_ONERR_FAIL,
+                        cfg->error_policy == WEIR_ONERR_DEAD_LETTER, msg, tr, seq,
+                        "processing failed", why);
+  }
+  weir_offset_tracker_end(tr, seq);
+  return 0;
+}

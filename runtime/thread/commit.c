@@ -1,0 +1,114 @@
+/* Commits and the bounded drain/close at shutdown. Every wait here has a
+ * deadline: once the broker is gone, librdkafka's synchronous commit and
+ * consumer close would block forever. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "thread/thread_internal.h"
+#include "util/log.h"
+
+int weir_thread_drain(weir_stream_thread_t *t) {
+  rd_kafka_resp_err_t err = rd_kafka_flush(t->producer, t->shared.shutdown_timeout_ms);
+  if (err) {
+    WEIR_WARN("thread %d: %d record(s) not acknowledged within %d ms: their inputs are not "
+              "committed and will be processed again after a restart",
+              t->index, rd_kafka_outq_len(t->producer), t->shared.shutdown_timeout_ms);
+    return -1;
+  }
+  return 0;
+}
+
+static int wanted(const rd_kafka_topic_partition_list_t *only, const char *topic, int32_t p) {
+  return !only || rd_kafka_topic_partition_list_find(only, topic, p) != NULL;
+}
+
+/* Offsets ready to commit, with the trackers they came from (same order). */
+static rd_kafka_topic_partition_list_t *collect(weir_stream_thread_t *t,
+                                                const rd_kafka_topic_partition_list_t *only,
+                                                weir_offset_tracker_t **from, int max) {
+  rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(16);
+  for (size_t p = 0; p < t->task_cap; p++) {
+    weir_task_t *task = t->tasks[p];
+    for (size_t i = 0; task && task->active && i < task->tracker_count; i++) {
+      weir_offset_tracker_t *tr = &task->trackers[i];
+      int64_t pos = weir_offset_tracker_position(tr);
+      if (pos < 0 || pos == tr->committed || !wanted(only, t->topics[i], (int32_t)p) ||
+          list->cnt >= max)
+        continue;
+      from[list->cnt] = tr;
+      rd_kafka_topic_partition_list_add(list, t->topics[i], (int32_t)p)->offset = pos;
+    }
+  }
+  return list;
+}
+
+static rd_kafka_resp_err_t commit_sync(weir_stream_thread_t *t,
+                                       rd_kafka_topic_partition_list_t *list) {
+  rd_kafka_queue_t *q = rd_kafka_queue_new(t->consumer);
+  rd_kafka_resp_err_t err = rd_kafka_commit_queue(t->consumer, list, q, NULL, NULL);
+  if (!err) {
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, t->shared.shutdown_timeout_ms);
+    err = ev ? rd_kafka_event_error(ev) : RD_KAFKA_RESP_ERR__TIMED_OUT;
+    if (ev)
+      rd_kafka_event_destroy(ev);
+  }
+  rd_kafka_queue_destroy(q);
+  return err;
+}
+
+void weir_thread_commit(weir_stream_thread_t *t, const rd_kafka_topic_partition_list_t *only,
+                        int sync) {
+  enum { MAX = 4096 };
+  weir_offset_tracker_t **from = malloc(MAX * sizeof *from);
+  if (!from)
+    return;
+  rd_kafka_topic_partition_list_t *list = collect(t, only, from, MAX);
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  if (list->cnt > 0)
+    err = sync ? commit_sync(t, list) : rd_kafka_commit(t->consumer, list, 1);
+  if (err)
+    WEIR_WARN("thread %d: committing %d partition(s) failed: %s; they will be committed later "
+              "or processed again after a restart",
+              t->index, list->cnt, rd_kafka_err2str(err));
+  else
+    for (int i = 0; i < list->cnt; i++)
+      from[i]->committed = list->elems[i].offset;
+  if (sync && !err && list->cnt)
+    WEIR_DEBUG("thread %d: committed %d partition(s)", t->index, list->cnt);
+  rd_kafka_topic_partition_list_destroy(list);
+  free(from);
+}
+
+static void close_all_tasks(weir_stream_thread_t *t) {
+  for (size_t p = 0; p < t->task_cap; p++)
+    if (t->tasks[p] && t->tasks[p]->active)
+      weir_task_close(t->tasks[p]);
+}
+
+/* Leave the group, serving the close's callbacks until done or the deadline. */
+static void leave_group(weir_stream_thread_t *t) {
+  rd_kafka_message_t *msgs[64];
+  int64_t deadline = weir_now_ms() + t->shared.shutdown_timeout_ms;
+  rd_kafka_error_t *error = rd_kafka_consumer_close_queue(t->consumer, t->queue);
+  if (error) {
+    WEIR_WARN("thread %d: leaving the group: %s", t->index, rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+    return;
+  }
+  while (!rd_kafka_consumer_closed(t->consumer) && weir_now_ms() < deadline) {
+    ssize_t n = rd_kafka_consume_batch_queue(t->queue, 100, msgs, 64);
+    for (ssize_t i = 0; i < n; i++)
+      rd_kafka_message_destroy(msgs[i]);
+  }
+  if (!rd_kafka_consumer_closed(t->consumer))
+    WEIR_WARN("thread %d: did not leave the group within %d ms; the broker will expire this "
+              "member after session.timeout.ms",
+              t->index, t->shared.shutdown_timeout_ms);
+}
+
+void weir_thread_shutdown(weir_stream_thread_t *t) {
+  if (weir_thread_drain(t) == 0)
+    weir_thread_commit(t, NULL, 1);
+  close_all_tasks(t);
+  leave_group(t);
+}

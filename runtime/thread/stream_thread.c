@@ -1,0 +1,112 @@
+#include "thread/stream_thread.h"
+
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kafka/kafka_conf.h"
+#include "task/task.h"
+#include "thread/thread_internal.h"
+#include "util/log.h"
+
+#define BATCH_SIZE 1024
+#define POLL_TIMEOUT_MS 50
+
+int64_t weir_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Source topic index of a consumed message; the handle pointer is cached. */
+static int topic_index(weir_stream_thread_t *t, rd_kafka_topic_t *rkt) {
+  for (size_t i = 0; i < t->topic_count; i++)
+    if (t->topic_handles[i] == rkt)
+      return (int)i;
+  const char *name = rd_kafka_topic_name(rkt);
+  for (size_t i = 0; i < t->topic_count; i++)
+    if (strcmp(t->topics[i], name) == 0) {
+      t->topic_handles[i] = rkt;
+      return (int)i;
+    }
+  return -1;
+}
+
+static void handle_consumer_error(weir_stream_thread_t *t, const rd_kafka_message_t *msg) {
+  const char *topic = msg->rkt ? rd_kafka_topic_name(msg->rkt) : "-";
+  if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+    return;
+  if (msg->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+      msg->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
+    char why[512];
+    snprintf(why, sizeof why, "source topic '%s' does not exist on %s: create it, or fix the topic name in %s",
+             topic, t->shared.bootstrap, t->shared.topo->path);
+    t->shared.fail(t->shared.app, why);
+    return;
+  }
+  WEIR_WARN("thread %d: consumer error on %s [%d]: %s", t->index, topic, (int)msg->partition,
+            rd_kafka_message_errstr(msg));
+}
+
+static void handle_message(weir_stream_thread_t *t, const rd_kafka_message_t *msg) {
+  if (msg->err) {
+    handle_consumer_error(t, msg);
+    return;
+  }
+  int idx = topic_index(t, msg->rkt);
+  weir_task_t *task = weir_thread_task(t, msg->partition);
+  if (idx < 0 || !task || !task->active)
+    return; /* revoked meanwhile: the new owner reads it from the commit */
+  t->processed++;
+  if (weir_task_process(task, (size_t)idx, msg))
+    t->shared.fail(t->shared.app, task->error);
+}
+
+static void run_loop(weir_stream_thread_t *t) {
+  rd_kafka_message_t *msgs[BATCH_SIZE];
+  int64_t interval = t->shared.topo->settings.commit_interval_ms;
+  int64_t last_commit = weir_now_ms();
+  while (!atomic_load(t->shared.stopping)) {
+    ssize_t n = rd_kafka_consume_batch_queue(t->queue, POLL_TIMEOUT_MS, msgs, BATCH_SIZE);
+    for (ssize_t i = 0; i < n; i++) {
+      if (!atomic_load(t->shared.stopping))
+        handle_message(t, msgs[i]);
+      rd_kafka_message_destroy(msgs[i]);
+    }
+    rd_kafka_poll(t->producer, 0); /* delivery reports: they free commit positions */
+    if (weir_now_ms() - last_commit >= interval) {
+      weir_thread_commit(t, NULL, 0);
+      last_commit = weir_now_ms();
+    }
+  }
+}
+
+static void *thread_main(void *arg) {
+  weir_stream_thread_t *t = arg;
+  WEIR_INFO("thread %d: started, subscribed to %zu topic(s) as group '%s'", t->index,
+            t->topic_count, t->shared.topo->settings.application_id);
+  run_loop(t);
+  weir_thread_shutdown(t);
+  WEIR_INFO("thread %d: stopped after %llu records", t->index, t->processed);
+  return NULL;
+}
+
+int weir_stream_thread_start(weir_stream_thread_t *t) {
+  if (pthread_create(&t->tid, NULL, thread_main, t))
+    return -1;
+  t->started = 1;
+  return 0;
+}
+
+void weir_stream_thread_join(weir_stream_thread_t *t) {
+  if (t->started)
+    pthread_join(t->tid, NULL);
+  t->started = 0;
+}
+
+unsigned long long weir_stream_thread_processed(const weir_stream_thread_t *t) {
+  return t->processed;
+}

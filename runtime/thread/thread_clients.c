@@ -1,0 +1,187 @@
+/* A stream thread's Kafka clients and its tables, made and destroyed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kafka/kafka_conf.h"
+#include "thread/thread_internal.h"
+#include "util/log.h"
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque) {
+  weir_stream_thread_t *t = opaque;
+  uint32_t slot;
+  uint64_t seq40;
+  weir_sink_opaque_decode(msg->_private, &slot, &seq40);
+  if (slot >= t->slot_count)
+    return;
+  weir_offset_tracker_t *tr = t->slots[slot];
+  if (msg->err) {
+    char why[512];
+    snprintf(why, sizeof why,
+             "produce to topic '%s' [%d] failed: %s; its input is not committed and will be "
+             "processed again after a restart",
+             rd_kafka_topic_name(msg->rkt), (int)msg->partition, rd_kafka_err2str(msg->err));
+    t->shared.fail(t->shared.app, why);
+  }
+  weir_offset_tracker_ack(tr, weir_sink_seq_expand(tr, seq40), msg->err != 0);
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+  weir_stream_thread_t *t = opaque;
+  char fatal[512];
+  if (err == RD_KAFKA_RESP_ERR__FATAL) {
+    rd_kafka_fatal_error(rk, fatal, sizeof fatal);
+    t->shared.fail(t->shared.app, fatal);
+    return;
+  }
+  if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || err == RD_KAFKA_RESP_ERR__TRANSPORT)
+    WEIR_WARN("thread %d: %s (%s); retrying", t->index, reason, rd_kafka_err2str(err));
+}
+
+static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                      rd_kafka_topic_partition_list_t *offsets, void *opaque) {
+  weir_stream_thread_t *t = opaque;
+  if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+    WEIR_WARN("thread %d: offset commit failed: %s; retrying at the next commit", t->index,
+              rd_kafka_err2str(err));
+    /* Forget what we believed committed so the next commit sends it again. */
+    for (size_t i = 0; i < t->slot_count; i++)
+      t->slots[i]->committed = -1;
+  }
+}
+
+static rd_kafka_t *new_client(weir_stream_thread_t *t, weir_client_role_t role, char *errstr,
+                              size_t errstr_size) {
+  char why[512];
+  rd_kafka_conf_t *conf = weir_kafka_conf_new(t->shared.topo, t->shared.bootstrap, role,
+                                              t->client_id, errstr, errstr_size);
+  if (!conf)
+    return NULL;
+  rd_kafka_conf_set_opaque(conf, t);
+  rd_kafka_conf_set_error_cb(conf, on_error);
+  if (role == WEIR_CLIENT_PRODUCER) {
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+  } else {
+    rd_kafka_conf_set_rebalance_cb(conf, weir_thread_on_rebalance);
+    rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
+  }
+  rd_kafka_t *rk = rd_kafka_new(role == WEIR_CLIENT_PRODUCER ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER,
+                                conf, why, sizeof why);
+  if (!rk) {
+    rd_kafka_conf_destroy(conf);
+    snprintf(errstr, errstr_size, "cannot create Kafka %s: %s",
+             role == WEIR_CLIENT_PRODUCER ? "producer" : "consumer", why);
+  }
+  return rk;
+}
+
+/* Which source nodes read each topic: the task's record path looks it up by index. */
+static int build_topic_sources(weir_stream_thread_t *t) {
+  const weir_topology_t *topo = t->shared.topo;
+  t->env.topic_sources = calloc(t->topic_count, sizeof *t->env.topic_sources);
+  t->env.topic_source_counts = calloc(t->topic_count, sizeof *t->env.topic_source_counts);
+  if (!t->env.topic_sources || !t->env.topic_source_counts)
+    return -1;
+  for (size_t i = 0; i < t->topic_count; i++) {
+    t->env.topic_sources[i] = calloc(topo->node_count, sizeof **t->env.topic_sources);
+    if (!t->env.topic_sources[i])
+      return -1;
+    for (size_t n = 0; n < topo->node_count; n++) {
+      const weir_node_t *node = topo->nodes[n];
+      for (size_t k = 0; node->kind == WEIR_NODE_SOURCE && k < node->topic_count; k++)
+        if (strcmp(node->topics[k], t->topics[i]) == 0)
+          t->env.topic_sources[i][t->env.topic_source_counts[i]++] = n;
+    }
+  }
+  return 0;
+}
+
+static int subscribe(weir_stream_thread_t *t, char *errstr, size_t errstr_size) {
+  rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new((int)t->topic_count);
+  for (size_t i = 0; i < t->topic_count; i++)
+    rd_kafka_topic_partition_list_add(subs, t->topics[i], RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t err = rd_kafka_subscribe(t->consumer, subs);
+  rd_kafka_topic_partition_list_destroy(subs);
+  if (err) {
+    snprintf(errstr, errstr_size, "cannot subscribe to the source topics: %s", rd_kafka_err2str(err));
+    return -1;
+  }
+  return 0;
+}
+
+static int open_dead_letter(weir_stream_thread_t *t, char *errstr, size_t errstr_size) {
+  const weir_settings_t *s = &t->shared.topo->settings;
+  if (!s->dead_letter_topic)
+    return 0;
+  t->env.dead_letter = rd_kafka_topic_new(t->producer, s->dead_letter_topic, NULL);
+  if (!t->env.dead_letter) {
+    snprintf(errstr, errstr_size, "cannot open dead-letter topic '%s'", s->dead_letter_topic);
+    return -1;
+  }
+  return 0;
+}
+
+weir_stream_thread_t *weir_stream_thread_new(const weir_thread_shared_t *shared, int index,
+                                             char *errstr, size_t errstr_size) {
+  weir_stream_thread_t *t = calloc(1, sizeof *t);
+  if (!t) {
+    snprintf(errstr, errstr_size, "out of memory");
+    return NULL;
+  }
+  t->shared = *shared;
+  t->index = index;
+  snprintf(t->client_id, sizeof t->client_id, "%s-StreamThread-%d",
+           shared->topo->settings.application_id, index + 1);
+  t->topics = weir_topology_source_topics(shared->topo, &t->topic_count);
+  t->topic_handles = calloc(t->topic_count ? t->topic_count : 1, sizeof *t->topic_handles);
+  if (!t->topics || !t->topic_handles || build_topic_sources(t)) {
+    snprintf(errstr, errstr_size, "out of memory");
+    weir_stream_thread_free(t);
+    return NULL;
+  }
+  t->producer = new_client(t, WEIR_CLIENT_PRODUCER, errstr, errstr_size);
+  t->consumer = t->producer ? new_client(t, WEIR_CLIENT_CONSUMER, errstr, errstr_size) : NULL;
+  if (!t->consumer || open_dead_letter(t, errstr, errstr_size)) {
+    weir_stream_thread_free(t);
+    return NULL;
+  }
+  rd_kafka_poll_set_consumer(t->consumer);
+  t->queue = rd_kafka_queue_get_consumer(t->consumer);
+  t->env.producer = t->producer;
+  t->env.topo = shared->topo;
+  t->env.stopping = shared->stopping;
+  if (subscribe(t, errstr, errstr_size)) {
+    weir_stream_thread_free(t);
+    return NULL;
+  }
+  return t;
+}
+
+void weir_stream_thread_free(weir_stream_thread_t *t) {
+  if (!t)
+    return;
+  weir_stream_thread_join(t);
+  for (size_t p = 0; p < t->task_cap; p++)
+    weir_task_free(t->tasks[p]);
+  free(t->tasks);
+  free(t->slots);
+  if (t->env.dead_letter)
+    rd_kafka_topic_destroy(t->env.dead_letter);
+  if (t->queue)
+    rd_kafka_queue_destroy(t->queue);
+  /* Closing already happened, bounded, in weir_thread_shutdown: destroying
+   * must not try again (it would block forever on a broker that is gone). */
+  if (t->consumer)
+    rd_kafka_destroy_flags(t->consumer, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  if (t->producer) {
+    rd_kafka_purge(t->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_destroy(t->producer);
+  }
+  for (size_t i = 0; t->env.topic_sources && i < t->topic_count; i++)
+    free(t->env.topic_sources[i]);
+  free(t->env.topic_sources);
+  free(t->env.topic_source_counts);
+  free(t->topic_handles);
+  free(t->topics);
+  free(t);
+}

@@ -1,0 +1,56 @@
+/* Internals shared by the stream thread's files (loop, clients, rebalance,
+ * commit). Not for use outside runtime/thread. */
+#ifndef WEIR_THREAD_THREAD_INTERNAL_H
+#define WEIR_THREAD_THREAD_INTERNAL_H
+
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+
+#include "task/task.h"
+#include "thread/stream_thread.h"
+
+struct weir_stream_thread {
+  weir_thread_shared_t shared;
+  int index;
+  char client_id[128];
+  rd_kafka_t *consumer;
+  rd_kafka_t *producer;
+  rd_kafka_queue_t *queue; /* the consumer's queue, polled in batches */
+  pthread_t tid;
+  int started;
+
+  const char **topics; /* source topics, NULL-ended; strings owned by the topology */
+  size_t topic_count;
+  rd_kafka_topic_t **topic_handles; /* cache: consumed handle -> topic index */
+
+  weir_task_env_t env;
+  weir_task_t **tasks; /* by partition; kept across rebalances */
+  size_t task_cap;
+  weir_offset_tracker_t **slots; /* slot number -> tracker (stable) */
+  size_t slot_count, slot_cap;
+
+  volatile unsigned long long processed;
+};
+
+int64_t weir_now_ms(void);
+
+/* The task for a partition, or NULL. */
+weir_task_t *weir_thread_task(weir_stream_thread_t *t, int32_t partition);
+
+/* Commit the positions of active tasks (only partitions in `only` when not
+ * NULL). sync = wait for the broker, bounded by shutdown_timeout_ms. */
+void weir_thread_commit(weir_stream_thread_t *t, const rd_kafka_topic_partition_list_t *only,
+                        int sync);
+
+/* Flush the producer and serve delivery reports, bounded. 0 when everything
+ * in flight was acknowledged. */
+int weir_thread_drain(weir_stream_thread_t *t);
+
+/* The rebalance callback (rd_kafka_conf_set_rebalance_cb). */
+void weir_thread_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                              rd_kafka_topic_partition_list_t *parts, void *opaque);
+
+/* Stop: drain, commit, close tasks, leave the group — each step bounded. */
+void weir_thread_shutdown(weir_stream_thread_t *t);
+
+#endif
