@@ -1,0 +1,123 @@
+/* fake_host — a weir host API for unit-testing operators without a topology,
+ * a task or Kafka.
+ *
+ * Usage:
+ *   fake_host_t h;
+ *   fake_host_init(&h);
+ *   fake_host_use_defs(&h, op->params);         // defaults come from the table
+ *   fake_host_set_param(&h, "prefix", "x:");
+ *   fake_host_add_child(&h, "errors");          // names for weir_forward_to
+ *   void *self = NULL;
+ *   char err[256];
+ *   op->init(fake_host_ctx(&h), &self, err, sizeof err);
+ *   fake_host_set_origin(&h, "in", 0, 42);
+ *   fake_host_process(&h, op, self, &rec);      // or op->process(fake_host_ctx(&h), ...)
+ *   h.records[0].value ...                      // what was forwarded, copied
+ *   op->close(fake_host_ctx(&h), self);
+ *   fake_host_free(&h);
+ *
+ * Every forwarded record is copied (key, value, headers), so a plugin may
+ * forward records built on its stack. Not thread-safe: one test, one thread.
+ */
+#ifndef WEIR_TESTS_FAKE_HOST_H
+#define WEIR_TESTS_FAKE_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <weir/weir.h>
+
+typedef struct fake_header {
+  char *name;
+  void *value; /* NULL when the header's value was NULL */
+  size_t value_len;
+} fake_header_t;
+
+/* One forwarded record. key/value are NUL-terminated copies (the NUL is not
+ * counted in the length), NULL when the record had none (value NULL = a
+ * tombstone). */
+typedef struct fake_record {
+  char *child; /* NULL for weir_forward(), the child's name for weir_forward_to() */
+  char *key;
+  size_t key_len;
+  char *value;
+  size_t value_len;
+  int64_t timestamp;
+  fake_header_t *headers;
+  size_t header_count;
+} fake_record_t;
+
+typedef struct fake_log {
+  int level;
+  char *message;
+} fake_log_t;
+
+typedef struct fake_metric {
+  char *name;
+  int64_t value; /* the sum of the deltas */
+} fake_metric_t;
+
+typedef struct fake_host {
+  weir_ctx_t ctx; /* handed to the operator; the API finds the host from it */
+  weir_host_api_t api;
+
+  /* Parameters, name -> text. A name not set falls back to the default in
+   * `defs` (fake_host_use_defs), else unset (NULL / 0). */
+  char **param_names, **param_values;
+  size_t param_count;
+  const weir_param_def_t *defs; /* WEIR_PARAM_END-terminated; may be NULL */
+
+  char **children; /* for weir_forward_to / weir_child_name */
+  size_t child_count;
+
+  fake_record_t *records; /* everything forwarded, in order */
+  size_t record_count, record_cap;
+  int forward_rc; /* what forward/forward_to return (after capturing); WEIR_OK */
+
+  fake_log_t *logs; /* every weir_log line at or above log_level */
+  size_t log_count, log_cap;
+  int log_level; /* default WEIR_LOG_DEBUG: everything is captured */
+
+  fake_metric_t *metrics;
+  size_t metric_count;
+
+  weir_origin_t origin; /* origin.topic points at origin_topic, or NULL */
+  char *origin_topic;
+  int64_t stream_time;
+  char *node_name; /* default "node" */
+  char *task_id;   /* default "0_0" */
+} fake_host_t;
+
+/* Zero the host and install the API table. Never fails. */
+void fake_host_init(fake_host_t *h);
+/* Free every copy the host holds. The host can be reused after fake_host_init. */
+void fake_host_free(fake_host_t *h);
+
+weir_ctx_t *fake_host_ctx(fake_host_t *h);
+
+/* Set (replace) a parameter's text. 0, or -1 when out of memory. */
+int fake_host_set_param(fake_host_t *h, const char *name, const char *value);
+/* Append a value to a MULTI parameter: joined with '\n' as the real host does. */
+int fake_host_add_param(fake_host_t *h, const char *name, const char *value);
+/* The operator's parameter table, for defaults. Borrowed. */
+void fake_host_use_defs(fake_host_t *h, const weir_param_def_t *defs);
+
+int fake_host_add_child(fake_host_t *h, const char *name);
+/* topic NULL: no origin (as outside process()). */
+int fake_host_set_origin(fake_host_t *h, const char *topic, int32_t partition, int64_t offset);
+int fake_host_set_node(fake_host_t *h, const char *node_name, const char *task_id);
+
+/* Call def->process with this host's ctx. Returns what process returned. */
+int fake_host_process(fake_host_t *h, const weir_operator_def_t *def, void *self,
+                      const weir_record_t *rec);
+/* Build a record from two C strings (either may be NULL) and process it. */
+int fake_host_process_kv(fake_host_t *h, const weir_operator_def_t *def, void *self,
+                         const char *key, const char *value, int64_t timestamp);
+
+/* Drop the captured records and logs (not the parameters or children). */
+void fake_host_clear(fake_host_t *h);
+/* The sum of a metric's deltas; 0 if never added. */
+int64_t fake_host_metric(const fake_host_t *h, const char *name);
+/* The first captured log line containing `needle`, or NULL. */
+const fake_log_t *fake_host_find_log(const fake_host_t *h, const char *needle);
+
+#endif
