@@ -125,6 +125,8 @@ static void on_revoke(weir_stream_thread_t *t, rd_kafka_t *rk,
     rd_kafka_incremental_unassign(rk, parts);
   else
     rd_kafka_assign(rk, NULL);
+  if (!list[0] && !lost)
+    return; /* at shutdown the tasks were closed already */
   WEIR_INFO("thread %d: rebalance: %s tasks [%s] in %lld ms%s", t->index,
             lost ? "lost" : "revoked", list, (long long)(weir_now_ms() - start),
             lost ? " (not committed: the group moved on without us)" : "");

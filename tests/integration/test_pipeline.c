@@ -1,0 +1,263 @@
+/* Integration: topologies run in-process on the embedded broker; each test
+ * asserts the exact records that reach the sink topics, and the offsets
+ * committed for the input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "broker/embedded.h"
+#include "it_support.h"
+#include "serde/serde.h"
+
+#define BASE_TS INT64_C(1700000000000)
+
+static weir_app_t *start(const weir_topology_t *t) {
+  char err[2048];
+  weir_app_options_t opts = {.shutdown_timeout_ms = 5000};
+  weir_app_t *app = weir_app_start(t, &opts, err, sizeof err);
+  if (!app)
+    fprintf(stderr, "start failed: %s\n", err);
+  assert_non_null(app);
+  return app;
+}
+
+static int cmp_records(const void *a, const void *b) {
+  const it_record_t *x = a, *y = b;
+  int c = strcmp(x->key ? x->key : "", y->key ? y->key : "");
+  return c ? c : strcmp(x->value ? x->value : "", y->value ? y->value : "");
+}
+
+static const char split_ini[] =
+    "[weir]\napplication.id = it-split\nbootstrap.servers = embedded\n"
+    "commit.interval.ms = 200\nembedded.partitions = 3\n"
+    "[source:in]\ntopic = in\nvalue.serde = string\n"
+    "[operator:split]\nplugin = std\ntype = split\ninput = in\nseparator = \" \"\n"
+    "[operator:keep]\nplugin = std\ntype = filter\ninput = split\npattern = ^drop\naction = drop\n"
+    "[sink:out]\ninput = keep\ntopic = out\nkey.serde = string\nvalue.serde = string\n";
+
+/* Every input line becomes its words minus the dropped ones, each keeping
+ * the input's key, timestamp and headers; offsets are committed to the end. */
+static void test_split_filter_exact(void **state) {
+  enum { N = 30 };
+  char value[64], key[16], hval[16];
+  it_record_t got[3 * N];
+  weir_topology_t *t = it_topology(split_ini);
+  assert_non_null(t);
+  weir_app_t *app = start(t);
+  rd_kafka_t *p = it_producer(weir_app_bootstrap(app));
+  for (int i = 0; i < N; i++) {
+    snprintf(key, sizeof key, "k%02d", i);
+    snprintf(value, sizeof value, "a%02d drop%02d b%02d", i, i, i);
+    snprintf(hval, sizeof hval, "v%02d", i);
+    assert_int_equal(it_send(p, "in", i % 3, key, value, strlen(value), BASE_TS + i, "h", hval), 0);
+  }
+  assert_int_equal(rd_kafka_flush(p, 5000), 0);
+  rd_kafka_destroy(p);
+  size_t n = it_consume(weir_app_bootstrap(app), "out", 2 * N, got, 3 * N, 20000);
+  assert_int_equal(n, 2 * N);
+  qsort(got, n, sizeof *got, cmp_records);
+  for (int i = 0; i < N; i++) {
+    for (int w = 0; w < 2; w++) {
+      const it_record_t *r = &got[2 * i + w];
+      snprintf(key, sizeof key, "k%02d", i);
+      snprintf(value, sizeof value, "%c%02d", w ? 'b' : 'a', i);
+      snprintf(hval, sizeof hval, "h=v%02d", i);
+      assert_string_equal(r->key, key);
+      assert_string_equal(r->value, value);
+      assert_int_equal(r->timestamp, BASE_TS + i);
+      assert_string_equal(r->headers, hval);
+    }
+  }
+  it_records_free(got, n);
+  weir_app_stop(app);
+  assert_int_equal(weir_app_join(app), 0);
+  for (int part = 0; part < 3; part++)
+    assert_int_equal(it_committed(weir_app_bootstrap(app), "it-split", "in", part), N / 3);
+  weir_app_free(app);
+  weir_topology_free(t);
+}
+
+static const char branch_ini[] =
+    "[weir]\napplication.id = it-branch\nbootstrap.servers = embedded\nembedded.partitions = 2\n"
+    "[source:in]\ntopic = in\n"
+    "[operator:route]\nplugin = std\ntype = branch\ninput = in\n"
+    "route = errors: ^ERROR\nroute = warnings: ^WARN\ndefault = rest\n"
+    "[sink:errors]\ninput = route\ntopic = errors\n"
+    "[sink:warnings]\ninput = route\ntopic = warnings\n"
+    "[sink:rest]\ninput = route\ntopic = rest\n";
+
+static void expect_values(const char *bootstrap, const char *topic, const char *const *values,
+                          size_t count) {
+  it_record_t got[16];
+  size_t n = it_consume(bootstrap, topic, count, got, 16, 8000);
+  assert_int_equal(n, count);
+  qsort(got, n, sizeof *got, cmp_records);
+  for (size_t i = 0; i < n; i++)
+    assert_string_equal(got[i].value, values[i]);
+  it_records_free(got, n);
+}
+
+static void test_branch_routes_by_name(void **state) {
+  static const char *const lines[] = {"ERROR disk", "WARN slow", "INFO ok", "ERROR net", "debug"};
+  weir_topology_t *t = it_topology(branch_ini);
+  assert_non_null(t);
+  weir_app_t *app = start(t);
+  rd_kafka_t *p = it_producer(weir_app_bootstrap(app));
+  for (int i = 0; i < 5; i++)
+    it_send(p, "in", i % 2, "k", lines[i], strlen(lines[i]), BASE_TS, NULL, NULL);
+  rd_kafka_flush(p, 5000);
+  rd_kafka_destroy(p);
+  static const char *const errors[] = {"ERROR disk", "ERROR net"};
+  static const char *const warnings[] = {"WARN slow"};
+  static const char *const rest[] = {"INFO ok", "debug"};
+  expect_values(weir_app_bootstrap(app), "errors", errors, 2);
+  expect_values(weir_app_bootstrap(app), "warnings", warnings, 1);
+  expect_values(weir_app_bootstrap(app), "rest", rest, 2);
+  weir_app_stop(app);
+  assert_int_equal(weir_app_join(app), 0);
+  weir_app_free(app);
+  weir_topology_free(t);
+}
+
+static const char deser_ini[] =
+    "[weir]\napplication.id = it-deser\nbootstrap.servers = embedded\nembedded.partitions = 1\n"
+    "deserialization.policy = %s\ndead.letter.topic = dlq\ncommit.interval.ms = 100\n"
+    "[source:in]\ntopic = in\nvalue.serde = int64\n"
+    "[operator:pass]\nplugin = std\ntype = passthrough\ninput = in\n"
+    "[sink:out]\ninput = pass\ntopic = out\nvalue.serde = int64\n";
+
+static void send_int64_and_garbage(const char *bootstrap) {
+  unsigned char v1[8], v3[8];
+  weir_int64_encode(41, v1);
+  weir_int64_encode(-7, v3);
+  rd_kafka_t *p = it_producer(bootstrap);
+  it_send(p, "in", 0, "one", v1, 8, BASE_TS, NULL, NULL);
+  it_send(p, "in", 0, "two", "bad", 3, BASE_TS + 1, "trace", "t2");
+  it_send(p, "in", 0, "three", v3, 8, BASE_TS + 2, NULL, NULL);
+  rd_kafka_flush(p, 5000);
+  rd_kafka_destroy(p);
+}
+
+/* A value that is not int64 goes, unchanged, to the dead-letter topic with
+ * the reason and its origin in headers; the good records go on. */
+static void test_deserialization_dead_letter(void **state) {
+  char ini[sizeof deser_ini + 32];
+  it_record_t got[4];
+  snprintf(ini, sizeof ini, deser_ini, "dead-letter");
+  weir_topology_t *t = it_topology(ini);
+  assert_non_null(t);
+  weir_app_t *app = start(t);
+  send_int64_and_garbage(weir_app_bootstrap(app));
+  size_t n = it_consume(weir_app_bootstrap(app), "out", 2, got, 4, 8000);
+  assert_int_equal(n, 2);
+  assert_string_equal(got[0].key, "one");
+  assert_int_equal(weir_int64_decode((const unsigned char *)got[0].value), 41);
+  assert_string_equal(got[1].key, "three");
+  assert_int_equal(weir_int64_decode((const unsigned char *)got[1].value), -7);
+  it_records_free(got, n);
+  n = it_consume(weir_app_bootstrap(app), "dlq", 1, got, 4, 5000);
+  assert_int_equal(n, 1);
+  assert_string_equal(got[0].key, "two");
+  assert_string_equal(got[0].value, "bad");
+  assert_int_equal(got[0].timestamp, BASE_TS + 1);
+  assert_non_null(strstr(got[0].headers, "trace=t2;weir.error.reason=value is not int64"));
+  assert_non_null(strstr(got[0].headers, ";weir.source.topic=in;weir.source.partition=0;"
+                                         "weir.source.offset=1"));
+  it_records_free(got, n);
+  weir_app_stop(app);
+  assert_int_equal(weir_app_join(app), 0);
+  assert_int_equal(it_committed(weir_app_bootstrap(app), "it-deser", "in", 0), 3);
+  weir_app_free(app);
+  weir_topology_free(t);
+}
+
+/* policy = fail: the app stops with exit code 1 and commits nothing past
+ * the bad record, so a restart sees it again. */
+static void test_deserialization_fail_stops(void **state) {
+  char ini[sizeof deser_ini + 32];
+  it_record_t got[4];
+  snprintf(ini, sizeof ini, deser_ini, "fail");
+  weir_topology_t *t = it_topology(ini);
+  assert_non_null(t);
+  weir_app_t *app = start(t);
+  send_int64_and_garbage(weir_app_bootstrap(app));
+  assert_int_equal(weir_app_wait_stop(app, 20000), 1);
+  assert_int_equal(weir_app_join(app), 1);
+  size_t n = it_consume(weir_app_bootstrap(app), "out", 1, got, 4, 3000);
+  assert_int_equal(n, 1);
+  assert_string_equal(got[0].key, "one");
+  it_records_free(got, n);
+  assert_int_equal(it_committed(weir_app_bootstrap(app), "it-deser", "in", 0), 1);
+  weir_app_free(app);
+  weir_topology_free(t);
+}
+
+/* A record an operator cannot write to its sink (a string where int64 is
+ * declared) follows processing.error.policy = dead-letter. */
+static void test_sink_serde_mismatch_dead_letter(void **state) {
+  static const char ini[] =
+      "[weir]\napplication.id = it-sinkserde\nbootstrap.servers = embedded\n"
+      "embedded.partitions = 1\nprocessing.error.policy = dead-letter\ndead.letter.topic = dlq\n"
+      "[source:in]\ntopic = in\n"
+      "[operator:pass]\nplugin = std\ntype = passthrough\ninput = in\n"
+      "[sink:out]\ninput = pass\ntopic = out\nvalue.serde = int64\n";
+  it_record_t got[4];
+  weir_topology_t *t = it_topology(ini);
+  assert_non_null(t);
+  weir_app_t *app = start(t);
+  rd_kafka_t *p = it_producer(weir_app_bootstrap(app));
+  it_send(p, "in", 0, "k", "12345678", 8, BASE_TS, NULL, NULL);
+  it_send(p, "in", 0, "k", "short", 5, BASE_TS, NULL, NULL);
+  rd_kafka_flush(p, 5000);
+  rd_kafka_destroy(p);
+  size_t n = it_consume(weir_app_bootstrap(app), "dlq", 1, got, 4, 8000);
+  assert_int_equal(n, 1);
+  assert_string_equal(got[0].value, "short");
+  assert_non_null(strstr(got[0].headers, "weir.error.reason=sink 'out': record does not match"));
+  it_records_free(got, n);
+  n = it_consume(weir_app_bootstrap(app), "out", 1, got, 4, 3000);
+  assert_int_equal(n, 1);
+  assert_string_equal(got[0].value, "12345678");
+  it_records_free(got, n);
+  weir_app_stop(app);
+  assert_int_equal(weir_app_join(app), 0);
+  weir_app_free(app);
+  weir_topology_free(t);
+}
+
+/* A sink topic that does not exist on a real (non-embedded) cluster stops
+ * the start with one line naming the sink, the topic and the file:line. */
+static void test_missing_sink_topic_is_refused(void **state) {
+  char err[1024], ini[1024];
+  weir_embedded_t *broker = weir_embedded_start(1, err, sizeof err);
+  assert_non_null(broker);
+  assert_int_equal(weir_embedded_create_topic(broker, "in", 2, err, sizeof err), 0);
+  snprintf(ini, sizeof ini,
+           "[weir]\napplication.id = it-missing\nbootstrap.servers = %s\n"
+           "[source:in]\ntopic = in\n"
+           "[sink:out]\ninput = in\ntopic = nowhere\n",
+           weir_embedded_bootstrap(broker));
+  weir_topology_t *t = it_topology(ini);
+  assert_non_null(t);
+  weir_app_t *app = weir_app_start(t, NULL, err, sizeof err);
+  assert_null(app);
+  assert_non_null(strstr(err, "it.ini:6: sink 'out': topic 'nowhere' does not exist on"));
+  assert_null(strchr(err, '\n')); /* one line: the source topic exists */
+  weir_topology_free(t);
+  weir_embedded_stop(broker);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_split_filter_exact),
+      cmocka_unit_test(test_branch_routes_by_name),
+      cmocka_unit_test(test_deserialization_dead_letter),
+      cmocka_unit_test(test_deserialization_fail_stops),
+      cmocka_unit_test(test_sink_serde_mismatch_dead_letter),
+      cmocka_unit_test(test_missing_sink_topic_is_refused),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
