@@ -16,6 +16,8 @@ typedef struct weir_cfg_entry {
   char *key;
   char *value;
   int line;
+  int continued; /* 1: an indented line, which INI reads as continuing the
+                    previous key's value (a repeated entry of that key) */
 } weir_cfg_entry_t;
 
 typedef struct weir_cfg_section {
@@ -51,5 +53,15 @@ weir_cfg_section_t *weir_cfg_find(const weir_cfg_t *cfg, const char *kind, const
 /* The last entry for `key` in a section, or NULL. */
 const weir_cfg_entry_t *weir_cfg_entry(const weir_cfg_section_t *s, const char *key);
 const char *weir_cfg_get(const weir_cfg_section_t *s, const char *key);
+
+/* Describes a repeated key for an error line, e.g. "'tag' is set twice in
+ * [operator:x] (first at line 3); remove one", or, when `again` is an
+ * indented continuation line, says so and how to fix it. */
+void weir_cfg_repeat_msg(const weir_cfg_entry_t *again, int first_line, const char *section_label,
+                         char *buf, size_t size);
+
+/* The file to name in a diagnostic for `line`: cfg->path, or "--set" for
+ * line 0 (a value that came from the command line). */
+const char *weir_cfg_where(const weir_cfg_t *cfg, int line);
 
 #endif

@@ -1,0 +1,62 @@
+/* topology_internal — shared by the files that build a topology; not an API. */
+#ifndef WEIR_TOPOLOGY_INTERNAL_H
+#define WEIR_TOPOLOGY_INTERNAL_H
+
+#include "topology/topology.h"
+
+/* A node while the graph is being linked: where it was written and the
+ * input names still to resolve. */
+typedef struct topo_pending {
+  weir_node_t *node;
+  const weir_cfg_section_t *section;
+  char **input_names;
+  size_t input_count;
+  int input_line; /* the line of `input =` */
+  int broken;     /* an input did not resolve: its errors are already out */
+} topo_pending_t;
+
+typedef struct topo_build {
+  const weir_cfg_t *cfg;
+  weir_diag_t *d;
+  weir_topology_t *t;
+  weir_plugin_search_t search;
+  topo_pending_t *pending; /* one per node, in file order (as t->nodes is until sorted) */
+  size_t pending_cap;
+  int errors;
+} topo_build_t;
+
+/* One diagnostic line at cfg's file (or "--set" for line 0), counted. */
+void topo_error(topo_build_t *b, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The same naming the INI file itself, for problems with no line. */
+void topo_error_file(topo_build_t *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Splits "a, b , c" into trimmed strdup'ed items; an empty item is an
+ * error at `line`. NULL-safe to free with topo_free_list. */
+char **topo_split_list(topo_build_t *b, const char *text, int line, const char *what,
+                       size_t *count);
+void topo_free_list(char **items, size_t count);
+
+/* Key tables of the built-in section kinds (also printed by --params). */
+const weir_param_def_t *topo_section_keys(const char *kind, size_t *count);
+
+/* A new node for section `s` (its name must be unused), registered as
+ * pending; NULL after reporting why not. */
+topo_pending_t *topo_new_node(topo_build_t *b, const weir_cfg_section_t *s,
+                              weir_node_kind_t kind);
+/* A bound value's text (and line), or NULL. */
+const char *topo_param_text(const weir_params_t *p, const char *name, int *line);
+/* One [operator:NAME] section: its keys, plugin, type and parameters. */
+void topo_read_operator(topo_build_t *b, const weir_cfg_section_t *s);
+
+/* [weir] and [kafka]. */
+void topo_read_settings(topo_build_t *b);
+/* [source:*], [operator:*], [sink:*], [store:*], and unknown kinds. */
+void topo_read_nodes(topo_build_t *b);
+/* Inputs, children, store references, cycles, reachability, order. */
+void topo_link(topo_build_t *b);
+
+void topo_node_free(weir_node_t *n);
+
+#endif

@@ -1,0 +1,79 @@
+/* topology_keys — what each built-in section kind may hold.
+ *
+ * Declared with the same table type as an operator's parameters, so one
+ * binder checks them and one printer documents them.
+ */
+#include <string.h>
+
+#include "topology/topology_internal.h"
+
+#define SERDES "bytes|string|int64|json"
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static const weir_param_def_t weir_keys[] = {
+    WEIR_PARAM_STR_REQ("application.id", "names the consumer group, state and internal topics"),
+    WEIR_PARAM_STR_REQ("bootstrap.servers", "Kafka brokers host:port,...; 'embedded' = in-process"),
+    WEIR_PARAM_INT("threads", "1", 1, 1024, "stream threads in this process"),
+    WEIR_PARAM_STR("plugin.dir", NULL, "directory searched first for plugin = NAME (NAME.so)"),
+    WEIR_PARAM_STR("state.dir", "./state", "where state stores keep their files"),
+    WEIR_PARAM_ENUM("processing.guarantee", "at_least_once", "at_least_once|exactly_once",
+                    "exactly_once uses Kafka transactions"),
+    WEIR_PARAM_INT("commit.interval.ms", "30000", 1, 2147483647, "how often offsets are committed"),
+    WEIR_PARAM_STR("http.listen", NULL, "host:port of the query/metrics server; unset = off"),
+    WEIR_PARAM_ENUM("log.level", "info", "error|warn|info|debug", "the host's log level"),
+    WEIR_PARAM_INT("embedded.partitions", "6", 1, 10000,
+                   "partitions per topic of the embedded broker"),
+    WEIR_PARAM_ENUM("deserialization.policy", "skip", "skip|fail|dead-letter",
+                    "what to do with a record that fails its serde"),
+    WEIR_PARAM_ENUM("processing.error.policy", "fail", "fail|skip|dead-letter",
+                    "what to do when an operator returns an error"),
+    WEIR_PARAM_STR("dead.letter.topic", NULL, "topic for dead-letter records (needed by a "
+                   "dead-letter policy)"),
+};
+
+static const weir_param_def_t source_keys[] = {
+    WEIR_PARAM_STR("topic", NULL, "the topic to read (or use topics)"),
+    WEIR_PARAM_STR("topics", NULL, "several topics to read, comma separated (or use topic)"),
+    WEIR_PARAM_ENUM("key.serde", "bytes", SERDES, "format of record keys"),
+    WEIR_PARAM_ENUM("value.serde", "bytes", SERDES, "format of record values"),
+};
+
+static const weir_param_def_t operator_keys[] = {
+    WEIR_PARAM_STR_REQ("plugin", "plugin name (searched in plugin.dir) or path to a .so"),
+    WEIR_PARAM_STR_REQ("type", "operator type within the plugin"),
+    WEIR_PARAM_STR_REQ("input", "nodes it reads from, comma separated"),
+    WEIR_PARAM_STR("store", NULL, "[store:*] sections it uses, comma separated"),
+};
+
+static const weir_param_def_t sink_keys[] = {
+    WEIR_PARAM_STR_REQ("input", "nodes it reads from, comma separated"),
+    WEIR_PARAM_STR_REQ("topic", "the topic to write"),
+    WEIR_PARAM_ENUM("key.serde", "bytes", SERDES, "format of record keys"),
+    WEIR_PARAM_ENUM("value.serde", "bytes", SERDES, "format of record values"),
+};
+
+static const weir_param_def_t store_keys[] = {
+    WEIR_PARAM_(("type"), WEIR_PARAM_ENUM, WEIR_PARAM_REQUIRED, NULL, 1, 0, "kv",
+                "store kind (supported: kv)"),
+    WEIR_PARAM_BOOL("changelog", "true", "back the store with a compacted changelog topic"),
+};
+
+const weir_param_def_t *topo_section_keys(const char *kind, size_t *count) {
+  static const struct {
+    const char *kind;
+    const weir_param_def_t *keys;
+    size_t count;
+  } kinds[] = {{"weir", weir_keys, N(weir_keys)},
+               {"source", source_keys, N(source_keys)},
+               {"operator", operator_keys, N(operator_keys)},
+               {"sink", sink_keys, N(sink_keys)},
+               {"store", store_keys, N(store_keys)}};
+  for (size_t i = 0; i < N(kinds); i++) {
+    if (strcmp(kinds[i].kind, kind) == 0) {
+      *count = kinds[i].count;
+      return kinds[i].keys;
+    }
+  }
+  *count = 0;
+  return NULL;
+}

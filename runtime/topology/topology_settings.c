@@ -1,0 +1,132 @@
+/* topology_settings — the [weir] section and the [kafka] pass-through. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "topology/topology_internal.h"
+#include "util/log.h"
+
+static const char *text_of(const weir_params_t *p, const char *name) {
+  const weir_param_value_t *v = weir_params_find(p, name);
+  return v ? v->text : NULL;
+}
+
+static int64_t int_of(const weir_params_t *p, const char *name) {
+  const weir_param_value_t *v = weir_params_find(p, name);
+  return v ? v->i : 0;
+}
+
+static char *dup_of(topo_build_t *b, const weir_params_t *p, const char *name) {
+  const char *text = text_of(p, name);
+  char *copy = text ? strdup(text) : NULL;
+  if (text && !copy)
+    topo_error_file(b, "out of memory reading '%s'", name);
+  return copy;
+}
+
+static int policy_of(const char *text, const char *const *names, int n) {
+  for (int i = 0; text && i < n; i++)
+    if (strcmp(text, names[i]) == 0)
+      return i;
+  return 0;
+}
+
+static void fill_policies(weir_settings_t *s, const weir_params_t *p) {
+  /* Indexes follow the enums' values. */
+  static const char *const deser[] = {"skip", "fail", "dead-letter"};
+  static const char *const onerr[] = {"fail", "skip", "dead-letter"};
+  s->deser_policy = (weir_deser_policy_t)policy_of(text_of(p, "deserialization.policy"), deser, 3);
+  s->error_policy =
+      (weir_error_policy_t)policy_of(text_of(p, "processing.error.policy"), onerr, 3);
+}
+
+static void fill_settings(topo_build_t *b, const weir_params_t *p) {
+  weir_settings_t *s = &b->t->settings;
+  s->application_id = dup_of(b, p, "application.id");
+  s->bootstrap_servers = dup_of(b, p, "bootstrap.servers");
+  s->threads = (int)int_of(p, "threads");
+  s->plugin_dir = dup_of(b, p, "plugin.dir");
+  s->state_dir = dup_of(b, p, "state.dir");
+  const char *g = text_of(p, "processing.guarantee");
+  s->guarantee = g && strcmp(g, "exactly_once") == 0 ? WEIR_EXACTLY_ONCE : WEIR_AT_LEAST_ONCE;
+  s->commit_interval_ms = int_of(p, "commit.interval.ms");
+  s->http_listen = dup_of(b, p, "http.listen");
+  const char *level = text_of(p, "log.level");
+  s->log_level = level ? weir_log_level_parse(level) : WEIR_LOG_INFO;
+  if (s->log_level < 0)
+    s->log_level = WEIR_LOG_INFO;
+  s->embedded_partitions = (int)int_of(p, "embedded.partitions");
+  fill_policies(s, p);
+  s->dead_letter_topic = dup_of(b, p, "dead.letter.topic");
+}
+
+static void check_dead_letter(topo_build_t *b, const weir_cfg_section_t *sec) {
+  const weir_settings_t *s = &b->t->settings;
+  if (s->dead_letter_topic && *s->dead_letter_topic)
+    return;
+  if (s->deser_policy == WEIR_DESER_DEAD_LETTER || s->error_policy == WEIR_ONERR_DEAD_LETTER)
+    topo_error(b, sec->line,
+               "[weir] uses a dead-letter policy but sets no dead.letter.topic; "
+               "add 'dead.letter.topic = NAME'");
+}
+
+/* The first section of `kind`; a second one or a name is an error. */
+static const weir_cfg_section_t *single_section(topo_build_t *b, const char *kind) {
+  const weir_cfg_section_t *first = NULL;
+  for (size_t i = 0; i < b->cfg->section_count; i++) {
+    const weir_cfg_section_t *s = &b->cfg->sections[i];
+    if (strcmp(s->kind, kind) != 0)
+      continue;
+    if (s->name)
+      topo_error(b, s->line, "[%s:%s]: the [%s] section takes no name; write [%s]", kind,
+                 s->name, kind, kind);
+    if (first)
+      topo_error(b, s->line, "[%s] appears twice (first at line %d); merge the two sections",
+                 kind, first->line);
+    else
+      first = s;
+  }
+  return first;
+}
+
+static void read_weir(topo_build_t *b) {
+  const weir_cfg_section_t *sec = single_section(b, "weir");
+  if (!sec) {
+    topo_error_file(b, "no [weir] section; add one with application.id and bootstrap.servers");
+    return;
+  }
+  size_t n;
+  const weir_param_def_t *keys = topo_section_keys("weir", &n);
+  weir_params_t p = {0};
+  /* Filled even after an error, so plugin.dir still guides plugin loading. */
+  if (weir_params_bind(keys, n, b->cfg, sec, NULL, &p, b->d))
+    b->errors++;
+  fill_settings(b, &p);
+  check_dead_letter(b, sec);
+  weir_params_free(&p);
+}
+
+static void read_kafka(topo_build_t *b) {
+  const weir_cfg_section_t *sec = single_section(b, "kafka");
+  if (!sec || !sec->entry_count)
+    return;
+  weir_topology_t *t = b->t;
+  t->kafka = calloc(sec->entry_count, sizeof *t->kafka);
+  if (!t->kafka) {
+    topo_error(b, sec->line, "out of memory reading [kafka]");
+    return;
+  }
+  for (size_t i = 0; i < sec->entry_count; i++) {
+    const weir_cfg_entry_t *e = &sec->entries[i];
+    weir_kafka_prop_t *k = &t->kafka[t->kafka_count++];
+    k->key = strdup(e->key);
+    k->value = strdup(e->value);
+    k->line = e->line;
+    if (!k->key || !k->value)
+      topo_error(b, e->line, "out of memory reading [kafka]");
+  }
+}
+
+void topo_read_settings(topo_build_t *b) {
+  read_weir(b);
+  read_kafka(b);
+}
