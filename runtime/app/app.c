@@ -159,6 +159,9 @@ weir_app_t *weir_app_start(const weir_topology_t *t, const weir_app_options_t *o
     return NULL;
   }
   int embedded = strcmp(t->settings.bootstrap_servers, "embedded") == 0;
+  if (t->settings.http_listen)
+    WEIR_WARN("%s: http.listen = %s is accepted but not served by this version: the query and "
+              "metrics server is not built yet", t->path, t->settings.http_listen);
   if (embedded && start_embedded(app, errstr, errstr_size)) {
     weir_app_free(app);
     return NULL;
