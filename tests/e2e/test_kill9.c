@@ -27,8 +27,10 @@ static long long now_ms(void) {
 static rd_kafka_t *client(rd_kafka_type_t type) {
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, NULL, 0);
-  rd_kafka_conf_set(conf, "group.id", "e2e-reader", NULL, 0);
-  rd_kafka_conf_set(conf, "linger.ms", "5", NULL, 0);
+  if (type == RD_KAFKA_CONSUMER)
+    rd_kafka_conf_set(conf, "group.id", "e2e-reader", NULL, 0);
+  else
+    rd_kafka_conf_set(conf, "linger.ms", "5", NULL, 0);
   return rd_kafka_new(type, conf, NULL, 0);
 }
 
@@ -107,7 +109,9 @@ static void test_kill9_loses_nothing(void **state) {
   fprintf(f, "[weir]\napplication.id = e2e-kill9\nbootstrap.servers = embedded\n"
              "commit.interval.ms = 300\n[source:in]\ntopic = in\n"
              "[operator:pass]\nplugin = std\ntype = passthrough\ninput = in\n"
-             "[sink:out]\ninput = pass\ntopic = out\n");
+             "[sink:out]\ninput = pass\ntopic = out\n"
+             /* The killed member must leave the group soon (the mock needs > 3000). */
+             "[kafka]\nsession.timeout.ms = 6000\n");
   fclose(f);
 
   rd_kafka_t *prod = client(RD_KAFKA_PRODUCER);
