@@ -1,0 +1,14 @@
+/* The standard operators' definitions, gathered by std_plugin.c. */
+#ifndef WEIR_STD_OPS_H
+#define WEIR_STD_OPS_H
+
+#include <weir/weir.h>
+
+extern const weir_operator_def_t std_passthrough_op;
+extern const weir_operator_def_t std_filter_op;
+extern const weir_operator_def_t std_split_op;
+extern const weir_operator_def_t std_rekey_op;
+extern const weir_operator_def_t std_branch_op;
+extern const weir_operator_def_t std_log_op;
+
+#endif
