@@ -6,8 +6,8 @@
 #include "std_util.h"
 
 static const weir_param_def_t filter_params[] = {
-    WEIR_PARAM_(
-        "pattern", WEIR_PARAM_REGEX, WEIR_PARAM_REQUIRED, NULL, 1, 0, NULL,
+    WEIR_PARAM_REGEX_REQ(
+        "pattern",
         "POSIX extended regex searched for in the field (anchor it with ^...$ to match all of it)"),
     WEIR_PARAM_ENUM("field", "value", "key|value", "Which part of the record is matched"),
     WEIR_PARAM_ENUM("action", "keep", "keep|drop",

@@ -92,7 +92,7 @@ static void log_format_field(char *out, const void *bytes, size_t len, size_t ma
 
 static int log_process(weir_ctx_t *ctx, void *self, const weir_record_t *rec) {
   log_op_t *l = self;
-  if (std_log_enabled(ctx, WEIR_LOG_INFO)) {
+  if (weir_log_enabled(ctx, WEIR_LOG_INFO)) {
     const weir_origin_t *o = weir_origin(ctx);
     log_format_field(l->key_text, rec->key, rec->key_len, l->max_bytes);
     log_format_field(l->value_text, rec->value, rec->value_len, l->max_bytes);

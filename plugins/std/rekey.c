@@ -9,8 +9,7 @@
 enum rekey_nomatch { REKEY_DROP, REKEY_KEEP, REKEY_NULL };
 
 static const weir_param_def_t rekey_params[] = {
-    WEIR_PARAM_("pattern", WEIR_PARAM_REGEX, WEIR_PARAM_REQUIRED, NULL, 1, 0, NULL,
-                "POSIX extended regex searched for in the value"),
+    WEIR_PARAM_REGEX_REQ("pattern", "POSIX extended regex searched for in the value"),
     WEIR_PARAM_INT("group", "1", 0, 9, "Capture group that becomes the key (0 = the whole match)"),
     WEIR_PARAM_ENUM("on.nomatch", "drop", "drop|keep|null",
                     "No match: drop the record, keep it unchanged, or forward it with no key"),

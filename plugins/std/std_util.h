@@ -40,10 +40,4 @@ int std_param_is_key(weir_ctx_t *ctx, const char *name);
 /* The record's key or value bytes; NULL when absent (no key, tombstone). */
 const void *std_field(const weir_record_t *rec, int is_key, size_t *len);
 
-/* The SDK wraps every host service but log_enabled; this is that wrapper,
- * used to skip formatting work when a level is off. */
-static inline int std_log_enabled(weir_ctx_t *ctx, int level) {
-  return ctx->api->log_enabled(ctx, level);
-}
-
 #endif

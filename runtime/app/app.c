@@ -10,6 +10,7 @@
 #include "broker/embedded.h"
 #include "kafka/kafka_conf.h"
 #include "kafka/topics.h"
+#include "task/task.h"
 #include "thread/stream_thread.h"
 #include "util/log.h"
 
@@ -159,6 +160,10 @@ weir_app_t *weir_app_start(const weir_topology_t *t, const weir_app_options_t *o
     return NULL;
   }
   int embedded = strcmp(t->settings.bootstrap_servers, "embedded") == 0;
+  if (weir_task_dry_run(t, errstr, errstr_size)) {
+    weir_app_free(app);
+    return NULL;
+  }
   if (t->settings.http_listen)
     WEIR_WARN("%s: http.listen = %s is accepted but not served by this version: the query and "
               "metrics server is not built yet", t->path, t->settings.http_listen);

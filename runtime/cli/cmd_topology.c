@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "config/config.h"
 #include "plugin/loader.h"
+#include "task/task.h"
 #include "topology/topology.h"
 #include "util/log.h"
 
@@ -87,8 +88,14 @@ int weir_cmd_validate(int argc, char **argv) {
     return 0;
   }
   weir_topology_t *t = weir_cli_load_topology(a.file, a.sets, a.set_count);
+  char why[2048];
   if (!t)
     return 1;
+  if (weir_task_dry_run(t, why, sizeof why)) {
+    fprintf(stderr, "weir: error: %s\n", why);
+    weir_topology_free(t);
+    return 1;
+  }
   printf("%s: valid (%zu nodes, %zu plugin(s))\n", a.file, t->node_count, t->plugin_count);
   weir_topology_free(t);
   return 0;

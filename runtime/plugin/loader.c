@@ -545,7 +545,13 @@ typedef struct param_row {
 
 static void format_row(const weir_param_def_t *p, param_row_t *r) {
   format_type(p, r->type, sizeof r->type);
-  snprintf(r->dflt, sizeof r->dflt, "%s", p->default_value ? p->default_value : "-");
+  const char *d = p->default_value;
+  size_t n = d ? strlen(d) : 0;
+  /* Quote a default a reader could not see: empty, or with edge spaces. */
+  if (d && (n == 0 || d[0] == ' ' || d[n - 1] == ' '))
+    snprintf(r->dflt, sizeof r->dflt, "\"%s\"", d);
+  else
+    snprintf(r->dflt, sizeof r->dflt, "%s", d ? d : "-");
   format_bounds(p, r->bounds, sizeof r->bounds);
   format_flags(p, r->flags, sizeof r->flags);
 }

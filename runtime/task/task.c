@@ -17,8 +17,8 @@ weir_task_t *weir_task_new(const weir_task_env_t *env, int32_t partition,
   snprintf(task->id, sizeof task->id, "0_%d", (int)partition);
   task->inst_count = env->topo->node_count;
   task->insts = calloc(task->inst_count, sizeof *task->insts);
-  task->trackers = calloc(tracker_count, sizeof *task->trackers);
-  task->tracker_slots = calloc(tracker_count, sizeof *task->tracker_slots);
+  task->trackers = calloc(tracker_count ? tracker_count : 1, sizeof *task->trackers);
+  task->tracker_slots = calloc(tracker_count ? tracker_count : 1, sizeof *task->tracker_slots);
   task->tracker_count = tracker_count;
   if (!task->insts || !task->trackers || !task->tracker_slots) {
     weir_task_free(task);
@@ -52,7 +52,7 @@ weir_task_t *weir_task_new(const weir_task_env_t *env, int32_t partition,
 static int open_node(weir_task_t *task, weir_node_inst_t *inst, char *errstr, size_t errstr_size) {
   const weir_node_t *node = inst->node;
   char why[512] = "";
-  if (node->kind == WEIR_NODE_SINK) {
+  if (node->kind == WEIR_NODE_SINK && task->env->producer) {
     inst->rkt = rd_kafka_topic_new(task->env->producer, node->topic, NULL);
     if (!inst->rkt) {
       snprintf(errstr, errstr_size, "sink '%s' (%s:%d): cannot open topic '%s': %s", node->name,
@@ -137,4 +137,17 @@ void weir_task_set_error(weir_task_t *task, const char *node, const char *fmt, .
   vsnprintf(task->error, sizeof task->error, fmt, ap);
   va_end(ap);
   task->error_node = node;
+}
+
+int weir_task_dry_run(const weir_topology_t *t, char *errstr, size_t errstr_size) {
+  static atomic_int never_stopping;
+  weir_task_env_t env = {.topo = t, .stopping = &never_stopping};
+  weir_task_t *task = weir_task_new(&env, 0, 0, NULL);
+  if (!task) {
+    snprintf(errstr, errstr_size, "out of memory");
+    return -1;
+  }
+  int rc = weir_task_open(task, errstr, errstr_size);
+  weir_task_free(task); /* closes what opened */
+  return rc;
 }

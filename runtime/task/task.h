@@ -85,6 +85,10 @@ weir_task_t *weir_task_new(const weir_task_env_t *env, int32_t partition,
 /* Initialise every operator instance (init) and sink topic handle. On
  * failure everything opened is closed again and errstr says which node. */
 int weir_task_open(weir_task_t *task, char *errstr, size_t errstr_size);
+/* Initialise and close every operator once with no Kafka, so what only an
+ * operator's init can check (a branch route naming no child) fails before
+ * anything runs. errstr names the node, file:line, plugin and reason. */
+int weir_task_dry_run(const weir_topology_t *t, char *errstr, size_t errstr_size);
 /* close() every initialised instance. The task can be opened again. */
 void weir_task_close(weir_task_t *task);
 void weir_task_free(weir_task_t *task);

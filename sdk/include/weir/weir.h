@@ -102,7 +102,7 @@ typedef struct weir_record {
   size_t key_len;
   const void *value;
   size_t value_len;
-  int64_t timestamp; /* event time, milliseconds since the epoch */
+  int64_t timestamp; /* event time, ms since the epoch; 0 at a sink = the input's */
   const weir_header_t *headers;
   size_t header_count;
 } weir_record_t;
@@ -159,6 +159,9 @@ typedef struct weir_param_def {
 #define WEIR_PARAM_BOOL(n, def, doc) WEIR_PARAM_(n, WEIR_PARAM_BOOL, 0, def, 1, 0, NULL, doc)
 #define WEIR_PARAM_ENUM(n, def, choices, doc) WEIR_PARAM_(n, WEIR_PARAM_ENUM, 0, def, 1, 0, choices, doc)
 #define WEIR_PARAM_REGEX(n, def, doc) WEIR_PARAM_(n, WEIR_PARAM_REGEX, 0, def, 1, 0, NULL, doc)
+#define WEIR_PARAM_REGEX_REQ(n, doc) WEIR_PARAM_(n, WEIR_PARAM_REGEX, WEIR_PARAM_REQUIRED, NULL, 1, 0, NULL, doc)
+/* A string that may repeat (values joined with '\n'); add WEIR_PARAM_REQUIRED via WEIR_PARAM_() if needed. */
+#define WEIR_PARAM_STR_MULTI(n, doc) WEIR_PARAM_(n, WEIR_PARAM_STRING, WEIR_PARAM_MULTI, NULL, 1, 0, NULL, doc)
 #define WEIR_PARAM_END { (uint32_t)sizeof(weir_param_def_t), 0, NULL, (weir_param_type_t)0, NULL, 1, 0, NULL, NULL }
 
 /* ---------------------------------------------------------------- contexts */
@@ -342,6 +345,11 @@ static inline double weir_param_double(weir_ctx_t *ctx, const char *name) {
 }
 static inline int weir_param_bool(weir_ctx_t *ctx, const char *name) {
   return ctx->api->param_bool(ctx, name);
+}
+
+/* Whether a line at `level` would be logged: skip costly formatting when not. */
+static inline int weir_log_enabled(weir_ctx_t *ctx, int level) {
+  return ctx->api->log_enabled(ctx, level);
 }
 
 /*
