@@ -1,0 +1,77 @@
+/* The broker side of the harness: clients, topics, the input, watermarks. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "kafka/admin.h"
+
+rd_kafka_t *bench_client(rd_kafka_type_t type, const char *bootstrap, const char *group) {
+  char why[256];
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, NULL, 0);
+  if (group)
+    rd_kafka_conf_set(conf, "group.id", group, NULL, 0);
+  if (type == RD_KAFKA_PRODUCER) {
+    rd_kafka_conf_set(conf, "linger.ms", "20", NULL, 0);
+    rd_kafka_conf_set(conf, "batch.num.messages", "10000", NULL, 0);
+    rd_kafka_conf_set(conf, "queue.buffering.max.messages", "1000000", NULL, 0);
+    rd_kafka_conf_set(conf, "compression.type", "lz4", NULL, 0);
+    rd_kafka_conf_set(conf, "partitioner", "murmur2_random", NULL, 0);
+  }
+  rd_kafka_t *rk = rd_kafka_new(type, conf, why, sizeof why);
+  if (!rk)
+    fprintf(stderr, "weir-bench: %s\n", why);
+  return rk;
+}
+
+int bench_create_topic(const bench_opts_t *o, const char *topic) {
+  char err[1024];
+  if (o->embedded)
+    return 0; /* `weir broker --topic` made them */
+  rd_kafka_t *rk = bench_client(RD_KAFKA_PRODUCER, o->bootstrap, NULL);
+  weir_topic_spec_t spec = {topic, o->partitions, 1, NULL};
+  int rc = weir_admin_create_topics(rk, &spec, 1, 30000, err, sizeof err);
+  if (rc)
+    fprintf(stderr, "weir-bench: %s\n", err);
+  rd_kafka_destroy(rk);
+  return rc;
+}
+
+/* 1 M records: distinct keys, values that compress (the embedded broker
+ * keeps only 5 MiB per partition, so everything is lz4 there and here). */
+int bench_produce_input(const bench_opts_t *o, const char *topic) {
+  rd_kafka_t *rk = bench_client(RD_KAFKA_PRODUCER, o->bootstrap, NULL);
+  char key[32];
+  char *value = malloc((size_t)o->value_size);
+  for (int i = 0; i < o->value_size; i++)
+    value[i] = "weir streams records over kafka "[i % 32];
+  for (long i = 0; i < o->records; i++) {
+    int klen = snprintf(key, sizeof key, "key-%08ld", i);
+    memcpy(value, key, (size_t)klen < (size_t)o->value_size ? (size_t)klen : (size_t)o->value_size);
+    while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                             RD_KAFKA_V_KEY(key, (size_t)klen),
+                             RD_KAFKA_V_VALUE(value, (size_t)o->value_size),
+                             RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+      rd_kafka_poll(rk, 10);
+    rd_kafka_poll(rk, 0);
+  }
+  int rc = rd_kafka_flush(rk, 120000) ? -1 : 0;
+  rd_kafka_destroy(rk);
+  free(value);
+  return rc;
+}
+
+long long bench_end_offsets(rd_kafka_t *rk, const char *topic, int partitions, long long *low_sum) {
+  long long high = 0, low = 0;
+  for (int p = 0; p < partitions; p++) {
+    int64_t lo = 0, hi = 0;
+    if (rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 5000) == 0) {
+      high += hi;
+      low += lo;
+    }
+  }
+  if (low_sum)
+    *low_sum = low;
+  return high;
+}

@@ -1,0 +1,75 @@
+/* The measured processes: spawned, watched from outside through the output
+ * topic's end offsets, stopped, and their peak RSS read from wait4(). */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+double bench_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+pid_t bench_spawn(char *const argv[], const char *log) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+    }
+    execvp(argv[0], argv);
+    _exit(127);
+  }
+  return pid;
+}
+
+static long stop_child(pid_t child) {
+  struct rusage ru;
+  int status;
+  kill(child, SIGTERM);
+  for (int i = 0; i < 600; i++) {
+    if (wait4(child, &status, WNOHANG, &ru) == child)
+      return ru.ru_maxrss;
+    usleep(50000);
+  }
+  kill(child, SIGKILL);
+  wait4(child, &status, 0, &ru);
+  return ru.ru_maxrss;
+}
+
+void bench_observe(const bench_opts_t *o, pid_t child, const char *topic, long expect,
+                   double spawned_at, bench_result_t *r) {
+  rd_kafka_t *rk = bench_client(RD_KAFKA_PRODUCER, o->bootstrap, NULL);
+  double first = 0, done = 0, deadline = bench_now() + 600;
+  r->ok = 0;
+  while (bench_now() < deadline) {
+    long long n = bench_end_offsets(rk, topic, o->partitions, NULL);
+    double now = bench_now();
+    if (n > 0 && !first)
+      first = now;
+    if (n >= expect) {
+      done = now;
+      break;
+    }
+    if (waitpid(child, NULL, WNOHANG) == child) {
+      fprintf(stderr, "weir-bench: the process exited before %s held %ld records\n", topic, expect);
+      rd_kafka_destroy(rk);
+      return;
+    }
+    usleep(20000);
+  }
+  rd_kafka_destroy(rk);
+  r->peak_rss_kb = stop_child(child);
+  if (!done)
+    return;
+  r->ok = 1;
+  r->startup_sec = first - spawned_at;
+  r->records_per_sec = done > first ? (double)expect / (done - first) : 0;
+}
