@@ -1,16 +1,21 @@
 # Thin wrapper over CMake. `make demo` and `make test` do all set-up on a
 # fresh Debian 12 machine: missing Debian packages are installed first.
-BUILD      ?= build
-BUILD_SAN  ?= build-asan
-JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
-CMAKE_ARGS ?=
+BUILD       ?= build
+BUILD_SAN   ?= build-asan
+BUILD_BENCH ?= build-bench
+JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_ARGS  ?=
+KAFKA_DIR   ?= $(CURDIR)/$(BUILD)/kafka-test
 
-.PHONY: all deps build build-asan demo test test-fast bench clean install
+.PHONY: all deps deps-kafka build build-asan demo test test-fast bench clean install
 
 all: build
 
 deps:
 	@sh .ci/install-deps.sh
+
+deps-kafka:
+	@sh .ci/install-deps.sh kafka
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
@@ -27,17 +32,27 @@ build-asan: deps $(BUILD_SAN)/CMakeCache.txt
 demo: build
 	@sh config/demo.sh $(BUILD)/weir
 
-# Every test in the normal build, then unit and integration tests again under
-# AddressSanitizer + UndefinedBehaviorSanitizer.
-test: build build-asan
-	ctest --test-dir $(BUILD) --output-on-failure -j 2
+# 1. unit, integration and CLI tests; 2. end-to-end on `weir broker`;
+# 3. end-to-end on a real Kafka broker (WEIR_TEST_KAFKA=skip skips, loudly);
+# 4. unit and integration again under AddressSanitizer + UBSan.
+test: deps-kafka build build-asan
+	ctest --test-dir $(BUILD) --output-on-failure -j 2 -LE e2e
+	ctest --test-dir $(BUILD) --output-on-failure -L e2e
+	sh tests/kafka/e2e-on-kafka.sh $(KAFKA_DIR) ctest --test-dir $(BUILD) --output-on-failure -L e2e
 	ctest --test-dir $(BUILD_SAN) --output-on-failure -L 'unit|integration'
 
 test-fast: build
 	ctest --test-dir $(BUILD) --output-on-failure -L unit
 
+# Benchmarks (not part of `make test`): on a real Kafka broker and on
+# `weir broker`; writes tests/bench/RESULTS.md and the README's table.
+bench: deps-kafka
+	cmake -S . -B $(BUILD_BENCH) -DCMAKE_BUILD_TYPE=Release -DWEIR_BENCH=ON -DWEIR_TESTS=OFF $(CMAKE_ARGS)
+	cmake --build $(BUILD_BENCH) -j $(JOBS)
+	sh tests/bench/run.sh $(BUILD_BENCH)
+
 install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_SAN)
+	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_BENCH)

@@ -1,8 +1,15 @@
 #!/bin/sh
 # Installs the Debian packages weir needs, only those missing. Non-interactive;
 # uses sudo when not root. Prints nothing when everything is present.
+#   install-deps.sh          the build's packages (make demo)
+#   install-deps.sh kafka    also Java and Maven, for the real Kafka broker the
+#                            tests and benchmarks run (tests/kafka/DEBIAN_PACKAGES)
 set -eu
+cd "$(dirname "$0")/.."
 PKGS="build-essential cmake pkg-config librdkafka-dev libinih-dev librocksdb-dev libcmocka-dev"
+if [ "${1:-}" = kafka ]; then
+  PKGS="$PKGS $(tr '\n' ' ' <tests/kafka/DEBIAN_PACKAGES)"
+fi
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -29,6 +29,7 @@ typedef struct bench_result {
   double records_per_sec; /* from the first output record to the last */
   double startup_sec;     /* from spawn to the first output record */
   long peak_rss_kb;
+  double cpu_sec; /* user + system CPU of the process, start to stop */
   int ok;
 } bench_result_t;
 

@@ -11,7 +11,7 @@
 
 #include "bench.h"
 
-#define INPUT "bench-in"
+static char INPUT[64]; /* bench-in-<pid>: a long-lived broker may hold earlier runs */
 
 /* The cases. A new one is an entry here: its weir topology (after [weir]),
  * and the Kafka Streams mode that does the same job. */
@@ -36,8 +36,9 @@ static double median(double *v, int n) {
   return n ? v[n / 2] : 0;
 }
 
+/* Unique per harness process: a long-lived broker may hold earlier runs. */
 static void output_topic(char *buf, size_t size, const char *c, int col, int run) {
-  snprintf(buf, size, "bench-out-%s-%d-%d", c, col, run);
+  snprintf(buf, size, "bench-out-%s-%d-%d-%d", c, col, run + 1, (int)getpid());
 }
 
 static pid_t spawn_case(const bench_opts_t *o, const bench_case_t *c, int col, const char *out,
@@ -72,42 +73,62 @@ static int column_applies(const bench_opts_t *o, const bench_case_t *c, int col)
   return col == 1 || (col == 0 && c->baseline) || (col == 2 && o->kstreams_jar && c->kstreams_mode);
 }
 
-/* One case, one column, `runs` times: medians of throughput, startup, RSS. */
-static int run_column(const bench_opts_t *o, const bench_case_t *c, int col, bench_result_t *med) {
-  double rate[16], start[16], rss[16];
+/* One run of one column of one case. */
+static int run_once(const bench_opts_t *o, const bench_case_t *c, int col, int run,
+                    bench_result_t *r) {
   char out[128], group[160], log[256];
-  int n = 0;
   snprintf(log, sizeof log, "/tmp/weir-bench-%d.log", (int)getpid());
-  for (int run = 0; run < o->runs && run < 16; run++) {
-    bench_result_t r = {0};
-    output_topic(out, sizeof out, c->name, col, run);
-    snprintf(group, sizeof group, "bench-%s-%d-%d-%d", c->name, col, run, (int)getpid());
-    if (bench_create_topic(o, out))
-      return -1;
-    double t0 = bench_now();
-    pid_t child = spawn_case(o, c, col, out, group, log);
-    bench_observe(o, child, out, o->records, t0, &r);
-    fprintf(stderr, "weir-bench: %-12s %-22s run %d: %s %.0f records/s, startup %.2f s, peak RSS %ld KiB\n",
-            c->name, col_names[col], run + 1, r.ok ? "" : "FAILED", r.records_per_sec,
-            r.startup_sec, r.peak_rss_kb);
-    if (!r.ok)
-      return -1;
-    rate[n] = r.records_per_sec, start[n] = r.startup_sec, rss[n] = (double)r.peak_rss_kb;
-    n++;
-  }
-  med->records_per_sec = median(rate, n);
-  med->startup_sec = median(start, n);
-  med->peak_rss_kb = (long)median(rss, n);
-  med->ok = 1;
-  return 0;
+  output_topic(out, sizeof out, c->name, col, run);
+  snprintf(group, sizeof group, "bench-%s-%d-%d-%d", c->name, col, run, (int)getpid());
+  if (bench_create_topic(o, out))
+    return -1;
+  double t0 = bench_now();
+  pid_t child = spawn_case(o, c, col, out, group, log);
+  bench_observe(o, child, out, o->records, t0, r);
+  if (!r->ok)
+    fprintf(stderr, "weir-bench: %s, %s: FAILED; its output is in %s\n", c->name, col_names[col], log);
+  else
+    fprintf(stderr, "weir-bench: %-12s %-22s %s %d: %.0f records/s, startup %.2f s, peak RSS %ld KiB\n",
+            c->name, col_names[col], run < 0 ? "warm-up" : "run", run + 1, r->records_per_sec,
+            r->startup_sec, r->peak_rss_kb);
+  if (r->ok)
+    fprintf(stderr, "weir-bench:   CPU %.2f s (%.2f us/record)\n", r->cpu_sec,
+            r->cpu_sec * 1e6 / (double)o->records);
+  return r->ok ? 0 : -1;
 }
 
-static void cell(FILE *f, const bench_result_t *r) {
-  if (!r->ok)
-    fprintf(f, " n/a |");
+/* Runs interleave the columns (loop, weir, Kafka Streams, loop, ...) so a
+ * broker warming up or a busy machine weighs on all of them alike; one
+ * unmeasured warm-up run goes first. Medians per column. */
+static void run_case(const bench_opts_t *o, const bench_case_t *c, bench_result_t med[COLS]) {
+  double rate[COLS][16], start[COLS][16], rss[COLS][16], cpu[COLS][16];
+  int n[COLS] = {0};
+  bench_result_t warm = {0};
+  run_once(o, c, 1, -1, &warm);
+  for (int run = 0; run < o->runs && run < 16; run++)
+    for (int col = 0; col < COLS; col++) {
+      bench_result_t r = {0};
+      if (!column_applies(o, c, col) || run_once(o, c, col, run, &r))
+        continue;
+      rate[col][n[col]] = r.records_per_sec, start[col][n[col]] = r.startup_sec;
+      rss[col][n[col]] = (double)r.peak_rss_kb;
+      cpu[col][n[col]] = r.cpu_sec;
+      n[col]++;
+    }
+  for (int col = 0; col < COLS; col++) {
+    med[col].ok = n[col] == o->runs;
+    med[col].records_per_sec = median(rate[col], n[col]);
+    med[col].startup_sec = median(start[col], n[col]);
+    med[col].peak_rss_kb = (long)median(rss[col], n[col]);
+    med[col].cpu_sec = median(cpu[col], n[col]);
+  }
+}
+
+static void rate_cell(FILE *f, const bench_result_t *r) {
+  if (r->ok)
+    fprintf(f, " %.0f |", r->records_per_sec);
   else
-    fprintf(f, " %.0f rec/s, %.1f MiB, start %.1f s |", r->records_per_sec,
-            (double)r->peak_rss_kb / 1024.0, r->startup_sec);
+    fprintf(f, " n/a |");
 }
 
 static void ratio(FILE *f, const bench_result_t *a, const bench_result_t *b) {
@@ -117,25 +138,46 @@ static void ratio(FILE *f, const bench_result_t *a, const bench_result_t *b) {
     fprintf(f, " n/a |");
 }
 
+/* "a / b / c" of one figure for the three columns. */
+static void triple(FILE *f, const bench_result_t res[COLS], const char *fmt, int what) {
+  for (int col = 0; col < COLS; col++) {
+    const bench_result_t *r = &res[col];
+    double v = what == 0 ? (double)r->peak_rss_kb / 1024.0
+               : what == 1 ? r->cpu_sec * 1e6 /* already CPU s per record */
+               : r->startup_sec;
+    fputs(col ? " / " : " ", f);
+    if (r->ok)
+      fprintf(f, fmt, v);
+    else
+      fputs("n/a", f);
+  }
+  fputs(" |", f);
+}
+
 static void write_table(const bench_opts_t *o, bench_result_t res[][COLS], size_t n) {
   FILE *f = fopen(o->markdown, "w");
   if (!f)
     f = stdout;
   fprintf(f, "#### %s — %ld records of %d bytes, %d partitions, 1 stream thread, median of %d\n\n",
           o->broker_label, o->records, o->value_size, o->partitions, o->runs);
-  fprintf(f, "| case | %s | %s | %s | weir / loop | weir / Kafka Streams | weir RSS / Kafka Streams RSS |\n",
-          col_names[0], col_names[1], col_names[2]);
-  fprintf(f, "|---|---|---|---|---|---|---|\n");
+  fprintf(f, "| case | loop rec/s | weir rec/s | Kafka Streams rec/s | weir / loop | weir / Kafka Streams "
+             "| CPU µs per record (loop / weir / KS) | peak RSS MiB (loop / weir / KS) | start s (loop / weir / KS) |\n");
+  fprintf(f, "|---|---|---|---|---|---|---|---|---|\n");
   for (size_t i = 0; i < n; i++) {
+    bench_result_t per[COLS];
+    for (int col = 0; col < COLS; col++) {
+      per[col] = res[i][col];
+      per[col].cpu_sec = per[col].cpu_sec / (double)o->records; /* CPU s per record */
+    }
     fprintf(f, "| %s |", cases[i].name);
     for (int col = 0; col < COLS; col++)
-      cell(f, &res[i][col]);
+      rate_cell(f, &res[i][col]);
     ratio(f, &res[i][1], &res[i][0]);
     ratio(f, &res[i][1], &res[i][2]);
-    if (res[i][1].ok && res[i][2].ok && res[i][2].peak_rss_kb)
-      fprintf(f, " %.2f |\n", (double)res[i][1].peak_rss_kb / (double)res[i][2].peak_rss_kb);
-    else
-      fprintf(f, " n/a |\n");
+    triple(f, per, "%.2f", 1);
+    triple(f, res[i], "%.0f", 0);
+    triple(f, res[i], "%.1f", 2);
+    fputc('\n', f);
   }
   if (f != stdout)
     fclose(f);
@@ -201,7 +243,7 @@ static pid_t start_embedded(bench_opts_t *o, char *addr, size_t size) {
   argv[3] = parts;
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
     for (int col = 0; col < COLS; col++)
-      for (int run = 0; run < o->runs && k < 128; run++, k++) {
+      for (int run = -1; run < o->runs && k < 128; run++, k++) {
         output_topic(names[k], sizeof names[k], cases[i].name, col, run);
         argv[a++] = "--topic";
         argv[a++] = names[k];
@@ -235,6 +277,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   o.self = argv[0];
+  snprintf(INPUT, sizeof INPUT, "bench-in-%d", (int)getpid());
   if (o.embedded) {
     broker = start_embedded(&o, addr, sizeof addr);
     if (broker < 0)
@@ -247,9 +290,7 @@ int main(int argc, char **argv) {
   int rc = bench_create_topic(&o, INPUT) || bench_produce_input(&o, INPUT);
   fprintf(stderr, "weir-bench: %ld input records on %s\n", o.records, o.bootstrap);
   for (size_t i = 0; !rc && i < n; i++)
-    for (int col = 0; col < COLS; col++)
-      if (column_applies(&o, &cases[i], col))
-        run_column(&o, &cases[i], col, &res[i][col]);
+    run_case(&o, &cases[i], res[i]);
   if (!rc && o.embedded)
     rc = check_nothing_dropped(&o);
   if (!rc)
@@ -257,6 +298,13 @@ int main(int argc, char **argv) {
   if (broker > 0) {
     kill(broker, SIGTERM);
     waitpid(broker, NULL, 0);
+  }
+  char tmp[64];
+  snprintf(tmp, sizeof tmp, "/tmp/weir-bench-%d.ini", (int)getpid());
+  unlink(tmp);
+  if (!rc) {
+    snprintf(tmp, sizeof tmp, "/tmp/weir-bench-%d.log", (int)getpid());
+    unlink(tmp);
   }
   return rc ? 1 : 0;
 }

@@ -30,18 +30,23 @@ pid_t bench_spawn(char *const argv[], const char *log) {
   return pid;
 }
 
-static long stop_child(pid_t child) {
+static double seconds(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec / 1e6; }
+
+/* Stop the child; its peak RSS and CPU time come from wait4(). */
+static void stop_child(pid_t child, bench_result_t *r) {
   struct rusage ru;
   int status;
   kill(child, SIGTERM);
   for (int i = 0; i < 600; i++) {
     if (wait4(child, &status, WNOHANG, &ru) == child)
-      return ru.ru_maxrss;
+      goto done;
     usleep(50000);
   }
   kill(child, SIGKILL);
   wait4(child, &status, 0, &ru);
-  return ru.ru_maxrss;
+done:
+  r->peak_rss_kb = ru.ru_maxrss;
+  r->cpu_sec = seconds(ru.ru_utime) + seconds(ru.ru_stime);
 }
 
 void bench_observe(const bench_opts_t *o, pid_t child, const char *topic, long expect,
@@ -66,7 +71,7 @@ void bench_observe(const bench_opts_t *o, pid_t child, const char *topic, long e
     usleep(20000);
   }
   rd_kafka_destroy(rk);
-  r->peak_rss_kb = stop_child(child);
+  stop_child(child, r);
   if (!done)
     return;
   r->ok = 1;

@@ -22,7 +22,7 @@ typedef struct proc {
 
 /* Start argv[0] with stdout on a pipe (when capture) and stderr to `log`
  * (appended; NULL = inherited). */
-static proc_t proc_start(char *const argv[], int capture, const char *log) {
+__attribute__((unused)) static proc_t proc_start(char *const argv[], int capture, const char *log) {
   proc_t p = {-1, -1};
   int fds[2] = {-1, -1};
   if (capture && pipe(fds))
@@ -50,7 +50,7 @@ static proc_t proc_start(char *const argv[], int capture, const char *log) {
 }
 
 /* Read the child's first stdout line (up to timeout_ms). */
-static int proc_read_line(proc_t *p, char *buf, size_t size, int timeout_ms) {
+__attribute__((unused)) static int proc_read_line(proc_t *p, char *buf, size_t size, int timeout_ms) {
   size_t n = 0;
   long long waited = 0;
   fcntl(p->out_fd, F_SETFL, O_NONBLOCK);
@@ -73,7 +73,7 @@ static int proc_read_line(proc_t *p, char *buf, size_t size, int timeout_ms) {
 
 /* Wait for exit up to timeout_ms: the exit status (0..255, 128+signal), or
  * -1 when it did not exit (then it is killed with SIGKILL and reaped). */
-static int proc_wait(proc_t *p, int timeout_ms) {
+__attribute__((unused)) static int proc_wait(proc_t *p, int timeout_ms) {
   int status;
   for (int waited = 0; waited <= timeout_ms; waited += 20) {
     pid_t r = waitpid(p->pid, &status, WNOHANG);
@@ -92,7 +92,7 @@ static int proc_wait(proc_t *p, int timeout_ms) {
   return -1;
 }
 
-static int proc_stop(proc_t *p, int sig, int timeout_ms) {
+__attribute__((unused)) static int proc_stop(proc_t *p, int sig, int timeout_ms) {
   if (p->pid <= 0)
     return -1;
   kill(p->pid, sig);

@@ -1,0 +1,180 @@
+/* The broker under an end-to-end test: the real Kafka broker when the suite
+ * runs under tests/kafka/kafka.sh (WEIR_TEST_KAFKA_BOOTSTRAP is set), else a
+ * `weir broker` process started here. Topics are created through the Admin
+ * API on the real broker (the production path) and on the command line of
+ * `weir broker` (the mock has no Admin API). Names carry the test's pid so
+ * runs on one long-lived broker never meet. */
+#ifndef WEIR_TESTS_E2E_H
+#define WEIR_TESTS_E2E_H
+
+#include <librdkafka/rdkafka.h>
+
+#include "kafka/admin.h"
+#include "proc.h"
+
+typedef struct e2e_broker {
+  char bootstrap[256];
+  int real;
+  proc_t proc; /* weir broker, when not real */
+} e2e_broker_t;
+
+__attribute__((unused)) static long long e2e_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* `topics` is NULL-ended; each gets `partitions`. 0 on success. */
+__attribute__((unused)) static int e2e_broker_start(e2e_broker_t *b, const char *const *topics, int partitions,
+                            const char *log) {
+  const char *real = getenv("WEIR_TEST_KAFKA_BOOTSTRAP");
+  memset(b, 0, sizeof *b);
+  b->proc.pid = -1;
+  if (real && *real) {
+    char err[1024];
+    weir_topic_spec_t specs[16];
+    size_t n = 0;
+    b->real = 1;
+    snprintf(b->bootstrap, sizeof b->bootstrap, "%s", real);
+    for (; topics[n] && n < 16; n++)
+      specs[n] = (weir_topic_spec_t){topics[n], partitions, 1, NULL};
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", b->bootstrap, NULL, 0);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, NULL, 0);
+    int rc = weir_admin_create_topics(rk, specs, n, 30000, err, sizeof err);
+    if (rc)
+      fprintf(stderr, "e2e: %s\n", err);
+    rd_kafka_destroy(rk);
+    fprintf(stderr, "e2e: on the real Kafka broker at %s\n", b->bootstrap);
+    return rc;
+  }
+  char parts[16];
+  char *argv[40] = {WEIR_TEST_BINARY, "broker", "--partitions", parts};
+  int a = 4;
+  snprintf(parts, sizeof parts, "%d", partitions);
+  for (size_t i = 0; topics[i] && a < 36; i++) {
+    argv[a++] = "--topic";
+    argv[a++] = (char *)topics[i];
+  }
+  argv[a] = NULL;
+  b->proc = proc_start(argv, 1, log);
+  int rc = proc_read_line(&b->proc, b->bootstrap, sizeof b->bootstrap, 10000);
+  fprintf(stderr, "e2e: on `weir broker` at %s\n", b->bootstrap);
+  return rc;
+}
+
+__attribute__((unused)) static int e2e_broker_stop(e2e_broker_t *b) {
+  return b->real ? 0 : proc_stop(&b->proc, SIGTERM, 10000);
+}
+
+__attribute__((unused)) static rd_kafka_t *e2e_client(const e2e_broker_t *b, rd_kafka_type_t type, const char *group) {
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", b->bootstrap, NULL, 0);
+  if (type == RD_KAFKA_CONSUMER)
+    rd_kafka_conf_set(conf, "group.id", group ? group : "e2e-reader", NULL, 0);
+  else
+    rd_kafka_conf_set(conf, "linger.ms", "5", NULL, 0);
+  return rd_kafka_new(type, conf, NULL, 0);
+}
+
+/* Values are the decimal numbers from..to-1, keys "k<n>". */
+__attribute__((unused)) static void e2e_produce_range(rd_kafka_t *p, const char *topic, int from, int to) {
+  char key[32], value[32];
+  for (int i = from; i < to; i++) {
+    snprintf(key, sizeof key, "k%d", i);
+    snprintf(value, sizeof value, "%d", i);
+    while (rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                             RD_KAFKA_V_KEY(key, strlen(key)),
+                             RD_KAFKA_V_VALUE(value, strlen(value)),
+                             RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+      rd_kafka_poll(p, 10);
+    rd_kafka_poll(p, 0);
+  }
+}
+
+__attribute__((unused)) static long long e2e_end_offsets(rd_kafka_t *rk, const char *topic, int partitions) {
+  long long sum = 0;
+  for (int p = 0; p < partitions; p++) {
+    int64_t lo, hi;
+    if (rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 5000) == 0)
+      sum += hi;
+  }
+  return sum;
+}
+
+__attribute__((unused)) static long long e2e_wait_end_offsets(rd_kafka_t *rk, const char *topic, int partitions,
+                                      long long want, int timeout_ms) {
+  long long deadline = e2e_now_ms() + timeout_ms, n = 0;
+  while ((n = e2e_end_offsets(rk, topic, partitions)) < want && e2e_now_ms() < deadline)
+    usleep(50000);
+  return n;
+}
+
+/* Read all of `topic`; seen[value]++ for each record whose value is a number
+ * below `n`. Returns the number of records read. */
+__attribute__((unused)) static long long e2e_read_all(const e2e_broker_t *b, const char *topic, int partitions,
+                              unsigned *seen, int n) {
+  rd_kafka_t *rk = e2e_client(b, RD_KAFKA_CONSUMER, NULL);
+  rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(partitions);
+  long long total = e2e_end_offsets(rk, topic, partitions), got = 0;
+  for (int p = 0; p < partitions; p++)
+    rd_kafka_topic_partition_list_add(parts, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_assign(rk, parts);
+  rd_kafka_topic_partition_list_destroy(parts);
+  memset(seen, 0, (size_t)n * sizeof *seen);
+  long long deadline = e2e_now_ms() + 30000;
+  while (got < total && e2e_now_ms() < deadline) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+    if (!m)
+      continue;
+    if (!m->err) {
+      char v[32];
+      snprintf(v, sizeof v, "%.*s", (int)m->len, (const char *)m->payload);
+      int i = atoi(v);
+      if (i >= 0 && i < n)
+        seen[i]++;
+      got++;
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  return got;
+}
+
+/* The group's committed offsets summed over the topic's partitions. */
+__attribute__((unused)) static long long e2e_committed(const e2e_broker_t *b, const char *group, const char *topic,
+                               int partitions) {
+  rd_kafka_t *rk = e2e_client(b, RD_KAFKA_CONSUMER, group);
+  rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(partitions);
+  long long sum = 0;
+  for (int p = 0; p < partitions; p++)
+    rd_kafka_topic_partition_list_add(parts, topic, p);
+  if (rd_kafka_committed(rk, parts, 10000) == 0)
+    for (int p = 0; p < partitions; p++)
+      sum += parts->elems[p].offset > 0 ? parts->elems[p].offset : 0;
+  rd_kafka_topic_partition_list_destroy(parts);
+  rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  return sum;
+}
+
+/* Start `weir run INI` with the broker and the build's plugins. */
+__attribute__((unused)) static proc_t e2e_weir_run(const e2e_broker_t *b, const char *ini, const char *log) {
+  char set_bootstrap[300], set_dir[600];
+  snprintf(set_bootstrap, sizeof set_bootstrap, "weir.bootstrap.servers=%s", b->bootstrap);
+  snprintf(set_dir, sizeof set_dir, "weir.plugin.dir=%s", WEIR_TEST_PLUGIN_DIR);
+  char *argv[] = {WEIR_TEST_BINARY, "run", (char *)ini, "--set", set_bootstrap, "--set", set_dir, NULL};
+  return proc_start(argv, 0, log);
+}
+
+/* Print a log file to stderr (on failure). */
+__attribute__((unused)) static void e2e_dump_log(const char *path) {
+  FILE *f = fopen(path, "r");
+  char line[1024];
+  fprintf(stderr, "---- %s ----\n", path);
+  while (f && fgets(line, sizeof line, f))
+    fputs(line, stderr);
+  if (f)
+    fclose(f);
+}
+
+#endif
