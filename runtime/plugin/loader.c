@@ -1,3 +1,4 @@
+#include "util/diag.h"
 #include "plugin/loader.h"
 
 #include <dlfcn.h>
@@ -24,17 +25,6 @@
 
 /* ---------------------------------------------------------------- errors */
 
-static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...) {
-  va_list ap;
-  if (!errstr || errstr_size == 0)
-    return;
-  va_start(ap, fmt);
-  vsnprintf(errstr, errstr_size, fmt, ap);
-  va_end(ap);
-}
 
 /* ---------------------------------------------------------------- search */
 
@@ -82,14 +72,14 @@ int weir_plugin_resolve(const char *ref, const weir_plugin_search_t *search, cha
   candidates_t c;
   char tried[4 * PATH_MAX + 16] = "";
   if (!ref || !*ref) {
-    set_err(errstr, errstr_size, "empty plugin reference: set `plugin = NAME` (e.g. std)");
+    weir_errstr_set(errstr, errstr_size, "empty plugin reference: set `plugin = NAME` (e.g. std)");
     return -1;
   }
   list_candidates(ref, search, &c);
   for (size_t i = 0; i < c.count; i++) {
     if (is_file(c.paths[i])) {
       if ((size_t)snprintf(path, path_size, "%s", c.paths[i]) >= path_size) {
-        set_err(errstr, errstr_size, "plugin path %s is too long", c.paths[i]);
+        weir_errstr_set(errstr, errstr_size, "plugin path %s is too long", c.paths[i]);
         return -1;
       }
       return 0;
@@ -97,7 +87,7 @@ int weir_plugin_resolve(const char *ref, const weir_plugin_search_t *search, cha
     size_t n = strlen(tried);
     snprintf(tried + n, sizeof tried - n, "%s%s", i ? ", " : "", c.paths[i]);
   }
-  set_err(errstr, errstr_size,
+  weir_errstr_set(errstr, errstr_size,
           "plugin '%s' not found (tried %s): build it, or set plugin.dir in [weir] to the "
           "directory that holds it",
           ref, tried);
@@ -139,7 +129,7 @@ static const char *size_range(char *buf, size_t size, size_t min, size_t host) {
 
 static int check_abi(load_ctx_t *lc, const weir_plugin_desc_t *raw) {
   if (raw->abi_major != WEIR_ABI_MAJOR) {
-    set_err(lc->errstr, lc->errstr_size,
+    weir_errstr_set(lc->errstr, lc->errstr_size,
             "plugin %s was built for weir ABI %u.%u, this host speaks %d.%d: rebuild it "
             "against the %d.x SDK",
             lc->path, raw->abi_major, raw->abi_minor, WEIR_ABI_MAJOR, WEIR_ABI_MINOR,
@@ -147,7 +137,7 @@ static int check_abi(load_ctx_t *lc, const weir_plugin_desc_t *raw) {
     return -1;
   }
   if (raw->abi_minor > WEIR_ABI_MINOR) {
-    set_err(lc->errstr, lc->errstr_size,
+    weir_errstr_set(lc->errstr, lc->errstr_size,
             "plugin %s was built for weir ABI %u.%u, newer than this host's %d.%d: upgrade "
             "weir, or rebuild the plugin against the %d.%d SDK",
             lc->path, raw->abi_major, raw->abi_minor, WEIR_ABI_MAJOR, WEIR_ABI_MINOR,
@@ -160,7 +150,7 @@ static int check_abi(load_ctx_t *lc, const weir_plugin_desc_t *raw) {
 static int check_desc(load_ctx_t *lc, const weir_plugin_desc_t *raw, weir_plugin_desc_t *desc) {
   char range[48];
   if (!size_ok(raw->struct_size, DESC_SIZE_1_0, sizeof *desc)) {
-    set_err(lc->errstr, lc->errstr_size,
+    weir_errstr_set(lc->errstr, lc->errstr_size,
             "plugin %s has a malformed descriptor: struct_size %u, expected %s: build the "
             "descriptor with WEIR_PLUGIN(...)",
             lc->path, raw->struct_size,
@@ -169,13 +159,13 @@ static int check_desc(load_ctx_t *lc, const weir_plugin_desc_t *raw, weir_plugin
   }
   copy_sized(desc, sizeof *desc, raw, raw->struct_size);
   if (!desc->name || !*desc->name) {
-    set_err(lc->errstr, lc->errstr_size,
+    weir_errstr_set(lc->errstr, lc->errstr_size,
             "plugin %s has a malformed descriptor: no name: give WEIR_PLUGIN(...) a name",
             lc->path);
     return -1;
   }
   if (!desc->operators) {
-    set_err(lc->errstr, lc->errstr_size,
+    weir_errstr_set(lc->errstr, lc->errstr_size,
             "plugin %s (%s) has a malformed descriptor: the operators list is NULL: list its "
             "operators in WEIR_PLUGIN(...)",
             lc->path, desc->name);
@@ -189,14 +179,14 @@ static int count_ops(load_ctx_t *lc, const weir_plugin_desc_t *desc, size_t *cou
   while (n < MAX_ENTRIES && desc->operators[n])
     n++;
   if (n == MAX_ENTRIES) {
-    set_err(lc->errstr, lc->errstr_size,
+    weir_errstr_set(lc->errstr, lc->errstr_size,
             "plugin %s (%s): the operators list has no NULL end within %d entries: end it "
             "with NULL (WEIR_PLUGIN(...) does)",
             lc->path, desc->name, MAX_ENTRIES);
     return -1;
   }
   if (n == 0) {
-    set_err(lc->errstr, lc->errstr_size,
+    weir_errstr_set(lc->errstr, lc->errstr_size,
             "plugin %s (%s) declares no operators: list them in WEIR_PLUGIN(...)", lc->path,
             desc->name);
     return -1;
@@ -210,7 +200,7 @@ static int check_op_def(load_ctx_t *lc, const weir_plugin_desc_t *desc, size_t i
   const char *missing = NULL;
   char range[48];
   if (!size_ok(raw->struct_size, OP_SIZE_1_0, sizeof *def)) {
-    set_err(lc->errstr, lc->errstr_size,
+    weir_errstr_set(lc->errstr, lc->errstr_size,
             "plugin %s (%s): operator #%zu has struct_size %u, expected %s: set it to "
             "sizeof(weir_operator_def_t)",
             lc->path, desc->name, index + 1, raw->struct_size,
@@ -219,7 +209,7 @@ static int check_op_def(load_ctx_t *lc, const weir_plugin_desc_t *desc, size_t i
   }
   copy_sized(def, sizeof *def, raw, raw->struct_size);
   if (!def->type || !*def->type) {
-    set_err(lc->errstr, lc->errstr_size,
+    weir_errstr_set(lc->errstr, lc->errstr_size,
             "plugin %s (%s): operator #%zu has no type: set .type to the name the INI's "
             "`type =` uses",
             lc->path, desc->name, index + 1);
@@ -230,7 +220,7 @@ static int check_op_def(load_ctx_t *lc, const weir_plugin_desc_t *desc, size_t i
   else if (!def->process)
     missing = "process";
   if (missing) {
-    set_err(lc->errstr, lc->errstr_size,
+    weir_errstr_set(lc->errstr, lc->errstr_size,
             "plugin %s (%s): operator '%s' has no %s callback: it is required, set .%s",
             lc->path, desc->name, def->type, missing, missing);
     return -1;
@@ -247,7 +237,7 @@ static const weir_param_def_t *param_at(const weir_param_def_t *table, uint32_t 
 
 static int param_fail(load_ctx_t *lc, const char *plugin, const char *op, const char *what,
                       const char *todo) {
-  set_err(lc->errstr, lc->errstr_size, "plugin %s (%s): operator '%s': %s: %s", lc->path,
+  weir_errstr_set(lc->errstr, lc->errstr_size, "plugin %s (%s): operator '%s': %s: %s", lc->path,
           plugin, op, what, todo);
   return -1;
 }
@@ -316,7 +306,7 @@ static int copy_params(load_ctx_t *lc, const char *plugin, weir_op_info_t *op) {
     return -1;
   op->params = calloc(n + 1, sizeof *op->params);
   if (!op->params) {
-    set_err(lc->errstr, lc->errstr_size, "out of memory loading plugin %s", lc->path);
+    weir_errstr_set(lc->errstr, lc->errstr_size, "out of memory loading plugin %s", lc->path);
     return -1;
   }
   for (size_t i = 0; i < n; i++) {
@@ -359,7 +349,7 @@ static int load_ops(load_ctx_t *lc, const weir_plugin_desc_t *raw_desc, weir_plu
     return -1;
   p->ops = calloc(n, sizeof *p->ops);
   if (!p->ops) {
-    set_err(lc->errstr, lc->errstr_size, "out of memory loading plugin %s", lc->path);
+    weir_errstr_set(lc->errstr, lc->errstr_size, "out of memory loading plugin %s", lc->path);
     return -1;
   }
   for (size_t i = 0; i < n; i++) {
@@ -368,7 +358,7 @@ static int load_ops(load_ctx_t *lc, const weir_plugin_desc_t *raw_desc, weir_plu
     if (check_op_def(lc, &p->desc, i, raw_desc->operators[i], &op->def) < 0)
       return -1;
     if (find_type(p->ops, i, op->def.type)) {
-      set_err(lc->errstr, lc->errstr_size,
+      weir_errstr_set(lc->errstr, lc->errstr_size,
               "plugin %s (%s) declares operator type '%s' twice: rename one", lc->path,
               p->desc.name, op->def.type);
       return -1;
@@ -391,7 +381,7 @@ static void *open_so(load_ctx_t *lc) {
   char local[PATH_MAX];
   void *handle;
   if (!is_file(lc->path)) {
-    set_err(lc->errstr, lc->errstr_size,
+    weir_errstr_set(lc->errstr, lc->errstr_size,
             "plugin file %s does not exist (or is not a regular file): check the path", lc->path);
     return NULL;
   }
@@ -401,7 +391,7 @@ static void *open_so(load_ctx_t *lc) {
   dlerror();
   handle = dlopen(local, RTLD_NOW | RTLD_LOCAL);
   if (!handle)
-    set_err(lc->errstr, lc->errstr_size,
+    weir_errstr_set(lc->errstr, lc->errstr_size,
             "cannot load plugin %s, it is not a loadable shared object (%s): rebuild it with "
             "cc -shared -fPIC against the weir SDK",
             lc->path, str_or(dlerror(), "unknown dlopen error"));
@@ -412,14 +402,14 @@ static const weir_plugin_desc_t *call_entry(load_ctx_t *lc, void *handle) {
   const weir_plugin_desc_t *raw;
   weir_plugin_entry_fn entry = find_entry(handle);
   if (!entry) {
-    set_err(lc->errstr, lc->errstr_size,
+    weir_errstr_set(lc->errstr, lc->errstr_size,
             "plugin %s exports no %s symbol: is it built with WEIR_PLUGIN(...)?", lc->path,
             WEIR_PLUGIN_ENTRY_SYMBOL);
     return NULL;
   }
   raw = entry();
   if (!raw)
-    set_err(lc->errstr, lc->errstr_size,
+    weir_errstr_set(lc->errstr, lc->errstr_size,
             "plugin %s: %s() returned NULL: it must return its static descriptor (use "
             "WEIR_PLUGIN(...))",
             lc->path, WEIR_PLUGIN_ENTRY_SYMBOL);
@@ -444,19 +434,19 @@ weir_plugin_t *weir_plugin_load_file(const char *path, const char *ref, char *er
   weir_plugin_t *p;
   void *handle = path ? open_so(&lc) : NULL;
   if (!path)
-    set_err(errstr, errstr_size, "no plugin path given");
+    weir_errstr_set(errstr, errstr_size, "no plugin path given");
   if (!handle)
     return NULL;
   raw = call_entry(&lc, handle);
   p = raw ? calloc(1, sizeof *p) : NULL;
   if (raw && !p)
-    set_err(errstr, errstr_size, "out of memory loading plugin %s", path);
+    weir_errstr_set(errstr, errstr_size, "out of memory loading plugin %s", path);
   if (!p || check_plugin(&lc, raw, p) < 0)
     goto fail;
   p->path = strdup(path);
   p->ref = strdup(ref ? ref : path);
   if (!p->path || !p->ref) {
-    set_err(errstr, errstr_size, "out of memory loading plugin %s", path);
+    weir_errstr_set(errstr, errstr_size, "out of memory loading plugin %s", path);
     goto fail;
   }
   p->handle = handle;

@@ -1,3 +1,4 @@
+#include "util/diag.h"
 #include "serde/serde.h"
 
 #include <stdarg.h>
@@ -28,17 +29,6 @@ const char *weir_serde_name(weir_serde_t s) {
 
 const char *weir_serde_names(void) { return "bytes, string, int64, json"; }
 
-static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...) {
-  va_list ap;
-  if (!errstr || errstr_size == 0)
-    return;
-  va_start(ap, fmt);
-  vsnprintf(errstr, errstr_size, fmt, ap);
-  va_end(ap);
-}
 
 /* ---------------------------------------------------------------- UTF-8 */
 
@@ -92,7 +82,7 @@ static int check_utf8(const unsigned char *s, size_t len, char *errstr, size_t e
   for (size_t i = 0; i < len;) {
     size_t n = utf8_seq(s + i, len - i, &why);
     if (n == 0) {
-      set_err(errstr, errstr_size, "invalid UTF-8 at byte %zu: %s (0x%02x)", i, why, s[i]);
+      weir_errstr_set(errstr, errstr_size, "invalid UTF-8 at byte %zu: %s (0x%02x)", i, why, s[i]);
       return -1;
     }
     i += n;
@@ -114,13 +104,13 @@ static int json_value(json_t *j);
 
 static int json_fail(json_t *j, const char *what) {
   if (j->pos >= j->len)
-    set_err(j->errstr, j->errstr_size, "invalid JSON at byte %zu: %s, got the end of input",
+    weir_errstr_set(j->errstr, j->errstr_size, "invalid JSON at byte %zu: %s, got the end of input",
             j->pos, what);
   else if (j->s[j->pos] >= 0x20 && j->s[j->pos] < 0x7F)
-    set_err(j->errstr, j->errstr_size, "invalid JSON at byte %zu: %s, got '%c'", j->pos, what,
+    weir_errstr_set(j->errstr, j->errstr_size, "invalid JSON at byte %zu: %s, got '%c'", j->pos, what,
             j->s[j->pos]);
   else
-    set_err(j->errstr, j->errstr_size, "invalid JSON at byte %zu: %s, got byte 0x%02x", j->pos,
+    weir_errstr_set(j->errstr, j->errstr_size, "invalid JSON at byte %zu: %s, got byte 0x%02x", j->pos,
             what, j->s[j->pos]);
   return -1;
 }
@@ -243,7 +233,7 @@ static int json_string(json_t *j) {
     }
     size_t n = utf8_seq(j->s + j->pos, j->len - j->pos, &why);
     if (n == 0) {
-      set_err(j->errstr, j->errstr_size, "invalid JSON at byte %zu: invalid UTF-8 in a string: %s",
+      weir_errstr_set(j->errstr, j->errstr_size, "invalid JSON at byte %zu: invalid UTF-8 in a string: %s",
               j->pos, why);
       return -1;
     }
@@ -261,7 +251,7 @@ static int json_literal(json_t *j, const char *word) {
 
 static int json_enter(json_t *j) {
   if (++j->depth > JSON_MAX_DEPTH) {
-    set_err(j->errstr, j->errstr_size, "invalid JSON at byte %zu: nested deeper than %d levels",
+    weir_errstr_set(j->errstr, j->errstr_size, "invalid JSON at byte %zu: nested deeper than %d levels",
             j->pos, JSON_MAX_DEPTH);
     return -1;
   }
@@ -345,7 +335,7 @@ static int check_json(const unsigned char *s, size_t len, char *errstr, size_t e
   json_t j = {s, len, 0, 0, errstr, errstr_size};
   skip_ws(&j);
   if (j.pos == len) {
-    set_err(errstr, errstr_size, "invalid JSON at byte %zu: empty input, expected a value",
+    weir_errstr_set(errstr, errstr_size, "invalid JSON at byte %zu: empty input, expected a value",
             j.pos);
     return -1;
   }
@@ -370,10 +360,10 @@ int weir_serde_check(weir_serde_t s, const void *data, size_t len, char *errstr,
   case WEIR_SERDE_INT64:
     if (len == 8)
       return 0;
-    set_err(errstr, errstr_size, "int64 needs 8 bytes, got %zu", len);
+    weir_errstr_set(errstr, errstr_size, "int64 needs 8 bytes, got %zu", len);
     return -1;
   }
-  set_err(errstr, errstr_size, "unknown serde %d: use one of %s", (int)s, weir_serde_names());
+  weir_errstr_set(errstr, errstr_size, "unknown serde %d: use one of %s", (int)s, weir_serde_names());
   return -1;
 }
 

@@ -41,3 +41,12 @@ void weir_diag_free(weir_diag_t *d) {
   free(d->lines);
   memset(d, 0, sizeof *d);
 }
+
+void weir_errstr_set(char *errstr, size_t errstr_size, const char *fmt, ...) {
+  va_list ap;
+  if (!errstr || errstr_size == 0)
+    return;
+  va_start(ap, fmt);
+  vsnprintf(errstr, errstr_size, fmt, ap);
+  va_end(ap);
+}

@@ -22,4 +22,9 @@ void weir_diag_add(weir_diag_t *d, const char *file, int line, const char *fmt, 
 void weir_diag_print(const weir_diag_t *d, FILE *out);
 void weir_diag_free(weir_diag_t *d);
 
+/* Write one formatted line into a caller's errstr buffer (librdkafka style);
+ * a NULL or empty buffer is left alone. */
+void weir_errstr_set(char *errstr, size_t errstr_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif
