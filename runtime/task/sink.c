@@ -61,10 +61,6 @@ static rd_kafka_resp_err_t produce(weir_task_t *task, rd_kafka_topic_t *rkt,
 /* Produce `rec` with `hdrs` (taken over) and count it against the input. */
 static int produce_tracked(weir_task_t *task, rd_kafka_topic_t *rkt, const weir_record_t *rec,
                            rd_kafka_headers_t *hdrs, const char *what) {
-  weir_offset_tracker_t *tr = NULL;
-  for (size_t i = 0; i < task->tracker_count; i++)
-    if (task->tracker_slots[i] == task->cur_slot)
-      tr = &task->trackers[i];
   rd_kafka_resp_err_t err = produce(task, rkt, rec, hdrs);
   if (err) {
     if (hdrs)
@@ -73,8 +69,7 @@ static int produce_tracked(weir_task_t *task, rd_kafka_topic_t *rkt, const weir_
                         rd_kafka_topic_name(rkt), rd_kafka_err2str(err));
     return WEIR_EFAIL;
   }
-  if (tr)
-    weir_offset_tracker_add(tr, task->cur_seq);
+  weir_offset_tracker_add(task->cur_tracker, task->cur_seq);
   return WEIR_OK;
 }
 

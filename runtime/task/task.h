@@ -72,6 +72,7 @@ struct weir_task {
   int64_t input_timestamp;
   uint32_t cur_slot;
   uint64_t cur_seq;
+  weir_offset_tracker_t *cur_tracker; /* the input's partition tracker */
   char error[512]; /* the first error while processing this input */
   const char *error_node;
   weir_header_t *header_scratch; /* consumed headers, as the SDK sees them */

@@ -69,6 +69,7 @@ static void begin_input(weir_task_t *task, size_t topic_index, const rd_kafka_me
     task->stream_time = task->input_timestamp;
   task->cur_slot = task->tracker_slots[topic_index];
   task->cur_seq = seq;
+  task->cur_tracker = &task->trackers[topic_index];
   task->error[0] = '\0';
   task->error_node = NULL;
   task->in_process = 1;
