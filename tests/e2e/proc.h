@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -29,6 +30,8 @@ __attribute__((unused)) static proc_t proc_start(char *const argv[], int capture
     return p;
   p.pid = fork();
   if (p.pid == 0) {
+    /* Dies with the test, even when ctest kills the test on a timeout. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (capture) {
       dup2(fds[1], 1);
       close(fds[0]);
