@@ -7,20 +7,22 @@
 
 #include "util/log.h"
 
-weir_task_t *weir_task_new(const weir_task_env_t *env, int32_t partition,
+weir_task_t *weir_task_new(const weir_task_env_t *env, int subtopology, int32_t partition,
                            size_t tracker_count, const uint32_t *slots) {
   weir_task_t *task = calloc(1, sizeof *task);
   if (!task)
     return NULL;
   task->env = env;
   task->partition = partition;
-  snprintf(task->id, sizeof task->id, "0_%d", (int)partition);
+  task->subtopology = subtopology;
+  snprintf(task->id, sizeof task->id, "%d_%d", subtopology < 0 ? 0 : subtopology, (int)partition);
   task->inst_count = env->topo->node_count;
   task->insts = calloc(task->inst_count, sizeof *task->insts);
   task->trackers = calloc(tracker_count ? tracker_count : 1, sizeof *task->trackers);
   task->tracker_slots = calloc(tracker_count ? tracker_count : 1, sizeof *task->tracker_slots);
+  task->queues = calloc(tracker_count ? tracker_count : 1, sizeof *task->queues);
   task->tracker_count = tracker_count;
-  if (!task->insts || !task->trackers || !task->tracker_slots) {
+  if (!task->insts || !task->trackers || !task->tracker_slots || !task->queues) {
     weir_task_free(task);
     return NULL;
   }
@@ -52,6 +54,8 @@ weir_task_t *weir_task_new(const weir_task_env_t *env, int32_t partition,
 static int open_node(weir_task_t *task, weir_node_inst_t *inst, char *errstr, size_t errstr_size) {
   const weir_node_t *node = inst->node;
   char why[512] = "";
+  if (task->subtopology >= 0 && node->subtopology != task->subtopology)
+    return 0; /* another sub-topology's node: another task runs it */
   if (node->kind == WEIR_NODE_SINK && task->env->producer) {
     inst->rkt = rd_kafka_topic_new(task->env->producer, node->topic, NULL);
     if (!inst->rkt) {
@@ -107,6 +111,9 @@ void weir_task_close(weir_task_t *task) {
       rd_kafka_topic_destroy(inst->rkt);
     inst->rkt = NULL;
   }
+  for (size_t i = 0; task->queues && i < task->tracker_count; i++)
+    weir_input_queue_clear(&task->queues[i]);
+  task->buffered = 0;
   task->active = 0;
 }
 
@@ -122,6 +129,9 @@ void weir_task_free(weir_task_t *task) {
   }
   for (size_t i = 0; task->trackers && i < task->tracker_count; i++)
     weir_offset_tracker_free(&task->trackers[i]);
+  for (size_t i = 0; task->queues && i < task->tracker_count; i++)
+    weir_input_queue_free(&task->queues[i]);
+  free(task->queues);
   free(task->trackers);
   free(task->tracker_slots);
   free(task->header_scratch);
@@ -142,7 +152,7 @@ void weir_task_set_error(weir_task_t *task, const char *node, const char *fmt, .
 int weir_task_dry_run(const weir_topology_t *t, char *errstr, size_t errstr_size) {
   static atomic_int never_stopping;
   weir_task_env_t env = {.topo = t, .stopping = &never_stopping};
-  weir_task_t *task = weir_task_new(&env, 0, 0, NULL);
+  weir_task_t *task = weir_task_new(&env, -1, 0, 0, NULL);
   if (!task) {
     snprintf(errstr, errstr_size, "out of memory");
     return -1;

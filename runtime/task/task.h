@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <weir/weir.h>
 
+#include "task/input_queue.h"
 #include "task/offset_tracker.h"
 #include "topology/topology.h"
 
@@ -52,16 +53,20 @@ typedef struct weir_task_env {
    * source nodes that read it. */
   size_t **topic_sources;
   size_t *topic_source_counts;
+  int *topic_subtopology; /* the sub-topology each source topic feeds */
 } weir_task_env_t;
 
 struct weir_task {
-  char id[32]; /* "0_<partition>" */
+  char id[32]; /* "<subtopology>_<partition>" */
+  int subtopology; /* -1: every node (the dry run) */
   int32_t partition;
   int active;
   const weir_task_env_t *env;
   weir_node_inst_t *insts; /* one per topology node, same index */
   size_t inst_count;
   weir_offset_tracker_t *trackers; /* one per source topic of the thread */
+  weir_input_queue_t *queues;      /* likewise: records handed over, not yet processed */
+  size_t buffered;                 /* records in all queues */
   uint32_t *tracker_slots;         /* their slot numbers */
   size_t tracker_count;
   int64_t stream_time;
@@ -81,7 +86,7 @@ struct weir_task {
 
 /* Allocate a task for `partition` with `tracker_count` trackers whose slot
  * numbers are given. Operators are not initialised yet. */
-weir_task_t *weir_task_new(const weir_task_env_t *env, int32_t partition,
+weir_task_t *weir_task_new(const weir_task_env_t *env, int subtopology, int32_t partition,
                            size_t tracker_count, const uint32_t *slots);
 /* Initialise every operator instance (init) and sink topic handle. On
  * failure everything opened is closed again and errstr says which node. */
@@ -90,9 +95,16 @@ int weir_task_open(weir_task_t *task, char *errstr, size_t errstr_size);
  * operator's init can check (a branch route naming no child) fails before
  * anything runs. errstr names the node, file:line, plugin and reason. */
 int weir_task_dry_run(const weir_topology_t *t, char *errstr, size_t errstr_size);
-/* close() every initialised instance. The task can be opened again. */
+/* close() every initialised instance and drop the records still queued
+ * (never begun, so never committed). The task can be opened again. */
 void weir_task_close(weir_task_t *task);
 void weir_task_free(weir_task_t *task);
+
+/* Queue a consumed record of source topic `topic_index` (the task takes it). */
+int weir_task_enqueue(weir_task_t *task, size_t topic_index, rd_kafka_message_t *msg);
+/* Process up to `budget` queued records, oldest timestamp first across the
+ * task's partitions. Returns how many, or -1 when one must stop the app. */
+int weir_task_run(weir_task_t *task, int budget);
 
 /* Process one consumed record from source topic number `topic_index`. Returns
  * 0, or -1 when the record must stop the app (fail policy): the reason is in

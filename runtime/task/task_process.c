@@ -146,3 +146,27 @@ int weir_task_process(weir_task_t *task, size_t topic_index, const rd_kafka_mess
   weir_offset_tracker_end(tr, seq);
   return 0;
 }
+
+int weir_task_enqueue(weir_task_t *task, size_t topic_index, rd_kafka_message_t *msg) {
+  if (weir_input_queue_push(&task->queues[topic_index], msg))
+    return -1;
+  task->buffered++;
+  return 0;
+}
+
+int weir_task_run(weir_task_t *task, int budget) {
+  int done = 0;
+  while (done < budget && task->buffered > 0) {
+    int idx = weir_input_queue_pick(task->queues, task->tracker_count);
+    if (idx < 0)
+      break;
+    rd_kafka_message_t *msg = weir_input_queue_pop(&task->queues[idx]);
+    task->buffered--;
+    int rc = weir_task_process(task, (size_t)idx, msg);
+    rd_kafka_message_destroy(msg);
+    if (rc)
+      return -1;
+    done++;
+  }
+  return done;
+}

@@ -27,16 +27,16 @@ static rd_kafka_topic_partition_list_t *collect(weir_stream_thread_t *t,
                                                 const rd_kafka_topic_partition_list_t *only,
                                                 weir_offset_tracker_t **from, int max) {
   rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(16);
-  for (size_t p = 0; p < t->task_cap; p++) {
-    weir_task_t *task = t->tasks[p];
+  for (size_t k = 0; k < t->task_cap; k++) {
+    weir_task_t *task = t->tasks[k];
     for (size_t i = 0; task && task->active && i < task->tracker_count; i++) {
       weir_offset_tracker_t *tr = &task->trackers[i];
       int64_t pos = weir_offset_tracker_position(tr);
-      if (pos < 0 || pos == tr->committed || !wanted(only, t->topics[i], (int32_t)p) ||
+      if (pos < 0 || pos == tr->committed || !wanted(only, t->topics[i], task->partition) ||
           list->cnt >= max)
         continue;
       from[list->cnt] = tr;
-      rd_kafka_topic_partition_list_add(list, t->topics[i], (int32_t)p)->offset = pos;
+      rd_kafka_topic_partition_list_add(list, t->topics[i], task->partition)->offset = pos;
     }
   }
   return list;
@@ -80,9 +80,9 @@ void weir_thread_commit(weir_stream_thread_t *t, const rd_kafka_topic_partition_
 }
 
 static void close_all_tasks(weir_stream_thread_t *t) {
-  for (size_t p = 0; p < t->task_cap; p++)
-    if (t->tasks[p] && t->tasks[p]->active)
-      weir_task_close(t->tasks[p]);
+  for (size_t k = 0; k < t->task_cap; k++)
+    if (t->tasks[k] && t->tasks[k]->active)
+      weir_task_close(t->tasks[k]);
 }
 
 /* Leave the group, serving the close's callbacks until done or the deadline. */

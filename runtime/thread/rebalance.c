@@ -8,15 +8,29 @@
 #include "thread/thread_internal.h"
 #include "util/log.h"
 
-weir_task_t *weir_thread_task(weir_stream_thread_t *t, int32_t partition) {
-  return partition >= 0 && (size_t)partition < t->task_cap ? t->tasks[partition] : NULL;
+static size_t task_slot(const weir_stream_thread_t *t, int subtopology, int32_t partition) {
+  return (size_t)partition * (size_t)t->subtopologies + (size_t)subtopology;
 }
 
-static int grow_tasks(weir_stream_thread_t *t, int32_t partition) {
-  if ((size_t)partition < t->task_cap)
+weir_task_t *weir_thread_task(weir_stream_thread_t *t, int subtopology, int32_t partition) {
+  if (partition < 0 || subtopology < 0)
+    return NULL;
+  size_t i = task_slot(t, subtopology, partition);
+  return i < t->task_cap ? t->tasks[i] : NULL;
+}
+
+int weir_thread_topic_index(const weir_stream_thread_t *t, const char *topic) {
+  for (size_t i = 0; i < t->topic_count; i++)
+    if (strcmp(t->topics[i], topic) == 0)
+      return (int)i;
+  return -1;
+}
+
+static int grow_tasks(weir_stream_thread_t *t, size_t slot) {
+  if (slot < t->task_cap)
     return 0;
   size_t cap = t->task_cap ? t->task_cap : 16;
-  while (cap <= (size_t)partition)
+  while (cap <= slot)
     cap *= 2;
   weir_task_t **tasks = realloc(t->tasks, cap * sizeof *tasks);
   if (!tasks)
@@ -41,23 +55,34 @@ static int add_slots(weir_stream_thread_t *t, size_t n, uint32_t *slots) {
   return 0;
 }
 
-/* The task for `partition`, created on first use and kept afterwards so its
- * tracker slots stay valid for late delivery reports. */
-static weir_task_t *task_for(weir_stream_thread_t *t, int32_t partition) {
+/* The task for a sub-topology's partition, created on first use and kept
+ * afterwards so its tracker slots stay valid for late delivery reports. */
+static weir_task_t *task_for(weir_stream_thread_t *t, int subtopology, int32_t partition) {
   uint32_t slots[64];
-  if (grow_tasks(t, partition))
+  size_t i = task_slot(t, subtopology, partition);
+  if (grow_tasks(t, i))
     return NULL;
-  if (t->tasks[partition])
-    return t->tasks[partition];
+  if (t->tasks[i])
+    return t->tasks[i];
   if (t->topic_count > 64 || add_slots(t, t->topic_count, slots))
     return NULL;
-  weir_task_t *task = weir_task_new(&t->env, partition, t->topic_count, slots);
+  weir_task_t *task = weir_task_new(&t->env, subtopology, partition, t->topic_count, slots);
   if (!task)
     return NULL;
-  for (size_t i = 0; i < t->topic_count; i++)
-    t->slots[t->slot_count++] = &task->trackers[i];
-  t->tasks[partition] = task;
+  for (size_t k = 0; k < t->topic_count; k++)
+    t->slots[t->slot_count++] = &task->trackers[k];
+  t->tasks[i] = task;
   return task;
+}
+
+/* The task a partition of the assignment belongs to (NULL: not a source topic). */
+static weir_task_t *task_of(weir_stream_thread_t *t, const rd_kafka_topic_partition_t *tp,
+                            int create) {
+  int idx = weir_thread_topic_index(t, tp->topic);
+  if (idx < 0)
+    return NULL;
+  int sub = t->env.topic_subtopology[idx];
+  return create ? task_for(t, sub, tp->partition) : weir_thread_task(t, sub, tp->partition);
 }
 
 static int open_tasks(weir_stream_thread_t *t, const rd_kafka_topic_partition_list_t *parts,
@@ -65,7 +90,7 @@ static int open_tasks(weir_stream_thread_t *t, const rd_kafka_topic_partition_li
   char why[1024];
   size_t used = 0;
   for (int i = 0; i < parts->cnt; i++) {
-    weir_task_t *task = task_for(t, parts->elems[i].partition);
+    weir_task_t *task = task_of(t, &parts->elems[i], 1);
     if (!task) {
       t->shared.fail(t->shared.app, "out of memory creating a task");
       return -1;
@@ -86,7 +111,7 @@ static void close_tasks(weir_stream_thread_t *t, const rd_kafka_topic_partition_
                         char *list, size_t list_size) {
   size_t used = 0;
   for (int i = 0; i < parts->cnt; i++) {
-    weir_task_t *task = weir_thread_task(t, parts->elems[i].partition);
+    weir_task_t *task = task_of(t, &parts->elems[i], 0);
     if (!task || !task->active)
       continue;
     weir_task_close(task);
@@ -109,6 +134,9 @@ static void on_assign(weir_stream_thread_t *t, rd_kafka_t *rk,
     rd_kafka_incremental_assign(rk, parts);
   else
     rd_kafka_assign(rk, parts);
+  /* A partition paused for back-pressure before it was revoked must not
+   * come back paused: its new queue is empty. */
+  rd_kafka_resume_partitions(rk, parts);
   WEIR_INFO("thread %d: rebalance: gained tasks [%s] (%d partitions) in %lld ms", t->index, list,
             parts->cnt, (long long)(weir_now_ms() - start));
 }

@@ -51,31 +51,75 @@ static void handle_consumer_error(weir_stream_thread_t *t, const rd_kafka_messag
             rd_kafka_message_errstr(msg));
 }
 
-static void handle_message(weir_stream_thread_t *t, const rd_kafka_message_t *msg) {
+/* Pause or resume one partition in the consumer (back-pressure). */
+static void set_paused(weir_stream_thread_t *t, weir_task_t *task, size_t idx, int pause) {
+  rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(one, t->topics[idx], task->partition);
+  if (pause)
+    rd_kafka_pause_partitions(t->consumer, one);
+  else
+    rd_kafka_resume_partitions(t->consumer, one);
+  rd_kafka_topic_partition_list_destroy(one);
+  task->queues[idx].paused = pause;
+  WEIR_DEBUG("thread %d: %s %s [%d] (%zu records buffered)", t->index,
+             pause ? "paused" : "resumed", t->topics[idx], (int)task->partition,
+             task->queues[idx].count);
+}
+
+/* Hand a consumed record to its task's queue; the task takes it over. */
+static void route_message(weir_stream_thread_t *t, rd_kafka_message_t *msg) {
   if (msg->err) {
     handle_consumer_error(t, msg);
+    rd_kafka_message_destroy(msg);
     return;
   }
   int idx = topic_index(t, msg->rkt);
-  weir_task_t *task = weir_thread_task(t, msg->partition);
-  if (idx < 0 || !task || !task->active)
-    return; /* revoked meanwhile: the new owner reads it from the commit */
-  t->processed++;
-  if (weir_task_process(task, (size_t)idx, msg))
-    t->shared.fail(t->shared.app, task->error);
+  weir_task_t *task =
+      idx < 0 ? NULL : weir_thread_task(t, t->env.topic_subtopology[idx], msg->partition);
+  if (!task || !task->active || weir_task_enqueue(task, (size_t)idx, msg)) {
+    rd_kafka_message_destroy(msg); /* revoked meanwhile: the new owner reads it again */
+    return;
+  }
+  weir_input_queue_t *q = &task->queues[idx];
+  if (!q->paused && q->count >= (size_t)t->buffer_bound)
+    set_paused(t, task, (size_t)idx, 1);
+}
+
+/* Let every task process part of its queue, so a slow task cannot starve
+ * the others or the poll; resume partitions drained below half the bound. */
+static size_t run_tasks(weir_stream_thread_t *t) {
+  enum { BUDGET = 512 };
+  size_t buffered = 0;
+  for (size_t k = 0; k < t->task_cap && !atomic_load(t->shared.stopping); k++) {
+    weir_task_t *task = t->tasks[k];
+    if (!task || !task->active || !task->buffered)
+      continue;
+    int done = weir_task_run(task, BUDGET);
+    if (done < 0) {
+      t->shared.fail(t->shared.app, task->error);
+      return 0;
+    }
+    t->processed += (unsigned long long)done;
+    for (size_t i = 0; i < task->tracker_count; i++)
+      if (task->queues[i].paused && task->queues[i].count <= (size_t)t->buffer_bound / 2)
+        set_paused(t, task, i, 0);
+    buffered += task->buffered;
+  }
+  return buffered;
 }
 
 static void run_loop(weir_stream_thread_t *t) {
   rd_kafka_message_t *msgs[BATCH_SIZE];
   int64_t interval = t->shared.topo->settings.commit_interval_ms;
   int64_t last_commit = weir_now_ms();
+  size_t buffered = 0;
   while (!atomic_load(t->shared.stopping)) {
-    ssize_t n = rd_kafka_consume_batch_queue(t->queue, POLL_TIMEOUT_MS, msgs, BATCH_SIZE);
-    for (ssize_t i = 0; i < n; i++) {
-      if (!atomic_load(t->shared.stopping))
-        handle_message(t, msgs[i]);
-      rd_kafka_message_destroy(msgs[i]);
-    }
+    /* Wait for records only when there is nothing left to process. */
+    ssize_t n = rd_kafka_consume_batch_queue(t->queue, buffered ? 0 : POLL_TIMEOUT_MS, msgs,
+                                             BATCH_SIZE);
+    for (ssize_t i = 0; i < n; i++)
+      route_message(t, msgs[i]);
+    buffered = run_tasks(t);
     rd_kafka_poll(t->producer, 0); /* delivery reports: they free commit positions */
     if (weir_now_ms() - last_commit >= interval) {
       weir_thread_commit(t, NULL, 0);

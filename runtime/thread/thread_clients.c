@@ -80,7 +80,8 @@ static int build_topic_sources(weir_stream_thread_t *t) {
   const weir_topology_t *topo = t->shared.topo;
   t->env.topic_sources = calloc(t->topic_count, sizeof *t->env.topic_sources);
   t->env.topic_source_counts = calloc(t->topic_count, sizeof *t->env.topic_source_counts);
-  if (!t->env.topic_sources || !t->env.topic_source_counts)
+  t->env.topic_subtopology = calloc(t->topic_count, sizeof *t->env.topic_subtopology);
+  if (!t->env.topic_sources || !t->env.topic_source_counts || !t->env.topic_subtopology)
     return -1;
   for (size_t i = 0; i < t->topic_count; i++) {
     t->env.topic_sources[i] = calloc(topo->node_count, sizeof **t->env.topic_sources);
@@ -89,8 +90,10 @@ static int build_topic_sources(weir_stream_thread_t *t) {
     for (size_t n = 0; n < topo->node_count; n++) {
       const weir_node_t *node = topo->nodes[n];
       for (size_t k = 0; node->kind == WEIR_NODE_SOURCE && k < node->topic_count; k++)
-        if (strcmp(node->topics[k], t->topics[i]) == 0)
+        if (strcmp(node->topics[k], t->topics[i]) == 0) {
           t->env.topic_sources[i][t->env.topic_source_counts[i]++] = n;
+          t->env.topic_subtopology[i] = node->subtopology;
+        }
     }
   }
   return 0;
@@ -130,6 +133,10 @@ weir_stream_thread_t *weir_stream_thread_new(const weir_thread_shared_t *shared,
   }
   t->shared = *shared;
   t->index = index;
+  t->subtopologies = shared->topo->subtopology_count > 0 ? shared->topo->subtopology_count : 1;
+  t->buffer_bound = shared->topo->settings.buffered_records_per_partition > 0
+                        ? shared->topo->settings.buffered_records_per_partition
+                        : 1000;
   snprintf(t->client_id, sizeof t->client_id, "%s-StreamThread-%d",
            shared->topo->settings.application_id, index + 1);
   t->topics = weir_topology_source_topics(shared->topo, &t->topic_count);
@@ -161,8 +168,8 @@ void weir_stream_thread_free(weir_stream_thread_t *t) {
   if (!t)
     return;
   weir_stream_thread_join(t);
-  for (size_t p = 0; p < t->task_cap; p++)
-    weir_task_free(t->tasks[p]);
+  for (size_t k = 0; k < t->task_cap; k++)
+    weir_task_free(t->tasks[k]);
   free(t->tasks);
   free(t->slots);
   if (t->env.dead_letter)
@@ -181,6 +188,7 @@ void weir_stream_thread_free(weir_stream_thread_t *t) {
     free(t->env.topic_sources[i]);
   free(t->env.topic_sources);
   free(t->env.topic_source_counts);
+  free(t->env.topic_subtopology);
   free(t->topic_handles);
   free(t->topics);
   free(t);

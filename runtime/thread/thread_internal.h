@@ -24,8 +24,10 @@ struct weir_stream_thread {
   rd_kafka_topic_t **topic_handles; /* cache: consumed handle -> topic index */
 
   weir_task_env_t env;
-  weir_task_t **tasks; /* by partition; kept across rebalances */
+  weir_task_t **tasks; /* by partition * subtopology_count + subtopology; kept */
   size_t task_cap;
+  int subtopologies;
+  int buffer_bound; /* buffered.records.per.partition */
   weir_offset_tracker_t **slots; /* slot number -> tracker (stable) */
   size_t slot_count, slot_cap;
 
@@ -34,8 +36,10 @@ struct weir_stream_thread {
 
 int64_t weir_now_ms(void);
 
-/* The task for a partition, or NULL. */
-weir_task_t *weir_thread_task(weir_stream_thread_t *t, int32_t partition);
+/* The task for a sub-topology's partition, or NULL. */
+weir_task_t *weir_thread_task(weir_stream_thread_t *t, int subtopology, int32_t partition);
+/* The index of a source topic by name, or -1. */
+int weir_thread_topic_index(const weir_stream_thread_t *t, const char *topic);
 
 /* Commit the positions of active tasks (only partitions in `only` when not
  * NULL). sync = wait for the broker, bounded by shutdown_timeout_ms. */

@@ -45,6 +45,7 @@ struct weir_node {
   char *name; /* the section name: "lines" for [source:lines] */
   int line;   /* the section header's line */
   int index;  /* position in weir_topology_t.nodes (topological order) */
+  int subtopology; /* the connected part of the graph it belongs to (0, 1, ...) */
 
   weir_node_t **inputs; /* operator, sink: the nodes named by `input =` */
   size_t input_count;
@@ -93,6 +94,7 @@ typedef struct weir_settings {
   char *http_listen;          /* NULL = off */
   int log_level;              /* WEIR_LOG_*; default info */
   int embedded_partitions;    /* default 6 */
+  int buffered_records_per_partition; /* default 1000, as Kafka Streams */
   weir_deser_policy_t deser_policy;
   weir_error_policy_t error_policy; /* `processing.error.policy` */
   char *dead_letter_topic;          /* required by either dead-letter policy */
@@ -105,6 +107,10 @@ typedef struct weir_topology {
   size_t kafka_count;
   weir_node_t **nodes; /* topologically sorted: every node after its inputs */
   size_t node_count;
+  /* Connected parts of the graph, numbered by their first source in file
+   * order. A task is one partition of one sub-topology's source topics,
+   * named "<subtopology>_<partition>" as Kafka Streams does. */
+  int subtopology_count;
   weir_store_decl_t *stores;
   size_t store_count;
   weir_plugin_t **plugins; /* each loaded plugin once */

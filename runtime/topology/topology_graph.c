@@ -261,6 +261,60 @@ static void sort_nodes(topo_build_t *b) {
   free(placed);
 }
 
+static size_t find_root(size_t *parent, size_t i) {
+  while (parent[i] != i)
+    i = parent[i] = parent[parent[i]];
+  return i;
+}
+
+/* A topic read by two sources must belong to one sub-topology: a record of
+ * one partition then goes to one task (Kafka Streams refuses it too). */
+static void check_topic_owners(topo_build_t *b) {
+  weir_topology_t *t = b->t;
+  for (size_t i = 0; i < t->node_count; i++)
+    for (size_t j = i + 1; j < t->node_count; j++) {
+      const weir_node_t *x = t->nodes[i], *y = t->nodes[j];
+      if (x->kind != WEIR_NODE_SOURCE || y->kind != WEIR_NODE_SOURCE ||
+          x->subtopology == y->subtopology)
+        continue;
+      for (size_t a = 0; a < x->topic_count; a++)
+        for (size_t c = 0; c < y->topic_count; c++)
+          if (strcmp(x->topics[a], y->topics[c]) == 0)
+            topo_error(b, y->line,
+                       "topic '%s' is read by source '%s' (line %d) and source '%s' in "
+                       "unconnected parts of the topology; read it with one source",
+                       y->topics[c], x->name, x->line, y->name);
+    }
+}
+
+/* Connected components of the graph (edges in either direction). */
+static void assign_subtopologies(topo_build_t *b) {
+  weir_topology_t *t = b->t;
+  size_t *parent = calloc(t->node_count + 1, sizeof *parent);
+  int *number = calloc(t->node_count + 1, sizeof *number);
+  if (!parent || !number) {
+    topo_error_file(b, "out of memory");
+    free(parent);
+    free(number);
+    return;
+  }
+  for (size_t i = 0; i < t->node_count; i++)
+    parent[i] = i, number[i] = -1;
+  for (size_t i = 0; i < t->node_count; i++)
+    for (size_t k = 0; k < t->nodes[i]->input_count; k++)
+      parent[find_root(parent, i)] = find_root(parent, (size_t)t->nodes[i]->inputs[k]->index);
+  t->subtopology_count = 0;
+  for (size_t i = 0; i < t->node_count; i++) {
+    size_t root = find_root(parent, i);
+    if (number[root] < 0)
+      number[root] = t->subtopology_count++;
+    t->nodes[i]->subtopology = number[root];
+  }
+  free(parent);
+  free(number);
+  check_topic_owners(b);
+}
+
 void topo_link(topo_build_t *b) {
   for (size_t i = 0; i < b->t->node_count; i++)
     b->pending[i].node->index = (int)i;
@@ -274,4 +328,6 @@ void topo_link(topo_build_t *b) {
   check_reachable(b);
   if (!b->errors)
     sort_nodes(b);
+  if (!b->errors)
+    assign_subtopologies(b);
 }

@@ -21,6 +21,8 @@ static const weir_param_def_t weir_keys[] = {
     WEIR_PARAM_INT("commit.interval.ms", "30000", 1, 2147483647, "how often offsets are committed"),
     WEIR_PARAM_STR("http.listen", NULL, "host:port of the query/metrics server; unset = off"),
     WEIR_PARAM_ENUM("log.level", "info", "error|warn|info|debug", "the host's log level"),
+    WEIR_PARAM_INT("buffered.records.per.partition", "1000", 1, 1000000,
+                   "records buffered per input partition before it is paused (back-pressure)"),
     WEIR_PARAM_INT("embedded.partitions", "6", 1, 10000,
                    "partitions per topic of the embedded broker"),
     WEIR_PARAM_ENUM("deserialization.policy", "skip", "skip|fail|dead-letter",

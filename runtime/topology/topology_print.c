@@ -34,6 +34,7 @@ static void print_settings(const weir_settings_t *s, FILE *out) {
   fprintf(out, "  http.listen             = %s\n", or_none(s->http_listen, "(off)"));
   fprintf(out, "  log.level               = %s\n", level_name(s->log_level));
   fprintf(out, "  embedded.partitions     = %d\n", s->embedded_partitions);
+  fprintf(out, "  buffered.records.per.partition = %d\n", s->buffered_records_per_partition);
   fprintf(out, "  deserialization.policy  = %s\n", deser[s->deser_policy % 3]);
   fprintf(out, "  processing.error.policy = %s\n", onerr[s->error_policy % 3]);
   fprintf(out, "  dead.letter.topic       = %s\n", or_none(s->dead_letter_topic, "(unset)"));

@@ -55,6 +55,7 @@ static void fill_settings(topo_build_t *b, const weir_params_t *p) {
   if (s->log_level < 0)
     s->log_level = WEIR_LOG_INFO;
   s->embedded_partitions = (int)int_of(p, "embedded.partitions");
+  s->buffered_records_per_partition = (int)int_of(p, "buffered.records.per.partition");
   fill_policies(s, p);
   s->dead_letter_topic = dup_of(b, p, "dead.letter.topic");
 }

@@ -250,6 +250,60 @@ static void test_missing_sink_topic_is_refused(void **state) {
   weir_embedded_stop(broker);
 }
 
+/* Inputs of one sub-topology with different partition counts cannot be
+ * co-partitioned: refused before anything runs, naming both topics. */
+static void test_copartitioning_is_checked(void **state) {
+  char err[2048], ini[1024];
+  weir_embedded_t *broker = weir_embedded_start(1, err, sizeof err);
+  assert_non_null(broker);
+  weir_embedded_create_topic(broker, "left", 2, err, sizeof err);
+  weir_embedded_create_topic(broker, "right", 3, err, sizeof err);
+  weir_embedded_create_topic(broker, "joined", 2, err, sizeof err);
+  snprintf(ini, sizeof ini,
+           "[weir]\napplication.id = it-copart\nbootstrap.servers = %s\n"
+           "[source:l]\ntopic = left\n[source:r]\ntopic = right\n"
+           "[operator:both]\nplugin = std\ntype = passthrough\ninput = l, r\n"
+           "[sink:out]\ninput = both\ntopic = joined\n",
+           weir_embedded_bootstrap(broker));
+  weir_topology_t *t = it_topology(ini);
+  assert_non_null(t);
+  assert_null(weir_app_start(t, NULL, err, sizeof err));
+  assert_string_equal(err, "it.ini:6: sub-topology 0 reads topic 'left' (2 partitions) and "
+                           "topic 'right' (3 partitions): inputs joined in one sub-topology "
+                           "must be co-partitioned; give them the same partition count");
+  weir_topology_free(t);
+  weir_embedded_stop(broker);
+}
+
+/* Two unconnected parts run as two sets of tasks; each gets its records. */
+static void test_two_subtopologies_run_side_by_side(void **state) {
+  static const char ini[] =
+      "[weir]\napplication.id = it-two\nbootstrap.servers = embedded\nembedded.partitions = 2\n"
+      "[source:a]\ntopic = ta\n[sink:oa]\ninput = a\ntopic = oa\n"
+      "[source:b]\ntopic = tb\n"
+      "[operator:upper]\nplugin = std\ntype = filter\ninput = b\npattern = ^B\n"
+      "[sink:ob]\ninput = upper\ntopic = ob\n";
+  weir_topology_t *t = it_topology(ini);
+  assert_non_null(t);
+  assert_int_equal(t->subtopology_count, 2);
+  weir_app_t *app = start(t);
+  rd_kafka_t *p = it_producer(weir_app_bootstrap(app));
+  it_send(p, "ta", 0, "k", "a0", 2, BASE_TS, NULL, NULL);
+  it_send(p, "ta", 1, "k", "a1", 2, BASE_TS, NULL, NULL);
+  it_send(p, "tb", 0, "k", "B0", 2, BASE_TS, NULL, NULL);
+  it_send(p, "tb", 1, "k", "b1", 2, BASE_TS, NULL, NULL);
+  rd_kafka_flush(p, 5000);
+  rd_kafka_destroy(p);
+  static const char *const oa[] = {"a0", "a1"};
+  static const char *const ob[] = {"B0"};
+  expect_values(weir_app_bootstrap(app), "oa", oa, 2);
+  expect_values(weir_app_bootstrap(app), "ob", ob, 1);
+  weir_app_stop(app);
+  assert_int_equal(weir_app_join(app), 0);
+  weir_app_free(app);
+  weir_topology_free(t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_split_filter_exact),
@@ -258,6 +312,8 @@ int main(void) {
       cmocka_unit_test(test_deserialization_fail_stops),
       cmocka_unit_test(test_sink_serde_mismatch_dead_letter),
       cmocka_unit_test(test_missing_sink_topic_is_refused),
+      cmocka_unit_test(test_copartitioning_is_checked),
+      cmocka_unit_test(test_two_subtopologies_run_side_by_side),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
