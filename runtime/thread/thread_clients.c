@@ -50,6 +50,18 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
   }
 }
 
+/* Static membership: every stream thread is its own group member, so one
+ * configured group.instance.id becomes "<id>-<thread number>" per thread, the
+ * same on every restart of this instance. */
+static void per_thread_instance_id(weir_stream_thread_t *t, rd_kafka_conf_t *conf) {
+  char id[256], mine[300];
+  size_t size = sizeof id;
+  if (rd_kafka_conf_get(conf, "group.instance.id", id, &size) != RD_KAFKA_CONF_OK || !id[0])
+    return;
+  snprintf(mine, sizeof mine, "%s-%d", id, t->index + 1);
+  rd_kafka_conf_set(conf, "group.instance.id", mine, NULL, 0);
+}
+
 static rd_kafka_t *new_client(weir_stream_thread_t *t, weir_client_role_t role, char *errstr,
                               size_t errstr_size) {
   char why[512];
@@ -62,6 +74,7 @@ static rd_kafka_t *new_client(weir_stream_thread_t *t, weir_client_role_t role, 
   if (role == WEIR_CLIENT_PRODUCER) {
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
   } else {
+    per_thread_instance_id(t, conf);
     rd_kafka_conf_set_rebalance_cb(conf, weir_thread_on_rebalance);
     rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
   }
