@@ -85,15 +85,24 @@ static void route_message(weir_stream_thread_t *t, rd_kafka_message_t *msg) {
     set_paused(t, task, (size_t)idx, 1);
 }
 
-/* Let every task process part of its queue, so a slow task cannot starve
- * the others or the poll; resume partitions drained below half the bound. */
+/* Let the tasks process part of their queues — at most BUDGET records each
+ * and SLICE_MS in all, starting after the task that ran last — so a slow
+ * task starves neither the others nor the poll (delivery reports, rebalance
+ * callbacks, pauses); resume partitions drained below half the bound.
+ * Returns whether anything is left to process. */
 static size_t run_tasks(weir_stream_thread_t *t) {
-  enum { BUDGET = 512 };
+  enum { BUDGET = 512, SLICE_MS = 20 };
   size_t buffered = 0;
-  for (size_t k = 0; k < t->task_cap && !atomic_load(t->shared.stopping); k++) {
+  int64_t start = weir_now_ms();
+  for (size_t n = 0; n < t->task_cap && !atomic_load(t->shared.stopping); n++) {
+    size_t k = (t->next_task + n) % t->task_cap;
     weir_task_t *task = t->tasks[k];
     if (!task || !task->active || !task->buffered)
       continue;
+    if (weir_now_ms() - start >= SLICE_MS) {
+      t->next_task = k; /* this one goes first next time */
+      return 1;
+    }
     int done = weir_task_run(task, BUDGET);
     if (done < 0) {
       t->shared.fail(t->shared.app, task->error);

@@ -26,6 +26,7 @@ struct weir_stream_thread {
   weir_task_env_t env;
   weir_task_t **tasks; /* by partition * subtopology_count + subtopology; kept */
   size_t task_cap;
+  size_t next_task; /* where run_tasks resumes after a time slice ran out */
   int subtopologies;
   int buffer_bound; /* buffered.records.per.partition */
   weir_offset_tracker_t **slots; /* slot number -> tracker (stable) */
