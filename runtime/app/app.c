@@ -118,6 +118,30 @@ static int verify_topics(weir_app_t *app, char *errstr, size_t errstr_size) {
   return rc;
 }
 
+/* Only range hands partition N of every subscribed topic to the same member;
+ * roundrobin and cooperative-sticky can split co-partitioned inputs. */
+static int check_strategy(const weir_topology_t *t, char *errstr, size_t errstr_size) {
+  for (size_t i = 0; i < t->kafka_count; i++) {
+    const weir_kafka_prop_t *p = &t->kafka[i];
+    if (strcmp(p->key, "partition.assignment.strategy") != 0 || strcmp(p->value, "range") == 0)
+      continue;
+    for (int sub = 0; sub < t->subtopology_count; sub++) {
+      size_t topics = 0;
+      for (size_t n = 0; n < t->node_count; n++)
+        if (t->nodes[n]->kind == WEIR_NODE_SOURCE && t->nodes[n]->subtopology == sub)
+          topics += t->nodes[n]->topic_count;
+      if (topics > 1) {
+        snprintf(errstr, errstr_size,
+                 "%s:%d: partition.assignment.strategy = %s can give partition N of two "
+                 "co-partitioned topics of sub-topology %d to different members; use range",
+                 t->path, p->line, p->value, sub);
+        return -1;
+      }
+    }
+  }
+  return 0;
+}
+
 static int start_threads(weir_app_t *app, char *errstr, size_t errstr_size) {
   app->thread_count = app->topo->settings.threads;
   app->threads = calloc((size_t)app->thread_count, sizeof *app->threads);
@@ -160,7 +184,7 @@ weir_app_t *weir_app_start(const weir_topology_t *t, const weir_app_options_t *o
     return NULL;
   }
   int embedded = strcmp(t->settings.bootstrap_servers, "embedded") == 0;
-  if (weir_task_dry_run(t, errstr, errstr_size)) {
+  if (check_strategy(t, errstr, errstr_size) || weir_task_dry_run(t, errstr, errstr_size)) {
     weir_app_free(app);
     return NULL;
   }

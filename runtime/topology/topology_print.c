@@ -82,7 +82,7 @@ static void print_operator(const weir_node_t *n, FILE *out) {
 }
 
 static void print_node(const weir_node_t *n, FILE *out) {
-  fprintf(out, "  %s %s\n", kind_name(n->kind), n->name);
+  fprintf(out, "  %s %s  (sub-topology %d)\n", kind_name(n->kind), n->name, n->subtopology);
   if (n->kind == WEIR_NODE_SOURCE)
     for (size_t i = 0; i < n->topic_count; i++)
       fprintf(out, "%s%s%s", i ? ", " : "    topics: ", n->topics[i],
