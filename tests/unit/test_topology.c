@@ -220,7 +220,7 @@ static void test_print(void **state) {
   assert_contains(text, "topology app (t.ini)");
   assert_contains(text, "  threads                 = 1\n");
   assert_contains(text, "  compression.type = lz4\n");
-  assert_contains(text, "  operator words\n");
+  assert_contains(text, "  operator words  (sub-topology 0)\n");
   assert_contains(text, "      field = text\n");
   assert_contains(text, "      limit = 10  (default)\n");
   assert_contains(text, "      tag = x\\ny\n");
