@@ -66,7 +66,9 @@ void weir_thread_commit(weir_stream_thread_t *t, const rd_kafka_topic_partition_
   rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
   if (list->cnt > 0)
     err = sync ? commit_sync(t, list) : rd_kafka_commit(t->consumer, list, 1);
-  if (err)
+  if (err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS)
+    WEIR_DEBUG("thread %d: commit deferred: a rebalance is in progress", t->index);
+  else if (err)
     WEIR_WARN("thread %d: committing %d partition(s) failed: %s; they will be committed later "
               "or processed again after a restart",
               t->index, list->cnt, rd_kafka_err2str(err));
@@ -79,10 +81,19 @@ void weir_thread_commit(weir_stream_thread_t *t, const rd_kafka_topic_partition_
   free(from);
 }
 
+/* Logged before leaving the group, so the hand-over can be traced: after
+ * this line another member may own the tasks. */
 static void close_all_tasks(weir_stream_thread_t *t) {
+  char list[2048] = "";
+  size_t used = 0;
   for (size_t k = 0; k < t->task_cap; k++)
-    if (t->tasks[k] && t->tasks[k]->active)
+    if (t->tasks[k] && t->tasks[k]->active) {
       weir_task_close(t->tasks[k]);
+      used += (size_t)snprintf(list + used, used < sizeof list ? sizeof list - used : 0, "%s%s",
+                               used ? ", " : "", t->tasks[k]->id);
+    }
+  if (used)
+    WEIR_INFO("thread %d: stopping: closed tasks [%s]", t->index, list);
 }
 
 /* Leave the group, serving the close's callbacks until done or the deadline. */

@@ -141,6 +141,56 @@ __attribute__((unused)) static long long e2e_read_all(const e2e_broker_t *b, con
   return got;
 }
 
+/* Each partition's end offset into `ends` (-1 where the query failed). */
+__attribute__((unused)) static void e2e_end_offsets_each(rd_kafka_t *rk, const char *topic, int partitions,
+                                         int64_t *ends) {
+  for (int p = 0; p < partitions; p++) {
+    int64_t lo, hi;
+    ends[p] = rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 5000) == 0 ? hi : -1;
+  }
+}
+
+/* As e2e_read_all, from partition p's offset from[p] on (from = NULL: from
+ * the beginning); records whose value is not a number below `n` are counted
+ * in *other (when not NULL). Returns the number of records read. */
+__attribute__((unused)) static long long e2e_read_from(const e2e_broker_t *b, const char *topic, int partitions,
+                               const int64_t *from, unsigned *seen, int n, long long *other) {
+  rd_kafka_t *rk = e2e_client(b, RD_KAFKA_CONSUMER, NULL);
+  rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(partitions);
+  long long total = 0, got = 0;
+  for (int p = 0; p < partitions; p++) {
+    int64_t lo = 0, hi = 0;
+    if (rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 5000) == 0)
+      total += hi - (from ? from[p] : lo);
+    rd_kafka_topic_partition_list_add(parts, topic, p)->offset =
+        from ? from[p] : RD_KAFKA_OFFSET_BEGINNING;
+  }
+  rd_kafka_assign(rk, parts);
+  rd_kafka_topic_partition_list_destroy(parts);
+  memset(seen, 0, (size_t)n * sizeof *seen);
+  if (other)
+    *other = 0;
+  long long deadline = e2e_now_ms() + 30000;
+  while (got < total && e2e_now_ms() < deadline) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+    if (!m)
+      continue;
+    if (!m->err) {
+      char v[32], *end;
+      snprintf(v, sizeof v, "%.*s", (int)m->len, (const char *)m->payload);
+      long i = strtol(v, &end, 10);
+      if (end != v && !*end && i >= 0 && i < n)
+        seen[i]++;
+      else if (other)
+        (*other)++;
+      got++;
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  return got;
+}
+
 /* The group's committed offsets summed over the topic's partitions. */
 __attribute__((unused)) static long long e2e_committed(const e2e_broker_t *b, const char *group, const char *topic,
                                int partitions) {
