@@ -46,7 +46,6 @@ void weir_input_queue_clear(weir_input_queue_t *q) {
   rd_kafka_message_t *m;
   while ((m = weir_input_queue_pop(q)))
     rd_kafka_message_destroy(m);
-  q->paused = 0;
 }
 
 void weir_input_queue_free(weir_input_queue_t *q) {

@@ -1,7 +1,7 @@
 /* input_queue — the records of one input partition that a task has been
- * handed but not yet processed, in offset order. A stream thread pauses the
- * partition when its queue reaches the configured bound and resumes it once
- * the task has drained half of it, so memory stays bounded whatever the
+ * handed but not yet processed, in offset order. A stream thread takes no
+ * more records from the consumer while a queue is at its bound
+ * (buffered.records.per.partition), so memory stays bounded whatever the
  * operators' speed. Owned by one thread. */
 #ifndef WEIR_TASK_INPUT_QUEUE_H
 #define WEIR_TASK_INPUT_QUEUE_H
@@ -20,7 +20,6 @@ typedef struct weir_input_queue {
   size_t cap;   /* ring capacity, a power of two; grows past the bound if needed */
   size_t head;
   size_t count;
-  int paused;   /* the partition is paused in the consumer */
 } weir_input_queue_t;
 
 int weir_input_queue_push(weir_input_queue_t *q, rd_kafka_message_t *m);

@@ -134,9 +134,6 @@ static void on_assign(weir_stream_thread_t *t, rd_kafka_t *rk,
     rd_kafka_incremental_assign(rk, parts);
   else
     rd_kafka_assign(rk, parts);
-  /* A partition paused for back-pressure before it was revoked must not
-   * come back paused: its new queue is empty. */
-  rd_kafka_resume_partitions(rk, parts);
   WEIR_INFO("thread %d: rebalance: gained tasks [%s] (%d partitions) in %lld ms", t->index, list,
             parts->cnt, (long long)(weir_now_ms() - start));
 }

@@ -22,7 +22,7 @@ static const weir_param_def_t weir_keys[] = {
     WEIR_PARAM_STR("http.listen", NULL, "host:port of the query/metrics server; unset = off"),
     WEIR_PARAM_ENUM("log.level", "info", "error|warn|info|debug", "the host's log level"),
     WEIR_PARAM_INT("buffered.records.per.partition", "1000", 1, 1000000,
-                   "records buffered per input partition before it is paused (back-pressure)"),
+                   "records buffered per input partition before consuming stops (back-pressure)"),
     WEIR_PARAM_INT("embedded.partitions", "6", 1, 10000,
                    "partitions per topic of the embedded broker"),
     WEIR_PARAM_ENUM("deserialization.policy", "skip", "skip|fail|dead-letter",

@@ -1,7 +1,8 @@
 /* End to end: a slow operator behind a large backlog. Each input partition's
- * queue is bounded and paused when full, and librdkafka's prefetch is bounded
- * by queued.max.messages.kbytes, so `weir run`'s resident memory stays flat
- * while it works through 60 MB of input instead of growing with the backlog. */
+ * queue is bounded (the thread stops consuming while one is full) and
+ * librdkafka's prefetch is bounded by queued.max.messages.kbytes, so `weir
+ * run`'s resident memory stays flat while it works through 60 MB of input
+ * instead of growing with the backlog. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
