@@ -15,8 +15,10 @@ typedef struct bench_opts {
   int embedded;             /* 1 when the broker is `weir broker` */
   long records;
   int value_size;
-  int partitions;
+  int partitions; /* of the topics in use: each case's, set by bench_main.c */
   int runs;
+  int rebalance_runs;       /* 0: no rebalance measurement */
+  int only_partitions;      /* 0: every case; P: only the cases with P partitions */
   const char *weir;        /* the weir binary */
   const char *plugin_dir;
   const char *kstreams_jar; /* NULL: no Kafka Streams column */
@@ -40,7 +42,23 @@ typedef struct bench_case {
   const char *weir_topology; /* INI after [weir]; %s = input topic, %s = output topic */
   const char *kstreams_mode; /* --mode of the Kafka Streams peer; NULL = none */
   int baseline;              /* 1: the plain loop does the same job */
+  int partitions;            /* of its input and output topics */
+  int threads;               /* weir's `threads`, the loop's pairs, Kafka Streams' --threads */
+  double goal;               /* weir / loop to report against; 0: none */
+  int records_div;           /* runs on --records / records_div (cases sharing a partition
+                              * count share the input, so they must agree); 0 = 1 */
 } bench_case_t;
+
+/* What the rebalance measurement found (bench_rebalance.c), medians of runs. */
+typedef struct bench_rebalance {
+  int runs;        /* that completed */
+  double assigned; /* join -> every task assigned again (logs), s */
+  double resumed;  /* join -> every partition's output growing again, s */
+  double stall;    /* longest time one output partition did not grow, s */
+  double assigned_min, assigned_max, resumed_min, resumed_max;
+  long long produced, consumed; /* summed over the runs: records in, records out */
+  int rate;        /* records/s of the steady input */
+} bench_rebalance_t;
 
 /* bench_kafka.c */
 rd_kafka_t *bench_client(rd_kafka_type_t type, const char *bootstrap, const char *group);
@@ -51,11 +69,21 @@ long long bench_end_offsets(rd_kafka_t *rk, const char *topic, int partitions, l
 /* bench_loop.c: the baseline, run as `weir-bench loop ...` in its own process. */
 int bench_loop_main(int argc, char **argv);
 
+/* bench_main.c: the `weir run` INI for a passthrough job. */
+void bench_weir_ini(const bench_opts_t *o, const char *path, const char *topology, const char *group,
+                    const char *input, const char *output, int threads);
+
+/* bench_rebalance.c: the topics run `run` needs (the embedded broker makes them up front). */
+void bench_rebalance_topics(int run, char *input, char *output, size_t size);
+int bench_rebalance(const bench_opts_t *o, const char *topology, bench_rebalance_t *res);
+
 /* bench_proc.c */
 pid_t bench_spawn(char *const argv[], const char *log);
 /* Observe `topic` until it holds `expect` records; stop the child; fill r. */
 void bench_observe(const bench_opts_t *o, pid_t child, const char *topic, long expect,
                    double spawned_at, bench_result_t *r);
+/* SIGTERM, then SIGKILL after 30 s; peak RSS and CPU into r (may be NULL). */
+void bench_stop(pid_t child, bench_result_t *r);
 double bench_now(void);
 
 #endif

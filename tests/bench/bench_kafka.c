@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench.h"
 #include "kafka/admin.h"
@@ -34,6 +35,22 @@ int bench_create_topic(const bench_opts_t *o, const char *topic) {
   int rc = weir_admin_create_topics(rk, &spec, 1, 30000, err, sizeof err);
   if (rc)
     fprintf(stderr, "weir-bench: %s\n", err);
+  /* CreateTopics returns before every broker's metadata knows the topic: a
+   * process started at once may be told it does not exist. Wait until the
+   * metadata shows all its partitions. */
+  for (int i = 0; !rc && i < 100; i++) {
+    const rd_kafka_metadata_t *md = NULL;
+    rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
+    int ready = rd_kafka_metadata(rk, 0, t, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+                md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+                md->topics[0].partition_cnt == o->partitions;
+    if (md)
+      rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(t);
+    if (ready)
+      break;
+    usleep(100000);
+  }
   rd_kafka_destroy(rk);
   return rc;
 }

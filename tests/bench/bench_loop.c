@@ -5,6 +5,7 @@
  * automatic offset store alone costs ~0.5 us a record (a lock per message),
  * so the loop skips it to be the ceiling weir is measured against. */
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,23 +66,28 @@ static void forward(rd_kafka_t *p, rd_kafka_topic_t *out, const rd_kafka_message
     rd_kafka_poll(p, 5);
 }
 
-/* weir-bench loop BOOTSTRAP INPUT OUTPUT GROUP */
-int bench_loop_main(int argc, char **argv) {
+/* One consumer/producer pair. With THREADS > 1 the loop runs that many pairs,
+ * one per thread, in the one process, each consumer its own member of the
+ * group: the same shape as weir's `threads = N` (each stream thread owns a
+ * consumer and a producer) and Kafka Streams' num.stream.threads, so the three
+ * columns scale out the same way and the process's RSS and CPU compare alike.
+ * (N separate loop processes would also give N members, but N copies of
+ * librdkafka's per-process overhead the other two do not pay.) */
+typedef struct pair {
+  const char *bootstrap, *input, *output, *group;
+  int timeout_ms;
+} pair_t;
+
+static void *run_pair(void *arg) {
   enum { BATCH = 1024 };
-  int timeout_ms = getenv("WEIR_BENCH_LOOP_TIMEOUT_MS") ? atoi(getenv("WEIR_BENCH_LOOP_TIMEOUT_MS")) : 100;
+  const pair_t *a = arg;
   rd_kafka_message_t *msgs[BATCH];
-  if (argc != 5) {
-    fprintf(stderr, "usage: weir-bench loop BOOTSTRAP INPUT OUTPUT GROUP\n");
-    return 2;
-  }
-  signal(SIGTERM, on_signal);
-  signal(SIGINT, on_signal);
-  rd_kafka_t *c = consumer(argv[1], argv[4], argv[2]);
-  rd_kafka_t *p = producer(argv[1]);
-  rd_kafka_topic_t *out = rd_kafka_topic_new(p, argv[3], NULL);
+  rd_kafka_t *c = consumer(a->bootstrap, a->group, a->input);
+  rd_kafka_t *p = producer(a->bootstrap);
+  rd_kafka_topic_t *out = rd_kafka_topic_new(p, a->output, NULL);
   rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(c);
   while (!stop) {
-    ssize_t n = rd_kafka_consume_batch_queue(q, timeout_ms, msgs, BATCH);
+    ssize_t n = rd_kafka_consume_batch_queue(q, a->timeout_ms, msgs, BATCH);
     for (ssize_t i = 0; i < n; i++) {
       if (!msgs[i]->err)
         forward(p, out, msgs[i]);
@@ -95,5 +101,26 @@ int bench_loop_main(int argc, char **argv) {
   rd_kafka_destroy(p);
   rd_kafka_consumer_close(c);
   rd_kafka_destroy(c);
+  return NULL;
+}
+
+/* weir-bench loop BOOTSTRAP INPUT OUTPUT GROUP [THREADS] */
+int bench_loop_main(int argc, char **argv) {
+  enum { MAX_THREADS = 64 };
+  int timeout_ms = getenv("WEIR_BENCH_LOOP_TIMEOUT_MS") ? atoi(getenv("WEIR_BENCH_LOOP_TIMEOUT_MS")) : 100;
+  int threads = argc == 6 ? atoi(argv[5]) : 1;
+  if ((argc != 5 && argc != 6) || threads < 1 || threads > MAX_THREADS) {
+    fprintf(stderr, "usage: weir-bench loop BOOTSTRAP INPUT OUTPUT GROUP [THREADS]\n");
+    return 2;
+  }
+  signal(SIGTERM, on_signal);
+  signal(SIGINT, on_signal);
+  pair_t a = {argv[1], argv[2], argv[3], argv[4], timeout_ms};
+  pthread_t tid[MAX_THREADS];
+  for (int i = 1; i < threads; i++)
+    pthread_create(&tid[i], NULL, run_pair, &a);
+  run_pair(&a); /* the first pair on the main thread, as before */
+  for (int i = 1; i < threads; i++)
+    pthread_join(tid[i], NULL);
   return 0;
 }

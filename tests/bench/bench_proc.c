@@ -35,7 +35,7 @@ pid_t bench_spawn(char *const argv[], const char *log) {
 static double seconds(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec / 1e6; }
 
 /* Stop the child; its peak RSS and CPU time come from wait4(). */
-static void stop_child(pid_t child, bench_result_t *r) {
+void bench_stop(pid_t child, bench_result_t *r) {
   struct rusage ru;
   int status;
   kill(child, SIGTERM);
@@ -47,6 +47,8 @@ static void stop_child(pid_t child, bench_result_t *r) {
   kill(child, SIGKILL);
   wait4(child, &status, 0, &ru);
 done:
+  if (!r)
+    return;
   r->peak_rss_kb = ru.ru_maxrss;
   r->cpu_sec = seconds(ru.ru_utime) + seconds(ru.ru_stime);
 }
@@ -73,7 +75,7 @@ void bench_observe(const bench_opts_t *o, pid_t child, const char *topic, long e
     usleep(20000);
   }
   rd_kafka_destroy(rk);
-  stop_child(child, r);
+  bench_stop(child, r);
   if (!done)
     return;
   r->ok = 1;
