@@ -80,15 +80,3 @@ out:
   rd_kafka_NewTopic_destroy_array(topics, made);
   return rc;
 }
-
-int weir_admin_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms) {
-  const rd_kafka_metadata_t *md;
-  int count = -1;
-  if (rd_kafka_metadata(rk, 1, NULL, &md, timeout_ms))
-    return -1;
-  for (int i = 0; i < md->topic_cnt; i++)
-    if (strcmp(md->topics[i].topic, topic) == 0 && !md->topics[i].err)
-      count = md->topics[i].partition_cnt;
-  rd_kafka_metadata_destroy(md);
-  return count;
-}

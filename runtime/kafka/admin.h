@@ -18,7 +18,4 @@ typedef struct weir_topic_spec {
 int weir_admin_create_topics(rd_kafka_t *rk, const weir_topic_spec_t *specs, size_t count,
                              int timeout_ms, char *errstr, size_t errstr_size);
 
-/* The partition count of `topic`, or -1 when it does not exist / on error. */
-int weir_admin_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms);
-
 #endif

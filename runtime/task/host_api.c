@@ -7,17 +7,17 @@
 #include "task/task.h"
 #include "util/log.h"
 
-static weir_node_inst_t *inst_of(weir_ctx_t *ctx) { return (weir_node_inst_t *)ctx; }
+static weir_node_inst_t *inst_of(weir_ctx_t *ctx) {
+  return (weir_node_inst_t *)ctx;
+}
 
 int weir_node_deliver(weir_node_inst_t *inst, const weir_record_t *rec) {
-  inst->records_in++;
   if (inst->node->kind == WEIR_NODE_SINK)
     return weir_sink_produce(inst, rec);
   int rc = inst->node->op->def.process(&inst->ctx, inst->self, rec);
   if (rc != WEIR_OK)
-    weir_task_set_error(inst->task, inst->node->name,
-                        "operator '%s' (plugin %s, type %s) returned error %d", inst->node->name,
-                        inst->node->plugin->ref, inst->node->op->def.type, rc);
+    weir_task_set_error(inst->task, "operator '%s' (plugin %s, type %s) returned error %d",
+                        inst->node->name, inst->node->plugin->ref, inst->node->op->def.type, rc);
   return rc;
 }
 
@@ -27,7 +27,7 @@ static int check_record(weir_node_inst_t *inst, const weir_record_t *rec) {
     return WEIR_ESTATE;
   }
   if (!rec || rec->struct_size < sizeof(weir_record_t)) {
-    weir_task_set_error(inst->task, inst->node->name,
+    weir_task_set_error(inst->task,
                         "operator '%s' forwarded a record without struct_size "
                         "(initialise it with WEIR_RECORD_INIT)",
                         inst->node->name);
@@ -85,7 +85,9 @@ static int api_param_bool(weir_ctx_t *ctx, const char *name) {
   return v && v->text ? v->i != 0 : 0;
 }
 
-static int api_log_enabled(weir_ctx_t *ctx, int level) { return weir_log_enabled_at(level); }
+static int api_log_enabled(weir_ctx_t *ctx, int level) {
+  return weir_log_enabled_at(level);
+}
 
 static void api_log(weir_ctx_t *ctx, int level, const char *message) {
   weir_node_inst_t *inst = inst_of(ctx);
@@ -98,7 +100,9 @@ static const weir_origin_t *api_origin(weir_ctx_t *ctx) {
   return inst->task->in_process ? &inst->task->origin : &none;
 }
 
-static int64_t api_stream_time(weir_ctx_t *ctx) { return inst_of(ctx)->task->stream_time; }
+static int64_t api_stream_time(weir_ctx_t *ctx) {
+  return inst_of(ctx)->task->stream_time;
+}
 
 static void api_metric_add(weir_ctx_t *ctx, const char *name, int64_t delta) {
   weir_node_inst_t *inst = inst_of(ctx);
@@ -119,9 +123,15 @@ static void api_metric_add(weir_ctx_t *ctx, const char *name, int64_t delta) {
   inst->metric_count++;
 }
 
-static const char *api_node_name(weir_ctx_t *ctx) { return inst_of(ctx)->node->name; }
-static const char *api_task_id(weir_ctx_t *ctx) { return inst_of(ctx)->task->id; }
-static size_t api_child_count(weir_ctx_t *ctx) { return inst_of(ctx)->node->child_count; }
+static const char *api_node_name(weir_ctx_t *ctx) {
+  return inst_of(ctx)->node->name;
+}
+static const char *api_task_id(weir_ctx_t *ctx) {
+  return inst_of(ctx)->task->id;
+}
+static size_t api_child_count(weir_ctx_t *ctx) {
+  return inst_of(ctx)->node->child_count;
+}
 
 static const char *api_child_name(weir_ctx_t *ctx, size_t index) {
   const weir_node_t *node = inst_of(ctx)->node;

@@ -29,10 +29,6 @@ int weir_input_queue_push(weir_input_queue_t *q, rd_kafka_message_t *m) {
   return weir_input_queue_push_ts(q, m, rd_kafka_message_timestamp(m, NULL));
 }
 
-rd_kafka_message_t *weir_input_queue_peek(const weir_input_queue_t *q) {
-  return q->count ? q->ring[q->head].msg : NULL;
-}
-
 rd_kafka_message_t *weir_input_queue_pop(weir_input_queue_t *q) {
   if (!q->count)
     return NULL;

@@ -25,8 +25,7 @@ typedef struct weir_input_queue {
 int weir_input_queue_push(weir_input_queue_t *q, rd_kafka_message_t *m);
 /* The same with the timestamp given (tests use it with stand-in messages). */
 int weir_input_queue_push_ts(weir_input_queue_t *q, rd_kafka_message_t *m, int64_t timestamp);
-/* The oldest message (NULL when empty); pop removes it (the caller destroys it). */
-rd_kafka_message_t *weir_input_queue_peek(const weir_input_queue_t *q);
+/* Remove and return the oldest message (NULL when empty); the caller destroys it. */
 rd_kafka_message_t *weir_input_queue_pop(weir_input_queue_t *q);
 /* Destroy every queued message (revoke: they were never begun). */
 void weir_input_queue_clear(weir_input_queue_t *q);

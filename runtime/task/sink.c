@@ -45,13 +45,13 @@ static rd_kafka_resp_err_t produce(weir_task_t *task, rd_kafka_topic_t *rkt,
   int64_t ts = rec->timestamp ? rec->timestamp : task->input_timestamp;
   void *opaque = weir_sink_opaque(task->cur_slot, task->cur_seq);
   for (;;) {
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_KEY((void *)rec->key, rec->key ? rec->key_len : 0),
-        RD_KAFKA_V_VALUE((void *)rec->value, rec->value ? rec->value_len : 0),
-        RD_KAFKA_V_TIMESTAMP(ts > 0 ? ts : 0), RD_KAFKA_V_HEADERS(hdrs),
-        RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+    rd_kafka_resp_err_t err =
+        rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                          RD_KAFKA_V_KEY((void *)rec->key, rec->key ? rec->key_len : 0),
+                          RD_KAFKA_V_VALUE((void *)rec->value, rec->value ? rec->value_len : 0),
+                          RD_KAFKA_V_TIMESTAMP(ts > 0 ? ts : 0), RD_KAFKA_V_HEADERS(hdrs),
+                          RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || atomic_load(task->env->stopping))
       return err;
     rd_kafka_poll(rk, 10);
@@ -65,7 +65,7 @@ static int produce_tracked(weir_task_t *task, rd_kafka_topic_t *rkt, const weir_
   if (err) {
     if (hdrs)
       rd_kafka_headers_destroy(hdrs); /* not taken over on failure */
-    weir_task_set_error(task, what, "%s: cannot produce to topic '%s': %s", what,
+    weir_task_set_error(task, "%s: cannot produce to topic '%s': %s", what,
                         rd_kafka_topic_name(rkt), rd_kafka_err2str(err));
     return WEIR_EFAIL;
   }
@@ -78,7 +78,7 @@ int weir_sink_produce(weir_node_inst_t *sink, const weir_record_t *rec) {
   char why[256];
   if (weir_serde_check(node->key_serde, rec->key, rec->key_len, why, sizeof why) ||
       weir_serde_check(node->value_serde, rec->value, rec->value_len, why, sizeof why)) {
-    weir_task_set_error(sink->task, node->name, "sink '%s': record does not match its serdes (%s/%s): %s",
+    weir_task_set_error(sink->task, "sink '%s': record does not match its serdes (%s/%s): %s",
                         node->name, weir_serde_name(node->key_serde),
                         weir_serde_name(node->value_serde), why);
     return WEIR_EINVAL;
@@ -110,5 +110,6 @@ int weir_task_dead_letter(weir_task_t *task, const rd_kafka_message_t *msg, cons
   rec.value = msg->payload;
   rec.value_len = msg->len;
   rec.timestamp = task->input_timestamp;
-  return produce_tracked(task, task->env->dead_letter, &rec, hdrs, "dead-letter") == WEIR_OK ? 0 : -1;
+  return produce_tracked(task, task->env->dead_letter, &rec, hdrs, "dead-letter") == WEIR_OK ? 0
+                                                                                             : -1;
 }

@@ -139,14 +139,13 @@ void weir_task_free(weir_task_t *task) {
   free(task);
 }
 
-void weir_task_set_error(weir_task_t *task, const char *node, const char *fmt, ...) {
+void weir_task_set_error(weir_task_t *task, const char *fmt, ...) {
   va_list ap;
   if (task->error[0])
     return; /* the first error is the cause; later ones follow from it */
   va_start(ap, fmt);
   vsnprintf(task->error, sizeof task->error, fmt, ap);
   va_end(ap);
-  task->error_node = node;
 }
 
 int weir_task_dry_run(const weir_topology_t *t, char *errstr, size_t errstr_size) {

@@ -36,7 +36,6 @@ typedef struct weir_node_inst {
   int initialized;
   struct weir_node_inst **children;
   rd_kafka_topic_t *rkt; /* sinks */
-  uint64_t records_in;
   weir_node_metric_t *metrics;
   size_t metric_count;
 } weir_node_inst_t;
@@ -79,7 +78,6 @@ struct weir_task {
   uint64_t cur_seq;
   weir_offset_tracker_t *cur_tracker; /* the input's partition tracker */
   char error[512]; /* the first error while processing this input */
-  const char *error_node;
   weir_header_t *header_scratch; /* consumed headers, as the SDK sees them */
   size_t header_cap;
 };
@@ -128,7 +126,7 @@ int weir_sink_produce(weir_node_inst_t *sink, const weir_record_t *rec);
 int weir_task_dead_letter(weir_task_t *task, const rd_kafka_message_t *msg, const char *reason);
 
 /* Record the first error of the current input (printf-style). */
-void weir_task_set_error(weir_task_t *task, const char *node, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void weir_task_set_error(weir_task_t *task, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

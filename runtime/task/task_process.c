@@ -40,7 +40,7 @@ static void to_record(weir_task_t *task, const rd_kafka_message_t *msg, weir_rec
   rec->headers = NULL;
   rec->header_count = 0;
   if (convert_headers(task, msg, rec))
-    weir_task_set_error(task, NULL, "out of memory reading the record's headers");
+    weir_task_set_error(task, "out of memory reading the record's headers");
 }
 
 /* Check key and value against the first source's serdes. */
@@ -71,7 +71,6 @@ static void begin_input(weir_task_t *task, size_t topic_index, const rd_kafka_me
   task->cur_seq = seq;
   task->cur_tracker = &task->trackers[topic_index];
   task->error[0] = '\0';
-  task->error_node = NULL;
   task->in_process = 1;
 }
 
@@ -104,7 +103,6 @@ static void run_sources(weir_task_t *task, size_t topic_index, const weir_record
   const weir_task_env_t *env = task->env;
   for (size_t s = 0; s < env->topic_source_counts[topic_index]; s++) {
     weir_node_inst_t *src = &task->insts[env->topic_sources[topic_index][s]];
-    src->records_in++;
     for (size_t c = 0; c < src->node->child_count; c++)
       weir_node_deliver(src->children[c], rec);
   }

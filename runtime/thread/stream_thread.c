@@ -73,6 +73,7 @@ static size_t run_tasks(weir_stream_thread_t *t, int *full) {
   enum { BUDGET = 512, SLICE_MS = 20 };
   size_t buffered = 0;
   int64_t start = weir_now_ms();
+  int sliced = 0;
   *full = 0;
   for (size_t n = 0; n < t->task_cap && !atomic_load(t->shared.stopping); n++) {
     size_t k = (t->next_task + n) % t->task_cap;
@@ -86,8 +87,9 @@ static size_t run_tasks(weir_stream_thread_t *t, int *full) {
         return 0;
       }
       t->processed += (unsigned long long)done;
-    } else if (!buffered) {
+    } else if (!sliced) {
       t->next_task = k; /* the slice ran out: this task goes first next time */
+      sliced = 1;
     }
     buffered += task->buffered;
     for (size_t i = 0; i < task->tracker_count; i++)
