@@ -1,6 +1,6 @@
 #!/bin/sh
-# make demo: start `weir broker`, feed config/sample.txt, run config/demo.ini
-# against it, print what reaches the sink topics, then stop everything.
+# make demo: start `weir broker`, feed config/sample.txt, run the word count
+# (config/wordcount.ini) against it, print the counts, then stop everything.
 set -eu
 WEIR=${1:-build/weir}
 cd "$(dirname "$0")/.."
@@ -14,7 +14,9 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-"$WEIR" broker --partitions 3 --topic text-lines --topic long-words --topic short-words \
+# The mock broker has no Admin API: the internal topics are created with it.
+"$WEIR" broker --partitions 3 --topic text-lines --topic word-counts \
+  --topic wordcount-count-repartition --topic wordcount-word-counts-changelog \
   >"$work/broker.out" 2>"$work/broker.log" &
 broker_pid=$!
 for _ in $(seq 1 50); do
@@ -28,16 +30,19 @@ echo "== input: config/sample.txt -> topic text-lines (broker $addr)"
 sed 's/^/   /' config/sample.txt
 "$WEIR" produce -b "$addr" -t text-lines <config/sample.txt 2>/dev/null
 
-echo "== running config/demo.ini: lines -> words -> drop common words -> branch by length"
-"$WEIR" run config/demo.ini --set "weir.bootstrap.servers=$addr" \
-  --set "weir.plugin.dir=$(dirname "$WEIR")/plugins" 2>"$work/run.log" &
+echo "== running config/wordcount.ini: lines -> words -> (repartition by word) -> count"
+"$WEIR" run config/wordcount.ini --set "weir.bootstrap.servers=$addr" \
+  --set "weir.plugin.dir=$(dirname "$WEIR")/plugins" --set "weir.state.dir=$work/state" \
+  2>"$work/run.log" &
 run_pid=$!
 
-for topic in long-words short-words; do
-  echo "== output: topic $topic (key<TAB>value)"
-  "$WEIR" consume -b "$addr" -t "$topic" --idle-ms 3000 --timeout-ms 30000 2>/dev/null |
-    sed 's/^/   /'
-done
+# Each commit emits the counts that changed; the last one per word is its count.
+echo "== output: topic word-counts, the latest count of each word (most frequent first)"
+"$WEIR" consume -b "$addr" -t word-counts --value-serde int64 --idle-ms 4000 \
+  --timeout-ms 60000 2>/dev/null >"$work/counts.tsv"
+awk -F '\t' '{ last[$1] = $2 } END { for (w in last) printf "%6d  %s\n", last[w], w }' \
+  "$work/counts.tsv" | sort -k1,1nr -k2 | head -n 25
+echo "   ($(wc -l <"$work/counts.tsv") count updates for $(cut -f1 "$work/counts.tsv" | sort -u | wc -l) words)"
 
 kill -TERM "$run_pid"
 if wait "$run_pid"; then

@@ -10,5 +10,11 @@ extern const weir_operator_def_t std_split_op;
 extern const weir_operator_def_t std_rekey_op;
 extern const weir_operator_def_t std_branch_op;
 extern const weir_operator_def_t std_log_op;
+/* Stateful (ABI 1.1: a store and flush). */
+extern const weir_operator_def_t std_count_op;
+extern const weir_operator_def_t std_aggregate_op;
+extern const weir_operator_def_t std_latest_op;
+extern const weir_operator_def_t std_table_op;
+extern const weir_operator_def_t std_dedupe_op;
 
 #endif

@@ -7,9 +7,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "app/internal_topics.h"
 #include "broker/embedded.h"
 #include "kafka/kafka_conf.h"
 #include "kafka/topics.h"
+#include "state/kv_store.h"
+#include "state/state_db.h"
 #include "task/task.h"
 #include "thread/stream_thread.h"
 #include "util/log.h"
@@ -25,6 +28,8 @@ struct weir_app {
   weir_stream_thread_t **threads;
   int thread_count;
   weir_thread_shared_t shared;
+  weir_state_db_t *state_db;
+  weir_cache_budget_t cache_budget;
 };
 
 void weir_app_stop(weir_app_t *app) {
@@ -109,6 +114,11 @@ static int verify_topics(weir_app_t *app, char *errstr, size_t errstr_size) {
     snprintf(errstr, errstr_size, "cannot create a Kafka client: %s", why);
     return -1;
   }
+  if (weir_internal_topics_create(rk, app->embedded, app->topo, app->bootstrap, errstr,
+                                  errstr_size)) {
+    rd_kafka_destroy(rk);
+    return -1;
+  }
   int rc = weir_topics_verify(rk, app->topo, app->bootstrap, 10000, &d);
   rd_kafka_destroy(rk);
   size_t used = 0;
@@ -139,6 +149,25 @@ static int check_strategy(const weir_topology_t *t, char *errstr, size_t errstr_
       }
     }
   }
+  return 0;
+}
+
+/* One RocksDB for every store of the process, when the topology has any. */
+static int open_state(weir_app_t *app, char *errstr, size_t errstr_size) {
+  const weir_settings_t *s = &app->topo->settings;
+  int wiped = 0;
+  if (!app->topo->store_count)
+    return 0;
+  app->state_db = weir_state_db_open(s->state_dir, s->application_id, s->state_memory_mb, &wiped,
+                                     errstr, errstr_size);
+  if (!app->state_db)
+    return -1;
+  atomic_store(&app->cache_budget.used, 0);
+  app->cache_budget.max = s->cache_max_bytes;
+  app->shared.state_db = app->state_db;
+  app->shared.cache_budget = &app->cache_budget;
+  WEIR_INFO("state: %s (%d MB of RocksDB memory, %lld bytes of write cache, process-wide)",
+            weir_state_db_path(app->state_db), s->state_memory_mb, (long long)s->cache_max_bytes);
   return 0;
 }
 
@@ -198,8 +227,8 @@ weir_app_t *weir_app_start(const weir_topology_t *t, const weir_app_options_t *o
   app->bootstrap = strdup(embedded ? weir_embedded_bootstrap(app->embedded)
                                    : t->settings.bootstrap_servers);
   app->shared.bootstrap = app->bootstrap;
-  if (!app->bootstrap || verify_topics(app, errstr, errstr_size) ||
-      start_threads(app, errstr, errstr_size)) {
+  if (!app->bootstrap || open_state(app, errstr, errstr_size) ||
+      verify_topics(app, errstr, errstr_size) || start_threads(app, errstr, errstr_size)) {
     weir_app_stop(app);
     weir_app_free(app);
     return NULL;
@@ -231,6 +260,7 @@ void weir_app_free(weir_app_t *app) {
   for (int i = 0; i < app->thread_count; i++)
     weir_stream_thread_free(app->threads[i]);
   free(app->threads);
+  weir_state_db_close(app->state_db);
   weir_embedded_stop(app->embedded);
   free(app->bootstrap);
   pthread_cond_destroy(&app->cv);

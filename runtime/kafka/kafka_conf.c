@@ -41,6 +41,14 @@ static const char *const consumer_owned[][2] = {
     {"enable.auto.offset.store", "false"},
 };
 
+/* The restore consumer reads changelogs to their end outside the group. */
+static const char *const restore_owned[][2] = {
+    {"enable.auto.commit", "false"},
+    {"enable.auto.offset.store", "false"},
+    {"enable.partition.eof", "true"},
+    {"auto.offset.reset", "earliest"},
+};
+
 static int set_table(rd_kafka_conf_t *conf, const char *const (*table)[2], size_t n,
                      char *errstr, size_t errstr_size) {
   for (size_t i = 0; i < n; i++)
@@ -64,6 +72,8 @@ static int role_ignores(weir_client_role_t role, const char *key) {
   const char *const *list = role == WEIR_CLIENT_PRODUCER ? consumer_only : producer_only;
   if (role == WEIR_CLIENT_ADMIN)
     return 0;
+  if (role == WEIR_CLIENT_RESTORE && strncmp(key, "group.", 6) == 0)
+    return 1;
   for (size_t i = 0; list[i]; i++)
     if (strncmp(key, list[i], strlen(list[i])) == 0)
       return 1;
@@ -91,7 +101,7 @@ rd_kafka_conf_t *weir_kafka_conf_new(const weir_topology_t *t, const char *boots
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   int bad = weir_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr, errstr_size) ||
             weir_kafka_conf_set(conf, "client.id", client_id, errstr, errstr_size);
-  if (!bad && role == WEIR_CLIENT_CONSUMER)
+  if (!bad && (role == WEIR_CLIENT_CONSUMER || role == WEIR_CLIENT_RESTORE))
     bad = set_table(conf, consumer_defaults,
                     sizeof consumer_defaults / sizeof consumer_defaults[0], errstr, errstr_size);
   if (!bad && role == WEIR_CLIENT_PRODUCER)
@@ -104,6 +114,9 @@ rd_kafka_conf_t *weir_kafka_conf_new(const weir_topology_t *t, const char *boots
                               errstr_size) ||
           set_table(conf, consumer_owned, sizeof consumer_owned / sizeof consumer_owned[0],
                     errstr, errstr_size);
+  if (!bad && role == WEIR_CLIENT_RESTORE)
+    bad = set_table(conf, restore_owned, sizeof restore_owned / sizeof restore_owned[0], errstr,
+                    errstr_size);
   if (bad) {
     rd_kafka_conf_destroy(conf);
     return NULL;

@@ -14,7 +14,8 @@
 typedef enum weir_client_role {
   WEIR_CLIENT_CONSUMER = 1,
   WEIR_CLIENT_PRODUCER = 2,
-  WEIR_CLIENT_ADMIN = 3
+  WEIR_CLIENT_ADMIN = 3,
+  WEIR_CLIENT_RESTORE = 4 /* a consumer outside the group: assign() only, EOF events on */
 } weir_client_role_t;
 
 /* A new conf for `role`, with `bootstrap` (the resolved address; the

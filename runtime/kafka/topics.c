@@ -69,8 +69,9 @@ int weir_topics_verify(rd_kafka_t *rk, const weir_topology_t *t, const char *boo
                   "bootstrap.servers right?", bootstrap, rd_kafka_err2str(err));
     return -1;
   }
+  /* Internal topics were just created: the metadata may not show them yet. */
   for (size_t i = 0; i < t->node_count; i++)
-    if (t->nodes[i]->kind != WEIR_NODE_OPERATOR)
+    if (t->nodes[i]->kind != WEIR_NODE_OPERATOR && !t->nodes[i]->internal)
       check_node(md, t, t->nodes[i], bootstrap, d);
   check_copartitioned(md, t, d);
   if (t->settings.dead_letter_topic && !exists(md, t->settings.dead_letter_topic))

@@ -138,6 +138,11 @@ static const char *api_child_name(weir_ctx_t *ctx, size_t index) {
   return index < node->child_count ? node->children[index]->name : NULL;
 }
 
+static weir_store_t *api_store_get(weir_ctx_t *ctx, const char *name) {
+  weir_node_inst_t *inst = inst_of(ctx);
+  return weir_task_store_get(inst->task, inst->node, name);
+}
+
 const weir_host_api_t weir_host_api_v1 = {
     .struct_size = sizeof(weir_host_api_t),
     .abi_major = WEIR_ABI_MAJOR,
@@ -157,4 +162,12 @@ const weir_host_api_t weir_host_api_v1 = {
     .task_id = api_task_id,
     .child_count = api_child_count,
     .child_name = api_child_name,
+    .store_get = api_store_get,
+    .kv_get = weir_api_kv_get,
+    .kv_put = weir_api_kv_put,
+    .kv_delete = weir_api_kv_delete,
+    .kv_range = weir_api_kv_range,
+    .kv_prefix = weir_api_kv_prefix,
+    .iter_next = weir_api_iter_next,
+    .iter_close = weir_api_iter_close,
 };

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <weir/json.h>
+
 #include "task/task.h"
 #include "util/log.h"
 
@@ -43,7 +45,10 @@ static rd_kafka_resp_err_t produce(weir_task_t *task, rd_kafka_topic_t *rkt,
                                    const weir_record_t *rec, rd_kafka_headers_t *hdrs) {
   rd_kafka_t *rk = task->env->producer;
   int64_t ts = rec->timestamp ? rec->timestamp : task->input_timestamp;
-  void *opaque = weir_sink_opaque(task->cur_slot, task->cur_seq);
+  /* An operator's flush() output belongs to no input: the commit waits for
+   * every acknowledgement instead. */
+  void *opaque = task->cur_tracker ? weir_sink_opaque(task->cur_slot, task->cur_seq)
+                                   : (void *)(uintptr_t)WEIR_OPAQUE_UNTRACKED;
   for (;;) {
     rd_kafka_resp_err_t err =
         rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
@@ -61,6 +66,11 @@ static rd_kafka_resp_err_t produce(weir_task_t *task, rd_kafka_topic_t *rkt,
 /* Produce `rec` with `hdrs` (taken over) and count it against the input. */
 static int produce_tracked(weir_task_t *task, rd_kafka_topic_t *rkt, const weir_record_t *rec,
                            rd_kafka_headers_t *hdrs, const char *what) {
+  if (!rkt) { /* no producer: the dry run */
+    if (hdrs)
+      rd_kafka_headers_destroy(hdrs);
+    return WEIR_OK;
+  }
   rd_kafka_resp_err_t err = produce(task, rkt, rec, hdrs);
   if (err) {
     if (hdrs)
@@ -69,13 +79,51 @@ static int produce_tracked(weir_task_t *task, rd_kafka_topic_t *rkt, const weir_
                         rd_kafka_topic_name(rkt), rd_kafka_err2str(err));
     return WEIR_EFAIL;
   }
-  weir_offset_tracker_add(task->cur_tracker, task->cur_seq);
+  if (task->cur_tracker)
+    weir_offset_tracker_add(task->cur_tracker, task->cur_seq);
   return WEIR_OK;
+}
+
+/* A repartition's new key: the value, or a member of the JSON value. 0 with
+ * the key set, 1 when the record has none (dropped, as Kafka Streams drops
+ * null keys before an aggregation), -1 with the task's error set. */
+static int regroup_key(weir_node_inst_t *sink, const weir_record_t *rec, weir_record_t *out) {
+  const weir_node_t *node = sink->node;
+  weir_json_value_t v;
+  if (!rec->value)
+    return 1;
+  if (node->regroup == WEIR_REGROUP_VALUE) {
+    out->key = rec->value;
+    out->key_len = rec->value_len;
+    return 0;
+  }
+  int found = weir_json_find(rec->value, rec->value_len, node->regroup_path, &v);
+  if (found < 0) {
+    weir_task_set_error(sink->task, "%s: group.by = json:%s: the value is not valid JSON",
+                        node->name, node->regroup_path);
+    return -1;
+  }
+  if (!found || v.kind == WEIR_JSON_NULL)
+    return 1;
+  out->key = v.text;
+  out->key_len = v.len;
+  return 0;
 }
 
 int weir_sink_produce(weir_node_inst_t *sink, const weir_record_t *rec) {
   const weir_node_t *node = sink->node;
   char why[256];
+  weir_record_t regrouped;
+  if (node->regroup != WEIR_REGROUP_NONE) {
+    regrouped = *rec;
+    int rc = regroup_key(sink, rec, &regrouped);
+    if (rc)
+      return rc < 0 ? WEIR_EINVAL : WEIR_OK;
+    rec = &regrouped;
+  }
+  if (sink->task->env->capture)
+    return sink->task->env->capture(sink->task->env->capture_opaque, node->topic, node->internal,
+                                    rec);
   if (weir_serde_check(node->key_serde, rec->key, rec->key_len, why, sizeof why) ||
       weir_serde_check(node->value_serde, rec->value, rec->value_len, why, sizeof why)) {
     weir_task_set_error(sink->task, "sink '%s': record does not match its serdes (%s/%s): %s",
@@ -87,29 +135,52 @@ int weir_sink_produce(weir_node_inst_t *sink, const weir_record_t *rec) {
                          node->name);
 }
 
-int weir_task_dead_letter(weir_task_t *task, const rd_kafka_message_t *msg, const char *reason) {
+/* The test driver's dead letters: the input's headers plus the reason's. */
+static int capture_dead_letter(weir_task_t *task, const weir_input_t *in, weir_record_t *rec,
+                               const char *const extra[4][2]) {
+  weir_header_t h[64];
+  size_t n = 0;
+  for (size_t i = 0; i < in->header_count && n < 60; i++)
+    h[n++] = in->headers[i];
+  for (size_t i = 0; i < 4; i++)
+    h[n++] = (weir_header_t){extra[i][0], extra[i][1], strlen(extra[i][1])};
+  rec->headers = h;
+  rec->header_count = n;
+  const weir_task_env_t *env = task->env;
+  int rc = env->capture(env->capture_opaque, env->topo->settings.dead_letter_topic, 0, rec);
+  return rc == WEIR_OK ? 0 : -1;
+}
+
+int weir_task_dead_letter(weir_task_t *task, const weir_input_t *in, const char *reason) {
   char partition[16], offset[24];
   const weir_origin_t *o = &task->origin;
   weir_record_t rec = WEIR_RECORD_INIT;
   rd_kafka_headers_t *orig = NULL, *hdrs;
-  if (!task->env->dead_letter)
+  if (!task->env->dead_letter && !(task->env->capture && task->env->topo->settings.dead_letter_topic))
     return -1;
+  snprintf(partition, sizeof partition, "%d", (int)o->partition);
+  snprintf(offset, sizeof offset, "%" PRId64, o->offset);
+  rec.key = in->key;
+  rec.key_len = in->key_len;
+  rec.value = in->value;
+  rec.value_len = in->value_len;
+  rec.timestamp = task->input_timestamp;
+  if (task->env->capture) {
+    const char *const extra[4][2] = {{"weir.error.reason", reason},
+                                     {"weir.source.topic", o->topic},
+                                     {"weir.source.partition", partition},
+                                     {"weir.source.offset", offset}};
+    return capture_dead_letter(task, in, &rec, extra);
+  }
   /* The record goes out unchanged, its own headers kept, the reason added. */
-  if (rd_kafka_message_headers(msg, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig)
+  if (in->msg && rd_kafka_message_headers(in->msg, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig)
     hdrs = rd_kafka_headers_copy(orig);
   else
     hdrs = rd_kafka_headers_new(4);
-  snprintf(partition, sizeof partition, "%d", (int)o->partition);
-  snprintf(offset, sizeof offset, "%" PRId64, o->offset);
   rd_kafka_header_add(hdrs, "weir.error.reason", -1, reason, -1);
   rd_kafka_header_add(hdrs, "weir.source.topic", -1, o->topic, -1);
   rd_kafka_header_add(hdrs, "weir.source.partition", -1, partition, -1);
   rd_kafka_header_add(hdrs, "weir.source.offset", -1, offset, -1);
-  rec.key = msg->key;
-  rec.key_len = msg->key_len;
-  rec.value = msg->payload;
-  rec.value_len = msg->len;
-  rec.timestamp = task->input_timestamp;
   return produce_tracked(task, task->env->dead_letter, &rec, hdrs, "dead-letter") == WEIR_OK ? 0
                                                                                              : -1;
 }

@@ -7,6 +7,41 @@
 
 #include "util/log.h"
 
+int weir_task_env_map_topics(weir_task_env_t *env, const weir_topology_t *topo,
+                             const char *const *topics, size_t topic_count) {
+  size_t n = topic_count ? topic_count : 1;
+  env->topic_sources = calloc(n, sizeof *env->topic_sources);
+  env->topic_source_counts = calloc(n, sizeof *env->topic_source_counts);
+  env->topic_subtopology = calloc(n, sizeof *env->topic_subtopology);
+  if (!env->topic_sources || !env->topic_source_counts || !env->topic_subtopology)
+    return -1;
+  for (size_t i = 0; i < topic_count; i++) {
+    env->topic_sources[i] = calloc(topo->node_count, sizeof **env->topic_sources);
+    if (!env->topic_sources[i])
+      return -1;
+    for (size_t n = 0; n < topo->node_count; n++) {
+      const weir_node_t *node = topo->nodes[n];
+      for (size_t k = 0; node->kind == WEIR_NODE_SOURCE && k < node->topic_count; k++)
+        if (strcmp(node->topics[k], topics[i]) == 0) {
+          env->topic_sources[i][env->topic_source_counts[i]++] = n;
+          env->topic_subtopology[i] = node->subtopology;
+        }
+    }
+  }
+  return 0;
+}
+
+void weir_task_env_unmap_topics(weir_task_env_t *env, size_t topic_count) {
+  for (size_t i = 0; env->topic_sources && i < topic_count; i++)
+    free(env->topic_sources[i]);
+  free(env->topic_sources);
+  free(env->topic_source_counts);
+  free(env->topic_subtopology);
+  env->topic_sources = NULL;
+  env->topic_source_counts = NULL;
+  env->topic_subtopology = NULL;
+}
+
 weir_task_t *weir_task_new(const weir_task_env_t *env, int subtopology, int32_t partition,
                            size_t tracker_count, const uint32_t *slots) {
   weir_task_t *task = calloc(1, sizeof *task);
@@ -23,6 +58,10 @@ weir_task_t *weir_task_new(const weir_task_env_t *env, int subtopology, int32_t 
   task->queues = calloc(tracker_count ? tracker_count : 1, sizeof *task->queues);
   task->tracker_count = tracker_count;
   if (!task->insts || !task->trackers || !task->tracker_slots || !task->queues) {
+    weir_task_free(task);
+    return NULL;
+  }
+  if (weir_task_stores_new(task)) {
     weir_task_free(task);
     return NULL;
   }
@@ -80,6 +119,8 @@ static int open_node(weir_task_t *task, weir_node_inst_t *inst, char *errstr, si
 }
 
 int weir_task_open(weir_task_t *task, char *errstr, size_t errstr_size) {
+  if (weir_task_stores_open(task, errstr, errstr_size))
+    return -1;
   for (size_t i = 0; i < task->inst_count; i++) {
     if (open_node(task, &task->insts[i], errstr, errstr_size)) {
       weir_task_close(task);
@@ -95,6 +136,7 @@ int weir_task_open(weir_task_t *task, char *errstr, size_t errstr_size) {
     t->committed = -1;
   }
   task->stream_time = -1;
+  task->restore_checked = 0;
   task->active = 1;
   return 0;
 }
@@ -115,6 +157,7 @@ void weir_task_close(weir_task_t *task) {
     weir_input_queue_clear(&task->queues[i]);
   task->buffered = 0;
   task->active = 0;
+  weir_task_stores_close(task);
 }
 
 void weir_task_free(weir_task_t *task) {
@@ -127,6 +170,7 @@ void weir_task_free(weir_task_t *task) {
       free(task->insts[i].metrics);
     }
   }
+  weir_task_stores_free(task);
   for (size_t i = 0; task->trackers && i < task->tracker_count; i++)
     weir_offset_tracker_free(&task->trackers[i]);
   for (size_t i = 0; task->queues && i < task->tracker_count; i++)

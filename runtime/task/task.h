@@ -18,6 +18,7 @@
 
 #include "task/input_queue.h"
 #include "task/offset_tracker.h"
+#include "task/task_state.h"
 #include "topology/topology.h"
 
 typedef struct weir_task weir_task_t;
@@ -47,12 +48,17 @@ typedef struct weir_task_env {
   rd_kafka_t *producer;
   const weir_topology_t *topo;
   atomic_int *stopping; /* set when the app stops: a full queue stops waiting */
+  /* The test driver: sinks hand records here instead of to a producer. */
+  int (*capture)(void *opaque, const char *topic, int internal, const weir_record_t *rec);
+  void *capture_opaque;
   rd_kafka_topic_t *dead_letter; /* NULL unless a policy needs it */
   /* Per source topic of the thread (its topic_index): the indices of the
    * source nodes that read it. */
   size_t **topic_sources;
   size_t *topic_source_counts;
   int *topic_subtopology; /* the sub-topology each source topic feeds */
+  weir_state_db_t *state_db;         /* NULL when the topology has no store */
+  weir_cache_budget_t *cache_budget; /* cache.max.bytes, process-wide */
 } weir_task_env_t;
 
 struct weir_task {
@@ -80,7 +86,21 @@ struct weir_task {
   char error[512]; /* the first error while processing this input */
   weir_header_t *header_scratch; /* consumed headers, as the SDK sees them */
   size_t header_cap;
+
+  weir_task_store_t *stores; /* the stores its sub-topology uses; kept like the task */
+  size_t store_count;
+  int restoring;       /* stores still restoring: the task does not process */
+  int restore_checked; /* the stores were compared with their changelogs since open */
+  int flushing;        /* in the operators' flush(): outputs are not tied to an input */
+  weir_state_batch_t *batch; /* what the last flush wrote, until applied */
 };
+
+/* Fill env's topic_sources / topic_source_counts / topic_subtopology for the
+ * source topics `topics` (the thread's subscription order). 0 or -1 (out of
+ * memory; unmap frees what was made). */
+int weir_task_env_map_topics(weir_task_env_t *env, const weir_topology_t *topo,
+                             const char *const *topics, size_t topic_count);
+void weir_task_env_unmap_topics(weir_task_env_t *env, size_t topic_count);
 
 /* Allocate a task for `partition` with `tracker_count` trackers whose slot
  * numbers are given. Operators are not initialised yet. */
@@ -104,6 +124,26 @@ int weir_task_enqueue(weir_task_t *task, size_t topic_index, rd_kafka_message_t 
  * task's partitions. Returns how many, or -1 when one must stop the app. */
 int weir_task_run(weir_task_t *task, int budget);
 
+/* One input record: from the consumer (msg set), or from the test driver
+ * (msg NULL, headers given). */
+typedef struct weir_input {
+  const rd_kafka_message_t *msg;
+  const char *topic;
+  int32_t partition;
+  int64_t offset;
+  int64_t timestamp;
+  const void *key;
+  size_t key_len;
+  const void *value;
+  size_t value_len;
+  const weir_header_t *headers; /* msg NULL only */
+  size_t header_count;
+} weir_input_t;
+
+/* Process one input record of source topic number `topic_index`, as
+ * weir_task_process does for a consumed message. */
+int weir_task_process_input(weir_task_t *task, size_t topic_index, const weir_input_t *in);
+
 /* Process one consumed record from source topic number `topic_index`. Returns
  * 0, or -1 when the record must stop the app (fail policy): the reason is in
  * task->error and the commit position stays before the record. */
@@ -123,7 +163,7 @@ int weir_node_deliver(weir_node_inst_t *inst, const weir_record_t *rec);
 /* Produce `rec` to a sink's topic, tracked against the current input. */
 int weir_sink_produce(weir_node_inst_t *sink, const weir_record_t *rec);
 /* Send the current input unchanged to the dead-letter topic with `reason`. */
-int weir_task_dead_letter(weir_task_t *task, const rd_kafka_message_t *msg, const char *reason);
+int weir_task_dead_letter(weir_task_t *task, const weir_input_t *in, const char *reason);
 
 /* Record the first error of the current input (printf-style). */
 void weir_task_set_error(weir_task_t *task, const char *fmt, ...)

@@ -11,7 +11,7 @@
 static int convert_headers(weir_task_t *task, const rd_kafka_message_t *msg,
                            weir_record_t *rec) {
   rd_kafka_headers_t *hdrs = NULL;
-  if (rd_kafka_message_headers(msg, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR || !hdrs)
+  if (!msg || rd_kafka_message_headers(msg, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR || !hdrs)
     return 0;
   size_t n = rd_kafka_header_cnt(hdrs);
   if (n > task->header_cap) {
@@ -30,41 +30,41 @@ static int convert_headers(weir_task_t *task, const rd_kafka_message_t *msg,
   return 0;
 }
 
-static void to_record(weir_task_t *task, const rd_kafka_message_t *msg, weir_record_t *rec) {
+static void to_record(weir_task_t *task, const weir_input_t *in, weir_record_t *rec) {
   rec->struct_size = sizeof *rec;
-  rec->key = msg->key;
-  rec->key_len = msg->key_len;
-  rec->value = msg->payload;
-  rec->value_len = msg->len;
+  rec->key = in->key;
+  rec->key_len = in->key_len;
+  rec->value = in->value;
+  rec->value_len = in->value_len;
   rec->timestamp = task->input_timestamp;
-  rec->headers = NULL;
-  rec->header_count = 0;
-  if (convert_headers(task, msg, rec))
+  rec->headers = in->msg ? NULL : in->headers;
+  rec->header_count = in->msg ? 0 : in->header_count;
+  if (convert_headers(task, in->msg, rec))
     weir_task_set_error(task, "out of memory reading the record's headers");
 }
 
 /* Check key and value against the first source's serdes. */
-static int check_serdes(const weir_node_t *src, const rd_kafka_message_t *msg, char *why,
+static int check_serdes(const weir_node_t *src, const weir_input_t *in, char *why,
                         size_t why_size) {
   char err[256];
-  if (weir_serde_check(src->key_serde, msg->key, msg->key_len, err, sizeof err)) {
+  if (weir_serde_check(src->key_serde, in->key, in->key_len, err, sizeof err)) {
     snprintf(why, why_size, "key is not %s: %s", weir_serde_name(src->key_serde), err);
     return -1;
   }
-  if (weir_serde_check(src->value_serde, msg->payload, msg->len, err, sizeof err)) {
+  if (weir_serde_check(src->value_serde, in->value, in->value_len, err, sizeof err)) {
     snprintf(why, why_size, "value is not %s: %s", weir_serde_name(src->value_serde), err);
     return -1;
   }
   return 0;
 }
 
-static void begin_input(weir_task_t *task, size_t topic_index, const rd_kafka_message_t *msg,
+static void begin_input(weir_task_t *task, size_t topic_index, const weir_input_t *in,
                         uint64_t seq) {
   task->origin.struct_size = sizeof task->origin;
-  task->origin.topic = rd_kafka_topic_name(msg->rkt);
-  task->origin.partition = msg->partition;
-  task->origin.offset = msg->offset;
-  task->input_timestamp = rd_kafka_message_timestamp(msg, NULL);
+  task->origin.topic = in->topic;
+  task->origin.partition = in->partition;
+  task->origin.offset = in->offset;
+  task->input_timestamp = in->timestamp;
   if (task->input_timestamp > task->stream_time)
     task->stream_time = task->input_timestamp;
   task->cur_slot = task->tracker_slots[topic_index];
@@ -77,7 +77,7 @@ static void begin_input(weir_task_t *task, size_t topic_index, const rd_kafka_me
 /* Apply `policy` to an input that failed for `why`. Returns 0 to go on, -1
  * to stop the app (the commit position stays before this record). */
 static int apply_policy(weir_task_t *task, int policy_fail, int policy_dead_letter,
-                        const rd_kafka_message_t *msg, weir_offset_tracker_t *tr,
+                        const weir_input_t *in, weir_offset_tracker_t *tr,
                         uint64_t seq, const char *what, const char *why) {
   const weir_origin_t *o = &task->origin;
   if (policy_fail) {
@@ -87,7 +87,7 @@ static int apply_policy(weir_task_t *task, int policy_fail, int policy_dead_lett
              o->topic, (int)o->partition, (long long)o->offset, task->id, why);
     return -1;
   }
-  if (policy_dead_letter && weir_task_dead_letter(task, msg, why) == 0) {
+  if (policy_dead_letter && weir_task_dead_letter(task, in, why) == 0) {
     WEIR_WARN("%s at %s/%d@%lld (task %s): %s; sent to dead-letter topic %s", what, o->topic,
               (int)o->partition, (long long)o->offset, task->id, why,
               task->env->topo->settings.dead_letter_topic);
@@ -109,6 +109,16 @@ static void run_sources(weir_task_t *task, size_t topic_index, const weir_record
 }
 
 int weir_task_process(weir_task_t *task, size_t topic_index, const rd_kafka_message_t *msg) {
+  weir_input_t in = {msg,          rd_kafka_topic_name(msg->rkt),
+                     msg->partition, msg->offset,
+                     rd_kafka_message_timestamp(msg, NULL), msg->key,
+                     msg->key_len,   msg->payload,
+                     msg->len,       NULL,
+                     0};
+  return weir_task_process_input(task, topic_index, &in);
+}
+
+int weir_task_process_input(weir_task_t *task, size_t topic_index, const weir_input_t *in) {
   weir_offset_tracker_t *tr = &task->trackers[topic_index];
   const weir_settings_t *cfg = &task->env->topo->settings;
   const weir_node_t *first = task->insts[task->env->topic_sources[topic_index][0]].node;
@@ -116,21 +126,21 @@ int weir_task_process(weir_task_t *task, size_t topic_index, const rd_kafka_mess
   char why[400];
 
   /* A fetch made before a rebalance can hand over records already seen. */
-  if (tr->next_offset >= 0 && msg->offset < tr->next_offset)
+  if (tr->next_offset >= 0 && in->offset < tr->next_offset)
     return 0;
-  uint64_t seq = weir_offset_tracker_begin(tr, msg->offset);
+  uint64_t seq = weir_offset_tracker_begin(tr, in->offset);
   if (seq == UINT64_MAX) {
     snprintf(task->error, sizeof task->error, "out of memory tracking offsets of task %s", task->id);
     return -1;
   }
-  begin_input(task, topic_index, msg, seq);
-  if (check_serdes(first, msg, why, sizeof why)) {
+  begin_input(task, topic_index, in, seq);
+  if (check_serdes(first, in, why, sizeof why)) {
     task->in_process = 0;
     return apply_policy(task, cfg->deser_policy == WEIR_DESER_FAIL,
-                        cfg->deser_policy == WEIR_DESER_DEAD_LETTER, msg, tr, seq,
+                        cfg->deser_policy == WEIR_DESER_DEAD_LETTER, in, tr, seq,
                         "cannot deserialize record", why);
   }
-  to_record(task, msg, &rec);
+  to_record(task, in, &rec);
   if (!task->error[0])
     run_sources(task, topic_index, &rec);
   task->in_process = 0;
@@ -138,7 +148,7 @@ int weir_task_process(weir_task_t *task, size_t topic_index, const rd_kafka_mess
     snprintf(why, sizeof why, "%s", task->error);
     task->error[0] = '\0';
     return apply_policy(task, cfg->error_policy == WEIR_ONERR_FAIL,
-                        cfg->error_policy == WEIR_ONERR_DEAD_LETTER, msg, tr, seq,
+                        cfg->error_policy == WEIR_ONERR_DEAD_LETTER, in, tr, seq,
                         "processing failed", why);
   }
   weir_offset_tracker_end(tr, seq);

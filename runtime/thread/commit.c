@@ -56,9 +56,49 @@ static rd_kafka_resp_err_t commit_sync(weir_stream_thread_t *t,
   return err;
 }
 
+static int task_wanted(const weir_stream_thread_t *t, const weir_task_t *task,
+                       const rd_kafka_topic_partition_list_t *only) {
+  if (!task || !task->active || task->restoring)
+    return 0;
+  for (size_t i = 0; i < task->tracker_count; i++)
+    if (t->env.topic_subtopology[i] == task->subtopology &&
+        wanted(only, t->topics[i], task->partition))
+      return 1;
+  return 0;
+}
+
+/* Steps 1 and 2 of a stateful commit (task_state.h): what operators hold
+ * back, then the stores' dirty entries, go out to Kafka. */
+static int flush_tasks(weir_stream_thread_t *t, const rd_kafka_topic_partition_list_t *only) {
+  for (size_t k = 0; k < t->task_cap; k++) {
+    weir_task_t *task = t->tasks[k];
+    if (!task_wanted(t, task, only))
+      continue;
+    if (weir_task_flush_operators(task) || weir_task_flush_stores(task)) {
+      t->shared.fail(t->shared.app, task->error);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* Step 4: once Kafka has it all, RocksDB gets the writes and checkpoints. */
+static void apply_tasks(weir_stream_thread_t *t, const rd_kafka_topic_partition_list_t *only) {
+  for (size_t k = 0; k < t->task_cap; k++) {
+    weir_task_t *task = t->tasks[k];
+    if (task_wanted(t, task, only) && task->store_count && weir_task_apply_stores(task))
+      t->shared.fail(t->shared.app, task->error);
+  }
+}
+
 void weir_thread_commit(weir_stream_thread_t *t, const rd_kafka_topic_partition_list_t *only,
                         int sync) {
   enum { MAX = 4096 };
+  /* A stateful commit waits for every output and changelog record to be
+   * acknowledged, as Kafka Streams flushes its producer; the stateless one
+   * commits the acknowledged prefix and waits for nothing. */
+  if (t->stateful && (flush_tasks(t, only) || weir_thread_drain(t)))
+    return;
   weir_offset_tracker_t **from = malloc(MAX * sizeof *from);
   if (!from)
     return;
@@ -79,6 +119,8 @@ void weir_thread_commit(weir_stream_thread_t *t, const rd_kafka_topic_partition_
     WEIR_DEBUG("thread %d: committed %d partition(s)", t->index, list->cnt);
   rd_kafka_topic_partition_list_destroy(list);
   free(from);
+  if (t->stateful)
+    apply_tasks(t, only);
 }
 
 /* Logged before leaving the group, so the hand-over can be traced: after
@@ -120,6 +162,7 @@ static void leave_group(weir_stream_thread_t *t) {
 void weir_thread_shutdown(weir_stream_thread_t *t) {
   if (weir_thread_drain(t) == 0)
     weir_thread_commit(t, NULL, 1);
+  weir_restore_stop(t);
   close_all_tasks(t);
   leave_group(t);
 }

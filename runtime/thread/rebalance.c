@@ -114,9 +114,21 @@ static void close_tasks(weir_stream_thread_t *t, const rd_kafka_topic_partition_
     weir_task_t *task = task_of(t, &parts->elems[i], 0);
     if (!task || !task->active)
       continue;
+    weir_restore_cancel(t, task);
     weir_task_close(task);
     used += (size_t)snprintf(list + used, used < list_size ? list_size - used : 0, "%s%s",
                              used ? ", " : "", task->id);
+  }
+}
+
+static void begin_restores(weir_stream_thread_t *t, const rd_kafka_topic_partition_list_t *parts) {
+  for (int i = 0; i < parts->cnt; i++) {
+    weir_task_t *task = task_of(t, &parts->elems[i], 0);
+    if (!task || !task->active || !task->store_count || task->restore_checked)
+      continue;
+    task->restore_checked = 1;
+    if (weir_restore_begin(t, task))
+      return;
   }
 }
 
@@ -134,6 +146,7 @@ static void on_assign(weir_stream_thread_t *t, rd_kafka_t *rk,
     rd_kafka_incremental_assign(rk, parts);
   else
     rd_kafka_assign(rk, parts);
+  begin_restores(t, parts); /* after the assign: it pauses what restores */
   WEIR_INFO("thread %d: rebalance: gained tasks [%s] (%d partitions) in %lld ms", t->index, list,
             parts->cnt, (long long)(weir_now_ms() - start));
 }

@@ -23,6 +23,8 @@ typedef struct weir_thread_shared {
   void (*fail)(void *app, const char *message);
   void *app;
   int shutdown_timeout_ms; /* bound on flush and commit at revoke and stop */
+  struct weir_state_db *state_db;            /* NULL: no stores */
+  struct weir_cache_budget *cache_budget;    /* cache.max.bytes */
 } weir_thread_shared_t;
 
 /* Create the thread's clients and subscribe (nothing runs yet). */

@@ -7,10 +7,33 @@
 #include "thread/thread_internal.h"
 #include "util/log.h"
 
+static void on_delivery_failed(weir_stream_thread_t *t, const rd_kafka_message_t *msg,
+                               const char *consequence) {
+  char why[512];
+  snprintf(why, sizeof why, "produce to topic '%s' [%d] failed: %s; %s",
+           rd_kafka_topic_name(msg->rkt), (int)msg->partition, rd_kafka_err2str(msg->err),
+           consequence);
+  t->shared.fail(t->shared.app, why);
+}
+
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque) {
   weir_stream_thread_t *t = opaque;
+  uint64_t v = (uint64_t)(uintptr_t)msg->_private;
   uint32_t slot;
   uint64_t seq40;
+  if (v & WEIR_OPAQUE_CHANGELOG) {
+    weir_task_store_acked((weir_task_store_t *)(uintptr_t)(v & ~WEIR_OPAQUE_CHANGELOG), msg);
+    if (msg->err)
+      on_delivery_failed(t, msg, "the store's checkpoint stays where it was; what is not "
+                                 "committed is processed again after a restart");
+    return;
+  }
+  if (v == WEIR_OPAQUE_UNTRACKED) {
+    if (msg->err)
+      on_delivery_failed(t, msg, "the inputs are not committed and will be processed again "
+                                 "after a restart");
+    return;
+  }
   weir_sink_opaque_decode(msg->_private, &slot, &seq40);
   if (slot >= t->slot_count)
     return;
@@ -88,27 +111,13 @@ static rd_kafka_t *new_client(weir_stream_thread_t *t, weir_client_role_t role, 
   return rk;
 }
 
-/* Which source nodes read each topic: the task's record path looks it up by index. */
-static int build_topic_sources(weir_stream_thread_t *t) {
-  const weir_topology_t *topo = t->shared.topo;
-  t->env.topic_sources = calloc(t->topic_count, sizeof *t->env.topic_sources);
-  t->env.topic_source_counts = calloc(t->topic_count, sizeof *t->env.topic_source_counts);
-  t->env.topic_subtopology = calloc(t->topic_count, sizeof *t->env.topic_subtopology);
-  if (!t->env.topic_sources || !t->env.topic_source_counts || !t->env.topic_subtopology)
-    return -1;
-  for (size_t i = 0; i < t->topic_count; i++) {
-    t->env.topic_sources[i] = calloc(topo->node_count, sizeof **t->env.topic_sources);
-    if (!t->env.topic_sources[i])
-      return -1;
-    for (size_t n = 0; n < topo->node_count; n++) {
-      const weir_node_t *node = topo->nodes[n];
-      for (size_t k = 0; node->kind == WEIR_NODE_SOURCE && k < node->topic_count; k++)
-        if (strcmp(node->topics[k], t->topics[i]) == 0) {
-          t->env.topic_sources[i][t->env.topic_source_counts[i]++] = n;
-          t->env.topic_subtopology[i] = node->subtopology;
-        }
-    }
-  }
+/* Stores, or operators that hold records back until a commit (flush). */
+static int has_state(const weir_topology_t *topo) {
+  if (topo->store_count)
+    return 1;
+  for (size_t i = 0; i < topo->node_count; i++)
+    if (topo->nodes[i]->kind == WEIR_NODE_OPERATOR && topo->nodes[i]->op->def.flush)
+      return 1;
   return 0;
 }
 
@@ -154,7 +163,7 @@ weir_stream_thread_t *weir_stream_thread_new(const weir_thread_shared_t *shared,
            shared->topo->settings.application_id, index + 1);
   t->topics = weir_topology_source_topics(shared->topo, &t->topic_count);
   t->topic_handles = calloc(t->topic_count ? t->topic_count : 1, sizeof *t->topic_handles);
-  if (!t->topics || !t->topic_handles || build_topic_sources(t)) {
+  if (!t->topics || !t->topic_handles || weir_task_env_map_topics(&t->env, shared->topo, t->topics, t->topic_count)) {
     snprintf(errstr, errstr_size, "out of memory");
     weir_stream_thread_free(t);
     return NULL;
@@ -170,6 +179,9 @@ weir_stream_thread_t *weir_stream_thread_new(const weir_thread_shared_t *shared,
   t->env.producer = t->producer;
   t->env.topo = shared->topo;
   t->env.stopping = shared->stopping;
+  t->env.state_db = shared->state_db;
+  t->env.cache_budget = shared->cache_budget;
+  t->stateful = has_state(shared->topo);
   if (subscribe(t, errstr, errstr_size)) {
     weir_stream_thread_free(t);
     return NULL;
@@ -181,6 +193,7 @@ void weir_stream_thread_free(weir_stream_thread_t *t) {
   if (!t)
     return;
   weir_stream_thread_join(t);
+  weir_restore_stop(t);
   for (size_t k = 0; k < t->task_cap; k++)
     weir_task_free(t->tasks[k]);
   free(t->tasks);
@@ -197,11 +210,7 @@ void weir_stream_thread_free(weir_stream_thread_t *t) {
     rd_kafka_purge(t->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     rd_kafka_destroy(t->producer);
   }
-  for (size_t i = 0; t->env.topic_sources && i < t->topic_count; i++)
-    free(t->env.topic_sources[i]);
-  free(t->env.topic_sources);
-  free(t->env.topic_source_counts);
-  free(t->env.topic_subtopology);
+  weir_task_env_unmap_topics(&t->env, t->topic_count);
   free(t->topic_handles);
   free(t->topics);
   free(t);

@@ -33,6 +33,13 @@ struct weir_stream_thread {
   size_t slot_count, slot_cap;
 
   volatile unsigned long long processed;
+  int stateful; /* stores or operators with flush(): commits flush and wait */
+
+  /* Restoring stores from their changelogs (restore.c). */
+  rd_kafka_t *restorer; /* a consumer outside the group, created on first use */
+  rd_kafka_queue_t *restore_queue;
+  rd_kafka_topic_partition_list_t *restoring; /* what it is assigned */
+  weir_state_batch_t *restore_batch;
 };
 
 int64_t weir_now_ms(void);
@@ -54,6 +61,17 @@ int weir_thread_drain(weir_stream_thread_t *t);
 /* The rebalance callback (rd_kafka_conf_set_rebalance_cb). */
 void weir_thread_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                               rd_kafka_topic_partition_list_t *parts, void *opaque);
+
+/* Start restoring the task's stores that are behind their changelog; the
+ * task does not process (its partitions are paused) until they are done. */
+int weir_restore_begin(weir_stream_thread_t *t, weir_task_t *task);
+/* Apply what the restore consumer has; finish the stores that reached the
+ * end. Does not block. */
+void weir_restore_poll(weir_stream_thread_t *t);
+/* Forget the task's restores (revoked or lost). */
+void weir_restore_cancel(weir_stream_thread_t *t, weir_task_t *task);
+/* Close the restore consumer. */
+void weir_restore_stop(weir_stream_thread_t *t);
 
 /* Stop: drain, commit, close tasks, leave the group — each step bounded. */
 void weir_thread_shutdown(weir_stream_thread_t *t);

@@ -81,6 +81,8 @@ void topo_node_free(weir_node_t *n) {
   weir_params_free(&n->params);
   topo_free_list(n->stores, n->store_count);
   free(n->topic);
+  free(n->group_by);
+  free(n->regroup_path);
   free(n);
 }
 
@@ -141,7 +143,9 @@ void weir_topology_free(weir_topology_t *t) {
   for (size_t i = 0; i < t->store_count; i++) {
     free(t->stores[i].name);
     free(t->stores[i].type);
+    free(t->stores[i].changelog_topic);
   }
+  free(t->internal_topics);
   free(t->stores);
   for (size_t i = 0; i < t->plugin_count; i++)
     weir_plugin_close(t->plugins[i]);
@@ -149,6 +153,13 @@ void weir_topology_free(weir_topology_t *t) {
   settings_free(&t->settings);
   free(t->path);
   free(t);
+}
+
+const weir_store_decl_t *weir_topology_store(const weir_topology_t *t, const char *name) {
+  for (size_t i = 0; i < t->store_count; i++)
+    if (strcmp(t->stores[i].name, name) == 0)
+      return &t->stores[i];
+  return NULL;
 }
 
 weir_node_t *weir_topology_find(const weir_topology_t *t, const char *name) {

@@ -40,6 +40,13 @@ typedef enum weir_error_policy {
 
 typedef struct weir_node weir_node_t;
 
+/* How a repartition re-keys a record (`group.by` of the operator after it). */
+typedef enum weir_regroup {
+  WEIR_REGROUP_NONE = 0,  /* a plain sink */
+  WEIR_REGROUP_VALUE = 1, /* the new key is the whole value */
+  WEIR_REGROUP_JSON = 2   /* the new key is a member of the JSON value (regroup_path) */
+} weir_regroup_t;
+
 struct weir_node {
   weir_node_kind_t kind;
   char *name; /* the section name: "lines" for [source:lines] */
@@ -65,9 +72,17 @@ struct weir_node {
   weir_params_t params;
   char **stores; /* `store = a, b`: names of [store:*] sections */
   size_t store_count;
+  char *group_by; /* `group.by` as written; NULL = grouped by the input key */
 
   /* sink */
   char *topic;
+
+  /* Nodes the host adds for a `group.by`: a sink that re-keys and writes the
+   * repartition topic, and a source that reads it back as the operator's
+   * input (a new sub-topology, so each key's records meet in one task). */
+  int internal;
+  weir_regroup_t regroup; /* sink */
+  char *regroup_path;     /* WEIR_REGROUP_JSON: the dotted member path */
 };
 
 typedef struct weir_store_decl {
@@ -75,7 +90,17 @@ typedef struct weir_store_decl {
   int line;
   char *type;    /* "kv" (window and others come with their issues) */
   int changelog; /* 1 unless `changelog = false` */
+  int subtopology; /* of the operators using it; -1 when none does */
+  char *changelog_topic; /* "<application.id>-<name>-changelog" */
 } weir_store_decl_t;
+
+/* A topic the host creates: a repartition or a changelog. It gets as many
+ * partitions as the source topics of `partitions_of` (a sub-topology). */
+typedef struct weir_internal_topic {
+  const char *name; /* owned by the node or store it belongs to */
+  int changelog;    /* 1: compacted changelog, 0: repartition */
+  int partitions_of;
+} weir_internal_topic_t;
 
 typedef struct weir_kafka_prop {
   char *key;
@@ -91,6 +116,8 @@ typedef struct weir_settings {
   char *state_dir;         /* default "./state" */
   weir_guarantee_t guarantee;
   int64_t commit_interval_ms; /* default 30000 (Kafka Streams' at-least-once default) */
+  int state_memory_mb;        /* RocksDB block cache + write buffers, whole process */
+  int64_t cache_max_bytes;    /* the stores' write caches, whole process */
   char *http_listen;          /* NULL = off */
   int log_level;              /* WEIR_LOG_*; default info */
   int embedded_partitions;    /* default 6 */
@@ -113,6 +140,8 @@ typedef struct weir_topology {
   int subtopology_count;
   weir_store_decl_t *stores;
   size_t store_count;
+  weir_internal_topic_t *internal_topics; /* repartitions first, upstream first */
+  size_t internal_topic_count;
   weir_plugin_t **plugins; /* each loaded plugin once */
   size_t plugin_count;
 } weir_topology_t;
@@ -128,6 +157,9 @@ weir_node_t *weir_topology_find(const weir_topology_t *t, const char *name);
  * arrays owned by the caller's free(); the strings belong to the topology). */
 const char **weir_topology_source_topics(const weir_topology_t *t, size_t *count);
 const char **weir_topology_sink_topics(const weir_topology_t *t, size_t *count);
+
+/* The store declaration named `name`, or NULL. */
+const weir_store_decl_t *weir_topology_store(const weir_topology_t *t, const char *name);
 
 /* `weir describe`: readable text, and Graphviz dot. */
 void weir_topology_print_text(const weir_topology_t *t, FILE *out);

@@ -322,6 +322,8 @@ void topo_link(topo_build_t *b) {
     resolve_inputs(b, &b->pending[i]);
     check_stores(b, &b->pending[i]);
   }
+  if (!b->errors)
+    topo_add_repartitions(b);
   add_children(b);
   check_sources_feed(b);
   check_cycles(b);
@@ -330,4 +332,6 @@ void topo_link(topo_build_t *b) {
     sort_nodes(b);
   if (!b->errors)
     assign_subtopologies(b);
+  if (!b->errors)
+    topo_assign_stores(b);
 }

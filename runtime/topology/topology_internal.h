@@ -59,4 +59,14 @@ void topo_link(topo_build_t *b);
 
 void topo_node_free(weir_node_t *n);
 
+/* `group.by` text: 'value' or 'json:PATH'. 0, or -1 after reporting. */
+int topo_check_group_by(topo_build_t *b, const char *text, int line, const char *op);
+/* For each operator with `group.by`: a re-keying sink writing
+ * "<application.id>-<operator>-repartition" and a source reading it back,
+ * which becomes the operator's only input. Runs after the inputs resolve. */
+void topo_add_repartitions(topo_build_t *b);
+/* After the sub-topologies are known: each store's sub-topology and
+ * changelog topic, and the list of internal topics. */
+void topo_assign_stores(topo_build_t *b);
+
 #endif

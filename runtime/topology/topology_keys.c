@@ -3,6 +3,7 @@
  * Declared with the same table type as an operator's parameters, so one
  * binder checks them and one printer documents them.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "topology/topology_internal.h"
@@ -19,6 +20,10 @@ static const weir_param_def_t weir_keys[] = {
     WEIR_PARAM_ENUM("processing.guarantee", "at_least_once", "at_least_once|exactly_once",
                     "exactly_once uses Kafka transactions"),
     WEIR_PARAM_INT("commit.interval.ms", "30000", 1, 2147483647, "how often offsets are committed"),
+    WEIR_PARAM_INT("state.memory.mb", "64", 8, 1048576,
+                   "RocksDB block cache plus write buffers, shared by every store of the process"),
+    WEIR_PARAM_INT("cache.max.bytes", "10485760", 0, INT64_MAX,
+                   "the stores' write caches, whole process (0: every write goes through)"),
     WEIR_PARAM_STR("http.listen", NULL, "host:port of the query/metrics server; unset = off"),
     WEIR_PARAM_ENUM("log.level", "info", "error|warn|info|debug", "the host's log level"),
     WEIR_PARAM_INT("buffered.records.per.partition", "1000", 1, 1000000,
@@ -45,6 +50,8 @@ static const weir_param_def_t operator_keys[] = {
     WEIR_PARAM_STR_REQ("type", "operator type within the plugin"),
     WEIR_PARAM_STR_REQ("input", "nodes it reads from, comma separated"),
     WEIR_PARAM_STR("store", NULL, "[store:*] sections it uses, comma separated"),
+    WEIR_PARAM_STR("group.by", NULL, "re-key before this operator through a repartition topic: "
+                   "'value' or 'json:PATH' (a member of the JSON value)"),
 };
 
 static const weir_param_def_t sink_keys[] = {

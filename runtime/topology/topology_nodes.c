@@ -160,6 +160,8 @@ static int add_store(topo_build_t *b, const weir_cfg_section_t *s, const weir_pa
   st->line = s->line;
   st->type = strdup(type ? type : "kv");
   st->changelog = cl && cl->text ? (int)cl->i : 1;
+  st->subtopology = -1;
+  st->changelog_topic = NULL;
   if (!st->name || !st->type) {
     free(st->name);
     free(st->type);

@@ -6,7 +6,7 @@
 #include "topology/topology_internal.h"
 
 /* Keys the host reads itself; everything else belongs to the operator. */
-static const char *const reserved_keys[] = {"plugin", "type", "input", "store", NULL};
+static const char *const reserved_keys[] = {"plugin", "type", "input", "store", "group.by", NULL};
 
 /* The one entry for `key`; repeating it or omitting a required one is an
  * error. */
@@ -105,5 +105,8 @@ void topo_read_operator(topo_build_t *b, const weir_cfg_section_t *s) {
   const weir_cfg_entry_t *store = single_entry(b, s, "store", 0);
   if (store)
     n->stores = topo_split_list(b, store->value, store->line, "store", &n->store_count);
+  const weir_cfg_entry_t *group_by = single_entry(b, s, "group.by", 0);
+  if (group_by && topo_check_group_by(b, group_by->value, group_by->line, s->name) == 0)
+    n->group_by = strdup(group_by->value);
   read_plugin(b, s, n);
 }

@@ -49,6 +49,8 @@ static void fill_settings(topo_build_t *b, const weir_params_t *p) {
   const char *g = text_of(p, "processing.guarantee");
   s->guarantee = g && strcmp(g, "exactly_once") == 0 ? WEIR_EXACTLY_ONCE : WEIR_AT_LEAST_ONCE;
   s->commit_interval_ms = int_of(p, "commit.interval.ms");
+  s->state_memory_mb = (int)int_of(p, "state.memory.mb");
+  s->cache_max_bytes = int_of(p, "cache.max.bytes");
   s->http_listen = dup_of(b, p, "http.listen");
   const char *level = text_of(p, "log.level");
   s->log_level = level ? weir_log_level_parse(level) : WEIR_LOG_INFO;

@@ -153,7 +153,7 @@ static void it_records_free(it_record_t *r, size_t n) {
 }
 
 /* The group's committed offset for topic/partition (-1001 when none). */
-static int64_t it_committed(const char *bootstrap, const char *group, const char *topic,
+__attribute__((unused)) static int64_t it_committed(const char *bootstrap, const char *group, const char *topic,
                             int32_t partition) {
   char why[256];
   rd_kafka_conf_t *conf = rd_kafka_conf_new();

@@ -23,7 +23,11 @@ static void *copy_bytes(const void *src, size_t len) {
   return dst;
 }
 
-static char *copy_str(const char *s) { return s ? strdup(s) : NULL; }
+static char *copy_str(const char *s) {
+  return s ? strdup(s) : NULL;
+}
+
+static void store_call(fake_host_t *h);
 
 /* ---------------------------------------------------------------- forwarding */
 
@@ -46,6 +50,10 @@ static int capture(fake_host_t *h, const char *child, const weir_record_t *rec) 
   fake_record_t *r;
   if (!rec)
     return WEIR_EINVAL;
+  /* The host runs the children inside weir_forward, and a child of the same
+   * task may call a store before it reads the record: so a record must not
+   * point at what a store call returned. Kill those bytes before copying. */
+  store_call(h);
   if (h->record_count == h->record_cap) {
     size_t cap = h->record_cap ? h->record_cap * 2 : 16;
     fake_record_t *n = realloc(h->records, cap * sizeof *n);
@@ -139,9 +147,13 @@ static void api_log(weir_ctx_t *ctx, int level, const char *message) {
   h->log_count++;
 }
 
-static const weir_origin_t *api_origin(weir_ctx_t *ctx) { return &host_of(ctx)->origin; }
+static const weir_origin_t *api_origin(weir_ctx_t *ctx) {
+  return &host_of(ctx)->origin;
+}
 
-static int64_t api_stream_time(weir_ctx_t *ctx) { return host_of(ctx)->stream_time; }
+static int64_t api_stream_time(weir_ctx_t *ctx) {
+  return host_of(ctx)->stream_time;
+}
 
 static void api_metric_add(weir_ctx_t *ctx, const char *name, int64_t delta) {
   fake_host_t *h = host_of(ctx);
@@ -171,11 +183,334 @@ static const char *api_task_id(weir_ctx_t *ctx) {
   return h->task_id ? h->task_id : "0_0";
 }
 
-static size_t api_child_count(weir_ctx_t *ctx) { return host_of(ctx)->child_count; }
+static size_t api_child_count(weir_ctx_t *ctx) {
+  return host_of(ctx)->child_count;
+}
 
 static const char *api_child_name(weir_ctx_t *ctx, size_t index) {
   fake_host_t *h = host_of(ctx);
   return index < h->child_count ? h->children[index] : NULL;
+}
+
+/* ---------------------------------------------------------------- stores */
+
+typedef struct fake_row {
+  void *key;
+  size_t key_len;
+  void *value; /* never NULL, even for an empty value */
+  size_t value_len;
+} fake_row_t;
+
+struct fake_store {
+  weir_store_t handle; /* first: the API finds the store from its handle */
+  fake_host_t *host;
+  char *name;
+  fake_row_t *rows; /* sorted by key */
+  size_t count, cap;
+};
+
+struct fake_iter {
+  weir_iter_t handle; /* first, as for stores */
+  fake_store_t *store;
+  fake_iter_t *next_open;
+  void *from; /* the next key is >= from (> from once `after`), NULL = the first */
+  size_t from_len;
+  int after;
+  void *to; /* range: keys < to; NULL = no end */
+  size_t to_len;
+  void *prefix; /* prefix iteration: keys starting with it */
+  size_t prefix_len;
+  int is_prefix;
+};
+
+static fake_store_t *store_of(weir_store_t *s) {
+  return (fake_store_t *)(void *)s;
+}
+static fake_iter_t *iter_of(weir_iter_t *it) {
+  return (fake_iter_t *)(void *)it;
+}
+
+static int key_cmp(const void *a, size_t a_len, const void *b, size_t b_len) {
+  size_t n = a_len < b_len ? a_len : b_len;
+  int c = n ? memcmp(a, b, n) : 0;
+  if (c)
+    return c;
+  return a_len < b_len ? -1 : a_len > b_len;
+}
+
+/* An exact-size heap copy (1 byte for an empty one), so ASan catches a read
+ * past the end; NULL src gives NULL. */
+static void *dup_exact(const void *src, size_t len) {
+  void *p;
+  if (!src)
+    return NULL;
+  p = malloc(len ? len : 1);
+  if (p && len)
+    memcpy(p, src, len);
+  return p;
+}
+
+/* Every store call starts here: what the previous one returned dies now,
+ * which is the longest weir.h lets an operator keep it. */
+static void store_call(fake_host_t *h) {
+  free(h->lent_key);
+  free(h->lent_value);
+  h->lent_key = NULL;
+  h->lent_value = NULL;
+  h->store_calls++;
+}
+
+/* The first row >= key (> key when `after`). */
+static size_t lower_bound(const fake_store_t *s, const void *key, size_t key_len, int after) {
+  size_t lo = 0, hi = s->count;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = key_cmp(s->rows[mid].key, s->rows[mid].key_len, key, key_len);
+    if (c < 0 || (after && c == 0))
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+static int row_found(const fake_store_t *s, size_t i, const void *key, size_t key_len) {
+  return i < s->count && key_cmp(s->rows[i].key, s->rows[i].key_len, key, key_len) == 0;
+}
+
+static weir_store_t *api_store_get(weir_ctx_t *ctx, const char *name) {
+  fake_host_t *h = host_of(ctx);
+  store_call(h);
+  return fake_host_store(h, name);
+}
+
+static int api_kv_get(weir_store_t *store, const void *key, size_t key_len, const void **value,
+                      size_t *value_len) {
+  fake_store_t *s = store_of(store);
+  size_t i;
+  store_call(s->host);
+  if (!key && key_len)
+    return WEIR_EINVAL;
+  i = lower_bound(s, key, key_len, 0);
+  if (!row_found(s, i, key, key_len))
+    return WEIR_ENOENT;
+  s->host->lent_value = dup_exact(s->rows[i].value, s->rows[i].value_len);
+  if (!s->host->lent_value)
+    return WEIR_ENOMEM;
+  *value = s->host->lent_value;
+  *value_len = s->rows[i].value_len;
+  return WEIR_OK;
+}
+
+static int store_grow(fake_store_t *s) {
+  size_t cap;
+  fake_row_t *rows;
+  if (s->count < s->cap)
+    return WEIR_OK;
+  cap = s->cap ? s->cap * 2 : 16;
+  rows = realloc(s->rows, cap * sizeof *rows);
+  if (!rows)
+    return WEIR_ENOMEM;
+  s->rows = rows;
+  s->cap = cap;
+  return WEIR_OK;
+}
+
+static int api_kv_put(weir_store_t *store, const void *key, size_t key_len, const void *value,
+                      size_t value_len) {
+  fake_store_t *s = store_of(store);
+  size_t i;
+  void *v;
+  store_call(s->host);
+  if ((!key && key_len) || (!value && value_len))
+    return WEIR_EINVAL;
+  v = dup_exact(value ? value : "", value_len);
+  i = lower_bound(s, key, key_len, 0);
+  if (v && row_found(s, i, key, key_len)) {
+    free(s->rows[i].value);
+    s->rows[i].value = v;
+    s->rows[i].value_len = value_len;
+    return WEIR_OK;
+  }
+  fake_row_t row = {dup_exact(key ? key : "", key_len), key_len, v, value_len};
+  if (!v || !row.key || store_grow(s) != WEIR_OK) {
+    free(v);
+    free(row.key);
+    return WEIR_ENOMEM;
+  }
+  memmove(&s->rows[i + 1], &s->rows[i], (s->count - i) * sizeof *s->rows);
+  s->rows[i] = row;
+  s->count++;
+  return WEIR_OK;
+}
+
+static int api_kv_delete(weir_store_t *store, const void *key, size_t key_len) {
+  fake_store_t *s = store_of(store);
+  size_t i;
+  store_call(s->host);
+  if (!key && key_len)
+    return WEIR_EINVAL;
+  i = lower_bound(s, key, key_len, 0);
+  if (!row_found(s, i, key, key_len))
+    return WEIR_OK;
+  free(s->rows[i].key);
+  free(s->rows[i].value);
+  memmove(&s->rows[i], &s->rows[i + 1], (s->count - i - 1) * sizeof *s->rows);
+  s->count--;
+  return WEIR_OK;
+}
+
+static fake_iter_t *iter_open(fake_store_t *s) {
+  fake_iter_t *it = calloc(1, sizeof *it);
+  if (!it)
+    return NULL;
+  it->handle.struct_size = (uint32_t)sizeof it->handle;
+  it->handle.api = &s->host->api;
+  it->store = s;
+  it->next_open = s->host->iters;
+  s->host->iters = it;
+  s->host->open_iters++;
+  return it;
+}
+
+static void iter_free(fake_iter_t *it) {
+  free(it->from);
+  free(it->to);
+  free(it->prefix);
+  free(it);
+}
+
+static weir_iter_t *api_kv_range(weir_store_t *store, const void *from, size_t from_len,
+                                 const void *to, size_t to_len) {
+  fake_store_t *s = store_of(store);
+  fake_iter_t *it;
+  store_call(s->host);
+  it = iter_open(s);
+  if (!it)
+    return NULL;
+  it->from = dup_exact(from, from_len);
+  it->from_len = from ? from_len : 0;
+  it->to = dup_exact(to, to_len);
+  it->to_len = to ? to_len : 0;
+  return &it->handle;
+}
+
+static weir_iter_t *api_kv_prefix(weir_store_t *store, const void *prefix, size_t prefix_len) {
+  fake_store_t *s = store_of(store);
+  fake_iter_t *it;
+  store_call(s->host);
+  it = iter_open(s);
+  if (!it)
+    return NULL;
+  it->is_prefix = 1;
+  it->prefix = dup_exact(prefix ? prefix : "", prefix_len);
+  it->prefix_len = prefix_len;
+  it->from = dup_exact(prefix ? prefix : "", prefix_len);
+  it->from_len = prefix_len;
+  return &it->handle;
+}
+
+/* Whether row i is still inside the iterator's range. */
+static int iter_in_range(const fake_iter_t *it, const fake_row_t *r) {
+  if (it->is_prefix)
+    return r->key_len >= it->prefix_len &&
+           (it->prefix_len == 0 || memcmp(r->key, it->prefix, it->prefix_len) == 0);
+  return !it->to || key_cmp(r->key, r->key_len, it->to, it->to_len) < 0;
+}
+
+static int api_iter_next(weir_iter_t *iter, const void **key, size_t *key_len, const void **value,
+                         size_t *value_len) {
+  fake_iter_t *it = iter_of(iter);
+  fake_store_t *s = it->store;
+  fake_host_t *h = s->host;
+  size_t i;
+  fake_row_t *r;
+  store_call(h);
+  i = it->from ? lower_bound(s, it->from, it->from_len, it->after) : 0;
+  if (i >= s->count || !iter_in_range(it, &s->rows[i]))
+    return WEIR_ENOENT;
+  r = &s->rows[i];
+  /* Resume after this key next time, whatever is written meanwhile. */
+  free(it->from);
+  it->from = dup_exact(r->key, r->key_len);
+  it->from_len = r->key_len;
+  it->after = 1;
+  h->lent_key = dup_exact(r->key, r->key_len);
+  h->lent_value = dup_exact(r->value, r->value_len);
+  if (!it->from || !h->lent_key || !h->lent_value)
+    return WEIR_ENOMEM;
+  *key = h->lent_key;
+  *key_len = r->key_len;
+  *value = h->lent_value;
+  *value_len = r->value_len;
+  return WEIR_OK;
+}
+
+static void api_iter_close(weir_iter_t *iter) {
+  fake_iter_t *it = iter_of(iter);
+  fake_host_t *h = it->store->host;
+  store_call(h);
+  for (fake_iter_t **pp = &h->iters; *pp; pp = &(*pp)->next_open) {
+    if (*pp == it) {
+      *pp = it->next_open;
+      break;
+    }
+  }
+  h->open_iters--;
+  iter_free(it);
+}
+
+weir_store_t *fake_host_add_store(fake_host_t *h, const char *name) {
+  fake_store_t **n = realloc(h->stores, (h->store_count + 1) * sizeof *n);
+  fake_store_t *s;
+  if (!n)
+    return NULL;
+  h->stores = n;
+  s = calloc(1, sizeof *s);
+  if (!s)
+    return NULL;
+  s->name = strdup(name);
+  if (!s->name) {
+    free(s);
+    return NULL;
+  }
+  s->handle.struct_size = (uint32_t)sizeof s->handle;
+  s->handle.api = &h->api;
+  s->host = h;
+  h->stores[h->store_count++] = s;
+  return &s->handle;
+}
+
+weir_store_t *fake_host_store(fake_host_t *h, const char *name) {
+  for (size_t i = 0; i < h->store_count; i++)
+    if (!name || strcmp(h->stores[i]->name, name) == 0)
+      return &h->stores[i]->handle;
+  return NULL;
+}
+
+size_t fake_store_size(const weir_store_t *store) {
+  return ((const fake_store_t *)(const void *)store)->count;
+}
+
+static void free_stores(fake_host_t *h) {
+  while (h->iters) {
+    fake_iter_t *it = h->iters;
+    h->iters = it->next_open;
+    iter_free(it);
+  }
+  for (size_t i = 0; i < h->store_count; i++) {
+    fake_store_t *s = h->stores[i];
+    for (size_t j = 0; j < s->count; j++) {
+      free(s->rows[j].key);
+      free(s->rows[j].value);
+    }
+    free(s->rows);
+    free(s->name);
+    free(s);
+  }
+  free(h->stores);
+  free(h->lent_key);
+  free(h->lent_value);
 }
 
 /* ---------------------------------------------------------------- setup */
@@ -200,13 +535,23 @@ void fake_host_init(fake_host_t *h) {
   h->api.task_id = api_task_id;
   h->api.child_count = api_child_count;
   h->api.child_name = api_child_name;
+  h->api.store_get = api_store_get;
+  h->api.kv_get = api_kv_get;
+  h->api.kv_put = api_kv_put;
+  h->api.kv_delete = api_kv_delete;
+  h->api.kv_range = api_kv_range;
+  h->api.kv_prefix = api_kv_prefix;
+  h->api.iter_next = api_iter_next;
+  h->api.iter_close = api_iter_close;
   h->ctx.struct_size = (uint32_t)sizeof h->ctx;
   h->ctx.api = &h->api;
   h->origin.struct_size = (uint32_t)sizeof h->origin;
   h->log_level = WEIR_LOG_DEBUG;
 }
 
-weir_ctx_t *fake_host_ctx(fake_host_t *h) { return &h->ctx; }
+weir_ctx_t *fake_host_ctx(fake_host_t *h) {
+  return &h->ctx;
+}
 
 static void free_record(fake_record_t *r) {
   for (size_t i = 0; i < r->header_count; i++) {
@@ -247,6 +592,7 @@ void fake_host_free(fake_host_t *h) {
   free(h->origin_topic);
   free(h->node_name);
   free(h->task_id);
+  free_stores(h);
   memset(h, 0, sizeof *h);
 }
 
@@ -309,7 +655,9 @@ int fake_host_add_param(fake_host_t *h, const char *name, const char *value) {
   return 0;
 }
 
-void fake_host_use_defs(fake_host_t *h, const weir_param_def_t *defs) { h->defs = defs; }
+void fake_host_use_defs(fake_host_t *h, const weir_param_def_t *defs) {
+  h->defs = defs;
+}
 
 int fake_host_add_child(fake_host_t *h, const char *name) {
   char **n = realloc(h->children, (h->child_count + 1) * sizeof *n);
@@ -348,9 +696,31 @@ int fake_host_set_node(fake_host_t *h, const char *node_name, const char *task_i
   return replace_str(&h->node_name, node_name) | replace_str(&h->task_id, task_id);
 }
 
+/* Iterators must be closed before a callback returns (weir.h). */
+static void count_leaks(fake_host_t *h, size_t open_before) {
+  if (h->open_iters > open_before)
+    h->leaked_iters += h->open_iters - open_before;
+}
+
 int fake_host_process(fake_host_t *h, const weir_operator_def_t *def, void *self,
                       const weir_record_t *rec) {
-  return def->process(&h->ctx, self, rec);
+  size_t open = h->open_iters;
+  int rc;
+  if (rec && rec->timestamp > h->stream_time)
+    h->stream_time = rec->timestamp;
+  rc = def->process(&h->ctx, self, rec);
+  count_leaks(h, open);
+  return rc;
+}
+
+int fake_host_flush(fake_host_t *h, const weir_operator_def_t *def, void *self) {
+  size_t open = h->open_iters;
+  int rc;
+  if (!def->flush)
+    return WEIR_OK;
+  rc = def->flush(&h->ctx, self);
+  count_leaks(h, open);
+  return rc;
 }
 
 int fake_host_process_kv(fake_host_t *h, const weir_operator_def_t *def, void *self,

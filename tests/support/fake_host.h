@@ -18,6 +18,19 @@
  *
  * Every forwarded record is copied (key, value, headers), so a plugin may
  * forward records built on its stack. Not thread-safe: one test, one thread.
+ *
+ * Stores (ABI 1.1): fake_host_add_store(&h, "counts") before init() gives
+ * the operator an in-memory key-value store (a sorted array; keys compare as
+ * memcmp, shorter first). weir_store_get(ctx, NULL) returns the first store
+ * added, as the host does for the first name in `store =`. The fake enforces
+ * weir.h's lifetimes so ASan catches an operator that breaks them: every key
+ * or value it returns is a fresh heap copy freed at the next store call of
+ * the host (any store, any function; a forward counts as one, because the
+ * children it runs may make one before they read the record). Iterators
+ * survive writes: next() goes on from the last key returned, so deleting
+ * while iterating is safe and a key put ahead of the cursor is seen.
+ * fake_host_process/fake_host_flush count the iterators an operator left
+ * open in `leaked_iters`.
  */
 #ifndef WEIR_TESTS_FAKE_HOST_H
 #define WEIR_TESTS_FAKE_HOST_H
@@ -56,6 +69,9 @@ typedef struct fake_metric {
   int64_t value; /* the sum of the deltas */
 } fake_metric_t;
 
+typedef struct fake_store fake_store_t;
+typedef struct fake_iter fake_iter_t;
+
 typedef struct fake_host {
   weir_ctx_t ctx; /* handed to the operator; the API finds the host from it */
   weir_host_api_t api;
@@ -85,6 +101,14 @@ typedef struct fake_host {
   int64_t stream_time;
   char *node_name; /* default "node" */
   char *task_id;   /* default "0_0" */
+
+  fake_store_t **stores; /* in the order added; stores[0] answers store_get(NULL) */
+  size_t store_count;
+  fake_iter_t *iters; /* open iterators, a list */
+  size_t open_iters;
+  size_t leaked_iters;         /* left open when process/flush returned */
+  void *lent_key, *lent_value; /* what the last store call returned; freed by the next */
+  size_t store_calls;          /* store functions called (and forwards), for tests */
 } fake_host_t;
 
 /* Zero the host and install the API table. Never fails. */
@@ -106,12 +130,25 @@ int fake_host_add_child(fake_host_t *h, const char *name);
 int fake_host_set_origin(fake_host_t *h, const char *topic, int32_t partition, int64_t offset);
 int fake_host_set_node(fake_host_t *h, const char *node_name, const char *task_id);
 
-/* Call def->process with this host's ctx. Returns what process returned. */
+/* Call def->process with this host's ctx, first moving h->stream_time up to
+ * the record's timestamp as the host does. Returns what process returned. */
 int fake_host_process(fake_host_t *h, const weir_operator_def_t *def, void *self,
                       const weir_record_t *rec);
 /* Build a record from two C strings (either may be NULL) and process it. */
 int fake_host_process_kv(fake_host_t *h, const weir_operator_def_t *def, void *self,
                          const char *key, const char *value, int64_t timestamp);
+
+/* Call def->flush (when the operator has one) as the host does before a
+ * commit. Returns what flush returned, WEIR_OK without one. */
+int fake_host_flush(fake_host_t *h, const weir_operator_def_t *def, void *self);
+
+/* Add an empty store named `name` (copied). Its handle, for checks with
+ * weir_kv_get and friends, or NULL when out of memory. */
+weir_store_t *fake_host_add_store(fake_host_t *h, const char *name);
+/* The store added as `name` (NULL: the first), or NULL. */
+weir_store_t *fake_host_store(fake_host_t *h, const char *name);
+/* How many keys a store holds. */
+size_t fake_store_size(const weir_store_t *store);
 
 /* Drop the captured records and logs (not the parameters or children). */
 void fake_host_clear(fake_host_t *h);

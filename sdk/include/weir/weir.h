@@ -1,5 +1,6 @@
 /*
- * weir.h — the weir operator SDK, ABI 1.0.
+ * weir.h — the weir operator SDK, ABI 1.1 (1.1 added state stores and the
+ * operator's flush callback).
  *
  * This is the only header a weir plugin includes. A plugin links nothing from
  * the host: every host service arrives as a function table (weir_host_api_t)
@@ -48,7 +49,7 @@ extern "C" {
 #endif
 
 #define WEIR_ABI_MAJOR 1
-#define WEIR_ABI_MINOR 0
+#define WEIR_ABI_MINOR 1
 
 /* The one symbol a plugin exports, made by WEIR_PLUGIN(). */
 #define WEIR_PLUGIN_ENTRY_SYMBOL "weir_plugin_entry"
@@ -179,9 +180,22 @@ typedef struct weir_ctx {
   const weir_host_api_t *api;
 } weir_ctx_t;
 
-/* Opaque handles for services that later minors fill in (stores, iterators). */
-typedef struct weir_store weir_store_t;
-typedef struct weir_iter weir_iter_t;
+/*
+ * A state store of the task (1.1), from weir_store_get(), and an iterator
+ * over one. Like weir_ctx_t, only the first fields are public: the host keeps
+ * its own data behind them. Both belong to the host.
+ */
+typedef struct weir_store {
+  uint32_t struct_size;
+  uint32_t reserved0;
+  const weir_host_api_t *api;
+} weir_store_t;
+
+typedef struct weir_iter {
+  uint32_t struct_size;
+  uint32_t reserved0;
+  const weir_host_api_t *api;
+} weir_iter_t;
 
 /* Bytes owned by the host, for save()/load() across a hot swap. */
 typedef struct weir_buf weir_buf_t;
@@ -243,6 +257,17 @@ typedef struct weir_operator_def {
   int (*save)(weir_ctx_t *ctx, void *self, weir_buf_t *out);
   int (*load)(weir_ctx_t *ctx, void **self, const void *state, size_t state_len,
               char *errstr, size_t errstr_size);
+
+  /*
+   * 1.1. [task-thread] The task is about to commit (every commit.interval.ms,
+   * and before its partitions are revoked or the process stops): forward what
+   * was held back, e.g. the latest aggregate of each key updated since the
+   * last flush. May forward and use stores; the outputs are acknowledged
+   * before the input offsets are committed. Return WEIR_OK or a negative
+   * WEIR_E* (the app stops: what is not committed is processed again).
+   * Optional.
+   */
+  int (*flush)(weir_ctx_t *ctx, void *self);
 } weir_operator_def_t;
 
 /* ---------------------------------------------------------------- plugins */
@@ -305,8 +330,26 @@ struct weir_host_api {
   const char *(*task_id)(weir_ctx_t *ctx);
   size_t (*child_count)(weir_ctx_t *ctx);
   const char *(*child_name)(weir_ctx_t *ctx, size_t index);
-  /* Later minors append here: stores, iterators, timers, buffers. */
+
+  /* 1.1: state stores. [task-thread], as every function above. */
+  weir_store_t *(*store_get)(weir_ctx_t *ctx, const char *name);
+  int (*kv_get)(weir_store_t *store, const void *key, size_t key_len, const void **value,
+                size_t *value_len);
+  int (*kv_put)(weir_store_t *store, const void *key, size_t key_len, const void *value,
+                size_t value_len);
+  int (*kv_delete)(weir_store_t *store, const void *key, size_t key_len);
+  weir_iter_t *(*kv_range)(weir_store_t *store, const void *from, size_t from_len,
+                           const void *to, size_t to_len);
+  weir_iter_t *(*kv_prefix)(weir_store_t *store, const void *prefix, size_t prefix_len);
+  int (*iter_next)(weir_iter_t *it, const void **key, size_t *key_len, const void **value,
+                   size_t *value_len);
+  void (*iter_close)(weir_iter_t *it);
+  /* Later minors append here: timers, buffers. */
 };
+
+/* Whether the host's table has `field` (a host older than the plugin lacks it). */
+#define WEIR_API_HAS(api, field)                                               \
+  ((api)->struct_size >= offsetof(weir_host_api_t, field) + sizeof((api)->field))
 
 /*
  * Forward a record to every child of this node. The host copies what it
@@ -403,6 +446,72 @@ static inline size_t weir_child_count(weir_ctx_t *ctx) {
 }
 static inline const char *weir_child_name(weir_ctx_t *ctx, size_t index) {
   return ctx->api->child_name(ctx, index);
+}
+
+/* ---------------------------------------------------------------- stores (1.1) */
+
+/*
+ * Key-value stores. A store is declared in the INI file ([store:NAME],
+ * type = kv) and attached to an operator (store = NAME); each task has its
+ * own instance holding the keys of its partition. Writes are cached per task
+ * and reach RocksDB and the store's changelog topic at each commit; a
+ * restarted or moved task gets its store back from the changelog.
+ *
+ * Lifetimes: the store handle is valid from init() until close() returns. A
+ * value or key returned by weir_kv_get() or weir_iter_next() is owned by the
+ * host and valid until the next store call of the same task (any store, any
+ * function): copy what you keep. Keys and values passed in are copied.
+ * Keys compare as bytes (memcmp, shorter first on a tie).
+ */
+
+/* The store named `name` (its [store:NAME] section) if this operator lists it
+ * in `store =`; NULL otherwise, or on a host older than 1.1. Call from init(). */
+static inline weir_store_t *weir_store_get(weir_ctx_t *ctx, const char *name) {
+  if (!WEIR_API_HAS(ctx->api, store_get))
+    return NULL;
+  return ctx->api->store_get(ctx, name);
+}
+
+/* WEIR_OK and the value, or WEIR_ENOENT when the key has none. */
+static inline int weir_kv_get(weir_store_t *store, const void *key, size_t key_len,
+                              const void **value, size_t *value_len) {
+  return store->api->kv_get(store, key, key_len, value, value_len);
+}
+
+/* Set the key's value (copied; value_len may be 0, value may then be NULL). */
+static inline int weir_kv_put(weir_store_t *store, const void *key, size_t key_len,
+                              const void *value, size_t value_len) {
+  return store->api->kv_put(store, key, key_len, value, value_len);
+}
+
+/* Remove the key (a tombstone in the changelog). WEIR_OK even when absent. */
+static inline int weir_kv_delete(weir_store_t *store, const void *key, size_t key_len) {
+  return store->api->kv_delete(store, key, key_len);
+}
+
+/* The keys k with from <= k < to in key order; from == NULL: from the first
+ * key, to == NULL: to the last. NULL on error. Close it with weir_iter_close()
+ * before the callback returns. */
+static inline weir_iter_t *weir_kv_range(weir_store_t *store, const void *from, size_t from_len,
+                                         const void *to, size_t to_len) {
+  return store->api->kv_range(store, from, from_len, to, to_len);
+}
+
+/* The keys starting with `prefix`, in key order. As weir_kv_range(). */
+static inline weir_iter_t *weir_kv_prefix(weir_store_t *store, const void *prefix,
+                                          size_t prefix_len) {
+  return store->api->kv_prefix(store, prefix, prefix_len);
+}
+
+/* The next key and value: WEIR_OK, or WEIR_ENOENT past the last. */
+static inline int weir_iter_next(weir_iter_t *it, const void **key, size_t *key_len,
+                                 const void **value, size_t *value_len) {
+  return it->api->iter_next(it, key, key_len, value, value_len);
+}
+
+static inline void weir_iter_close(weir_iter_t *it) {
+  if (it)
+    it->api->iter_close(it);
 }
 
 #ifdef __cplusplus

@@ -1,0 +1,127 @@
+#include "app/internal_topics.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kafka/admin.h"
+#include "util/log.h"
+
+enum { TIMEOUT_MS = 15000 };
+
+static int partitions_in(const rd_kafka_metadata_t *md, const char *topic) {
+  for (int i = 0; i < md->topic_cnt; i++)
+    if (strcmp(md->topics[i].topic, topic) == 0 && !md->topics[i].err)
+      return md->topics[i].partition_cnt;
+  return -1;
+}
+
+/* A sub-topology's task count: the most partitions among its source topics
+ * (internal ones as decided already, at indices below `known`). */
+static int subtopology_partitions(const weir_topology_t *t, const rd_kafka_metadata_t *md,
+                                  int sub, const int *decided, size_t known) {
+  int best = -1;
+  for (size_t i = 0; i < t->node_count; i++) {
+    const weir_node_t *n = t->nodes[i];
+    for (size_t k = 0; n->kind == WEIR_NODE_SOURCE && n->subtopology == sub &&
+                       k < n->topic_count; k++) {
+      int count = partitions_in(md, n->topics[k]);
+      for (size_t j = 0; j < known; j++)
+        if (strcmp(t->internal_topics[j].name, n->topics[k]) == 0)
+          count = decided[j];
+      if (count > best)
+        best = count;
+    }
+  }
+  return best;
+}
+
+static int decide_partitions(const weir_topology_t *t, const rd_kafka_metadata_t *md,
+                             int *decided, char *errstr, size_t errstr_size) {
+  for (size_t j = 0; j < t->internal_topic_count; j++) {
+    decided[j] = subtopology_partitions(t, md, t->internal_topics[j].partitions_of, decided, j);
+    if (decided[j] <= 0) {
+      snprintf(errstr, errstr_size,
+               "%s: cannot size internal topic '%s': the source topics of sub-topology %d do not "
+               "exist yet; create them first",
+               t->path, t->internal_topics[j].name, t->internal_topics[j].partitions_of);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* An internal topic that exists must have the partitions its tasks expect. */
+static int check_existing(const weir_topology_t *t, const rd_kafka_metadata_t *md,
+                          const int *decided, char *errstr, size_t errstr_size) {
+  for (size_t j = 0; j < t->internal_topic_count; j++) {
+    int have = partitions_in(md, t->internal_topics[j].name);
+    if (have >= 0 && have != decided[j]) {
+      snprintf(errstr, errstr_size,
+               "internal topic '%s' has %d partitions but its tasks need %d (the input's "
+               "partition count changed?): delete it, or use a new application.id",
+               t->internal_topics[j].name, have, decided[j]);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static int create_on_embedded(weir_embedded_t *e, const weir_topology_t *t, const int *decided,
+                              char *errstr, size_t errstr_size) {
+  for (size_t j = 0; j < t->internal_topic_count; j++)
+    if (weir_embedded_create_topic(e, t->internal_topics[j].name, decided[j], errstr,
+                                   errstr_size))
+      return -1;
+  return 0;
+}
+
+static int create_with_admin(rd_kafka_t *rk, const weir_topology_t *t,
+                             const rd_kafka_metadata_t *md, const int *decided,
+                             const char *bootstrap, char *errstr, size_t errstr_size) {
+  static const char *const compact[] = {"cleanup.policy=compact", NULL};
+  weir_topic_spec_t specs[256];
+  size_t n = 0;
+  for (size_t j = 0; j < t->internal_topic_count && n < 256; j++)
+    if (partitions_in(md, t->internal_topics[j].name) < 0)
+      specs[n++] = (weir_topic_spec_t){t->internal_topics[j].name, decided[j], -1,
+                                       t->internal_topics[j].changelog ? compact : NULL};
+  if (!n)
+    return 0;
+  char why[1024];
+  if (weir_admin_create_topics(rk, specs, n, TIMEOUT_MS, why, sizeof why) == 0) {
+    for (size_t i = 0; i < n; i++)
+      WEIR_INFO("created internal topic '%s' (%d partitions%s)", specs[i].name,
+                specs[i].partitions, specs[i].configs ? ", compacted" : "");
+    return 0;
+  }
+  /* `weir broker` (librdkafka's mock) has no Admin API: it must be told. */
+  snprintf(errstr, errstr_size,
+           "cannot create internal topic '%s' (%d partitions) on %s: %s; create it there "
+           "(with `weir broker`: --topic %s)",
+           specs[0].name, specs[0].partitions, bootstrap, why, specs[0].name);
+  return -1;
+}
+
+int weir_internal_topics_create(rd_kafka_t *rk, weir_embedded_t *embedded,
+                                const weir_topology_t *t, const char *bootstrap, char *errstr,
+                                size_t errstr_size) {
+  const rd_kafka_metadata_t *md = NULL;
+  if (!t->internal_topic_count)
+    return 0;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, TIMEOUT_MS);
+  if (err) {
+    snprintf(errstr, errstr_size, "cannot reach the Kafka cluster at %s: %s", bootstrap,
+             rd_kafka_err2str(err));
+    return -1;
+  }
+  int *decided = calloc(t->internal_topic_count, sizeof *decided);
+  int rc = !decided || decide_partitions(t, md, decided, errstr, errstr_size) ||
+                   check_existing(t, md, decided, errstr, errstr_size)
+               ? -1
+               : embedded ? create_on_embedded(embedded, t, decided, errstr, errstr_size)
+                          : create_with_admin(rk, t, md, decided, bootstrap, errstr, errstr_size);
+  free(decided);
+  rd_kafka_metadata_destroy(md);
+  return rc;
+}

@@ -1,0 +1,85 @@
+/* kv_store — one task's instance of a key-value store: a write cache over
+ * the process's state_db.
+ *
+ * Reads look in the cache first, then RocksDB. Writes go to the cache only,
+ * which keeps the latest value (or tombstone) per key; weir_kv_store_flush()
+ * hands each dirty entry to a callback (the task produces it to the
+ * changelog) and adds it to a batch that the caller writes to RocksDB,
+ * together with the changelog checkpoint, once the commit is done — the
+ * shape exactly-once needs (apply only after the transaction commits).
+ *
+ * The cache's bytes are counted process-wide (weir_cache_budget_t, shared by
+ * every thread, atomically): when a put takes the total over the budget, the
+ * put returns 1 and the caller flushes this store early (under
+ * at-least-once, an early flush writes RocksDB at once; replaying the
+ * changelog from the older checkpoint is idempotent).
+ *
+ * Not thread-safe: one store instance belongs to one task on one thread.
+ */
+#ifndef WEIR_STATE_KV_STORE_H
+#define WEIR_STATE_KV_STORE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "state/state_db.h"
+
+typedef struct weir_cache_budget {
+  atomic_llong used; /* bytes held by every cache of the process */
+  long long max;     /* cache.max.bytes; 0 = no caching (every put is flushed) */
+} weir_cache_budget_t;
+
+typedef struct weir_kv_store weir_kv_store_t;
+
+/* What one cached entry costs the budget beyond its key and value bytes:
+ * its header (24), its share of the hash table (16-byte slots, 35-70% full)
+ * and the allocator's chunk header. */
+#define WEIR_KV_ENTRY_OVERHEAD 64
+
+/* Called by flush for each dirty entry; value NULL = a delete. Non-zero
+ * stops the flush (the entries not yet handed over stay dirty). */
+typedef int (*weir_kv_flush_fn)(void *opaque, const void *key, size_t key_len, const void *value,
+                                size_t value_len);
+
+/* budget NULL = unbounded (never returns 1, never evicts). NULL on out of
+ * memory or a store name longer than 65535 bytes. */
+weir_kv_store_t *weir_kv_store_new(weir_state_db_t *db, const char *store, int32_t partition,
+                                   weir_cache_budget_t *budget);
+void weir_kv_store_free(weir_kv_store_t *s); /* dirty entries are dropped */
+
+/* 1 + value (valid until the next call on this store or a store of the same
+ * owner; 8-byte aligned when cached), 0 absent, -1 error (errstr). A miss
+ * reads RocksDB and caches the answer, "absent" included, while the budget
+ * has room. */
+int weir_kv_store_get(weir_kv_store_t *s, const void *key, size_t key_len, const void **value,
+                      size_t *value_len, char *errstr, size_t errstr_size);
+/* 0, 1 when the process-wide budget is exceeded (flush soon), -1 out of memory.
+ * value NULL = delete. */
+int weir_kv_store_put(weir_kv_store_t *s, const void *key, size_t key_len, const void *value,
+                      size_t value_len);
+
+/* Hand every dirty entry to `fn` (NULL: a store without changelog) and add
+ * it to `batch`, in the order the keys were first dirtied; the entries stay
+ * readable from the cache until weir_kv_store_batch_written(). 0, or the
+ * first non-zero from fn, or -1 (out of memory, nothing handed over). */
+int weir_kv_store_flush(weir_kv_store_t *s, weir_state_batch_t *batch, weir_kv_flush_fn fn,
+                        void *opaque);
+/* The batch of the last flush is in RocksDB: its entries may now be evicted
+ * (until then a read must find them in the cache). When the budget is
+ * exceeded, this store then drops its clean entries not used since its
+ * previous eviction, and all its clean entries if that is not enough. */
+void weir_kv_store_batch_written(weir_kv_store_t *s);
+size_t weir_kv_store_dirty_count(const weir_kv_store_t *s);
+size_t weir_kv_store_cached_bytes(const weir_kv_store_t *s);
+
+/* Iterate RocksDB's rows of this store-partition. The caller flushes first
+ * and writes the batch, so RocksDB holds everything. */
+weir_state_iter_t *weir_kv_store_range(weir_kv_store_t *s, const void *from, size_t from_len,
+                                       const void *to, size_t to_len);
+weir_state_iter_t *weir_kv_store_prefix(weir_kv_store_t *s, const void *prefix, size_t prefix_len);
+
+const char *weir_kv_store_name(const weir_kv_store_t *s);
+int32_t weir_kv_store_partition(const weir_kv_store_t *s);
+
+#endif

@@ -1,0 +1,301 @@
+/* A task's state stores: handles, the commit-time flush to the changelog and
+ * to RocksDB, and the store functions of the host API. */
+#include "task/task_state.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "task/task.h"
+#include "util/log.h"
+
+static int used_by_task(const weir_task_t *task, const weir_store_decl_t *d) {
+  return d->subtopology >= 0 && (task->subtopology < 0 || d->subtopology == task->subtopology);
+}
+
+int weir_task_stores_new(weir_task_t *task) {
+  const weir_topology_t *t = task->env->topo;
+  size_t n = 0;
+  for (size_t i = 0; i < t->store_count; i++)
+    n += (size_t)used_by_task(task, &t->stores[i]);
+  if (!n)
+    return 0;
+  task->stores = calloc(n, sizeof *task->stores);
+  if (!task->stores)
+    return -1;
+  for (size_t i = 0; i < t->store_count; i++) {
+    if (!used_by_task(task, &t->stores[i]))
+      continue;
+    weir_task_store_t *ts = &task->stores[task->store_count++];
+    ts->pub = (weir_store_t){(uint32_t)sizeof(weir_store_t), 0, &weir_host_api_v1};
+    ts->task = task;
+    ts->decl = &t->stores[i];
+    ts->acked_next = -1;
+  }
+  return 0;
+}
+
+void weir_task_stores_free(weir_task_t *task) {
+  weir_task_stores_close(task);
+  free(task->stores);
+  task->stores = NULL;
+  task->store_count = 0;
+  weir_state_batch_free(task->batch);
+  task->batch = NULL;
+}
+
+static int open_store(weir_task_t *task, weir_task_store_t *ts, char *errstr, size_t errstr_size) {
+  const weir_task_env_t *env = task->env;
+  ts->acked_next = -1;
+  ts->delivery_failed = 0;
+  ts->restoring = 0;
+  if (!env->state_db)
+    return 0; /* a dry run: handles only */
+  ts->kv = weir_kv_store_new(env->state_db, ts->decl->name, task->partition, env->cache_budget);
+  if (ts->decl->changelog_topic && env->producer)
+    ts->changelog = rd_kafka_topic_new(env->producer, ts->decl->changelog_topic, NULL);
+  if (!ts->kv || (ts->decl->changelog_topic && env->producer && !ts->changelog)) {
+    snprintf(errstr, errstr_size, "store '%s' (task %s): cannot open it: out of memory",
+             ts->decl->name, task->id);
+    return -1;
+  }
+  return 0;
+}
+
+int weir_task_stores_open(weir_task_t *task, char *errstr, size_t errstr_size) {
+  if (task->store_count && task->env->state_db && !task->batch &&
+      !(task->batch = weir_state_batch_new())) {
+    snprintf(errstr, errstr_size, "task %s: out of memory opening its stores", task->id);
+    return -1;
+  }
+  for (size_t i = 0; i < task->store_count; i++)
+    if (open_store(task, &task->stores[i], errstr, errstr_size)) {
+      weir_task_stores_close(task);
+      return -1;
+    }
+  return 0;
+}
+
+void weir_task_stores_close(weir_task_t *task) {
+  for (size_t i = 0; i < task->store_count; i++) {
+    weir_task_store_t *ts = &task->stores[i];
+    weir_kv_store_free(ts->kv);
+    ts->kv = NULL;
+    if (ts->changelog)
+      rd_kafka_topic_destroy(ts->changelog);
+    ts->changelog = NULL;
+    ts->restoring = 0;
+  }
+  task->restoring = 0;
+  if (task->batch)
+    weir_state_batch_clear(task->batch);
+}
+
+static int node_lists(const weir_node_t *node, const char *name) {
+  for (size_t i = 0; i < node->store_count; i++)
+    if (strcmp(node->stores[i], name) == 0)
+      return 1;
+  return 0;
+}
+
+weir_store_t *weir_task_store_get(weir_task_t *task, const weir_node_t *node, const char *name) {
+  if (!name)
+    name = node->store_count ? node->stores[0] : NULL;
+  if (!name || !node_lists(node, name))
+    return NULL;
+  for (size_t i = 0; i < task->store_count; i++)
+    if (strcmp(task->stores[i].decl->name, name) == 0)
+      return &task->stores[i].pub;
+  return NULL;
+}
+
+int weir_task_flush_operators(weir_task_t *task) {
+  task->flushing = 1;
+  task->in_process = 1;
+  task->cur_tracker = NULL;
+  task->origin.topic = NULL;
+  task->error[0] = '\0';
+  for (size_t i = 0; i < task->inst_count && !task->error[0]; i++) {
+    weir_node_inst_t *inst = &task->insts[i];
+    if (!inst->initialized || !inst->node->op->def.flush)
+      continue;
+    int rc = inst->node->op->def.flush(&inst->ctx, inst->self);
+    if (rc != WEIR_OK)
+      weir_task_set_error(task, "operator '%s' (plugin %s, type %s) failed to flush on task %s: "
+                          "error %d",
+                          inst->node->name, inst->node->plugin->ref, inst->node->op->def.type,
+                          task->id, rc);
+  }
+  task->in_process = 0;
+  task->flushing = 0;
+  return task->error[0] ? -1 : 0;
+}
+
+/* One dirty entry to the changelog, into the task's partition. */
+static int produce_changelog(void *opaque, const void *key, size_t key_len, const void *value,
+                             size_t value_len) {
+  weir_task_store_t *ts = opaque;
+  if (!ts->changelog)
+    return 0;
+  rd_kafka_t *rk = ts->task->env->producer;
+  void *msg_opaque = (void *)(uintptr_t)(WEIR_OPAQUE_CHANGELOG | (uint64_t)(uintptr_t)ts);
+  for (;;) {
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        rk, RD_KAFKA_V_RKT(ts->changelog), RD_KAFKA_V_PARTITION(ts->task->partition),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY((void *)key, key_len),
+        RD_KAFKA_V_VALUE((void *)value, value ? value_len : 0), RD_KAFKA_V_OPAQUE(msg_opaque),
+        RD_KAFKA_V_END);
+    if (!err)
+      return 0;
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || atomic_load(ts->task->env->stopping)) {
+      weir_task_set_error(ts->task, "store '%s' (task %s): cannot write its changelog '%s': %s",
+                          ts->decl->name, ts->task->id, ts->decl->changelog_topic,
+                          rd_kafka_err2str(err));
+      return -1;
+    }
+    rd_kafka_poll(rk, 10);
+  }
+}
+
+int weir_task_flush_stores(weir_task_t *task) {
+  for (size_t i = 0; i < task->store_count; i++) {
+    weir_task_store_t *ts = &task->stores[i];
+    if (ts->kv && !ts->restoring &&
+        weir_kv_store_flush(ts->kv, task->batch, produce_changelog, ts) != 0)
+      return -1;
+  }
+  return 0;
+}
+
+int weir_task_apply_stores(weir_task_t *task) {
+  char why[512];
+  if (!task->batch)
+    return 0;
+  for (size_t i = 0; i < task->store_count; i++) {
+    weir_task_store_t *ts = &task->stores[i];
+    if (ts->kv && !ts->restoring && !ts->delivery_failed && ts->acked_next >= 0)
+      weir_state_batch_checkpoint(task->batch, ts->decl->name, task->partition, ts->acked_next);
+  }
+  if (weir_state_batch_count(task->batch) == 0)
+    return 0;
+  if (weir_state_batch_write(task->env->state_db, task->batch, why, sizeof why)) {
+    weir_task_set_error(task, "task %s: cannot write its stores to RocksDB: %s", task->id, why);
+    return -1;
+  }
+  weir_state_batch_clear(task->batch);
+  for (size_t i = 0; i < task->store_count; i++)
+    if (task->stores[i].kv)
+      weir_kv_store_batch_written(task->stores[i].kv);
+  return 0;
+}
+
+int weir_task_store_flush_now(weir_task_store_t *ts) {
+  char why[512];
+  weir_state_batch_t *b = weir_state_batch_new();
+  if (!b) {
+    weir_task_set_error(ts->task, "store '%s': out of memory flushing", ts->decl->name);
+    return -1;
+  }
+  int rc = weir_kv_store_flush(ts->kv, b, produce_changelog, ts) != 0 ? -1 : 0;
+  if (rc == 0 && weir_state_batch_write(ts->task->env->state_db, b, why, sizeof why)) {
+    weir_task_set_error(ts->task, "store '%s' (task %s): cannot write RocksDB: %s",
+                        ts->decl->name, ts->task->id, why);
+    rc = -1;
+  }
+  if (rc == 0)
+    weir_kv_store_batch_written(ts->kv);
+  weir_state_batch_free(b);
+  return rc;
+}
+
+void weir_task_store_acked(weir_task_store_t *ts, const rd_kafka_message_t *msg) {
+  if (msg->err)
+    ts->delivery_failed = 1;
+  else if (msg->offset + 1 > ts->acked_next)
+    ts->acked_next = msg->offset + 1;
+}
+
+/* ---------------------------------------------------------------- host API */
+
+typedef struct host_iter {
+  weir_iter_t pub; /* first */
+  weir_state_iter_t *it;
+} host_iter_t;
+
+static weir_task_store_t *store_of(weir_store_t *store) { return (weir_task_store_t *)store; }
+
+static int store_failed(weir_task_store_t *ts, const char *what, const char *why) {
+  weir_task_set_error(ts->task, "store '%s' (task %s): %s failed: %s", ts->decl->name,
+                      ts->task->id, what, why);
+  return WEIR_EFAIL;
+}
+
+int weir_api_kv_get(weir_store_t *store, const void *key, size_t key_len, const void **value,
+                    size_t *value_len) {
+  weir_task_store_t *ts = store_of(store);
+  char why[512];
+  if (!ts->kv)
+    return WEIR_ESTATE;
+  int rc = weir_kv_store_get(ts->kv, key, key_len, value, value_len, why, sizeof why);
+  return rc > 0 ? WEIR_OK : rc == 0 ? WEIR_ENOENT : store_failed(ts, "a read", why);
+}
+
+static int put(weir_task_store_t *ts, const void *key, size_t key_len, const void *value,
+               size_t value_len) {
+  if (!ts->kv)
+    return WEIR_ESTATE;
+  int rc = weir_kv_store_put(ts->kv, key, key_len, value, value_len);
+  if (rc < 0)
+    return store_failed(ts, "a write", "out of memory");
+  if (rc > 0 && weir_task_store_flush_now(ts))
+    return WEIR_EFAIL;
+  return WEIR_OK;
+}
+
+int weir_api_kv_put(weir_store_t *store, const void *key, size_t key_len, const void *value,
+                    size_t value_len) {
+  return put(store_of(store), key, key_len, value ? value : "", value_len);
+}
+
+int weir_api_kv_delete(weir_store_t *store, const void *key, size_t key_len) {
+  return put(store_of(store), key, key_len, NULL, 0);
+}
+
+static weir_iter_t *wrap(weir_state_iter_t *it) {
+  host_iter_t *h = it ? malloc(sizeof *h) : NULL;
+  if (!h) {
+    weir_state_iter_close(it);
+    return NULL;
+  }
+  h->pub = (weir_iter_t){(uint32_t)sizeof(weir_iter_t), 0, &weir_host_api_v1};
+  h->it = it;
+  return &h->pub;
+}
+
+/* An iterator reads RocksDB: what the cache holds goes there first. */
+weir_iter_t *weir_api_kv_range(weir_store_t *store, const void *from, size_t from_len,
+                               const void *to, size_t to_len) {
+  weir_task_store_t *ts = store_of(store);
+  if (!ts->kv || weir_task_store_flush_now(ts))
+    return NULL;
+  return wrap(weir_kv_store_range(ts->kv, from, from_len, to, to_len));
+}
+
+weir_iter_t *weir_api_kv_prefix(weir_store_t *store, const void *prefix, size_t prefix_len) {
+  weir_task_store_t *ts = store_of(store);
+  if (!ts->kv || weir_task_store_flush_now(ts))
+    return NULL;
+  return wrap(weir_kv_store_prefix(ts->kv, prefix, prefix_len));
+}
+
+int weir_api_iter_next(weir_iter_t *it, const void **key, size_t *key_len, const void **value,
+                       size_t *value_len) {
+  int rc = weir_state_iter_next(((host_iter_t *)it)->it, key, key_len, value, value_len);
+  return rc > 0 ? WEIR_OK : rc == 0 ? WEIR_ENOENT : WEIR_EFAIL;
+}
+
+void weir_api_iter_close(weir_iter_t *it) {
+  host_iter_t *h = (host_iter_t *)it;
+  weir_state_iter_close(h->it);
+  free(h);
+}

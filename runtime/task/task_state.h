@@ -1,0 +1,83 @@
+/* task_state — a task's state stores: their handles for the operators, the
+ * write path to the changelog, the commit-time flush and apply, and the
+ * bookkeeping of a restore.
+ *
+ * The commit of a stateful task (driven by the thread, see commit.c):
+ *   1. weir_task_flush_operators: each operator's flush() may forward;
+ *   2. weir_task_flush_stores: every dirty cache entry is produced to the
+ *      changelog (partition = the task's) and added to the task's batch;
+ *   3. the thread waits for every produce to be acknowledged and commits the
+ *      input offsets;
+ *   4. weir_task_apply_stores: the batch and each store's checkpoint (the
+ *      changelog offset after the last acknowledged record) go to RocksDB in
+ *      one atomic write.
+ * Exactly-once will put a transaction commit at step 3: nothing reaches
+ * RocksDB before it, so a crash never needs a wipe.
+ */
+#ifndef WEIR_TASK_TASK_STATE_H
+#define WEIR_TASK_TASK_STATE_H
+
+#include <librdkafka/rdkafka.h>
+#include <stdint.h>
+#include <weir/weir.h>
+
+#include "state/kv_store.h"
+#include "topology/topology.h"
+
+typedef struct weir_task weir_task_t;
+
+typedef struct weir_task_store {
+  weir_store_t pub; /* first: the plugin's handle is this struct */
+  weir_task_t *task;
+  const weir_store_decl_t *decl;
+  weir_kv_store_t *kv;      /* NULL while the task is closed (and in a dry run) */
+  rd_kafka_topic_t *changelog; /* NULL: no changelog */
+  int64_t acked_next; /* changelog offset after the last acknowledged record; -1 none */
+  int delivery_failed;
+  /* Restore: [restore_from, restore_to) of the changelog, while restoring. */
+  int restoring;
+  int64_t restore_from, restore_to, restored, restore_start_ms;
+} weir_task_store_t;
+
+/* The produce opaque of a changelog record (decoded in the delivery report)
+ * and of an output not tied to one input (an operator's flush). */
+#define WEIR_OPAQUE_CHANGELOG (UINT64_C(1) << 63)
+#define WEIR_OPAQUE_UNTRACKED (UINT64_C(1) << 62)
+
+/* Allocate the handles of the stores the task's sub-topology uses. */
+int weir_task_stores_new(weir_task_t *task);
+void weir_task_stores_free(weir_task_t *task);
+/* Open (kv caches, changelog handles) before the operators' init. */
+int weir_task_stores_open(weir_task_t *task, char *errstr, size_t errstr_size);
+/* Drop the caches (dirty entries are lost: the caller committed first, or
+ * the task was lost and the changelog has what counts). */
+void weir_task_stores_close(weir_task_t *task);
+
+/* The store `name` of the operator instance's node (NULL = its first). */
+weir_store_t *weir_task_store_get(weir_task_t *task, const weir_node_t *node, const char *name);
+
+/* Steps 1, 2 and 4 above. 0, or -1 with task->error set. */
+int weir_task_flush_operators(weir_task_t *task);
+int weir_task_flush_stores(weir_task_t *task);
+int weir_task_apply_stores(weir_task_t *task);
+/* Flush one store now and write it (the cache is over its budget, or an
+ * iterator needs RocksDB complete). No checkpoint moves. */
+int weir_task_store_flush_now(weir_task_store_t *ts);
+
+/* The delivery report of a changelog record. */
+void weir_task_store_acked(weir_task_store_t *ts, const rd_kafka_message_t *msg);
+
+/* The host API's store functions (host_api.c puts them in the table). */
+int weir_api_kv_get(weir_store_t *store, const void *key, size_t key_len, const void **value,
+                    size_t *value_len);
+int weir_api_kv_put(weir_store_t *store, const void *key, size_t key_len, const void *value,
+                    size_t value_len);
+int weir_api_kv_delete(weir_store_t *store, const void *key, size_t key_len);
+weir_iter_t *weir_api_kv_range(weir_store_t *store, const void *from, size_t from_len,
+                               const void *to, size_t to_len);
+weir_iter_t *weir_api_kv_prefix(weir_store_t *store, const void *prefix, size_t prefix_len);
+int weir_api_iter_next(weir_iter_t *it, const void **key, size_t *key_len, const void **value,
+                       size_t *value_len);
+void weir_api_iter_close(weir_iter_t *it);
+
+#endif

@@ -1,0 +1,231 @@
+/* Restoring a task's stores from their changelogs, inside the thread's loop:
+ * a consumer outside the group reads each changelog partition from the
+ * store's checkpoint to the end offset seen at assign, while the thread's
+ * other tasks go on processing. The restoring task's input partitions are
+ * paused until its last store is done. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kafka/kafka_conf.h"
+#include "thread/thread_internal.h"
+#include "util/log.h"
+
+enum { RESTORE_BATCH = 1024, WRITE_EVERY = 16384 };
+
+static int ensure_restorer(weir_stream_thread_t *t, char *errstr, size_t errstr_size) {
+  char id[160], why[512];
+  if (t->restorer)
+    return 0;
+  snprintf(id, sizeof id, "%s-restore", t->client_id);
+  rd_kafka_conf_t *conf = weir_kafka_conf_new(t->shared.topo, t->shared.bootstrap,
+                                              WEIR_CLIENT_RESTORE, id, errstr, errstr_size);
+  if (!conf)
+    return -1;
+  t->restorer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
+  if (!t->restorer) {
+    rd_kafka_conf_destroy(conf);
+    snprintf(errstr, errstr_size, "cannot create the restore consumer: %s", why);
+    return -1;
+  }
+  rd_kafka_poll_set_consumer(t->restorer);
+  t->restore_queue = rd_kafka_queue_get_consumer(t->restorer);
+  t->restoring = rd_kafka_topic_partition_list_new(8);
+  t->restore_batch = weir_state_batch_new();
+  if (!t->restore_batch) {
+    snprintf(errstr, errstr_size, "out of memory creating the restore consumer");
+    return -1;
+  }
+  return 0;
+}
+
+/* Pause or resume the task's input partitions on the group consumer. */
+static void pause_inputs(weir_stream_thread_t *t, weir_task_t *task, int pause) {
+  rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(4);
+  for (size_t i = 0; i < t->topic_count; i++)
+    if (t->env.topic_subtopology[i] == task->subtopology)
+      rd_kafka_topic_partition_list_add(parts, t->topics[i], task->partition);
+  if (pause)
+    rd_kafka_pause_partitions(t->consumer, parts);
+  else
+    rd_kafka_resume_partitions(t->consumer, parts);
+  rd_kafka_topic_partition_list_destroy(parts);
+}
+
+/* Where a store restores from: its checkpoint, or the changelog's start
+ * (after dropping rows no checkpoint vouches for). -1 on error. */
+static int64_t restore_start(weir_stream_thread_t *t, weir_task_store_t *ts, int64_t low,
+                             int64_t high, char *errstr, size_t errstr_size) {
+  const char *name = ts->decl->name;
+  int32_t p = ts->task->partition;
+  int64_t cp = weir_state_db_checkpoint(t->env.state_db, name, p, errstr, errstr_size);
+  if (cp == -2)
+    return -1;
+  if (cp >= 0 && cp <= high && cp >= low)
+    return cp;
+  if (cp >= 0)
+    WEIR_WARN("restore: store '%s' partition %d: checkpoint %lld is outside changelog '%s' "
+              "[%lld, %lld) (topic recreated?): wiping it and restoring from the start",
+              name, (int)p, (long long)cp, ts->decl->changelog_topic, (long long)low,
+              (long long)high);
+  else if (high > low)
+    WEIR_INFO("restore: store '%s' partition %d has no checkpoint: restoring all of '%s'", name,
+              (int)p, ts->decl->changelog_topic);
+  if (weir_state_db_drop(t->env.state_db, name, p, errstr, errstr_size))
+    return -1;
+  return low;
+}
+
+static int begin_store(weir_stream_thread_t *t, weir_task_store_t *ts, char *errstr,
+                       size_t errstr_size) {
+  int64_t low = 0, high = 0;
+  const char *topic = ts->decl->changelog_topic;
+  if (ensure_restorer(t, errstr, errstr_size))
+    return -1;
+  rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(t->restorer, topic,
+                                                             ts->task->partition, &low, &high,
+                                                             t->shared.shutdown_timeout_ms);
+  if (err) {
+    snprintf(errstr, errstr_size,
+             "restore: store '%s': cannot read the end of changelog '%s' [%d]: %s", ts->decl->name,
+             topic, (int)ts->task->partition, rd_kafka_err2str(err));
+    return -1;
+  }
+  int64_t from = restore_start(t, ts, low, high, errstr, errstr_size);
+  if (from < 0)
+    return -1;
+  if (from >= high)
+    return 0; /* up to date */
+  ts->restoring = 1;
+  ts->restore_from = from;
+  ts->restore_to = high;
+  ts->restored = 0;
+  ts->restore_start_ms = weir_now_ms();
+  rd_kafka_topic_partition_list_add(t->restoring, topic, ts->task->partition)->offset = from;
+  ts->task->restoring++;
+  return 0;
+}
+
+int weir_restore_begin(weir_stream_thread_t *t, weir_task_t *task) {
+  char why[1024];
+  for (size_t i = 0; i < task->store_count; i++) {
+    weir_task_store_t *ts = &task->stores[i];
+    if (ts->kv && ts->decl->changelog_topic && begin_store(t, ts, why, sizeof why)) {
+      t->shared.fail(t->shared.app, why);
+      return -1;
+    }
+  }
+  if (!task->restoring)
+    return 0;
+  rd_kafka_assign(t->restorer, t->restoring);
+  pause_inputs(t, task, 1);
+  return 0;
+}
+
+static void unassign(weir_stream_thread_t *t, weir_task_store_t *ts) {
+  rd_kafka_topic_partition_list_del(t->restoring, ts->decl->changelog_topic, ts->task->partition);
+  rd_kafka_assign(t->restorer, t->restoring->cnt ? t->restoring : NULL);
+  ts->restoring = 0;
+  ts->task->restoring--;
+}
+
+static void finish_store(weir_stream_thread_t *t, weir_task_store_t *ts) {
+  int64_t ms = weir_now_ms() - ts->restore_start_ms;
+  WEIR_INFO("restore: store '%s' partition %d: %lld records from offset %lld to %lld in %lld ms",
+            ts->decl->name, (int)ts->task->partition, (long long)ts->restored,
+            (long long)ts->restore_from, (long long)ts->restore_to, (long long)ms);
+  unassign(t, ts);
+  if (!ts->task->restoring) {
+    pause_inputs(t, ts->task, 0);
+    WEIR_INFO("restore: task %s ready", ts->task->id);
+  }
+}
+
+static weir_task_store_t *store_of(weir_stream_thread_t *t, const rd_kafka_message_t *m) {
+  const char *topic = rd_kafka_topic_name(m->rkt);
+  const weir_topology_t *topo = t->shared.topo;
+  for (size_t i = 0; i < topo->store_count; i++) {
+    const weir_store_decl_t *d = &topo->stores[i];
+    if (!d->changelog_topic || strcmp(d->changelog_topic, topic) != 0)
+      continue;
+    weir_task_t *task = weir_thread_task(t, d->subtopology, m->partition);
+    for (size_t k = 0; task && k < task->store_count; k++)
+      if (task->stores[k].decl == d && task->stores[k].restoring)
+        return &task->stores[k];
+  }
+  return NULL;
+}
+
+/* Add one changelog record to the batch; 1 when its store reached the end. */
+static int apply_record(weir_stream_thread_t *t, weir_task_store_t *ts,
+                        const rd_kafka_message_t *m) {
+  if (m->err)
+    return m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF && m->offset >= ts->restore_to;
+  if (m->payload)
+    weir_state_batch_put(t->restore_batch, ts->decl->name, m->partition, m->key, m->key_len,
+                         m->payload, m->len);
+  else
+    weir_state_batch_delete(t->restore_batch, ts->decl->name, m->partition, m->key, m->key_len);
+  weir_state_batch_checkpoint(t->restore_batch, ts->decl->name, m->partition, m->offset + 1);
+  ts->restored++;
+  return m->offset + 1 >= ts->restore_to;
+}
+
+static int write_batch(weir_stream_thread_t *t) {
+  char why[512], msg[768];
+  if (weir_state_batch_count(t->restore_batch) == 0)
+    return 0;
+  if (weir_state_batch_write(t->env.state_db, t->restore_batch, why, sizeof why)) {
+    snprintf(msg, sizeof msg, "restore: cannot write RocksDB at %s: %s",
+             weir_state_db_path(t->env.state_db), why);
+    t->shared.fail(t->shared.app, msg);
+    return -1;
+  }
+  weir_state_batch_clear(t->restore_batch);
+  return 0;
+}
+
+void weir_restore_poll(weir_stream_thread_t *t) {
+  rd_kafka_message_t *msgs[RESTORE_BATCH];
+  weir_task_store_t *done[RESTORE_BATCH];
+  size_t done_count = 0;
+  if (!t->restoring || !t->restoring->cnt)
+    return;
+  ssize_t n = rd_kafka_consume_batch_queue(t->restore_queue, 0, msgs, RESTORE_BATCH);
+  for (ssize_t i = 0; i < n; i++) {
+    weir_task_store_t *ts = store_of(t, msgs[i]);
+    if (ts && apply_record(t, ts, msgs[i]))
+      done[done_count++] = ts;
+    else if (!ts && msgs[i]->err && msgs[i]->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+      WEIR_WARN("thread %d: restore consumer: %s", t->index, rd_kafka_message_errstr(msgs[i]));
+    rd_kafka_message_destroy(msgs[i]);
+  }
+  /* Few, large writes: a batch per poll would cap the restore rate. */
+  if ((done_count || n < RESTORE_BATCH ||
+       weir_state_batch_count(t->restore_batch) >= WRITE_EVERY) &&
+      write_batch(t))
+    return;
+  for (size_t i = 0; i < done_count; i++)
+    if (done[i]->restoring)
+      finish_store(t, done[i]);
+}
+
+void weir_restore_cancel(weir_stream_thread_t *t, weir_task_t *task) {
+  for (size_t i = 0; i < task->store_count; i++)
+    if (task->stores[i].restoring)
+      unassign(t, &task->stores[i]);
+}
+
+void weir_restore_stop(weir_stream_thread_t *t) {
+  if (t->restore_queue)
+    rd_kafka_queue_destroy(t->restore_queue);
+  t->restore_queue = NULL;
+  if (t->restorer)
+    rd_kafka_destroy(t->restorer);
+  t->restorer = NULL;
+  if (t->restoring)
+    rd_kafka_topic_partition_list_destroy(t->restoring);
+  t->restoring = NULL;
+  weir_state_batch_free(t->restore_batch);
+  t->restore_batch = NULL;
+}
