@@ -22,6 +22,9 @@ static int ensure_restorer(weir_stream_thread_t *t, char *errstr, size_t errstr_
                                               WEIR_CLIENT_RESTORE, id, errstr, errstr_size);
   if (!conf)
     return -1;
+  /* Without a group.id librdkafka 2.0.2 has no consumer queue (NULL) and
+   * refuses assign(); this consumer only assigns, it never joins a group. */
+  rd_kafka_conf_set(conf, "group.id", id, NULL, 0);
   t->restorer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
   if (!t->restorer) {
     rd_kafka_conf_destroy(conf);

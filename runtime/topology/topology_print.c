@@ -31,6 +31,8 @@ static void print_settings(const weir_settings_t *s, FILE *out) {
   fprintf(out, "  processing.guarantee    = %s\n",
           s->guarantee == WEIR_EXACTLY_ONCE ? "exactly_once" : "at_least_once");
   fprintf(out, "  commit.interval.ms      = %lld\n", (long long)s->commit_interval_ms);
+  fprintf(out, "  state.memory.mb         = %d\n", s->state_memory_mb);
+  fprintf(out, "  cache.max.bytes         = %lld\n", (long long)s->cache_max_bytes);
   fprintf(out, "  http.listen             = %s\n", or_none(s->http_listen, "(off)"));
   fprintf(out, "  log.level               = %s\n", level_name(s->log_level));
   fprintf(out, "  embedded.partitions     = %d\n", s->embedded_partitions);
@@ -79,6 +81,8 @@ static void print_operator(const weir_node_t *n, FILE *out) {
     fprintf(out, "%s%s", i ? ", " : "    stores: ", n->stores[i]);
   if (n->store_count)
     fprintf(out, "\n");
+  if (n->group_by)
+    fprintf(out, "    group.by: %s (re-keyed through the repartition before it)\n", n->group_by);
 }
 
 static void print_node(const weir_node_t *n, FILE *out) {
@@ -88,7 +92,8 @@ static void print_node(const weir_node_t *n, FILE *out) {
       fprintf(out, "%s%s%s", i ? ", " : "    topics: ", n->topics[i],
               i + 1 == n->topic_count ? "\n" : "");
   if (n->kind == WEIR_NODE_SINK)
-    fprintf(out, "    topic: %s\n", or_none(n->topic, "?"));
+    fprintf(out, "    topic: %s%s\n", or_none(n->topic, "?"),
+            n->internal ? " (internal: repartition, created at start)" : "");
   if (n->kind != WEIR_NODE_OPERATOR)
     fprintf(out, "    serdes: key %s, value %s\n", weir_serde_name(n->key_serde),
             weir_serde_name(n->value_serde));
@@ -111,8 +116,9 @@ void weir_topology_print_text(const weir_topology_t *t, FILE *out) {
   if (t->store_count)
     fprintf(out, "stores:\n");
   for (size_t i = 0; i < t->store_count; i++)
-    fprintf(out, "  %s: %s, changelog %s\n", t->stores[i].name, t->stores[i].type,
-                t->stores[i].changelog ? "on" : "off");
+    fprintf(out, "  %s: %s, sub-topology %d, changelog %s\n", t->stores[i].name,
+            t->stores[i].type, t->stores[i].subtopology,
+            t->stores[i].changelog_topic ? t->stores[i].changelog_topic : "off");
 }
 
 /* ---------------------------------------------------------------- dot */

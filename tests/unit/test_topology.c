@@ -226,7 +226,7 @@ static void test_print(void **state) {
   assert_contains(text, "      tag = x\\ny\n");
   assert_contains(text, "    -> count, echo\n");
   assert_contains(text, "    topics: a, b\n");
-  assert_contains(text, "  counts: kv, changelog off\n");
+  assert_contains(text, "  counts: kv, sub-topology 0, changelog off\n");
   free(text);
 
   text = print_to_string(weir_topology_print_dot, t);
@@ -451,6 +451,81 @@ static void test_operator_keys(void **state) {
                 "t.ini:18: [operator:d] needs 'type'", NULL);
 }
 
+/* group.by puts a re-keying sink and a source through the repartition topic
+ * before the operator, which starts a sub-topology of its own; its stores
+ * follow it, with their changelogs, in the internal topics list. */
+static void test_group_by_repartition(void **state) {
+  (void)state;
+  weir_diag_t d = {0};
+  weir_topology_t *t = build(HEAD "[source:s]\ntopic = in\n"
+                                  "[operator:words]\nplugin = topo_ops\ntype = pass\ninput = s\n"
+                                  "[operator:agg]\nplugin = topo_ops\ntype = pass\ninput = words\n"
+                                  "group.by = json:a.b\nstore = st\n"
+                                  "[store:st]\ntype = kv\n"
+                                  "[sink:out]\ninput = agg\ntopic = out\n",
+                             &d);
+  assert_non_null(t);
+  assert_int_equal(t->subtopology_count, 2);
+  const weir_node_t *sink = weir_topology_find(t, "agg.repartition");
+  const weir_node_t *source = weir_topology_find(t, "agg.repartition-source");
+  const weir_node_t *agg = weir_topology_find(t, "agg");
+  assert_non_null(sink);
+  assert_non_null(source);
+  assert_true(sink->internal && source->internal);
+  assert_string_equal(sink->topic, "app-agg-repartition");
+  assert_int_equal(sink->regroup, WEIR_REGROUP_JSON);
+  assert_string_equal(sink->regroup_path, "a.b");
+  assert_string_equal(sink->inputs[0]->name, "words");
+  assert_int_equal(sink->subtopology, weir_topology_find(t, "words")->subtopology);
+  assert_string_equal(source->topics[0], "app-agg-repartition");
+  assert_int_equal(agg->input_count, 1);
+  assert_ptr_equal(agg->inputs[0], source);
+  assert_int_equal(agg->subtopology, source->subtopology);
+  assert_int_not_equal(agg->subtopology, sink->subtopology);
+  assert_int_equal(t->internal_topic_count, 2);
+  assert_string_equal(t->internal_topics[0].name, "app-agg-repartition");
+  assert_int_equal(t->internal_topics[0].partitions_of, sink->subtopology);
+  assert_string_equal(t->internal_topics[1].name, "app-st-changelog");
+  assert_int_equal(t->internal_topics[1].changelog, 1);
+  assert_int_equal(t->internal_topics[1].partitions_of, agg->subtopology);
+  weir_topology_free(t);
+  weir_diag_free(&d);
+}
+
+static void test_group_by_and_store_errors(void **state) {
+  (void)state;
+  expect_errors(HEAD "[source:s]\n"                    /* 5 */
+                     "topic = t\n"                     /* 6 */
+                     "[operator:a]\n"                  /* 7 */
+                     "plugin = topo_ops\n"             /* 8 */
+                     "type = pass\n"                   /* 9 */
+                     "input = s\n"                     /* 10 */
+                     "group.by = key\n"                /* 11 */
+                     "[operator:b]\n"                  /* 12 */
+                     "plugin = topo_ops\n"             /* 13 */
+                     "type = pass\n"                   /* 14 */
+                     "input = s\n"                     /* 15 */
+                     "group.by = json:\n",             /* 16 */
+                2, "t.ini:11: [operator:a] group.by = 'key' is not understood; use 'value'",
+                "t.ini:16: [operator:b] group.by = 'json:' is not understood", NULL);
+  expect_errors(HEAD "[source:s]\ntopic = t\n"         /* 5-6 */
+                     "[operator:a]\n"                  /* 7 */
+                     "plugin = topo_ops\ntype = pass\ninput = s\nstore = st\n"
+                     "[operator:b]\n"                  /* 12 */
+                     "plugin = topo_ops\ntype = pass\ninput = a\ngroup.by = value\nstore = st\n"
+                     "[store:st]\ntype = kv\n",
+                1, "t.ini:12: store 'st' is used by [operator:a] and [operator:b], which read "
+                   "differently partitioned inputs (sub-topologies 0 and 1); give each its own store",
+                NULL);
+  expect_errors(HEAD "[source:s]\ntopic = t\n"         /* 5-6 */
+                     "[operator:a]\n"                  /* 7 */
+                     "plugin = topo_ops\ntype = pass\ninput = s\ngroup.by = value\n"
+                     "[sink:a.repartition]\ninput = a\ntopic = x\n", /* 12 */
+                1, "t.ini:12: node name 'a.repartition' is reserved for the repartition of "
+                   "[operator:a]; rename it",
+                NULL);
+}
+
 static void test_operator_plugin_errors(void **state) {
   (void)state;
   expect_errors(HEAD "[source:s]\n"                   /* 5 */
@@ -598,6 +673,8 @@ int main(void) {
       cmocka_unit_test(test_source_errors),
       cmocka_unit_test(test_sink_and_store_errors),
       cmocka_unit_test(test_operator_keys),
+      cmocka_unit_test(test_group_by_repartition),
+      cmocka_unit_test(test_group_by_and_store_errors),
       cmocka_unit_test(test_operator_plugin_errors),
       cmocka_unit_test(test_operator_params),
       cmocka_unit_test(test_input_errors),
