@@ -37,6 +37,8 @@ typedef struct weir_task_store {
   /* Restore: [restore_from, restore_to) of the changelog, while restoring. */
   int restoring;
   int64_t restore_from, restore_to, restored, restore_start_ms;
+  int64_t restore_next;     /* checkpoint to write with this poll's batch; 0 none */
+  const void *restore_rkt;  /* the restore consumer's handle of the changelog (a cache) */
 } weir_task_store_t;
 
 /* The produce opaque of a changelog record (decoded in the delivery report)

@@ -153,13 +153,16 @@ static weir_task_store_t *store_of(weir_stream_thread_t *t, const rd_kafka_messa
       continue;
     weir_task_t *task = weir_thread_task(t, d->subtopology, m->partition);
     for (size_t k = 0; task && k < task->store_count; k++)
-      if (task->stores[k].decl == d && task->stores[k].restoring)
+      if (task->stores[k].decl == d && task->stores[k].restoring) {
+        task->stores[k].restore_rkt = m->rkt;
         return &task->stores[k];
+      }
   }
   return NULL;
 }
 
-/* Add one changelog record to the batch; 1 when its store reached the end. */
+/* Add one changelog record to the batch; 1 when its store reached the end.
+ * The checkpoint goes in once per store per poll (restore_next). */
 static int apply_record(weir_stream_thread_t *t, weir_task_store_t *ts,
                         const rd_kafka_message_t *m) {
   if (m->err)
@@ -169,9 +172,19 @@ static int apply_record(weir_stream_thread_t *t, weir_task_store_t *ts,
                          m->payload, m->len);
   else
     weir_state_batch_delete(t->restore_batch, ts->decl->name, m->partition, m->key, m->key_len);
-  weir_state_batch_checkpoint(t->restore_batch, ts->decl->name, m->partition, m->offset + 1);
+  ts->restore_next = m->offset + 1;
   ts->restored++;
   return m->offset + 1 >= ts->restore_to;
+}
+
+/* The stores this poll touched get their checkpoint into the batch. */
+static void add_checkpoints(weir_stream_thread_t *t, weir_task_store_t **touched, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (touched[i]->restore_next > 0) {
+      weir_state_batch_checkpoint(t->restore_batch, touched[i]->decl->name,
+                                  touched[i]->task->partition, touched[i]->restore_next);
+      touched[i]->restore_next = 0;
+    }
 }
 
 static int write_batch(weir_stream_thread_t *t) {
@@ -190,19 +203,28 @@ static int write_batch(weir_stream_thread_t *t) {
 
 void weir_restore_poll(weir_stream_thread_t *t) {
   rd_kafka_message_t *msgs[RESTORE_BATCH];
-  weir_task_store_t *done[RESTORE_BATCH];
-  size_t done_count = 0;
+  weir_task_store_t *done[RESTORE_BATCH], *touched[RESTORE_BATCH], *last = NULL;
+  size_t done_count = 0, touched_count = 0;
   if (!t->restoring || !t->restoring->cnt)
     return;
   ssize_t n = rd_kafka_consume_batch_queue(t->restore_queue, 0, msgs, RESTORE_BATCH);
   for (ssize_t i = 0; i < n; i++) {
-    weir_task_store_t *ts = store_of(t, msgs[i]);
+    /* Records come in runs of one partition: look a store up once per run. */
+    weir_task_store_t *ts = last && last->task->partition == msgs[i]->partition &&
+                                    msgs[i]->rkt == last->restore_rkt
+                                ? last
+                                : store_of(t, msgs[i]);
+    last = ts;
+    int64_t before = ts ? ts->restore_next : 0;
     if (ts && apply_record(t, ts, msgs[i]))
       done[done_count++] = ts;
+    if (ts && !before && ts->restore_next)
+      touched[touched_count++] = ts;
     else if (!ts && msgs[i]->err && msgs[i]->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
       WEIR_WARN("thread %d: restore consumer: %s", t->index, rd_kafka_message_errstr(msgs[i]));
     rd_kafka_message_destroy(msgs[i]);
   }
+  add_checkpoints(t, touched, touched_count);
   /* Few, large writes: a batch per poll would cap the restore rate. */
   if ((done_count || n < RESTORE_BATCH ||
        weir_state_batch_count(t->restore_batch) >= WRITE_EVERY) &&
