@@ -11,6 +11,9 @@
 #include "broker/embedded.h"
 #include "kafka/kafka_conf.h"
 #include "kafka/topics.h"
+#include "reload/control.h"
+#include "reload/reload.h"
+#include "reload/swap.h"
 #include "state/kv_store.h"
 #include "state/state_db.h"
 #include "task/task.h"
@@ -30,6 +33,10 @@ struct weir_app {
   weir_thread_shared_t shared;
   weir_state_db_t *state_db;
   weir_cache_budget_t cache_budget;
+  weir_swap_t swap;
+  int swap_ready;
+  weir_reloader_t *reloader;
+  weir_control_t *control;
 };
 
 void weir_app_stop(weir_app_t *app) {
@@ -189,10 +196,47 @@ static int start_threads(weir_app_t *app, char *errstr, size_t errstr_size) {
   return 0;
 }
 
+/* The hot swap: shared with the threads, driven by the reloader, asked for
+ * by SIGHUP (main thread), `weir reload` and new plugin builds (control). */
+static int start_reload(weir_app_t *app, const weir_app_options_t *opts, char *errstr,
+                        size_t errstr_size) {
+  char path[256];
+  const weir_settings_t *s = &app->topo->settings;
+  app->reloader = weir_reloader_new(app->topo, opts ? opts->overrides : NULL,
+                                    opts ? opts->override_count : 0, &app->swap,
+                                    app->topo->settings.threads, errstr, errstr_size);
+  if (!app->reloader)
+    return -1;
+  if (opts && opts->no_control)
+    return 0;
+  if (weir_control_socket_path(s->state_dir, s->application_id, path, sizeof path)) {
+    WEIR_WARN("%s/%s/control.sock is too long for a Unix socket: `weir reload` cannot reach "
+              "this instance (SIGHUP still reloads); use a shorter state.dir",
+              s->state_dir, s->application_id);
+    return 0;
+  }
+  app->control = weir_control_start(app->reloader, path, errstr, errstr_size);
+  return app->control ? 0 : -1;
+}
+
+int weir_app_reload(weir_app_t *app, const char *trigger, char *report, size_t report_size) {
+  if (!app->reloader) {
+    snprintf(report, report_size, "reload is not available in this process");
+    return -1;
+  }
+  return weir_reloader_run(app->reloader, trigger, report, report_size);
+}
+
 static weir_app_t *app_new(const weir_topology_t *t, const weir_app_options_t *opts) {
   weir_app_t *app = calloc(1, sizeof *app);
   if (!app)
     return NULL;
+  if (weir_swap_init(&app->swap, t)) {
+    free(app);
+    return NULL;
+  }
+  app->swap_ready = 1;
+  app->shared.swap = &app->swap;
   app->topo = t;
   pthread_mutex_init(&app->mu, NULL);
   pthread_cond_init(&app->cv, NULL);
@@ -228,7 +272,8 @@ weir_app_t *weir_app_start(const weir_topology_t *t, const weir_app_options_t *o
                                    : t->settings.bootstrap_servers);
   app->shared.bootstrap = app->bootstrap;
   if (!app->bootstrap || open_state(app, errstr, errstr_size) ||
-      verify_topics(app, errstr, errstr_size) || start_threads(app, errstr, errstr_size)) {
+      verify_topics(app, errstr, errstr_size) || start_threads(app, errstr, errstr_size) ||
+      start_reload(app, opts, errstr, errstr_size)) {
     weir_app_stop(app);
     weir_app_free(app);
     return NULL;
@@ -256,10 +301,15 @@ unsigned long long weir_app_processed(const weir_app_t *app) {
 void weir_app_free(weir_app_t *app) {
   if (!app)
     return;
+  weir_control_stop(app->control);
   weir_app_join(app);
   for (int i = 0; i < app->thread_count; i++)
     weir_stream_thread_free(app->threads[i]);
   free(app->threads);
+  /* The threads' tasks released their versions: the current ones go last. */
+  if (app->swap_ready)
+    weir_swap_destroy(&app->swap);
+  weir_reloader_free(app->reloader);
   weir_state_db_close(app->state_db);
   weir_embedded_stop(app->embedded);
   free(app->bootstrap);

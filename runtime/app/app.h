@@ -9,12 +9,22 @@ typedef struct weir_app weir_app_t;
 
 typedef struct weir_app_options {
   int shutdown_timeout_ms; /* bound on each flush/commit/close step; default 10000 */
+  /* The --set assignments the topology was built with: a reload re-reads
+   * the INI file and applies them again. */
+  char *const *overrides;
+  int override_count;
+  int no_control; /* no reload service (socket, plugin watcher): tests, the driver */
 } weir_app_options_t;
 
 /* Start `t` (borrowed: it must outlive the app). NULL with errstr (one or
  * more lines) when it cannot start. */
 weir_app_t *weir_app_start(const weir_topology_t *t, const weir_app_options_t *opts,
                            char *errstr, size_t errstr_size);
+/* [any thread but a stream thread] Reload now: re-read the INI file and swap
+ * in what changed (operator code, parameters) while records flow. 0 when the
+ * new version runs or nothing changed; `report` gets one line either way. */
+int weir_app_reload(weir_app_t *app, const char *trigger, char *report, size_t report_size);
+
 /* The bootstrap address the clients use (the embedded broker's when embedded). */
 const char *weir_app_bootstrap(const weir_app_t *app);
 /* [any thread] Ask every thread to stop (idempotent). */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "app/app.h"
+#include "reload/control.h"
 #include "cli/commands.h"
 #include "config/config.h"
 #include "plugin/loader.h"
@@ -163,6 +164,11 @@ static int wait_for_stop(weir_app_t *app, const sigset_t *signals) {
   struct timespec tick = {0, 200 * 1000000L};
   for (;;) {
     int sig = sigtimedwait(signals, NULL, &tick);
+    if (sig == SIGHUP) {
+      char report[1024];
+      weir_app_reload(app, "SIGHUP", report, sizeof report);
+      continue;
+    }
     if (sig == SIGINT || sig == SIGTERM) {
       WEIR_INFO("received %s: stopping (drain, flush, commit)", sig == SIGINT ? "SIGINT" : "SIGTERM");
       weir_app_stop(app);
@@ -173,9 +179,11 @@ static int wait_for_stop(weir_app_t *app, const sigset_t *signals) {
   }
 }
 
-static int run_topology(const weir_topology_t *t, const sigset_t *signals) {
+static int run_topology(const weir_topology_t *t, const topo_args_t *a, const sigset_t *signals) {
   char errstr[8192];
-  weir_app_options_t opts = {.shutdown_timeout_ms = 10000};
+  weir_app_options_t opts = {.shutdown_timeout_ms = 10000,
+                             .overrides = a->sets,
+                             .override_count = a->set_count};
   weir_app_t *app = weir_app_start(t, &opts, errstr, sizeof errstr);
   if (!app) {
     for (char *line = strtok(errstr, "\n"); line; line = strtok(NULL, "\n"))
@@ -205,7 +213,9 @@ int weir_cmd_run(int argc, char **argv) {
   if (a.help) {
     puts("usage: weir run FILE [--set SECTION.KEY=VALUE]...\n"
          "Runs the topology in FILE until SIGINT or SIGTERM, then drains, flushes, commits and\n"
-         "exits 0 (1 after a failure). --set overrides a key, e.g.\n"
+         "exits 0 (1 after a failure). SIGHUP, `weir reload FILE` or a new build of a loaded\n"
+         "plugin swaps in changed operators and parameters while records flow.\n"
+         "--set overrides a key, e.g.\n"
          "  --set weir.bootstrap.servers=127.0.0.1:9092 --set operator:words.pattern='[a-z]+'");
     return 0;
   }
@@ -213,12 +223,41 @@ int weir_cmd_run(int argc, char **argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, NULL);
   weir_topology_t *t = weir_cli_load_topology(a.file, a.sets, a.set_count);
   if (!t)
     return 1;
   weir_log_set_level(t->settings.log_level);
-  int code = run_topology(t, &signals);
+  int code = run_topology(t, &a, &signals);
   weir_topology_free(t);
   return code;
+}
+
+int weir_cmd_reload(int argc, char **argv) {
+  topo_args_t a;
+  char path[256], report[2048];
+  if (parse_topo_args(argc, argv, &a, "reload"))
+    return 2;
+  if (a.help) {
+    puts("usage: weir reload FILE [--set SECTION.KEY=VALUE]...\n"
+         "Asks the running `weir run FILE` (found by FILE's state.dir and application.id) to\n"
+         "re-read FILE and swap in new plugin builds and changed parameters while records\n"
+         "flow. Prints its answer; exits 0 when the new version runs (or nothing changed), 1\n"
+         "when it was refused (every task keeps the running version).");
+    return 0;
+  }
+  weir_topology_t *t = weir_cli_load_topology(a.file, a.sets, a.set_count);
+  if (!t)
+    return 1;
+  int bad = weir_control_socket_path(t->settings.state_dir, t->settings.application_id, path,
+                                     sizeof path);
+  weir_topology_free(t);
+  if (bad) {
+    fprintf(stderr, "weir: error: the control socket path under %s is too long\n", a.file);
+    return 1;
+  }
+  int rc = weir_control_request(path, report, sizeof report);
+  fputs(report, rc == 0 ? stdout : stderr);
+  return rc;
 }

@@ -12,6 +12,8 @@ static const char usage[] =
     "  validate FILE [--set ...]               check a topology; exit 0 when valid, 1 when not\n"
     "  describe FILE [--dot|--params]          print a topology as text, Graphviz, or the\n"
     "                                          reference of every key it may hold\n"
+    "  reload FILE [--set ...]                 swap changed plugins and parameters into the\n"
+    "                                          running `weir run FILE` (or send it SIGHUP)\n"
     "Plugins:\n"
     "  plugin info FILE.so                     list a plugin's operators and parameters\n"
     "Development broker and tools:\n"
@@ -30,7 +32,7 @@ int main(int argc, char **argv) {
   } commands[] = {{"run", weir_cmd_run},         {"validate", weir_cmd_validate},
                   {"describe", weir_cmd_describe}, {"plugin", weir_cmd_plugin},
                   {"broker", weir_cmd_broker},   {"produce", weir_cmd_produce},
-                  {"consume", weir_cmd_consume}};
+                  {"consume", weir_cmd_consume}, {"reload", weir_cmd_reload}};
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
     fputs(usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;

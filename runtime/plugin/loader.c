@@ -2,6 +2,9 @@
 #include "plugin/loader.h"
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -458,12 +461,66 @@ fail:
   return NULL;
 }
 
+/* Copy `path` to a new read-only file in `dir` (varnish's trick: a unique
+ * path per load). */
+static int stage_copy(const char *path, const char *dir, char *out, size_t out_size,
+                      char *errstr, size_t errstr_size) {
+  static atomic_uint counter;
+  const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+  snprintf(out, out_size, "%s/%s.%d.%u", dir, base, (int)getpid(), atomic_fetch_add(&counter, 1));
+  int in = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = in < 0 ? -1 : open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+  char buf[65536];
+  ssize_t n = 0;
+  while (fd >= 0 && (n = read(in, buf, sizeof buf)) > 0)
+    if (write(fd, buf, (size_t)n) != n) {
+      n = -1;
+      break;
+    }
+  int ok = in >= 0 && fd >= 0 && n == 0 && fsync(fd) == 0;
+  if (fd >= 0 && close(fd) != 0)
+    ok = 0;
+  if (in >= 0)
+    close(in);
+  if (!ok) {
+    snprintf(errstr, errstr_size, "cannot stage plugin %s as %s: %s", path, out, strerror(errno));
+    unlink(out);
+    return -1;
+  }
+  return 0;
+}
+
+static void note_source(weir_plugin_t *p, const char *path, const struct stat *st) {
+  p->source = strdup(path);
+  p->source_dev = (unsigned long long)st->st_dev;
+  p->source_ino = (unsigned long long)st->st_ino;
+  p->source_size = (unsigned long long)st->st_size;
+  p->source_mtime_ns = (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
+}
+
 weir_plugin_t *weir_plugin_open(const char *ref, const weir_plugin_search_t *search,
                                 char *errstr, size_t errstr_size) {
-  char path[PATH_MAX];
+  char path[PATH_MAX], staged[PATH_MAX];
+  struct stat st;
   if (weir_plugin_resolve(ref, search, path, sizeof path, errstr, errstr_size) < 0)
     return NULL;
-  return weir_plugin_load_file(path, ref, errstr, errstr_size);
+  if (stat(path, &st) != 0) {
+    snprintf(errstr, errstr_size, "plugin %s: %s", path, strerror(errno));
+    return NULL;
+  }
+  if (search->stage_dir &&
+      stage_copy(path, search->stage_dir, staged, sizeof staged, errstr, errstr_size))
+    return NULL;
+  weir_plugin_t *p =
+      weir_plugin_load_file(search->stage_dir ? staged : path, ref, errstr, errstr_size);
+  if (!p) {
+    if (search->stage_dir)
+      unlink(staged);
+    return NULL;
+  }
+  p->staged = search->stage_dir != NULL;
+  note_source(p, path, &st);
+  return p;
 }
 
 const weir_op_info_t *weir_plugin_find_op(const weir_plugin_t *p, const char *type) {
@@ -480,6 +537,9 @@ void weir_plugin_close(weir_plugin_t *p) {
     return;
   if (p->handle)
     dlclose(p->handle);
+  if (p->staged && p->path)
+    unlink(p->path);
+  free(p->source);
   free_plugin(p);
 }
 

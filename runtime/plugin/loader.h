@@ -33,11 +33,22 @@ typedef struct weir_plugin {
   weir_op_info_t *ops;
   size_t op_count;
   int refcount;
+  /* The file it came from, and that file's identity when it was loaded (a
+   * reload compares them). `path` is a staged copy when `staged` is set;
+   * closing the plugin deletes it. */
+  char *source;
+  unsigned long long source_dev, source_ino, source_size;
+  long long source_mtime_ns;
+  int staged;
 } weir_plugin_t;
 
 typedef struct weir_plugin_search {
   const char *plugin_dir; /* [weir] plugin.dir, may be NULL */
   const char *exe_dir;    /* the weir executable's directory, may be NULL */
+  /* When set, each plugin is copied to a unique read-only file here and
+   * loaded from the copy: dlopen returns the already-loaded object for a
+   * path it has seen, so a reload must never open the same path twice. */
+  const char *stage_dir;
 } weir_plugin_search_t;
 
 /* Resolve REF to a path by the search order. Returns 0 and writes the path,

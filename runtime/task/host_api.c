@@ -14,10 +14,10 @@ static weir_node_inst_t *inst_of(weir_ctx_t *ctx) {
 int weir_node_deliver(weir_node_inst_t *inst, const weir_record_t *rec) {
   if (inst->node->kind == WEIR_NODE_SINK)
     return weir_sink_produce(inst, rec);
-  int rc = inst->node->op->def.process(&inst->ctx, inst->self, rec);
+  int rc = inst->impl->op->def.process(&inst->ctx, inst->self, rec);
   if (rc != WEIR_OK)
     weir_task_set_error(inst->task, "operator '%s' (plugin %s, type %s) returned error %d",
-                        inst->node->name, inst->node->plugin->ref, inst->node->op->def.type, rc);
+                        inst->node->name, inst->impl->plugin->ref, inst->impl->op->def.type, rc);
   return rc;
 }
 
@@ -61,8 +61,8 @@ static int api_forward_to(weir_ctx_t *ctx, const char *child, const weir_record_
 }
 
 static const weir_param_value_t *param(weir_ctx_t *ctx, const char *name) {
-  const weir_node_t *node = inst_of(ctx)->node;
-  return name ? weir_params_find(&node->params, name) : NULL;
+  const weir_node_t *impl = inst_of(ctx)->impl;
+  return name ? weir_params_find(&impl->params, name) : NULL;
 }
 
 static const char *api_param_str(weir_ctx_t *ctx, const char *name) {
@@ -143,6 +143,10 @@ static weir_store_t *api_store_get(weir_ctx_t *ctx, const char *name) {
   return weir_task_store_get(inst->task, inst->node, name);
 }
 
+static int api_buf_write(weir_buf_t *buf, const void *data, size_t len) {
+  return weir_buf_append((weir_state_buf_t *)buf, data, len) ? WEIR_ENOMEM : WEIR_OK;
+}
+
 const weir_host_api_t weir_host_api_v1 = {
     .struct_size = sizeof(weir_host_api_t),
     .abi_major = WEIR_ABI_MAJOR,
@@ -170,4 +174,5 @@ const weir_host_api_t weir_host_api_v1 = {
     .kv_prefix = weir_api_kv_prefix,
     .iter_next = weir_api_iter_next,
     .iter_close = weir_api_iter_close,
+    .buf_write = api_buf_write,
 };

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reload/swap.h"
 #include "util/log.h"
 
 int weir_task_env_map_topics(weir_task_env_t *env, const weir_topology_t *topo,
@@ -79,6 +80,7 @@ weir_task_t *weir_task_new(const weir_task_env_t *env, int subtopology, int32_t 
     inst->ctx.api = &weir_host_api_v1;
     inst->task = task;
     inst->node = node;
+    inst->impl = node;
     inst->children = calloc(node->child_count ? node->child_count : 1, sizeof *inst->children);
     if (!inst->children) {
       weir_task_free(task);
@@ -88,6 +90,51 @@ weir_task_t *weir_task_new(const weir_task_env_t *env, int subtopology, int32_t 
       inst->children[c] = &task->insts[node->children[c]->index];
   }
   return task;
+}
+
+int weir_buf_append(weir_state_buf_t *b, const void *data, size_t len) {
+  if (b->len + len > b->cap) {
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + len)
+      cap *= 2;
+    char *grown = realloc(b->data, cap);
+    if (!grown)
+      return -1;
+    b->data = grown;
+    b->cap = cap;
+  }
+  if (len)
+    memcpy(b->data + b->len, data, len);
+  b->len += len;
+  return 0;
+}
+
+void weir_node_inst_bind(weir_node_inst_t *inst) {
+  const weir_swap_t *swap = inst->task->env->swap;
+  size_t i = (size_t)inst->node->index;
+  weir_version_release(inst->version);
+  inst->impl = swap ? swap->current_impl[i] : inst->node;
+  inst->version = swap ? swap->current_version[i] : NULL;
+  weir_version_acquire(inst->version);
+}
+
+void weir_node_inst_close(weir_node_inst_t *inst) {
+  if (inst->prepared && inst->task->env->swap) {
+    /* A swap prepared a new instance and the task closes first. */
+    weir_swap_t *swap = inst->task->env->swap;
+    const weir_node_t *next = swap->next->topo->nodes[inst->node->index];
+    const weir_node_t *was = inst->impl;
+    inst->impl = next;
+    if (next->op->def.close)
+      next->op->def.close(&inst->ctx, inst->next_self);
+    inst->impl = was;
+  }
+  inst->prepared = 0;
+  inst->next_self = NULL;
+  if (inst->initialized && inst->impl->op->def.close)
+    inst->impl->op->def.close(&inst->ctx, inst->self);
+  inst->initialized = 0;
+  inst->self = NULL;
 }
 
 static int open_node(weir_task_t *task, weir_node_inst_t *inst, char *errstr, size_t errstr_size) {
@@ -108,9 +155,11 @@ static int open_node(weir_task_t *task, weir_node_inst_t *inst, char *errstr, si
   if (node->kind != WEIR_NODE_OPERATOR)
     return 0;
   inst->self = NULL;
-  if (node->op->def.init(&inst->ctx, &inst->self, why, sizeof why) != WEIR_OK) {
+  weir_node_inst_bind(inst);
+  const weir_node_t *impl = inst->impl;
+  if (impl->op->def.init(&inst->ctx, &inst->self, why, sizeof why) != WEIR_OK) {
     snprintf(errstr, errstr_size, "operator '%s' (%s:%d, plugin %s, type %s) failed to start on task %s: %s",
-             node->name, task->env->topo->path, node->line, node->plugin->path, node->op->def.type,
+             node->name, task->env->topo->path, node->line, impl->plugin->path, impl->op->def.type,
              task->id, why[0] ? why : "init returned an error and gave no reason");
     return -1;
   }
@@ -145,10 +194,7 @@ void weir_task_close(weir_task_t *task) {
   /* Close in reverse topological order: children before their parents. */
   for (size_t i = task->inst_count; i-- > 0;) {
     weir_node_inst_t *inst = &task->insts[i];
-    if (inst->initialized && inst->node->op->def.close)
-      inst->node->op->def.close(&inst->ctx, inst->self);
-    inst->initialized = 0;
-    inst->self = NULL;
+    weir_node_inst_close(inst);
     if (inst->rkt)
       rd_kafka_topic_destroy(inst->rkt);
     inst->rkt = NULL;
@@ -166,6 +212,7 @@ void weir_task_free(weir_task_t *task) {
   if (task->insts) {
     weir_task_close(task);
     for (size_t i = 0; i < task->inst_count; i++) {
+      weir_version_release(task->insts[i].version);
       free(task->insts[i].children);
       free(task->insts[i].metrics);
     }

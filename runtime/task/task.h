@@ -29,12 +29,20 @@ typedef struct weir_node_metric {
   int64_t value;
 } weir_node_metric_t;
 
+typedef struct weir_version weir_version_t;
+
 typedef struct weir_node_inst {
   weir_ctx_t ctx; /* first: a plugin's ctx pointer is this instance */
   weir_task_t *task;
-  const weir_node_t *node;
+  const weir_node_t *node; /* where it sits: name, edges, stores */
+  /* What runs it: the same node of the topology version whose plugin, op
+   * and parameters this instance was created with (a hot swap moves it). */
+  const weir_node_t *impl;
+  weir_version_t *version; /* NULL: the topology the app started with */
   void *self;
   int initialized;
+  void *next_self;    /* a swap's new instance, prepared but not yet in use */
+  int prepared;
   struct weir_node_inst **children;
   rd_kafka_topic_t *rkt; /* sinks */
   weir_node_metric_t *metrics;
@@ -57,6 +65,7 @@ typedef struct weir_task_env {
   size_t **topic_sources;
   size_t *topic_source_counts;
   int *topic_subtopology; /* the sub-topology each source topic feeds */
+  struct weir_swap *swap; /* hot swap: what runs each node now; NULL = the topology's own */
   weir_state_db_t *state_db;         /* NULL when the topology has no store */
   weir_cache_budget_t *cache_budget; /* cache.max.bytes, process-wide */
 } weir_task_env_t;
@@ -113,6 +122,11 @@ int weir_task_open(weir_task_t *task, char *errstr, size_t errstr_size);
  * operator's init can check (a branch route naming no child) fails before
  * anything runs. errstr names the node, file:line, plugin and reason. */
 int weir_task_dry_run(const weir_topology_t *t, char *errstr, size_t errstr_size);
+/* Bind an instance to what runs its node now (the swap's current version). */
+void weir_node_inst_bind(weir_node_inst_t *inst);
+/* Close one operator instance with the implementation that created it. */
+void weir_node_inst_close(weir_node_inst_t *inst);
+
 /* close() every initialised instance and drop the records still queued
  * (never begun, so never committed). The task can be opened again. */
 void weir_task_close(weir_task_t *task);
@@ -154,6 +168,13 @@ void *weir_sink_opaque(uint32_t slot, uint64_t seq);
 void weir_sink_opaque_decode(void *opaque, uint32_t *slot, uint64_t *seq40);
 /* Recover the full sequence number from its low 40 bits. */
 uint64_t weir_sink_seq_expand(const weir_offset_tracker_t *t, uint64_t seq40);
+
+/* The bytes behind a weir_buf_t (save/load across a hot swap). */
+typedef struct weir_state_buf {
+  char *data;
+  size_t len, cap;
+} weir_state_buf_t;
+int weir_buf_append(weir_state_buf_t *b, const void *data, size_t len);
 
 /* The host function table handed to plugins. */
 extern const weir_host_api_t weir_host_api_v1;

@@ -117,13 +117,13 @@ int weir_task_flush_operators(weir_task_t *task) {
   task->error[0] = '\0';
   for (size_t i = 0; i < task->inst_count && !task->error[0]; i++) {
     weir_node_inst_t *inst = &task->insts[i];
-    if (!inst->initialized || !inst->node->op->def.flush)
+    if (!inst->initialized || !inst->impl->op->def.flush)
       continue;
-    int rc = inst->node->op->def.flush(&inst->ctx, inst->self);
+    int rc = inst->impl->op->def.flush(&inst->ctx, inst->self);
     if (rc != WEIR_OK)
       weir_task_set_error(task, "operator '%s' (plugin %s, type %s) failed to flush on task %s: "
                           "error %d",
-                          inst->node->name, inst->node->plugin->ref, inst->node->op->def.type,
+                          inst->node->name, inst->impl->plugin->ref, inst->impl->op->def.type,
                           task->id, rc);
   }
   task->in_process = 0;

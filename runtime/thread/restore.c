@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kafka/kafka_conf.h"
 #include "thread/thread_internal.h"
@@ -79,15 +80,35 @@ static int64_t restore_start(weir_stream_thread_t *t, weir_task_store_t *ts, int
   return low;
 }
 
+/* Errors that pass once a topic created a moment ago has its leaders. */
+static int leaderless(rd_kafka_resp_err_t err) {
+  return err == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
+         err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
+         err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+}
+
+/* The changelog partition's offsets. weir may have created the topic just
+ * before (internal_topics.c): Kafka answers "not leader" until the partition
+ * has its leader, so that is retried until the shutdown timeout. */
+static rd_kafka_resp_err_t changelog_offsets(weir_stream_thread_t *t, const char *topic,
+                                             int32_t partition, int64_t *low, int64_t *high) {
+  int64_t deadline = weir_now_ms() + t->shared.shutdown_timeout_ms;
+  for (;;) {
+    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+        t->restorer, topic, partition, low, high, t->shared.shutdown_timeout_ms);
+    if (!leaderless(err) || weir_now_ms() >= deadline)
+      return err;
+    nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+  }
+}
+
 static int begin_store(weir_stream_thread_t *t, weir_task_store_t *ts, char *errstr,
                        size_t errstr_size) {
   int64_t low = 0, high = 0;
   const char *topic = ts->decl->changelog_topic;
   if (ensure_restorer(t, errstr, errstr_size))
     return -1;
-  rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(t->restorer, topic,
-                                                             ts->task->partition, &low, &high,
-                                                             t->shared.shutdown_timeout_ms);
+  rd_kafka_resp_err_t err = changelog_offsets(t, topic, ts->task->partition, &low, &high);
   if (err) {
     snprintf(errstr, errstr_size,
              "restore: store '%s': cannot read the end of changelog '%s' [%d]: %s", ts->decl->name,

@@ -125,6 +125,7 @@ static void run_loop(weir_stream_thread_t *t) {
   size_t buffered = 0;
   int full = 0;
   while (!atomic_load(t->shared.stopping)) {
+    weir_thread_serve_swap(t); /* between two records */
     /* Back-pressure: while a partition's queue is at its bound, take nothing
      * more from librdkafka, whose own prefetch limits (queued.max.messages.
      * kbytes) then stop the fetching. Pausing the partition instead made

@@ -25,6 +25,7 @@ typedef struct weir_thread_shared {
   int shutdown_timeout_ms; /* bound on flush and commit at revoke and stop */
   struct weir_state_db *state_db;            /* NULL: no stores */
   struct weir_cache_budget *cache_budget;    /* cache.max.bytes */
+  struct weir_swap *swap;                    /* hot swaps (reload/swap.h) */
 } weir_thread_shared_t;
 
 /* Create the thread's clients and subscribe (nothing runs yet). */

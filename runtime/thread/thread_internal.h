@@ -40,6 +40,8 @@ struct weir_stream_thread {
   rd_kafka_queue_t *restore_queue;
   rd_kafka_topic_partition_list_t *restoring; /* what it is assigned */
   weir_state_batch_t *restore_batch;
+
+  unsigned swap_seen; /* the last swap request this thread served */
 };
 
 int64_t weir_now_ms(void);
@@ -72,6 +74,9 @@ void weir_restore_poll(weir_stream_thread_t *t);
 void weir_restore_cancel(weir_stream_thread_t *t, weir_task_t *task);
 /* Close the restore consumer. */
 void weir_restore_stop(weir_stream_thread_t *t);
+
+/* Serve a hot swap's phase change, if there is one (swap_serve.c). */
+void weir_thread_serve_swap(weir_stream_thread_t *t);
 
 /* Stop: drain, commit, close tasks, leave the group — each step bounded. */
 void weir_thread_shutdown(weir_stream_thread_t *t);

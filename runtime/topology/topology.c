@@ -100,6 +100,11 @@ static void free_pending(topo_build_t *b, int free_nodes) {
 
 weir_topology_t *weir_topology_build(const weir_cfg_t *cfg, const char *exe_dir,
                                      weir_diag_t *d) {
+  return weir_topology_build_staged(cfg, exe_dir, NULL, d);
+}
+
+weir_topology_t *weir_topology_build_staged(const weir_cfg_t *cfg, const char *exe_dir,
+                                            const char *stage_dir, weir_diag_t *d) {
   weir_topology_t *t = calloc(1, sizeof *t);
   if (!t || !(t->path = strdup(cfg->path))) {
     free(t);
@@ -110,6 +115,7 @@ weir_topology_t *weir_topology_build(const weir_cfg_t *cfg, const char *exe_dir,
   topo_read_settings(&b);
   b.search.plugin_dir = t->settings.plugin_dir;
   b.search.exe_dir = exe_dir;
+  b.search.stage_dir = stage_dir;
   topo_read_nodes(&b);
   topo_link(&b);
   free_pending(&b, t->nodes == NULL);

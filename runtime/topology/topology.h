@@ -149,6 +149,9 @@ typedef struct weir_topology {
 /* Validate `cfg` and build the topology, loading the plugins it names
  * (search: exe_dir may be NULL). Returns NULL when `d` got any error. */
 weir_topology_t *weir_topology_build(const weir_cfg_t *cfg, const char *exe_dir, weir_diag_t *d);
+/* The same, loading every plugin from a unique copy in stage_dir (a reload). */
+weir_topology_t *weir_topology_build_staged(const weir_cfg_t *cfg, const char *exe_dir,
+                                            const char *stage_dir, weir_diag_t *d);
 void weir_topology_free(weir_topology_t *t);
 
 weir_node_t *weir_topology_find(const weir_topology_t *t, const char *name);

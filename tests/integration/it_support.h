@@ -31,7 +31,7 @@ static long long it_now_ms(void) {
 }
 
 /* A topology from INI text; plugin.dir is the build's plugin directory. */
-static weir_topology_t *it_topology(const char *ini) {
+__attribute__((unused)) static weir_topology_t *it_topology(const char *ini) {
   weir_diag_t d = {0};
   weir_cfg_t *cfg = weir_cfg_load_string("it.ini", ini, &d);
   char set[1024];

@@ -263,7 +263,7 @@ static void resolve_absolute_path(void **state) {
       weir_plugin_resolve(FIXTURE("good_ops"), NULL, path, sizeof path, err, sizeof err), 0);
   assert_string_equal(path, FIXTURE("good_ops"));
   /* An absolute path names one file: no directory is searched. */
-  weir_plugin_search_t s = {WEIR_TEST_FIXTURE_DIR, "/nonexistent-exe"};
+  weir_plugin_search_t s = {WEIR_TEST_FIXTURE_DIR, "/nonexistent-exe", NULL};
   assert_int_equal(weir_plugin_resolve("/nowhere/x.so", &s, path, sizeof path, err, sizeof err),
                    -1);
   assert_contains(err, "/nowhere/x.so");
@@ -272,7 +272,7 @@ static void resolve_absolute_path(void **state) {
 
 static void resolve_names_every_path(void **state) {
   char path[512], err[2048];
-  weir_plugin_search_t s = {"/pd", "/ed"};
+  weir_plugin_search_t s = {"/pd", "/ed", NULL};
   assert_int_equal(weir_plugin_resolve("sub/nope", &s, path, sizeof path, err, sizeof err), -1);
   assert_contains(err, "plugin 'sub/nope' not found");
   assert_contains(err, "/pd/sub/nope.so");
@@ -287,7 +287,7 @@ static void resolve_order(void **state) {
   char a[512], b[512], path[512], err[2048];
   tmp_make(&pd);
   tmp_make(&ed);
-  weir_plugin_search_t s = {pd.dir, ed.dir};
+  weir_plugin_search_t s = {pd.dir, ed.dir, NULL};
   snprintf(a, sizeof a, "%s/mine.so", pd.dir);
   snprintf(b, sizeof b, "%s/plugins", ed.dir);
   assert_int_equal(mkdir(b, 0755), 0);
@@ -312,7 +312,7 @@ static void resolve_ref_ending_in_so(void **state) {
   tmp_t pd;
   char a[512], path[512], err[2048];
   tmp_make(&pd);
-  weir_plugin_search_t s = {pd.dir, NULL};
+  weir_plugin_search_t s = {pd.dir, NULL, NULL};
   snprintf(a, sizeof a, "%s/lib.so", pd.dir);
   copy_file(FIXTURE("good_ops"), a);
   /* Not doubled to lib.so.so; tried in the working directory first. */
@@ -325,7 +325,7 @@ static void resolve_skips_directories(void **state) {
   tmp_t pd;
   char d[512], path[512], err[2048];
   tmp_make(&pd);
-  weir_plugin_search_t s = {pd.dir, NULL};
+  weir_plugin_search_t s = {pd.dir, NULL, NULL};
   snprintf(d, sizeof d, "%s/dir.so", pd.dir);
   assert_int_equal(mkdir(d, 0755), 0);
   assert_int_equal(weir_plugin_resolve("dir", &s, path, sizeof path, err, sizeof err), -1);
@@ -334,7 +334,7 @@ static void resolve_skips_directories(void **state) {
 
 static void open_through_plugin_dir(void **state) {
   char err[2048] = "";
-  weir_plugin_search_t s = {WEIR_TEST_FIXTURE_DIR, NULL};
+  weir_plugin_search_t s = {WEIR_TEST_FIXTURE_DIR, NULL, NULL};
   weir_plugin_t *p = weir_plugin_open("good_ops", &s, err, sizeof err);
   if (!p)
     fail_msg("%s", err);

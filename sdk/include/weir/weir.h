@@ -249,10 +249,11 @@ typedef struct weir_operator_def {
   void (*close)(weir_ctx_t *ctx, void *self);
 
   /*
-   * [task-thread] Hot swap, reserved for the reload issue: save() writes the
-   * instance's in-memory state into `out` (host-owned) and releases the
-   * instance; load() is the new version's init() from that state. Optional;
-   * the host never calls them in ABI 1.0 hosts.
+   * [task-thread] Hot swap (hosts >= 1.1). When the old version has save()
+   * and the new one load(), a swap calls old save() — write the instance's
+   * in-memory state with weir_buf_write() and release the instance — then
+   * new load(), which is init() from that state. Without them, the old
+   * instance is closed and the new one starts with init(). Optional.
    */
   int (*save)(weir_ctx_t *ctx, void *self, weir_buf_t *out);
   int (*load)(weir_ctx_t *ctx, void **self, const void *state, size_t state_len,
@@ -344,7 +345,9 @@ struct weir_host_api {
   int (*iter_next)(weir_iter_t *it, const void **key, size_t *key_len, const void **value,
                    size_t *value_len);
   void (*iter_close)(weir_iter_t *it);
-  /* Later minors append here: timers, buffers. */
+  /* 1.1: hot swap state. */
+  int (*buf_write)(weir_buf_t *buf, const void *data, size_t len);
+  /* Later minors append here: timers. */
 };
 
 /* Whether the host's table has `field` (a host older than the plugin lacks it). */
@@ -446,6 +449,14 @@ static inline size_t weir_child_count(weir_ctx_t *ctx) {
 }
 static inline const char *weir_child_name(weir_ctx_t *ctx, size_t index) {
   return ctx->api->child_name(ctx, index);
+}
+
+/* Append bytes to the state a save() hands over (copied). WEIR_OK, or
+ * WEIR_ENOMEM. Only in save(). */
+static inline int weir_buf_write(weir_ctx_t *ctx, weir_buf_t *buf, const void *data, size_t len) {
+  if (!WEIR_API_HAS(ctx->api, buf_write))
+    return WEIR_ENOTSUP;
+  return ctx->api->buf_write(buf, data, len);
 }
 
 /* ---------------------------------------------------------------- stores (1.1) */

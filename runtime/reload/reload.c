@@ -1,0 +1,271 @@
+#include "reload/reload.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "plugin/loader.h"
+#include "task/task.h"
+#include "util/log.h"
+
+enum { PHASE_TIMEOUT_MS = 10000 };
+
+struct weir_reloader {
+  const weir_topology_t *first;
+  char **overrides;
+  int override_count;
+  weir_swap_t *swap;
+  int threads;
+  char stage_dir[128];
+  char exe_dir[4096];
+  unsigned versions;
+  pthread_mutex_t mu;
+};
+
+weir_reloader_t *weir_reloader_new(const weir_topology_t *first, char *const *overrides,
+                                   int override_count, weir_swap_t *swap, int thread_count,
+                                   char *errstr, size_t errstr_size) {
+  weir_reloader_t *r = calloc(1, sizeof *r);
+  if (!r || !(r->overrides = calloc((size_t)override_count + 1, sizeof *r->overrides))) {
+    free(r);
+    snprintf(errstr, errstr_size, "out of memory");
+    return NULL;
+  }
+  for (int i = 0; i < override_count; i++)
+    r->overrides[r->override_count++] = strdup(overrides[i]);
+  r->first = first;
+  r->swap = swap;
+  r->threads = thread_count;
+  const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+  snprintf(r->stage_dir, sizeof r->stage_dir, "%s/weir-%d-staged", tmp, (int)getpid());
+  if (weir_exe_dir(r->exe_dir, sizeof r->exe_dir) != 0)
+    r->exe_dir[0] = '\0';
+  pthread_mutex_init(&r->mu, NULL);
+  return r;
+}
+
+void weir_reloader_free(weir_reloader_t *r) {
+  if (!r)
+    return;
+  for (int i = 0; i < r->override_count; i++)
+    free(r->overrides[i]);
+  free(r->overrides);
+  rmdir(r->stage_dir); /* empty once every staged version is unloaded */
+  pthread_mutex_destroy(&r->mu);
+  free(r);
+}
+
+size_t weir_reloader_sources(weir_reloader_t *r, const char **paths, size_t max) {
+  size_t n = 0;
+  for (size_t i = 0; i < r->swap->node_count && n < max; i++) {
+    const weir_node_t *impl = r->swap->current_impl[i];
+    if (impl->kind == WEIR_NODE_OPERATOR && impl->plugin->source)
+      paths[n++] = impl->plugin->source;
+  }
+  return n;
+}
+
+static void join_diag(const weir_diag_t *d, const char *what, char *out, size_t size) {
+  snprintf(out, size, "%s: %s%s", what, d->count ? d->lines[0] : "unknown error",
+           d->count > 1 ? " (and more: run `weir validate`)" : "");
+}
+
+/* The INI as it is now, with the plugins staged. NULL with the report set. */
+static weir_topology_t *build_next(weir_reloader_t *r, char *report, size_t size) {
+  weir_diag_t d = {0};
+  weir_topology_t *t = NULL;
+  if (mkdir(r->stage_dir, 0700) != 0 && errno != EEXIST) {
+    snprintf(report, size, "cannot create %s for staged plugins: %s", r->stage_dir,
+             strerror(errno));
+    return NULL;
+  }
+  weir_cfg_t *cfg = weir_cfg_load(r->first->path, &d);
+  for (int i = 0; cfg && i < r->override_count; i++)
+    weir_cfg_override(cfg, r->overrides[i], &d);
+  if (cfg && !d.count)
+    t = weir_topology_build_staged(cfg, r->exe_dir[0] ? r->exe_dir : NULL, r->stage_dir, &d);
+  if (!t)
+    join_diag(&d, "the new version does not load", report, size);
+  weir_diag_free(&d);
+  weir_cfg_free(cfg);
+  return t;
+}
+
+static int same_str(const char *a, const char *b) {
+  return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static int same_names(weir_node_t *const *a, size_t na, weir_node_t *const *b, size_t nb) {
+  if (na != nb)
+    return 0;
+  for (size_t i = 0; i < na; i++)
+    if (strcmp(a[i]->name, b[i]->name) != 0)
+      return 0;
+  return 1;
+}
+
+static int same_node(const weir_node_t *a, const weir_node_t *b) {
+  if (a->kind != b->kind || strcmp(a->name, b->name) != 0 || a->subtopology != b->subtopology ||
+      !same_names(a->inputs, a->input_count, b->inputs, b->input_count) ||
+      !same_str(a->topic, b->topic) || !same_str(a->group_by, b->group_by) ||
+      a->topic_count != b->topic_count || a->store_count != b->store_count ||
+      a->key_serde != b->key_serde || a->value_serde != b->value_serde)
+    return 0;
+  for (size_t i = 0; i < a->topic_count; i++)
+    if (strcmp(a->topics[i], b->topics[i]) != 0)
+      return 0;
+  for (size_t i = 0; i < a->store_count; i++)
+    if (strcmp(a->stores[i], b->stores[i]) != 0)
+      return 0;
+  if (a->kind == WEIR_NODE_OPERATOR &&
+      (strcmp(a->plugin->ref, b->plugin->ref) != 0 ||
+       strcmp(a->op->def.type, b->op->def.type) != 0))
+    return 0;
+  return 1;
+}
+
+/* What a swap cannot apply between two records: nodes, edges, topics,
+ * stores, and the settings the clients and threads were built with. */
+static int structural_change(const weir_topology_t *a, const weir_topology_t *b, char *what,
+                             size_t size) {
+  const weir_settings_t *x = &a->settings, *y = &b->settings;
+  if (a->node_count != b->node_count) {
+    snprintf(what, size, "nodes were added or removed");
+    return 1;
+  }
+  for (size_t i = 0; i < a->node_count; i++)
+    if (!same_node(a->nodes[i], b->nodes[i])) {
+      snprintf(what, size, "node '%s' changed its kind, edges, topics, stores or operator type",
+               a->nodes[i]->name);
+      return 1;
+    }
+  if (a->store_count != b->store_count || !same_str(x->application_id, y->application_id) ||
+      !same_str(x->bootstrap_servers, y->bootstrap_servers) || x->threads != y->threads ||
+      !same_str(x->state_dir, y->state_dir) || x->guarantee != y->guarantee) {
+    snprintf(what, size, "stores or [weir] settings changed");
+    return 1;
+  }
+  return 0;
+}
+
+static int same_params(const weir_params_t *a, const weir_params_t *b) {
+  if (a->count != b->count)
+    return 0;
+  for (size_t i = 0; i < a->count; i++)
+    if (!same_str(a->values[i].text, b->values[i].text) ||
+        strcmp(a->values[i].def->name, b->values[i].def->name) != 0)
+      return 0;
+  return 1;
+}
+
+static int same_file(const weir_plugin_t *a, const weir_plugin_t *b) {
+  return a->source_dev == b->source_dev && a->source_ino == b->source_ino &&
+         a->source_size == b->source_size && a->source_mtime_ns == b->source_mtime_ns;
+}
+
+/* Which operator nodes move: a new plugin file, or new parameters. */
+static size_t mark_moving(weir_reloader_t *r, const weir_topology_t *next, char *names,
+                          size_t size) {
+  size_t n = 0, used = 0;
+  names[0] = '\0';
+  for (size_t i = 0; i < next->node_count; i++) {
+    const weir_node_t *cur = r->swap->current_impl[i], *nx = next->nodes[i];
+    r->swap->moving[i] = nx->kind == WEIR_NODE_OPERATOR &&
+                         (!same_file(cur->plugin, nx->plugin) || !same_params(&cur->params, &nx->params));
+    if (!r->swap->moving[i])
+      continue;
+    n++;
+    used += (size_t)snprintf(names + used, used < size ? size - used : 0, "%s%s", used ? ", " : "",
+                             nx->name);
+  }
+  return n;
+}
+
+/* Publish a phase and wait until every thread served it (bounded). */
+static int run_phase(weir_swap_t *s, int phase, int threads) {
+  struct timespec tick = {0, 1000000};
+  atomic_store(&s->acks, 0);
+  atomic_store(&s->phase, phase);
+  atomic_fetch_add(&s->request, 1);
+  for (int waited = 0; atomic_load(&s->acks) < threads; waited++) {
+    if (waited >= PHASE_TIMEOUT_MS)
+      return -1;
+    nanosleep(&tick, NULL);
+  }
+  return 0;
+}
+
+static void make_current(weir_swap_t *s, weir_version_t *v) {
+  for (size_t i = 0; i < s->node_count; i++) {
+    if (!s->moving[i])
+      continue;
+    weir_version_acquire(v);
+    weir_version_release(s->current_version[i]);
+    s->current_version[i] = v;
+    s->current_impl[i] = v->topo->nodes[i];
+  }
+}
+
+static int swap_in(weir_reloader_t *r, weir_version_t *v, const char *names, char *report,
+                   size_t size) {
+  weir_swap_t *s = r->swap;
+  s->next = v;
+  atomic_store(&s->failed, 0);
+  atomic_store(&s->max_pause_us, 0);
+  atomic_store(&s->swapped, 0);
+  if (run_phase(s, WEIR_SWAP_PREPARE, r->threads) != 0)
+    weir_swap_fail(s, "a stream thread did not answer within %d ms", PHASE_TIMEOUT_MS);
+  if (atomic_load(&s->failed)) {
+    run_phase(s, WEIR_SWAP_ABORT, r->threads);
+    snprintf(report, size, "reload refused: %s; every task keeps version %u", s->why,
+             r->versions);
+    return -1;
+  }
+  make_current(s, v);
+  run_phase(s, WEIR_SWAP_COMMIT, r->threads);
+  r->versions = v->number;
+  snprintf(report, size,
+           "reloaded: version %u runs [%s] (%lld instances swapped, longest task pause %lld us)",
+           v->number, names, (long long)atomic_load(&s->swapped),
+           (long long)atomic_load(&s->max_pause_us));
+  return 0;
+}
+
+int weir_reloader_run(weir_reloader_t *r, const char *trigger, char *report, size_t size) {
+  char what[512], names[1024], why[1024];
+  int rc = -1;
+  pthread_mutex_lock(&r->mu);
+  weir_topology_t *next = build_next(r, report, size);
+  if (!next) {
+  } else if (structural_change(r->first, next, what, sizeof what)) {
+    snprintf(report, size, "reload refused: %s in %s; restart weir to apply it", what,
+             r->first->path);
+  } else if (!mark_moving(r, next, names, sizeof names)) {
+    snprintf(report, size, "reload: nothing changed (same plugin files and parameters)");
+    rc = 0;
+  } else if (weir_task_dry_run(next, why, sizeof why)) {
+    snprintf(report, size, "reload refused: %s; every task keeps version %u", why, r->versions);
+  } else {
+    weir_version_t *v = calloc(1, sizeof *v);
+    if (v) {
+      *v = (weir_version_t){.topo = next, .owned = 1, .number = r->versions + 1};
+      atomic_store(&v->users, 1); /* ours, for the swap */
+      next = NULL;
+      rc = swap_in(r, v, names, report, size);
+      weir_version_release(v);
+    }
+  }
+  weir_topology_free(next);
+  pthread_mutex_unlock(&r->mu);
+  if (rc == 0)
+    WEIR_INFO("%s (%s)", report, trigger);
+  else
+    WEIR_ERROR("%s (%s)", report, trigger);
+  return rc;
+}
