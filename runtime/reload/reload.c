@@ -91,7 +91,7 @@ static weir_topology_t *build_next(weir_reloader_t *r, char *report, size_t size
   if (cfg && !d.count)
     t = weir_topology_build_staged(cfg, r->exe_dir[0] ? r->exe_dir : NULL, r->stage_dir, &d);
   if (!t)
-    join_diag(&d, "the new version does not load", report, size);
+    join_diag(&d, "reload refused: the new version does not load", report, size);
   weir_diag_free(&d);
   weir_cfg_free(cfg);
   return t;
