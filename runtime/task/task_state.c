@@ -109,23 +109,38 @@ weir_store_t *weir_task_store_get(weir_task_t *task, const weir_node_t *node, co
   return NULL;
 }
 
-int weir_task_flush_operators(weir_task_t *task) {
+static void flush_inst(weir_task_t *task, weir_node_inst_t *inst) {
+  if (!inst->initialized || !inst->impl->op->def.flush)
+    return;
+  int rc = inst->impl->op->def.flush(&inst->ctx, inst->self);
+  if (rc != WEIR_OK)
+    weir_task_set_error(task, "operator '%s' (plugin %s, type %s) failed to flush on task %s: "
+                        "error %d",
+                        inst->node->name, inst->impl->plugin->ref, inst->impl->op->def.type,
+                        task->id, rc);
+}
+
+/* Outputs made outside process() belong to no input record. */
+static void begin_flush(weir_task_t *task) {
   task->flushing = 1;
   task->in_process = 1;
   task->cur_tracker = NULL;
   task->origin.topic = NULL;
   task->error[0] = '\0';
-  for (size_t i = 0; i < task->inst_count && !task->error[0]; i++) {
-    weir_node_inst_t *inst = &task->insts[i];
-    if (!inst->initialized || !inst->impl->op->def.flush)
-      continue;
-    int rc = inst->impl->op->def.flush(&inst->ctx, inst->self);
-    if (rc != WEIR_OK)
-      weir_task_set_error(task, "operator '%s' (plugin %s, type %s) failed to flush on task %s: "
-                          "error %d",
-                          inst->node->name, inst->impl->plugin->ref, inst->impl->op->def.type,
-                          task->id, rc);
-  }
+}
+
+int weir_task_flush_operators(weir_task_t *task) {
+  begin_flush(task);
+  for (size_t i = 0; i < task->inst_count && !task->error[0]; i++)
+    flush_inst(task, &task->insts[i]);
+  task->in_process = 0;
+  task->flushing = 0;
+  return task->error[0] ? -1 : 0;
+}
+
+int weir_task_flush_one(weir_task_t *task, weir_node_inst_t *inst) {
+  begin_flush(task);
+  flush_inst(task, inst);
   task->in_process = 0;
   task->flushing = 0;
   return task->error[0] ? -1 : 0;

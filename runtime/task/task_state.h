@@ -25,6 +25,7 @@
 #include "topology/topology.h"
 
 typedef struct weir_task weir_task_t;
+struct weir_node_inst;
 
 typedef struct weir_task_store {
   weir_store_t pub; /* first: the plugin's handle is this struct */
@@ -60,6 +61,8 @@ weir_store_t *weir_task_store_get(weir_task_t *task, const weir_node_t *node, co
 
 /* Steps 1, 2 and 4 above. 0, or -1 with task->error set. */
 int weir_task_flush_operators(weir_task_t *task);
+/* One instance's flush() (before a hot swap closes it). */
+int weir_task_flush_one(weir_task_t *task, struct weir_node_inst *inst);
 int weir_task_flush_stores(weir_task_t *task);
 int weir_task_apply_stores(weir_task_t *task);
 /* Flush one store now and write it (the cache is over its budget, or an

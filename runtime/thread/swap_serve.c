@@ -87,6 +87,10 @@ static void commit_inst(weir_swap_t *s, weir_node_inst_t *inst) {
     if (transfer(inst, next))
       return;
   } else if (inst->prepared) {
+    /* What the old instance holds back (emit on commit) goes out first. */
+    if (weir_task_flush_one(inst->task, inst))
+      WEIR_ERROR("swap: operator '%s' on task %s: %s", inst->node->name, inst->task->id,
+                 inst->task->error);
     if (inst->impl->op->def.close)
       inst->impl->op->def.close(&inst->ctx, inst->self);
     inst->self = inst->next_self;
@@ -98,6 +102,9 @@ static void commit_inst(weir_swap_t *s, weir_node_inst_t *inst) {
                  "running there", inst->node->name, inst->task->id, why);
       return;
     }
+    if (weir_task_flush_one(inst->task, inst))
+      WEIR_ERROR("swap: operator '%s' on task %s: %s", inst->node->name, inst->task->id,
+                 inst->task->error);
     if (inst->impl->op->def.close)
       inst->impl->op->def.close(&inst->ctx, inst->self);
     inst->self = self;
