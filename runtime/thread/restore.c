@@ -126,6 +126,18 @@ static int begin_store(weir_stream_thread_t *t, weir_task_store_t *ts, char *err
   ts->restored = 0;
   ts->restore_start_ms = weir_now_ms();
   rd_kafka_topic_partition_list_add(t->restoring, topic, ts->task->partition)->offset = from;
+  /* Incremental: assign() of the whole list would send every partition
+   * still restoring back to its first offset. */
+  rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(one, topic, ts->task->partition)->offset = from;
+  rd_kafka_error_t *error = rd_kafka_incremental_assign(t->restorer, one);
+  rd_kafka_topic_partition_list_destroy(one);
+  if (error) {
+    snprintf(errstr, errstr_size, "restore: store '%s': cannot read changelog '%s' [%d]: %s",
+             ts->decl->name, topic, (int)ts->task->partition, rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+    return -1;
+  }
   ts->task->restoring++;
   return 0;
 }
@@ -141,14 +153,21 @@ int weir_restore_begin(weir_stream_thread_t *t, weir_task_t *task) {
   }
   if (!task->restoring)
     return 0;
-  rd_kafka_assign(t->restorer, t->restoring);
   pause_inputs(t, task, 1);
   return 0;
 }
 
 static void unassign(weir_stream_thread_t *t, weir_task_store_t *ts) {
+  rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(one, ts->decl->changelog_topic, ts->task->partition);
+  rd_kafka_error_t *error = rd_kafka_incremental_unassign(t->restorer, one);
+  if (error) {
+    WEIR_WARN("restore: changelog '%s' [%d]: %s", ts->decl->changelog_topic,
+              (int)ts->task->partition, rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+  }
+  rd_kafka_topic_partition_list_destroy(one);
   rd_kafka_topic_partition_list_del(t->restoring, ts->decl->changelog_topic, ts->task->partition);
-  rd_kafka_assign(t->restorer, t->restoring->cnt ? t->restoring : NULL);
   ts->restoring = 0;
   ts->task->restoring--;
 }
