@@ -19,6 +19,7 @@ typedef struct bench_opts {
   int runs;
   int rebalance_runs;       /* 0: no rebalance measurement */
   int only_partitions;      /* 0: every case; P: only the cases with P partitions */
+  const char *only_cases;   /* NULL: every case; "a,b": only the cases (and "rebalance") named */
   const char *weir;        /* the weir binary */
   const char *plugin_dir;
   const char *kstreams_jar; /* NULL: no Kafka Streams column */
@@ -47,7 +48,30 @@ typedef struct bench_case {
   double goal;               /* weir / loop to report against; 0: none */
   int records_div;           /* runs on --records / records_div (cases sharing a partition
                               * count share the input, so they must agree); 0 = 1 */
+  /* Stateful cases (designated initializers; zero for the passthrough ones): */
+  int words;        /* 0: the keyed input of --value-size bytes. W: one word a record, NULL
+                     * keys, of W distinct words (record i's word is i when W >= records), and
+                     * weir and Kafka Streams are done when the output's counts add up to the
+                     * records; the loop still forwards every record */
+  int commit_ms;    /* weir's commit.interval.ms and Kafka Streams'; 0: their defaults */
+  const char *store; /* weir gets a fresh state.dir a run; after each measured run, a full
+                      * restore of this store (NULL: stateless, no restore) */
+  int ahead_of_ks;  /* the goal also asks weir > Kafka Streams */
+  int restore_only; /* one weir run fills the changelog, then --runs restores; no row in the
+                     * throughput table, one in the restore table */
+  int restore_goal; /* records/s the restore is held to; 0: none */
 } bench_case_t;
+
+/* One full restore (bench_restore.c), or the medians of several. */
+typedef struct bench_restore {
+  int ok;
+  int partitions;     /* store-partitions restored (with records) */
+  long long records;  /* restored, summed over the partitions */
+  long long changelog; /* records in the changelog (end - start offsets) */
+  double seconds;     /* first restore start -> last restore end, from weir's log */
+  double rate;        /* records / seconds */
+  double process_rate; /* the weir run that filled the changelog, records/s */
+} bench_restore_t;
 
 /* What the rebalance measurement found (bench_rebalance.c), medians of runs. */
 typedef struct bench_rebalance {
@@ -60,18 +84,35 @@ typedef struct bench_rebalance {
   int rate;        /* records/s of the steady input */
 } bench_rebalance_t;
 
+/* The columns: the baseline loop, weir, Kafka Streams. */
+enum { BENCH_COLS = 3 };
+
+/* bench_report.c: the Markdown of a whole run, per case (arrays of ncases). */
+typedef struct bench_report {
+  const bench_case_t *cases;
+  size_t ncases;
+  const int *ran;                            /* 1: the case ran */
+  const long *records;                       /* the records it ran on */
+  const bench_result_t (*res)[BENCH_COLS];  /* medians per column */
+  const bench_restore_t *restore;            /* its restore figures (cases with a store) */
+  const bench_rebalance_t *rb;               /* NULL: no rebalance measurement */
+  int rebalance_partitions;
+} bench_report_t;
+void bench_write_report(const bench_opts_t *o, const bench_report_t *r);
+
 /* bench_kafka.c */
 rd_kafka_t *bench_client(rd_kafka_type_t type, const char *bootstrap, const char *group);
 int bench_create_topic(const bench_opts_t *o, const char *topic);
 int bench_produce_input(const bench_opts_t *o, const char *topic);
+int bench_produce_words(const bench_opts_t *o, const char *topic, int words);
 long long bench_end_offsets(rd_kafka_t *rk, const char *topic, int partitions, long long *low_sum);
 
 /* bench_loop.c: the baseline, run as `weir-bench loop ...` in its own process. */
 int bench_loop_main(int argc, char **argv);
 
-/* bench_main.c: the `weir run` INI for a passthrough job. */
+/* bench_main.c: the `weir run` INI for a job; `extra`: more [weir] lines, or NULL. */
 void bench_weir_ini(const bench_opts_t *o, const char *path, const char *topology, const char *group,
-                    const char *input, const char *output, int threads);
+                    const char *input, const char *output, int threads, const char *extra);
 
 /* bench_rebalance.c: the topics run `run` needs (the embedded broker makes them up front). */
 void bench_rebalance_topics(int run, char *input, char *output, size_t size);
@@ -85,5 +126,22 @@ void bench_observe(const bench_opts_t *o, pid_t child, const char *topic, long e
 /* SIGTERM, then SIGKILL after 30 s; peak RSS and CPU into r (may be NULL). */
 void bench_stop(pid_t child, bench_result_t *r);
 double bench_now(void);
+/* The time of a weir log line ("2026-01-02T03:04:05.678Z ..."), wall-clock seconds; -1 if none. */
+double bench_log_time(const char *line);
+
+/* bench_counts.c: observe a word count's output (8-byte big-endian counts by key) until the
+ * latest counts add up to `expect`; stop the child; fill r as bench_observe does, but timed
+ * from the first record in a repartition topic of application.id `group`. */
+void bench_observe_counts(const bench_opts_t *o, pid_t child, const char *topic, const char *group,
+                          long expect, double spawned_at, bench_result_t *r);
+
+/* bench_restore.c */
+int bench_state_dir(char *path, size_t size); /* a fresh one under /tmp */
+void bench_remove_tree(const char *path);
+/* Watch `child` (a weir on application.id `group` with no local state) through its log until
+ * every partition of `<group>-<store>-changelog` that holds records has been restored; stop it;
+ * fill r. */
+int bench_restore_watch(const bench_opts_t *o, pid_t child, const char *log, const char *group,
+                        const char *store, bench_restore_t *r);
 
 #endif

@@ -79,6 +79,38 @@ int bench_produce_input(const bench_opts_t *o, const char *topic) {
   return rc;
 }
 
+/* Record i's word: i itself when every record is to be distinct, else a
+ * fixed pseudo-random pick (xorshift64, the same sequence every run), so the
+ * input is the same for every contender and every run. */
+static long word_of(long i, long records, int words, uint64_t *state) {
+  if (words >= records)
+    return i;
+  *state ^= *state << 13;
+  *state ^= *state >> 7;
+  *state ^= *state << 17;
+  return (long)(*state % (uint64_t)words);
+}
+
+/* One word a record ("w0042" of 10,000 words: as many digits as the largest
+ * needs), NULL keys: a count by word must repartition, as groupBy does. */
+int bench_produce_words(const bench_opts_t *o, const char *topic, int words) {
+  rd_kafka_t *rk = bench_client(RD_KAFKA_PRODUCER, o->bootstrap, NULL);
+  char value[32];
+  int digits = snprintf(value, sizeof value, "%d", (words >= o->records ? (int)o->records : words) - 1);
+  uint64_t state = 0x9e3779b97f4a7c15u;
+  for (long i = 0; i < o->records; i++) {
+    int len = snprintf(value, sizeof value, "w%0*ld", digits, word_of(i, o->records, words, &state));
+    while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                             RD_KAFKA_V_VALUE(value, (size_t)len),
+                             RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+      rd_kafka_poll(rk, 10);
+    rd_kafka_poll(rk, 0);
+  }
+  int rc = rd_kafka_flush(rk, 120000) ? -1 : 0;
+  rd_kafka_destroy(rk);
+  return rc;
+}
+
 long long bench_end_offsets(rd_kafka_t *rk, const char *topic, int partitions, long long *low_sum) {
   long long high = 0, low = 0;
   for (int p = 0; p < partitions; p++) {

@@ -1,6 +1,6 @@
 /* weir-bench: runs every case on one broker, three processes per case (the
  * baseline loop, weir, Kafka Streams), `runs` times each, and writes the
- * medians as a Markdown table. */
+ * medians as Markdown tables (bench_report.c). */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,12 +13,26 @@
 #include "bench.h"
 
 enum { NCASES_MAX = 32 };
-static char INPUT[64]; /* bench-in-<pid>-<P>p: the input of the cases with P partitions */
+static char INPUT[64]; /* the input of the case running: bench-in-<pid>-<P>p[-<W>w] */
 
 #define PASSTHROUGH                                                                               \
   "[source:in]\ntopic = %s\n"                                                                    \
   "[operator:pass]\nplugin = std\ntype = passthrough\ninput = in\n"                              \
   "[sink:out]\ninput = pass\ntopic = %s\n"
+
+/* One word a record, so split passes each through; the count re-keys by word
+ * (a repartition topic) as Kafka Streams' groupBy does. */
+#define WORDCOUNT                                                                                 \
+  "[source:lines]\ntopic = %s\nvalue.serde = string\n"                                          \
+  "[operator:words]\nplugin = std\ntype = split\ninput = lines\n"                               \
+  "[operator:count]\nplugin = std\ntype = count\ninput = words\ngroup.by = value\n"              \
+  "store = counts\n"                                                                            \
+  "[store:counts]\ntype = kv\n"                                                                 \
+  "[sink:out]\ninput = count\ntopic = %s\nvalue.serde = int64\n"
+
+#define PASS(P, T, GOAL, DIV)                                                                     \
+  {.name = "passthrough", .weir_topology = PASSTHROUGH, .kstreams_mode = "passthrough",          \
+   .baseline = 1, .partitions = P, .threads = T, .goal = GOAL, .records_div = DIV}
 
 /* The cases. A new one is an entry here: its weir topology (after [weir]),
  * the Kafka Streams mode that does the same job, the partitions of its
@@ -27,12 +41,22 @@ static char INPUT[64]; /* bench-in-<pid>-<P>p: the input of the cases with P par
  * on `weir broker`, one broker); they run in this order. More partitions
  * mean smaller batches and every contender is slower there (Kafka Streams at
  * 256 partitions ~8 k records/s), so those cases run on a fraction of
- * --records (the last field) to keep `make bench` within minutes. */
+ * --records (the last field) to keep `make bench` within minutes. The
+ * stateful cases (bench.h: words, store, ...) read an input of words of their
+ * own; `restore` exists for its restore figure: a changelog of --records
+ * records, where the word count's holds only about one per word per commit.
+ * --case picks cases by name ("rebalance" names the rebalance measurement). */
 static const bench_case_t cases[] = {
-    {"passthrough", PASSTHROUGH, "passthrough", 1, 6, 1, 0.9, 1},
-    {"passthrough", PASSTHROUGH, "passthrough", 1, 6, 2, 0.9, 1},
-    {"passthrough", PASSTHROUGH, "passthrough", 1, 64, 1, 0, 2},
-    {"passthrough", PASSTHROUGH, "passthrough", 1, 256, 1, 0.8, 4},
+    PASS(6, 1, 0.9, 1),
+    PASS(6, 2, 0.9, 1),
+    PASS(64, 1, 0, 2),
+    PASS(256, 1, 0.8, 2),
+    {.name = "wordcount", .weir_topology = WORDCOUNT, .kstreams_mode = "wordcount", .baseline = 1,
+     .partitions = 6, .threads = 1, .goal = 0.6, .records_div = 1, .words = 10000,
+     .commit_ms = 1000, .store = "counts", .ahead_of_ks = 1},
+    {.name = "restore", .weir_topology = WORDCOUNT, .partitions = 6, .threads = 1, .records_div = 1,
+     .words = 1000000000, .commit_ms = 1000, .store = "counts", .restore_only = 1,
+     .restore_goal = 300000},
 };
 static long case_records[NCASES_MAX]; /* what each case ran on */
 enum { NCASES = sizeof cases / sizeof cases[0] };
@@ -40,7 +64,7 @@ enum { NCASES = sizeof cases / sizeof cases[0] };
 /* The rebalance measurement runs on the input of this many partitions. */
 enum { REBALANCE_PARTITIONS = 6 };
 
-enum { COLS = 3 };
+enum { COLS = BENCH_COLS };
 static const char *const col_names[COLS] = {"plain librdkafka loop", "weir", "Kafka Streams"};
 
 static int cmp_double(const void *a, const void *b) {
@@ -58,62 +82,119 @@ static void output_topic(char *buf, size_t size, size_t c, int col, int run) {
   snprintf(buf, size, "bench-out-%zu-%d-%d-%d", c, col, run + 1, (int)getpid());
 }
 
-static void input_topic(int partitions) {
-  snprintf(INPUT, sizeof INPUT, "bench-in-%d-%dp", (int)getpid(), partitions);
+static void input_topic(char *buf, size_t size, const bench_case_t *c) {
+  if (c->words)
+    snprintf(buf, size, "bench-in-%d-%dp-%dw", (int)getpid(), c->partitions, c->words);
+  else
+    snprintf(buf, size, "bench-in-%d-%dp", (int)getpid(), c->partitions);
+}
+
+/* The application.id (and consumer group) of one run of one column. */
+static void group_name(char *buf, size_t size, size_t ci, int col, int run) {
+  snprintf(buf, size, "bench-%s-%zu-%d-%d-%d", cases[ci].name, ci, col, run, (int)getpid());
+}
+
+/* `name` is one of the comma-separated names of `list`. */
+static int listed(const char *list, const char *name) {
+  size_t n = strlen(name);
+  for (const char *p = list; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+    if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+      return 1;
+  return 0;
+}
+
+static int selected(const bench_opts_t *o, const bench_case_t *c) {
+  return (!o->only_partitions || c->partitions == o->only_partitions) &&
+         (!o->only_cases || listed(o->only_cases, c->name));
 }
 
 void bench_weir_ini(const bench_opts_t *o, const char *path, const char *topology, const char *group,
-                    const char *input, const char *output, int threads) {
+                    const char *input, const char *output, int threads, const char *extra) {
   FILE *f = fopen(path, "w");
   if (!f)
     return;
-  fprintf(f, "[weir]\napplication.id = %s\nbootstrap.servers = %s\nplugin.dir = %s\nthreads = %d\n"
-             "[kafka]\ncompression.type = lz4\n", group, o->bootstrap, o->plugin_dir, threads);
+  fprintf(f, "[weir]\napplication.id = %s\nbootstrap.servers = %s\nplugin.dir = %s\nthreads = %d\n%s"
+             "[kafka]\ncompression.type = lz4\n", group, o->bootstrap, o->plugin_dir, threads,
+          extra ? extra : "");
   fprintf(f, topology, input, output);
   fclose(f);
 }
 
-static pid_t spawn_case(const bench_opts_t *o, const bench_case_t *c, int col, const char *out,
-                        const char *group, const char *log) {
-  char ini[512], expect[32], threads[16], parts[16];
+/* weir on case c; `state_dir` (stateful cases) goes into [weir] with the
+ * case's commit interval. */
+static pid_t spawn_weir(const bench_opts_t *o, const bench_case_t *c, const char *out,
+                        const char *group, const char *state_dir, const char *log) {
+  char ini[64], extra[320] = "";
+  int n = 0;
+  snprintf(ini, sizeof ini, "/tmp/weir-bench-%d.ini", (int)getpid());
+  if (c->commit_ms)
+    n = snprintf(extra, sizeof extra, "commit.interval.ms = %d\n", c->commit_ms);
+  if (state_dir)
+    snprintf(extra + n, sizeof extra - (size_t)n, "state.dir = %s\n", state_dir);
+  bench_weir_ini(o, ini, c->weir_topology, group, INPUT, out, c->threads, extra);
+  char *argv[] = {(char *)o->weir, "run", ini, NULL};
+  return bench_spawn(argv, log);
+}
+
+static pid_t spawn_kstreams(const bench_opts_t *o, const bench_case_t *c, const char *out,
+                            const char *group, const char *log) {
+  char expect[32], threads[16], parts[16], commit[16];
   snprintf(expect, sizeof expect, "%ld", o->records);
   snprintf(threads, sizeof threads, "%d", c->threads);
   snprintf(parts, sizeof parts, "%d", c->partitions);
+  snprintf(commit, sizeof commit, "%d", c->commit_ms);
+  char *argv[24] = {"java", "-Xmx1g", "-jar", (char *)o->kstreams_jar, "--bootstrap",
+                    (char *)o->bootstrap, "--mode", (char *)c->kstreams_mode, "--input", INPUT,
+                    "--output", (char *)out, "--expect", expect, "--app-id", (char *)group,
+                    "--partitions", parts, "--threads", threads};
+  int a = 20;
+  if (c->commit_ms) {
+    argv[a++] = "--commit-interval-ms";
+    argv[a++] = commit;
+  }
+  if (c->words) /* the harness tells when a count is done, and stops it as it stops weir */
+    argv[a++] = "--until-stopped";
+  argv[a] = NULL;
+  return bench_spawn(argv, log);
+}
+
+static pid_t spawn_case(const bench_opts_t *o, const bench_case_t *c, int col, const char *out,
+                        const char *group, const char *state_dir, const char *log) {
+  char threads[16];
+  snprintf(threads, sizeof threads, "%d", c->threads);
   if (col == 0) {
     char *argv[] = {(char *)o->self, "loop", (char *)o->bootstrap, INPUT, (char *)out,
                     (char *)group, threads, NULL};
     return bench_spawn(argv, log);
   }
-  if (col == 1) {
-    snprintf(ini, sizeof ini, "/tmp/weir-bench-%d.ini", (int)getpid());
-    bench_weir_ini(o, ini, c->weir_topology, group, INPUT, out, c->threads);
-    char *argv[] = {(char *)o->weir, "run", ini, NULL};
-    return bench_spawn(argv, log);
-  }
-  char *argv[] = {"java", "-Xmx1g", "-jar", (char *)o->kstreams_jar, "--bootstrap",
-                  (char *)o->bootstrap, "--mode", (char *)c->kstreams_mode, "--input", INPUT,
-                  "--output", (char *)out, "--expect", expect, "--app-id", (char *)group,
-                  "--partitions", parts, "--threads", threads, NULL};
-  return bench_spawn(argv, log);
+  if (col == 1)
+    return spawn_weir(o, c, out, group, state_dir, log);
+  return spawn_kstreams(o, c, out, group, log);
 }
 
 static int column_applies(const bench_opts_t *o, const bench_case_t *c, int col) {
   return col == 1 || (col == 0 && c->baseline) || (col == 2 && o->kstreams_jar && c->kstreams_mode);
 }
 
-/* One run of one column of one case. */
+/* One run of one column of one case; a stateful weir gets a fresh state.dir,
+ * removed after. */
 static int run_once(const bench_opts_t *o, size_t ci, int col, int run, bench_result_t *r) {
   const bench_case_t *c = &cases[ci];
-  char out[128], group[160], log[256], name[96];
+  char out[128], group[160], log[256], name[96], state[64] = "";
   snprintf(log, sizeof log, "/tmp/weir-bench-%d.log", (int)getpid());
   snprintf(name, sizeof name, "%s/%dp/%dt", c->name, c->partitions, c->threads);
   output_topic(out, sizeof out, ci, col, run);
-  snprintf(group, sizeof group, "bench-%s-%zu-%d-%d-%d", c->name, ci, col, run, (int)getpid());
-  if (bench_create_topic(o, out))
+  group_name(group, sizeof group, ci, col, run);
+  if (bench_create_topic(o, out) || (col == 1 && c->store && bench_state_dir(state, sizeof state)))
     return -1;
   double t0 = bench_now();
-  pid_t child = spawn_case(o, c, col, out, group, log);
-  bench_observe(o, child, out, o->records, t0, r);
+  pid_t child = spawn_case(o, c, col, out, group, state[0] ? state : NULL, log);
+  if (c->words && col != 0)
+    bench_observe_counts(o, child, out, group, o->records, t0, r);
+  else
+    bench_observe(o, child, out, o->records, t0, r);
+  if (state[0])
+    bench_remove_tree(state);
   if (!r->ok)
     fprintf(stderr, "weir-bench: %s, %s: FAILED; its output is in %s\n", name, col_names[col], log);
   else
@@ -126,24 +207,76 @@ static int run_once(const bench_opts_t *o, size_t ci, int col, int run, bench_re
   return r->ok ? 0 : -1;
 }
 
+/* The restores of one case, for their medians. */
+typedef struct restores {
+  int n;
+  double records[16], changelog[16], partitions[16], seconds[16], rate[16];
+} restores_t;
+
+/* A full restore of the store of case ci's weir run `run`: weir again, on
+ * that run's application.id, with an empty state.dir. */
+static void restore_once(const bench_opts_t *o, size_t ci, int run, int k, restores_t *rs) {
+  const bench_case_t *c = &cases[ci];
+  char out[128], group[160], log[128], state[64];
+  bench_restore_t r;
+  output_topic(out, sizeof out, ci, 1, run);
+  group_name(group, sizeof group, ci, 1, run);
+  snprintf(log, sizeof log, "/tmp/weir-bench-%d-restore-%zu-%d-%d.log", (int)getpid(), ci, run + 1, k + 1);
+  if (rs->n >= 16 || bench_state_dir(state, sizeof state))
+    return;
+  pid_t child = spawn_weir(o, c, out, group, state, log);
+  int rc = bench_restore_watch(o, child, log, group, c->store, &r);
+  bench_remove_tree(state);
+  if (rc) {
+    fprintf(stderr, "weir-bench: %s, restore %d: FAILED; weir's output is in %s\n", c->name, k + 1, log);
+    return;
+  }
+  fprintf(stderr, "weir-bench: %-20s restore %d: %lld records (changelog %lld) of %d store-partitions "
+                  "in %.3f s: %.0f records/s\n", c->name, k + 1, r.records, r.changelog, r.partitions,
+          r.seconds, r.rate);
+  if (!getenv("WEIR_BENCH_KEEP_LOG"))
+    unlink(log);
+  rs->records[rs->n] = (double)r.records, rs->changelog[rs->n] = (double)r.changelog;
+  rs->partitions[rs->n] = r.partitions, rs->seconds[rs->n] = r.seconds, rs->rate[rs->n] = r.rate;
+  rs->n++;
+}
+
+static void restore_medians(restores_t *rs, int expected, double process_rate, bench_restore_t *med) {
+  med->ok = rs->n == expected && expected > 0;
+  med->records = (long long)median(rs->records, rs->n);
+  med->changelog = (long long)median(rs->changelog, rs->n);
+  med->partitions = (int)median(rs->partitions, rs->n);
+  med->seconds = median(rs->seconds, rs->n);
+  med->rate = median(rs->rate, rs->n);
+  med->process_rate = process_rate;
+}
+
 /* Runs interleave the columns (loop, weir, Kafka Streams, loop, ...) so a
  * broker warming up or a busy machine weighs on all of them alike; one
- * unmeasured warm-up run goes first. Medians per column. */
-static void run_case(const bench_opts_t *o, size_t ci, bench_result_t med[COLS]) {
+ * unmeasured warm-up run goes first. Medians per column. A stateful case
+ * restores after each measured weir run. */
+static void run_case(const bench_opts_t *o, size_t ci, bench_result_t med[COLS], bench_restore_t *rmed) {
   const bench_case_t *c = &cases[ci];
   double rate[COLS][16], start[COLS][16], rss[COLS][16], cpu[COLS][16];
-  int n[COLS] = {0};
+  int n[COLS] = {0}, weir_runs = 1;
+  restores_t rs = {0};
   bench_result_t warm = {0};
-  run_once(o, ci, 1, -1, &warm);
+  /* A weir that cannot run a stateful case yet fails at once: skip its runs. */
+  if (run_once(o, ci, 1, -1, &warm) && c->store) {
+    fprintf(stderr, "weir-bench: %s: weir failed its warm-up run: its column is n/a\n", c->name);
+    weir_runs = 0;
+  }
   for (int run = 0; run < o->runs && run < 16; run++)
     for (int col = 0; col < COLS; col++) {
       bench_result_t r = {0};
-      if (!column_applies(o, c, col) || run_once(o, ci, col, run, &r))
+      if (!column_applies(o, c, col) || (col == 1 && !weir_runs) || run_once(o, ci, col, run, &r))
         continue;
       rate[col][n[col]] = r.records_per_sec, start[col][n[col]] = r.startup_sec;
       rss[col][n[col]] = (double)r.peak_rss_kb;
       cpu[col][n[col]] = r.cpu_sec;
       n[col]++;
+      if (col == 1 && c->store)
+        restore_once(o, ci, run, 0, &rs);
     }
   for (int col = 0; col < COLS; col++) {
     med[col].ok = n[col] == o->runs;
@@ -152,106 +285,20 @@ static void run_case(const bench_opts_t *o, size_t ci, bench_result_t med[COLS])
     med[col].peak_rss_kb = (long)median(rss[col], n[col]);
     med[col].cpu_sec = median(cpu[col], n[col]);
   }
+  if (c->store)
+    restore_medians(&rs, o->runs < 16 ? o->runs : 16, med[1].ok ? med[1].records_per_sec : 0, rmed);
 }
 
-static void rate_cell(FILE *f, const bench_result_t *r) {
-  if (r->ok)
-    fprintf(f, " %.0f |", r->records_per_sec);
-  else
-    fprintf(f, " n/a |");
-}
-
-static void ratio(FILE *f, const bench_result_t *a, const bench_result_t *b) {
-  if (a->ok && b->ok && b->records_per_sec > 0)
-    fprintf(f, " %.2f |", a->records_per_sec / b->records_per_sec);
-  else
-    fprintf(f, " n/a |");
-}
-
-/* "a / b / c" of one figure for the three columns. */
-static void triple(FILE *f, const bench_result_t res[COLS], const char *fmt, int what) {
-  for (int col = 0; col < COLS; col++) {
-    const bench_result_t *r = &res[col];
-    double v = what == 0 ? (double)r->peak_rss_kb / 1024.0
-               : what == 1 ? r->cpu_sec * 1e6 /* already CPU s per record */
-               : r->startup_sec;
-    fputs(col ? " / " : " ", f);
-    if (r->ok)
-      fprintf(f, fmt, v);
-    else
-      fputs("n/a", f);
-  }
-  fputs(" |", f);
-}
-
-static void write_table(const bench_opts_t *o, bench_result_t res[][COLS],
-                        const bench_rebalance_t *rb) {
-  FILE *f = fopen(o->markdown, "w");
-  if (!f)
-    f = stdout;
-  fprintf(f, "#### %s — records of %d bytes, median of %d\n\n", o->broker_label, o->value_size,
-          o->runs);
-  fprintf(f, "Threads: weir's `threads`, as many consumer/producer pairs (one per thread) in the loop, "
-             "Kafka Streams' stream threads; every thread is its own member of the group. "
-             "Goal: the weir / loop ratio the case is held to.\n\n");
-  fprintf(f, "| case | partitions | threads | records | loop rec/s | weir rec/s | Kafka Streams rec/s | weir / loop "
-             "| goal | weir / Kafka Streams "
-             "| CPU µs per record (loop / weir / KS) | peak RSS MiB (loop / weir / KS) | start s (loop / weir / KS) |\n");
-  fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-  for (size_t i = 0; i < NCASES; i++) {
-    bench_result_t per[COLS];
-    if (o->only_partitions && cases[i].partitions != o->only_partitions)
-      continue;
-    for (int col = 0; col < COLS; col++) {
-      per[col] = res[i][col];
-      per[col].cpu_sec = per[col].cpu_sec / (double)case_records[i]; /* CPU s per record */
-    }
-    fprintf(f, "| %s | %d | %d | %ld |", cases[i].name, cases[i].partitions, cases[i].threads,
-            case_records[i]);
-    for (int col = 0; col < COLS; col++)
-      rate_cell(f, &res[i][col]);
-    ratio(f, &res[i][1], &res[i][0]);
-    if (cases[i].goal <= 0)
-      fprintf(f, " — |");
-    else if (res[i][0].ok && res[i][1].ok && res[i][0].records_per_sec > 0)
-      fprintf(f, " ≥ %.1f: %s |", cases[i].goal,
-              res[i][1].records_per_sec / res[i][0].records_per_sec >= cases[i].goal ? "met" : "**missed**");
-    else
-      fprintf(f, " ≥ %.1f: n/a |", cases[i].goal);
-    ratio(f, &res[i][1], &res[i][2]);
-    triple(f, per, "%.2f", 1);
-    triple(f, res[i], "%.0f", 0);
-    triple(f, res[i], "%.1f", 2);
-    fputc('\n', f);
-  }
-  if (rb) {
-    fprintf(f, "\nRebalance (weir only, %d partitions, `threads = 1`; %s of %d run%s): "
-               "instance A processes a steady %d records/s; a second `weir run` with the same "
-               "application.id is started. *Join* is the moment the harness spawns it. *Assigned*: "
-               "both instances have logged `rebalance: gained tasks` since the join and those last "
-               "lines cover all %d partitions (times from the logs). *Resumed*: every output partition "
-               "(the input's keys and partitioner map input partition p to output partition p) has grown "
-               "past its end offset at *assigned* — every task processes again. *Stall*: the longest time "
-               "one output partition did not grow. Records in / out: summed over the runs; out > in are "
-               "records processed twice (at-least-once), out < in would be a loss.\n\n",
-            REBALANCE_PARTITIONS, rb->runs > 1 ? "median" : "the figures", rb->runs,
-            rb->runs > 1 ? "s, min–max in brackets; A warms up 2 s, 3 s, ... so the runs fall at "
-                           "different points of its 3 s heartbeat cycle" : "",
-            rb->rate, REBALANCE_PARTITIONS);
-    fprintf(f, "| join → assigned s | join → resumed s | longest partition stall s | records in / out |\n");
-    fprintf(f, "|---|---|---|---|\n");
-    if (rb->runs > 1)
-      fprintf(f, "| %.2f (%.2f–%.2f) | %.2f (%.2f–%.2f) | %.2f | %lld / %lld |\n", rb->assigned,
-              rb->assigned_min, rb->assigned_max, rb->resumed, rb->resumed_min, rb->resumed_max,
-              rb->stall, rb->produced, rb->consumed);
-    else if (rb->runs)
-      fprintf(f, "| %.2f | %.2f | %.2f | %lld / %lld |\n", rb->assigned, rb->resumed, rb->stall,
-              rb->produced, rb->consumed);
-    else
-      fprintf(f, "| n/a | n/a | n/a | n/a |\n");
-  }
-  if (f != stdout)
-    fclose(f);
+/* A case for its restore figure only: one weir run fills the changelog,
+ * then --runs restores of it. */
+static void run_restore_case(const bench_opts_t *o, size_t ci, bench_restore_t *rmed) {
+  restores_t rs = {0};
+  bench_result_t r = {0};
+  int runs = o->runs < 16 ? o->runs : 16;
+  if (run_once(o, ci, 1, 0, &r) == 0)
+    for (int k = 0; k < runs; k++)
+      restore_once(o, ci, 0, k, &rs);
+  restore_medians(&rs, runs, r.ok ? r.records_per_sec : 0, rmed);
 }
 
 /* The embedded broker drops the oldest data past 5 MiB a partition: a
@@ -270,9 +317,12 @@ static int check_nothing_dropped(const bench_opts_t *o, const char *topic) {
 static void usage(void) {
   fputs("usage: weir-bench --bootstrap ADDR|--embedded --weir BIN --plugin-dir DIR\n"
         "                  [--kstreams-jar JAR] [--records N] [--value-size B] [--partitions P]\n"
-        "                  [--runs R] [--rebalance-runs R] [--label TEXT] [--markdown FILE]\n"
+        "                  [--case NAME[,NAME...]] [--runs R] [--rebalance-runs R] [--label TEXT]\n"
+        "                  [--markdown FILE]\n"
         "       weir-bench loop BOOTSTRAP INPUT OUTPUT GROUP [THREADS]   (the baseline, run by the harness)\n"
-        "--partitions P: run only the cases with P partitions (default: every case)\n",
+        "--partitions P: run only the cases with P partitions (default: every case)\n"
+        "--case NAMES: run only the cases named: passthrough, wordcount, restore, rebalance\n"
+        "              (default: every case)\n",
         stderr);
 }
 
@@ -284,7 +334,7 @@ static int parse(int argc, char **argv, bench_opts_t *o) {
       {"value-size", required_argument, NULL, 's'}, {"partitions", required_argument, NULL, 'P'},
       {"runs", required_argument, NULL, 'r'},      {"label", required_argument, NULL, 'l'},
       {"markdown", required_argument, NULL, 'm'},  {"rebalance-runs", required_argument, NULL, 'R'},
-      {NULL, 0, NULL, 0}};
+      {"case", required_argument, NULL, 'c'},      {NULL, 0, NULL, 0}};
   int c;
   *o = (bench_opts_t){.records = 1000000, .value_size = 100, .runs = 3, .rebalance_runs = -1,
                       .markdown = "bench.md", .broker_label = "broker"};
@@ -302,6 +352,7 @@ static int parse(int argc, char **argv, bench_opts_t *o) {
     case 'r': o->runs = atoi(optarg); break;
     case 'l': o->broker_label = optarg; break;
     case 'm': o->markdown = optarg; break;
+    case 'c': o->only_cases = optarg; break;
     default: return -1;
     }
   }
@@ -310,21 +361,38 @@ static int parse(int argc, char **argv, bench_opts_t *o) {
   return (o->bootstrap || o->embedded) && o->weir && o->plugin_dir && o->records > 0 ? 0 : -1;
 }
 
-/* `weir broker` with every topic the cases of o->partitions partitions need
- * (it has no Admin API, and one partition count for all its topics). */
+/* names[k] is one of names[0..k-1]. */
+static int named_before(char names[][128], int k) {
+  for (int i = 0; i < k; i++)
+    if (strcmp(names[i], names[k]) == 0)
+      return 1;
+  return 0;
+}
+
+/* `weir broker` with every topic the selected cases of o->partitions
+ * partitions need (it has no Admin API, and one partition count for all its
+ * topics). */
 static pid_t start_embedded(const bench_opts_t *o, int rebalance, char *addr, size_t size) {
   enum { MAX_TOPICS = 250 };
   static char parts[16], names[MAX_TOPICS][128];
-  char *argv[2 * MAX_TOPICS + 8] = {(char *)o->weir, "broker", "--partitions", parts, "--topic", INPUT};
-  int a = 6, k = 0;
+  char *argv[2 * MAX_TOPICS + 8] = {(char *)o->weir, "broker", "--partitions", parts};
+  int a = 4, k = 0;
   snprintf(parts, sizeof parts, "%d", o->partitions);
-  for (size_t i = 0; i < NCASES; i++)
-    for (int col = 0; cases[i].partitions == o->partitions && col < COLS; col++)
+  for (size_t i = 0; i < NCASES; i++) {
+    if (cases[i].partitions != o->partitions || !selected(o, &cases[i]) || k >= MAX_TOPICS)
+      continue;
+    input_topic(names[k], sizeof names[k], &cases[i]);
+    if (!named_before(names, k)) {
+      argv[a++] = "--topic";
+      argv[a++] = names[k++];
+    }
+    for (int col = 0; col < COLS; col++)
       for (int run = -1; run < o->runs && k < MAX_TOPICS; run++, k++) {
         output_topic(names[k], sizeof names[k], i, col, run);
         argv[a++] = "--topic";
         argv[a++] = names[k];
       }
+  }
   for (int run = 0; rebalance && run < o->rebalance_runs && k + 1 < MAX_TOPICS; run++, k += 2) {
     bench_rebalance_topics(run, names[k], names[k + 1], sizeof names[k]);
     argv[a++] = "--topic";
@@ -352,37 +420,65 @@ static pid_t start_embedded(const bench_opts_t *o, int rebalance, char *addr, si
   return pid;
 }
 
-/* Every case with o->partitions partitions, on their shared input; and the
- * rebalance measurement when `rebalance`. */
-static int run_group(bench_opts_t *o, int rebalance, bench_result_t res[][COLS], bench_rebalance_t *rb) {
+/* The inputs of one group (its partition count), each made once. */
+typedef struct inputs {
+  int n;
+  char names[NCASES_MAX][64];
+} inputs_t;
+
+/* Points INPUT at case i's input, producing it the first time. */
+static int prepare_input(const bench_opts_t *o, size_t i, inputs_t *in) {
+  const bench_case_t *c = &cases[i];
+  input_topic(INPUT, sizeof INPUT, c);
+  for (int k = 0; k < in->n; k++)
+    if (strcmp(in->names[k], INPUT) == 0)
+      return 0;
+  snprintf(in->names[in->n++], sizeof in->names[0], "%s", INPUT);
+  int rc = bench_create_topic(o, INPUT) ||
+           (c->words ? bench_produce_words(o, INPUT, c->words) : bench_produce_input(o, INPUT));
+  fprintf(stderr, "weir-bench: %ld input records (%s) on %s, %d partitions%s\n", o->records,
+          c->words ? "one word each" : "keyed", o->bootstrap, o->partitions, rc ? ": FAILED" : "");
+  return rc;
+}
+
+/* Every selected case with o->partitions partitions; and the rebalance
+ * measurement when `rebalance`. */
+static int run_group(bench_opts_t *o, int rebalance, bench_result_t res[][COLS],
+                     bench_restore_t *restore, int *ran, bench_rebalance_t *rb) {
   static char addr[256];
+  inputs_t in = {0};
   pid_t broker = -1;
   int rc = 0;
   long all = o->records;
   for (size_t i = 0; i < NCASES; i++)
-    if (cases[i].partitions == o->partitions)
+    if (cases[i].partitions == o->partitions && selected(o, &cases[i]))
       o->records = case_records[i] = all / (cases[i].records_div > 1 ? cases[i].records_div : 1);
-  input_topic(o->partitions);
   if (o->embedded) {
     broker = start_embedded(o, rebalance, addr, sizeof addr);
     if (broker < 0)
       return -1;
     o->bootstrap = addr;
   }
-  rc = bench_create_topic(o, INPUT) || bench_produce_input(o, INPUT);
-  fprintf(stderr, "weir-bench: %ld input records on %s, %d partitions\n", o->records, o->bootstrap,
-          o->partitions);
-  for (size_t i = 0; !rc && i < NCASES; i++)
-    if (cases[i].partitions == o->partitions)
-      run_case(o, i, res[i]);
+  for (size_t i = 0; !rc && i < NCASES; i++) {
+    if (cases[i].partitions != o->partitions || !selected(o, &cases[i]))
+      continue;
+    rc = prepare_input(o, i, &in);
+    if (rc)
+      break;
+    if (cases[i].restore_only)
+      run_restore_case(o, i, &restore[i]);
+    else
+      run_case(o, i, res[i], &restore[i]);
+    ran[i] = 1;
+  }
   if (!rc && rebalance)
     rc = bench_rebalance(o, PASSTHROUGH, rb);
-  if (!rc && o->embedded)
-    rc = check_nothing_dropped(o, INPUT);
+  for (int k = 0; !rc && o->embedded && k < in.n; k++)
+    rc = check_nothing_dropped(o, in.names[k]);
   for (int run = 0; !rc && o->embedded && rebalance && run < o->rebalance_runs; run++) {
-    char in[128], out[128];
-    bench_rebalance_topics(run, in, out, sizeof in);
-    rc = check_nothing_dropped(o, in);
+    char rin[128], rout[128];
+    bench_rebalance_topics(run, rin, rout, sizeof rin);
+    rc = check_nothing_dropped(o, rin);
   }
   if (broker > 0) {
     kill(broker, SIGTERM);
@@ -390,6 +486,34 @@ static int run_group(bench_opts_t *o, int rebalance, bench_result_t res[][COLS],
   }
   o->records = all;
   return rc;
+}
+
+static int rebalance_wanted(const bench_opts_t *o) {
+  return o->rebalance_runs > 0 && (!o->only_cases || listed(o->only_cases, "rebalance")) &&
+         (!o->only_partitions || o->only_partitions == REBALANCE_PARTITIONS);
+}
+
+/* The partition counts to run, in the order of the table; how many. */
+static int groups(const bench_opts_t *o, int parts[NCASES_MAX]) {
+  int n = 0;
+  for (size_t i = 0; i < NCASES; i++) {
+    int p = cases[i].partitions, seen = 0;
+    for (int j = 0; j < n; j++)
+      seen |= parts[j] == p;
+    if (!seen && (selected(o, &cases[i]) || (p == REBALANCE_PARTITIONS && rebalance_wanted(o))))
+      parts[n++] = p;
+  }
+  return n;
+}
+
+static void remove_temp_files(int keep_log) {
+  char tmp[64];
+  snprintf(tmp, sizeof tmp, "/tmp/weir-bench-%d.ini", (int)getpid());
+  unlink(tmp);
+  if (!keep_log && !getenv("WEIR_BENCH_KEEP_LOG")) {
+    snprintf(tmp, sizeof tmp, "/tmp/weir-bench-%d.log", (int)getpid());
+    unlink(tmp);
+  }
 }
 
 int main(int argc, char **argv) {
@@ -402,30 +526,22 @@ int main(int argc, char **argv) {
   }
   o.self = argv[0];
   _Static_assert((int)NCASES <= (int)NCASES_MAX, "NCASES_MAX");
-  bench_result_t res[NCASES][COLS];
+  static bench_result_t res[NCASES][COLS];
+  static bench_restore_t restore[NCASES];
+  static int ran[NCASES];
   bench_rebalance_t rb = {0};
-  memset(res, 0, sizeof res);
-  int rc = 0, rebalanced = 0;
-  /* One group per partition count, in the order of the table. */
-  for (size_t i = 0; !rc && i < NCASES; i++) {
-    int p = cases[i].partitions, seen = 0;
-    for (size_t j = 0; j < i; j++)
-      seen |= cases[j].partitions == p;
-    if (seen || (o.only_partitions && p != o.only_partitions))
-      continue;
-    o.partitions = p;
-    int rebalance = p == REBALANCE_PARTITIONS && o.rebalance_runs > 0;
-    rc = run_group(&o, rebalance, res, &rb);
+  int parts[NCASES_MAX], rc = 0, rebalanced = 0;
+  for (int g = 0, n = groups(&o, parts); !rc && g < n; g++) {
+    o.partitions = parts[g];
+    int rebalance = parts[g] == REBALANCE_PARTITIONS && rebalance_wanted(&o);
+    rc = run_group(&o, rebalance, res, restore, ran, &rb);
     rebalanced |= rebalance;
   }
-  if (!rc)
-    write_table(&o, res, rebalanced ? &rb : NULL);
-  char tmp[64];
-  snprintf(tmp, sizeof tmp, "/tmp/weir-bench-%d.ini", (int)getpid());
-  unlink(tmp);
   if (!rc) {
-    snprintf(tmp, sizeof tmp, "/tmp/weir-bench-%d.log", (int)getpid());
-    unlink(tmp);
+    bench_report_t report = {cases, NCASES, ran, case_records, (const bench_result_t(*)[COLS])res,
+                             restore, rebalanced ? &rb : NULL, REBALANCE_PARTITIONS};
+    bench_write_report(&o, &report);
   }
+  remove_temp_files(rc != 0);
   return rc ? 1 : 0;
 }

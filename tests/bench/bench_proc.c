@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -30,6 +31,14 @@ pid_t bench_spawn(char *const argv[], const char *log) {
     _exit(127);
   }
   return pid;
+}
+
+double bench_log_time(const char *line) {
+  struct tm tm = {0};
+  const char *rest = strptime(line, "%Y-%m-%dT%H:%M:%S", &tm);
+  if (!rest || *rest != '.')
+    return -1;
+  return (double)timegm(&tm) + atof(rest); /* rest: ".mmmZ ..." */
 }
 
 static double seconds(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec / 1e6; }

@@ -102,12 +102,10 @@ static int last_gained(const char *log, double since, double *at, int *partition
   while (fgets(line, sizeof line, f)) {
     const char *g = strstr(line, "rebalance: gained tasks");
     const char *n = g ? strstr(g, "] (") : NULL;
-    struct tm tm = {0};
-    const char *rest = strptime(line, "%Y-%m-%dT%H:%M:%S", &tm);
+    double t = bench_log_time(line);
     int count;
-    if (!n || !rest || *rest != '.' || sscanf(n, "] (%d partitions)", &count) != 1)
+    if (!n || t < 0 || sscanf(n, "] (%d partitions)", &count) != 1)
       continue;
-    double t = (double)timegm(&tm) + atof(rest); /* rest: ".mmmZ ..." */
     if (t + 0.0005 < since)
       continue;
     *at = t;
@@ -190,7 +188,7 @@ static int measure(const bench_opts_t *o, const char *topology, int run, outcome
   unlink(log_b);
   if (P > MAX_PARTITIONS || bench_create_topic(o, in) || bench_create_topic(o, out))
     return -1;
-  bench_weir_ini(o, ini, topology, group, in, out, 1);
+  bench_weir_ini(o, ini, topology, group, in, out, 1, NULL);
 
   size_t cap = (size_t)(DEADLINE * 200), n = 0;
   sample_t *s = calloc(cap, sizeof *s);

@@ -30,6 +30,7 @@ import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.Serdes;
@@ -49,15 +50,18 @@ import org.apache.kafka.streams.kstream.Produced;
  * <pre>
  * --bootstrap ADDR --mode passthrough|wordcount --input TOPIC --output TOPIC
  * --expect N --app-id ID [--threads 1] [--commit-interval-ms 1000]
- * [--timeout-sec 600] [--partitions P] [--state-dir DIR] [--exactly-once]
+ * [--timeout-sec 600] [--partitions P] [--state-dir DIR] [--exactly-once] [--until-stopped]
  * </pre>
  *
  * passthrough: stream(input).to(output), byte-array serdes. Done when the output
  * topic has grown by N records (sum of end offsets).
- * wordcount: split values on non-letters, lowercase, groupBy word, count (RocksDB,
- * default record cache), toStream().to(output) with String keys and Long values.
+ * wordcount: split values on whitespace, groupBy word, count (RocksDB, default record
+ * cache), toStream().to(output) with String keys and Long values.
  * Done when the input holds at least N records and the application's committed
  * offsets reached the end offsets of the input and of its repartition topics.
+ * --until-stopped: never done; runs until SIGTERM (weir-bench watches the output
+ * itself and stops the process, as it stops weir).
+ * Every producer compresses with lz4, as weir's and the baseline loop's do.
  *
  * Prints one line to stdout:
  * records=N seconds=S records_per_sec=R elapsed_from_start=A elapsed_from_first_input=B
@@ -67,10 +71,13 @@ import org.apache.kafka.streams.kstream.Produced;
  * Exit status: 0 done, 1 error, 2 timed out (the line is printed anyway).
  */
 public final class KStreamsBench {
-    private static final Pattern NON_LETTERS = Pattern.compile("[^\\p{L}]+");
+    private static final Pattern WHITESPACE = Pattern.compile("\\s+");
 
     /** Set by the topology when the first input record is seen (System.nanoTime()). */
     static final AtomicLong FIRST_INPUT_NANOS = new AtomicLong();
+
+    /** Set by the shutdown hook (SIGTERM): the streams stopping is then no error. */
+    static volatile boolean stopping;
 
     private KStreamsBench() {}
 
@@ -94,14 +101,14 @@ public final class KStreamsBench {
         System.err.println("usage: java -jar weir-kstreams-bench.jar --bootstrap ADDR"
                 + " --mode passthrough|wordcount --input TOPIC --output TOPIC --expect N --app-id ID\n"
                 + "       [--threads 1] [--commit-interval-ms 1000] [--timeout-sec 600]"
-                + " [--partitions P] [--state-dir DIR] [--exactly-once]");
+                + " [--partitions P] [--state-dir DIR] [--exactly-once] [--until-stopped]");
     }
 
     private static Map<String, String> parse(String[] argv) {
         Set<String> valued = Set.of("--bootstrap", "--mode", "--input", "--output", "--expect",
                 "--app-id", "--threads", "--commit-interval-ms", "--timeout-sec", "--partitions",
                 "--state-dir");
-        Set<String> flags = Set.of("--exactly-once", "--help");
+        Set<String> flags = Set.of("--exactly-once", "--until-stopped", "--help");
         Map<String, String> m = new HashMap<>();
         for (int i = 0; i < argv.length; i++) {
             String k = argv[i];
@@ -149,6 +156,7 @@ public final class KStreamsBench {
         final int threads = (int) num(a, "--threads", 1);
         final long commitMs = num(a, "--commit-interval-ms", 1000);
         final boolean wordcount = mode.equals("wordcount");
+        final boolean untilStopped = a.containsKey("--until-stopped");
 
         Properties ap = new Properties();
         ap.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -188,13 +196,15 @@ public final class KStreamsBench {
                 p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
             }
             p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+            // As weir's and the baseline loop's producers: the same bytes on the wire.
+            p.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
 
             StreamsBuilder b = new StreamsBuilder(new TopologyConfig(new StreamsConfig(p)));
             if (wordcount) {
                 KStream<byte[], String> in = b.stream(input, Consumed.with(Serdes.ByteArray(), Serdes.String()));
                 in.peek((k, v) -> markFirstInput())
                   .flatMapValues(v -> v == null ? List.<String>of()
-                          : Arrays.stream(NON_LETTERS.split(v.toLowerCase(Locale.ROOT)))
+                          : Arrays.stream(WHITESPACE.split(v))
                                   .filter(w -> !w.isEmpty()).collect(Collectors.toList()))
                   .groupBy((k, w) -> w, Grouped.with("words", Serdes.String(), Serdes.String()))
                   .count(Materialized.as("counts"))
@@ -220,13 +230,19 @@ public final class KStreamsBench {
             long records = 0;
             boolean done = false;
             int rc = 0;
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> streams.close(Duration.ofSeconds(10))));
+            // SIGTERM (how weir-bench stops it) skips the finally below: close and clean up here.
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                stopping = true;
+                streams.close(Duration.ofSeconds(10));
+                if (ownStateDir) cleanUp(streams, stateDir);
+            }));
             streams.start();
             try {
                 final List<TopicPartition> outFinal = outParts;
                 while (true) {
                     Thread.sleep(100);
                     long now = System.nanoTime();
+                    if (stopping) break;
                     if (failure.get() != null) {
                         System.err.println("kstreams-bench: stream thread failed: " + failure.get());
                         rc = 1;
@@ -241,7 +257,9 @@ public final class KStreamsBench {
                     }
                     long produced = sum(endOffsets(admin, outFinal)) - outBaseSum;
                     if (produced > 0 && firstOutput == 0) firstOutput = now;
-                    if (!wordcount) {
+                    if (untilStopped) {
+                        records = produced;
+                    } else if (!wordcount) {
                         records = Math.min(produced, expect);
                         if (produced >= expect) {
                             done = true;
@@ -277,13 +295,21 @@ public final class KStreamsBench {
                     System.out.flush();
                 }
                 streams.close(Duration.ofSeconds(30));
-                if (ownStateDir) {
-                    streams.cleanUp();
-                    deleteTree(stateDir);
-                }
+                if (ownStateDir) cleanUp(streams, stateDir);
             }
             return rc;
         }
+    }
+
+    /** Removes the state dir; cleanUp() refuses while a close timed out, the delete does not. */
+    private static void cleanUp(KafkaStreams streams, Path stateDir) {
+        if (!Files.exists(stateDir)) return; // done already: main's finally, then the hook at exit
+        try {
+            streams.cleanUp();
+        } catch (RuntimeException e) {
+            System.err.println("kstreams-bench: cleanUp: " + e.getMessage());
+        }
+        deleteTree(stateDir);
     }
 
     static void markFirstInput() {
