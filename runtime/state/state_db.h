@@ -65,7 +65,15 @@ size_t weir_state_batch_count(const weir_state_batch_t *b);
 void weir_state_batch_clear(weir_state_batch_t *b);
 int weir_state_batch_write(weir_state_db_t *db, weir_state_batch_t *b, char *errstr,
                            size_t errstr_size);
+/* The same without the WAL (a restore: data and checkpoints are lost
+ * together with a crash, and the restore starts again from the older
+ * checkpoint). */
+int weir_state_batch_write_unlogged(weir_state_db_t *db, weir_state_batch_t *b, char *errstr,
+                                    size_t errstr_size);
 void weir_state_batch_free(weir_state_batch_t *b);
+/* Write the memtables to disk (after unlogged writes, before logged ones
+ * that a crash would replay on top of them). */
+int weir_state_db_flush(weir_state_db_t *db, char *errstr, size_t errstr_size);
 
 /* Iterate the user keys of one store-partition with from <= key < to (NULL =
  * unbounded), in memcmp order; or those starting with a prefix. Key and value
