@@ -6,6 +6,7 @@
 #define WEIR_BENCH_BENCH_H
 
 #include <librdkafka/rdkafka.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -117,6 +118,16 @@ void bench_weir_ini(const bench_opts_t *o, const char *path, const char *topolog
 /* bench_rebalance.c: the topics run `run` needs (the embedded broker makes them up front). */
 void bench_rebalance_topics(int run, char *input, char *output, size_t size);
 int bench_rebalance(const bench_opts_t *o, const char *topology, bench_rebalance_t *res);
+
+/* bench_reload.c: swaps under load (real broker only). */
+typedef struct bench_reload {
+  int ok, swaps;
+  double pause_median_us, pause_max_us; /* from weir's log */
+  long long records;
+  double rate, steady_rate; /* output records/s: with the swaps, and a run without */
+} bench_reload_t;
+int bench_reload(const bench_opts_t *o, bench_reload_t *res);
+void bench_reload_markdown(FILE *f, const bench_reload_t *r);
 
 /* bench_proc.c */
 pid_t bench_spawn(char *const argv[], const char *log);

@@ -321,7 +321,7 @@ static void usage(void) {
         "                  [--markdown FILE]\n"
         "       weir-bench loop BOOTSTRAP INPUT OUTPUT GROUP [THREADS]   (the baseline, run by the harness)\n"
         "--partitions P: run only the cases with P partitions (default: every case)\n"
-        "--case NAMES: run only the cases named: passthrough, wordcount, restore, rebalance\n"
+        "--case NAMES: run only the cases named: passthrough, wordcount, restore, rebalance, reload\n"
         "              (default: every case)\n",
         stderr);
 }
@@ -537,10 +537,19 @@ int main(int argc, char **argv) {
     rc = run_group(&o, rebalance, res, restore, ran, &rb);
     rebalanced |= rebalance;
   }
+  bench_reload_t reload = {0};
+  int reloaded = !rc && !o.embedded && (!o.only_cases || listed(o.only_cases, "reload"));
+  if (reloaded)
+    rc = bench_reload(&o, &reload);
   if (!rc) {
     bench_report_t report = {cases, NCASES, ran, case_records, (const bench_result_t(*)[COLS])res,
                              restore, rebalanced ? &rb : NULL, REBALANCE_PARTITIONS};
     bench_write_report(&o, &report);
+    FILE *f = reloaded ? fopen(o.markdown, "a") : NULL;
+    if (f) {
+      bench_reload_markdown(f, &reload);
+      fclose(f);
+    }
   }
   remove_temp_files(rc != 0);
   return rc ? 1 : 0;

@@ -65,11 +65,22 @@ done:
 void bench_observe(const bench_opts_t *o, pid_t child, const char *topic, long expect,
                    double spawned_at, bench_result_t *r) {
   rd_kafka_t *rk = bench_client(RD_KAFKA_PRODUCER, o->bootstrap, NULL);
-  double first = 0, done = 0, deadline = bench_now() + 600;
+  double first = 0, done = 0, deadline = bench_now() + 600, stuck_since = 0;
+  long long last = -1;
   r->ok = 0;
   while (bench_now() < deadline) {
     long long n = bench_end_offsets(rk, topic, o->partitions, NULL);
     double now = bench_now();
+    /* A count that stays short while the process idles once came from a
+     * client whose metadata for a new topic went stale (64 partitions, Kafka
+     * 4.4): ask again with a fresh client rather than wait out the deadline. */
+    if (n != last)
+      stuck_since = now, last = n;
+    else if (n > 0 && now - stuck_since > 5) {
+      rd_kafka_destroy(rk);
+      rk = bench_client(RD_KAFKA_PRODUCER, o->bootstrap, NULL);
+      stuck_since = now;
+    }
     if (n > 0 && !first)
       first = now;
     if (n >= expect) {

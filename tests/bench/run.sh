@@ -55,6 +55,7 @@ tests/kafka/kafka.sh run "$work/kafka" -- sh -c \
   echo "that its changelog holds as many records (real broker only). Then the time a busy group"
   echo "takes to let a second \`weir run\` in; on \`weir broker\` that waits out the mock"
   echo "coordinator's rebalance delay (session.timeout.ms - 1 s), so it runs once there."
+  echo "Last, hot reload on the real broker: swaps under a full-speed backlog (its own table)."
   echo "\`make bench\` regenerates this."
   echo
   cat "$work/real.md"
