@@ -392,6 +392,18 @@ static pid_t start_embedded(const bench_opts_t *o, int rebalance, char *addr, si
         argv[a++] = "--topic";
         argv[a++] = names[k];
       }
+    /* weir's internal topics (the mock cannot create them for it): the
+     * stateful topologies' operator is `count`. */
+    for (int run = -1; cases[i].store && run < o->runs && k + 1 < MAX_TOPICS; run++, k += 2) {
+      char group[160];
+      group_name(group, sizeof group, i, 1, run);
+      snprintf(names[k], sizeof names[k], "%s-count-repartition", group);
+      snprintf(names[k + 1], sizeof names[k + 1], "%s-%s-changelog", group, cases[i].store);
+      argv[a++] = "--topic";
+      argv[a++] = names[k];
+      argv[a++] = "--topic";
+      argv[a++] = names[k + 1];
+    }
   }
   for (int run = 0; rebalance && run < o->rebalance_runs && k + 1 < MAX_TOPICS; run++, k += 2) {
     bench_rebalance_topics(run, names[k], names[k + 1], sizeof names[k]);
