@@ -1,0 +1,135 @@
+/* End to end, durable state: a word count is killed with SIGKILL once its
+ * first input is counted and committed, and started again on the SAME state
+ * directory. Its stores are checkpointed at every commit, so the restore
+ * reads at most the changelog's tail past the checkpoints (here, with
+ * everything committed before the kill, usually nothing), never the whole
+ * changelog; then it counts the rest: the final counts are exact (phase 1 +
+ * phase 2). Runs on the real Kafka broker under kafka.sh, else on `weir
+ * broker`. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "state_support.h"
+
+#define PARTITIONS 4
+
+static char in[64], out[64], app[64], repartition[128], changelog[128];
+static char ini_path[256], broker_log[256], log1[256], log2[256];
+static char dir1[] = "/tmp/weir-e2e-st-XXXXXX";
+/* What the test started, stopped by main() too when an assertion failed. */
+static e2e_broker_t b = {.proc = {-1, -1}};
+static proc_t run = {-1, -1};
+
+/* No store partition restored from its changelog's start: each restore
+ * (if any) began at a checkpoint and read less than the changelog holds.
+ * Returns the records restored. */
+static long long check_tail_restore(const ss_restore_t *r, const int64_t *lo,
+                                    const int64_t *hi) {
+  long long held = 0;
+  for (int p = 0; p < PARTITIONS; p++) {
+    fprintf(stderr, "e2e: changelog partition %d held [%lld, %lld); restored %lld from %lld\n",
+            p, (long long)lo[p], (long long)hi[p], r->first[p] ? r->n[p] : 0,
+            r->first[p] ? r->from[p] : -1);
+    held += hi[p] - lo[p];
+    assert_int_equal(r->no_cp[p], 0);
+    if (r->first[p]) {
+      assert_true(r->from[p] > lo[p]);
+      assert_int_equal(r->to[p], hi[p]);
+      assert_int_equal(r->n[p], hi[p] - r->from[p]);
+    }
+  }
+  assert_true(held > 0);
+  assert_true(r->records < held);
+  return r->records;
+}
+
+static void test_tail_restore_after_kill9_on_kept_state_dir(void **state) {
+  (void)state;
+  const char *topics[5];
+  int64_t want[SS_WORDS], lo[PARTITIONS], hi[PARTITIONS];
+  long long t0 = e2e_now_ms();
+  ss_topics(topics, in, out, repartition, changelog);
+  assert_int_equal(e2e_broker_start(&b, topics, PARTITIONS, broker_log), 0);
+  assert_int_equal(ss_wait_topics(&b, topics, PARTITIONS, 30000), 0);
+  assert_non_null(mkdtemp(dir1));
+  assert_int_equal(ss_write_ini(ini_path, app, in, out, dir1), 0);
+  rd_kafka_t *prod = e2e_client(&b, RD_KAFKA_PRODUCER, NULL);
+
+  /* 1. Phase 1, paced over several commits (the changelog gets several
+   * values of a word), counted and committed, then SIGKILL: nothing is left
+   * to process again, so the counts can be exact. */
+  run = e2e_weir_run(&b, ini_path, log1);
+  ss_expect_all_tasks(log1, 2 * PARTITIONS, 30000);
+  long long lines = ss_produce_phase(prod, in, PARTITIONS, 1, SS_COMMIT_MS + 100);
+  ss_expect(1, 1, want);
+  ss_expect_counts(&b, out, PARTITIONS, want, 60000, "phase 1 output");
+  assert_int_equal(ss_wait_committed(&b, app, in, lines, repartition, PARTITIONS, 30000), 0);
+  usleep(2 * SS_COMMIT_MS * 1000); /* the RocksDB write follows the offset commit */
+  assert_int_equal(proc_stop(&run, SIGKILL, 5000), 128 + SIGKILL);
+  for (int p = 0; p < PARTITIONS; p++)
+    assert_int_equal(rd_kafka_query_watermark_offsets(prod, changelog, p, &lo[p], &hi[p], 5000),
+                     0);
+  long long t_killed = e2e_now_ms(), held = 0;
+  for (int p = 0; p < PARTITIONS; p++)
+    held += hi[p] - lo[p];
+
+  /* 2. Phase 2 arrives; start again on the same state directory. */
+  lines += ss_produce_phase(prod, in, PARTITIONS, 2, 0);
+  run = e2e_weir_run(&b, ini_path, log2);
+  ss_expect(1, 2, want);
+  ss_expect_counts(&b, out, PARTITIONS, want, 60000, "phase 1 + 2 output");
+  long long t_counted = e2e_now_ms();
+  assert_int_equal(ss_wait_committed(&b, app, in, lines, repartition, PARTITIONS, 30000), 0);
+  assert_int_equal(proc_stop(&run, SIGTERM, 30000), 0);
+
+  /* 3. Exact after the stop too, in the output and in the changelog. */
+  ss_expect_counts(&b, out, PARTITIONS, want, 0, "final output");
+  ss_expect_counts(&b, changelog, PARTITIONS, want, 0, "final changelog");
+  ss_restore_t r;
+  ss_parse_restores(log2, 0, &r);
+  long long restored = check_tail_restore(&r, lo, hi);
+  ss_check_changelog_topic(&b, changelog, PARTITIONS);
+  fprintf(stderr,
+          "e2e: summary: %lld lines; second run restored %lld of the changelog's %lld records in "
+          "%d restore line(s); counted 1 + 2 exactly %lld ms after the restart; total %lld ms\n",
+          lines, restored, held, r.lines, t_counted - t_killed, e2e_now_ms() - t0);
+  rd_kafka_destroy(prod);
+  assert_int_equal(e2e_broker_stop(&b), 0);
+}
+
+int main(void) {
+  int pid = (int)getpid();
+  snprintf(in, sizeof in, "state-tail-in-%d", pid);
+  snprintf(out, sizeof out, "state-tail-out-%d", pid);
+  snprintf(app, sizeof app, "e2e-state-tail-%d", pid);
+  snprintf(repartition, sizeof repartition, "%s-count-repartition", app);
+  snprintf(changelog, sizeof changelog, "%s-" SS_STORE "-changelog", app);
+  snprintf(ini_path, sizeof ini_path, "/tmp/weir-e2e-st-%d.ini", pid);
+  snprintf(broker_log, sizeof broker_log, "/tmp/weir-e2e-st-%d-broker.log", pid);
+  snprintf(log1, sizeof log1, "/tmp/weir-e2e-st-%d-1.log", pid);
+  snprintf(log2, sizeof log2, "/tmp/weir-e2e-st-%d-2.log", pid);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_tail_restore_after_kill9_on_kept_state_dir)};
+  int rc = cmocka_run_group_tests(tests, NULL, NULL);
+  if (run.pid > 0)
+    proc_stop(&run, SIGKILL, 5000);
+  if (b.proc.pid > 0)
+    e2e_broker_stop(&b);
+  if (rc) {
+    e2e_dump_log(broker_log);
+    e2e_dump_log(log1);
+    e2e_dump_log(log2);
+  }
+  if (!getenv("WEIR_TEST_KEEP_LOGS")) {
+    unlink(broker_log);
+    unlink(log1);
+    unlink(log2);
+  }
+  ss_rmtree(dir1);
+  unlink(ini_path);
+  return rc;
+}
