@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kafka/admin.h"
 #include "util/log.h"
@@ -76,6 +77,53 @@ static int create_on_embedded(weir_embedded_t *e, const weir_topology_t *t, cons
   return 0;
 }
 
+/* Every created topic listed with all its partitions led. */
+static int all_visible(const rd_kafka_metadata_t *md, const weir_topic_spec_t *specs, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    int ok = 0;
+    for (int k = 0; k < md->topic_cnt && !ok; k++) {
+      const rd_kafka_metadata_topic_t *mt = &md->topics[k];
+      if (strcmp(mt->topic, specs[i].name) != 0 || mt->err ||
+          mt->partition_cnt != specs[i].partitions)
+        continue;
+      ok = 1;
+      for (int p = 0; p < mt->partition_cnt; p++)
+        ok &= !mt->partitions[p].err && mt->partitions[p].leader >= 0;
+    }
+    if (!ok)
+      return 0;
+  }
+  return 1;
+}
+
+/* Kafka answers CreateTopics before its metadata answers list the topics: a
+ * consumer subscribing now would be assigned without them and learn of them
+ * only at its next metadata refresh (topic.metadata.refresh.interval.ms, 5
+ * minutes), and the restore's offset queries get "not leader". As Kafka
+ * Streams does, wait until the metadata shows them led. */
+static int wait_visible(rd_kafka_t *rk, const weir_topic_spec_t *specs, size_t n,
+                        const char *bootstrap, char *errstr, size_t errstr_size) {
+  struct timespec start, now, pause = {0, 100 * 1000 * 1000};
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (;;) {
+    const rd_kafka_metadata_t *md = NULL;
+    int ok = rd_kafka_metadata(rk, 1, NULL, &md, TIMEOUT_MS) == 0 && all_visible(md, specs, n);
+    if (md)
+      rd_kafka_metadata_destroy(md);
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (ok)
+      return 0;
+    if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >
+        TIMEOUT_MS)
+      break;
+    nanosleep(&pause, NULL);
+  }
+  snprintf(errstr, errstr_size,
+           "internal topics created on %s are not in its metadata with leaders after %d ms",
+           bootstrap, TIMEOUT_MS);
+  return -1;
+}
+
 static int create_with_admin(rd_kafka_t *rk, const weir_topology_t *t,
                              const rd_kafka_metadata_t *md, const int *decided,
                              const char *bootstrap, char *errstr, size_t errstr_size) {
@@ -93,7 +141,7 @@ static int create_with_admin(rd_kafka_t *rk, const weir_topology_t *t,
     for (size_t i = 0; i < n; i++)
       WEIR_INFO("created internal topic '%s' (%d partitions%s)", specs[i].name,
                 specs[i].partitions, specs[i].configs ? ", compacted" : "");
-    return 0;
+    return wait_visible(rk, specs, n, bootstrap, errstr, errstr_size);
   }
   /* `weir broker` (librdkafka's mock) has no Admin API: it must be told. */
   snprintf(errstr, errstr_size,

@@ -17,15 +17,14 @@
 #define SS_CHUNK 60 /* lines between pauses of a paced phase */
 #define SS_STORE "word-counts"
 
-/* Distinctive words: none is a prefix or piece of another's log line. */
+/* Distinctive words, none a prefix of another, 50 in all. */
 static const char *const ss_words[SS_WORDS] = {
-    "alder",  "basalt", "cinder",  "dunlin", "egret",   "fennel", "garnet",  "heron",
-    "ibex",   "jasper", "kestrel", "lichen", "marten",  "nettle", "osprey",  "pumice",
-    "quince", "rowan",  "sorrel",  "tansy",  "umber",   "vetch",  "wren",    "xylem",
-    "yarrow", "zircon", "agate",   "bittern", "copse",  "dipper", "eider",   "flint",
-    "gorse",  "hazel",  "iris",    "juniper", "knot",   "linnet", "merlin",  "newt",
-    "ochre",  "plover", "quartz",  "rook",   "shale",   "teal",   "urchin",  "vole",
-    "wagtail", "yew"};
+    "alder",   "basalt",  "cinder", "dunlin",  "egret",  "fennel", "garnet", "heron",  "ibex",
+    "jasper",  "kestrel", "lichen", "marten",  "nettle", "osprey", "pumice", "quince", "rowan",
+    "sorrel",  "tansy",   "umber",  "vetch",   "wren",   "xylem",  "yarrow", "zircon", "agate",
+    "bittern", "copse",   "dipper", "eider",   "flint",  "gorse",  "hazel",  "iris",   "juniper",
+    "knot",    "linnet",  "merlin", "newt",    "ochre",  "plover", "quartz", "rook",   "shale",
+    "teal",    "urchin",  "vole",   "wagtail", "yew"};
 
 /* How often word w occurs in phase p (1..40): every word in every phase,
  * each phase with other multiplicities. */
@@ -42,17 +41,10 @@ __attribute__((unused)) static void ss_expect(int first, int last, int64_t *want
   }
 }
 
-__attribute__((unused)) static long long ss_occurrences(int phase) {
-  long long n = 0;
-  for (int w = 0; w < SS_WORDS; w++)
-    n += ss_multiplicity(w, phase);
-  return n;
-}
-
 /* ------------------------------------------------------------- the input */
 
-__attribute__((unused)) static void ss_send(rd_kafka_t *p, const char *topic, int32_t partition, const char *key,
-                    const char *value) {
+__attribute__((unused)) static void ss_send(rd_kafka_t *p, const char *topic, int32_t partition,
+                                            const char *key, const char *value) {
   while (rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                            RD_KAFKA_V_KEY(key, strlen(key)),
@@ -87,8 +79,8 @@ __attribute__((unused)) static int ss_produce_phase(rd_kafka_t *p, const char *t
     char line[512] = "", key[32];
     size_t used = 0;
     for (int k = 0; k < 1 + lines % 6 && i < n; k++, i++)
-      used += (size_t)snprintf(line + used, sizeof line - used, "%s%s", k ? " " : "",
-                               ss_words[occ[i]]);
+      used +=
+          (size_t)snprintf(line + used, sizeof line - used, "%s%s", k ? " " : "", ss_words[occ[i]]);
     snprintf(key, sizeof key, "line-%d-%d", phase, lines);
     ss_send(p, topic, lines % partitions, key, line);
     if (pace_ms > 0 && (lines + 1) % SS_CHUNK == 0) {
@@ -266,9 +258,8 @@ __attribute__((unused)) static int ss_write_ini(const char *path, const char *ap
 /* The topics to start the broker with: on the real broker only the input
  * and output (weir creates its internal topics, as in production); on
  * `weir broker`, which has no Admin API, the internal ones too. */
-__attribute__((unused)) static void ss_topics(const char **topics, const char *in,
-                                              const char *out, const char *repartition,
-                                              const char *changelog) {
+__attribute__((unused)) static void ss_topics(const char **topics, const char *in, const char *out,
+                                              const char *repartition, const char *changelog) {
   const char *real = getenv("WEIR_TEST_KAFKA_BOOTSTRAP");
   int n = 0;
   topics[n++] = in;
@@ -282,7 +273,8 @@ __attribute__((unused)) static void ss_topics(const char **topics, const char *i
 
 /* ------------------------------------------------------------- state dirs */
 
-__attribute__((unused)) static int ss_rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+__attribute__((unused)) static int ss_rm_entry(const char *path, const struct stat *sb, int flag,
+                                               struct FTW *ftw) {
   (void)sb, (void)flag, (void)ftw;
   return remove(path);
 }
@@ -307,8 +299,10 @@ __attribute__((unused)) static void ss_restore_line(ss_restore_t *r, const char 
   char store[64];
   int p;
   long long n, from, to, ms;
-  if (sscanf(s, "restore: store '%63[^']' partition %d: %lld records from offset %lld to %lld "
-                "in %lld ms", store, &p, &n, &from, &to, &ms) == 6 &&
+  if (sscanf(s,
+             "restore: store '%63[^']' partition %d: %lld records from offset %lld to %lld "
+             "in %lld ms",
+             store, &p, &n, &from, &to, &ms) == 6 &&
       strcmp(store, SS_STORE) == 0) {
     r->lines++;
     r->records += n;
@@ -318,8 +312,7 @@ __attribute__((unused)) static void ss_restore_line(ss_restore_t *r, const char 
       r->from[p] = from;
       r->to[p] = to;
     }
-  } else if (sscanf(s, "restore: store '%63[^']' partition %d has no checkpoint", store, &p) ==
-                 2 &&
+  } else if (sscanf(s, "restore: store '%63[^']' partition %d has no checkpoint", store, &p) == 2 &&
              strcmp(store, SS_STORE) == 0) {
     r->no_checkpoint++;
     if (p >= 0 && p < SS_MAX_PARTS)
@@ -450,8 +443,7 @@ __attribute__((unused)) static int ss_topic_partitions(const e2e_broker_t *b, co
   rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
   const rd_kafka_metadata_t *md = NULL;
   int n = -1;
-  if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) == 0 && md->topic_cnt == 1 &&
-      !md->topics[0].err)
+  if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) == 0 && md->topic_cnt == 1 && !md->topics[0].err)
     n = md->topics[0].partition_cnt;
   if (md)
     rd_kafka_metadata_destroy(md);
@@ -462,8 +454,8 @@ __attribute__((unused)) static int ss_topic_partitions(const e2e_broker_t *b, co
 
 /* 1 when the metadata lists every one of `topics` with `partitions` led
  * partitions. */
-__attribute__((unused)) static int ss_topics_ready(const rd_kafka_metadata_t *md, const char *const *topics,
-                           int partitions) {
+__attribute__((unused)) static int ss_topics_ready(const rd_kafka_metadata_t *md,
+                                                   const char *const *topics, int partitions) {
   for (int i = 0; topics[i]; i++) {
     int ready = 0;
     for (int k = 0; k < md->topic_cnt; k++) {
@@ -484,17 +476,16 @@ __attribute__((unused)) static int ss_topics_ready(const rd_kafka_metadata_t *md
  * created through the Admin API: Kafka answers CreateTopics before every
  * metadata answer knows them, and a weir started at once would find its
  * input missing. 0 when they are there. */
-__attribute__((unused)) static int ss_wait_topics(const e2e_broker_t *b,
-                                                  const char *const *topics, int partitions,
-                                                  int timeout_ms) {
+__attribute__((unused)) static int ss_wait_topics(const e2e_broker_t *b, const char *const *topics,
+                                                  int partitions, int timeout_ms) {
   rd_kafka_t *rk = e2e_client(b, RD_KAFKA_PRODUCER, NULL);
   long long deadline = e2e_now_ms() + timeout_ms;
   int ready = 0;
   while (!ready) {
     const rd_kafka_metadata_t *md = NULL;
     /* all topics: naming them could have a broker auto-create them */
-    ready = rd_kafka_metadata(rk, 1, NULL, &md, 5000) == 0 &&
-            ss_topics_ready(md, topics, partitions);
+    ready =
+        rd_kafka_metadata(rk, 1, NULL, &md, 5000) == 0 && ss_topics_ready(md, topics, partitions);
     if (md)
       rd_kafka_metadata_destroy(md);
     if (ready || e2e_now_ms() >= deadline)
@@ -520,10 +511,9 @@ __attribute__((unused)) static int ss_topic_config(const e2e_broker_t *b, const 
   size_t nres = 0, nconf = 0;
   const rd_kafka_ConfigResource_t **got =
       result ? rd_kafka_DescribeConfigs_result_resources(result, &nres) : NULL;
-  const rd_kafka_ConfigEntry_t **entries =
-      nres == 1 && !rd_kafka_ConfigResource_error(got[0])
-          ? rd_kafka_ConfigResource_configs(got[0], &nconf)
-          : NULL;
+  const rd_kafka_ConfigEntry_t **entries = nres == 1 && !rd_kafka_ConfigResource_error(got[0])
+                                               ? rd_kafka_ConfigResource_configs(got[0], &nconf)
+                                               : NULL;
   for (size_t i = 0; i < nconf; i++)
     if (strcmp(rd_kafka_ConfigEntry_name(entries[i]), name) == 0 &&
         rd_kafka_ConfigEntry_value(entries[i])) {
@@ -540,9 +530,8 @@ __attribute__((unused)) static int ss_topic_config(const e2e_broker_t *b, const 
 
 /* The changelog topic exists with the tasks' partition count; on the real
  * broker weir created it through the Admin API, compacted. */
-__attribute__((unused)) static void ss_check_changelog_topic(const e2e_broker_t *b,
-                                                             const char *changelog,
-                                                             int partitions) {
+__attribute__((unused)) static void
+ss_check_changelog_topic(const e2e_broker_t *b, const char *changelog, int partitions) {
   char policy[64];
   assert_int_equal(ss_topic_partitions(b, changelog), partitions);
   if (!b->real)

@@ -25,12 +25,11 @@ static proc_t run = {-1, -1};
 
 /* Each non-empty changelog partition was restored in full from its start,
  * after a "no checkpoint" line. Returns the records restored. */
-static long long check_full_restore(const ss_restore_t *r, const int64_t *lo,
-                                    const int64_t *hi) {
+static long long check_full_restore(const ss_restore_t *r, const int64_t *lo, const int64_t *hi) {
   long long restored = 0, held = 0;
   for (int p = 0; p < PARTITIONS; p++) {
-    fprintf(stderr, "e2e: changelog partition %d held [%lld, %lld); restored %lld from %lld\n",
-            p, (long long)lo[p], (long long)hi[p], r->first[p] ? r->n[p] : -1,
+    fprintf(stderr, "e2e: changelog partition %d held [%lld, %lld); restored %lld from %lld\n", p,
+            (long long)lo[p], (long long)hi[p], r->first[p] ? r->n[p] : -1,
             r->first[p] ? r->from[p] : -1);
     if (hi[p] == lo[p])
       continue;
@@ -71,8 +70,7 @@ static void test_full_restore_after_kill9_and_lost_state_dir(void **state) {
   usleep(2 * SS_COMMIT_MS * 1000); /* the RocksDB write follows the offset commit */
   assert_int_equal(proc_stop(&run, SIGKILL, 5000), 128 + SIGKILL);
   for (int p = 0; p < PARTITIONS; p++)
-    assert_int_equal(rd_kafka_query_watermark_offsets(prod, changelog, p, &lo[p], &hi[p], 5000),
-                     0);
+    assert_int_equal(rd_kafka_query_watermark_offsets(prod, changelog, p, &lo[p], &hi[p], 5000), 0);
   long long t_killed = e2e_now_ms();
 
   /* 2. The state directory is lost; phase 2 arrives; start on a new one. */

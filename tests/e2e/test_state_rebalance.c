@@ -92,8 +92,9 @@ static int check_full_restores(const char *who, const ss_restore_t *r, const ss_
     snprintf(task, sizeof task, "1_%d", p);
     if (!ss_owns(gained, task) || hi[p] == lo[p])
       continue;
-    fprintf(stderr, "e2e: %s restored task %s: %lld records from %lld to %lld (held [%lld, %lld))\n",
-            who, task, r->first[p] ? r->n[p] : -1, r->from[p], r->to[p], (long long)lo[p],
+    fprintf(stderr,
+            "e2e: %s restored task %s: %lld records from %lld to %lld (held [%lld, %lld))\n", who,
+            task, r->first[p] ? r->n[p] : -1, r->from[p], r->to[p], (long long)lo[p],
             (long long)hi[p]);
     assert_true(r->first[p]);
     assert_true(r->no_cp[p] >= 1);

@@ -1,11 +1,20 @@
-/* End to end, durable state: a word count is killed with SIGKILL once its
- * first input is counted and committed, and started again on the SAME state
- * directory. Its stores are checkpointed at every commit, so the restore
- * reads at most the changelog's tail past the checkpoints (here, with
- * everything committed before the kill, usually nothing), never the whole
- * changelog; then it counts the rest: the final counts are exact (phase 1 +
- * phase 2). Runs on the real Kafka broker under kafka.sh, else on `weir
- * broker`. */
+/* End to end, durable state: an instance that comes back on its own state
+ * directory restores only the changelog's tail past its checkpoints, never
+ * the whole changelog. Stores are checkpointed at every commit.
+ *
+ *   1. A counts phase 1; once that is committed, SIGKILL;
+ *   2. A starts again on the same directory (phase 2 arrived meanwhile): no
+ *      store partition lacks a checkpoint, and the restore reads less than
+ *      the changelog holds (with everything committed before the kill,
+ *      usually nothing); phases 1 + 2 are counted exactly; SIGTERM;
+ *   3. B, on a directory of its own, takes over while A is down: it restores
+ *      the whole changelog and counts phase 3, writing past A's checkpoints;
+ *      SIGTERM;
+ *   4. A starts again on its directory: each store partition restores
+ *      exactly [A's checkpoint = the changelog's end at A's stop, the end at
+ *      B's stop), no more; phases 1 to 4 are counted exactly.
+ *
+ * Runs on the real Kafka broker under kafka.sh, else on `weir broker`. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,88 +25,146 @@
 #include "state_support.h"
 
 #define PARTITIONS 4
+#define TASKS (2 * PARTITIONS) /* sub-topologies 0 (split) and 1 (count) */
 
 static char in[64], out[64], app[64], repartition[128], changelog[128];
-static char ini_path[256], broker_log[256], log1[256], log2[256];
-static char dir1[] = "/tmp/weir-e2e-st-XXXXXX";
+static char ini_a[256], ini_b[256], broker_log[256], logs[4][256];
+static char dir_a[] = "/tmp/weir-e2e-sta-XXXXXX", dir_b[] = "/tmp/weir-e2e-stb-XXXXXX";
 /* What the test started, stopped by main() too when an assertion failed. */
 static e2e_broker_t b = {.proc = {-1, -1}};
 static proc_t run = {-1, -1};
+static rd_kafka_t *prod;
+static long long lines; /* input lines produced */
 
-/* No store partition restored from its changelog's start: each restore
- * (if any) began at a checkpoint and read less than the changelog holds.
- * Returns the records restored. */
-static long long check_tail_restore(const ss_restore_t *r, const int64_t *lo,
-                                    const int64_t *hi) {
+/* Run an instance until it counted phases 1..phase exactly and committed
+ * them, then stop it with `sig`. Phase 1 is produced once it owns every
+ * task, paced over several commits (the changelog gets several values of a
+ * word); later phases arrive while no instance runs. */
+static void count_phase(const char *ini, const char *log, int phase, int sig) {
+  int64_t want[SS_WORDS];
+  char what[64];
+  if (phase > 1)
+    lines += ss_produce_phase(prod, in, PARTITIONS, phase, 0);
+  run = e2e_weir_run(&b, ini, log);
+  if (phase == 1) {
+    ss_expect_all_tasks(log, TASKS, 30000);
+    lines += ss_produce_phase(prod, in, PARTITIONS, phase, SS_COMMIT_MS + 100);
+  }
+  snprintf(what, sizeof what, "phases 1 to %d output", phase);
+  ss_expect(1, phase, want);
+  ss_expect_counts(&b, out, PARTITIONS, want, 60000, what);
+  assert_int_equal(ss_wait_committed(&b, app, in, lines, repartition, PARTITIONS, 30000), 0);
+  if (sig == SIGKILL)
+    usleep(2 * SS_COMMIT_MS * 1000); /* the RocksDB write follows the offset commit */
+  assert_int_equal(proc_stop(&run, sig, 30000), sig == SIGKILL ? 128 + SIGKILL : 0);
+}
+
+static long long changelog_ends(int64_t *lo, int64_t *hi) {
   long long held = 0;
   for (int p = 0; p < PARTITIONS; p++) {
-    fprintf(stderr, "e2e: changelog partition %d held [%lld, %lld); restored %lld from %lld\n",
-            p, (long long)lo[p], (long long)hi[p], r->first[p] ? r->n[p] : 0,
-            r->first[p] ? r->from[p] : -1);
+    assert_int_equal(rd_kafka_query_watermark_offsets(prod, changelog, p, &lo[p], &hi[p], 5000), 0);
     held += hi[p] - lo[p];
+  }
+  return held;
+}
+
+/* Step 2: every store partition had a checkpoint; whatever was restored
+ * began past the changelog's start and read less than it holds. */
+static void check_after_kill(const ss_restore_t *r, const int64_t *lo, long long held) {
+  for (int p = 0; p < PARTITIONS; p++) {
     assert_int_equal(r->no_cp[p], 0);
     if (r->first[p]) {
       assert_true(r->from[p] > lo[p]);
-      assert_int_equal(r->to[p], hi[p]);
-      assert_int_equal(r->n[p], hi[p] - r->from[p]);
+      assert_int_equal(r->n[p], r->to[p] - r->from[p]);
     }
   }
   assert_true(held > 0);
   assert_true(r->records < held);
-  return r->records;
 }
 
-static void test_tail_restore_after_kill9_on_kept_state_dir(void **state) {
+/* Step 3: B had nothing: each non-empty partition restored from its start. */
+static void check_full(const ss_restore_t *r, const int64_t *lo, const int64_t *hi) {
+  for (int p = 0; p < PARTITIONS; p++)
+    if (hi[p] > lo[p]) {
+      assert_true(r->no_cp[p] >= 1);
+      assert_true(r->first[p]);
+      assert_int_equal(r->from[p], lo[p]);
+      assert_int_equal(r->to[p], hi[p]);
+      assert_int_equal(r->n[p], hi[p] - lo[p]);
+    }
+}
+
+/* Step 4: exactly what B wrote after A's stop, where A's checkpoint was. */
+static long long check_tail(const ss_restore_t *r, const int64_t *at_a_stop,
+                            const int64_t *at_b_stop) {
+  long long tail = 0;
+  for (int p = 0; p < PARTITIONS; p++) {
+    fprintf(stderr,
+            "e2e: partition %d: A checkpointed %lld, B wrote to %lld; A restored %lld "
+            "from %lld to %lld\n",
+            p, (long long)at_a_stop[p], (long long)at_b_stop[p], r->first[p] ? r->n[p] : 0,
+            r->first[p] ? r->from[p] : -1, r->first[p] ? r->to[p] : -1);
+    assert_int_equal(r->no_cp[p], 0);
+    assert_int_equal(r->first[p], at_b_stop[p] > at_a_stop[p]);
+    if (!r->first[p])
+      continue;
+    assert_int_equal(r->from[p], at_a_stop[p]);
+    assert_int_equal(r->to[p], at_b_stop[p]);
+    assert_int_equal(r->n[p], at_b_stop[p] - at_a_stop[p]);
+    tail += r->n[p];
+  }
+  assert_true(tail > 0);
+  assert_int_equal(r->records, tail); /* one restore per partition */
+  return tail;
+}
+
+static void test_tail_restore_on_kept_state_dir(void **state) {
   (void)state;
   const char *topics[5];
-  int64_t want[SS_WORDS], lo[PARTITIONS], hi[PARTITIONS];
+  int64_t want[SS_WORDS], lo[PARTITIONS], at_kill[PARTITIONS], at_a_stop[PARTITIONS],
+      at_b_stop[PARTITIONS];
+  ss_restore_t r;
   long long t0 = e2e_now_ms();
   ss_topics(topics, in, out, repartition, changelog);
   assert_int_equal(e2e_broker_start(&b, topics, PARTITIONS, broker_log), 0);
   assert_int_equal(ss_wait_topics(&b, topics, PARTITIONS, 30000), 0);
-  assert_non_null(mkdtemp(dir1));
-  assert_int_equal(ss_write_ini(ini_path, app, in, out, dir1), 0);
-  rd_kafka_t *prod = e2e_client(&b, RD_KAFKA_PRODUCER, NULL);
+  assert_non_null(mkdtemp(dir_a));
+  assert_non_null(mkdtemp(dir_b));
+  assert_int_equal(ss_write_ini(ini_a, app, in, out, dir_a), 0);
+  assert_int_equal(ss_write_ini(ini_b, app, in, out, dir_b), 0);
+  prod = e2e_client(&b, RD_KAFKA_PRODUCER, NULL);
 
-  /* 1. Phase 1, paced over several commits (the changelog gets several
-   * values of a word), counted and committed, then SIGKILL: nothing is left
-   * to process again, so the counts can be exact. */
-  run = e2e_weir_run(&b, ini_path, log1);
-  ss_expect_all_tasks(log1, 2 * PARTITIONS, 30000);
-  long long lines = ss_produce_phase(prod, in, PARTITIONS, 1, SS_COMMIT_MS + 100);
-  ss_expect(1, 1, want);
-  ss_expect_counts(&b, out, PARTITIONS, want, 60000, "phase 1 output");
-  assert_int_equal(ss_wait_committed(&b, app, in, lines, repartition, PARTITIONS, 30000), 0);
-  usleep(2 * SS_COMMIT_MS * 1000); /* the RocksDB write follows the offset commit */
-  assert_int_equal(proc_stop(&run, SIGKILL, 5000), 128 + SIGKILL);
-  for (int p = 0; p < PARTITIONS; p++)
-    assert_int_equal(rd_kafka_query_watermark_offsets(prod, changelog, p, &lo[p], &hi[p], 5000),
-                     0);
-  long long t_killed = e2e_now_ms(), held = 0;
-  for (int p = 0; p < PARTITIONS; p++)
-    held += hi[p] - lo[p];
+  /* 1, 2. SIGKILL after a commit, back on the same directory. */
+  count_phase(ini_a, logs[0], 1, SIGKILL);
+  long long held = changelog_ends(lo, at_kill);
+  count_phase(ini_a, logs[1], 2, SIGTERM);
+  ss_parse_restores(logs[1], 0, &r);
+  check_after_kill(&r, lo, held);
+  long long after_kill = r.records;
 
-  /* 2. Phase 2 arrives; start again on the same state directory. */
-  lines += ss_produce_phase(prod, in, PARTITIONS, 2, 0);
-  run = e2e_weir_run(&b, ini_path, log2);
-  ss_expect(1, 2, want);
-  ss_expect_counts(&b, out, PARTITIONS, want, 60000, "phase 1 + 2 output");
-  long long t_counted = e2e_now_ms();
-  assert_int_equal(ss_wait_committed(&b, app, in, lines, repartition, PARTITIONS, 30000), 0);
-  assert_int_equal(proc_stop(&run, SIGTERM, 30000), 0);
+  /* 3. B takes over with nothing and writes past A's checkpoints. */
+  long long at_a = changelog_ends(lo, at_a_stop);
+  count_phase(ini_b, logs[2], 3, SIGTERM);
+  ss_parse_restores(logs[2], 0, &r);
+  check_full(&r, lo, at_a_stop);
 
-  /* 3. Exact after the stop too, in the output and in the changelog. */
+  /* 4. A comes back: the tail only. */
+  long long at_b = changelog_ends(lo, at_b_stop);
+  count_phase(ini_a, logs[3], 4, SIGTERM);
+  ss_parse_restores(logs[3], 0, &r);
+  long long tail = check_tail(&r, at_a_stop, at_b_stop);
+  assert_true(tail < at_b);
+
+  ss_expect(1, 4, want);
   ss_expect_counts(&b, out, PARTITIONS, want, 0, "final output");
   ss_expect_counts(&b, changelog, PARTITIONS, want, 0, "final changelog");
-  ss_restore_t r;
-  ss_parse_restores(log2, 0, &r);
-  long long restored = check_tail_restore(&r, lo, hi);
   ss_check_changelog_topic(&b, changelog, PARTITIONS);
   fprintf(stderr,
-          "e2e: summary: %lld lines; second run restored %lld of the changelog's %lld records in "
-          "%d restore line(s); counted 1 + 2 exactly %lld ms after the restart; total %lld ms\n",
-          lines, restored, held, r.lines, t_counted - t_killed, e2e_now_ms() - t0);
+          "e2e: summary: %lld lines; after the SIGKILL A restored %lld of the changelog's %lld "
+          "records; B restored all %lld; A back restored the tail, %lld of %lld; total %lld ms\n",
+          lines, after_kill, held, at_a, tail, at_b, e2e_now_ms() - t0);
   rd_kafka_destroy(prod);
+  prod = NULL;
   assert_int_equal(e2e_broker_stop(&b), 0);
 }
 
@@ -108,28 +175,31 @@ int main(void) {
   snprintf(app, sizeof app, "e2e-state-tail-%d", pid);
   snprintf(repartition, sizeof repartition, "%s-count-repartition", app);
   snprintf(changelog, sizeof changelog, "%s-" SS_STORE "-changelog", app);
-  snprintf(ini_path, sizeof ini_path, "/tmp/weir-e2e-st-%d.ini", pid);
+  snprintf(ini_a, sizeof ini_a, "/tmp/weir-e2e-st-%d-a.ini", pid);
+  snprintf(ini_b, sizeof ini_b, "/tmp/weir-e2e-st-%d-b.ini", pid);
   snprintf(broker_log, sizeof broker_log, "/tmp/weir-e2e-st-%d-broker.log", pid);
-  snprintf(log1, sizeof log1, "/tmp/weir-e2e-st-%d-1.log", pid);
-  snprintf(log2, sizeof log2, "/tmp/weir-e2e-st-%d-2.log", pid);
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_tail_restore_after_kill9_on_kept_state_dir)};
+  for (int i = 0; i < 4; i++)
+    snprintf(logs[i], sizeof logs[i], "/tmp/weir-e2e-st-%d-%d.log", pid, i + 1);
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_tail_restore_on_kept_state_dir)};
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   if (run.pid > 0)
     proc_stop(&run, SIGKILL, 5000);
+  if (prod)
+    rd_kafka_destroy(prod);
   if (b.proc.pid > 0)
     e2e_broker_stop(&b);
   if (rc) {
     e2e_dump_log(broker_log);
-    e2e_dump_log(log1);
-    e2e_dump_log(log2);
+    for (int i = 0; i < 4; i++)
+      e2e_dump_log(logs[i]);
   }
-  if (!getenv("WEIR_TEST_KEEP_LOGS")) {
+  for (int i = 0; !getenv("WEIR_TEST_KEEP_LOGS") && i < 4; i++)
+    unlink(logs[i]);
+  if (!getenv("WEIR_TEST_KEEP_LOGS"))
     unlink(broker_log);
-    unlink(log1);
-    unlink(log2);
-  }
-  ss_rmtree(dir1);
-  unlink(ini_path);
+  ss_rmtree(dir_a);
+  ss_rmtree(dir_b);
+  unlink(ini_a);
+  unlink(ini_b);
   return rc;
 }
