@@ -24,6 +24,21 @@ __attribute__((unused)) static long long e2e_now_ms(void) {
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Whether the broker's metadata lists every topic of the NULL-ended list. */
+__attribute__((unused)) static int e2e_topics_listed(rd_kafka_t *rk, const char *const *topics) {
+  const rd_kafka_metadata_t *md = NULL;
+  int all = rd_kafka_metadata(rk, 1, NULL, &md, 5000) == 0;
+  for (size_t i = 0; all && topics[i]; i++) {
+    int found = 0;
+    for (int k = 0; k < md->topic_cnt; k++)
+      found |= strcmp(md->topics[k].topic, topics[i]) == 0 && !md->topics[k].err;
+    all = found;
+  }
+  if (md)
+    rd_kafka_metadata_destroy(md);
+  return all;
+}
+
 /* `topics` is NULL-ended; each gets `partitions`. 0 on success. */
 __attribute__((unused)) static int e2e_broker_start(e2e_broker_t *b, const char *const *topics, int partitions,
                             const char *log) {
@@ -44,6 +59,9 @@ __attribute__((unused)) static int e2e_broker_start(e2e_broker_t *b, const char 
     int rc = weir_admin_create_topics(rk, specs, n, 30000, err, sizeof err);
     if (rc)
       fprintf(stderr, "e2e: %s\n", err);
+    /* Kafka answers CreateTopics before its metadata lists the topics. */
+    for (int tries = 0; !rc && tries < 150 && !e2e_topics_listed(rk, topics); tries++)
+      usleep(100000);
     rd_kafka_destroy(rk);
     fprintf(stderr, "e2e: on the real Kafka broker at %s\n", b->bootstrap);
     return rc;
