@@ -19,13 +19,13 @@ static int partitions_in(const rd_kafka_metadata_t *md, const char *topic) {
 
 /* A sub-topology's task count: the most partitions among its source topics
  * (internal ones as decided already, at indices below `known`). */
-static int subtopology_partitions(const weir_topology_t *t, const rd_kafka_metadata_t *md,
-                                  int sub, const int *decided, size_t known) {
+static int subtopology_partitions(const weir_topology_t *t, const rd_kafka_metadata_t *md, int sub,
+                                  const int *decided, size_t known) {
   int best = -1;
   for (size_t i = 0; i < t->node_count; i++) {
     const weir_node_t *n = t->nodes[i];
-    for (size_t k = 0; n->kind == WEIR_NODE_SOURCE && n->subtopology == sub &&
-                       k < n->topic_count; k++) {
+    for (size_t k = 0; n->kind == WEIR_NODE_SOURCE && n->subtopology == sub && k < n->topic_count;
+         k++) {
       int count = partitions_in(md, n->topics[k]);
       for (size_t j = 0; j < known; j++)
         if (strcmp(t->internal_topics[j].name, n->topics[k]) == 0)
@@ -37,8 +37,8 @@ static int subtopology_partitions(const weir_topology_t *t, const rd_kafka_metad
   return best;
 }
 
-static int decide_partitions(const weir_topology_t *t, const rd_kafka_metadata_t *md,
-                             int *decided, char *errstr, size_t errstr_size) {
+static int decide_partitions(const weir_topology_t *t, const rd_kafka_metadata_t *md, int *decided,
+                             char *errstr, size_t errstr_size) {
   for (size_t j = 0; j < t->internal_topic_count; j++) {
     decided[j] = subtopology_partitions(t, md, t->internal_topics[j].partitions_of, decided, j);
     if (decided[j] <= 0) {
@@ -71,8 +71,7 @@ static int check_existing(const weir_topology_t *t, const rd_kafka_metadata_t *m
 static int create_on_embedded(weir_embedded_t *e, const weir_topology_t *t, const int *decided,
                               char *errstr, size_t errstr_size) {
   for (size_t j = 0; j < t->internal_topic_count; j++)
-    if (weir_embedded_create_topic(e, t->internal_topics[j].name, decided[j], errstr,
-                                   errstr_size))
+    if (weir_embedded_create_topic(e, t->internal_topics[j].name, decided[j], errstr, errstr_size))
       return -1;
   return 0;
 }
@@ -113,8 +112,7 @@ static int wait_visible(rd_kafka_t *rk, const weir_topic_spec_t *specs, size_t n
     clock_gettime(CLOCK_MONOTONIC, &now);
     if (ok)
       return 0;
-    if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >
-        TIMEOUT_MS)
+    if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 > TIMEOUT_MS)
       break;
     nanosleep(&pause, NULL);
   }
@@ -139,8 +137,8 @@ static int create_with_admin(rd_kafka_t *rk, const weir_topology_t *t,
   char why[1024];
   if (weir_admin_create_topics(rk, specs, n, TIMEOUT_MS, why, sizeof why) == 0) {
     for (size_t i = 0; i < n; i++)
-      WEIR_INFO("created internal topic '%s' (%d partitions%s)", specs[i].name,
-                specs[i].partitions, specs[i].configs ? ", compacted" : "");
+      WEIR_INFO("created internal topic '%s' (%d partitions%s)", specs[i].name, specs[i].partitions,
+                specs[i].configs ? ", compacted" : "");
     return wait_visible(rk, specs, n, bootstrap, errstr, errstr_size);
   }
   /* `weir broker` (librdkafka's mock) has no Admin API: it must be told. */
@@ -151,9 +149,8 @@ static int create_with_admin(rd_kafka_t *rk, const weir_topology_t *t,
   return -1;
 }
 
-int weir_internal_topics_create(rd_kafka_t *rk, weir_embedded_t *embedded,
-                                const weir_topology_t *t, const char *bootstrap, char *errstr,
-                                size_t errstr_size) {
+int weir_internal_topics_create(rd_kafka_t *rk, weir_embedded_t *embedded, const weir_topology_t *t,
+                                const char *bootstrap, char *errstr, size_t errstr_size) {
   const rd_kafka_metadata_t *md = NULL;
   if (!t->internal_topic_count)
     return 0;
@@ -167,8 +164,8 @@ int weir_internal_topics_create(rd_kafka_t *rk, weir_embedded_t *embedded,
   int rc = !decided || decide_partitions(t, md, decided, errstr, errstr_size) ||
                    check_existing(t, md, decided, errstr, errstr_size)
                ? -1
-               : embedded ? create_on_embedded(embedded, t, decided, errstr, errstr_size)
-                          : create_with_admin(rk, t, md, decided, bootstrap, errstr, errstr_size);
+           : embedded ? create_on_embedded(embedded, t, decided, errstr, errstr_size)
+                      : create_with_admin(rk, t, md, decided, bootstrap, errstr, errstr_size);
   free(decided);
   rd_kafka_metadata_destroy(md);
   return rc;

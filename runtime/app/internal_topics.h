@@ -14,8 +14,7 @@
 /* Create every internal topic of `t` on the cluster `rk` reaches (through
  * `embedded` when it is the in-process broker). 0, or -1 with one line per
  * problem in errstr. */
-int weir_internal_topics_create(rd_kafka_t *rk, weir_embedded_t *embedded,
-                                const weir_topology_t *t, const char *bootstrap, char *errstr,
-                                size_t errstr_size);
+int weir_internal_topics_create(rd_kafka_t *rk, weir_embedded_t *embedded, const weir_topology_t *t,
+                                const char *bootstrap, char *errstr, size_t errstr_size);
 
 #endif

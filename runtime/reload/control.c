@@ -125,8 +125,8 @@ static void *control_main(void *arg) {
   weir_control_t *c = arg;
   int64_t due = -1; /* when a debounced plugin change is acted on */
   for (;;) {
-    struct pollfd fds[3] = {{c->wake[0], POLLIN, 0}, {c->listen_fd, POLLIN, 0},
-                            {c->inotify_fd, POLLIN, 0}};
+    struct pollfd fds[3] = {
+        {c->wake[0], POLLIN, 0}, {c->listen_fd, POLLIN, 0}, {c->inotify_fd, POLLIN, 0}};
     int timeout = due < 0 ? -1 : (int)(due > now_ms() ? due - now_ms() : 0);
     if (poll(fds, c->inotify_fd >= 0 ? 3 : 2, timeout) < 0 && errno != EINTR)
       break;
@@ -202,7 +202,8 @@ int weir_control_request(const char *socket_path, char *report, size_t report_si
   }
   size_t used = 0;
   ssize_t n = write(fd, "reload\n", 7);
-  while (n >= 0 && used + 1 < report_size && (n = read(fd, report + used, report_size - 1 - used)) > 0)
+  while (n >= 0 && used + 1 < report_size &&
+         (n = read(fd, report + used, report_size - 1 - used)) > 0)
     used += (size_t)n;
   report[used] = '\0';
   close(fd);

@@ -123,9 +123,8 @@ static int same_node(const weir_node_t *a, const weir_node_t *b) {
   for (size_t i = 0; i < a->store_count; i++)
     if (strcmp(a->stores[i], b->stores[i]) != 0)
       return 0;
-  if (a->kind == WEIR_NODE_OPERATOR &&
-      (strcmp(a->plugin->ref, b->plugin->ref) != 0 ||
-       strcmp(a->op->def.type, b->op->def.type) != 0))
+  if (a->kind == WEIR_NODE_OPERATOR && (strcmp(a->plugin->ref, b->plugin->ref) != 0 ||
+                                        strcmp(a->op->def.type, b->op->def.type) != 0))
     return 0;
   return 1;
 }
@@ -176,8 +175,9 @@ static size_t mark_moving(weir_reloader_t *r, const weir_topology_t *next, char 
   names[0] = '\0';
   for (size_t i = 0; i < next->node_count; i++) {
     const weir_node_t *cur = r->swap->current_impl[i], *nx = next->nodes[i];
-    r->swap->moving[i] = nx->kind == WEIR_NODE_OPERATOR &&
-                         (!same_file(cur->plugin, nx->plugin) || !same_params(&cur->params, &nx->params));
+    r->swap->moving[i] =
+        nx->kind == WEIR_NODE_OPERATOR &&
+        (!same_file(cur->plugin, nx->plugin) || !same_params(&cur->params, &nx->params));
     if (!r->swap->moving[i])
       continue;
     n++;
@@ -223,8 +223,7 @@ static int swap_in(weir_reloader_t *r, weir_version_t *v, const char *names, cha
     weir_swap_fail(s, "a stream thread did not answer within %d ms", PHASE_TIMEOUT_MS);
   if (atomic_load(&s->failed)) {
     run_phase(s, WEIR_SWAP_ABORT, r->threads);
-    snprintf(report, size, "reload refused: %s; every task keeps version %u", s->why,
-             r->versions);
+    snprintf(report, size, "reload refused: %s; every task keeps version %u", s->why, r->versions);
     return -1;
   }
   make_current(s, v);

@@ -41,14 +41,14 @@ typedef struct weir_swap {
   size_t node_count;
 
   /* The swap in progress. */
-  atomic_uint request;   /* bumped per phase change; threads compare */
+  atomic_uint request; /* bumped per phase change; threads compare */
   atomic_int phase;
   weir_version_t *next;  /* the version moving in */
   unsigned char *moving; /* by node index */
   atomic_int acks;       /* threads done with the current phase */
   atomic_int failed;
   pthread_mutex_t mu;
-  char why[768];         /* the first failure */
+  char why[768];             /* the first failure */
   atomic_llong max_pause_us; /* the longest a thread (so its tasks) stood still in one phase */
   atomic_llong swapped;      /* instances moved by the last commit */
 } weir_swap_t;

@@ -114,7 +114,8 @@ static void flush_inst(weir_task_t *task, weir_node_inst_t *inst) {
     return;
   int rc = inst->impl->op->def.flush(&inst->ctx, inst->self);
   if (rc != WEIR_OK)
-    weir_task_set_error(task, "operator '%s' (plugin %s, type %s) failed to flush on task %s: "
+    weir_task_set_error(task,
+                        "operator '%s' (plugin %s, type %s) failed to flush on task %s: "
                         "error %d",
                         inst->node->name, inst->impl->plugin->ref, inst->impl->op->def.type,
                         task->id, rc);
@@ -213,8 +214,8 @@ int weir_task_store_flush_now(weir_task_store_t *ts) {
   }
   int rc = weir_kv_store_flush(ts->kv, b, produce_changelog, ts) != 0 ? -1 : 0;
   if (rc == 0 && weir_state_batch_write(ts->task->env->state_db, b, why, sizeof why)) {
-    weir_task_set_error(ts->task, "store '%s' (task %s): cannot write RocksDB: %s",
-                        ts->decl->name, ts->task->id, why);
+    weir_task_set_error(ts->task, "store '%s' (task %s): cannot write RocksDB: %s", ts->decl->name,
+                        ts->task->id, why);
     rc = -1;
   }
   if (rc == 0)
@@ -239,11 +240,13 @@ typedef struct host_iter {
   weir_state_iter_t *it;
 } host_iter_t;
 
-static weir_task_store_t *store_of(weir_store_t *store) { return (weir_task_store_t *)store; }
+static weir_task_store_t *store_of(weir_store_t *store) {
+  return (weir_task_store_t *)store;
+}
 
 static int store_failed(weir_task_store_t *ts, const char *what, const char *why) {
-  weir_task_set_error(ts->task, "store '%s' (task %s): %s failed: %s", ts->decl->name,
-                      ts->task->id, what, why);
+  weir_task_set_error(ts->task, "store '%s' (task %s): %s failed: %s", ts->decl->name, ts->task->id,
+                      what, why);
   return WEIR_EFAIL;
 }
 

@@ -31,15 +31,15 @@ typedef struct weir_task_store {
   weir_store_t pub; /* first: the plugin's handle is this struct */
   weir_task_t *task;
   const weir_store_decl_t *decl;
-  weir_kv_store_t *kv;      /* NULL while the task is closed (and in a dry run) */
+  weir_kv_store_t *kv;         /* NULL while the task is closed (and in a dry run) */
   rd_kafka_topic_t *changelog; /* NULL: no changelog */
-  int64_t acked_next; /* changelog offset after the last acknowledged record; -1 none */
+  int64_t acked_next;          /* changelog offset after the last acknowledged record; -1 none */
   int delivery_failed;
   /* Restore: [restore_from, restore_to) of the changelog, while restoring. */
   int restoring;
   int64_t restore_from, restore_to, restored, restore_start_ms;
-  int64_t restore_next;     /* checkpoint to write with this poll's batch; 0 none */
-  const void *restore_rkt;  /* the restore consumer's handle of the changelog (a cache) */
+  int64_t restore_next;    /* checkpoint to write with this poll's batch; 0 none */
+  const void *restore_rkt; /* the restore consumer's handle of the changelog (a cache) */
 } weir_task_store_t;
 
 /* The produce opaque of a changelog record (decoded in the delivery report)

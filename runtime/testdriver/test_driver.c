@@ -88,10 +88,8 @@ static int record_copy(weir_test_record_t *out, const weir_record_t *rec) {
   }
   out->headers = h;
   out->header_count = h ? rec->header_count : 0;
-  return (rec->key && !out->key) || (rec->value && !out->value) ||
-                 (rec->header_count && !h)
-             ? -1
-             : 0;
+  return (rec->key && !out->key) || (rec->value && !out->value) || (rec->header_count && !h) ? -1
+                                                                                             : 0;
 }
 
 static td_output_t *output_for(weir_test_driver_t *td, const char *topic, int create) {
@@ -167,9 +165,9 @@ static int process(weir_test_driver_t *td, const char *topic, const weir_test_re
     return WEIR_ENOENT;
   }
   weir_task_t *task = td->tasks[td->env.topic_subtopology[idx]];
-  weir_input_t in = {NULL,     topic,      0,          td->next_offset[idx]++,
-                     r->timestamp, r->key, r->key_len, r->value,
-                     r->value_len, r->headers, r->header_count};
+  weir_input_t in = {NULL,           topic,      0,        td->next_offset[idx]++, r->timestamp,
+                     r->key,         r->key_len, r->value, r->value_len,           r->headers,
+                     r->header_count};
   if (weir_task_process_input(task, (size_t)idx, &in)) {
     set_error(td, task->error);
     return WEIR_EFAIL;
@@ -196,8 +194,9 @@ API int weir_test_driver_pipe_headers(weir_test_driver_t *td, const char *topic,
                                       size_t key_len, const void *value, size_t value_len,
                                       int64_t timestamp, const weir_header_t *headers,
                                       size_t header_count) {
-  weir_test_record_t r = {key, key ? key_len : 0, value, value ? value_len : 0, timestamp,
-                          headers, headers ? header_count : 0};
+  weir_test_record_t r = {
+      key,     key ? key_len : 0,         value, value ? value_len : 0, timestamp,
+      headers, headers ? header_count : 0};
   td->error[0] = '\0';
   int rc = process(td, topic, &r);
   int drained = drain_pending(td);
@@ -271,11 +270,14 @@ API int weir_test_driver_advance_wall_clock(weir_test_driver_t *td, int64_t ms) 
   return weir_test_driver_commit(td);
 }
 
-API int64_t weir_test_driver_wall_clock(const weir_test_driver_t *td) { return td->wall; }
+API int64_t weir_test_driver_wall_clock(const weir_test_driver_t *td) {
+  return td->wall;
+}
 
 API void weir_test_driver_advance_stream_time(weir_test_driver_t *td, int64_t ms) {
   for (int s = 0; ms > 0 && s < td->topo->subtopology_count; s++)
-    td->tasks[s]->stream_time = (td->tasks[s]->stream_time < 0 ? 0 : td->tasks[s]->stream_time) + ms;
+    td->tasks[s]->stream_time =
+        (td->tasks[s]->stream_time < 0 ? 0 : td->tasks[s]->stream_time) + ms;
 }
 
 API int weir_test_driver_store_get(weir_test_driver_t *td, const char *store, const void *key,
@@ -304,14 +306,15 @@ API int weir_test_driver_store_get(weir_test_driver_t *td, const char *store, co
   return WEIR_ENOENT;
 }
 
-API const char *weir_test_driver_error(const weir_test_driver_t *td) { return td->error; }
+API const char *weir_test_driver_error(const weir_test_driver_t *td) {
+  return td->error;
+}
 
 static void diag_to(const weir_diag_t *d, char *errstr, size_t errstr_size) {
   size_t used = 0;
   errstr[0] = '\0';
   for (size_t i = 0; i < d->count && used < errstr_size; i++)
-    used += (size_t)snprintf(errstr + used, errstr_size - used, "%s%s", i ? "\n" : "",
-                             d->lines[i]);
+    used += (size_t)snprintf(errstr + used, errstr_size - used, "%s%s", i ? "\n" : "", d->lines[i]);
 }
 
 static weir_topology_t *build(const char *ini, const char *plugin_dir, char *errstr,
@@ -377,8 +380,8 @@ static int open_state(weir_test_driver_t *td, char *errstr, size_t errstr_size) 
   return td->db ? 0 : -1;
 }
 
-API weir_test_driver_t *weir_test_driver_open(const char *ini, const char *plugin_dir,
-                                              char *errstr, size_t errstr_size) {
+API weir_test_driver_t *weir_test_driver_open(const char *ini, const char *plugin_dir, char *errstr,
+                                              size_t errstr_size) {
   weir_test_driver_t *td = calloc(1, sizeof *td);
   if (!td) {
     snprintf(errstr, errstr_size, "out of memory");
@@ -396,8 +399,7 @@ API weir_test_driver_t *weir_test_driver_open(const char *ini, const char *plugi
                               .capture_opaque = td,
                               .state_db = td->db,
                               .cache_budget = &td->budget};
-  if (!td->topics ||
-      weir_task_env_map_topics(&td->env, td->topo, td->topics, td->topic_count) ||
+  if (!td->topics || weir_task_env_map_topics(&td->env, td->topo, td->topics, td->topic_count) ||
       open_tasks(td, errstr, errstr_size)) {
     if (!errstr[0])
       snprintf(errstr, errstr_size, "out of memory");

@@ -94,8 +94,8 @@ static rd_kafka_resp_err_t changelog_offsets(weir_stream_thread_t *t, const char
                                              int32_t partition, int64_t *low, int64_t *high) {
   int64_t deadline = weir_now_ms() + t->shared.shutdown_timeout_ms;
   for (;;) {
-    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-        t->restorer, topic, partition, low, high, t->shared.shutdown_timeout_ms);
+    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(t->restorer, topic, partition, low,
+                                                               high, t->shared.shutdown_timeout_ms);
     if (!leaderless(err) || weir_now_ms() >= deadline)
       return err;
     nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
@@ -257,10 +257,10 @@ void weir_restore_poll(weir_stream_thread_t *t) {
   ssize_t n = rd_kafka_consume_batch_queue(t->restore_queue, 0, msgs, RESTORE_BATCH);
   for (ssize_t i = 0; i < n; i++) {
     /* Records come in runs of one partition: look a store up once per run. */
-    weir_task_store_t *ts = last && last->task->partition == msgs[i]->partition &&
-                                    msgs[i]->rkt == last->restore_rkt
-                                ? last
-                                : store_of(t, msgs[i]);
+    weir_task_store_t *ts =
+        last && last->task->partition == msgs[i]->partition && msgs[i]->rkt == last->restore_rkt
+            ? last
+            : store_of(t, msgs[i]);
     last = ts;
     int64_t before = ts ? ts->restore_next : 0;
     if (ts && apply_record(t, ts, msgs[i]))

@@ -62,16 +62,17 @@ static int transfer(weir_node_inst_t *inst, const weir_node_t *next) {
   inst->impl = old;
   if (rc == WEIR_OK) {
     inst->self = self;
-  } else if (old->op->def.load &&
-             old->op->def.load(&inst->ctx, &inst->self, buf.data, buf.len, why, sizeof why) ==
-                 WEIR_OK) {
+  } else if (old->op->def.load && old->op->def.load(&inst->ctx, &inst->self, buf.data, buf.len, why,
+                                                    sizeof why) == WEIR_OK) {
     WEIR_ERROR("swap: operator '%s' on task %s: the new version's load failed (%s); the old "
-               "version keeps running there", inst->node->name, inst->task->id, why);
+               "version keeps running there",
+               inst->node->name, inst->task->id, why);
     free(buf.data);
     return -1;
   } else {
     WEIR_ERROR("swap: operator '%s' on task %s: state could not be handed over (%s); the new "
-               "version starts from init", inst->node->name, inst->task->id, why);
+               "version starts from init",
+               inst->node->name, inst->task->id, why);
     if (init_next(inst, next, &inst->self, why, sizeof why) != WEIR_OK)
       inst->initialized = 0;
   }
@@ -99,7 +100,8 @@ static void commit_inst(weir_swap_t *s, weir_node_inst_t *inst) {
     void *self = NULL;
     if (init_next(inst, next, &self, why, sizeof why) != WEIR_OK) {
       WEIR_ERROR("swap: operator '%s' failed to start on task %s: %s; the old version keeps "
-                 "running there", inst->node->name, inst->task->id, why);
+                 "running there",
+                 inst->node->name, inst->task->id, why);
       return;
     }
     if (weir_task_flush_one(inst->task, inst))

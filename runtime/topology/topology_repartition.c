@@ -27,8 +27,8 @@ static weir_node_t *internal_node(topo_build_t *b, size_t op, const char *name,
   for (size_t i = 0; i < b->t->node_count; i++)
     if (strcmp(b->pending[i].node->name, name) == 0) {
       topo_error(b, b->pending[i].section->line,
-                 "node name '%s' is reserved for the repartition of [operator:%s]; rename it",
-                 name, b->pending[op].node->name);
+                 "node name '%s' is reserved for the repartition of [operator:%s]; rename it", name,
+                 b->pending[op].node->name);
       return NULL;
     }
   weir_cfg_section_t named = *b->pending[op].section;
@@ -131,8 +131,7 @@ void topo_assign_stores(topo_build_t *b) {
   for (size_t i = 0; i < t->node_count; i++) {
     const weir_node_t *n = t->nodes[i];
     /* The repartition sink's upstream sub-topology sets the partition count. */
-    if (n->kind == WEIR_NODE_SINK && n->internal &&
-        add_internal(t, n->topic, 0, n->subtopology))
+    if (n->kind == WEIR_NODE_SINK && n->internal && add_internal(t, n->topic, 0, n->subtopology))
       topo_error_file(b, "out of memory");
   }
   for (size_t i = 0; i < t->store_count; i++) {

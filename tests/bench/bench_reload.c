@@ -107,8 +107,10 @@ static double one_run(const bench_opts_t *base, int run, int swaps, double *paus
     fprintf(stderr, "weir-bench: could not remove %s\n", state);
   unlink(ini);
   if (failed || *found != swaps || count != o.records) {
-    fprintf(stderr, "weir-bench: reload run %d FAILED: %d of %d swaps logged, %lld of %ld records; "
-                    "its log is %s\n", run, *found, swaps, count, o.records, log);
+    fprintf(stderr,
+            "weir-bench: reload run %d FAILED: %d of %d swaps logged, %lld of %ld records; "
+            "its log is %s\n",
+            run, *found, swaps, count, o.records, log);
     return 0;
   }
   unlink(log);
@@ -130,19 +132,21 @@ int bench_reload(const bench_opts_t *base, bench_reload_t *res) {
   res->ok = res->steady_rate > 0 && res->rate > 0;
   res->pause_median_us = found ? pauses[found / 2] : 0;
   res->pause_max_us = found ? pauses[found - 1] : 0;
-  fprintf(stderr, "weir-bench: reload: %d swaps, pause median %.0f us max %.0f us; %.0f records/s "
-                  "with them, %.0f without\n",
+  fprintf(stderr,
+          "weir-bench: reload: %d swaps, pause median %.0f us max %.0f us; %.0f records/s "
+          "with them, %.0f without\n",
           found, res->pause_median_us, res->pause_max_us, res->rate, res->steady_rate);
   return res->ok ? 0 : -1;
 }
 
 void bench_reload_markdown(FILE *f, const bench_reload_t *r) {
-  fprintf(f, "\nHot reload (weir only, 6 partitions, `threads = 1`; %d swaps, %.2f s apart, during a "
-             "full-speed backlog of %lld records): each swap re-reads the INI with a filter's "
-             "pattern changed, loads every plugin from a new staged copy and moves the filter on "
-             "every task. *Pause*: the longest a stream thread — so each of its tasks — stood "
-             "still in one phase of a swap, from weir's `reloaded:` log line. *Rate*: output "
-             "records/s over the backlog, with the swaps and in the same run without them.\n\n",
+  fprintf(f,
+          "\nHot reload (weir only, 6 partitions, `threads = 1`; %d swaps, %.2f s apart, during a "
+          "full-speed backlog of %lld records): each swap re-reads the INI with a filter's "
+          "pattern changed, loads every plugin from a new staged copy and moves the filter on "
+          "every task. *Pause*: the longest a stream thread — so each of its tasks — stood "
+          "still in one phase of a swap, from weir's `reloaded:` log line. *Rate*: output "
+          "records/s over the backlog, with the swaps and in the same run without them.\n\n",
           r->swaps, SPACING, r->records);
   fprintf(f, "| swaps | pause median µs | pause max µs | goal | rec/s with swaps | rec/s without "
              "| with / without |\n|---|---|---|---|---|---|---|\n");

@@ -111,8 +111,8 @@ static long long read_marks(const e2e_broker_t *b, mark_t *marks, long long cap)
       char v[128];
       snprintf(v, sizeof v, "%.*s", (int)m->len, (const char *)m->payload);
       mark_t *k = &marks[got < cap ? got : cap - 1];
-      assert_int_equal(sscanf(v, "v%d:0_%d:%lld:%lld", &k->version, &k->task, &k->count,
-                              &k->input), 4);
+      assert_int_equal(sscanf(v, "v%d:0_%d:%lld:%lld", &k->version, &k->task, &k->count, &k->input),
+                       4);
       got++, seen++;
     }
     rd_kafka_message_destroy(m);
@@ -155,10 +155,11 @@ static void test_swap_under_load(void **state) {
   assert_int_equal(e2e_broker_start(&b, topics, PARTITIONS, log_path), 0);
   install("reload_v1");
   FILE *f = fopen(ini_path, "w");
-  fprintf(f, "[weir]\napplication.id = %s\nbootstrap.servers = %s\ncommit.interval.ms = 500\n"
-             "plugin.dir = %s\nstate.dir = %s/state\n"
-             "[source:in]\ntopic = %s\n[operator:m]\nplugin = marker\ntype = mark\ninput = in\n"
-             "[sink:out]\ninput = m\ntopic = %s\n",
+  fprintf(f,
+          "[weir]\napplication.id = %s\nbootstrap.servers = %s\ncommit.interval.ms = 500\n"
+          "plugin.dir = %s\nstate.dir = %s/state\n"
+          "[source:in]\ntopic = %s\n[operator:m]\nplugin = marker\ntype = mark\ninput = in\n"
+          "[sink:out]\ninput = m\ntopic = %s\n",
           group, b.bootstrap, dir, dir, in, out);
   fclose(f);
   char *argv[] = {WEIR_TEST_BINARY, "run", ini_path, NULL};

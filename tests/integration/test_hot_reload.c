@@ -4,14 +4,15 @@
  * v2 still running, then 100 swaps in a row. Every input must come out
  * exactly once, in order per partition, with the operator's in-memory count
  * carried across every swap (save/load), and no staged copy left behind. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <sys/stat.h>
+
+#include <cmocka.h>
 
 #include "it_support.h"
 
@@ -194,8 +195,8 @@ static void test_parameters_reload(void **state) {
   weir_topology_t *t = weir_topology_build(cfg, NULL, &d);
   assert_non_null(t);
   char *sets[] = {set};
-  weir_app_options_t opts = {.shutdown_timeout_ms = 5000, .no_control = 1, .overrides = sets,
-                             .override_count = 1};
+  weir_app_options_t opts = {
+      .shutdown_timeout_ms = 5000, .no_control = 1, .overrides = sets, .override_count = 1};
   weir_app_t *app = weir_app_start(t, &opts, err, sizeof err);
   if (!app)
     fail_msg("start: %s", err);

@@ -2,12 +2,13 @@
  * word count through a repartition topic into a RocksDB store with a
  * changelog, a JSON group.by, and the state directory's lock. Each test
  * asserts exact counts in the output and in the changelog. */
+#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
-#include <ftw.h>
 
 #include "it_support.h"
 
@@ -119,7 +120,8 @@ static void test_wordcount_through_repartition(void **state) {
     for (int i = 0; i < 5; i++) {
       snprintf(key, sizeof key, "line%d", round * 5 + i);
       assert_int_equal(it_send(p, "lines", (round + i) % 3, key, lines[i], strlen(lines[i]),
-                               BASE_TS + round, NULL, NULL), 0);
+                               BASE_TS + round, NULL, NULL),
+                       0);
     }
   assert_int_equal(rd_kafka_flush(p, 5000), 0);
   rd_kafka_destroy(p);
@@ -172,7 +174,8 @@ static void test_group_by_json_member(void **state) {
   rd_kafka_t *p = it_producer(weir_app_bootstrap(app));
   for (int i = 0; i < 12; i++)
     assert_int_equal(it_send(p, "orders", i % 2, NULL, orders[i % 4], strlen(orders[i % 4]),
-                             BASE_TS, NULL, NULL), 0);
+                             BASE_TS, NULL, NULL),
+                     0);
   assert_int_equal(rd_kafka_flush(p, 5000), 0);
   rd_kafka_destroy(p);
   read_counts(weir_app_bootstrap(app), "out", 9, &c);

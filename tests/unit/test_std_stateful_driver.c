@@ -5,9 +5,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <cmocka.h>
 #include <weir/test_driver.h>
 
 #define HEAD "[weir]\napplication.id = td\nbootstrap.servers = x\ncommit.interval.ms = 100\n"
@@ -85,11 +86,11 @@ static void test_latest_with_tombstone(void **state) {
 static void test_table_forwards_changes(void **state) {
   (void)state;
   const weir_test_record_t *out;
-  weir_test_driver_t *td = open_ini(
-      HEAD "[source:in]\ntopic = in\n"
-           "[operator:t]\nplugin = std\ntype = table\ninput = in\nstore = s\n"
-           "[store:s]\ntype = kv\nchangelog = false\n"
-           "[sink:out]\ninput = t\ntopic = out\n");
+  weir_test_driver_t *td =
+      open_ini(HEAD "[source:in]\ntopic = in\n"
+                    "[operator:t]\nplugin = std\ntype = table\ninput = in\nstore = s\n"
+                    "[store:s]\ntype = kv\nchangelog = false\n"
+                    "[sink:out]\ninput = t\ntopic = out\n");
   send(td, "k", "v1", 1);
   send(td, "k", "v1", 2);
   send(td, "k", "v2", 3);

@@ -77,8 +77,7 @@ void weir_test_driver_close(weir_test_driver_t *td);
  * source reads is WEIR_ENOENT.
  */
 int weir_test_driver_pipe(weir_test_driver_t *td, const char *topic, const void *key,
-                          size_t key_len, const void *value, size_t value_len,
-                          int64_t timestamp);
+                          size_t key_len, const void *value, size_t value_len, int64_t timestamp);
 int weir_test_driver_pipe_headers(weir_test_driver_t *td, const char *topic, const void *key,
                                   size_t key_len, const void *value, size_t value_len,
                                   int64_t timestamp, const weir_header_t *headers,
