@@ -234,8 +234,72 @@ static void test_parameters_reload(void **state) {
   weir_diag_free(&d);
 }
 
+static const char count_ini[] =
+    "[weir]\napplication.id = it-recount\nbootstrap.servers = embedded\n"
+    "embedded.partitions = 1\ncommit.interval.ms = 600000\nstate.dir = %s\n"
+    "[source:in]\ntopic = in\n"
+    "[operator:c]\nplugin = std\ntype = count\ninput = in\nstore = s\nemit.max.pending = %d\n"
+    "[store:s]\ntype = kv\n"
+    "[sink:out]\ninput = c\ntopic = out\n";
+
+/* A count that emits at commit holds its updates back; a swap flushes them
+ * before the old instance closes (no commit happens here for 10 minutes),
+ * and the store carries the count on. */
+static void test_swap_flushes_held_updates(void **state) {
+  (void)state;
+  char ini[2048], path[600], err[2048], set[700], tmp[] = "/tmp/weir-it-recount-XXXXXX";
+  it_record_t got[8];
+  assert_non_null(mkdtemp(tmp));
+  snprintf(path, sizeof path, "%s/t.ini", tmp);
+  snprintf(ini, sizeof ini, count_ini, tmp, 10000);
+  write_file(path, ini);
+  weir_diag_t d = {0};
+  weir_cfg_t *cfg = weir_cfg_load(path, &d);
+  snprintf(set, sizeof set, "weir.plugin.dir=%s", WEIR_TEST_PLUGIN_DIR);
+  weir_cfg_override(cfg, set, &d);
+  weir_topology_t *t = weir_topology_build(cfg, NULL, &d);
+  assert_non_null(t);
+  char *sets[] = {set};
+  weir_app_options_t opts = {
+      .shutdown_timeout_ms = 5000, .no_control = 1, .overrides = sets, .override_count = 1};
+  weir_app_t *app = weir_app_start(t, &opts, err, sizeof err);
+  if (!app)
+    fail_msg("start: %s", err);
+  rd_kafka_t *p = it_producer(weir_app_bootstrap(app));
+  for (int i = 0; i < 10; i++)
+    it_send(p, "in", 0, "a", "x", 1, 1 + i, NULL, NULL);
+  rd_kafka_flush(p, 5000);
+  assert_int_equal(it_wait_processed(app, 10, 20000), 0);
+  assert_int_equal(it_consume(weir_app_bootstrap(app), "out", 1, got, 8, 1500), 0);
+  snprintf(ini, sizeof ini, count_ini, tmp, 9999);
+  write_file(path, ini);
+  expect_reload(app, 1, "reloaded: version 1 runs [c]");
+  size_t n = it_consume(weir_app_bootstrap(app), "out", 1, got, 8, 10000);
+  assert_int_equal(n, 1);
+  assert_string_equal(got[0].key, "a");
+  assert_int_equal(got[0].value_len, 8);
+  assert_int_equal((unsigned char)got[0].value[7], 10);
+  it_records_free(got, n);
+  for (int i = 0; i < 5; i++)
+    it_send(p, "in", 0, "a", "x", 1, 20 + i, NULL, NULL);
+  rd_kafka_flush(p, 5000);
+  rd_kafka_destroy(p);
+  assert_int_equal(it_wait_processed(app, 15, 20000), 0);
+  weir_app_stop(app); /* the stop commits: the new instance flushes 15 */
+  assert_int_equal(weir_app_join(app), 0);
+  n = it_consume(weir_app_bootstrap(app), "out", 2, got, 8, 10000);
+  assert_int_equal(n, 2);
+  assert_int_equal((unsigned char)got[1].value[7], 15);
+  it_records_free(got, n);
+  weir_app_free(app);
+  weir_topology_free(t);
+  weir_cfg_free(cfg);
+  weir_diag_free(&d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_swaps_under_load),
-                                     cmocka_unit_test(test_parameters_reload)};
+                                     cmocka_unit_test(test_parameters_reload),
+                                     cmocka_unit_test(test_swap_flushes_held_updates)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
