@@ -6,16 +6,10 @@
 #include <time.h>
 
 #include "kafka/admin.h"
+#include "kafka/topics.h"
 #include "util/log.h"
 
 enum { TIMEOUT_MS = 15000 };
-
-static int partitions_in(const rd_kafka_metadata_t *md, const char *topic) {
-  for (int i = 0; i < md->topic_cnt; i++)
-    if (strcmp(md->topics[i].topic, topic) == 0 && !md->topics[i].err)
-      return md->topics[i].partition_cnt;
-  return -1;
-}
 
 /* A sub-topology's task count: the most partitions among its source topics
  * (internal ones as decided already, at indices below `known`). */
@@ -26,7 +20,7 @@ static int subtopology_partitions(const weir_topology_t *t, const rd_kafka_metad
     const weir_node_t *n = t->nodes[i];
     for (size_t k = 0; n->kind == WEIR_NODE_SOURCE && n->subtopology == sub && k < n->topic_count;
          k++) {
-      int count = partitions_in(md, n->topics[k]);
+      int count = weir_topics_partitions(md, n->topics[k]);
       for (size_t j = 0; j < known; j++)
         if (strcmp(t->internal_topics[j].name, n->topics[k]) == 0)
           count = decided[j];
@@ -56,7 +50,7 @@ static int decide_partitions(const weir_topology_t *t, const rd_kafka_metadata_t
 static int check_existing(const weir_topology_t *t, const rd_kafka_metadata_t *md,
                           const int *decided, char *errstr, size_t errstr_size) {
   for (size_t j = 0; j < t->internal_topic_count; j++) {
-    int have = partitions_in(md, t->internal_topics[j].name);
+    int have = weir_topics_partitions(md, t->internal_topics[j].name);
     if (have >= 0 && have != decided[j]) {
       snprintf(errstr, errstr_size,
                "internal topic '%s' has %d partitions but its tasks need %d (the input's "
@@ -129,7 +123,7 @@ static int create_with_admin(rd_kafka_t *rk, const weir_topology_t *t,
   weir_topic_spec_t specs[256];
   size_t n = 0;
   for (size_t j = 0; j < t->internal_topic_count && n < 256; j++)
-    if (partitions_in(md, t->internal_topics[j].name) < 0)
+    if (weir_topics_partitions(md, t->internal_topics[j].name) < 0)
       specs[n++] = (weir_topic_spec_t){t->internal_topics[j].name, decided[j], -1,
                                        t->internal_topics[j].changelog ? compact : NULL};
   if (!n)

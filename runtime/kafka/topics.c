@@ -10,7 +10,7 @@ static int exists(const rd_kafka_metadata_t *md, const char *topic) {
   return 0;
 }
 
-static int partitions_of(const rd_kafka_metadata_t *md, const char *topic) {
+int weir_topics_partitions(const rd_kafka_metadata_t *md, const char *topic) {
   for (int i = 0; i < md->topic_cnt; i++)
     if (strcmp(md->topics[i].topic, topic) == 0 && !md->topics[i].err)
       return md->topics[i].partition_cnt;
@@ -28,7 +28,7 @@ static void check_copartitioned(const rd_kafka_metadata_t *md, const weir_topolo
       const weir_node_t *n = t->nodes[i];
       for (size_t k = 0; n->kind == WEIR_NODE_SOURCE && n->subtopology == sub &&
                          k < n->topic_count; k++) {
-        int count = partitions_of(md, n->topics[k]);
+        int count = weir_topics_partitions(md, n->topics[k]);
         if (count < 0)
           continue; /* reported as missing */
         if (!first) {

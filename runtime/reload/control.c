@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/fs.h"
 #include "util/log.h"
 
 enum { DEBOUNCE_MS = 300, MAX_WATCHED = 32 };
@@ -41,15 +42,15 @@ static int64_t now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The socket's directory (state.dir/<application.id>); bind says if it failed. */
 static void mkdirs_for(const char *path) {
   char dir[PATH_MAX];
   snprintf(dir, sizeof dir, "%s", path);
-  for (char *p = dir + 1; *p; p++)
-    if (*p == '/') {
-      *p = '\0';
-      mkdir(dir, 0755);
-      *p = '/';
-    }
+  char *slash = strrchr(dir, '/');
+  if (slash && slash != dir) {
+    *slash = '\0';
+    weir_mkdir_p(dir, NULL);
+  }
 }
 
 static int open_socket(weir_control_t *c, char *errstr, size_t errstr_size) {

@@ -253,7 +253,7 @@ int weir_reloader_run(weir_reloader_t *r, const char *trigger, char *report, siz
   } else {
     weir_version_t *v = calloc(1, sizeof *v);
     if (v) {
-      *v = (weir_version_t){.topo = next, .owned = 1, .number = r->versions + 1};
+      *v = (weir_version_t){.topo = next, .number = r->versions + 1};
       atomic_store(&v->users, 1); /* ours, for the swap */
       next = NULL;
       rc = swap_in(r, v, names, report, size);

@@ -37,8 +37,7 @@ void weir_version_acquire(weir_version_t *v) {
 void weir_version_release(weir_version_t *v) {
   if (!v || atomic_fetch_sub(&v->users, 1) != 1)
     return;
-  if (v->owned)
-    weir_topology_free(v->topo); /* dlclose, and the staged copies go */
+  weir_topology_free(v->topo); /* dlclose, and the staged copies go */
   free(v);
 }
 

@@ -26,8 +26,7 @@
 #include "topology/topology.h"
 
 typedef struct weir_version {
-  weir_topology_t *topo; /* owned, unless this is the app's first version */
-  int owned;
+  weir_topology_t *topo; /* owned (the app's first version has no weir_version_t) */
   unsigned number;
   atomic_int users;
 } weir_version_t;

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <rocksdb/c.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/fs.h"
 #include "util/log.h"
 
 enum { TAG_DATA = 0x00, TAG_CHECKPOINT = 0x01 };
@@ -120,36 +120,12 @@ static char *path_join(const char *a, const char *b) {
 }
 
 static int mkdir_p(const char *path, char *errstr, size_t errstr_size) {
-  char *p = strdup(path);
-  if (!p) {
-    snprintf(errstr, errstr_size, "out of memory creating state directory %s", path);
-    return -1;
-  }
-  int rc = 0;
-  for (char *s = p + 1; rc == 0; s++) {
-    if (*s != '/' && *s != '\0')
-      continue;
-    char c = *s;
-    *s = '\0';
-    if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-      snprintf(errstr, errstr_size, "cannot create state directory %s: %s: check state.dir", p,
-               strerror(errno));
-      rc = -1;
-    }
-    *s = c;
-    if (c == '\0')
-      break;
-  }
-  free(p);
-  return rc;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-  return remove(path) == 0 || errno == ENOENT ? 0 : -1;
-}
-
-static int rm_rf(const char *path) {
-  return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 || errno == ENOENT ? 0 : -1;
+  const char *failed = path;
+  if (weir_mkdir_p(path, &failed) == 0)
+    return 0;
+  snprintf(errstr, errstr_size, "cannot create state directory %s: %s: check state.dir", failed,
+           strerror(errno));
+  return -1;
 }
 
 /* ------------------------------------------------------------ lock file */
@@ -277,7 +253,7 @@ static int open_or_wipe(weir_state_db_t *db, int memory_mb, int *wiped, char *er
     rocksdb_free(err);
     err = NULL;
     free_options(db);
-    if (rm_rf(db->path) != 0) {
+    if (weir_rm_rf(db->path) != 0) {
       snprintf(errstr, errstr_size,
                "cannot remove damaged state directory %s: %s: remove it by hand", db->path,
                strerror(errno));

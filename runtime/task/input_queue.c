@@ -30,9 +30,15 @@ int weir_input_queue_push(weir_input_queue_t *q, rd_kafka_message_t *m) {
 }
 
 rd_kafka_message_t *weir_input_queue_pop(weir_input_queue_t *q) {
+  int64_t timestamp;
+  return weir_input_queue_pop_ts(q, &timestamp);
+}
+
+rd_kafka_message_t *weir_input_queue_pop_ts(weir_input_queue_t *q, int64_t *timestamp) {
   if (!q->count)
     return NULL;
   rd_kafka_message_t *m = q->ring[q->head].msg;
+  *timestamp = q->ring[q->head].timestamp;
   q->head = (q->head + 1) & (q->cap - 1);
   q->count--;
   return m;

@@ -27,6 +27,8 @@ int weir_input_queue_push(weir_input_queue_t *q, rd_kafka_message_t *m);
 int weir_input_queue_push_ts(weir_input_queue_t *q, rd_kafka_message_t *m, int64_t timestamp);
 /* Remove and return the oldest message (NULL when empty); the caller destroys it. */
 rd_kafka_message_t *weir_input_queue_pop(weir_input_queue_t *q);
+/* The same, with the timestamp read at push time. */
+rd_kafka_message_t *weir_input_queue_pop_ts(weir_input_queue_t *q, int64_t *timestamp);
 /* Destroy every queued message (revoke: they were never begun). */
 void weir_input_queue_clear(weir_input_queue_t *q);
 void weir_input_queue_free(weir_input_queue_t *q);

@@ -66,11 +66,6 @@ static rd_kafka_resp_err_t produce(weir_task_t *task, rd_kafka_topic_t *rkt,
 /* Produce `rec` with `hdrs` (taken over) and count it against the input. */
 static int produce_tracked(weir_task_t *task, rd_kafka_topic_t *rkt, const weir_record_t *rec,
                            rd_kafka_headers_t *hdrs, const char *what) {
-  if (!rkt) { /* no producer: the dry run */
-    if (hdrs)
-      rd_kafka_headers_destroy(hdrs);
-    return WEIR_OK;
-  }
   rd_kafka_resp_err_t err = produce(task, rkt, rec, hdrs);
   if (err) {
     if (hdrs)

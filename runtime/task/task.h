@@ -100,7 +100,6 @@ struct weir_task {
   size_t store_count;
   int restoring;       /* stores still restoring: the task does not process */
   int restore_checked; /* the stores were compared with their changelogs since open */
-  int flushing;        /* in the operators' flush(): outputs are not tied to an input */
   weir_state_batch_t *batch; /* what the last flush wrote, until applied */
 };
 
@@ -161,7 +160,8 @@ int weir_task_process_input(weir_task_t *task, size_t topic_index, const weir_in
 /* Process one consumed record from source topic number `topic_index`. Returns
  * 0, or -1 when the record must stop the app (fail policy): the reason is in
  * task->error and the commit position stays before the record. */
-int weir_task_process(weir_task_t *task, size_t topic_index, const rd_kafka_message_t *msg);
+int weir_task_process(weir_task_t *task, size_t topic_index, const rd_kafka_message_t *msg,
+                      int64_t timestamp);
 
 /* The msg_opaque a produce carries so its delivery report finds its tracker. */
 void *weir_sink_opaque(uint32_t slot, uint64_t seq);

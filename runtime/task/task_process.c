@@ -108,10 +108,11 @@ static void run_sources(weir_task_t *task, size_t topic_index, const weir_record
   }
 }
 
-int weir_task_process(weir_task_t *task, size_t topic_index, const rd_kafka_message_t *msg) {
+int weir_task_process(weir_task_t *task, size_t topic_index, const rd_kafka_message_t *msg,
+                      int64_t timestamp) {
   weir_input_t in = {msg,          rd_kafka_topic_name(msg->rkt),
                      msg->partition, msg->offset,
-                     rd_kafka_message_timestamp(msg, NULL), msg->key,
+                     timestamp,      msg->key,
                      msg->key_len,   msg->payload,
                      msg->len,       NULL,
                      0};
@@ -168,9 +169,10 @@ int weir_task_run(weir_task_t *task, int budget) {
     int idx = weir_input_queue_pick(task->queues, task->tracker_count);
     if (idx < 0)
       break;
-    rd_kafka_message_t *msg = weir_input_queue_pop(&task->queues[idx]);
+    int64_t timestamp; /* read once, when the record was queued */
+    rd_kafka_message_t *msg = weir_input_queue_pop_ts(&task->queues[idx], &timestamp);
     task->buffered--;
-    int rc = weir_task_process(task, (size_t)idx, msg);
+    int rc = weir_task_process(task, (size_t)idx, msg, timestamp);
     rd_kafka_message_destroy(msg);
     if (rc)
       return -1;

@@ -123,7 +123,6 @@ static void flush_inst(weir_task_t *task, weir_node_inst_t *inst) {
 
 /* Outputs made outside process() belong to no input record. */
 static void begin_flush(weir_task_t *task) {
-  task->flushing = 1;
   task->in_process = 1;
   task->cur_tracker = NULL;
   task->origin.topic = NULL;
@@ -135,7 +134,6 @@ int weir_task_flush_operators(weir_task_t *task) {
   for (size_t i = 0; i < task->inst_count && !task->error[0]; i++)
     flush_inst(task, &task->insts[i]);
   task->in_process = 0;
-  task->flushing = 0;
   return task->error[0] ? -1 : 0;
 }
 
@@ -143,7 +141,6 @@ int weir_task_flush_one(weir_task_t *task, weir_node_inst_t *inst) {
   begin_flush(task);
   flush_inst(task, inst);
   task->in_process = 0;
-  task->flushing = 0;
   return task->error[0] ? -1 : 0;
 }
 

@@ -4,7 +4,6 @@
  * a temporary directory. */
 #include <weir/test_driver.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "state/state_db.h"
 #include "task/task.h"
 #include "topology/topology.h"
+#include "util/fs.h"
 
 #define API __attribute__((visibility("default")))
 
@@ -409,11 +409,6 @@ API weir_test_driver_t *weir_test_driver_open(const char *ini, const char *plugi
   return td;
 }
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb, (void)flag, (void)ftw;
-  return remove(path);
-}
-
 static void free_outputs(weir_test_driver_t *td) {
   for (size_t i = 0; i < td->output_count; i++) {
     td_output_t *o = &td->outputs[i];
@@ -446,7 +441,7 @@ API void weir_test_driver_close(weir_test_driver_t *td) {
   free(td->value_copy);
   weir_state_db_close(td->db);
   if (td->dir[0])
-    nftw(td->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    weir_rm_rf(td->dir);
   weir_topology_free(td->topo);
   free(td);
 }

@@ -51,14 +51,12 @@ static void handle_consumer_error(weir_stream_thread_t *t, const rd_kafka_messag
   const char *topic = msg->rkt ? rd_kafka_topic_name(msg->rkt) : "-";
   if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
     return;
-  if ((msg->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
-       msg->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) &&
-      internal_topic(t->shared.topo, topic)) {
-    WEIR_DEBUG("thread %d: %s: not in the metadata yet (created at start)", t->index, topic);
-    return;
-  }
   if (msg->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
       msg->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
+    if (internal_topic(t->shared.topo, topic)) {
+      WEIR_DEBUG("thread %d: %s: not in the metadata yet (created at start)", t->index, topic);
+      return;
+    }
     char why[512];
     snprintf(why, sizeof why, "source topic '%s' does not exist on %s: create it, or fix the topic name in %s",
              topic, t->shared.bootstrap, t->shared.topo->path);

@@ -80,6 +80,16 @@ static int transfer(weir_node_inst_t *inst, const weir_node_t *next) {
   return 0;
 }
 
+/* The old instance's last act: what it holds back (emit on commit) goes
+ * out, then it closes. */
+static void retire(weir_node_inst_t *inst) {
+  if (weir_task_flush_one(inst->task, inst))
+    WEIR_ERROR("swap: operator '%s' on task %s: %s", inst->node->name, inst->task->id,
+               inst->task->error);
+  if (inst->impl->op->def.close)
+    inst->impl->op->def.close(&inst->ctx, inst->self);
+}
+
 /* The new version takes over this instance. */
 static void commit_inst(weir_swap_t *s, weir_node_inst_t *inst) {
   const weir_node_t *next = s->next->topo->nodes[inst->node->index];
@@ -88,12 +98,7 @@ static void commit_inst(weir_swap_t *s, weir_node_inst_t *inst) {
     if (transfer(inst, next))
       return;
   } else if (inst->prepared) {
-    /* What the old instance holds back (emit on commit) goes out first. */
-    if (weir_task_flush_one(inst->task, inst))
-      WEIR_ERROR("swap: operator '%s' on task %s: %s", inst->node->name, inst->task->id,
-                 inst->task->error);
-    if (inst->impl->op->def.close)
-      inst->impl->op->def.close(&inst->ctx, inst->self);
+    retire(inst);
     inst->self = inst->next_self;
   } else {
     /* Opened after the prepare phase: start the new version here. */
@@ -104,11 +109,7 @@ static void commit_inst(weir_swap_t *s, weir_node_inst_t *inst) {
                  inst->node->name, inst->task->id, why);
       return;
     }
-    if (weir_task_flush_one(inst->task, inst))
-      WEIR_ERROR("swap: operator '%s' on task %s: %s", inst->node->name, inst->task->id,
-                 inst->task->error);
-    if (inst->impl->op->def.close)
-      inst->impl->op->def.close(&inst->ctx, inst->self);
+    retire(inst);
     inst->self = self;
   }
   inst->prepared = 0;
