@@ -104,23 +104,37 @@ static int64_t api_stream_time(weir_ctx_t *ctx) {
   return inst_of(ctx)->task->stream_time;
 }
 
+/* Names are compared by content and copied on first use: the plugin's string
+ * may be gone later (an instance outlives the staged copy that a hot swap
+ * unloads), so the host never keeps the pointer it was given. */
 static void api_metric_add(weir_ctx_t *ctx, const char *name, int64_t delta) {
   weir_node_inst_t *inst = inst_of(ctx);
   if (!name)
     return;
   for (size_t i = 0; i < inst->metric_count; i++)
-    if (inst->metrics[i].name == name || strcmp(inst->metrics[i].name, name) == 0) {
+    if (strcmp(inst->metrics[i].name, name) == 0) {
       inst->metrics[i].value += delta;
       return;
     }
-  /* First use of a name: the only allocation, once per name and instance. */
+  /* First use of a name: the only allocations, once per name and instance. */
   weir_node_metric_t *grown = realloc(inst->metrics, (inst->metric_count + 1) * sizeof *grown);
   if (!grown)
     return;
   inst->metrics = grown;
-  inst->metrics[inst->metric_count].name = name;
+  char *copy = strdup(name);
+  if (!copy)
+    return;
+  inst->metrics[inst->metric_count].name = copy;
   inst->metrics[inst->metric_count].value = delta;
   inst->metric_count++;
+}
+
+void weir_node_metrics_free(weir_node_inst_t *inst) {
+  for (size_t i = 0; i < inst->metric_count; i++)
+    free(inst->metrics[i].name);
+  free(inst->metrics);
+  inst->metrics = NULL;
+  inst->metric_count = 0;
 }
 
 static const char *api_node_name(weir_ctx_t *ctx) {

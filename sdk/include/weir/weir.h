@@ -427,7 +427,11 @@ static inline int64_t weir_stream_time(weir_ctx_t *ctx) {
 }
 
 /* Add delta to a counter named `name` for this node (created on first use;
- * exposed with the node's name). Cheap: per thread, summed when read. */
+ * exposed with the node's name). Cheap: per thread, summed when read.
+ * `name` is borrowed for the call only: the host copies it the first time it
+ * sees it and keeps the copy as long as the instance (across hot swaps), so
+ * it may live in memory the plugin reuses or frees, or in a plugin that is
+ * later unloaded. Names are compared by content; a NULL name is ignored. */
 static inline void weir_metric_add(weir_ctx_t *ctx, const char *name, int64_t delta) {
   ctx->api->metric_add(ctx, name, delta);
 }
