@@ -32,10 +32,11 @@
 
 #include <weir/json.h>
 
+#include "std_keyed_op.h"
 #include "std_ops.h"
-#include "std_state.h"
 
 #define AGG_STATE_LEN 33
+_Static_assert(AGG_STATE_LEN <= STD_KEYED_STATE_MAX, "aggregate state fits std_keyed_op_reduce");
 
 static const weir_param_def_t aggregate_params[] = {
     WEIR_PARAM_("function", WEIR_PARAM_ENUM, WEIR_PARAM_REQUIRED, NULL, 1, 0, "sum|min|max|avg",
@@ -57,7 +58,7 @@ typedef struct agg_state {
 } agg_state_t;
 
 typedef struct aggregate {
-  std_keyed_t keyed;
+  std_keyed_op_t base;
   enum agg_fn fn;
   const char *field; /* host-owned until close; NULL: int64 input */
   char out[40];      /* the forwarded value: text, or 8 bytes */
@@ -184,31 +185,43 @@ static int agg_add_double(weir_ctx_t *ctx, agg_state_t *s, double x) {
   return WEIR_OK;
 }
 
-/* The key's state so far: zero when the store has none. */
-static int agg_load(weir_ctx_t *ctx, aggregate_t *a, const weir_record_t *rec, agg_state_t *s) {
-  const void *old;
-  size_t old_len;
-  int rc = weir_kv_get(a->keyed.store, rec->key, rec->key_len, &old, &old_len);
-  if (rc == WEIR_ENOENT) {
+/* The key's state so far (`old`; NULL: none yet, all zero). */
+static int agg_load(weir_ctx_t *ctx, const aggregate_t *a, const void *old, size_t old_len,
+                    agg_state_t *s) {
+  if (!old) {
     memset(s, 0, sizeof *s);
     return WEIR_OK;
   }
-  return rc < 0 ? rc : agg_decode(ctx, a, old, old_len, s);
+  return agg_decode(ctx, a, old, old_len, s);
 }
 
-static int agg_update(weir_ctx_t *ctx, aggregate_t *a, const weir_record_t *rec, agg_state_t *s) {
+/* std_reduce_fn: the input's number read first (a bad value fails before the
+ * state is looked at), then added to the state. */
+static int agg_reduce(weir_ctx_t *ctx, void *op, const weir_record_t *rec, const void *old,
+                      size_t old_len, unsigned char *state, size_t *state_len) {
+  aggregate_t *a = op;
+  agg_state_t s;
+  int rc;
   if (a->field) {
     double x;
-    int rc = agg_read_json(ctx, a, rec, &x);
+    rc = agg_read_json(ctx, a, rec, &x);
     if (rc == WEIR_OK)
-      rc = agg_load(ctx, a, rec, s);
-    return rc != WEIR_OK ? rc : agg_add_double(ctx, s, x);
+      rc = agg_load(ctx, a, old, old_len, &s);
+    if (rc == WEIR_OK)
+      rc = agg_add_double(ctx, &s, x);
+  } else {
+    int64_t x;
+    rc = agg_read_int64(ctx, rec, &x);
+    if (rc == WEIR_OK)
+      rc = agg_load(ctx, a, old, old_len, &s);
+    if (rc == WEIR_OK)
+      rc = agg_add_int64(ctx, &s, x);
   }
-  int64_t x;
-  int rc = agg_read_int64(ctx, rec, &x);
-  if (rc == WEIR_OK)
-    rc = agg_load(ctx, a, rec, s);
-  return rc != WEIR_OK ? rc : agg_add_int64(ctx, s, x);
+  if (rc != WEIR_OK)
+    return rc;
+  agg_encode(&s, a->field != NULL, state);
+  *state_len = AGG_STATE_LEN;
+  return WEIR_OK;
 }
 
 /* ---------------------------------------------------------------- output */
@@ -256,51 +269,21 @@ static int aggregate_init(weir_ctx_t *ctx, void **self, char *errstr, size_t err
     snprintf(errstr, errstr_size, "function: one of sum, min, max, avg is required");
     return WEIR_EINVAL;
   }
-  aggregate_t *a = calloc(1, sizeof *a);
-  if (!a) {
-    snprintf(errstr, errstr_size, "out of memory");
-    return WEIR_ENOMEM;
-  }
-  int rc = std_keyed_init(ctx, &a->keyed, "aggregate", agg_render, a, errstr, errstr_size);
-  if (rc != WEIR_OK) {
-    free(a);
+  int rc = std_keyed_op_new(ctx, sizeof(aggregate_t), "aggregate", agg_render, self, errstr,
+                            errstr_size);
+  if (rc != WEIR_OK)
     return rc;
-  }
+  aggregate_t *a = *self;
   a->fn = agg_parse_fn(fn);
   a->field = weir_param_str(ctx, "field");
-  *self = a;
   return WEIR_OK;
 }
 
 static int aggregate_process(weir_ctx_t *ctx, void *self, const weir_record_t *rec) {
   aggregate_t *a = self;
-  if (std_skip_null_key(ctx, rec))
+  if (std_keyed_op_skip(ctx, rec, 0))
     return WEIR_OK;
-  if (!rec->value) {
-    weir_metric_add(ctx, "skipped.null.value", 1);
-    return WEIR_OK;
-  }
-  agg_state_t s;
-  int rc = agg_update(ctx, a, rec, &s);
-  if (rc != WEIR_OK)
-    return rc;
-  unsigned char state[AGG_STATE_LEN];
-  agg_encode(&s, a->field != NULL, state);
-  rc = weir_kv_put(a->keyed.store, rec->key, rec->key_len, state, sizeof state);
-  if (rc < 0)
-    return rc;
-  return std_keyed_changed(ctx, &a->keyed, rec, state, sizeof state);
-}
-
-static int aggregate_flush(weir_ctx_t *ctx, void *self) {
-  aggregate_t *a = self;
-  return std_keyed_flush(ctx, &a->keyed);
-}
-
-static void aggregate_close(weir_ctx_t *ctx, void *self) {
-  aggregate_t *a = self;
-  std_keyed_free(&a->keyed);
-  free(a);
+  return std_keyed_op_reduce(ctx, &a->base, rec, agg_reduce);
 }
 
 const weir_operator_def_t std_aggregate_op = {
@@ -311,6 +294,6 @@ const weir_operator_def_t std_aggregate_op = {
     .params = aggregate_params,
     .init = aggregate_init,
     .process = aggregate_process,
-    .close = aggregate_close,
-    .flush = aggregate_flush,
+    .close = std_keyed_op_close,
+    .flush = std_keyed_op_flush,
 };

@@ -11,10 +11,8 @@
  * Kafka Streams, records with no key or no value (tombstones) are not
  * counted; `tombstones = true` counts the latter. Emit modes: std_state.h.
  */
-#include <stdlib.h>
-
+#include "std_keyed_op.h"
 #include "std_ops.h"
-#include "std_state.h"
 
 static const weir_param_def_t count_params[] = {
     STD_STORE_PARAM,
@@ -25,7 +23,7 @@ static const weir_param_def_t count_params[] = {
 };
 
 typedef struct count {
-  std_keyed_t keyed;
+  std_keyed_op_t base;
   int tombstones;
   unsigned char out[8]; /* the forwarded value: never the store's bytes */
 } count_t;
@@ -56,57 +54,30 @@ static int count_render(weir_ctx_t *ctx, void *op, const void *state, size_t sta
   return WEIR_OK;
 }
 
-static int count_init(weir_ctx_t *ctx, void **self, char *errstr, size_t errstr_size) {
-  count_t *c = calloc(1, sizeof *c);
-  if (!c) {
-    snprintf(errstr, errstr_size, "out of memory");
-    return WEIR_ENOMEM;
-  }
-  int rc = std_keyed_init(ctx, &c->keyed, "count", count_render, c, errstr, errstr_size);
-  if (rc != WEIR_OK) {
-    free(c);
-    return rc;
-  }
-  c->tombstones = weir_param_bool(ctx, "tombstones");
-  *self = c;
+/* std_reduce_fn: one more (saturating at INT64_MAX). */
+static int count_reduce(weir_ctx_t *ctx, void *op, const weir_record_t *rec, const void *old,
+                        size_t old_len, unsigned char *state, size_t *state_len) {
+  int64_t n = 0;
+  (void)op, (void)rec;
+  if (old && count_decode(ctx, old, old_len, &n) != WEIR_OK)
+    return WEIR_EFAIL;
+  std_i64_encode(n == INT64_MAX ? n : n + 1, state);
+  *state_len = 8;
   return WEIR_OK;
+}
+
+static int count_init(weir_ctx_t *ctx, void **self, char *errstr, size_t errstr_size) {
+  int rc = std_keyed_op_new(ctx, sizeof(count_t), "count", count_render, self, errstr, errstr_size);
+  if (rc == WEIR_OK)
+    ((count_t *)*self)->tombstones = weir_param_bool(ctx, "tombstones");
+  return rc;
 }
 
 static int count_process(weir_ctx_t *ctx, void *self, const weir_record_t *rec) {
   count_t *c = self;
-  if (std_skip_null_key(ctx, rec))
+  if (std_keyed_op_skip(ctx, rec, c->tombstones))
     return WEIR_OK;
-  if (!rec->value && !c->tombstones) {
-    weir_metric_add(ctx, "skipped.null.value", 1);
-    return WEIR_OK;
-  }
-  const void *old;
-  size_t old_len;
-  int64_t n = 0;
-  int rc = weir_kv_get(c->keyed.store, rec->key, rec->key_len, &old, &old_len);
-  if (rc == WEIR_OK)
-    rc = count_decode(ctx, old, old_len, &n);
-  else if (rc == WEIR_ENOENT)
-    rc = WEIR_OK;
-  if (rc != WEIR_OK)
-    return rc;
-  unsigned char state[8];
-  std_i64_encode(n == INT64_MAX ? n : n + 1, state);
-  rc = weir_kv_put(c->keyed.store, rec->key, rec->key_len, state, sizeof state);
-  if (rc < 0)
-    return rc;
-  return std_keyed_changed(ctx, &c->keyed, rec, state, sizeof state);
-}
-
-static int count_flush(weir_ctx_t *ctx, void *self) {
-  count_t *c = self;
-  return std_keyed_flush(ctx, &c->keyed);
-}
-
-static void count_close(weir_ctx_t *ctx, void *self) {
-  count_t *c = self;
-  std_keyed_free(&c->keyed);
-  free(c);
+  return std_keyed_op_reduce(ctx, &c->base, rec, count_reduce);
 }
 
 const weir_operator_def_t std_count_op = {
@@ -117,6 +88,6 @@ const weir_operator_def_t std_count_op = {
     .params = count_params,
     .init = count_init,
     .process = count_process,
-    .close = count_close,
-    .flush = count_flush,
+    .close = std_keyed_op_close,
+    .flush = std_keyed_op_flush,
 };

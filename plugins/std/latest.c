@@ -14,10 +14,8 @@
  * emit = update that forwards only real changes. Records with no key are
  * skipped.
  */
-#include <stdlib.h>
-
+#include "std_keyed_op.h"
 #include "std_ops.h"
-#include "std_state.h"
 
 static const weir_param_def_t latest_params[] = {
     STD_STORE_PARAM,
@@ -25,48 +23,15 @@ static const weir_param_def_t latest_params[] = {
     WEIR_PARAM_END,
 };
 
-typedef struct latest {
-  std_keyed_t keyed;
-  std_buf_t out; /* the forwarded value: never the store's bytes */
-} latest_t;
-
 static int latest_init(weir_ctx_t *ctx, void **self, char *errstr, size_t errstr_size) {
-  latest_t *l = calloc(1, sizeof *l);
-  if (!l) {
-    snprintf(errstr, errstr_size, "out of memory");
-    return WEIR_ENOMEM;
-  }
-  int rc = std_keyed_init(ctx, &l->keyed, "latest", std_render_copy, &l->out, errstr, errstr_size);
-  if (rc != WEIR_OK) {
-    free(l);
-    return rc;
-  }
-  *self = l;
-  return WEIR_OK;
+  return std_keyed_op_new(ctx, sizeof(std_keyed_op_t), "latest", std_keyed_op_render_copy, self,
+                          errstr, errstr_size);
 }
 
 static int latest_process(weir_ctx_t *ctx, void *self, const weir_record_t *rec) {
-  latest_t *l = self;
-  if (std_skip_null_key(ctx, rec))
+  if (std_keyed_op_skip(ctx, rec, 1))
     return WEIR_OK;
-  int rc = rec->value
-               ? weir_kv_put(l->keyed.store, rec->key, rec->key_len, rec->value, rec->value_len)
-               : weir_kv_delete(l->keyed.store, rec->key, rec->key_len);
-  if (rc < 0)
-    return rc;
-  return std_keyed_changed(ctx, &l->keyed, rec, rec->value, rec->value_len);
-}
-
-static int latest_flush(weir_ctx_t *ctx, void *self) {
-  latest_t *l = self;
-  return std_keyed_flush(ctx, &l->keyed);
-}
-
-static void latest_close(weir_ctx_t *ctx, void *self) {
-  latest_t *l = self;
-  std_keyed_free(&l->keyed);
-  std_buf_free(&l->out);
-  free(l);
+  return std_keyed_op_replace(ctx, self, rec);
 }
 
 const weir_operator_def_t std_latest_op = {
@@ -77,6 +42,6 @@ const weir_operator_def_t std_latest_op = {
     .params = latest_params,
     .init = latest_init,
     .process = latest_process,
-    .close = latest_close,
-    .flush = latest_flush,
+    .close = std_keyed_op_close,
+    .flush = std_keyed_op_flush,
 };

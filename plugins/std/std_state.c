@@ -58,13 +58,6 @@ int64_t std_i64_sat_add(int64_t a, int64_t b) {
   return a + b;
 }
 
-int std_skip_null_key(weir_ctx_t *ctx, const weir_record_t *rec) {
-  if (rec->key)
-    return 0;
-  weir_metric_add(ctx, "skipped.null.key", 1);
-  return 1;
-}
-
 /* ---------------------------------------------------------------- pending keys */
 
 static uint64_t std_hash(const void *key, size_t len) {
@@ -231,18 +224,6 @@ int std_keyed_flush(weir_ctx_t *ctx, std_keyed_t *k) {
 
 void std_keyed_free(std_keyed_t *k) {
   std_pending_free(&k->pending);
-}
-
-int std_render_copy(weir_ctx_t *ctx, void *op, const void *state, size_t state_len,
-                    const void **out, size_t *out_len) {
-  std_buf_t *copy = op;
-  if (std_buf_reserve(copy, state_len) != WEIR_OK)
-    return WEIR_ENOMEM;
-  if (state_len)
-    memcpy(copy->data, state, state_len);
-  *out = state_len ? copy->data : "";
-  *out_len = state_len;
-  return WEIR_OK;
 }
 
 /* ---------------------------------------------------------------- numbers */

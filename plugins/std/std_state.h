@@ -53,10 +53,6 @@ int64_t std_i64_decode(const void *bytes);
 /* a + b clamped to [INT64_MIN, INT64_MAX], for timestamps near the edges. */
 int64_t std_i64_sat_add(int64_t a, int64_t b);
 
-/* Records with no key have nowhere to go in a keyed store: 1 when rec has
- * none (counted in metric "skipped.null.key"), else 0. */
-int std_skip_null_key(weir_ctx_t *ctx, const weir_record_t *rec);
-
 /* ---------------------------------------------------------------- pending keys */
 
 typedef struct std_pending_entry {
@@ -121,11 +117,6 @@ int std_keyed_changed(weir_ctx_t *ctx, std_keyed_t *k, const weir_record_t *rec,
 int std_keyed_flush(weir_ctx_t *ctx, std_keyed_t *k);
 
 void std_keyed_free(std_keyed_t *k);
-
-/* std_render_fn for state that is forwarded as it is (latest, table):
- * `op` is a std_buf_t that receives the copy. */
-int std_render_copy(weir_ctx_t *ctx, void *op, const void *state, size_t state_len,
-                    const void **out, size_t *out_len);
 
 /* The shortest "%.{15,16,17}g" text that reads back as d, with a '.' whatever
  * the locale (so integral values print as integers: 42, -3, 1e+20). */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "plugin/params.h"
+#include "task/record_abi.h"
 #include "task/task.h"
 #include "util/log.h"
 
@@ -21,28 +22,34 @@ int weir_node_deliver(weir_node_inst_t *inst, const weir_record_t *rec) {
   return rc;
 }
 
-static int check_record(weir_node_inst_t *inst, const weir_record_t *rec) {
+/* Set *in to the record `rec` forwarded by inst's operator as this host
+ * reads it (record_abi.h; `full` holds a widened copy). WEIR_OK, or why not. */
+static int check_record(weir_node_inst_t *inst, const weir_record_t *rec, weir_record_t *full,
+                        const weir_record_t **in) {
   if (!inst->task->in_process) {
     weir_log(&inst->ctx, WEIR_LOG_ERROR, "weir_forward called outside process(); record dropped");
     return WEIR_ESTATE;
   }
-  if (!rec || rec->struct_size < sizeof(weir_record_t)) {
+  *in = weir_record_import(rec, full, sizeof *full);
+  if (!*in)
     weir_task_set_error(inst->task,
-                        "operator '%s' forwarded a record without struct_size "
-                        "(initialise it with WEIR_RECORD_INIT)",
-                        inst->node->name);
-    return WEIR_EINVAL;
-  }
-  return WEIR_OK;
+                        "operator '%s' (plugin %s, type %s) forwarded %s%u, smaller than the "
+                        "ABI 1.0 record (%zu bytes): initialise records with WEIR_RECORD_INIT",
+                        inst->node->name, inst->impl->plugin->ref, inst->impl->op->def.type,
+                        rec ? "a record with struct_size " : "no record",
+                        rec ? rec->struct_size : 0u, (size_t)WEIR_RECORD_SIZE_1_0);
+  return *in ? WEIR_OK : WEIR_EINVAL;
 }
 
 static int api_forward(weir_ctx_t *ctx, const weir_record_t *rec) {
   weir_node_inst_t *inst = inst_of(ctx);
-  int rc = check_record(inst, rec);
+  weir_record_t full;
+  const weir_record_t *in;
+  int rc = check_record(inst, rec, &full, &in);
   if (rc != WEIR_OK)
     return rc;
   for (size_t c = 0; c < inst->node->child_count; c++) {
-    int child_rc = weir_node_deliver(inst->children[c], rec);
+    int child_rc = weir_node_deliver(inst->children[c], in);
     if (child_rc != WEIR_OK && rc == WEIR_OK)
       rc = child_rc;
   }
@@ -51,12 +58,14 @@ static int api_forward(weir_ctx_t *ctx, const weir_record_t *rec) {
 
 static int api_forward_to(weir_ctx_t *ctx, const char *child, const weir_record_t *rec) {
   weir_node_inst_t *inst = inst_of(ctx);
-  int rc = check_record(inst, rec);
+  weir_record_t full;
+  const weir_record_t *in;
+  int rc = check_record(inst, rec, &full, &in);
   if (rc != WEIR_OK)
     return rc;
   for (size_t c = 0; c < inst->node->child_count; c++)
     if (child && strcmp(inst->node->children[c]->name, child) == 0)
-      return weir_node_deliver(inst->children[c], rec);
+      return weir_node_deliver(inst->children[c], in);
   return WEIR_ENOENT;
 }
 
@@ -104,23 +113,37 @@ static int64_t api_stream_time(weir_ctx_t *ctx) {
   return inst_of(ctx)->task->stream_time;
 }
 
+/* Names are compared by content and copied on first use: the plugin's string
+ * may be gone later (an instance outlives the staged copy that a hot swap
+ * unloads), so the host never keeps the pointer it was given. */
 static void api_metric_add(weir_ctx_t *ctx, const char *name, int64_t delta) {
   weir_node_inst_t *inst = inst_of(ctx);
   if (!name)
     return;
   for (size_t i = 0; i < inst->metric_count; i++)
-    if (inst->metrics[i].name == name || strcmp(inst->metrics[i].name, name) == 0) {
+    if (strcmp(inst->metrics[i].name, name) == 0) {
       inst->metrics[i].value += delta;
       return;
     }
-  /* First use of a name: the only allocation, once per name and instance. */
+  /* First use of a name: the only allocations, once per name and instance. */
   weir_node_metric_t *grown = realloc(inst->metrics, (inst->metric_count + 1) * sizeof *grown);
   if (!grown)
     return;
   inst->metrics = grown;
-  inst->metrics[inst->metric_count].name = name;
+  char *copy = strdup(name);
+  if (!copy)
+    return;
+  inst->metrics[inst->metric_count].name = copy;
   inst->metrics[inst->metric_count].value = delta;
   inst->metric_count++;
+}
+
+void weir_node_metrics_free(weir_node_inst_t *inst) {
+  for (size_t i = 0; i < inst->metric_count; i++)
+    free(inst->metrics[i].name);
+  free(inst->metrics);
+  inst->metrics = NULL;
+  inst->metric_count = 0;
 }
 
 static const char *api_node_name(weir_ctx_t *ctx) {

@@ -214,7 +214,7 @@ void weir_task_free(weir_task_t *task) {
     for (size_t i = 0; i < task->inst_count; i++) {
       weir_version_release(task->insts[i].version);
       free(task->insts[i].children);
-      free(task->insts[i].metrics);
+      weir_node_metrics_free(&task->insts[i]);
     }
   }
   weir_task_stores_free(task);

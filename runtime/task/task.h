@@ -25,7 +25,7 @@ typedef struct weir_task weir_task_t;
 
 /* Counters a node keeps; summed across tasks when read. */
 typedef struct weir_node_metric {
-  const char *name; /* the plugin's string; compared by pointer first */
+  char *name; /* the host's copy: the plugin's string may not outlive it */
   int64_t value;
 } weir_node_metric_t;
 
@@ -125,6 +125,8 @@ int weir_task_dry_run(const weir_topology_t *t, char *errstr, size_t errstr_size
 void weir_node_inst_bind(weir_node_inst_t *inst);
 /* Close one operator instance with the implementation that created it. */
 void weir_node_inst_close(weir_node_inst_t *inst);
+/* Free the instance's counters and the names the host copied for them. */
+void weir_node_metrics_free(weir_node_inst_t *inst);
 
 /* close() every initialised instance and drop the records still queued
  * (never begun, so never committed). The task can be opened again. */

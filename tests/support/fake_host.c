@@ -1,4 +1,5 @@
 #include "support/fake_host.h"
+#include "task/record_abi.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,8 @@ static int copy_headers(fake_record_t *r, const weir_record_t *rec) {
 
 static int capture(fake_host_t *h, const char *child, const weir_record_t *rec) {
   fake_record_t *r;
-  if (!rec)
+  /* As the real host (task/record_abi.h): a record below the 1.0 size is refused. */
+  if (!rec || rec->struct_size < WEIR_RECORD_SIZE_1_0)
     return WEIR_EINVAL;
   /* The host runs the children inside weir_forward, and a child of the same
    * task may call a store before it reads the record: so a record must not

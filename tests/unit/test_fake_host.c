@@ -57,6 +57,10 @@ static void forwarding_copies(void **state) {
   assert_int_equal(weir_forward_to(ctx, "nobody", &rec), WEIR_ENOENT);
   h.forward_rc = WEIR_EFAIL;
   assert_int_equal(weir_forward(ctx, &rec), WEIR_EFAIL);
+  h.forward_rc = WEIR_OK;
+  rec.struct_size = 8; /* below the 1.0 record: refused, as the real host does */
+  assert_int_equal(weir_forward(ctx, &rec), WEIR_EINVAL);
+  rec.struct_size = (uint32_t)sizeof rec;
   assert_int_equal(h.record_count, 3);
   assert_null(h.records[0].child);
   assert_string_equal(h.records[0].key, "key");

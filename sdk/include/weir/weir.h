@@ -95,6 +95,15 @@ typedef struct weir_header {
  *
  * value == NULL is a tombstone (a delete), distinct from an empty value
  * (value != NULL, value_len == 0). key == NULL means no key.
+ *
+ * Size rule: the 1.0 fields end with header_count, and later minors only
+ * append. A host accepts from weir_forward() any record whose struct_size is
+ * at least the 1.0 record's (through header_count: 64 bytes on 64-bit
+ * platforms): it reads the fields it knows, and those the writer's record is
+ * too small to have read as zero. A smaller struct_size is refused
+ * (WEIR_EINVAL; the input fails by the topology's error policy), so always
+ * start from WEIR_RECORD_INIT or a copy of a record the host gave. A plugin
+ * reads a field appended after 1.0 only when rec->struct_size covers it.
  */
 typedef struct weir_record {
   uint32_t struct_size; /* sizeof(weir_record_t) of the writer */
@@ -427,7 +436,11 @@ static inline int64_t weir_stream_time(weir_ctx_t *ctx) {
 }
 
 /* Add delta to a counter named `name` for this node (created on first use;
- * exposed with the node's name). Cheap: per thread, summed when read. */
+ * exposed with the node's name). Cheap: per thread, summed when read.
+ * `name` is borrowed for the call only: the host copies it the first time it
+ * sees it and keeps the copy as long as the instance (across hot swaps), so
+ * it may live in memory the plugin reuses or frees, or in a plugin that is
+ * later unloaded. Names are compared by content; a NULL name is ignored. */
 static inline void weir_metric_add(weir_ctx_t *ctx, const char *name, int64_t delta) {
   ctx->api->metric_add(ctx, name, delta);
 }
