@@ -9,7 +9,9 @@
 #include <string.h>
 #include <strings.h>
 
-static int has_bounds(const weir_param_def_t *def) { return def->min <= def->max; }
+static int has_bounds(const weir_param_def_t *def) {
+  return def->min <= def->max;
+}
 
 static int fail(char *errstr, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -22,11 +24,20 @@ static int fail(char *errstr, size_t size, const char *fmt, ...) {
   return -1;
 }
 
+static long long clamp_int64(double v) {
+  if (v >= 9223372036854775807.0)
+    return INT64_MAX;
+  if (v <= -9223372036854775808.0)
+    return INT64_MIN;
+  return (long long)v;
+}
+
 static void range_text(const weir_param_def_t *def, char *buf, size_t size) {
   if (!has_bounds(def))
     buf[0] = '\0';
   else if (def->type == WEIR_PARAM_INT)
-    snprintf(buf, size, " in [%.0f, %.0f]", def->min, def->max);
+    /* (double)INT64_MAX rounds up to 2^63: name the bound an int64 can hold. */
+    snprintf(buf, size, " in [%lld, %lld]", clamp_int64(def->min), clamp_int64(def->max));
   else
     snprintf(buf, size, " in [%g, %g]", def->min, def->max);
 }
@@ -35,8 +46,8 @@ static int out_of_range(const weir_param_def_t *def, double v) {
   return has_bounds(def) && (v < def->min || v > def->max);
 }
 
-static int parse_int(const weir_param_def_t *def, const char *text, int64_t *out,
-                     char *errstr, size_t size) {
+static int parse_int(const weir_param_def_t *def, const char *text, int64_t *out, char *errstr,
+                     size_t size) {
   char range[96], *end;
   range_text(def, range, sizeof range);
   errno = 0;
@@ -47,8 +58,8 @@ static int parse_int(const weir_param_def_t *def, const char *text, int64_t *out
   return 0;
 }
 
-static int parse_double(const weir_param_def_t *def, const char *text, double *out,
-                        char *errstr, size_t size) {
+static int parse_double(const weir_param_def_t *def, const char *text, double *out, char *errstr,
+                        size_t size) {
   char range[96], *end;
   range_text(def, range, sizeof range);
   errno = 0;
@@ -83,8 +94,7 @@ static int enum_has(const char *choices, const char *text) {
   return 0;
 }
 
-static int check_enum(const weir_param_def_t *def, const char *text, char *errstr,
-                      size_t size) {
+static int check_enum(const weir_param_def_t *def, const char *text, char *errstr, size_t size) {
   if (enum_has(def->choices, text))
     return 0;
   char list[512];
@@ -110,8 +120,8 @@ static int check_regex(const char *text, char *errstr, size_t size) {
   }
   char why[256];
   regerror(rc, &re, why, sizeof why);
-  return fail(errstr, size, "expected a POSIX extended regular expression, got '%s': %s",
-              text, why);
+  return fail(errstr, size, "expected a POSIX extended regular expression, got '%s': %s", text,
+              why);
 }
 
 /* Checks `text` and fills the numeric views a weir_param_value_t keeps. */
@@ -152,7 +162,7 @@ typedef struct bind_ctx {
   const char *const *reserved;
   weir_params_t *out;
   weir_diag_t *d;
-  int *seen_at;    /* per def: line of its first entry + 1 (0 = not seen) */
+  int *seen_at;    /* per def: line of its first entry + 2 (0 = not seen; --set is -1) */
   char label[160]; /* "[operator:words]" */
   int errors;
 } bind_ctx_t;
@@ -213,12 +223,17 @@ static void bind_entry(bind_ctx_t *b, weir_param_value_t *v, const weir_cfg_entr
   int *seen_at = &b->seen_at[v - b->out->values];
   char why[512];
   if (*seen_at && !(def->flags & WEIR_PARAM_MULTI)) {
-    weir_cfg_repeat_msg(e, *seen_at - 1, b->label, why, sizeof why);
+    weir_cfg_repeat_msg(e, *seen_at - 2, b->label, why, sizeof why);
     bind_error(b, e->line, "%s", why);
     return;
   }
   if (!*seen_at)
-    *seen_at = e->line + 1;
+    *seen_at = e->line + 2;
+  if ((def->flags & WEIR_PARAM_REQUIRED) && !*e->value) {
+    bind_error(b, e->line, "'%s' in %s is required and empty; give it a value (%s)", e->key,
+               b->label, def->doc ? def->doc : "required");
+    return;
+  }
   if (parse_value(def, e->value, &v->i, &v->d, why, sizeof why)) {
     bind_error(b, e->line, "bad value for '%s' in %s: %s", e->key, b->label, why);
     return;
