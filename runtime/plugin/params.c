@@ -9,9 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-static int has_bounds(const weir_param_def_t *def) {
-  return def->min <= def->max;
-}
+static int has_bounds(const weir_param_def_t *def) { return def->min <= def->max; }
 
 static int fail(char *errstr, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -36,7 +34,7 @@ static void range_text(const weir_param_def_t *def, char *buf, size_t size) {
   if (!has_bounds(def))
     buf[0] = '\0';
   else if (def->type == WEIR_PARAM_INT)
-    /* (double)INT64_MAX rounds up to 2^63: name the bound an int64 can hold. */
+    /* (double)INT64_MAX rounds up to 2^63: name the bound an int64 holds. */
     snprintf(buf, size, " in [%lld, %lld]", clamp_int64(def->min), clamp_int64(def->max));
   else
     snprintf(buf, size, " in [%g, %g]", def->min, def->max);
@@ -46,8 +44,8 @@ static int out_of_range(const weir_param_def_t *def, double v) {
   return has_bounds(def) && (v < def->min || v > def->max);
 }
 
-static int parse_int(const weir_param_def_t *def, const char *text, int64_t *out, char *errstr,
-                     size_t size) {
+static int parse_int(const weir_param_def_t *def, const char *text, int64_t *out,
+                     char *errstr, size_t size) {
   char range[96], *end;
   range_text(def, range, sizeof range);
   errno = 0;
@@ -58,8 +56,8 @@ static int parse_int(const weir_param_def_t *def, const char *text, int64_t *out
   return 0;
 }
 
-static int parse_double(const weir_param_def_t *def, const char *text, double *out, char *errstr,
-                        size_t size) {
+static int parse_double(const weir_param_def_t *def, const char *text, double *out,
+                        char *errstr, size_t size) {
   char range[96], *end;
   range_text(def, range, sizeof range);
   errno = 0;
@@ -94,7 +92,8 @@ static int enum_has(const char *choices, const char *text) {
   return 0;
 }
 
-static int check_enum(const weir_param_def_t *def, const char *text, char *errstr, size_t size) {
+static int check_enum(const weir_param_def_t *def, const char *text, char *errstr,
+                      size_t size) {
   if (enum_has(def->choices, text))
     return 0;
   char list[512];
@@ -120,8 +119,8 @@ static int check_regex(const char *text, char *errstr, size_t size) {
   }
   char why[256];
   regerror(rc, &re, why, sizeof why);
-  return fail(errstr, size, "expected a POSIX extended regular expression, got '%s': %s", text,
-              why);
+  return fail(errstr, size, "expected a POSIX extended regular expression, got '%s': %s",
+              text, why);
 }
 
 /* Checks `text` and fills the numeric views a weir_param_value_t keeps. */
