@@ -178,25 +178,29 @@ static void classify(parse_ctx_t *p, char *buf) {
   p->expect_entry = 1;
 }
 
+/* inih reads into a buffer of `num` bytes (INI_MAX_LINE, 200 as packaged).
+ * A line goes to it without its line end, which inih would strip anyway, so
+ * a line may hold num - 1 characters: the limit the README states. */
 static char *reader(char *buf, int num, void *stream) {
   parse_ctx_t *p = stream;
   finish_line(p);
   if (!*p->pos)
     return NULL;
   const char *nl = strchr(p->pos, '\n');
-  size_t len = nl ? (size_t)(nl - p->pos) + 1 : strlen(p->pos);
+  size_t len = nl ? (size_t)(nl - p->pos) : strlen(p->pos);
+  size_t text = len > 0 && p->pos[len - 1] == '\r' ? len - 1 : len;
   p->line++;
-  if (len > (size_t)num - 1) {
+  if (text > (size_t)num - 1) {
     /* inih would split the line and misread the rest as new lines. */
-    weir_diag_add(p->d, p->cfg->path, p->line, "line is longer than %d characters; shorten it",
-                  num - 3);
-    snprintf(buf, (size_t)num, "\n");
+    weir_diag_add(p->d, p->cfg->path, p->line,
+                  "line is longer than %d characters (it has %zu); shorten it", num - 1, text);
+    buf[0] = '\0';
   } else {
-    memcpy(buf, p->pos, len);
-    buf[len] = '\0';
+    memcpy(buf, p->pos, text);
+    buf[text] = '\0';
     classify(p, buf);
   }
-  p->pos += len;
+  p->pos += nl ? len + 1 : len;
   return buf;
 }
 
@@ -221,6 +225,13 @@ static int on_entry(void *user, const char *section, const char *name, const cha
     memcpy(unquoted, value + 1, len - 2);
     unquoted[len - 2] = '\0';
     value = unquoted;
+  } else if (value[0] == '"') {
+    /* Taken literally, `separator = "` would quietly be a quote character. */
+    weir_diag_add(p->d, p->cfg->path, p->line,
+                  "the value of '%s' opens a double quote but does not close it; write "
+                  "%s = \"...\" (the quotes keep spaces)",
+                  key, key);
+    return 1;
   }
   if (add_entry(s, key, value, p->line, p->continuation))
     weir_diag_add(p->d, p->cfg->path, p->line, "out of memory reading '%s'", name);
