@@ -171,10 +171,13 @@ static int check_strategy(const weir_topology_t *t, char *errstr, size_t errstr_
         if (t->nodes[n]->kind == WEIR_NODE_SOURCE && t->nodes[n]->subtopology == sub)
           topics += t->nodes[n]->topic_count;
       if (topics > 1) {
+        char where[300] = "--set"; /* a line below 1 came from the command line */
+        if (p->line > 0)
+          snprintf(where, sizeof where, "%s:%d", t->path, p->line);
         snprintf(errstr, errstr_size,
-                 "%s:%d: partition.assignment.strategy = %s can give partition N of two "
+                 "%s: partition.assignment.strategy = %s can give partition N of two "
                  "co-partitioned topics of sub-topology %d to different members; use range",
-                 t->path, p->line, p->value, sub);
+                 where, p->value, sub);
         return -1;
       }
     }

@@ -127,7 +127,10 @@ static int set_user_props(rd_kafka_conf_t *conf, const weir_kafka_settings_t *ks
     if (role_ignores(role, p->key))
       continue;
     if (weir_kafka_conf_set(conf, p->key, p->value, why, sizeof why)) {
-      snprintf(errstr, errstr_size, "%s:%d: [kafka] %s", ks->path, p->line, why);
+      if (p->line > 0)
+        snprintf(errstr, errstr_size, "%s:%d: [kafka] %s", ks->path, p->line, why);
+      else /* from the command line */
+        snprintf(errstr, errstr_size, "--set: [kafka] %s", why);
       return -1;
     }
   }
