@@ -8,9 +8,9 @@
 #include <time.h>
 
 #include "app/internal_topics.h"
+#include "app/topic_checks.h"
 #include "broker/embedded.h"
 #include "kafka/kafka_conf.h"
-#include "kafka/topics.h"
 #include "reload/control.h"
 #include "reload/reload.h"
 #include "reload/swap.h"
@@ -53,7 +53,9 @@ void weir_app_fail(weir_app_t *app, const char *message) {
   weir_app_stop(app);
 }
 
-static void fail_cb(void *app, const char *message) { weir_app_fail(app, message); }
+static void fail_cb(void *app, const char *message) {
+  weir_app_fail(app, message);
+}
 
 int weir_app_wait_stop(weir_app_t *app, int timeout_ms) {
   struct timespec ts;
@@ -77,14 +79,6 @@ int weir_app_wait_stop(weir_app_t *app, int timeout_ms) {
 static int start_embedded(weir_app_t *app, char *errstr, size_t errstr_size) {
   const weir_topology_t *t = app->topo;
   size_t n_src = 0, n_sink = 0;
-  if (t->settings.guarantee == WEIR_EXACTLY_ONCE) {
-    snprintf(errstr, errstr_size,
-             "%s: processing.guarantee = exactly_once is refused on the embedded broker: its "
-             "transactions are not faithful (aborted records stay visible, fencing does not "
-             "fence); point bootstrap.servers at a Kafka cluster",
-             t->path);
-    return -1;
-  }
   app->embedded = weir_embedded_start(1, errstr, errstr_size);
   if (!app->embedded)
     return -1;
@@ -92,11 +86,11 @@ static int start_embedded(weir_app_t *app, char *errstr, size_t errstr_size) {
   const char **sink = weir_topology_sink_topics(t, &n_sink);
   int rc = src && sink ? 0 : -1;
   for (size_t i = 0; rc == 0 && i < n_src; i++)
-    rc = weir_embedded_create_topic(app->embedded, src[i], t->settings.embedded_partitions,
-                                    errstr, errstr_size);
+    rc = weir_embedded_create_topic(app->embedded, src[i], t->settings.embedded_partitions, errstr,
+                                    errstr_size);
   for (size_t i = 0; rc == 0 && i < n_sink; i++)
-    rc = weir_embedded_create_topic(app->embedded, sink[i], t->settings.embedded_partitions,
-                                    errstr, errstr_size);
+    rc = weir_embedded_create_topic(app->embedded, sink[i], t->settings.embedded_partitions, errstr,
+                                    errstr_size);
   if (rc == 0 && t->settings.dead_letter_topic)
     rc = weir_embedded_create_topic(app->embedded, t->settings.dead_letter_topic,
                                     t->settings.embedded_partitions, errstr, errstr_size);
@@ -108,30 +102,59 @@ static int start_embedded(weir_app_t *app, char *errstr, size_t errstr_size) {
   return rc;
 }
 
-static int verify_topics(weir_app_t *app, char *errstr, size_t errstr_size) {
+static rd_kafka_t *admin_client(weir_app_t *app, char *errstr, size_t errstr_size) {
   char why[512];
-  weir_diag_t d = {0};
-  rd_kafka_conf_t *conf = weir_kafka_conf_new(app->topo, app->bootstrap, WEIR_CLIENT_ADMIN,
-                                              "weir-admin", errstr, errstr_size);
+  rd_kafka_conf_t *conf = weir_kafka_conf_new(&app->topo->kafka_settings, app->bootstrap,
+                                              WEIR_CLIENT_ADMIN, "weir-admin", errstr, errstr_size);
   if (!conf)
-    return -1;
+    return NULL;
   rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
   if (!rk) {
     rd_kafka_conf_destroy(conf);
     snprintf(errstr, errstr_size, "cannot create a Kafka client: %s", why);
-    return -1;
   }
-  if (weir_internal_topics_create(rk, app->embedded, app->topo, app->bootstrap, errstr,
-                                  errstr_size)) {
+  return rk;
+}
+
+static void diag_join(weir_diag_t *d, char *errstr, size_t errstr_size) {
+  size_t used = 0;
+  for (size_t i = 0; i < d->count && used < errstr_size; i++)
+    used += (size_t)snprintf(errstr + used, errstr_size - used, "%s%s", i ? "\n" : "", d->lines[i]);
+}
+
+/* Every check first, from one metadata answer; the internal topics are
+ * created only when all passed, so a refused start leaves nothing behind. */
+static int prepare_topics(weir_app_t *app, char *errstr, size_t errstr_size) {
+  const weir_topology_t *t = app->topo;
+  const rd_kafka_metadata_t *md = NULL;
+  weir_diag_t d = {0};
+  rd_kafka_t *rk = admin_client(app, errstr, errstr_size);
+  if (!rk)
+    return -1;
+  /* all_topics = 1: asking for named topics could make the broker auto-create them. */
+  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, 15000);
+  if (err) {
+    snprintf(errstr, errstr_size,
+             "cannot reach the Kafka cluster at %s: %s: is it running, and is bootstrap.servers "
+             "right?",
+             app->bootstrap, rd_kafka_err2str(err));
     rd_kafka_destroy(rk);
     return -1;
   }
-  int rc = weir_topics_verify(rk, app->topo, app->bootstrap, 10000, &d);
-  rd_kafka_destroy(rk);
-  size_t used = 0;
-  for (size_t i = 0; i < d.count && used < errstr_size; i++)
-    used += (size_t)snprintf(errstr + used, errstr_size - used, "%s%s", i ? "\n" : "", d.lines[i]);
+  int *decided = calloc(t->internal_topic_count + 1, sizeof *decided);
+  int rc = decided ? weir_topic_checks(md, t, app->bootstrap, &d) : -1;
+  if (rc)
+    diag_join(&d, errstr, errstr_size);
+  else
+    rc = weir_internal_topics_plan(t, md, decided, errstr, errstr_size) ||
+                 weir_internal_topics_create(rk, app->embedded, t, md, decided, app->bootstrap,
+                                             errstr, errstr_size)
+             ? -1
+             : 0;
   weir_diag_free(&d);
+  free(decided);
+  rd_kafka_metadata_destroy(md);
+  rd_kafka_destroy(rk);
   return rc;
 }
 
@@ -148,10 +171,13 @@ static int check_strategy(const weir_topology_t *t, char *errstr, size_t errstr_
         if (t->nodes[n]->kind == WEIR_NODE_SOURCE && t->nodes[n]->subtopology == sub)
           topics += t->nodes[n]->topic_count;
       if (topics > 1) {
+        char where[300] = "--set"; /* a line below 1 came from the command line */
+        if (p->line > 0)
+          snprintf(where, sizeof where, "%s:%d", t->path, p->line);
         snprintf(errstr, errstr_size,
-                 "%s:%d: partition.assignment.strategy = %s can give partition N of two "
+                 "%s: partition.assignment.strategy = %s can give partition N of two "
                  "co-partitioned topics of sub-topology %d to different members; use range",
-                 t->path, p->line, p->value, sub);
+                 where, p->value, sub);
         return -1;
       }
     }
@@ -202,9 +228,9 @@ static int start_reload(weir_app_t *app, const weir_app_options_t *opts, char *e
                         size_t errstr_size) {
   char path[256];
   const weir_settings_t *s = &app->topo->settings;
-  app->reloader = weir_reloader_new(app->topo, opts ? opts->overrides : NULL,
-                                    opts ? opts->override_count : 0, &app->swap,
-                                    app->topo->settings.threads, errstr, errstr_size);
+  app->reloader =
+      weir_reloader_new(app->topo, opts ? opts->overrides : NULL, opts ? opts->override_count : 0,
+                        &app->swap, app->topo->settings.threads, errstr, errstr_size);
   if (!app->reloader)
     return -1;
   if (opts && opts->no_control)
@@ -249,8 +275,8 @@ static weir_app_t *app_new(const weir_topology_t *t, const weir_app_options_t *o
   return app;
 }
 
-weir_app_t *weir_app_start(const weir_topology_t *t, const weir_app_options_t *opts,
-                           char *errstr, size_t errstr_size) {
+weir_app_t *weir_app_start(const weir_topology_t *t, const weir_app_options_t *opts, char *errstr,
+                           size_t errstr_size) {
   weir_app_t *app = app_new(t, opts);
   if (!app) {
     snprintf(errstr, errstr_size, "out of memory");
@@ -263,16 +289,17 @@ weir_app_t *weir_app_start(const weir_topology_t *t, const weir_app_options_t *o
   }
   if (t->settings.http_listen)
     WEIR_WARN("%s: http.listen = %s is accepted but not served by this version: the query and "
-              "metrics server is not built yet", t->path, t->settings.http_listen);
+              "metrics server is not built yet",
+              t->path, t->settings.http_listen);
   if (embedded && start_embedded(app, errstr, errstr_size)) {
     weir_app_free(app);
     return NULL;
   }
-  app->bootstrap = strdup(embedded ? weir_embedded_bootstrap(app->embedded)
-                                   : t->settings.bootstrap_servers);
+  app->bootstrap =
+      strdup(embedded ? weir_embedded_bootstrap(app->embedded) : t->settings.bootstrap_servers);
   app->shared.bootstrap = app->bootstrap;
   if (!app->bootstrap || open_state(app, errstr, errstr_size) ||
-      verify_topics(app, errstr, errstr_size) || start_threads(app, errstr, errstr_size) ||
+      prepare_topics(app, errstr, errstr_size) || start_threads(app, errstr, errstr_size) ||
       start_reload(app, opts, errstr, errstr_size)) {
     weir_app_stop(app);
     weir_app_free(app);
@@ -281,7 +308,9 @@ weir_app_t *weir_app_start(const weir_topology_t *t, const weir_app_options_t *o
   return app;
 }
 
-const char *weir_app_bootstrap(const weir_app_t *app) { return app->bootstrap; }
+const char *weir_app_bootstrap(const weir_app_t *app) {
+  return app->bootstrap;
+}
 
 int weir_app_join(weir_app_t *app) {
   for (int i = 0; i < app->thread_count; i++)

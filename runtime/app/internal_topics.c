@@ -143,24 +143,19 @@ static int create_with_admin(rd_kafka_t *rk, const weir_topology_t *t,
   return -1;
 }
 
+int weir_internal_topics_plan(const weir_topology_t *t, const rd_kafka_metadata_t *md, int *decided,
+                              char *errstr, size_t errstr_size) {
+  return decide_partitions(t, md, decided, errstr, errstr_size) ||
+                 check_existing(t, md, decided, errstr, errstr_size)
+             ? -1
+             : 0;
+}
+
 int weir_internal_topics_create(rd_kafka_t *rk, weir_embedded_t *embedded, const weir_topology_t *t,
+                                const rd_kafka_metadata_t *md, const int *decided,
                                 const char *bootstrap, char *errstr, size_t errstr_size) {
-  const rd_kafka_metadata_t *md = NULL;
   if (!t->internal_topic_count)
     return 0;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, TIMEOUT_MS);
-  if (err) {
-    snprintf(errstr, errstr_size, "cannot reach the Kafka cluster at %s: %s", bootstrap,
-             rd_kafka_err2str(err));
-    return -1;
-  }
-  int *decided = calloc(t->internal_topic_count, sizeof *decided);
-  int rc = !decided || decide_partitions(t, md, decided, errstr, errstr_size) ||
-                   check_existing(t, md, decided, errstr, errstr_size)
-               ? -1
-           : embedded ? create_on_embedded(embedded, t, decided, errstr, errstr_size)
-                      : create_with_admin(rk, t, md, decided, bootstrap, errstr, errstr_size);
-  free(decided);
-  rd_kafka_metadata_destroy(md);
-  return rc;
+  return embedded ? create_on_embedded(embedded, t, decided, errstr, errstr_size)
+                  : create_with_admin(rk, t, md, decided, bootstrap, errstr, errstr_size);
 }

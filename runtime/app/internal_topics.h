@@ -11,10 +11,19 @@
 #include "broker/embedded.h"
 #include "topology/topology.h"
 
-/* Create every internal topic of `t` on the cluster `rk` reaches (through
- * `embedded` when it is the in-process broker). 0, or -1 with one line per
- * problem in errstr. */
+/* The partition count each internal topic of `t` needs (`decided`, in
+ * t->internal_topics order), from the source topics in `md`; an internal
+ * topic that exists with another count is refused. 0, or -1 with errstr.
+ * Creates nothing. */
+int weir_internal_topics_plan(const weir_topology_t *t, const rd_kafka_metadata_t *md, int *decided,
+                              char *errstr, size_t errstr_size);
+
+/* Create the internal topics of `t` missing from `md` with the counts of
+ * the plan, on the cluster `rk` reaches (through `embedded` when it is the
+ * in-process broker), and wait until the metadata shows them led. 0, or -1
+ * with errstr. */
 int weir_internal_topics_create(rd_kafka_t *rk, weir_embedded_t *embedded, const weir_topology_t *t,
+                                const rd_kafka_metadata_t *md, const int *decided,
                                 const char *bootstrap, char *errstr, size_t errstr_size);
 
 #endif

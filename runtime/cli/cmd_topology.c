@@ -8,10 +8,10 @@
 #include <unistd.h>
 
 #include "app/app.h"
-#include "reload/control.h"
 #include "cli/commands.h"
 #include "config/config.h"
 #include "plugin/loader.h"
+#include "reload/control.h"
 #include "task/task.h"
 #include "topology/topology.h"
 #include "util/log.h"
@@ -37,7 +37,9 @@ weir_topology_t *weir_cli_load_topology(const char *path, char **overrides, int 
   return t;
 }
 
-void weir_cli_free_topology(weir_topology_t *t) { weir_topology_free(t); }
+void weir_cli_free_topology(weir_topology_t *t) {
+  weir_topology_free(t);
+}
 
 /* Options shared by run/validate/describe: FILE plus --set and a mode flag. */
 typedef struct topo_args {
@@ -78,6 +80,33 @@ static int parse_topo_args(int argc, char **argv, topo_args_t *a, const char *cm
   return 0;
 }
 
+static void print_count(size_t n, const char *what, const char *sep) {
+  if (n)
+    printf("%s%zu %s%s", sep, n, what, n == 1 ? "" : "s");
+}
+
+/* What the user wrote, then what weir added to it: a group.by inserts a
+ * sink and a source per repartition, which are not the user's sections. */
+static void print_valid(const char *file, const weir_topology_t *t) {
+  size_t kinds[4] = {0}, repartitions = 0;
+  for (size_t i = 0; i < t->node_count; i++)
+    if (!t->nodes[i]->internal)
+      kinds[t->nodes[i]->kind]++;
+  for (size_t i = 0; i < t->internal_topic_count; i++)
+    repartitions += !t->internal_topics[i].changelog;
+  printf("%s: valid (", file);
+  print_count(kinds[WEIR_NODE_SOURCE], "source", "");
+  print_count(kinds[WEIR_NODE_OPERATOR], "operator", ", "); /* a valid topology has a source */
+  print_count(kinds[WEIR_NODE_SINK], "sink", ", ");
+  print_count(t->store_count, "store", ", ");
+  print_count(t->plugin_count, "plugin", "; ");
+  if (!t->plugin_count)
+    printf("; no plugins");
+  if (repartitions)
+    printf("; +%zu repartition%s inserted", repartitions, repartitions == 1 ? "" : "s");
+  printf(")\n");
+}
+
 int weir_cmd_validate(int argc, char **argv) {
   topo_args_t a;
   if (parse_topo_args(argc, argv, &a, "validate"))
@@ -97,7 +126,7 @@ int weir_cmd_validate(int argc, char **argv) {
     weir_topology_free(t);
     return 1;
   }
-  printf("%s: valid (%zu nodes, %zu plugin(s))\n", a.file, t->node_count, t->plugin_count);
+  print_valid(a.file, t);
   weir_topology_free(t);
   return 0;
 }
@@ -155,7 +184,8 @@ static void *watchdog(void *arg) {
     WEIR_ERROR("second signal: exiting now; records not committed will be processed again");
   else
     WEIR_ERROR("shutdown did not finish within %d ms: exiting; records not committed will be "
-               "processed again", limit_ms);
+               "processed again",
+               limit_ms);
   _exit(1);
   return NULL;
 }
@@ -170,7 +200,8 @@ static int wait_for_stop(weir_app_t *app, const sigset_t *signals) {
       continue;
     }
     if (sig == SIGINT || sig == SIGTERM) {
-      WEIR_INFO("received %s: stopping (drain, flush, commit)", sig == SIGINT ? "SIGINT" : "SIGTERM");
+      WEIR_INFO("received %s: stopping (drain, flush, commit)",
+                sig == SIGINT ? "SIGINT" : "SIGTERM");
       weir_app_stop(app);
       return 0;
     }
@@ -181,9 +212,8 @@ static int wait_for_stop(weir_app_t *app, const sigset_t *signals) {
 
 static int run_topology(const weir_topology_t *t, const topo_args_t *a, const sigset_t *signals) {
   char errstr[8192];
-  weir_app_options_t opts = {.shutdown_timeout_ms = 10000,
-                             .overrides = a->sets,
-                             .override_count = a->set_count};
+  weir_app_options_t opts = {
+      .shutdown_timeout_ms = 10000, .overrides = a->sets, .override_count = a->set_count};
   weir_app_t *app = weir_app_start(t, &opts, errstr, sizeof errstr);
   if (!app) {
     for (char *line = strtok(errstr, "\n"); line; line = strtok(NULL, "\n"))

@@ -1,6 +1,7 @@
 /* weir — run stream-processing topologies of plugin operators over Kafka. */
 #include <stdio.h>
 #include <string.h>
+#include <weir/weir.h>
 
 #include "cli/commands.h"
 
@@ -29,16 +30,16 @@ int main(int argc, char **argv) {
   static const struct {
     const char *name;
     int (*fn)(int, char **);
-  } commands[] = {{"run", weir_cmd_run},         {"validate", weir_cmd_validate},
+  } commands[] = {{"run", weir_cmd_run},           {"validate", weir_cmd_validate},
                   {"describe", weir_cmd_describe}, {"plugin", weir_cmd_plugin},
-                  {"broker", weir_cmd_broker},   {"produce", weir_cmd_produce},
-                  {"consume", weir_cmd_consume}, {"reload", weir_cmd_reload}};
+                  {"broker", weir_cmd_broker},     {"produce", weir_cmd_produce},
+                  {"consume", weir_cmd_consume},   {"reload", weir_cmd_reload}};
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
     fputs(usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
   if (strcmp(argv[1], "--version") == 0) {
-    printf("weir %s (plugin ABI %d.%d)\n", WEIR_VERSION, 1, 0);
+    printf("weir %s (plugin ABI %d.%d)\n", WEIR_VERSION, WEIR_ABI_MAJOR, WEIR_ABI_MINOR);
     return 0;
   }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -17,9 +17,9 @@
 typedef struct parse_ctx {
   weir_cfg_t *cfg;
   weir_diag_t *d;
-  const char *pos; /* the next unread character of the text */
-  int line;        /* the line last handed to inih */
-  long cur;        /* index of the current section; -1 before the first */
+  const char *pos;  /* the next unread character of the text */
+  int line;         /* the line last handed to inih */
+  long cur;         /* index of the current section; -1 before the first */
   int expect_entry; /* the last line must produce a handler call */
   int got_entry;
   int continuation; /* the last line continues the previous key's value */
@@ -65,8 +65,7 @@ static int grow(void **items, size_t *cap, size_t count, size_t size) {
 
 static weir_cfg_section_t *add_section(weir_cfg_t *cfg, const char *kind, const char *name,
                                        int line) {
-  if (grow((void **)&cfg->sections, &cfg->section_cap, cfg->section_count,
-           sizeof *cfg->sections))
+  if (grow((void **)&cfg->sections, &cfg->section_cap, cfg->section_count, sizeof *cfg->sections))
     return NULL;
   weir_cfg_section_t *s = &cfg->sections[cfg->section_count];
   memset(s, 0, sizeof *s);
@@ -179,25 +178,29 @@ static void classify(parse_ctx_t *p, char *buf) {
   p->expect_entry = 1;
 }
 
+/* inih reads into a buffer of `num` bytes (INI_MAX_LINE, 200 as packaged).
+ * A line goes to it without its line end, which inih would strip anyway, so
+ * a line may hold num - 1 characters: the limit the README states. */
 static char *reader(char *buf, int num, void *stream) {
   parse_ctx_t *p = stream;
   finish_line(p);
   if (!*p->pos)
     return NULL;
   const char *nl = strchr(p->pos, '\n');
-  size_t len = nl ? (size_t)(nl - p->pos) + 1 : strlen(p->pos);
+  size_t len = nl ? (size_t)(nl - p->pos) : strlen(p->pos);
+  size_t text = len > 0 && p->pos[len - 1] == '\r' ? len - 1 : len;
   p->line++;
-  if (len > (size_t)num - 1) {
+  if (text > (size_t)num - 1) {
     /* inih would split the line and misread the rest as new lines. */
     weir_diag_add(p->d, p->cfg->path, p->line,
-                  "line is longer than %d characters; shorten it", num - 3);
-    snprintf(buf, (size_t)num, "\n");
+                  "line is longer than %d characters (it has %zu); shorten it", num - 1, text);
+    buf[0] = '\0';
   } else {
-    memcpy(buf, p->pos, len);
-    buf[len] = '\0';
+    memcpy(buf, p->pos, text);
+    buf[text] = '\0';
     classify(p, buf);
   }
-  p->pos += len;
+  p->pos += nl ? len + 1 : len;
   return buf;
 }
 
@@ -222,6 +225,13 @@ static int on_entry(void *user, const char *section, const char *name, const cha
     memcpy(unquoted, value + 1, len - 2);
     unquoted[len - 2] = '\0';
     value = unquoted;
+  } else if (value[0] == '"') {
+    /* Taken literally, `separator = "` would quietly be a quote character. */
+    weir_diag_add(p->d, p->cfg->path, p->line,
+                  "the value of '%s' opens a double quote but does not close it; write "
+                  "%s = \"...\" (the quotes keep spaces)",
+                  key, key);
+    return 1;
   }
   if (add_entry(s, key, value, p->line, p->continuation))
     weir_diag_add(p->d, p->cfg->path, p->line, "out of memory reading '%s'", name);
@@ -282,8 +292,7 @@ static int check_no_nul(const char *path, const char *text, size_t len, weir_dia
 weir_cfg_t *weir_cfg_load(const char *path, weir_diag_t *d) {
   FILE *f = fopen(path, "r");
   if (!f) {
-    weir_diag_add(d, path, 0, "cannot open the topology file: %s; check the path",
-                  strerror(errno));
+    weir_diag_add(d, path, 0, "cannot open the topology file: %s; check the path", strerror(errno));
     return NULL;
   }
   size_t len = 0;
@@ -382,26 +391,55 @@ static int split_override(char *text, char **kind, char **name, char **key, char
   return (**kind && **key && (!*name || **name)) ? 0 : -1;
 }
 
+/* The section an override names: "kind" or "kind:name" as written, or the
+ * short form "name" (`--set shout.min.length=5`), the one section of that
+ * name whatever its kind. NULL with a diagnostic when "name" matches none
+ * or several. */
+static weir_cfg_section_t *override_section(weir_cfg_t *cfg, const char *kind, const char *name,
+                                            const char *assignment, weir_diag_t *d) {
+  weir_cfg_section_t *s = weir_cfg_find(cfg, kind, name);
+  if (s || name || strcmp(kind, "weir") == 0 || strcmp(kind, "kafka") == 0)
+    return s ? s : add_section(cfg, kind, name, 0);
+  weir_cfg_section_t *found = NULL;
+  for (size_t i = 0; i < cfg->section_count; i++) {
+    weir_cfg_section_t *c = &cfg->sections[i];
+    if (!c->name || strcmp(c->name, kind) != 0)
+      continue;
+    if (found) {
+      weir_diag_add(d, "--set", 0,
+                    "'%s': both [%s:%s] and [%s:%s] are named '%s'; write KIND:NAME.KEY=VALUE",
+                    assignment, found->kind, kind, c->kind, kind, kind);
+      return NULL;
+    }
+    found = c;
+  }
+  if (!found)
+    weir_diag_add(d, "--set", 0,
+                  "'%s': no section is named '%s'; write SECTION.KEY=VALUE with SECTION weir, "
+                  "kafka, a section's name or KIND:NAME",
+                  assignment, kind);
+  return found;
+}
+
 int weir_cfg_override(weir_cfg_t *cfg, const char *assignment, weir_diag_t *d) {
   char *copy = strdup(assignment);
   char *kind, *name, *key, *value;
   if (!copy || split_override(copy, &kind, &name, &key, &value)) {
     weir_diag_add(d, "--set", 0,
-                  "'%s' is not SECTION.KEY=VALUE; write e.g. weir.threads=2 or "
-                  "operator:words.pattern=x",
+                  "'%s' is not SECTION.KEY=VALUE; write e.g. weir.threads=2, words.pattern=x "
+                  "or operator:words.pattern=x",
                   assignment);
     free(copy);
     return -1;
   }
-  weir_cfg_section_t *s = weir_cfg_find(cfg, kind, name);
-  if (!s)
-    s = add_section(cfg, kind, name, 0);
+  size_t before = d->count;
+  weir_cfg_section_t *s = override_section(cfg, kind, name, assignment, d);
   int rc = -1;
   if (s) {
     remove_key(s, key);
-    rc = add_entry(s, key, value, 0, 0);
+    rc = add_entry(s, key, value, WEIR_CFG_LINE_SET, 0);
   }
-  if (rc)
+  if (rc && d->count == before)
     weir_diag_add(d, "--set", 0, "out of memory applying '%s'", assignment);
   free(copy);
   return rc;

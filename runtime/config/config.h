@@ -43,9 +43,15 @@ weir_cfg_t *weir_cfg_load(const char *path, weir_diag_t *d);
 weir_cfg_t *weir_cfg_load_string(const char *path, const char *text, weir_diag_t *d);
 void weir_cfg_free(weir_cfg_t *cfg);
 
+/* The line of an entry that came from the command line (--set): below
+ * every line of a file, and apart from 0, which a default's value keeps. */
+#define WEIR_CFG_LINE_SET (-1)
+
 /* Apply "SECTION.KEY=VALUE" from the command line (`--set weir.threads=2`,
- * `--set operator:words.pattern=x`): replaces the key's value, or adds the
- * key (and section). Line 0 marks it as coming from the command line. */
+ * `--set operator:words.pattern=x`, or the short `--set words.pattern=x`
+ * naming a section by its name alone): replaces the key's value, or adds the
+ * key (and, for weir, kafka and KIND:NAME, the section). The entry's line is
+ * WEIR_CFG_LINE_SET. */
 int weir_cfg_override(weir_cfg_t *cfg, const char *assignment, weir_diag_t *d);
 
 /* Lookups. `name` NULL matches a section without a name. */
@@ -60,8 +66,8 @@ const char *weir_cfg_get(const weir_cfg_section_t *s, const char *key);
 void weir_cfg_repeat_msg(const weir_cfg_entry_t *again, int first_line, const char *section_label,
                          char *buf, size_t size);
 
-/* The file to name in a diagnostic for `line`: cfg->path, or "--set" for
- * line 0 (a value that came from the command line). */
+/* The file to name in a diagnostic for `line`: cfg->path, or "--set" for a
+ * line below 1 (a value or section that came from the command line). */
 const char *weir_cfg_where(const weir_cfg_t *cfg, int line);
 
 #endif

@@ -1,10 +1,12 @@
 #include "kafka/kafka_conf.h"
 
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-int weir_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
-                        char *errstr, size_t errstr_size) {
+int weir_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *errstr,
+                        size_t errstr_size) {
   char why[256];
   if (rd_kafka_conf_set(conf, key, value, why, sizeof why) == RD_KAFKA_CONF_OK)
     return 0;
@@ -31,7 +33,7 @@ static const char *const producer_defaults[][2] = {
     {"queue.buffering.max.messages", "1000000"},
     {"queue.buffering.max.kbytes", "1048576"},
     {"acks", "all"},
-    {"enable.idempotence", "true"}, /* keeps per-partition order across retries */
+    {"enable.idempotence", "true"},    /* keeps per-partition order across retries */
     {"partitioner", "murmur2_random"}, /* Java's default: same key, same partition */
 };
 
@@ -49,71 +51,110 @@ static const char *const restore_owned[][2] = {
     {"auto.offset.reset", "earliest"},
 };
 
-static int set_table(rd_kafka_conf_t *conf, const char *const (*table)[2], size_t n,
-                     char *errstr, size_t errstr_size) {
+static int set_table(rd_kafka_conf_t *conf, const char *const (*table)[2], size_t n, char *errstr,
+                     size_t errstr_size) {
   for (size_t i = 0; i < n; i++)
     if (weir_kafka_conf_set(conf, table[i][0], table[i][1], errstr, errstr_size))
       return -1;
   return 0;
 }
 
-/* [kafka] properties apply to every client; librdkafka ignores (with a
- * warning) a consumer property on a producer, so filter the obvious ones to
- * keep logs clean. */
+/* Which clients a librdkafka property is for, from librdkafka's own table
+ * (rd_kafka_conf_properties_show: "name | C, P or * | ..."), read once: a
+ * prefix list of ours fell behind librdkafka's hundreds of keys, and a key
+ * given to the wrong client is logged as ignored on every start. */
+enum { KEY_ANY = 0, KEY_CONSUMER = 1, KEY_PRODUCER = 2 };
+enum { MAX_KEYS = 512, KEY_LEN = 64 };
+
+static struct {
+  char name[MAX_KEYS][KEY_LEN];
+  unsigned char scope[MAX_KEYS];
+  size_t count;
+} key_table;
+static pthread_once_t key_table_once = PTHREAD_ONCE_INIT;
+
+static void read_key_line(const char *line) {
+  char name[KEY_LEN], scope;
+  if (key_table.count >= MAX_KEYS || sscanf(line, "%63s | %c |", name, &scope) != 2 ||
+      (scope != 'C' && scope != 'P'))
+    return;
+  snprintf(key_table.name[key_table.count], KEY_LEN, "%s", name);
+  key_table.scope[key_table.count++] = scope == 'C' ? KEY_CONSUMER : KEY_PRODUCER;
+}
+
+static void load_key_table(void) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  if (!f)
+    return; /* unclassified: every key goes to every client, as before */
+  rd_kafka_conf_properties_show(f);
+  fclose(f);
+  for (char *line = text, *next; line && *line; line = next) {
+    next = strchr(line, '\n');
+    if (next)
+      *next++ = '\0';
+    read_key_line(line);
+  }
+  free(text);
+}
+
+static int key_scope(const char *key) {
+  pthread_once(&key_table_once, load_key_table);
+  for (size_t i = 0; i < key_table.count; i++)
+    if (strcmp(key_table.name[i], key) == 0)
+      return key_table.scope[i];
+  return KEY_ANY; /* unknown to librdkafka: let it refuse the key with its reason */
+}
+
 static int role_ignores(weir_client_role_t role, const char *key) {
-  static const char *const consumer_only[] = {"queued.", "fetch.", "auto.offset.reset",
-                                              "session.timeout.ms", "heartbeat.interval.ms",
-                                              "max.poll.interval.ms", "partition.assignment",
-                                              "group.", "isolation.level", "enable.auto", NULL};
-  static const char *const producer_only[] = {"linger.ms", "batch.", "queue.buffering.",
-                                              "acks", "enable.idempotence", "compression.",
-                                              "partitioner", "message.timeout.ms",
-                                              "retries", "transaction", NULL};
-  const char *const *list = role == WEIR_CLIENT_PRODUCER ? consumer_only : producer_only;
-  if (role == WEIR_CLIENT_ADMIN)
-    return 0;
-  if (role == WEIR_CLIENT_RESTORE && strncmp(key, "group.", 6) == 0)
-    return 1;
-  for (size_t i = 0; list[i]; i++)
-    if (strncmp(key, list[i], strlen(list[i])) == 0)
-      return 1;
+  int scope = key_scope(key);
+  switch (role) {
+  case WEIR_CLIENT_PRODUCER: return scope == KEY_CONSUMER;
+  case WEIR_CLIENT_CONSUMER: return scope == KEY_PRODUCER;
+  /* Outside the group: group.id, group.instance.id and the like are not its. */
+  case WEIR_CLIENT_RESTORE: return scope == KEY_PRODUCER || strncmp(key, "group.", 6) == 0;
+  case WEIR_CLIENT_ADMIN: return scope != KEY_ANY;
+  }
   return 0;
 }
 
-static int set_user_props(rd_kafka_conf_t *conf, const weir_topology_t *t,
+static int set_user_props(rd_kafka_conf_t *conf, const weir_kafka_settings_t *ks,
                           weir_client_role_t role, char *errstr, size_t errstr_size) {
   char why[400];
-  for (size_t i = 0; i < t->kafka_count; i++) {
-    const weir_kafka_prop_t *p = &t->kafka[i];
+  for (size_t i = 0; i < ks->prop_count; i++) {
+    const weir_kafka_prop_t *p = &ks->props[i];
     if (role_ignores(role, p->key))
       continue;
     if (weir_kafka_conf_set(conf, p->key, p->value, why, sizeof why)) {
-      snprintf(errstr, errstr_size, "%s:%d: [kafka] %s", t->path, p->line, why);
+      if (p->line > 0)
+        snprintf(errstr, errstr_size, "%s:%d: [kafka] %s", ks->path, p->line, why);
+      else /* from the command line */
+        snprintf(errstr, errstr_size, "--set: [kafka] %s", why);
       return -1;
     }
   }
   return 0;
 }
 
-rd_kafka_conf_t *weir_kafka_conf_new(const weir_topology_t *t, const char *bootstrap,
-                                     weir_client_role_t role, const char *client_id,
-                                     char *errstr, size_t errstr_size) {
+rd_kafka_conf_t *weir_kafka_conf_new(const weir_kafka_settings_t *ks, const char *bootstrap,
+                                     weir_client_role_t role, const char *client_id, char *errstr,
+                                     size_t errstr_size) {
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   int bad = weir_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr, errstr_size) ||
             weir_kafka_conf_set(conf, "client.id", client_id, errstr, errstr_size);
   if (!bad && (role == WEIR_CLIENT_CONSUMER || role == WEIR_CLIENT_RESTORE))
-    bad = set_table(conf, consumer_defaults,
-                    sizeof consumer_defaults / sizeof consumer_defaults[0], errstr, errstr_size);
-  if (!bad && role == WEIR_CLIENT_PRODUCER)
-    bad = set_table(conf, producer_defaults,
-                    sizeof producer_defaults / sizeof producer_defaults[0], errstr, errstr_size);
-  if (!bad)
-    bad = set_user_props(conf, t, role, errstr, errstr_size);
-  if (!bad && role == WEIR_CLIENT_CONSUMER)
-    bad = weir_kafka_conf_set(conf, "group.id", t->settings.application_id, errstr,
-                              errstr_size) ||
-          set_table(conf, consumer_owned, sizeof consumer_owned / sizeof consumer_owned[0],
+    bad = set_table(conf, consumer_defaults, sizeof consumer_defaults / sizeof consumer_defaults[0],
                     errstr, errstr_size);
+  if (!bad && role == WEIR_CLIENT_PRODUCER)
+    bad = set_table(conf, producer_defaults, sizeof producer_defaults / sizeof producer_defaults[0],
+                    errstr, errstr_size);
+  if (!bad)
+    bad = set_user_props(conf, ks, role, errstr, errstr_size);
+  if (!bad && role == WEIR_CLIENT_CONSUMER)
+    bad = weir_kafka_conf_set(conf, "group.id", ks->group_id, errstr, errstr_size) ||
+          set_table(conf, consumer_owned, sizeof consumer_owned / sizeof consumer_owned[0], errstr,
+                    errstr_size);
   if (!bad && role == WEIR_CLIENT_RESTORE)
     bad = set_table(conf, restore_owned, sizeof restore_owned / sizeof restore_owned[0], errstr,
                     errstr_size);

@@ -9,7 +9,7 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "topology/topology.h"
+#include "kafka/kafka_settings.h"
 
 typedef enum weir_client_role {
   WEIR_CLIENT_CONSUMER = 1,
@@ -19,14 +19,17 @@ typedef enum weir_client_role {
 } weir_client_role_t;
 
 /* A new conf for `role`, with `bootstrap` (the resolved address; the
- * topology's may say "embedded"). On error returns NULL and errstr names the
- * [kafka] key, its file:line and librdkafka's reason. */
-rd_kafka_conf_t *weir_kafka_conf_new(const weir_topology_t *t, const char *bootstrap,
-                                     weir_client_role_t role, const char *client_id,
-                                     char *errstr, size_t errstr_size);
+ * topology's may say "embedded"). A [kafka] key reaches only the clients it
+ * is for, as librdkafka's own table classifies it (consumer, producer or
+ * both): the admin client takes neither consumer- nor producer-only keys.
+ * On error returns NULL and errstr names the [kafka] key, its file:line and
+ * librdkafka's reason. */
+rd_kafka_conf_t *weir_kafka_conf_new(const weir_kafka_settings_t *ks, const char *bootstrap,
+                                     weir_client_role_t role, const char *client_id, char *errstr,
+                                     size_t errstr_size);
 
 /* Set one property, with the reason in errstr on failure. */
-int weir_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
-                        char *errstr, size_t errstr_size);
+int weir_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *errstr,
+                        size_t errstr_size);
 
 #endif

@@ -42,7 +42,7 @@ static bool is_file(const char *path) {
 }
 
 typedef struct candidates {
-  char paths[4][PATH_MAX];
+  char paths[5][PATH_MAX];
   size_t count;
 } candidates_t;
 
@@ -66,6 +66,9 @@ static void list_candidates(const char *ref, const weir_plugin_search_t *search,
   if (search) {
     add_candidate(c, search->plugin_dir, "", ref);
     add_candidate(c, search->exe_dir, "/plugins", ref);
+    /* Installed: bin/weir finds lib/weir/plugins under its own prefix, not
+     * under the prefix configured at build time (cmake --install --prefix). */
+    add_candidate(c, search->exe_dir, "/" WEIR_PLUGIN_REL_DIR, ref);
   }
   add_candidate(c, WEIR_PLUGIN_INSTALL_DIR, "", ref);
 }
@@ -73,7 +76,7 @@ static void list_candidates(const char *ref, const weir_plugin_search_t *search,
 int weir_plugin_resolve(const char *ref, const weir_plugin_search_t *search, char *path,
                         size_t path_size, char *errstr, size_t errstr_size) {
   candidates_t c;
-  char tried[4 * PATH_MAX + 16] = "";
+  char tried[5 * PATH_MAX + 16] = "";
   if (!ref || !*ref) {
     weir_errstr_set(errstr, errstr_size, "empty plugin reference: set `plugin = NAME` (e.g. std)");
     return -1;

@@ -3,8 +3,12 @@
  * Search order for a plugin reference REF (the INI's `plugin = REF`):
  *   1. REF itself when it is an absolute path or ends in ".so";
  *   2. <plugin.dir>/REF.so when plugin.dir is set;
- *   3. the built-in directories: <dir of the weir executable>/plugins/REF.so,
- *      then WEIR_PLUGIN_INSTALL_DIR/REF.so (the installed location).
+ *   3. the built-in directories, found from the weir executable so a build
+ *      tree and any install prefix work as they are: <exe dir>/plugins/REF.so
+ *      (the build tree), <exe dir>/WEIR_PLUGIN_REL_DIR/REF.so (the install
+ *      prefix's lib/weir/plugins, whatever --prefix was), then
+ *      WEIR_PLUGIN_INSTALL_DIR/REF.so (the configured prefix, for callers
+ *      with no executable of their own, such as the test driver).
  * The first file that exists is loaded with RTLD_NOW | RTLD_LOCAL; when none
  * exists the error names every path tried.
  *

@@ -22,11 +22,20 @@ static int fail(char *errstr, size_t size, const char *fmt, ...) {
   return -1;
 }
 
+static long long clamp_int64(double v) {
+  if (v >= 9223372036854775807.0)
+    return INT64_MAX;
+  if (v <= -9223372036854775808.0)
+    return INT64_MIN;
+  return (long long)v;
+}
+
 static void range_text(const weir_param_def_t *def, char *buf, size_t size) {
   if (!has_bounds(def))
     buf[0] = '\0';
   else if (def->type == WEIR_PARAM_INT)
-    snprintf(buf, size, " in [%.0f, %.0f]", def->min, def->max);
+    /* (double)INT64_MAX rounds up to 2^63: name the bound an int64 holds. */
+    snprintf(buf, size, " in [%lld, %lld]", clamp_int64(def->min), clamp_int64(def->max));
   else
     snprintf(buf, size, " in [%g, %g]", def->min, def->max);
 }
@@ -152,7 +161,7 @@ typedef struct bind_ctx {
   const char *const *reserved;
   weir_params_t *out;
   weir_diag_t *d;
-  int *seen_at;    /* per def: line of its first entry + 1 (0 = not seen) */
+  int *seen_at;    /* per def: line of its first entry + 2 (0 = not seen; --set is -1) */
   char label[160]; /* "[operator:words]" */
   int errors;
 } bind_ctx_t;
@@ -213,12 +222,17 @@ static void bind_entry(bind_ctx_t *b, weir_param_value_t *v, const weir_cfg_entr
   int *seen_at = &b->seen_at[v - b->out->values];
   char why[512];
   if (*seen_at && !(def->flags & WEIR_PARAM_MULTI)) {
-    weir_cfg_repeat_msg(e, *seen_at - 1, b->label, why, sizeof why);
+    weir_cfg_repeat_msg(e, *seen_at - 2, b->label, why, sizeof why);
     bind_error(b, e->line, "%s", why);
     return;
   }
   if (!*seen_at)
-    *seen_at = e->line + 1;
+    *seen_at = e->line + 2;
+  if ((def->flags & WEIR_PARAM_REQUIRED) && !*e->value) {
+    bind_error(b, e->line, "'%s' in %s is required and empty; give it a value (%s)", e->key,
+               b->label, def->doc ? def->doc : "required");
+    return;
+  }
   if (parse_value(def, e->value, &v->i, &v->d, why, sizeof why)) {
     bind_error(b, e->line, "bad value for '%s' in %s: %s", e->key, b->label, why);
     return;

@@ -19,7 +19,7 @@ static int ensure_restorer(weir_stream_thread_t *t, char *errstr, size_t errstr_
   if (t->restorer)
     return 0;
   snprintf(id, sizeof id, "%s-restore", t->client_id);
-  rd_kafka_conf_t *conf = weir_kafka_conf_new(t->shared.topo, t->shared.bootstrap,
+  rd_kafka_conf_t *conf = weir_kafka_conf_new(&t->shared.topo->kafka_settings, t->shared.bootstrap,
                                               WEIR_CLIENT_RESTORE, id, errstr, errstr_size);
   if (!conf)
     return -1;

@@ -88,8 +88,8 @@ static void per_thread_instance_id(weir_stream_thread_t *t, rd_kafka_conf_t *con
 static rd_kafka_t *new_client(weir_stream_thread_t *t, weir_client_role_t role, char *errstr,
                               size_t errstr_size) {
   char why[512];
-  rd_kafka_conf_t *conf = weir_kafka_conf_new(t->shared.topo, t->shared.bootstrap, role,
-                                              t->client_id, errstr, errstr_size);
+  rd_kafka_conf_t *conf = weir_kafka_conf_new(&t->shared.topo->kafka_settings, t->shared.bootstrap,
+                                              role, t->client_id, errstr, errstr_size);
   if (!conf)
     return NULL;
   rd_kafka_conf_set_opaque(conf, t);

@@ -98,8 +98,7 @@ static void free_pending(topo_build_t *b, int free_nodes) {
     b->t->node_count = 0;
 }
 
-weir_topology_t *weir_topology_build(const weir_cfg_t *cfg, const char *exe_dir,
-                                     weir_diag_t *d) {
+weir_topology_t *weir_topology_build(const weir_cfg_t *cfg, const char *exe_dir, weir_diag_t *d) {
   return weir_topology_build_staged(cfg, exe_dir, NULL, d);
 }
 
@@ -112,6 +111,7 @@ weir_topology_t *weir_topology_build_staged(const weir_cfg_t *cfg, const char *e
     return NULL;
   }
   topo_build_t b = {.cfg = cfg, .d = d, .t = t};
+  topo_refuse_not_built(&b);
   topo_read_settings(&b);
   b.search.plugin_dir = t->settings.plugin_dir;
   b.search.exe_dir = exe_dir;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "config/config.h"
+#include "kafka/kafka_settings.h"
 #include "plugin/loader.h"
 #include "plugin/params.h"
 #include "serde/serde.h"
@@ -102,12 +103,6 @@ typedef struct weir_internal_topic {
   int partitions_of;
 } weir_internal_topic_t;
 
-typedef struct weir_kafka_prop {
-  char *key;
-  char *value;
-  int line;
-} weir_kafka_prop_t;
-
 typedef struct weir_settings {
   char *application_id;    /* required */
   char *bootstrap_servers; /* required; "embedded" = in-process mock cluster */
@@ -125,6 +120,7 @@ typedef struct weir_settings {
   weir_deser_policy_t deser_policy;
   weir_error_policy_t error_policy; /* `processing.error.policy` */
   char *dead_letter_topic;          /* required by either dead-letter policy */
+  int dead_letter_line;             /* where dead.letter.topic is set (-1: --set) */
 } weir_settings_t;
 
 typedef struct weir_topology {
@@ -132,6 +128,7 @@ typedef struct weir_topology {
   weir_settings_t settings;
   weir_kafka_prop_t *kafka; /* [kafka], in file order */
   size_t kafka_count;
+  weir_kafka_settings_t kafka_settings; /* what kafka/ reads; points into this topology */
   weir_node_t **nodes; /* topologically sorted: every node after its inputs */
   size_t node_count;
   /* Connected parts of the graph, numbered by their first source in file

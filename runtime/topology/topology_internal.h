@@ -29,8 +29,7 @@ typedef struct topo_build {
 void topo_error(topo_build_t *b, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The same naming the INI file itself, for problems with no line. */
-void topo_error_file(topo_build_t *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void topo_error_file(topo_build_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Splits "a, b , c" into trimmed strdup'ed items; an empty item is an
  * error at `line`. NULL-safe to free with topo_free_list. */
@@ -40,11 +39,15 @@ void topo_free_list(char **items, size_t count);
 
 /* Key tables of the built-in section kinds (also printed by --params). */
 const weir_param_def_t *topo_section_keys(const char *kind, size_t *count);
+/* Why `key = value` in a section of `kind` is declared but not built yet,
+ * or NULL when it is built; topo_refuse_not_built reports each such entry
+ * of the file with its line. */
+const char *topo_not_built(const char *kind, const char *key, const char *value);
+void topo_refuse_not_built(topo_build_t *b);
 
 /* A new node for section `s` (its name must be unused), registered as
  * pending; NULL after reporting why not. */
-topo_pending_t *topo_new_node(topo_build_t *b, const weir_cfg_section_t *s,
-                              weir_node_kind_t kind);
+topo_pending_t *topo_new_node(topo_build_t *b, const weir_cfg_section_t *s, weir_node_kind_t kind);
 /* A bound value's text (and line), or NULL. */
 const char *topo_param_text(const weir_params_t *p, const char *name, int *line);
 /* One [operator:NAME] section: its keys, plugin, type and parameters. */

@@ -4,7 +4,9 @@
 
 #include "topology/topology_internal.h"
 
-static const char *or_none(const char *s, const char *none) { return s ? s : none; }
+static const char *or_none(const char *s, const char *none) {
+  return s ? s : none;
+}
 
 static const char *kind_name(weir_node_kind_t k) {
   return k == WEIR_NODE_SOURCE ? "source" : k == WEIR_NODE_OPERATOR ? "operator" : "sink";
@@ -66,13 +68,12 @@ static void print_params(const weir_params_t *p, FILE *out) {
     const weir_param_value_t *v = &p->values[i];
     fprintf(out, "      %s = ", v->def->name);
     print_value(or_none(v->text, "(unset)"), out);
-    fprintf(out, "%s\n", v->text && !v->line ? "  (default)" : "");
+    fprintf(out, "%s\n", !v->text ? "" : v->line < 0 ? "  (--set)" : !v->line ? "  (default)" : "");
   }
 }
 
 static void print_operator(const weir_node_t *n, FILE *out) {
-  fprintf(out, "    plugin %s (%s), type %s\n", n->plugin->ref, n->plugin->path,
-          n->op->def.type);
+  fprintf(out, "    plugin %s (%s), type %s\n", n->plugin->ref, n->plugin->path, n->op->def.type);
   if (n->params.count) {
     fprintf(out, "    params:\n");
     print_params(&n->params, out);
@@ -116,8 +117,8 @@ void weir_topology_print_text(const weir_topology_t *t, FILE *out) {
   if (t->store_count)
     fprintf(out, "stores:\n");
   for (size_t i = 0; i < t->store_count; i++)
-    fprintf(out, "  %s: %s, sub-topology %d, changelog %s\n", t->stores[i].name,
-            t->stores[i].type, t->stores[i].subtopology,
+    fprintf(out, "  %s: %s, sub-topology %d, changelog %s\n", t->stores[i].name, t->stores[i].type,
+            t->stores[i].subtopology,
             t->stores[i].changelog_topic ? t->stores[i].changelog_topic : "off");
 }
 
@@ -239,8 +240,8 @@ static void print_kind(const char *kind, const char *header, FILE *out) {
 }
 
 static void print_plugin_ops(const weir_plugin_t *p, FILE *out) {
-  fprintf(out, "plugin %s (%s, version %s): %s\n", p->ref, p->path,
-          or_none(p->desc.version, "-"), or_none(p->desc.doc, ""));
+  fprintf(out, "plugin %s (%s, version %s): %s\n", p->ref, p->path, or_none(p->desc.version, "-"),
+          or_none(p->desc.doc, ""));
   for (size_t i = 0; i < p->op_count; i++) {
     const weir_op_info_t *op = &p->ops[i];
     fprintf(out, "\n  [operator:NAME] plugin = %s, type = %s: %s\n", p->ref, op->def.type,

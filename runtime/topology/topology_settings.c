@@ -35,8 +35,7 @@ static void fill_policies(weir_settings_t *s, const weir_params_t *p) {
   static const char *const deser[] = {"skip", "fail", "dead-letter"};
   static const char *const onerr[] = {"fail", "skip", "dead-letter"};
   s->deser_policy = (weir_deser_policy_t)policy_of(text_of(p, "deserialization.policy"), deser, 3);
-  s->error_policy =
-      (weir_error_policy_t)policy_of(text_of(p, "processing.error.policy"), onerr, 3);
+  s->error_policy = (weir_error_policy_t)policy_of(text_of(p, "processing.error.policy"), onerr, 3);
 }
 
 static void fill_settings(topo_build_t *b, const weir_params_t *p) {
@@ -60,6 +59,8 @@ static void fill_settings(topo_build_t *b, const weir_params_t *p) {
   s->buffered_records_per_partition = (int)int_of(p, "buffered.records.per.partition");
   fill_policies(s, p);
   s->dead_letter_topic = dup_of(b, p, "dead.letter.topic");
+  const weir_param_value_t *dl = weir_params_find(p, "dead.letter.topic");
+  s->dead_letter_line = dl ? dl->line : 0;
 }
 
 static void check_dead_letter(topo_build_t *b, const weir_cfg_section_t *sec) {
@@ -80,11 +81,11 @@ static const weir_cfg_section_t *single_section(topo_build_t *b, const char *kin
     if (strcmp(s->kind, kind) != 0)
       continue;
     if (s->name)
-      topo_error(b, s->line, "[%s:%s]: the [%s] section takes no name; write [%s]", kind,
-                 s->name, kind, kind);
+      topo_error(b, s->line, "[%s:%s]: the [%s] section takes no name; write [%s]", kind, s->name,
+                 kind, kind);
     if (first)
-      topo_error(b, s->line, "[%s] appears twice (first at line %d); merge the two sections",
-                 kind, first->line);
+      topo_error(b, s->line, "[%s] appears twice (first at line %d); merge the two sections", kind,
+                 first->line);
     else
       first = s;
   }
@@ -132,4 +133,9 @@ static void read_kafka(topo_build_t *b) {
 void topo_read_settings(topo_build_t *b) {
   read_weir(b);
   read_kafka(b);
+  weir_topology_t *t = b->t;
+  t->kafka_settings = (weir_kafka_settings_t){.path = t->path,
+                                              .group_id = t->settings.application_id,
+                                              .props = t->kafka,
+                                              .prop_count = t->kafka_count};
 }

@@ -1,4 +1,5 @@
 /* The INI reader: sections, entries, line numbers, syntax errors, overrides. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -22,20 +22,19 @@ static void assert_diag(const weir_diag_t *d, const char *needle) {
   fail_msg("expected a diagnostic containing \"%s\"", needle);
 }
 
-static const char *const sample =
-    "; a comment\n"                 /* 1 */
-    "[weir]\n"                      /* 2 */
-    "application.id = wordcount\n"  /* 3 */
-    "\n"                            /* 4 */
-    "# another comment\n"           /* 5 */
-    "threads=2 ; inline comment\n"  /* 6 */
-    "[kafka]\n"                     /* 7 */
-    "[source:lines]\n"              /* 8 */
-    "topic = text-lines\n"          /* 9 */
-    "[ operator : words ]\n"        /* 10 */
-    "pattern = a.b\n"               /* 11 */
-    "pattern = c\n"                 /* 12 */
-    "empty =\n";                    /* 13 */
+static const char *const sample = "; a comment\n"                /* 1 */
+                                  "[weir]\n"                     /* 2 */
+                                  "application.id = wordcount\n" /* 3 */
+                                  "\n"                           /* 4 */
+                                  "# another comment\n"          /* 5 */
+                                  "threads=2 ; inline comment\n" /* 6 */
+                                  "[kafka]\n"                    /* 7 */
+                                  "[source:lines]\n"             /* 8 */
+                                  "topic = text-lines\n"         /* 9 */
+                                  "[ operator : words ]\n"       /* 10 */
+                                  "pattern = a.b\n"              /* 11 */
+                                  "pattern = c\n"                /* 12 */
+                                  "empty =\n";                   /* 13 */
 
 static void test_sections_and_lines(void **state) {
   (void)state;
@@ -89,10 +88,10 @@ static void test_continuation_is_repeated_entry(void **state) {
   (void)state;
   weir_diag_t d = {0};
   weir_cfg_t *cfg = weir_cfg_load_string("t.ini",
-                                         "[operator:x]\n"  /* 1 */
-                                         "tag = a\n"       /* 2 */
-                                         "   b\n"          /* 3 */
-                                         "other = 1\n",    /* 4 */
+                                         "[operator:x]\n" /* 1 */
+                                         "tag = a\n"      /* 2 */
+                                         "   b\n"         /* 3 */
+                                         "other = 1\n",   /* 4 */
                                          &d);
   assert_int_equal(d.count, 0);
   weir_cfg_section_t *s = weir_cfg_find(cfg, "operator", "x");
@@ -127,15 +126,15 @@ static void test_syntax_errors_all_reported(void **state) {
   (void)state;
   weir_diag_t d = {0};
   weir_cfg_t *cfg = weir_cfg_load_string("t.ini",
-                                         "early = 1\n"        /* 1 */
-                                         "[weir]\n"           /* 2 */
-                                         "no equals sign\n"   /* 3 */
-                                         "ok = 1\n"           /* 4 */
-                                         "[broken\n"          /* 5 */
-                                         "x = 1\n"            /* 6 */
-                                         "[source:]\n"        /* 7 */
-                                         "[]\n"               /* 8 */
-                                         "also bad\n",        /* 9 */
+                                         "early = 1\n"      /* 1 */
+                                         "[weir]\n"         /* 2 */
+                                         "no equals sign\n" /* 3 */
+                                         "ok = 1\n"         /* 4 */
+                                         "[broken\n"        /* 5 */
+                                         "x = 1\n"          /* 6 */
+                                         "[source:]\n"      /* 7 */
+                                         "[]\n"             /* 8 */
+                                         "also bad\n",      /* 9 */
                                          &d);
   assert_non_null(cfg); /* whatever could be read is kept */
   assert_diag(&d, "t.ini:1: 'early' comes before any section");
@@ -183,7 +182,7 @@ static void test_overrides(void **state) {
   weir_cfg_section_t *w = weir_cfg_find(cfg, "weir", NULL);
   assert_int_equal(w->entry_count, 2); /* both threads entries replaced by one */
   assert_string_equal(weir_cfg_get(w, "threads"), "2");
-  assert_int_equal(weir_cfg_entry(w, "threads")->line, 0);
+  assert_int_equal(weir_cfg_entry(w, "threads")->line, WEIR_CFG_LINE_SET);
   assert_string_equal(weir_cfg_get(w, "bootstrap.servers"), "host:9092");
 
   weir_cfg_section_t *o = weir_cfg_find(cfg, "operator", "words");
@@ -191,6 +190,7 @@ static void test_overrides(void **state) {
   assert_int_equal(o->line, 0);
   assert_string_equal(weir_cfg_get(o, "pattern"), "a.b=c");
   assert_string_equal(weir_cfg_where(cfg, 0), "--set");
+  assert_string_equal(weir_cfg_where(cfg, WEIR_CFG_LINE_SET), "--set");
   assert_string_equal(weir_cfg_where(cfg, 3), "t.ini");
 
   assert_int_equal(weir_cfg_override(cfg, "threads=2", &d), -1);
@@ -203,19 +203,71 @@ static void test_overrides(void **state) {
   weir_diag_free(&d);
 }
 
+/* The README's limit: a line of 199 characters is read (line end not
+ * counted, CRLF too), one of 200 is refused saying the limit. */
+static void test_line_limit(void **state) {
+  (void)state;
+  char text[1024], value[300];
+  size_t room = 199 - strlen("k = ");
+  memset(value, 'v', room);
+  value[room] = '\0';
+  snprintf(text, sizeof text, "[weir]\r\nk = %s\r\nl = %sw\n", value, value);
+  weir_diag_t d = {0};
+  weir_cfg_t *cfg = weir_cfg_load_string("t.ini", text, &d);
+  assert_diag(&d, "t.ini:3: line is longer than 199 characters (it has 200)");
+  assert_int_equal(d.count, 1);
+  weir_cfg_section_t *w = weir_cfg_find(cfg, "weir", NULL);
+  assert_string_equal(weir_cfg_get(w, "k"), value);
+  assert_null(weir_cfg_get(w, "l"));
+  weir_cfg_free(cfg);
+  weir_diag_free(&d);
+}
+
+/* `--set NAME.KEY=VALUE` names a section by its name alone, as the README
+ * writes `--set shout.min.length=5`; a name no section or two have is an
+ * error saying what to write. */
+static void test_override_short_form(void **state) {
+  (void)state;
+  weir_diag_t d = {0};
+  weir_cfg_t *cfg = weir_cfg_load_string(
+      "t.ini", "[weir]\n[operator:shout]\nmin.length = 3\n[operator:c]\n[store:c]\n", &d);
+  assert_int_equal(weir_cfg_override(cfg, "shout.min.length=5", &d), 0);
+  assert_int_equal(d.count, 0);
+  weir_cfg_section_t *o = weir_cfg_find(cfg, "operator", "shout");
+  assert_int_equal(o->entry_count, 1);
+  assert_string_equal(weir_cfg_get(o, "min.length"), "5");
+  assert_int_equal(weir_cfg_entry(o, "min.length")->line, WEIR_CFG_LINE_SET);
+  assert_null(weir_cfg_find(cfg, "shout", NULL));
+
+  assert_int_equal(weir_cfg_override(cfg, "kafka.linger.ms=5", &d), 0);
+  assert_non_null(weir_cfg_find(cfg, "kafka", NULL));
+
+  assert_int_equal(weir_cfg_override(cfg, "nope.x=1", &d), -1);
+  assert_diag(&d, "--set: 'nope.x=1': no section is named 'nope'");
+  assert_int_equal(weir_cfg_override(cfg, "c.x=1", &d), -1);
+  assert_diag(&d, "--set: 'c.x=1': both [operator:c] and [store:c] are named 'c'");
+  assert_int_equal(d.count, 2);
+  weir_cfg_free(cfg);
+  weir_diag_free(&d);
+}
+
 /* Double quotes keep spaces inih would trim; inner quotes stay as written. */
 static void test_quoted_values(void **state) {
   weir_diag_t d = {0};
-  weir_cfg_t *cfg = weir_cfg_load_string(
-      "q.ini", "[operator:s]\nseparator = \" \"\nedge = \" a b \"\nplain = say \"hi\"\n"
-      "lone = \"\n",
-      &d);
-  assert_int_equal(d.count, 0);
+  weir_cfg_t *cfg =
+      weir_cfg_load_string("q.ini",
+                           "[operator:s]\nseparator = \" \"\nedge = \" a b \"\nplain = say \"hi\"\n"
+                           "lone = \"\nopen = \"abc\n",
+                           &d);
+  /* An opening quote with no closing one is refused, not read as a quote. */
+  assert_diag(&d, "q.ini:5: the value of 'lone' opens a double quote but does not close it");
+  assert_diag(&d, "q.ini:6: the value of 'open' opens a double quote");
+  assert_int_equal(d.count, 2);
   weir_cfg_section_t *s = weir_cfg_find(cfg, "operator", "s");
   assert_string_equal(weir_cfg_get(s, "separator"), " ");
   assert_string_equal(weir_cfg_get(s, "edge"), " a b ");
   assert_string_equal(weir_cfg_get(s, "plain"), "say \"hi\"");
-  assert_string_equal(weir_cfg_get(s, "lone"), "\"");
+  assert_null(weir_cfg_get(s, "lone"));
   weir_cfg_free(cfg);
   weir_diag_free(&d);
 }
@@ -258,6 +310,8 @@ int main(void) {
       cmocka_unit_test(test_syntax_errors_all_reported),
       cmocka_unit_test(test_long_line),
       cmocka_unit_test(test_overrides),
+      cmocka_unit_test(test_line_limit),
+      cmocka_unit_test(test_override_short_form),
       cmocka_unit_test(test_quoted_values),
       cmocka_unit_test(test_load_file),
   };

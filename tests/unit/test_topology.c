@@ -133,6 +133,11 @@ static void test_valid_settings(void **state) {
   assert_string_equal(t->kafka[1].key, "linger.ms");
   assert_string_equal(t->kafka[1].value, "5");
   assert_int_equal(t->kafka[1].line, 7);
+  /* What kafka/ reads: the same [kafka] entries, the file and the group. */
+  assert_ptr_equal(t->kafka_settings.props, t->kafka);
+  assert_int_equal(t->kafka_settings.prop_count, 2);
+  assert_string_equal(t->kafka_settings.path, "t.ini");
+  assert_string_equal(t->kafka_settings.group_id, "app");
   assert_int_equal(t->store_count, 1);
   assert_string_equal(t->stores[0].name, "counts");
   assert_string_equal(t->stores[0].type, "kv");
@@ -257,7 +262,7 @@ static void test_settings_values(void **state) {
   weir_diag_t d = {0};
   weir_topology_t *t = build(HEAD
                              "threads = 4\n"
-                             "processing.guarantee = exactly_once\n"
+                             "processing.guarantee = at_least_once\n"
                              "log.level = debug\n"
                              "deserialization.policy = dead-letter\n"
                              "processing.error.policy = skip\n"
@@ -273,16 +278,65 @@ static void test_settings_values(void **state) {
   assert_non_null(t);
   const weir_settings_t *s = &t->settings;
   assert_int_equal(s->threads, 4);
-  assert_int_equal(s->guarantee, WEIR_EXACTLY_ONCE);
+  assert_int_equal(s->guarantee, WEIR_AT_LEAST_ONCE);
   assert_int_equal(s->log_level, WEIR_LOG_DEBUG);
   assert_int_equal(s->deser_policy, WEIR_DESER_DEAD_LETTER);
   assert_int_equal(s->error_policy, WEIR_ONERR_SKIP);
   assert_string_equal(s->dead_letter_topic, "dlq");
+  assert_int_equal(s->dead_letter_line, 10); /* named with its line when missing */
   assert_string_equal(s->http_listen, "127.0.0.1:8080");
   assert_int_equal(s->embedded_partitions, 3);
   assert_int_equal(s->commit_interval_ms, 100);
   assert_int_equal(t->plugin_count, 0);
   weir_topology_free(t);
+  weir_diag_free(&d);
+}
+
+/* Declared but not built: refused with its line, not run as at-least-once. */
+static void test_exactly_once_refused(void **state) {
+  (void)state;
+  expect_errors(HEAD "processing.guarantee = exactly_once\n"
+                     "[source:s]\ntopic = in\n[sink:k]\ninput = s\ntopic = o\n",
+                1,
+                "t.ini:5: [weir] processing.guarantee = exactly_once is refused: exactly-once is "
+                "not built yet",
+                NULL);
+}
+
+/* Required means non-empty, for built-in keys and an operator's alike. */
+static void test_required_keys_not_empty(void **state) {
+  (void)state;
+  expect_errors("[weir]\napplication.id =\nbootstrap.servers = embedded\n"
+                "[source:s]\ntopic = in\n[sink:k]\ninput = s\ntopic =\n",
+                2, "t.ini:2: 'application.id' in [weir] is required and empty",
+                "t.ini:8: 'topic' in [sink:k] is required and empty", NULL);
+}
+
+/* describe labels a value from --set as such, not as a default. */
+static void test_print_marks_set_values(void **state) {
+  (void)state;
+  weir_diag_t d = {0};
+  weir_cfg_t *cfg = weir_cfg_load_string(
+      "t.ini",
+      HEAD "[source:s]\ntopic = in\n[operator:m]\nplugin = topo_ops\ntype = typed\ninput = s\n"
+           "field = f\n[sink:k]\ninput = m\ntopic = o\n",
+      &d);
+  assert_int_equal(weir_cfg_override(cfg, "m.limit=7", &d), 0);
+  weir_topology_t *t = weir_topology_build(cfg, NULL, &d);
+  if (!t)
+    weir_diag_print(&d, stderr);
+  assert_non_null(t);
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  weir_topology_print_text(t, out);
+  fclose(out);
+  assert_contains(text, "limit = 7  (--set)");
+  assert_contains(text, "label = none  (default)");
+  assert_contains(text, "field = f\n");
+  free(text);
+  weir_topology_free(t);
+  weir_cfg_free(cfg);
   weir_diag_free(&d);
 }
 
@@ -667,6 +721,9 @@ int main(void) {
       cmocka_unit_test(test_print),
       cmocka_unit_test(test_settings_values),
       cmocka_unit_test(test_override_error_names_set),
+      cmocka_unit_test(test_exactly_once_refused),
+      cmocka_unit_test(test_required_keys_not_empty),
+      cmocka_unit_test(test_print_marks_set_values),
       cmocka_unit_test(test_weir_section_errors),
       cmocka_unit_test(test_weir_dead_letter_and_duplicates),
       cmocka_unit_test(test_section_kind_and_names),

@@ -1,0 +1,77 @@
+/* Client configurations: a [kafka] key reaches only the clients it is for. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "kafka/kafka_conf.h"
+
+static const weir_kafka_prop_t props[] = {
+    {"session.timeout.ms", "30000", 6},     /* consumer only */
+    {"linger.ms", "50", 7},                 /* producer only */
+    {"socket.keepalive.enable", "true", 8}, /* every client */
+};
+static const weir_kafka_settings_t settings = {"t.ini", "app", props, 3};
+
+/* The value `role`'s conf holds for `key`, as librdkafka reports it. */
+static const char *value_for(weir_client_role_t role, const char *key, char *buf, size_t size) {
+  char err[512];
+  rd_kafka_conf_t *conf = weir_kafka_conf_new(&settings, "127.0.0.1:9", role, "t", err, sizeof err);
+  if (!conf)
+    fail_msg("weir_kafka_conf_new: %s", err);
+  size_t n = size;
+  if (rd_kafka_conf_get(conf, key, buf, &n) != RD_KAFKA_CONF_OK)
+    fail_msg("no %s in the conf", key);
+  rd_kafka_conf_destroy(conf);
+  return buf;
+}
+
+/* The admin client (a producer-type handle) warned "is a consumer property
+ * and will be ignored" for every consumer-only key on every start. */
+static void test_admin_takes_no_client_only_keys(void **state) {
+  (void)state;
+  char buf[64];
+  assert_string_not_equal(value_for(WEIR_CLIENT_ADMIN, "session.timeout.ms", buf, sizeof buf),
+                          "30000");
+  assert_string_not_equal(value_for(WEIR_CLIENT_ADMIN, "linger.ms", buf, sizeof buf), "50");
+  assert_string_equal(value_for(WEIR_CLIENT_ADMIN, "socket.keepalive.enable", buf, sizeof buf),
+                      "true");
+}
+
+static void test_each_client_takes_its_own_keys(void **state) {
+  (void)state;
+  char buf[64];
+  assert_string_equal(value_for(WEIR_CLIENT_CONSUMER, "session.timeout.ms", buf, sizeof buf),
+                      "30000");
+  assert_string_not_equal(value_for(WEIR_CLIENT_CONSUMER, "linger.ms", buf, sizeof buf), "50");
+  assert_string_equal(value_for(WEIR_CLIENT_PRODUCER, "linger.ms", buf, sizeof buf), "50");
+  assert_string_not_equal(value_for(WEIR_CLIENT_PRODUCER, "session.timeout.ms", buf, sizeof buf),
+                          "30000");
+  assert_string_equal(value_for(WEIR_CLIENT_RESTORE, "session.timeout.ms", buf, sizeof buf),
+                      "30000");
+  assert_string_equal(value_for(WEIR_CLIENT_PRODUCER, "socket.keepalive.enable", buf, sizeof buf),
+                      "true");
+  assert_string_equal(value_for(WEIR_CLIENT_CONSUMER, "group.id", buf, sizeof buf), "app");
+}
+
+/* A key librdkafka does not know goes to it, and its refusal names the line. */
+static void test_unknown_key_refused_with_line(void **state) {
+  (void)state;
+  static const weir_kafka_prop_t bad[] = {{"no.such.key", "1", 9}};
+  const weir_kafka_settings_t s = {"t.ini", "app", bad, 1};
+  char err[512];
+  assert_null(weir_kafka_conf_new(&s, "127.0.0.1:9", WEIR_CLIENT_ADMIN, "t", err, sizeof err));
+  assert_non_null(strstr(err, "t.ini:9: [kafka] librdkafka rejected no.such.key=1"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_admin_takes_no_client_only_keys),
+      cmocka_unit_test(test_each_client_takes_its_own_keys),
+      cmocka_unit_test(test_unknown_key_refused_with_line),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
