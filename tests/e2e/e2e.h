@@ -7,10 +7,13 @@
 #ifndef WEIR_TESTS_E2E_H
 #define WEIR_TESTS_E2E_H
 
+#include <dirent.h>
 #include <librdkafka/rdkafka.h>
+#include <sys/stat.h>
 
 #include "kafka/admin.h"
 #include "proc.h"
+#include "util/fs.h"
 
 typedef struct e2e_broker {
   char bootstrap[256];
@@ -244,5 +247,92 @@ __attribute__((unused)) static void e2e_dump_log(const char *path) {
   if (f)
     fclose(f);
 }
+
+/* How many lines of the file hold `needle`. */
+__attribute__((unused)) static int e2e_log_count(const char *path, const char *needle) {
+  FILE *f = fopen(path, "r");
+  char line[4096];
+  int n = 0;
+  while (f && fgets(line, sizeof line, f))
+    n += strstr(line, needle) != NULL;
+  if (f)
+    fclose(f);
+  return n;
+}
+
+/* Wait until `needle` is in `count` lines of the file. 0 when it is, -1
+ * after timeout_ms. */
+__attribute__((unused)) static int e2e_wait_log(const char *path, const char *needle, int count,
+                                                int timeout_ms) {
+  long long deadline = e2e_now_ms() + timeout_ms;
+  while (e2e_log_count(path, needle) < count) {
+    if (e2e_now_ms() >= deadline) {
+      fprintf(stderr, "e2e: %s never showed \"%s\" %d time(s) in %d ms\n", path, needle, count,
+              timeout_ms);
+      return -1;
+    }
+    usleep(50000);
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------ main() */
+
+/* The test's own directory (mkdtemp under $TMPDIR, else /tmp): its INI
+ * files, logs and state directories, removed as one at the end. */
+static char e2e_dir[200];
+
+/* `buf` = e2e_dir/name. */
+__attribute__((unused)) static const char *e2e_file(char *buf, size_t size, const char *name) {
+  snprintf(buf, size, "%s/%s", e2e_dir, name);
+  return buf;
+}
+
+/* Every *.log of the test's directory to stderr (on failure). */
+__attribute__((unused)) static void e2e_dump_logs(void) {
+  DIR *d = opendir(e2e_dir);
+  struct dirent *e;
+  char path[512];
+  while (d && (e = readdir(d))) {
+    size_t n = strlen(e->d_name);
+    if (n > 4 && strcmp(e->d_name + n - 4, ".log") == 0)
+      e2e_dump_log(e2e_file(path, sizeof path, e->d_name));
+  }
+  if (d)
+    closedir(d);
+}
+
+/* Runs the tests with `setup(pid)` first (names topics and files), then
+ * kills what an assertion left running, prints the logs of a failed run and
+ * removes the directory (kept, and named, with WEIR_TEST_KEEP_LOGS=1 when a
+ * test failed). */
+__attribute__((unused)) static int e2e_main(const char *name, void (*setup)(int pid),
+                                            const struct CMUnitTest *tests, size_t count) {
+  const char *tmp = getenv("TMPDIR");
+  snprintf(e2e_dir, sizeof e2e_dir, "%s/weir-e2e-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", name);
+  if (!mkdtemp(e2e_dir)) {
+    fprintf(stderr, "e2e: cannot create %s: %s\n", e2e_dir, strerror(errno));
+    return 1;
+  }
+  if (setup)
+    setup((int)getpid());
+  int rc = _cmocka_run_group_tests(name, tests, count, NULL, NULL);
+  proc_kill_all();
+  const char *keep = getenv("WEIR_TEST_KEEP_LOGS");
+  if (rc)
+    e2e_dump_logs();
+  if (rc && keep && strcmp(keep, "1") == 0)
+    fprintf(stderr, "e2e: logs kept in %s (WEIR_TEST_KEEP_LOGS=1)\n", e2e_dir);
+  else if (weir_rm_rf(e2e_dir))
+    fprintf(stderr, "e2e: cannot remove %s: %s\n", e2e_dir, strerror(errno));
+  return rc;
+}
+
+/* main(): E2E_MAIN(name, setup, cmocka_unit_test(a), cmocka_unit_test(b)). */
+#define E2E_MAIN(name, setup, ...)                                                              \
+  int main(void) {                                                                              \
+    const struct CMUnitTest tests_[] = {__VA_ARGS__};                                          \
+    return e2e_main(name, setup, tests_, sizeof tests_ / sizeof tests_[0]);                    \
+  }
 
 #endif
