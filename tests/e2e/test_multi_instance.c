@@ -280,11 +280,13 @@ static void print_ownership(const char *when) {
  * stopped with SIGTERM logs "stopping: closed tasks [...]" before it leaves
  * the group, which ends its intervals; a thread gaining a task between a
  * SIGTERM and that line would be a handover, counted in *handovers. */
-static int quiet_overlaps; /* the checker's own test expects some */
+static int quiet_overlaps;   /* the checker's own test expects some */
+static char overlapped[256]; /* " task" per overlap found, for that test */
 
 static int count_overlaps(int *handovers) {
   int bad = 0;
   *handovers = 0;
+  overlapped[0] = '\0';
   for (int i = 0; i < n_iv; i++)
     for (int j = i + 1; j < n_iv; j++) {
       interval_t *a = &iv[i], *c = &iv[j];
@@ -301,6 +303,8 @@ static int count_overlaps(int *handovers) {
         continue;
       }
       bad++;
+      size_t used = strlen(overlapped);
+      snprintf(overlapped + used, sizeof overlapped - used, " %s", a->task);
       if (!quiet_overlaps)
         fprintf(stderr,
                 "e2e: OVERLAP task %s: run%d/thread %d [%lld, %lld %s] and run%d/thread %d "
@@ -409,6 +413,8 @@ static void test_overlap_check_on_made_up_logs(void **state) {
   quiet_overlaps = 1;
   assert_int_equal(count_overlaps(&handovers), 2);
   quiet_overlaps = 0;
+  assert_non_null(strstr(overlapped, " 0_1"));
+  assert_non_null(strstr(overlapped, " 0_5"));
   assert_int_equal(handovers, 1);
   assert_false(settled(per_run, &last_gain));
   assert_int_equal(per_run[0], 2); /* 0_0 and 0_5 */
