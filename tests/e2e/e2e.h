@@ -43,8 +43,8 @@ __attribute__((unused)) static int e2e_topics_listed(rd_kafka_t *rk, const char 
 }
 
 /* `topics` is NULL-ended; each gets `partitions`. 0 on success. */
-__attribute__((unused)) static int e2e_broker_start(e2e_broker_t *b, const char *const *topics, int partitions,
-                            const char *log) {
+__attribute__((unused)) static int e2e_broker_start(e2e_broker_t *b, const char *const *topics,
+                                                    int partitions, const char *log) {
   const char *real = getenv("WEIR_TEST_KAFKA_BOOTSTRAP");
   memset(b, 0, sizeof *b);
   b->proc.pid = -1;
@@ -88,7 +88,8 @@ __attribute__((unused)) static int e2e_broker_stop(e2e_broker_t *b) {
   return b->real ? 0 : proc_stop(&b->proc, SIGTERM, 10000);
 }
 
-__attribute__((unused)) static rd_kafka_t *e2e_client(const e2e_broker_t *b, rd_kafka_type_t type, const char *group) {
+__attribute__((unused)) static rd_kafka_t *e2e_client(const e2e_broker_t *b, rd_kafka_type_t type,
+                                                      const char *group) {
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", b->bootstrap, NULL, 0);
   if (type == RD_KAFKA_CONSUMER)
@@ -99,7 +100,8 @@ __attribute__((unused)) static rd_kafka_t *e2e_client(const e2e_broker_t *b, rd_
 }
 
 /* Values are the decimal numbers from..to-1, keys "k<n>". */
-__attribute__((unused)) static void e2e_produce_range(rd_kafka_t *p, const char *topic, int from, int to) {
+__attribute__((unused)) static void e2e_produce_range(rd_kafka_t *p, const char *topic, int from,
+                                                      int to) {
   char key[32], value[32];
   for (int i = from; i < to; i++) {
     snprintf(key, sizeof key, "k%d", i);
@@ -113,7 +115,8 @@ __attribute__((unused)) static void e2e_produce_range(rd_kafka_t *p, const char 
   }
 }
 
-__attribute__((unused)) static long long e2e_end_offsets(rd_kafka_t *rk, const char *topic, int partitions) {
+__attribute__((unused)) static long long e2e_end_offsets(rd_kafka_t *rk, const char *topic,
+                                                         int partitions) {
   long long sum = 0;
   for (int p = 0; p < partitions; p++) {
     int64_t lo, hi;
@@ -123,8 +126,9 @@ __attribute__((unused)) static long long e2e_end_offsets(rd_kafka_t *rk, const c
   return sum;
 }
 
-__attribute__((unused)) static long long e2e_wait_end_offsets(rd_kafka_t *rk, const char *topic, int partitions,
-                                      long long want, int timeout_ms) {
+__attribute__((unused)) static long long e2e_wait_end_offsets(rd_kafka_t *rk, const char *topic,
+                                                              int partitions, long long want,
+                                                              int timeout_ms) {
   long long deadline = e2e_now_ms() + timeout_ms, n = 0;
   while ((n = e2e_end_offsets(rk, topic, partitions)) < want && e2e_now_ms() < deadline)
     usleep(50000);
@@ -133,8 +137,8 @@ __attribute__((unused)) static long long e2e_wait_end_offsets(rd_kafka_t *rk, co
 
 /* Read all of `topic`; seen[value]++ for each record whose value is a number
  * below `n`. Returns the number of records read. */
-__attribute__((unused)) static long long e2e_read_all(const e2e_broker_t *b, const char *topic, int partitions,
-                              unsigned *seen, int n) {
+__attribute__((unused)) static long long e2e_read_all(const e2e_broker_t *b, const char *topic,
+                                                      int partitions, unsigned *seen, int n) {
   rd_kafka_t *rk = e2e_client(b, RD_KAFKA_CONSUMER, NULL);
   rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(partitions);
   long long total = e2e_end_offsets(rk, topic, partitions), got = 0;
@@ -163,8 +167,8 @@ __attribute__((unused)) static long long e2e_read_all(const e2e_broker_t *b, con
 }
 
 /* Each partition's end offset into `ends` (-1 where the query failed). */
-__attribute__((unused)) static void e2e_end_offsets_each(rd_kafka_t *rk, const char *topic, int partitions,
-                                         int64_t *ends) {
+__attribute__((unused)) static void e2e_end_offsets_each(rd_kafka_t *rk, const char *topic,
+                                                         int partitions, int64_t *ends) {
   for (int p = 0; p < partitions; p++) {
     int64_t lo, hi;
     ends[p] = rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 5000) == 0 ? hi : -1;
@@ -174,8 +178,9 @@ __attribute__((unused)) static void e2e_end_offsets_each(rd_kafka_t *rk, const c
 /* As e2e_read_all, from partition p's offset from[p] on (from = NULL: from
  * the beginning); records whose value is not a number below `n` are counted
  * in *other (when not NULL). Returns the number of records read. */
-__attribute__((unused)) static long long e2e_read_from(const e2e_broker_t *b, const char *topic, int partitions,
-                               const int64_t *from, unsigned *seen, int n, long long *other) {
+__attribute__((unused)) static long long e2e_read_from(const e2e_broker_t *b, const char *topic,
+                                                       int partitions, const int64_t *from,
+                                                       unsigned *seen, int n, long long *other) {
   rd_kafka_t *rk = e2e_client(b, RD_KAFKA_CONSUMER, NULL);
   rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(partitions);
   long long total = 0, got = 0;
@@ -213,8 +218,8 @@ __attribute__((unused)) static long long e2e_read_from(const e2e_broker_t *b, co
 }
 
 /* The group's committed offsets summed over the topic's partitions. */
-__attribute__((unused)) static long long e2e_committed(const e2e_broker_t *b, const char *group, const char *topic,
-                               int partitions) {
+__attribute__((unused)) static long long e2e_committed(const e2e_broker_t *b, const char *group,
+                                                       const char *topic, int partitions) {
   rd_kafka_t *rk = e2e_client(b, RD_KAFKA_CONSUMER, group);
   rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(partitions);
   long long sum = 0;
@@ -229,11 +234,13 @@ __attribute__((unused)) static long long e2e_committed(const e2e_broker_t *b, co
 }
 
 /* Start `weir run INI` with the broker and the build's plugins. */
-__attribute__((unused)) static proc_t e2e_weir_run(const e2e_broker_t *b, const char *ini, const char *log) {
+__attribute__((unused)) static proc_t e2e_weir_run(const e2e_broker_t *b, const char *ini,
+                                                   const char *log) {
   char set_bootstrap[300], set_dir[600];
   snprintf(set_bootstrap, sizeof set_bootstrap, "weir.bootstrap.servers=%s", b->bootstrap);
   snprintf(set_dir, sizeof set_dir, "weir.plugin.dir=%s", WEIR_TEST_PLUGIN_DIR);
-  char *argv[] = {WEIR_TEST_BINARY, "run", (char *)ini, "--set", set_bootstrap, "--set", set_dir, NULL};
+  char *argv[] = {WEIR_TEST_BINARY, "run",   (char *)ini, "--set",
+                  set_bootstrap,    "--set", set_dir,     NULL};
   return proc_start(argv, 0, log);
 }
 
@@ -329,10 +336,10 @@ __attribute__((unused)) static int e2e_main(const char *name, void (*setup)(int 
 }
 
 /* main(): E2E_MAIN(name, setup, cmocka_unit_test(a), cmocka_unit_test(b)). */
-#define E2E_MAIN(name, setup, ...)                                                              \
-  int main(void) {                                                                              \
-    const struct CMUnitTest tests_[] = {__VA_ARGS__};                                          \
-    return e2e_main(name, setup, tests_, sizeof tests_ / sizeof tests_[0]);                    \
+#define E2E_MAIN(name, setup, ...)                                                                 \
+  int main(void) {                                                                                 \
+    const struct CMUnitTest tests_[] = {__VA_ARGS__};                                              \
+    return e2e_main(name, setup, tests_, sizeof tests_ / sizeof tests_[0]);                        \
   }
 
 #endif

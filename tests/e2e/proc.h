@@ -74,7 +74,8 @@ __attribute__((unused)) static proc_t proc_start(char *const argv[], int capture
 }
 
 /* Read the child's first stdout line (up to timeout_ms). */
-__attribute__((unused)) static int proc_read_line(proc_t *p, char *buf, size_t size, int timeout_ms) {
+__attribute__((unused)) static int proc_read_line(proc_t *p, char *buf, size_t size,
+                                                  int timeout_ms) {
   size_t n = 0;
   long long waited = 0;
   fcntl(p->out_fd, F_SETFL, O_NONBLOCK);

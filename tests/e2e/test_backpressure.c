@@ -51,14 +51,15 @@ static void test_slow_operator_keeps_memory_flat(void **state) {
   e2e_broker_t b;
   assert_int_equal(e2e_broker_start(&b, topics, PARTITIONS, log_path), 0);
   FILE *f = fopen(ini_path, "w");
-  fprintf(f, "[weir]\napplication.id = e2e-bp-%d\nbootstrap.servers = embedded\n"
-             "buffered.records.per.partition = 100\n"
-             "[source:in]\ntopic = %s\n"
-             "[operator:slow]\nplugin = %s/slow_ops.so\ntype = sleep\ninput = in\nmicros = 100\n"
-             "[sink:out]\ninput = slow\ntopic = %s\n"
-             /* librdkafka's own prefetch is the other half of the bound. */
-             "[kafka]\nqueued.max.messages.kbytes = 4096\nfetch.max.bytes = 4194304\n"
-             "max.partition.fetch.bytes = 262144\n",
+  fprintf(f,
+          "[weir]\napplication.id = e2e-bp-%d\nbootstrap.servers = embedded\n"
+          "buffered.records.per.partition = 100\n"
+          "[source:in]\ntopic = %s\n"
+          "[operator:slow]\nplugin = %s/slow_ops.so\ntype = sleep\ninput = in\nmicros = 100\n"
+          "[sink:out]\ninput = slow\ntopic = %s\n"
+          /* librdkafka's own prefetch is the other half of the bound. */
+          "[kafka]\nqueued.max.messages.kbytes = 4096\nfetch.max.bytes = 4194304\n"
+          "max.partition.fetch.bytes = 262144\n",
           (int)getpid(), in, WEIR_TEST_FIXTURE_DIR, out);
   fclose(f);
   rd_kafka_t *prod = e2e_client(&b, RD_KAFKA_PRODUCER, NULL);
@@ -79,8 +80,10 @@ static void test_slow_operator_keeps_memory_flat(void **state) {
       at_end = now;
     usleep(100000);
   }
-  fprintf(stderr, "e2e: RSS idle %ld KiB, at 50%% %ld KiB, at 90%% %ld KiB, peak %ld KiB; "
-                  "input %d MB\n", idle, at_half, at_end, peak, RECORDS * VALUE / 1000000);
+  fprintf(stderr,
+          "e2e: RSS idle %ld KiB, at 50%% %ld KiB, at 90%% %ld KiB, peak %ld KiB; "
+          "input %d MB\n",
+          idle, at_half, at_end, peak, RECORDS * VALUE / 1000000);
   assert_int_equal(done, RECORDS);
   /* Bounded: well below the 60 MB backlog (without the queue bounds the
    * same run peaked at 124 MB on the mock); flat: no growth in the second

@@ -23,10 +23,11 @@ static void test_sigterm_commits_and_restart_repeats_nothing(void **state) {
   assert_int_equal(e2e_broker_start(&b, topics, PARTITIONS, log_path), 0);
   FILE *f = fopen(ini_path, "w");
   /* A long commit interval: only the stop's own commit can cover the input. */
-  fprintf(f, "[weir]\napplication.id = %s\nbootstrap.servers = embedded\n"
-             "commit.interval.ms = 600000\n[source:in]\ntopic = %s\n"
-             "[operator:pass]\nplugin = std\ntype = passthrough\ninput = in\n"
-             "[sink:out]\ninput = pass\ntopic = %s\n[kafka]\nsession.timeout.ms = 6000\n",
+  fprintf(f,
+          "[weir]\napplication.id = %s\nbootstrap.servers = embedded\n"
+          "commit.interval.ms = 600000\n[source:in]\ntopic = %s\n"
+          "[operator:pass]\nplugin = std\ntype = passthrough\ninput = in\n"
+          "[sink:out]\ninput = pass\ntopic = %s\n[kafka]\nsession.timeout.ms = 6000\n",
           group, in, out);
   fclose(f);
   rd_kafka_t *prod = e2e_client(&b, RD_KAFKA_PRODUCER, NULL);

@@ -20,8 +20,8 @@
 #include "e2e.h"
 
 #define PARTITIONS 3
-#define CAP 400000   /* the feeder's bound: 80 s at its rate */
-#define AFTER 1500   /* inputs produced after a swap before the next step */
+#define CAP 400000 /* the feeder's bound: 80 s at its rate */
+#define AFTER 1500 /* inputs produced after a swap before the next step */
 #define WAIT_MS 60000
 
 static char in[64], out[64], group[64], dir[256], ini_path[256], log_path[256], broker_log[256];
@@ -208,7 +208,7 @@ static void test_swap_under_load(void **state) {
   pthread_t tid;
   pthread_create(&tid, NULL, feed, &feeder);
   wait_processed_after_swap(&feeder, rk); /* version 0 (v1) at work */
-  install("reload_v2"); /* the watcher sees the rename */
+  install("reload_v2");                   /* the watcher sees the rename */
   wait_log("reloaded: version 1 runs [m]", 1);
   install("reload_v3_init_fails");
   assert_int_equal(weir_reload(text, sizeof text), 1);
@@ -220,14 +220,14 @@ static void test_swap_under_load(void **state) {
   wait_processed_after_swap(&feeder, rk); /* v2 at work */
   install("reload_v1");
   wait_log("reloaded: version 2 runs [m]", 1); /* the watcher */
-  wait_processed_after_swap(&feeder, rk); /* v1 at work */
+  wait_processed_after_swap(&feeder, rk);      /* v1 at work */
   int by_watcher = e2e_log_count(log_path, "(a plugin file changed)");
   install_unseen("reload_v2");
   assert_int_equal(kill(run.pid, SIGHUP), 0);
   wait_log("reloaded: version 3 runs [m]", 1);
   log_find("reloaded: version 3 runs [m]", line, sizeof line);
   assert_non_null(strstr(line, "(SIGHUP)")); /* the swap was SIGHUP's */
-  wait_processed_after_swap(&feeder, rk); /* v2 at work */
+  wait_processed_after_swap(&feeder, rk);    /* v2 at work */
   atomic_store(&feeder.stop, 1);
   pthread_join(tid, NULL);
   int n = atomic_load(&feeder.sent);

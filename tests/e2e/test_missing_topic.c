@@ -18,10 +18,11 @@ static void test_missing_sink_topic_is_one_clear_line(void **state) {
   e2e_broker_t b;
   assert_int_equal(e2e_broker_start(&b, topics, 2, NULL), 0);
   FILE *f = fopen(ini_path, "w");
-  fprintf(f, "[weir]\napplication.id = e2e-missing\nbootstrap.servers = embedded\n"
-             "[source:in]\ntopic = %s\n"
-             "[operator:pass]\nplugin = std\ntype = passthrough\ninput = in\n"
-             "[sink:out]\ninput = pass\ntopic = no-such-topic-%d\n",
+  fprintf(f,
+          "[weir]\napplication.id = e2e-missing\nbootstrap.servers = embedded\n"
+          "[source:in]\ntopic = %s\n"
+          "[operator:pass]\nplugin = std\ntype = passthrough\ninput = in\n"
+          "[sink:out]\ninput = pass\ntopic = no-such-topic-%d\n",
           in, (int)getpid());
   fclose(f);
   proc_t run = e2e_weir_run(&b, ini_path, log_path);

@@ -157,8 +157,7 @@ static interval_t *find_open(int run, int thread, const char *task) {
 }
 
 /* Apply "[0_1, 0_7]" to (run, thread): open (gained) or close intervals. */
-static void apply_list(int run, int thread, const char *list, int gained, long long ts,
-                       int kind) {
+static void apply_list(int run, int thread, const char *list, int gained, long long ts, int kind) {
   const char *p = strchr(list, '[');
   if (!p)
     return;
@@ -606,8 +605,8 @@ static void test_three_instances_scale_out(void **state) {
           "SIGTERM exit in %lld ms, handover %lld ms; %d values from R on exactly once; "
           "%d ownership intervals, %d overlaps, %d handovers inside a SIGTERM shutdown; "
           "total %lld ms\n",
-          t_settled - t_begin, takeover_ms, dups_before, rejoin_ms, stop_ms,
-          handover_ms, once, n_iv, overlaps, handovers, e2e_now_ms() - t_begin);
+          t_settled - t_begin, takeover_ms, dups_before, rejoin_ms, stop_ms, handover_ms, once,
+          n_iv, overlaps, handovers, e2e_now_ms() - t_begin);
   assert_int_equal(overlaps, 0);
   assert_int_equal(still_open, 0);
   rd_kafka_destroy(prod);

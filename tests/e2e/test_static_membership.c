@@ -37,17 +37,19 @@ static long long wait_for_line(const char *path, const char *needle, int timeout
 
 static void test_restart_within_session_keeps_tasks(void **state) {
   if (!getenv("WEIR_TEST_KAFKA_BOOTSTRAP") || !*getenv("WEIR_TEST_KAFKA_BOOTSTRAP")) {
-    fprintf(stderr, "e2e: static membership needs the real broker (the mock ignores it): skipped\n");
+    fprintf(stderr,
+            "e2e: static membership needs the real broker (the mock ignores it): skipped\n");
     skip();
   }
   const char *topics[] = {in, out, NULL};
   e2e_broker_t b;
   assert_int_equal(e2e_broker_start(&b, topics, 4, NULL), 0);
   FILE *f = fopen(ini_path, "w");
-  fprintf(f, "[weir]\napplication.id = e2e-static-%d\nbootstrap.servers = embedded\nthreads = 2\n"
-             "commit.interval.ms = 200\n[source:in]\ntopic = %s\n"
-             "[sink:out]\ninput = in\ntopic = %s\n"
-             "[kafka]\ngroup.instance.id = node-a\nsession.timeout.ms = %d\n",
+  fprintf(f,
+          "[weir]\napplication.id = e2e-static-%d\nbootstrap.servers = embedded\nthreads = 2\n"
+          "commit.interval.ms = 200\n[source:in]\ntopic = %s\n"
+          "[sink:out]\ninput = in\ntopic = %s\n"
+          "[kafka]\ngroup.instance.id = node-a\nsession.timeout.ms = %d\n",
           (int)getpid(), in, out, SESSION_MS);
   fclose(f);
   proc_t run = e2e_weir_run(&b, ini_path, log1);
@@ -62,8 +64,10 @@ static void test_restart_within_session_keeps_tasks(void **state) {
   run = e2e_weir_run(&b, ini_path, log2);
   long long took = wait_for_line(log2, "gained tasks", 2 * SESSION_MS);
   long long since_kill = took < 0 ? -1 : e2e_now_ms() - killed_at;
-  fprintf(stderr, "e2e: restarted static member regained its tasks %lld ms after the SIGKILL "
-                  "(session.timeout.ms = %d)\n", since_kill, SESSION_MS);
+  fprintf(stderr,
+          "e2e: restarted static member regained its tasks %lld ms after the SIGKILL "
+          "(session.timeout.ms = %d)\n",
+          since_kill, SESSION_MS);
   /* Without static membership the group would wait out the dead member's
    * session before handing its tasks to anyone. */
   assert_true(took >= 0 && since_kill < SESSION_MS);
