@@ -15,6 +15,10 @@
 #include "proc.h"
 #include "util/fs.h"
 
+/* The bound on waiting for anything a test waits for (a log line, an
+ * offset, a commit): generous, so that only a hang reaches it. */
+#define E2E_WAIT_MS 60000
+
 typedef struct e2e_broker {
   char bootstrap[256];
   int real;
@@ -79,7 +83,7 @@ __attribute__((unused)) static int e2e_broker_start(e2e_broker_t *b, const char 
   }
   argv[a] = NULL;
   b->proc = proc_start(argv, 1, log);
-  int rc = proc_read_line(&b->proc, b->bootstrap, sizeof b->bootstrap, 10000);
+  int rc = proc_read_line(&b->proc, b->bootstrap, sizeof b->bootstrap, E2E_WAIT_MS);
   fprintf(stderr, "e2e: on `weir broker` at %s\n", b->bootstrap);
   return rc;
 }
@@ -147,7 +151,7 @@ __attribute__((unused)) static long long e2e_read_all(const e2e_broker_t *b, con
   rd_kafka_assign(rk, parts);
   rd_kafka_topic_partition_list_destroy(parts);
   memset(seen, 0, (size_t)n * sizeof *seen);
-  long long deadline = e2e_now_ms() + 30000;
+  long long deadline = e2e_now_ms() + E2E_WAIT_MS;
   while (got < total && e2e_now_ms() < deadline) {
     rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
     if (!m)
@@ -196,7 +200,7 @@ __attribute__((unused)) static long long e2e_read_from(const e2e_broker_t *b, co
   memset(seen, 0, (size_t)n * sizeof *seen);
   if (other)
     *other = 0;
-  long long deadline = e2e_now_ms() + 30000;
+  long long deadline = e2e_now_ms() + E2E_WAIT_MS;
   while (got < total && e2e_now_ms() < deadline) {
     rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
     if (!m)

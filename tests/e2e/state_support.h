@@ -139,7 +139,7 @@ __attribute__((unused)) static int ss_read_latest(const e2e_broker_t *b, const c
   }
   rd_kafka_assign(rk, parts);
   rd_kafka_topic_partition_list_destroy(parts);
-  long long deadline = e2e_now_ms() + 30000;
+  long long deadline = e2e_now_ms() + E2E_WAIT_MS;
   while (ok && left > 0 && e2e_now_ms() < deadline) {
     rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
     if (!m)

@@ -22,7 +22,7 @@
 #define PARTITIONS 3
 #define CAP 400000 /* the feeder's bound: 80 s at its rate */
 #define AFTER 1500 /* inputs produced after a swap before the next step */
-#define WAIT_MS 60000
+#define WAIT_MS E2E_WAIT_MS
 
 static char in[64], out[64], group[64], dir[256], ini_path[256], log_path[256], broker_log[256];
 

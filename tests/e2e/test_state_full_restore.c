@@ -52,7 +52,7 @@ static void test_full_restore_after_kill9_and_lost_state_dir(void **state) {
   long long t0 = e2e_now_ms();
   ss_topics(topics, in, out, repartition, changelog);
   assert_int_equal(e2e_broker_start(&b, topics, PARTITIONS, broker_log), 0);
-  assert_int_equal(ss_wait_topics(&b, topics, PARTITIONS, 30000), 0);
+  assert_int_equal(ss_wait_topics(&b, topics, PARTITIONS, E2E_WAIT_MS), 0);
   assert_int_equal(ss_write_ini(ini_path, app, in, out, dir1), 0);
   rd_kafka_t *prod = e2e_client(&b, RD_KAFKA_PRODUCER, NULL);
 
@@ -60,12 +60,12 @@ static void test_full_restore_after_kill9_and_lost_state_dir(void **state) {
    * values of a word), counted and committed, then SIGKILL: nothing is left
    * to process again, so the counts can be exact. */
   run = e2e_weir_run(&b, ini_path, log1);
-  ss_expect_all_tasks(log1, 2 * PARTITIONS, 30000);
+  ss_expect_all_tasks(log1, 2 * PARTITIONS, E2E_WAIT_MS);
   long long lines = ss_produce_phase(prod, in, PARTITIONS, 1, SS_COMMIT_MS + 100);
   ss_expect(1, 1, want);
   ss_expect_counts(&b, out, PARTITIONS, want, 60000, "phase 1 output");
-  assert_int_equal(ss_wait_committed(&b, app, in, lines, repartition, PARTITIONS, 30000), 0);
-  assert_int_equal(ss_wait_checkpointed(log1, 30000), 0);
+  assert_int_equal(ss_wait_committed(&b, app, in, lines, repartition, PARTITIONS, E2E_WAIT_MS), 0);
+  assert_int_equal(ss_wait_checkpointed(log1, E2E_WAIT_MS), 0);
   assert_int_equal(proc_stop(&run, SIGKILL, 5000), 128 + SIGKILL);
   for (int p = 0; p < PARTITIONS; p++)
     assert_int_equal(rd_kafka_query_watermark_offsets(prod, changelog, p, &lo[p], &hi[p], 5000), 0);
@@ -79,7 +79,7 @@ static void test_full_restore_after_kill9_and_lost_state_dir(void **state) {
   ss_expect(1, 2, want);
   ss_expect_counts(&b, out, PARTITIONS, want, 60000, "phase 1 + 2 output");
   long long t_counted = e2e_now_ms();
-  assert_int_equal(ss_wait_committed(&b, app, in, lines, repartition, PARTITIONS, 30000), 0);
+  assert_int_equal(ss_wait_committed(&b, app, in, lines, repartition, PARTITIONS, E2E_WAIT_MS), 0);
   assert_int_equal(proc_stop(&run, SIGTERM, 30000), 0);
 
   /* 3. Exact after the stop too, in the output and in the changelog. */

@@ -73,7 +73,8 @@ static void count_phase(rd_kafka_t *prod, int phase, const char *what) {
   ss_expect(1, phase, want);
   ss_expect_counts(&b, out, PARTITIONS, want, 60000, what);
   if (!b.real)
-    assert_int_equal(ss_wait_committed(&b, app, in, lines, repartition, PARTITIONS, 30000), 0);
+    assert_int_equal(ss_wait_committed(&b, app, in, lines, repartition, PARTITIONS, E2E_WAIT_MS),
+                     0);
 }
 
 static void changelog_offsets(rd_kafka_t *rk, int64_t *lo, int64_t *hi) {
@@ -114,14 +115,14 @@ static void test_two_instances_rebalance_with_state(void **state) {
   long long t0 = e2e_now_ms();
   ss_topics(topics, in, out, repartition, changelog);
   assert_int_equal(e2e_broker_start(&b, topics, PARTITIONS, broker_log), 0);
-  assert_int_equal(ss_wait_topics(&b, topics, PARTITIONS, 30000), 0);
+  assert_int_equal(ss_wait_topics(&b, topics, PARTITIONS, E2E_WAIT_MS), 0);
   assert_int_equal(ss_write_ini(ini_a, app, in, out, dir_a), 0);
   assert_int_equal(ss_write_ini(ini_b, app, in, out, dir_b), 0);
   rd_kafka_t *prod = e2e_client(&b, RD_KAFKA_PRODUCER, NULL);
 
   /* 1. A alone. */
   run_a = e2e_weir_run(&b, ini_a, log_a);
-  ss_expect_all_tasks(log_a, TASKS, 30000);
+  ss_expect_all_tasks(log_a, TASKS, E2E_WAIT_MS);
   count_phase(prod, 1, "phase 1 output (A alone)");
   long long t_phase1 = e2e_now_ms();
 
@@ -161,7 +162,7 @@ static void test_two_instances_rebalance_with_state(void **state) {
   }
 
   /* 4. Exact, after B's stop too, in the output and the changelog. */
-  assert_int_equal(ss_wait_committed(&b, app, in, lines, repartition, PARTITIONS, 30000), 0);
+  assert_int_equal(ss_wait_committed(&b, app, in, lines, repartition, PARTITIONS, E2E_WAIT_MS), 0);
   assert_int_equal(proc_stop(&run_b, SIGTERM, 30000), 0);
   ss_expect(1, 3, want);
   ss_expect_counts(&b, out, PARTITIONS, want, 0, "final output");

@@ -46,15 +46,15 @@ static void count_phase(const char *ini, const char *log, int phase, int sig) {
     lines += ss_produce_phase(prod, in, PARTITIONS, phase, 0);
   run = e2e_weir_run(&b, ini, log);
   if (phase == 1) {
-    ss_expect_all_tasks(log, TASKS, 30000);
+    ss_expect_all_tasks(log, TASKS, E2E_WAIT_MS);
     lines += ss_produce_phase(prod, in, PARTITIONS, phase, SS_COMMIT_MS + 100);
   }
   snprintf(what, sizeof what, "phases 1 to %d output", phase);
   ss_expect(1, phase, want);
   ss_expect_counts(&b, out, PARTITIONS, want, 60000, what);
-  assert_int_equal(ss_wait_committed(&b, app, in, lines, repartition, PARTITIONS, 30000), 0);
+  assert_int_equal(ss_wait_committed(&b, app, in, lines, repartition, PARTITIONS, E2E_WAIT_MS), 0);
   if (sig == SIGKILL)
-    assert_int_equal(ss_wait_checkpointed(log, 30000), 0);
+    assert_int_equal(ss_wait_checkpointed(log, E2E_WAIT_MS), 0);
   assert_int_equal(proc_stop(&run, sig, 30000), sig == SIGKILL ? 128 + SIGKILL : 0);
 }
 
@@ -129,7 +129,7 @@ static void test_tail_restore_on_kept_state_dir(void **state) {
   long long t0 = e2e_now_ms();
   ss_topics(topics, in, out, repartition, changelog);
   assert_int_equal(e2e_broker_start(&b, topics, PARTITIONS, broker_log), 0);
-  assert_int_equal(ss_wait_topics(&b, topics, PARTITIONS, 30000), 0);
+  assert_int_equal(ss_wait_topics(&b, topics, PARTITIONS, E2E_WAIT_MS), 0);
   assert_int_equal(ss_write_ini(ini_a, app, in, out, dir_a), 0);
   assert_int_equal(ss_write_ini(ini_b, app, in, out, dir_b), 0);
   prod = e2e_client(&b, RD_KAFKA_PRODUCER, NULL);

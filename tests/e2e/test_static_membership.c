@@ -53,11 +53,11 @@ static void test_restart_within_session_keeps_tasks(void **state) {
           (int)getpid(), in, out, SESSION_MS);
   fclose(f);
   proc_t run = e2e_weir_run(&b, ini_path, log1);
-  assert_true(wait_for_line(log1, "gained tasks", 30000) >= 0);
+  assert_true(wait_for_line(log1, "gained tasks", E2E_WAIT_MS) >= 0);
   rd_kafka_t *prod = e2e_client(&b, RD_KAFKA_PRODUCER, NULL);
   e2e_produce_range(prod, in, 0, 1000);
   rd_kafka_flush(prod, 10000);
-  assert_int_equal(e2e_wait_end_offsets(prod, out, 4, 1000, 30000), 1000);
+  assert_int_equal(e2e_wait_end_offsets(prod, out, 4, 1000, E2E_WAIT_MS), 1000);
   long long killed_at = e2e_now_ms();
   assert_int_equal(proc_stop(&run, SIGKILL, 5000), 128 + SIGKILL);
 
@@ -73,7 +73,7 @@ static void test_restart_within_session_keeps_tasks(void **state) {
   assert_true(took >= 0 && since_kill < SESSION_MS);
   e2e_produce_range(prod, in, 1000, 2000);
   rd_kafka_flush(prod, 10000);
-  assert_true(e2e_wait_end_offsets(prod, out, 4, 2000, 30000) >= 2000);
+  assert_true(e2e_wait_end_offsets(prod, out, 4, 2000, E2E_WAIT_MS) >= 2000);
   rd_kafka_destroy(prod);
   assert_int_equal(proc_stop(&run, SIGTERM, 30000), 0);
   assert_int_equal(e2e_broker_stop(&b), 0);
