@@ -134,7 +134,7 @@ static long long read_marks(const e2e_broker_t *b, mark_t *marks, long long cap)
     rd_kafka_topic_partition_list_add(parts, out, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
   rd_kafka_assign(rk, parts);
   rd_kafka_topic_partition_list_destroy(parts);
-  long long deadline = e2e_now_ms() + 30000, seen = 0;
+  long long deadline = e2e_now_ms() + E2E_WAIT_MS, seen = 0;
   while (seen < total && e2e_now_ms() < deadline) {
     rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
     if (!m)

@@ -479,7 +479,7 @@ static void test_three_instances_scale_out(void **state) {
   fprintf(stderr, "e2e: the survivors own all %d tasks %lld ms after the SIGKILL\n", PARTITIONS,
           takeover_ms);
   int produced = next_value;
-  int missing = wait_covered(&b, produced, 30000, &records, &distinct);
+  int missing = wait_covered(&b, produced, E2E_WAIT_MS, &records, &distinct);
   fprintf(stderr,
           "e2e: after the takeover: %d of the first %d inputs missing; %lld output records, "
           "%lld duplicates\n",
@@ -498,7 +498,7 @@ static void test_three_instances_scale_out(void **state) {
 
   /* 4. Catch up, then R, SIGTERM, more: exactly once from R on. */
   pump_stop();
-  missing = wait_covered(&b, next_value, 30000, &records, &distinct);
+  missing = wait_covered(&b, next_value, E2E_WAIT_MS, &records, &distinct);
   assert_int_equal(missing, 0);
   int64_t ends[PARTITIONS], again[PARTITIONS];
   /* The catch-up point: every input committed and the output quiet for more
