@@ -119,8 +119,10 @@ void weir_thread_commit(weir_stream_thread_t *t, const rd_kafka_topic_partition_
     WEIR_DEBUG("thread %d: committed %d partition(s)", t->index, list->cnt);
   rd_kafka_topic_partition_list_destroy(list);
   free(from);
-  if (t->stateful)
+  if (t->stateful) {
     apply_tasks(t, only);
+    WEIR_DEBUG("thread %d: stores checkpointed", t->index);
+  }
 }
 
 /* Logged before leaving the group, so the hand-over can be traced: after

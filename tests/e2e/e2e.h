@@ -7,10 +7,17 @@
 #ifndef WEIR_TESTS_E2E_H
 #define WEIR_TESTS_E2E_H
 
+#include <dirent.h>
 #include <librdkafka/rdkafka.h>
+#include <sys/stat.h>
 
 #include "kafka/admin.h"
 #include "proc.h"
+#include "util/fs.h"
+
+/* The bound on waiting for anything a test waits for (a log line, an
+ * offset, a commit): generous, so that only a hang reaches it. */
+#define E2E_WAIT_MS 60000
 
 typedef struct e2e_broker {
   char bootstrap[256];
@@ -40,8 +47,8 @@ __attribute__((unused)) static int e2e_topics_listed(rd_kafka_t *rk, const char 
 }
 
 /* `topics` is NULL-ended; each gets `partitions`. 0 on success. */
-__attribute__((unused)) static int e2e_broker_start(e2e_broker_t *b, const char *const *topics, int partitions,
-                            const char *log) {
+__attribute__((unused)) static int e2e_broker_start(e2e_broker_t *b, const char *const *topics,
+                                                    int partitions, const char *log) {
   const char *real = getenv("WEIR_TEST_KAFKA_BOOTSTRAP");
   memset(b, 0, sizeof *b);
   b->proc.pid = -1;
@@ -76,7 +83,7 @@ __attribute__((unused)) static int e2e_broker_start(e2e_broker_t *b, const char 
   }
   argv[a] = NULL;
   b->proc = proc_start(argv, 1, log);
-  int rc = proc_read_line(&b->proc, b->bootstrap, sizeof b->bootstrap, 10000);
+  int rc = proc_read_line(&b->proc, b->bootstrap, sizeof b->bootstrap, E2E_WAIT_MS);
   fprintf(stderr, "e2e: on `weir broker` at %s\n", b->bootstrap);
   return rc;
 }
@@ -85,7 +92,8 @@ __attribute__((unused)) static int e2e_broker_stop(e2e_broker_t *b) {
   return b->real ? 0 : proc_stop(&b->proc, SIGTERM, 10000);
 }
 
-__attribute__((unused)) static rd_kafka_t *e2e_client(const e2e_broker_t *b, rd_kafka_type_t type, const char *group) {
+__attribute__((unused)) static rd_kafka_t *e2e_client(const e2e_broker_t *b, rd_kafka_type_t type,
+                                                      const char *group) {
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", b->bootstrap, NULL, 0);
   if (type == RD_KAFKA_CONSUMER)
@@ -96,7 +104,8 @@ __attribute__((unused)) static rd_kafka_t *e2e_client(const e2e_broker_t *b, rd_
 }
 
 /* Values are the decimal numbers from..to-1, keys "k<n>". */
-__attribute__((unused)) static void e2e_produce_range(rd_kafka_t *p, const char *topic, int from, int to) {
+__attribute__((unused)) static void e2e_produce_range(rd_kafka_t *p, const char *topic, int from,
+                                                      int to) {
   char key[32], value[32];
   for (int i = from; i < to; i++) {
     snprintf(key, sizeof key, "k%d", i);
@@ -110,7 +119,8 @@ __attribute__((unused)) static void e2e_produce_range(rd_kafka_t *p, const char 
   }
 }
 
-__attribute__((unused)) static long long e2e_end_offsets(rd_kafka_t *rk, const char *topic, int partitions) {
+__attribute__((unused)) static long long e2e_end_offsets(rd_kafka_t *rk, const char *topic,
+                                                         int partitions) {
   long long sum = 0;
   for (int p = 0; p < partitions; p++) {
     int64_t lo, hi;
@@ -120,8 +130,9 @@ __attribute__((unused)) static long long e2e_end_offsets(rd_kafka_t *rk, const c
   return sum;
 }
 
-__attribute__((unused)) static long long e2e_wait_end_offsets(rd_kafka_t *rk, const char *topic, int partitions,
-                                      long long want, int timeout_ms) {
+__attribute__((unused)) static long long e2e_wait_end_offsets(rd_kafka_t *rk, const char *topic,
+                                                              int partitions, long long want,
+                                                              int timeout_ms) {
   long long deadline = e2e_now_ms() + timeout_ms, n = 0;
   while ((n = e2e_end_offsets(rk, topic, partitions)) < want && e2e_now_ms() < deadline)
     usleep(50000);
@@ -130,8 +141,8 @@ __attribute__((unused)) static long long e2e_wait_end_offsets(rd_kafka_t *rk, co
 
 /* Read all of `topic`; seen[value]++ for each record whose value is a number
  * below `n`. Returns the number of records read. */
-__attribute__((unused)) static long long e2e_read_all(const e2e_broker_t *b, const char *topic, int partitions,
-                              unsigned *seen, int n) {
+__attribute__((unused)) static long long e2e_read_all(const e2e_broker_t *b, const char *topic,
+                                                      int partitions, unsigned *seen, int n) {
   rd_kafka_t *rk = e2e_client(b, RD_KAFKA_CONSUMER, NULL);
   rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(partitions);
   long long total = e2e_end_offsets(rk, topic, partitions), got = 0;
@@ -140,7 +151,7 @@ __attribute__((unused)) static long long e2e_read_all(const e2e_broker_t *b, con
   rd_kafka_assign(rk, parts);
   rd_kafka_topic_partition_list_destroy(parts);
   memset(seen, 0, (size_t)n * sizeof *seen);
-  long long deadline = e2e_now_ms() + 30000;
+  long long deadline = e2e_now_ms() + E2E_WAIT_MS;
   while (got < total && e2e_now_ms() < deadline) {
     rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
     if (!m)
@@ -160,8 +171,8 @@ __attribute__((unused)) static long long e2e_read_all(const e2e_broker_t *b, con
 }
 
 /* Each partition's end offset into `ends` (-1 where the query failed). */
-__attribute__((unused)) static void e2e_end_offsets_each(rd_kafka_t *rk, const char *topic, int partitions,
-                                         int64_t *ends) {
+__attribute__((unused)) static void e2e_end_offsets_each(rd_kafka_t *rk, const char *topic,
+                                                         int partitions, int64_t *ends) {
   for (int p = 0; p < partitions; p++) {
     int64_t lo, hi;
     ends[p] = rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 5000) == 0 ? hi : -1;
@@ -171,8 +182,9 @@ __attribute__((unused)) static void e2e_end_offsets_each(rd_kafka_t *rk, const c
 /* As e2e_read_all, from partition p's offset from[p] on (from = NULL: from
  * the beginning); records whose value is not a number below `n` are counted
  * in *other (when not NULL). Returns the number of records read. */
-__attribute__((unused)) static long long e2e_read_from(const e2e_broker_t *b, const char *topic, int partitions,
-                               const int64_t *from, unsigned *seen, int n, long long *other) {
+__attribute__((unused)) static long long e2e_read_from(const e2e_broker_t *b, const char *topic,
+                                                       int partitions, const int64_t *from,
+                                                       unsigned *seen, int n, long long *other) {
   rd_kafka_t *rk = e2e_client(b, RD_KAFKA_CONSUMER, NULL);
   rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(partitions);
   long long total = 0, got = 0;
@@ -188,7 +200,7 @@ __attribute__((unused)) static long long e2e_read_from(const e2e_broker_t *b, co
   memset(seen, 0, (size_t)n * sizeof *seen);
   if (other)
     *other = 0;
-  long long deadline = e2e_now_ms() + 30000;
+  long long deadline = e2e_now_ms() + E2E_WAIT_MS;
   while (got < total && e2e_now_ms() < deadline) {
     rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
     if (!m)
@@ -210,8 +222,8 @@ __attribute__((unused)) static long long e2e_read_from(const e2e_broker_t *b, co
 }
 
 /* The group's committed offsets summed over the topic's partitions. */
-__attribute__((unused)) static long long e2e_committed(const e2e_broker_t *b, const char *group, const char *topic,
-                               int partitions) {
+__attribute__((unused)) static long long e2e_committed(const e2e_broker_t *b, const char *group,
+                                                       const char *topic, int partitions) {
   rd_kafka_t *rk = e2e_client(b, RD_KAFKA_CONSUMER, group);
   rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(partitions);
   long long sum = 0;
@@ -226,11 +238,13 @@ __attribute__((unused)) static long long e2e_committed(const e2e_broker_t *b, co
 }
 
 /* Start `weir run INI` with the broker and the build's plugins. */
-__attribute__((unused)) static proc_t e2e_weir_run(const e2e_broker_t *b, const char *ini, const char *log) {
+__attribute__((unused)) static proc_t e2e_weir_run(const e2e_broker_t *b, const char *ini,
+                                                   const char *log) {
   char set_bootstrap[300], set_dir[600];
   snprintf(set_bootstrap, sizeof set_bootstrap, "weir.bootstrap.servers=%s", b->bootstrap);
   snprintf(set_dir, sizeof set_dir, "weir.plugin.dir=%s", WEIR_TEST_PLUGIN_DIR);
-  char *argv[] = {WEIR_TEST_BINARY, "run", (char *)ini, "--set", set_bootstrap, "--set", set_dir, NULL};
+  char *argv[] = {WEIR_TEST_BINARY, "run",   (char *)ini, "--set",
+                  set_bootstrap,    "--set", set_dir,     NULL};
   return proc_start(argv, 0, log);
 }
 
@@ -244,5 +258,92 @@ __attribute__((unused)) static void e2e_dump_log(const char *path) {
   if (f)
     fclose(f);
 }
+
+/* How many lines of the file hold `needle`. */
+__attribute__((unused)) static int e2e_log_count(const char *path, const char *needle) {
+  FILE *f = fopen(path, "r");
+  char line[4096];
+  int n = 0;
+  while (f && fgets(line, sizeof line, f))
+    n += strstr(line, needle) != NULL;
+  if (f)
+    fclose(f);
+  return n;
+}
+
+/* Wait until `needle` is in `count` lines of the file. 0 when it is, -1
+ * after timeout_ms. */
+__attribute__((unused)) static int e2e_wait_log(const char *path, const char *needle, int count,
+                                                int timeout_ms) {
+  long long deadline = e2e_now_ms() + timeout_ms;
+  while (e2e_log_count(path, needle) < count) {
+    if (e2e_now_ms() >= deadline) {
+      fprintf(stderr, "e2e: %s never showed \"%s\" %d time(s) in %d ms\n", path, needle, count,
+              timeout_ms);
+      return -1;
+    }
+    usleep(50000);
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------ main() */
+
+/* The test's own directory (mkdtemp under $TMPDIR, else /tmp): its INI
+ * files, logs and state directories, removed as one at the end. */
+static char e2e_dir[200];
+
+/* `buf` = e2e_dir/name. */
+__attribute__((unused)) static const char *e2e_file(char *buf, size_t size, const char *name) {
+  snprintf(buf, size, "%s/%s", e2e_dir, name);
+  return buf;
+}
+
+/* Every *.log of the test's directory to stderr (on failure). */
+__attribute__((unused)) static void e2e_dump_logs(void) {
+  DIR *d = opendir(e2e_dir);
+  struct dirent *e;
+  char path[512];
+  while (d && (e = readdir(d))) {
+    size_t n = strlen(e->d_name);
+    if (n > 4 && strcmp(e->d_name + n - 4, ".log") == 0)
+      e2e_dump_log(e2e_file(path, sizeof path, e->d_name));
+  }
+  if (d)
+    closedir(d);
+}
+
+/* Runs the tests with `setup(pid)` first (names topics and files), then
+ * kills what an assertion left running, prints the logs of a failed run and
+ * removes the directory (kept, and named, with WEIR_TEST_KEEP_LOGS=1 when a
+ * test failed). */
+__attribute__((unused)) static int e2e_main(const char *name, void (*setup)(int pid),
+                                            const struct CMUnitTest *tests, size_t count) {
+  const char *tmp = getenv("TMPDIR");
+  snprintf(e2e_dir, sizeof e2e_dir, "%s/weir-e2e-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", name);
+  if (!mkdtemp(e2e_dir)) {
+    fprintf(stderr, "e2e: cannot create %s: %s\n", e2e_dir, strerror(errno));
+    return 1;
+  }
+  if (setup)
+    setup((int)getpid());
+  int rc = _cmocka_run_group_tests(name, tests, count, NULL, NULL);
+  proc_kill_all();
+  const char *keep = getenv("WEIR_TEST_KEEP_LOGS");
+  if (rc)
+    e2e_dump_logs();
+  if (rc && keep && strcmp(keep, "1") == 0)
+    fprintf(stderr, "e2e: logs kept in %s (WEIR_TEST_KEEP_LOGS=1)\n", e2e_dir);
+  else if (weir_rm_rf(e2e_dir))
+    fprintf(stderr, "e2e: cannot remove %s: %s\n", e2e_dir, strerror(errno));
+  return rc;
+}
+
+/* main(): E2E_MAIN(name, setup, cmocka_unit_test(a), cmocka_unit_test(b)). */
+#define E2E_MAIN(name, setup, ...)                                                                 \
+  int main(void) {                                                                                 \
+    const struct CMUnitTest tests_[] = {__VA_ARGS__};                                              \
+    return e2e_main(name, setup, tests_, sizeof tests_ / sizeof tests_[0]);                        \
+  }
 
 #endif

@@ -21,6 +21,25 @@ typedef struct proc {
   int out_fd; /* the child's stdout, or -1 */
 } proc_t;
 
+/* Every child started, so that what a failed assertion left running is
+ * killed before the test's directory goes. */
+enum { PROC_MAX_STARTED = 64 };
+static pid_t proc_started[PROC_MAX_STARTED];
+static int proc_started_n;
+
+/* SIGKILL and reap the children still running. A reaped child's pid is
+ * skipped (waitpid fails with ECHILD), so no reused pid is signalled. */
+__attribute__((unused)) static void proc_kill_all(void) {
+  for (int i = 0; i < proc_started_n; i++) {
+    int status;
+    if (waitpid(proc_started[i], &status, WNOHANG) == 0) {
+      kill(proc_started[i], SIGKILL);
+      waitpid(proc_started[i], &status, 0);
+    }
+  }
+  proc_started_n = 0;
+}
+
 /* Start argv[0] with stdout on a pipe (when capture) and stderr to `log`
  * (appended; NULL = inherited). */
 __attribute__((unused)) static proc_t proc_start(char *const argv[], int capture, const char *log) {
@@ -49,11 +68,14 @@ __attribute__((unused)) static proc_t proc_start(char *const argv[], int capture
     close(fds[1]);
     p.out_fd = fds[0];
   }
+  if (p.pid > 0 && proc_started_n < PROC_MAX_STARTED)
+    proc_started[proc_started_n++] = p.pid;
   return p;
 }
 
 /* Read the child's first stdout line (up to timeout_ms). */
-__attribute__((unused)) static int proc_read_line(proc_t *p, char *buf, size_t size, int timeout_ms) {
+__attribute__((unused)) static int proc_read_line(proc_t *p, char *buf, size_t size,
+                                                  int timeout_ms) {
   size_t n = 0;
   long long waited = 0;
   fcntl(p->out_fd, F_SETFL, O_NONBLOCK);

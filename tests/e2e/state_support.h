@@ -6,7 +6,6 @@
 #ifndef WEIR_TESTS_STATE_SUPPORT_H
 #define WEIR_TESTS_STATE_SUPPORT_H
 
-#include <ftw.h>
 #include <stdint.h>
 
 #include "e2e.h"
@@ -140,7 +139,7 @@ __attribute__((unused)) static int ss_read_latest(const e2e_broker_t *b, const c
   }
   rd_kafka_assign(rk, parts);
   rd_kafka_topic_partition_list_destroy(parts);
-  long long deadline = e2e_now_ms() + 30000;
+  long long deadline = e2e_now_ms() + E2E_WAIT_MS;
   while (ok && left > 0 && e2e_now_ms() < deadline) {
     rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
     if (!m)
@@ -244,6 +243,8 @@ __attribute__((unused)) static int ss_write_ini(const char *path, const char *ap
   fprintf(f,
           "[weir]\napplication.id = %s\nbootstrap.servers = embedded\n"
           "commit.interval.ms = %d\nstate.dir = %s\n"
+          /* for \"stores checkpointed\" (ss_wait_checkpointed) */
+          "log.level = debug\n"
           "[source:lines]\ntopic = %s\nvalue.serde = string\n"
           "[operator:words]\nplugin = std\ntype = split\ninput = lines\n"
           "[operator:count]\nplugin = std\ntype = count\ninput = words\ngroup.by = value\n"
@@ -271,16 +272,18 @@ __attribute__((unused)) static void ss_topics(const char **topics, const char *i
   topics[n] = NULL;
 }
 
-/* ------------------------------------------------------------- state dirs */
+/* ---------------------------------------------------------- checkpoints */
 
-__attribute__((unused)) static int ss_rm_entry(const char *path, const struct stat *sb, int flag,
-                                               struct FTW *ftw) {
-  (void)sb, (void)flag, (void)ftw;
-  return remove(path);
-}
-
-__attribute__((unused)) static int ss_rmtree(const char *dir) {
-  return access(dir, F_OK) ? 0 : nftw(dir, ss_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+/* Wait until the run's stores are checkpointed past everything committed so
+ * far: call once ss_wait_committed saw the commit. The commit that covers
+ * the input applies the RocksDB batch and logs "thread N: stores
+ * checkpointed" after sending its offsets (runtime/thread/commit.c), so a
+ * line logged after that commit was seen comes from it or a later commit,
+ * and either wrote the checkpoints of all that was committed. One stream
+ * thread (ss_write_ini). 0 when the line came. */
+__attribute__((unused)) static int ss_wait_checkpointed(const char *log, int timeout_ms) {
+  int before = e2e_log_count(log, ": stores checkpointed");
+  return e2e_wait_log(log, ": stores checkpointed", before + 1, timeout_ms);
 }
 
 /* ------------------------------------------------------------ the logs */

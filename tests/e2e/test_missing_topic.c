@@ -18,10 +18,11 @@ static void test_missing_sink_topic_is_one_clear_line(void **state) {
   e2e_broker_t b;
   assert_int_equal(e2e_broker_start(&b, topics, 2, NULL), 0);
   FILE *f = fopen(ini_path, "w");
-  fprintf(f, "[weir]\napplication.id = e2e-missing\nbootstrap.servers = embedded\n"
-             "[source:in]\ntopic = %s\n"
-             "[operator:pass]\nplugin = std\ntype = passthrough\ninput = in\n"
-             "[sink:out]\ninput = pass\ntopic = no-such-topic-%d\n",
+  fprintf(f,
+          "[weir]\napplication.id = e2e-missing\nbootstrap.servers = embedded\n"
+          "[source:in]\ntopic = %s\n"
+          "[operator:pass]\nplugin = std\ntype = passthrough\ninput = in\n"
+          "[sink:out]\ninput = pass\ntopic = no-such-topic-%d\n",
           in, (int)getpid());
   fclose(f);
   proc_t run = e2e_weir_run(&b, ini_path, log_path);
@@ -38,20 +39,15 @@ static void test_missing_sink_topic_is_one_clear_line(void **state) {
   }
   if (f)
     fclose(f);
-  if (!found)
-    e2e_dump_log(log_path);
   assert_true(found);
   assert_int_equal(errors, 1);
   assert_int_equal(e2e_broker_stop(&b), 0);
 }
 
-int main(void) {
-  snprintf(in, sizeof in, "missing-in-%d", (int)getpid());
-  snprintf(ini_path, sizeof ini_path, "/tmp/weir-e2e-m-%d.ini", (int)getpid());
-  snprintf(log_path, sizeof log_path, "/tmp/weir-e2e-m-%d.log", (int)getpid());
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_missing_sink_topic_is_one_clear_line)};
-  int rc = cmocka_run_group_tests(tests, NULL, NULL);
-  unlink(ini_path);
-  unlink(log_path);
-  return rc;
+static void setup(int pid) {
+  snprintf(in, sizeof in, "missing-in-%d", pid);
+  e2e_file(ini_path, sizeof ini_path, "run.ini");
+  e2e_file(log_path, sizeof log_path, "run.log");
 }
+
+E2E_MAIN("missing", setup, cmocka_unit_test(test_missing_sink_topic_is_one_clear_line))

@@ -4,9 +4,10 @@
  *
  *   1. all three start: once the group settles, each of the 12 tasks runs in
  *      exactly one thread, and every thread has tasks;
- *   2. one instance is killed with SIGKILL: the others own all 12 tasks within
- *      session.timeout.ms + TAKEOVER_SLACK_MS, and then the output holds every
- *      input produced so far (duplicates allowed, losses not);
+ *   2. one instance is killed with SIGKILL: the others come to own all 12
+ *      tasks (how fast is the benchmark's business, not this test's), and
+ *      then the output holds every input produced so far (duplicates
+ *      allowed, losses not);
  *   3. it is started again: it gains tasks, every instance has tasks;
  *   4. once the output caught up, a new range R is produced, one instance is
  *      stopped with SIGTERM (exit 0) and more is produced: every value from R
@@ -16,7 +17,11 @@
  *   5. throughout, a task never runs in two places at once: from the
  *      instances' logs (one file per started process), the intervals
  *      [gained, revoked | lost | stopped | SIGKILL] of each task in each
- *      (process, thread) never overlap.
+ *      (process, thread) never overlap. Both ends are wall-clock stamps cut
+ *      to the ms the same way (the log lines' own, and the test's clock
+ *      read before it sends SIGKILL), so a hand-over, where the old owner's
+ *      end comes before the new owner's gained line, can only give
+ *      end <= gained: an overlap is max(gained) < min(end), no tolerance.
  *
  * Runs on the real Kafka broker under kafka.sh, else on `weir broker`. */
 #include <limits.h>
@@ -35,17 +40,12 @@
 #define RATE 2000         /* records/s produced while pumping */
 #define MAX_VALUES 400000 /* the pump's bound: 200 s at RATE */
 #define SESSION_MS 6000   /* [kafka] session.timeout.ms */
-/* Bound on the takeover past the session timeout. Kafka (no initial
- * rebalance delay under kafka.sh) needs a heartbeat interval and one join
- * round after the session expires. librdkafka's mock broker, under `weir
- * broker`, waits up to session.timeout.ms - 1000 for members to rejoin in
- * each round, and the two dead members expire one after the other, so it
- * takes several rounds (9 to 19 s measured). */
-#define TAKEOVER_SLACK_MS 10000
-#define TAKEOVER_SLACK_MOCK_MS 25000
-#define OVERLAP_TOLERANCE_MS 1 /* log timestamps are truncated to the ms */
+/* Generous bound on any change of members settling: librdkafka's mock
+ * broker takes several join rounds of up to session.timeout.ms each (9 to
+ * 19 s measured after a SIGKILL). */
+#define SETTLE_MS 120000
 
-static char in[64], out[64], group[64], ini_path[256], log_prefix[200];
+static char in[64], out[64], group[64], ini_path[256];
 
 /* ------------------------------------------------------------ processes */
 
@@ -72,7 +72,7 @@ static long long wall_ms(void) {
 static run_t *start_instance(const e2e_broker_t *b, int instance) {
   run_t *r = &runs[n_runs];
   memset(r, 0, sizeof *r);
-  snprintf(r->log, sizeof r->log, "%s-%d.log", log_prefix, n_runs);
+  snprintf(r->log, sizeof r->log, "%s/run-%d.log", e2e_dir, n_runs);
   r->instance = instance;
   r->proc = e2e_weir_run(b, ini_path, r->log);
   r->alive = r->proc.pid > 0;
@@ -128,7 +128,6 @@ static const char *const end_names[] = {"open", "revoked", "lost", "stopped", "S
 typedef struct interval {
   int run, thread;
   char task[16];
-  long long start;  /* gained line's time minus the "in N ms" it took */
   long long gained; /* the gained line's time */
   long long end;    /* LLONG_MAX while open */
   int end_kind;
@@ -158,8 +157,7 @@ static interval_t *find_open(int run, int thread, const char *task) {
 }
 
 /* Apply "[0_1, 0_7]" to (run, thread): open (gained) or close intervals. */
-static void apply_list(int run, int thread, const char *list, int gained, long long ts,
-                       long long took, int kind) {
+static void apply_list(int run, int thread, const char *list, int gained, long long ts, int kind) {
   const char *p = strchr(list, '[');
   if (!p)
     return;
@@ -182,7 +180,6 @@ static void apply_list(int run, int thread, const char *list, int gained, long l
       v->thread = thread;
       snprintf(v->task, sizeof v->task, "%s", task);
       v->gained = ts;
-      v->start = ts - took;
       v->end = LLONG_MAX;
       v->end_kind = OPEN;
     } else if (!gained && open) {
@@ -210,10 +207,10 @@ static void parse_logs(void) {
       const char *rest = strchr(t + 1, ':') + 2;
       if (sscanf(rest, "rebalance: gained tasks [%*[^]]] (%*d partitions) in %d ms", &took) == 1 ||
           strncmp(rest, "rebalance: gained tasks [] ", 27) == 0)
-        apply_list(r, thread, rest, 1, ts, took, OPEN);
+        apply_list(r, thread, rest, 1, ts, OPEN);
       else if (sscanf(rest, "rebalance: %15s tasks [", kind) == 1 &&
                (strcmp(kind, "revoked") == 0 || strcmp(kind, "lost") == 0))
-        apply_list(r, thread, rest, 0, ts, 0, strcmp(kind, "lost") == 0 ? LOST : REVOKED);
+        apply_list(r, thread, rest, 0, ts, strcmp(kind, "lost") == 0 ? LOST : REVOKED);
       else if (strncmp(rest, "stopping: closed tasks [", 24) == 0 ||
                strncmp(rest, "stopped after ", 14) == 0)
         for (int i = 0; i < n_iv; i++)
@@ -282,33 +279,37 @@ static void print_ownership(const char *when) {
  * stopped with SIGTERM logs "stopping: closed tasks [...]" before it leaves
  * the group, which ends its intervals; a thread gaining a task between a
  * SIGTERM and that line would be a handover, counted in *handovers. */
-static int quiet_overlaps; /* the checker's own test expects some */
+static int quiet_overlaps;   /* the checker's own test expects some */
+static char overlapped[256]; /* " task" per overlap found, for that test */
 
 static int count_overlaps(int *handovers) {
   int bad = 0;
   *handovers = 0;
+  overlapped[0] = '\0';
   for (int i = 0; i < n_iv; i++)
     for (int j = i + 1; j < n_iv; j++) {
       interval_t *a = &iv[i], *c = &iv[j];
       if (strcmp(a->task, c->task) != 0 || (a->run == c->run && a->thread == c->thread))
         continue;
-      long long from = a->start > c->start ? a->start : c->start;
+      long long from = a->gained > c->gained ? a->gained : c->gained;
       long long to = a->end < c->end ? a->end : c->end;
-      if (to - from <= OVERLAP_TOLERANCE_MS)
+      if (from >= to)
         continue;
-      interval_t *first = a->start <= c->start ? a : c, *second = first == a ? c : a;
+      interval_t *first = a->gained <= c->gained ? a : c, *second = first == a ? c : a;
       if (first->end_kind == STOPPED && runs[first->run].term_at &&
-          second->start >= runs[first->run].term_at) {
+          second->gained >= runs[first->run].term_at) {
         (*handovers)++;
         continue;
       }
       bad++;
+      size_t used = strlen(overlapped);
+      snprintf(overlapped + used, sizeof overlapped - used, " %s", a->task);
       if (!quiet_overlaps)
         fprintf(stderr,
                 "e2e: OVERLAP task %s: run%d/thread %d [%lld, %lld %s] and run%d/thread %d "
                 "[%lld, %lld %s] share %lld ms\n",
-                a->task, a->run, a->thread, a->start, a->end == LLONG_MAX ? -1 : a->end,
-                end_names[a->end_kind], c->run, c->thread, c->start,
+                a->task, a->run, a->thread, a->gained, a->end == LLONG_MAX ? -1 : a->end,
+                end_names[a->end_kind], c->run, c->thread, c->gained,
                 c->end == LLONG_MAX ? -1 : c->end, end_names[c->end_kind], to - from);
     }
   return bad;
@@ -375,7 +376,7 @@ static void test_overlap_check_on_made_up_logs(void **state) {
   n_runs = 3;
   for (int r = 0; r < 3; r++) {
     memset(&runs[r], 0, sizeof runs[r]);
-    snprintf(runs[r].log, sizeof runs[r].log, "%s-check-%d.log", log_prefix, r);
+    snprintf(runs[r].log, sizeof runs[r].log, "%s/check-%d.log", e2e_dir, r);
     runs[r].alive = 1;
     f[r] = fopen(runs[r].log, "w");
     assert_non_null(f[r]);
@@ -388,10 +389,11 @@ static void test_overlap_check_on_made_up_logs(void **state) {
            "the group moved on without us)");
   log_line(f[0], t + 1000, "thread 0: rebalance: revoked tasks [0_0, 0_1] in 5 ms");
   log_line(f[1], t + 600, "thread 0: rebalance: gained tasks [0_7] (1 partitions) in 0 ms");
-  /* 0_0: handed over within the same ms: fine. */
-  log_line(f[1], t + 1000, "thread 1: rebalance: gained tasks [0_0] (1 partitions) in 0 ms");
-  /* 0_1: opened 10 ms before the old owner closed it: an overlap. */
-  log_line(f[1], t + 1000, "thread 0: rebalance: gained tasks [0_1] (1 partitions) in 10 ms");
+  /* 0_0: handed over within the same ms (the gain's own duration, from
+   * another clock, does not count): fine. */
+  log_line(f[1], t + 1000, "thread 1: rebalance: gained tasks [0_0] (1 partitions) in 10 ms");
+  /* 0_1: gained 1 ms before the old owner's revoked line: an overlap. */
+  log_line(f[1], t + 999, "thread 0: rebalance: gained tasks [0_1] (1 partitions) in 0 ms");
   log_line(f[1], t + 1100, "thread 0: rebalance: gained tasks [] (0 partitions) in 0 ms");
   /* 0_5: taken while its SIGKILLed owner still ran: an overlap. */
   log_line(f[2], t + 2000, "thread 0: rebalance: gained tasks [0_5] (1 partitions) in 0 ms");
@@ -410,6 +412,8 @@ static void test_overlap_check_on_made_up_logs(void **state) {
   quiet_overlaps = 1;
   assert_int_equal(count_overlaps(&handovers), 2);
   quiet_overlaps = 0;
+  assert_non_null(strstr(overlapped, " 0_1"));
+  assert_non_null(strstr(overlapped, " 0_5"));
   assert_int_equal(handovers, 1);
   assert_false(settled(per_run, &last_gain));
   assert_int_equal(per_run[0], 2); /* 0_0 and 0_5 */
@@ -438,7 +442,7 @@ static void test_three_instances_scale_out(void **state) {
   e2e_broker_t b;
   int per_run[MAX_RUNS];
   long long t_begin = e2e_now_ms(), records, distinct;
-  snprintf(broker_log, sizeof broker_log, "%s-broker.log", log_prefix);
+  e2e_file(broker_log, sizeof broker_log, "broker.log");
   assert_int_equal(e2e_broker_start(&b, topics, PARTITIONS, broker_log), 0);
   write_ini();
   prod = e2e_client(&b, RD_KAFKA_PRODUCER, NULL);
@@ -448,13 +452,19 @@ static void test_three_instances_scale_out(void **state) {
   run_t *inst[INSTANCES];
   for (int i = 0; i < INSTANCES; i++)
     inst[i] = start_instance(&b, i);
-  long long settled_at = wait_settled(60000, per_run);
+  long long settled_at = wait_settled(SETTLE_MS, per_run);
   print_ownership("with three instances");
   assert_true(settled_at > 0);
   long long t_settled = e2e_now_ms();
   for (int i = 0; i < INSTANCES; i++)
     assert_true(per_run[i] > 0);
-  sleep_pumping(2000); /* under load, with commits behind us */
+  /* Under load, with commits behind us: what was produced by the time the
+   * group settled is committed. */
+  int before_kill = next_value;
+  long long commit_deadline = e2e_now_ms() + SETTLE_MS;
+  while (e2e_committed(&b, group, in, PARTITIONS) < before_kill && e2e_now_ms() < commit_deadline)
+    sleep_pumping(200);
+  assert_true(e2e_committed(&b, group, in, PARTITIONS) >= before_kill);
 
   /* 2. SIGKILL one instance under load. */
   run_t *victim = inst[1];
@@ -462,16 +472,14 @@ static void test_three_instances_scale_out(void **state) {
   victim->killed_at = kill_wall;
   assert_int_equal(proc_stop(&victim->proc, SIGKILL, 5000), 128 + SIGKILL);
   victim->alive = 0;
-  int takeover_bound = SESSION_MS + (b.real ? TAKEOVER_SLACK_MS : TAKEOVER_SLACK_MOCK_MS);
-  long long taken_at = wait_settled(takeover_bound + 5000, per_run);
+  long long taken_at = wait_settled(SETTLE_MS, per_run);
   print_ownership("after the SIGKILL");
   assert_true(taken_at > 0);
   long long takeover_ms = taken_at - kill_wall;
   fprintf(stderr, "e2e: the survivors own all %d tasks %lld ms after the SIGKILL\n", PARTITIONS,
           takeover_ms);
-  assert_true(takeover_ms <= takeover_bound);
   int produced = next_value;
-  int missing = wait_covered(&b, produced, 30000, &records, &distinct);
+  int missing = wait_covered(&b, produced, E2E_WAIT_MS, &records, &distinct);
   fprintf(stderr,
           "e2e: after the takeover: %d of the first %d inputs missing; %lld output records, "
           "%lld duplicates\n",
@@ -481,7 +489,7 @@ static void test_three_instances_scale_out(void **state) {
   /* 3. Start it again: tasks spread back. */
   inst[1] = start_instance(&b, 1);
   long long t_restart = e2e_now_ms();
-  assert_true(wait_settled(40000, per_run) > 0);
+  assert_true(wait_settled(SETTLE_MS, per_run) > 0);
   print_ownership("after the restart");
   long long rejoin_ms = e2e_now_ms() - t_restart;
   assert_true(per_run[inst[1] - runs] > 0);
@@ -490,7 +498,7 @@ static void test_three_instances_scale_out(void **state) {
 
   /* 4. Catch up, then R, SIGTERM, more: exactly once from R on. */
   pump_stop();
-  missing = wait_covered(&b, next_value, 30000, &records, &distinct);
+  missing = wait_covered(&b, next_value, E2E_WAIT_MS, &records, &distinct);
   assert_int_equal(missing, 0);
   int64_t ends[PARTITIONS], again[PARTITIONS];
   /* The catch-up point: every input committed and the output quiet for more
@@ -530,16 +538,22 @@ static void test_three_instances_scale_out(void **state) {
   long long stop_ms = e2e_now_ms() - t_term;
   leaver->alive = 0;
   assert_int_equal(rc, 0);
-  long long handed_at = wait_settled(40000, per_run);
+  long long handed_at = wait_settled(SETTLE_MS, per_run);
   print_ownership("after the SIGTERM");
   assert_true(handed_at > 0);
   long long handover_ms = handed_at - leaver->term_at;
   sleep_pumping(1500); /* more */
   pump_stop();
   int r_end = next_value;
-  missing = wait_covered(&b, r_end, 30000, &records, &distinct);
+  missing = wait_covered(&b, r_end, 60000, &records, &distinct);
   assert_int_equal(missing, 0);
-  usleep(1500000); /* anything processed again would land by now */
+  /* Anything processed again is in the output once its input is committed
+   * (a commit covers only acknowledged output), and with the members
+   * settled nothing is processed again after that. */
+  long long all_deadline = e2e_now_ms() + 60000;
+  while (e2e_committed(&b, group, in, PARTITIONS) < r_end && e2e_now_ms() < all_deadline)
+    usleep(200000);
+  assert_int_equal(e2e_committed(&b, group, in, PARTITIONS), r_end);
   long long other;
   long long after = e2e_read_from(&b, out, PARTITIONS, ends, seen, MAX_VALUES, &other);
   int once = 0, twice = 0, older = 0;
@@ -586,40 +600,25 @@ static void test_three_instances_scale_out(void **state) {
   for (int i = 0; i < n_iv; i++)
     still_open += iv[i].end_kind == OPEN;
   fprintf(stderr,
-          "e2e: summary: settled %lld ms after start; SIGKILL takeover %lld ms (bound %d); "
+          "e2e: summary: settled %lld ms after start; SIGKILL takeover %lld ms; "
           "%lld duplicates from before the catch-up point; restart settled in %lld ms; "
           "SIGTERM exit in %lld ms, handover %lld ms; %d values from R on exactly once; "
           "%d ownership intervals, %d overlaps, %d handovers inside a SIGTERM shutdown; "
           "total %lld ms\n",
-          t_settled - t_begin, takeover_ms, takeover_bound, dups_before, rejoin_ms, stop_ms,
-          handover_ms, once, n_iv, overlaps, handovers, e2e_now_ms() - t_begin);
+          t_settled - t_begin, takeover_ms, dups_before, rejoin_ms, stop_ms, handover_ms, once,
+          n_iv, overlaps, handovers, e2e_now_ms() - t_begin);
   assert_int_equal(overlaps, 0);
   assert_int_equal(still_open, 0);
   rd_kafka_destroy(prod);
   assert_int_equal(e2e_broker_stop(&b), 0);
 }
 
-int main(void) {
-  snprintf(in, sizeof in, "multi-in-%d", (int)getpid());
-  snprintf(out, sizeof out, "multi-out-%d", (int)getpid());
-  snprintf(group, sizeof group, "e2e-multi-%d", (int)getpid());
-  snprintf(ini_path, sizeof ini_path, "/tmp/weir-e2e-mi-%d.ini", (int)getpid());
-  snprintf(log_prefix, sizeof log_prefix, "/tmp/weir-e2e-mi-%d", (int)getpid());
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_overlap_check_on_made_up_logs),
-                                     cmocka_unit_test(test_three_instances_scale_out)};
-  int rc = cmocka_run_group_tests(tests, NULL, NULL);
-  char broker_log[256];
-  snprintf(broker_log, sizeof broker_log, "%s-broker.log", log_prefix);
-  if (rc) {
-    e2e_dump_log(broker_log);
-    for (int i = 0; i < n_runs; i++)
-      e2e_dump_log(runs[i].log);
-  }
-  if (!getenv("WEIR_TEST_KEEP_LOGS")) {
-    unlink(broker_log);
-    for (int i = 0; i < n_runs; i++)
-      unlink(runs[i].log);
-  }
-  unlink(ini_path);
-  return rc;
+static void setup(int pid) {
+  snprintf(in, sizeof in, "multi-in-%d", pid);
+  snprintf(out, sizeof out, "multi-out-%d", pid);
+  snprintf(group, sizeof group, "e2e-multi-%d", pid);
+  e2e_file(ini_path, sizeof ini_path, "run.ini");
 }
+
+E2E_MAIN("multi", setup, cmocka_unit_test(test_overlap_check_on_made_up_logs),
+         cmocka_unit_test(test_three_instances_scale_out))

@@ -18,10 +18,9 @@
 
 static char in[64], out[64], app[64], repartition[128], changelog[128];
 static char ini_path[256], broker_log[256], log1[256], log2[256];
-static char dir1[] = "/tmp/weir-e2e-sf1-XXXXXX", dir2[] = "/tmp/weir-e2e-sf2-XXXXXX";
-/* What the test started, stopped by main() too when an assertion failed. */
-static e2e_broker_t b = {.proc = {-1, -1}};
-static proc_t run = {-1, -1};
+static char dir1[256], dir2[256];
+static e2e_broker_t b;
+static proc_t run;
 
 /* Each non-empty changelog partition was restored in full from its start,
  * after a "no checkpoint" line. Returns the records restored. */
@@ -53,8 +52,7 @@ static void test_full_restore_after_kill9_and_lost_state_dir(void **state) {
   long long t0 = e2e_now_ms();
   ss_topics(topics, in, out, repartition, changelog);
   assert_int_equal(e2e_broker_start(&b, topics, PARTITIONS, broker_log), 0);
-  assert_int_equal(ss_wait_topics(&b, topics, PARTITIONS, 30000), 0);
-  assert_non_null(mkdtemp(dir1));
+  assert_int_equal(ss_wait_topics(&b, topics, PARTITIONS, E2E_WAIT_MS), 0);
   assert_int_equal(ss_write_ini(ini_path, app, in, out, dir1), 0);
   rd_kafka_t *prod = e2e_client(&b, RD_KAFKA_PRODUCER, NULL);
 
@@ -62,27 +60,26 @@ static void test_full_restore_after_kill9_and_lost_state_dir(void **state) {
    * values of a word), counted and committed, then SIGKILL: nothing is left
    * to process again, so the counts can be exact. */
   run = e2e_weir_run(&b, ini_path, log1);
-  ss_expect_all_tasks(log1, 2 * PARTITIONS, 30000);
+  ss_expect_all_tasks(log1, 2 * PARTITIONS, E2E_WAIT_MS);
   long long lines = ss_produce_phase(prod, in, PARTITIONS, 1, SS_COMMIT_MS + 100);
   ss_expect(1, 1, want);
   ss_expect_counts(&b, out, PARTITIONS, want, 60000, "phase 1 output");
-  assert_int_equal(ss_wait_committed(&b, app, in, lines, repartition, PARTITIONS, 30000), 0);
-  usleep(2 * SS_COMMIT_MS * 1000); /* the RocksDB write follows the offset commit */
+  assert_int_equal(ss_wait_committed(&b, app, in, lines, repartition, PARTITIONS, E2E_WAIT_MS), 0);
+  assert_int_equal(ss_wait_checkpointed(log1, E2E_WAIT_MS), 0);
   assert_int_equal(proc_stop(&run, SIGKILL, 5000), 128 + SIGKILL);
   for (int p = 0; p < PARTITIONS; p++)
     assert_int_equal(rd_kafka_query_watermark_offsets(prod, changelog, p, &lo[p], &hi[p], 5000), 0);
   long long t_killed = e2e_now_ms();
 
   /* 2. The state directory is lost; phase 2 arrives; start on a new one. */
-  assert_int_equal(ss_rmtree(dir1), 0);
-  assert_non_null(mkdtemp(dir2));
+  assert_int_equal(weir_rm_rf(dir1), 0);
   assert_int_equal(ss_write_ini(ini_path, app, in, out, dir2), 0);
   lines += ss_produce_phase(prod, in, PARTITIONS, 2, 0);
   run = e2e_weir_run(&b, ini_path, log2);
   ss_expect(1, 2, want);
   ss_expect_counts(&b, out, PARTITIONS, want, 60000, "phase 1 + 2 output");
   long long t_counted = e2e_now_ms();
-  assert_int_equal(ss_wait_committed(&b, app, in, lines, repartition, PARTITIONS, 30000), 0);
+  assert_int_equal(ss_wait_committed(&b, app, in, lines, repartition, PARTITIONS, E2E_WAIT_MS), 0);
   assert_int_equal(proc_stop(&run, SIGTERM, 30000), 0);
 
   /* 3. Exact after the stop too, in the output and in the changelog. */
@@ -102,36 +99,18 @@ static void test_full_restore_after_kill9_and_lost_state_dir(void **state) {
   assert_int_equal(e2e_broker_stop(&b), 0);
 }
 
-int main(void) {
-  int pid = (int)getpid();
+static void setup(int pid) {
   snprintf(in, sizeof in, "state-full-in-%d", pid);
   snprintf(out, sizeof out, "state-full-out-%d", pid);
   snprintf(app, sizeof app, "e2e-state-full-%d", pid);
   snprintf(repartition, sizeof repartition, "%s-count-repartition", app);
   snprintf(changelog, sizeof changelog, "%s-" SS_STORE "-changelog", app);
-  snprintf(ini_path, sizeof ini_path, "/tmp/weir-e2e-sf-%d.ini", pid);
-  snprintf(broker_log, sizeof broker_log, "/tmp/weir-e2e-sf-%d-broker.log", pid);
-  snprintf(log1, sizeof log1, "/tmp/weir-e2e-sf-%d-1.log", pid);
-  snprintf(log2, sizeof log2, "/tmp/weir-e2e-sf-%d-2.log", pid);
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_full_restore_after_kill9_and_lost_state_dir)};
-  int rc = cmocka_run_group_tests(tests, NULL, NULL);
-  if (run.pid > 0)
-    proc_stop(&run, SIGKILL, 5000);
-  if (b.proc.pid > 0)
-    e2e_broker_stop(&b);
-  if (rc) {
-    e2e_dump_log(broker_log);
-    e2e_dump_log(log1);
-    e2e_dump_log(log2);
-  }
-  if (!getenv("WEIR_TEST_KEEP_LOGS")) {
-    unlink(broker_log);
-    unlink(log1);
-    unlink(log2);
-  }
-  ss_rmtree(dir1);
-  ss_rmtree(dir2);
-  unlink(ini_path);
-  return rc;
+  e2e_file(ini_path, sizeof ini_path, "run.ini");
+  e2e_file(broker_log, sizeof broker_log, "broker.log");
+  e2e_file(log1, sizeof log1, "run1.log");
+  e2e_file(log2, sizeof log2, "run2.log");
+  e2e_file(dir1, sizeof dir1, "state1");
+  e2e_file(dir2, sizeof dir2, "state2");
 }
+
+E2E_MAIN("state-full", setup, cmocka_unit_test(test_full_restore_after_kill9_and_lost_state_dir))

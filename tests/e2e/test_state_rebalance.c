@@ -32,10 +32,9 @@
 
 static char in[64], out[64], app[64], repartition[128], changelog[128];
 static char ini_a[256], ini_b[256], broker_log[256], log_a[256], log_b[256];
-static char dir_a[] = "/tmp/weir-e2e-sra-XXXXXX", dir_b[] = "/tmp/weir-e2e-srb-XXXXXX";
-/* What the test started, stopped by main() too when an assertion failed. */
-static e2e_broker_t b = {.proc = {-1, -1}};
-static proc_t run_a = {-1, -1}, run_b = {-1, -1};
+static char dir_a[256], dir_b[256];
+static e2e_broker_t b;
+static proc_t run_a, run_b;
 static long long lines; /* input lines produced */
 
 /* 1 when the live instances' tasks are every task exactly once and each
@@ -74,7 +73,8 @@ static void count_phase(rd_kafka_t *prod, int phase, const char *what) {
   ss_expect(1, phase, want);
   ss_expect_counts(&b, out, PARTITIONS, want, 60000, what);
   if (!b.real)
-    assert_int_equal(ss_wait_committed(&b, app, in, lines, repartition, PARTITIONS, 30000), 0);
+    assert_int_equal(ss_wait_committed(&b, app, in, lines, repartition, PARTITIONS, E2E_WAIT_MS),
+                     0);
 }
 
 static void changelog_offsets(rd_kafka_t *rk, int64_t *lo, int64_t *hi) {
@@ -115,16 +115,14 @@ static void test_two_instances_rebalance_with_state(void **state) {
   long long t0 = e2e_now_ms();
   ss_topics(topics, in, out, repartition, changelog);
   assert_int_equal(e2e_broker_start(&b, topics, PARTITIONS, broker_log), 0);
-  assert_int_equal(ss_wait_topics(&b, topics, PARTITIONS, 30000), 0);
-  assert_non_null(mkdtemp(dir_a));
-  assert_non_null(mkdtemp(dir_b));
+  assert_int_equal(ss_wait_topics(&b, topics, PARTITIONS, E2E_WAIT_MS), 0);
   assert_int_equal(ss_write_ini(ini_a, app, in, out, dir_a), 0);
   assert_int_equal(ss_write_ini(ini_b, app, in, out, dir_b), 0);
   rd_kafka_t *prod = e2e_client(&b, RD_KAFKA_PRODUCER, NULL);
 
   /* 1. A alone. */
   run_a = e2e_weir_run(&b, ini_a, log_a);
-  ss_expect_all_tasks(log_a, TASKS, 30000);
+  ss_expect_all_tasks(log_a, TASKS, E2E_WAIT_MS);
   count_phase(prod, 1, "phase 1 output (A alone)");
   long long t_phase1 = e2e_now_ms();
 
@@ -164,7 +162,7 @@ static void test_two_instances_rebalance_with_state(void **state) {
   }
 
   /* 4. Exact, after B's stop too, in the output and the changelog. */
-  assert_int_equal(ss_wait_committed(&b, app, in, lines, repartition, PARTITIONS, 30000), 0);
+  assert_int_equal(ss_wait_committed(&b, app, in, lines, repartition, PARTITIONS, E2E_WAIT_MS), 0);
   assert_int_equal(proc_stop(&run_b, SIGTERM, 30000), 0);
   ss_expect(1, 3, want);
   ss_expect_counts(&b, out, PARTITIONS, want, 0, "final output");
@@ -180,39 +178,19 @@ static void test_two_instances_rebalance_with_state(void **state) {
   assert_int_equal(e2e_broker_stop(&b), 0);
 }
 
-int main(void) {
-  int pid = (int)getpid();
+static void setup(int pid) {
   snprintf(in, sizeof in, "state-rebalance-in-%d", pid);
   snprintf(out, sizeof out, "state-rebalance-out-%d", pid);
   snprintf(app, sizeof app, "e2e-state-rebalance-%d", pid);
   snprintf(repartition, sizeof repartition, "%s-count-repartition", app);
   snprintf(changelog, sizeof changelog, "%s-" SS_STORE "-changelog", app);
-  snprintf(ini_a, sizeof ini_a, "/tmp/weir-e2e-sr-%d-a.ini", pid);
-  snprintf(ini_b, sizeof ini_b, "/tmp/weir-e2e-sr-%d-b.ini", pid);
-  snprintf(broker_log, sizeof broker_log, "/tmp/weir-e2e-sr-%d-broker.log", pid);
-  snprintf(log_a, sizeof log_a, "/tmp/weir-e2e-sr-%d-a.log", pid);
-  snprintf(log_b, sizeof log_b, "/tmp/weir-e2e-sr-%d-b.log", pid);
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_two_instances_rebalance_with_state)};
-  int rc = cmocka_run_group_tests(tests, NULL, NULL);
-  if (run_a.pid > 0)
-    proc_stop(&run_a, SIGKILL, 5000);
-  if (run_b.pid > 0)
-    proc_stop(&run_b, SIGKILL, 5000);
-  if (b.proc.pid > 0)
-    e2e_broker_stop(&b);
-  if (rc) {
-    e2e_dump_log(broker_log);
-    e2e_dump_log(log_a);
-    e2e_dump_log(log_b);
-  }
-  if (!getenv("WEIR_TEST_KEEP_LOGS")) {
-    unlink(broker_log);
-    unlink(log_a);
-    unlink(log_b);
-  }
-  ss_rmtree(dir_a);
-  ss_rmtree(dir_b);
-  unlink(ini_a);
-  unlink(ini_b);
-  return rc;
+  e2e_file(ini_a, sizeof ini_a, "a.ini");
+  e2e_file(ini_b, sizeof ini_b, "b.ini");
+  e2e_file(broker_log, sizeof broker_log, "broker.log");
+  e2e_file(log_a, sizeof log_a, "a.log");
+  e2e_file(log_b, sizeof log_b, "b.log");
+  e2e_file(dir_a, sizeof dir_a, "state-a");
+  e2e_file(dir_b, sizeof dir_b, "state-b");
 }
+
+E2E_MAIN("state-rebalance", setup, cmocka_unit_test(test_two_instances_rebalance_with_state))
