@@ -118,14 +118,21 @@ static void test_full_cache_writes_nothing_early(void **state) {
   assert_memory_equal(v, "v", 1);
 }
 
-/* ...and asks its owner for a commit, which flushes and evicts. */
+/* ...and asks its owner for a commit, which flushes and evicts, once the
+ * store has a run of 1024 dirty entries. */
 static void test_full_cache_asks_for_a_commit(void **state) {
   fx_t *fx = *state;
+  char key[16];
   int wanted = 0;
   fx->env.commit_wanted = &wanted;
   api_put(fx, "a", "1");
   assert_int_equal(wanted, 0);
   fx->budget.max = 1;
+  for (int i = 1; i < 1023; i++) {
+    snprintf(key, sizeof key, "k%d", i);
+    api_put(fx, key, "v");
+  }
+  assert_int_equal(wanted, 0);
   api_put(fx, "b", "2");
   assert_int_equal(wanted, 1);
 }
