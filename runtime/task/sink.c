@@ -60,6 +60,8 @@ static int produce_tracked(weir_task_t *task, rd_kafka_topic_t *rkt, const weir_
   }
   if (task->cur_tracker)
     weir_offset_tracker_add(task->cur_tracker, task->cur_seq);
+  else
+    task->untracked_sent++;
   return WEIR_OK;
 }
 

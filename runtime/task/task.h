@@ -113,7 +113,11 @@ struct weir_task {
   uint64_t cur_seq;
   weir_offset_tracker_t *cur_tracker; /* the input's partition tracker */
   char error[512];                    /* the first error while processing this input */
-  weir_header_t *header_scratch;      /* consumed headers, as the SDK sees them */
+  /* Outputs produced outside process() (a flush(), also the one of an
+   * instance a hot swap retires) since the last commit that waited for
+   * them: the next commit waits too, whatever runs now. */
+  unsigned untracked_sent;
+  weir_header_t *header_scratch; /* consumed headers, as the SDK sees them */
   size_t header_cap;
 
   weir_task_store_t *stores; /* the stores its sub-topology uses; kept like the task */

@@ -205,7 +205,7 @@ int weir_task_apply_stores(weir_task_t *task) {
 }
 
 int weir_task_holds_back(const weir_task_t *task) {
-  if (task->store_count)
+  if (task->store_count || task->untracked_sent)
     return 1;
   for (size_t i = 0; i < task->inst_count; i++) {
     const weir_node_inst_t *inst = &task->insts[i];

@@ -62,8 +62,10 @@ void weir_task_stores_close(weir_task_t *task);
 weir_store_t *weir_task_store_get(weir_task_t *task, const weir_node_t *node, const char *name);
 
 /* Whether the task's commits must flush and wait (steps 1-4): it has
- * stores, or an operator instance whose current implementation has flush().
- * Asked at each commit: a hot swap may add or remove flush(). */
+ * stores, or an operator instance whose current implementation has flush(),
+ * or outputs of a flush() not yet waited for (a swap retired the instance
+ * that made them). Asked at each commit: a hot swap may add or remove
+ * flush(). */
 int weir_task_holds_back(const weir_task_t *task);
 
 /* Steps 1 and 2 above. 0, or -1 with task->error set. */

@@ -91,6 +91,14 @@ static int holds_back(weir_stream_thread_t *t, const rd_kafka_topic_partition_li
   return 0;
 }
 
+/* The drain covered every flush() output so far (a failed one is in
+ * delivery_failed). */
+static void forget_untracked(weir_stream_thread_t *t, const rd_kafka_topic_partition_list_t *only) {
+  for (size_t k = 0; k < t->task_cap; k++)
+    if (task_wanted(t, t->tasks[k], only))
+      t->tasks[k]->untracked_sent = 0;
+}
+
 /* Step 4, after a commit that succeeded: RocksDB gets the writes and the
  * checkpoints. The e2e tests wait for the debug line. */
 static void apply_tasks(weir_stream_thread_t *t, const rd_kafka_topic_partition_list_t *only) {
@@ -161,6 +169,8 @@ void weir_thread_commit(weir_stream_thread_t *t, const rd_kafka_topic_partition_
   int holding = holds_back(t, only);
   if (holding && (flush_tasks(t, only) || weir_thread_drain(t)))
     return;
+  if (holding)
+    forget_untracked(t, only);
   if (delivery_failed(t))
     return;
   if (commit_positions(t, only, sync || holding) == RD_KAFKA_RESP_ERR_NO_ERROR && holding)
