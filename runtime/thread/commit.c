@@ -22,18 +22,18 @@ static int wanted(const rd_kafka_topic_partition_list_t *only, const char *topic
   return !only || rd_kafka_topic_partition_list_find(only, topic, p) != NULL;
 }
 
-/* Offsets ready to commit, with the trackers they came from (same order). */
+/* Offsets ready to commit, with the trackers they came from (same order;
+ * `from` holds one per slot: every tracker has one). */
 static rd_kafka_topic_partition_list_t *collect(weir_stream_thread_t *t,
                                                 const rd_kafka_topic_partition_list_t *only,
-                                                weir_offset_tracker_t **from, int max) {
+                                                weir_offset_tracker_t **from) {
   rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(16);
   for (size_t k = 0; k < t->task_cap; k++) {
     weir_task_t *task = t->tasks[k];
     for (size_t i = 0; task && task->active && i < task->tracker_count; i++) {
       weir_offset_tracker_t *tr = &task->trackers[i];
       int64_t pos = weir_offset_tracker_position(tr);
-      if (pos < 0 || pos == tr->committed || !wanted(only, t->topics[i], task->partition) ||
-          list->cnt >= max)
+      if (pos < 0 || pos == tr->committed || !wanted(only, t->topics[i], task->partition))
         continue;
       from[list->cnt] = tr;
       rd_kafka_topic_partition_list_add(list, t->topics[i], task->partition)->offset = pos;
@@ -134,11 +134,12 @@ static int delivery_failed(weir_stream_thread_t *t) {
 /* Commit the collected positions: synchronously when `sync`. */
 static rd_kafka_resp_err_t commit_positions(weir_stream_thread_t *t,
                                             const rd_kafka_topic_partition_list_t *only, int sync) {
-  enum { MAX = 4096 };
-  weir_offset_tracker_t **from = malloc(MAX * sizeof *from);
+  /* Every position in one commit: a stateful commit then applies RocksDB
+   * for all of them. */
+  weir_offset_tracker_t **from = malloc((t->slot_count + 1) * sizeof *from);
   if (!from)
     return RD_KAFKA_RESP_ERR__FAIL;
-  rd_kafka_topic_partition_list_t *list = collect(t, only, from, MAX);
+  rd_kafka_topic_partition_list_t *list = collect(t, only, from);
   rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
   if (list->cnt > 0)
     err = sync ? commit_sync(t, list) : rd_kafka_commit(t->consumer, list, 1);
