@@ -551,13 +551,21 @@ size_t weir_kv_store_cached_bytes(const weir_kv_store_t *s) {
   return s->bytes;
 }
 
-weir_state_iter_t *weir_kv_store_range(weir_kv_store_t *s, const void *from, size_t from_len,
-                                       const void *to, size_t to_len) {
-  return weir_state_iter_range(s->db, s->name, s->partition, from, from_len, to, to_len);
+static void visit(kv_entry_t *e, weir_kv_visit_fn fn, void *opaque) {
+  fn(opaque, entry_key(e), e->key_len, (e->flags & F_PRESENT) ? entry_value(e) : NULL, e->val_len);
 }
 
-weir_state_iter_t *weir_kv_store_prefix(weir_kv_store_t *s, const void *prefix, size_t prefix_len) {
-  return weir_state_iter_prefix(s->db, s->name, s->partition, prefix, prefix_len);
+void weir_kv_store_unwritten(const weir_kv_store_t *s, weir_kv_visit_fn fn, void *opaque) {
+  for (size_t i = 0; i < s->dirty.n; i++)
+    visit(s->dirty.v[i], fn, opaque);
+  /* A pending entry dirtied again is in the dirty list already. */
+  for (size_t i = 0; i < s->pending.n; i++)
+    if (s->pending.v[i]->state == ST_FLUSHED)
+      visit(s->pending.v[i], fn, opaque);
+}
+
+weir_state_db_t *weir_kv_store_db(const weir_kv_store_t *s) {
+  return s->db;
 }
 
 const char *weir_kv_store_name(const weir_kv_store_t *s) {

@@ -10,9 +10,8 @@
  *
  * The cache's bytes are counted process-wide (weir_cache_budget_t, shared by
  * every thread, atomically): when a put takes the total over the budget, the
- * put returns 1 and the caller flushes this store early (under
- * at-least-once, an early flush writes RocksDB at once; replaying the
- * changelog from the older checkpoint is idempotent).
+ * put returns 1 and the caller asks for a commit soon (which flushes,
+ * writes and evicts); nothing is written to RocksDB outside a commit.
  *
  * Not thread-safe: one store instance belongs to one task on one thread.
  */
@@ -73,11 +72,13 @@ void weir_kv_store_batch_written(weir_kv_store_t *s);
 size_t weir_kv_store_dirty_count(const weir_kv_store_t *s);
 size_t weir_kv_store_cached_bytes(const weir_kv_store_t *s);
 
-/* Iterate RocksDB's rows of this store-partition. The caller flushes first
- * and writes the batch, so RocksDB holds everything. */
-weir_state_iter_t *weir_kv_store_range(weir_kv_store_t *s, const void *from, size_t from_len,
-                                       const void *to, size_t to_len);
-weir_state_iter_t *weir_kv_store_prefix(weir_kv_store_t *s, const void *prefix, size_t prefix_len);
+/* Hand `fn` every entry RocksDB does not hold yet (dirty, or flushed into a
+ * batch not yet written), value NULL for a delete; the merged iterator
+ * (kv_iter.h) lays them over RocksDB's rows. */
+typedef void (*weir_kv_visit_fn)(void *opaque, const void *key, size_t key_len, const void *value,
+                                 size_t value_len);
+void weir_kv_store_unwritten(const weir_kv_store_t *s, weir_kv_visit_fn fn, void *opaque);
+weir_state_db_t *weir_kv_store_db(const weir_kv_store_t *s);
 
 const char *weir_kv_store_name(const weir_kv_store_t *s);
 int32_t weir_kv_store_partition(const weir_kv_store_t *s);

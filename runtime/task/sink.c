@@ -9,25 +9,9 @@
 
 #include <weir/json.h>
 
+#include "task/delivery.h"
 #include "task/task.h"
 #include "util/log.h"
-
-#define SEQ_BITS 40
-#define SEQ_MASK ((UINT64_C(1) << SEQ_BITS) - 1)
-
-void *weir_sink_opaque(uint32_t slot, uint64_t seq) {
-  return (void *)(uintptr_t)(((uint64_t)slot << SEQ_BITS) | (seq & SEQ_MASK));
-}
-
-void weir_sink_opaque_decode(void *opaque, uint32_t *slot, uint64_t *seq40) {
-  uint64_t v = (uint64_t)(uintptr_t)opaque;
-  *slot = (uint32_t)(v >> SEQ_BITS);
-  *seq40 = v & SEQ_MASK;
-}
-
-uint64_t weir_sink_seq_expand(const weir_offset_tracker_t *t, uint64_t seq40) {
-  return t->head_seq + ((seq40 - t->head_seq) & SEQ_MASK);
-}
 
 /* Build librdkafka headers only when there are any: the common case costs nothing. */
 static rd_kafka_headers_t *make_headers(const weir_header_t *h, size_t n) {
@@ -47,8 +31,8 @@ static rd_kafka_resp_err_t produce(weir_task_t *task, rd_kafka_topic_t *rkt,
   int64_t ts = rec->timestamp ? rec->timestamp : task->input_timestamp;
   /* An operator's flush() output belongs to no input: the commit waits for
    * every acknowledgement instead. */
-  void *opaque = task->cur_tracker ? weir_sink_opaque(task->cur_slot, task->cur_seq)
-                                   : (void *)(uintptr_t)WEIR_OPAQUE_UNTRACKED;
+  void *opaque = task->cur_tracker ? weir_delivery_tracked(task->cur_slot, task->cur_seq)
+                                   : weir_delivery_untracked();
   for (;;) {
     rd_kafka_resp_err_t err =
         rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
@@ -76,6 +60,8 @@ static int produce_tracked(weir_task_t *task, rd_kafka_topic_t *rkt, const weir_
   }
   if (task->cur_tracker)
     weir_offset_tracker_add(task->cur_tracker, task->cur_seq);
+  else
+    task->untracked_sent++;
   return WEIR_OK;
 }
 
@@ -105,20 +91,11 @@ static int regroup_key(weir_node_inst_t *sink, const weir_record_t *rec, weir_re
   return 0;
 }
 
-int weir_sink_produce(weir_node_inst_t *sink, const weir_record_t *rec) {
+/* The producer's sinks: serdes checked, then a tracked produce. */
+static int kafka_record(void *opaque, weir_node_inst_t *sink, const weir_record_t *rec) {
+  (void)opaque;
   const weir_node_t *node = sink->node;
   char why[256];
-  weir_record_t regrouped;
-  if (node->regroup != WEIR_REGROUP_NONE) {
-    regrouped = *rec;
-    int rc = regroup_key(sink, rec, &regrouped);
-    if (rc)
-      return rc < 0 ? WEIR_EINVAL : WEIR_OK;
-    rec = &regrouped;
-  }
-  if (sink->task->env->capture)
-    return sink->task->env->capture(sink->task->env->capture_opaque, node->topic, node->internal,
-                                    rec);
   if (weir_serde_check(node->key_serde, rec->key, rec->key_len, why, sizeof why) ||
       weir_serde_check(node->value_serde, rec->value, rec->value_len, why, sizeof why)) {
     weir_task_set_error(sink->task, "sink '%s': record does not match its serdes (%s/%s): %s",
@@ -130,29 +107,46 @@ int weir_sink_produce(weir_node_inst_t *sink, const weir_record_t *rec) {
                          node->name);
 }
 
-/* The test driver's dead letters: the input's headers plus the reason's. */
-static int capture_dead_letter(weir_task_t *task, const weir_input_t *in, weir_record_t *rec,
-                               const char *const extra[4][2]) {
-  weir_header_t h[64];
-  size_t n = 0;
-  for (size_t i = 0; i < in->header_count && n < 60; i++)
-    h[n++] = in->headers[i];
+/* The record goes out unchanged, its own headers kept, the reason added. */
+static int kafka_dead_letter(void *opaque, weir_task_t *task, const weir_input_t *in,
+                             weir_record_t *rec, const char *const reason[4][2]) {
+  (void)opaque;
+  rd_kafka_headers_t *orig = NULL, *hdrs;
+  if (!task->env->dead_letter)
+    return -1;
+  if (in->msg && rd_kafka_message_headers(in->msg, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig)
+    hdrs = rd_kafka_headers_copy(orig);
+  else
+    hdrs = rd_kafka_headers_new(4);
   for (size_t i = 0; i < 4; i++)
-    h[n++] = (weir_header_t){extra[i][0], extra[i][1], strlen(extra[i][1])};
-  rec->headers = h;
-  rec->header_count = n;
-  const weir_task_env_t *env = task->env;
-  int rc = env->capture(env->capture_opaque, env->topo->settings.dead_letter_topic, 0, rec);
-  return rc == WEIR_OK ? 0 : -1;
+    rd_kafka_header_add(hdrs, reason[i][0], -1, reason[i][1], -1);
+  return produce_tracked(task, task->env->dead_letter, rec, hdrs, "dead-letter") == WEIR_OK ? 0
+                                                                                            : -1;
+}
+
+const weir_sink_ops_t weir_sink_kafka = {kafka_record, kafka_dead_letter};
+
+static const weir_sink_ops_t *sinks_of(const weir_task_env_t *env) {
+  return env->sinks ? env->sinks : &weir_sink_kafka;
+}
+
+int weir_sink_produce(weir_node_inst_t *sink, const weir_record_t *rec) {
+  const weir_task_env_t *env = sink->task->env;
+  weir_record_t regrouped;
+  if (sink->node->regroup != WEIR_REGROUP_NONE) {
+    regrouped = *rec;
+    int rc = regroup_key(sink, rec, &regrouped);
+    if (rc)
+      return rc < 0 ? WEIR_EINVAL : WEIR_OK;
+    rec = &regrouped;
+  }
+  return sinks_of(env)->record(env->sinks_opaque, sink, rec);
 }
 
 int weir_task_dead_letter(weir_task_t *task, const weir_input_t *in, const char *reason) {
   char partition[16], offset[24];
   const weir_origin_t *o = &task->origin;
   weir_record_t rec = WEIR_RECORD_INIT;
-  rd_kafka_headers_t *orig = NULL, *hdrs;
-  if (!task->env->dead_letter && !(task->env->capture && task->env->topo->settings.dead_letter_topic))
-    return -1;
   snprintf(partition, sizeof partition, "%d", (int)o->partition);
   snprintf(offset, sizeof offset, "%" PRId64, o->offset);
   rec.key = in->key;
@@ -160,22 +154,9 @@ int weir_task_dead_letter(weir_task_t *task, const weir_input_t *in, const char 
   rec.value = in->value;
   rec.value_len = in->value_len;
   rec.timestamp = task->input_timestamp;
-  if (task->env->capture) {
-    const char *const extra[4][2] = {{"weir.error.reason", reason},
+  const char *const headers[4][2] = {{"weir.error.reason", reason},
                                      {"weir.source.topic", o->topic},
                                      {"weir.source.partition", partition},
                                      {"weir.source.offset", offset}};
-    return capture_dead_letter(task, in, &rec, extra);
-  }
-  /* The record goes out unchanged, its own headers kept, the reason added. */
-  if (in->msg && rd_kafka_message_headers(in->msg, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig)
-    hdrs = rd_kafka_headers_copy(orig);
-  else
-    hdrs = rd_kafka_headers_new(4);
-  rd_kafka_header_add(hdrs, "weir.error.reason", -1, reason, -1);
-  rd_kafka_header_add(hdrs, "weir.source.topic", -1, o->topic, -1);
-  rd_kafka_header_add(hdrs, "weir.source.partition", -1, partition, -1);
-  rd_kafka_header_add(hdrs, "weir.source.offset", -1, offset, -1);
-  return produce_tracked(task, task->env->dead_letter, &rec, hdrs, "dead-letter") == WEIR_OK ? 0
-                                                                                             : -1;
+  return sinks_of(task->env)->dead_letter(task->env->sinks_opaque, task, in, &rec, headers);
 }

@@ -41,7 +41,7 @@ typedef struct weir_node_inst {
   weir_version_t *version; /* NULL: the topology the app started with */
   void *self;
   int initialized;
-  void *next_self;    /* a swap's new instance, prepared but not yet in use */
+  void *next_self; /* a swap's new instance, prepared but not yet in use */
   int prepared;
   struct weir_node_inst **children;
   rd_kafka_topic_t *rkt; /* sinks */
@@ -49,29 +49,49 @@ typedef struct weir_node_inst {
   size_t metric_count;
 } weir_node_inst_t;
 
+typedef struct weir_input weir_input_t;
+
+/* Where a sink's records go once regrouped: the producer (weir_sink_kafka),
+ * or whatever replaces it (the test driver keeps them in memory). The record
+ * path calls through this table and knows no other destination. */
+typedef struct weir_sink_ops {
+  /* Hand one record of `sink` over. WEIR_OK or an error (task->error set). */
+  int (*record)(void *opaque, weir_node_inst_t *sink, const weir_record_t *rec);
+  /* Send the input `in` unchanged, plus the headers `reason` (name, value
+   * pairs), to the dead-letter topic. 0, or -1 (no dead-letter topic, or
+   * it failed: task->error set). */
+  int (*dead_letter)(void *opaque, weir_task_t *task, const weir_input_t *in, weir_record_t *rec,
+                     const char *const reason[4][2]);
+} weir_sink_ops_t;
+
+/* The producer's sinks: tracked produces (delivery.h). */
+extern const weir_sink_ops_t weir_sink_kafka;
+
 /* What a task needs from its thread: the producer, and where produces are
- * tracked. `slot_base` + source topic index names a tracker in the thread's
- * slot table (see weir_sink_opaque). */
+ * tracked (the trackers' slot numbers, see delivery.h). */
 typedef struct weir_task_env {
   rd_kafka_t *producer;
   const weir_topology_t *topo;
-  atomic_int *stopping; /* set when the app stops: a full queue stops waiting */
-  /* The test driver: sinks hand records here instead of to a producer. */
-  int (*capture)(void *opaque, const char *topic, int internal, const weir_record_t *rec);
-  void *capture_opaque;
+  atomic_int *stopping;         /* set when the app stops: a full queue stops waiting */
+  const weir_sink_ops_t *sinks; /* NULL: weir_sink_kafka */
+  void *sinks_opaque;
+  /* Set to 1 when a put takes the write caches over cache.max.bytes: the
+   * owner commits at its next turn, which flushes and evicts (RocksDB is
+   * never written ahead of a commit). NULL: the caches grow until then. */
+  int *commit_wanted;
   rd_kafka_topic_t *dead_letter; /* NULL unless a policy needs it */
   /* Per source topic of the thread (its topic_index): the indices of the
    * source nodes that read it. */
   size_t **topic_sources;
   size_t *topic_source_counts;
-  int *topic_subtopology; /* the sub-topology each source topic feeds */
-  struct weir_swap *swap; /* hot swap: what runs each node now; NULL = the topology's own */
-  weir_state_db_t *state_db;         /* NULL when the topology has no store */
+  int *topic_subtopology;    /* the sub-topology each source topic feeds */
+  struct weir_swap *swap;    /* hot swap: what runs each node now; NULL = the topology's own */
+  weir_state_db_t *state_db; /* NULL when the topology has no store */
   weir_cache_budget_t *cache_budget; /* cache.max.bytes, process-wide */
 } weir_task_env_t;
 
 struct weir_task {
-  char id[32]; /* "<subtopology>_<partition>" */
+  char id[32];     /* "<subtopology>_<partition>" */
   int subtopology; /* -1: every node (the dry run) */
   int32_t partition;
   int active;
@@ -92,14 +112,18 @@ struct weir_task {
   uint32_t cur_slot;
   uint64_t cur_seq;
   weir_offset_tracker_t *cur_tracker; /* the input's partition tracker */
-  char error[512]; /* the first error while processing this input */
+  char error[512];                    /* the first error while processing this input */
+  /* Outputs produced outside process() (a flush(), also the one of an
+   * instance a hot swap retires) since the last commit that waited for
+   * them: the next commit waits too, whatever runs now. */
+  unsigned untracked_sent;
   weir_header_t *header_scratch; /* consumed headers, as the SDK sees them */
   size_t header_cap;
 
   weir_task_store_t *stores; /* the stores its sub-topology uses; kept like the task */
   size_t store_count;
-  int restoring;       /* stores still restoring: the task does not process */
-  int restore_checked; /* the stores were compared with their changelogs since open */
+  int restoring;             /* stores still restoring: the task does not process */
+  int restore_checked;       /* the stores were compared with their changelogs since open */
   weir_state_batch_t *batch; /* what the last flush wrote, until applied */
 };
 
@@ -141,7 +165,7 @@ int weir_task_run(weir_task_t *task, int budget);
 
 /* One input record: from the consumer (msg set), or from the test driver
  * (msg NULL, headers given). */
-typedef struct weir_input {
+struct weir_input {
   const rd_kafka_message_t *msg;
   const char *topic;
   int32_t partition;
@@ -153,7 +177,7 @@ typedef struct weir_input {
   size_t value_len;
   const weir_header_t *headers; /* msg NULL only */
   size_t header_count;
-} weir_input_t;
+};
 
 /* Process one input record of source topic number `topic_index`, as
  * weir_task_process does for a consumed message. */
@@ -164,12 +188,6 @@ int weir_task_process_input(weir_task_t *task, size_t topic_index, const weir_in
  * task->error and the commit position stays before the record. */
 int weir_task_process(weir_task_t *task, size_t topic_index, const rd_kafka_message_t *msg,
                       int64_t timestamp);
-
-/* The msg_opaque a produce carries so its delivery report finds its tracker. */
-void *weir_sink_opaque(uint32_t slot, uint64_t seq);
-void weir_sink_opaque_decode(void *opaque, uint32_t *slot, uint64_t *seq40);
-/* Recover the full sequence number from its low 40 bits. */
-uint64_t weir_sink_seq_expand(const weir_offset_tracker_t *t, uint64_t seq40);
 
 /* The bytes behind a weir_buf_t (save/load across a hot swap). */
 typedef struct weir_state_buf {

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "state/kv_iter.h"
+#include "task/delivery.h"
 #include "task/task.h"
 #include "util/log.h"
 
@@ -151,7 +153,7 @@ static int produce_changelog(void *opaque, const void *key, size_t key_len, cons
   if (!ts->changelog)
     return 0;
   rd_kafka_t *rk = ts->task->env->producer;
-  void *msg_opaque = (void *)(uintptr_t)(WEIR_OPAQUE_CHANGELOG | (uint64_t)(uintptr_t)ts);
+  void *msg_opaque = weir_delivery_changelog(ts);
   for (;;) {
     rd_kafka_resp_err_t err = rd_kafka_producev(
         rk, RD_KAFKA_V_RKT(ts->changelog), RD_KAFKA_V_PARTITION(ts->task->partition),
@@ -199,26 +201,19 @@ int weir_task_apply_stores(weir_task_t *task) {
   for (size_t i = 0; i < task->store_count; i++)
     if (task->stores[i].kv)
       weir_kv_store_batch_written(task->stores[i].kv);
-  return 0;
+  return 1;
 }
 
-int weir_task_store_flush_now(weir_task_store_t *ts) {
-  char why[512];
-  weir_state_batch_t *b = weir_state_batch_new();
-  if (!b) {
-    weir_task_set_error(ts->task, "store '%s': out of memory flushing", ts->decl->name);
-    return -1;
+int weir_task_holds_back(const weir_task_t *task) {
+  if (task->store_count || task->untracked_sent)
+    return 1;
+  for (size_t i = 0; i < task->inst_count; i++) {
+    const weir_node_inst_t *inst = &task->insts[i];
+    if (inst->initialized && inst->impl && inst->impl->kind == WEIR_NODE_OPERATOR &&
+        inst->impl->op->def.flush)
+      return 1;
   }
-  int rc = weir_kv_store_flush(ts->kv, b, produce_changelog, ts) != 0 ? -1 : 0;
-  if (rc == 0 && weir_state_batch_write(ts->task->env->state_db, b, why, sizeof why)) {
-    weir_task_set_error(ts->task, "store '%s' (task %s): cannot write RocksDB: %s", ts->decl->name,
-                        ts->task->id, why);
-    rc = -1;
-  }
-  if (rc == 0)
-    weir_kv_store_batch_written(ts->kv);
-  weir_state_batch_free(b);
-  return rc;
+  return 0;
 }
 
 void weir_task_store_acked(weir_task_store_t *ts, const rd_kafka_message_t *msg) {
@@ -230,11 +225,11 @@ void weir_task_store_acked(weir_task_store_t *ts, const rd_kafka_message_t *msg)
 
 /* ---------------------------------------------------------------- host API */
 
-enum { EARLY_FLUSH_RUN = 1024 };
+enum { EARLY_COMMIT_RUN = 1024 };
 
 typedef struct host_iter {
   weir_iter_t pub; /* first */
-  weir_state_iter_t *it;
+  weir_kv_iter_t *it;
 } host_iter_t;
 
 static weir_task_store_t *store_of(weir_store_t *store) {
@@ -264,13 +259,16 @@ static int put(weir_task_store_t *ts, const void *key, size_t key_len, const voi
   int rc = weir_kv_store_put(ts->kv, key, key_len, value, value_len);
   if (rc < 0)
     return store_failed(ts, "a write", "out of memory");
-  /* Over the process-wide budget: flush this store, but in runs of dirty
-   * entries — the other stores' bytes keep the total over budget after this
-   * one is flushed and evicted, and a flush per put measured 29 us a record. */
+  /* Over the process-wide budget: the owner commits at its next turn (a
+   * full commit flushes, writes and evicts every cache it owns) — once this
+   * store has a run of dirty entries, since the other stores' bytes keep
+   * the total over budget after this one is evicted, and a commit per put
+   * would cost a broker round trip each (a flush per put measured 29 us a
+   * record). */
   const weir_cache_budget_t *budget = ts->task->env->cache_budget;
-  size_t run = budget && budget->max > 0 ? EARLY_FLUSH_RUN : 1;
-  if (rc > 0 && weir_kv_store_dirty_count(ts->kv) >= run && weir_task_store_flush_now(ts))
-    return WEIR_EFAIL;
+  size_t run = budget && budget->max > 0 ? EARLY_COMMIT_RUN : 1;
+  if (rc > 0 && ts->task->env->commit_wanted && weir_kv_store_dirty_count(ts->kv) >= run)
+    *ts->task->env->commit_wanted = 1;
   return WEIR_OK;
 }
 
@@ -283,10 +281,10 @@ int weir_api_kv_delete(weir_store_t *store, const void *key, size_t key_len) {
   return put(store_of(store), key, key_len, NULL, 0);
 }
 
-static weir_iter_t *wrap(weir_state_iter_t *it) {
+static weir_iter_t *wrap(weir_kv_iter_t *it) {
   host_iter_t *h = it ? malloc(sizeof *h) : NULL;
   if (!h) {
-    weir_state_iter_close(it);
+    weir_kv_iter_close(it);
     return NULL;
   }
   h->pub = (weir_iter_t){(uint32_t)sizeof(weir_iter_t), 0, &weir_host_api_v1};
@@ -294,30 +292,27 @@ static weir_iter_t *wrap(weir_state_iter_t *it) {
   return &h->pub;
 }
 
-/* An iterator reads RocksDB: what the cache holds goes there first. */
+/* The cache's unwritten entries merged over RocksDB (kv_iter.h): nothing is
+ * written ahead of the commit for a read. */
 weir_iter_t *weir_api_kv_range(weir_store_t *store, const void *from, size_t from_len,
                                const void *to, size_t to_len) {
   weir_task_store_t *ts = store_of(store);
-  if (!ts->kv || weir_task_store_flush_now(ts))
-    return NULL;
-  return wrap(weir_kv_store_range(ts->kv, from, from_len, to, to_len));
+  return ts->kv ? wrap(weir_kv_iter_range(ts->kv, from, from_len, to, to_len)) : NULL;
 }
 
 weir_iter_t *weir_api_kv_prefix(weir_store_t *store, const void *prefix, size_t prefix_len) {
   weir_task_store_t *ts = store_of(store);
-  if (!ts->kv || weir_task_store_flush_now(ts))
-    return NULL;
-  return wrap(weir_kv_store_prefix(ts->kv, prefix, prefix_len));
+  return ts->kv ? wrap(weir_kv_iter_prefix(ts->kv, prefix, prefix_len)) : NULL;
 }
 
 int weir_api_iter_next(weir_iter_t *it, const void **key, size_t *key_len, const void **value,
                        size_t *value_len) {
-  int rc = weir_state_iter_next(((host_iter_t *)it)->it, key, key_len, value, value_len);
+  int rc = weir_kv_iter_next(((host_iter_t *)it)->it, key, key_len, value, value_len);
   return rc > 0 ? WEIR_OK : rc == 0 ? WEIR_ENOENT : WEIR_EFAIL;
 }
 
 void weir_api_iter_close(weir_iter_t *it) {
   host_iter_t *h = (host_iter_t *)it;
-  weir_state_iter_close(h->it);
+  weir_kv_iter_close(h->it);
   free(h);
 }

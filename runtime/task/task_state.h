@@ -2,17 +2,24 @@
  * write path to the changelog, the commit-time flush and apply, and the
  * bookkeeping of a restore.
  *
- * The commit of a stateful task (driven by the thread, see commit.c):
+ * The commit of a task that holds records back (weir_task_holds_back:
+ * stores, or an operator with flush(), decided at each commit since a hot
+ * swap may add one), driven by the thread, see commit.c:
  *   1. weir_task_flush_operators: each operator's flush() may forward;
  *   2. weir_task_flush_stores: every dirty cache entry is produced to the
  *      changelog (partition = the task's) and added to the task's batch;
- *   3. the thread waits for every produce to be acknowledged and commits the
- *      input offsets;
- *   4. weir_task_apply_stores: the batch and each store's checkpoint (the
- *      changelog offset after the last acknowledged record) go to RocksDB in
- *      one atomic write.
- * Exactly-once will put a transaction commit at step 3: nothing reaches
- * RocksDB before it, so a crash never needs a wipe.
+ *   3. the thread waits for every produce to be acknowledged, and stops here
+ *      if any delivery failed since the last commit; else it commits the
+ *      input offsets synchronously;
+ *   4. only if that commit succeeded, weir_task_apply_stores: the batch and
+ *      each store's checkpoint (the changelog offset after the last
+ *      acknowledged record) go to RocksDB in one atomic write.
+ * Nothing else writes RocksDB while the task runs: reads and iterators see
+ * the cache laid over RocksDB (kv_iter.h), and a cache over its budget asks
+ * for an early commit (task env's commit_wanted) instead of writing. When a
+ * step fails the batch is kept: the entries stay readable from the cache and
+ * the next commit that succeeds applies them. Exactly-once will put a
+ * transaction commit at step 3.
  */
 #ifndef WEIR_TASK_TASK_STATE_H
 #define WEIR_TASK_TASK_STATE_H
@@ -42,11 +49,6 @@ typedef struct weir_task_store {
   const void *restore_rkt; /* the restore consumer's handle of the changelog (a cache) */
 } weir_task_store_t;
 
-/* The produce opaque of a changelog record (decoded in the delivery report)
- * and of an output not tied to one input (an operator's flush). */
-#define WEIR_OPAQUE_CHANGELOG (UINT64_C(1) << 63)
-#define WEIR_OPAQUE_UNTRACKED (UINT64_C(1) << 62)
-
 /* Allocate the handles of the stores the task's sub-topology uses. */
 int weir_task_stores_new(weir_task_t *task);
 void weir_task_stores_free(weir_task_t *task);
@@ -59,15 +61,21 @@ void weir_task_stores_close(weir_task_t *task);
 /* The store `name` of the operator instance's node (NULL = its first). */
 weir_store_t *weir_task_store_get(weir_task_t *task, const weir_node_t *node, const char *name);
 
-/* Steps 1, 2 and 4 above. 0, or -1 with task->error set. */
+/* Whether the task's commits must flush and wait (steps 1-4): it has
+ * stores, or an operator instance whose current implementation has flush(),
+ * or outputs of a flush() not yet waited for (a swap retired the instance
+ * that made them). Asked at each commit: a hot swap may add or remove
+ * flush(). */
+int weir_task_holds_back(const weir_task_t *task);
+
+/* Steps 1 and 2 above. 0, or -1 with task->error set. */
 int weir_task_flush_operators(weir_task_t *task);
 /* One instance's flush() (before a hot swap closes it). */
 int weir_task_flush_one(weir_task_t *task, struct weir_node_inst *inst);
 int weir_task_flush_stores(weir_task_t *task);
+/* Step 4: 1 when RocksDB was written, 0 when there was nothing to write, -1
+ * with task->error set. */
 int weir_task_apply_stores(weir_task_t *task);
-/* Flush one store now and write it (the cache is over its budget, or an
- * iterator needs RocksDB complete). No checkpoint moves. */
-int weir_task_store_flush_now(weir_task_store_t *ts);
 
 /* The delivery report of a changelog record. */
 void weir_task_store_acked(weir_task_store_t *ts, const rd_kafka_message_t *msg);

@@ -130,8 +130,8 @@ static int push_pending(weir_test_driver_t *td, const char *topic, const weir_re
 }
 
 /* The sinks' path: a repartition waits for its turn, a user topic is kept. */
-static int capture(void *opaque, const char *topic, int internal, const weir_record_t *rec) {
-  weir_test_driver_t *td = opaque;
+static int capture(weir_test_driver_t *td, const char *topic, int internal,
+                   const weir_record_t *rec) {
   if (internal)
     return push_pending(td, topic, rec);
   td_output_t *o = output_for(td, topic, 1);
@@ -150,6 +150,31 @@ static int capture(void *opaque, const char *topic, int internal, const weir_rec
   o->count++;
   return WEIR_OK;
 }
+
+static int capture_record(void *opaque, weir_node_inst_t *sink, const weir_record_t *rec) {
+  return capture(opaque, sink->node->topic, sink->node->internal, rec);
+}
+
+/* Dead letters: the input's headers plus the reason's. */
+static int capture_dead_letter(void *opaque, weir_task_t *task, const weir_input_t *in,
+                               weir_record_t *rec, const char *const reason[4][2]) {
+  weir_test_driver_t *td = opaque;
+  const char *topic = task->env->topo->settings.dead_letter_topic;
+  weir_header_t h[64];
+  size_t n = 0;
+  if (!topic)
+    return -1;
+  for (size_t i = 0; i < in->header_count && n < 60; i++)
+    h[n++] = in->headers[i];
+  for (size_t i = 0; i < 4; i++)
+    h[n++] = (weir_header_t){reason[i][0], reason[i][1], strlen(reason[i][1])};
+  rec->headers = h;
+  rec->header_count = n;
+  return capture(td, topic, 0, rec) == WEIR_OK ? 0 : -1;
+}
+
+/* The sinks' table: records stay in the driver instead of reaching Kafka. */
+static const weir_sink_ops_t capture_sinks = {capture_record, capture_dead_letter};
 
 static int topic_index(const weir_test_driver_t *td, const char *topic) {
   for (size_t i = 0; i < td->topic_count; i++)
@@ -234,7 +259,7 @@ static int commit_round(weir_test_driver_t *td, size_t *moved) {
   for (int s = 0; s < td->topo->subtopology_count; s++) {
     weir_task_t *task = td->tasks[s];
     if (weir_task_flush_operators(task) || weir_task_flush_stores(task) ||
-        weir_task_apply_stores(task)) {
+        weir_task_apply_stores(task) < 0) {
       set_error(td, task->error);
       return WEIR_EFAIL;
     }
@@ -395,8 +420,8 @@ API weir_test_driver_t *weir_test_driver_open(const char *ini, const char *plugi
   td->topics = weir_topology_source_topics(td->topo, &td->topic_count);
   td->env = (weir_task_env_t){.topo = td->topo,
                               .stopping = &td->stopping,
-                              .capture = capture,
-                              .capture_opaque = td,
+                              .sinks = &capture_sinks,
+                              .sinks_opaque = td,
                               .state_db = td->db,
                               .cache_budget = &td->budget};
   if (!td->topics || weir_task_env_map_topics(&td->env, td->topo, td->topics, td->topic_count) ||

@@ -22,18 +22,18 @@ static int wanted(const rd_kafka_topic_partition_list_t *only, const char *topic
   return !only || rd_kafka_topic_partition_list_find(only, topic, p) != NULL;
 }
 
-/* Offsets ready to commit, with the trackers they came from (same order). */
+/* Offsets ready to commit, with the trackers they came from (same order;
+ * `from` holds one per slot: every tracker has one). */
 static rd_kafka_topic_partition_list_t *collect(weir_stream_thread_t *t,
                                                 const rd_kafka_topic_partition_list_t *only,
-                                                weir_offset_tracker_t **from, int max) {
+                                                weir_offset_tracker_t **from) {
   rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(16);
   for (size_t k = 0; k < t->task_cap; k++) {
     weir_task_t *task = t->tasks[k];
     for (size_t i = 0; task && task->active && i < task->tracker_count; i++) {
       weir_offset_tracker_t *tr = &task->trackers[i];
       int64_t pos = weir_offset_tracker_position(tr);
-      if (pos < 0 || pos == tr->committed || !wanted(only, t->topics[i], task->partition) ||
-          list->cnt >= max)
+      if (pos < 0 || pos == tr->committed || !wanted(only, t->topics[i], task->partition))
         continue;
       from[list->cnt] = tr;
       rd_kafka_topic_partition_list_add(list, t->topics[i], task->partition)->offset = pos;
@@ -67,7 +67,7 @@ static int task_wanted(const weir_stream_thread_t *t, const weir_task_t *task,
   return 0;
 }
 
-/* Steps 1 and 2 of a stateful commit (task_state.h): what operators hold
+/* Steps 1 and 2 of a commit that holds back (task_state.h): what operators hold
  * back, then the stores' dirty entries, go out to Kafka. */
 static int flush_tasks(weir_stream_thread_t *t, const rd_kafka_topic_partition_list_t *only) {
   for (size_t k = 0; k < t->task_cap; k++) {
@@ -82,27 +82,64 @@ static int flush_tasks(weir_stream_thread_t *t, const rd_kafka_topic_partition_l
   return 0;
 }
 
-/* Step 4: once Kafka has it all, RocksDB gets the writes and checkpoints. */
-static void apply_tasks(weir_stream_thread_t *t, const rd_kafka_topic_partition_list_t *only) {
-  for (size_t k = 0; k < t->task_cap; k++) {
-    weir_task_t *task = t->tasks[k];
-    if (task_wanted(t, task, only) && task->store_count && weir_task_apply_stores(task))
-      t->shared.fail(t->shared.app, task->error);
-  }
+/* Whether any task this commit covers holds records back: asked at each
+ * commit, since a hot swap may give an operator a flush(). */
+static int holds_back(weir_stream_thread_t *t, const rd_kafka_topic_partition_list_t *only) {
+  for (size_t k = 0; k < t->task_cap; k++)
+    if (task_wanted(t, t->tasks[k], only) && weir_task_holds_back(t->tasks[k]))
+      return 1;
+  return 0;
 }
 
-void weir_thread_commit(weir_stream_thread_t *t, const rd_kafka_topic_partition_list_t *only,
-                        int sync) {
-  enum { MAX = 4096 };
-  /* A stateful commit waits for every output and changelog record to be
-   * acknowledged, as Kafka Streams flushes its producer; the stateless one
-   * commits the acknowledged prefix and waits for nothing. */
-  if (t->stateful && (flush_tasks(t, only) || weir_thread_drain(t)))
-    return;
-  weir_offset_tracker_t **from = malloc(MAX * sizeof *from);
+/* The drain covered every flush() output so far (a failed one is in
+ * delivery_failed). */
+static void forget_untracked(weir_stream_thread_t *t, const rd_kafka_topic_partition_list_t *only) {
+  for (size_t k = 0; k < t->task_cap; k++)
+    if (task_wanted(t, t->tasks[k], only))
+      t->tasks[k]->untracked_sent = 0;
+}
+
+/* Step 4, after a commit that succeeded: RocksDB gets the writes and the
+ * checkpoints. The e2e tests wait for the debug line. */
+static void apply_tasks(weir_stream_thread_t *t, const rd_kafka_topic_partition_list_t *only) {
+  int wrote = 0;
+  for (size_t k = 0; k < t->task_cap; k++) {
+    weir_task_t *task = t->tasks[k];
+    if (!task_wanted(t, task, only) || !task->store_count)
+      continue;
+    int rc = weir_task_apply_stores(task);
+    if (rc < 0)
+      t->shared.fail(t->shared.app, task->error);
+    wrote |= rc > 0;
+  }
+  if (wrote)
+    WEIR_DEBUG("thread %d: stores checkpointed", t->index);
+}
+
+/* A failed delivery since the last commit: which inputs it came from is
+ * not known for a changelog record or a flush() output, so nothing more is
+ * committed (the app is stopping: the delivery callback failed it). */
+static int delivery_failed(weir_stream_thread_t *t) {
+  if (!t->delivery_failed)
+    return 0;
+  if (!t->delivery_failure_logged)
+    WEIR_WARN("thread %d: %u record(s) failed delivery: nothing more is committed and the "
+              "stores are not written; the inputs since the last commit will be processed "
+              "again after a restart",
+              t->index, t->delivery_failed);
+  t->delivery_failure_logged = 1;
+  return 1;
+}
+
+/* Commit the collected positions: synchronously when `sync`. */
+static rd_kafka_resp_err_t commit_positions(weir_stream_thread_t *t,
+                                            const rd_kafka_topic_partition_list_t *only, int sync) {
+  /* Every position in one commit: a stateful commit then applies RocksDB
+   * for all of them. */
+  weir_offset_tracker_t **from = malloc((t->slot_count + 1) * sizeof *from);
   if (!from)
-    return;
-  rd_kafka_topic_partition_list_t *list = collect(t, only, from, MAX);
+    return RD_KAFKA_RESP_ERR__FAIL;
+  rd_kafka_topic_partition_list_t *list = collect(t, only, from);
   rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
   if (list->cnt > 0)
     err = sync ? commit_sync(t, list) : rd_kafka_commit(t->consumer, list, 1);
@@ -119,10 +156,26 @@ void weir_thread_commit(weir_stream_thread_t *t, const rd_kafka_topic_partition_
     WEIR_DEBUG("thread %d: committed %d partition(s)", t->index, list->cnt);
   rd_kafka_topic_partition_list_destroy(list);
   free(from);
-  if (t->stateful) {
+  return err;
+}
+
+void weir_thread_commit(weir_stream_thread_t *t, const rd_kafka_topic_partition_list_t *only,
+                        int sync) {
+  t->commit_wanted = 0;
+  /* A commit of tasks that hold records back waits for every output and
+   * changelog record to be acknowledged, as Kafka Streams flushes its
+   * producer, and is synchronous, so RocksDB is written only after the
+   * broker took the offsets; the stateless one commits the acknowledged
+   * prefix and waits for nothing. */
+  int holding = holds_back(t, only);
+  if (holding && (flush_tasks(t, only) || weir_thread_drain(t)))
+    return;
+  if (holding)
+    forget_untracked(t, only);
+  if (delivery_failed(t))
+    return;
+  if (commit_positions(t, only, sync || holding) == RD_KAFKA_RESP_ERR_NO_ERROR && holding)
     apply_tasks(t, only);
-    WEIR_DEBUG("thread %d: stores checkpointed", t->index);
-  }
 }
 
 /* Logged before leaving the group, so the hand-over can be traced: after

@@ -282,7 +282,17 @@ void weir_restore_poll(weir_stream_thread_t *t) {
       finish_store(t, done[i]);
 }
 
+/* The batch holds rows restored since the last write, each store's with its
+ * checkpoint: written now, while this thread still owns the task's stores.
+ * Left for a later restore's write, it would land after another thread may
+ * have restored and moved on the same store-partition, putting older rows
+ * and an older checkpoint over it. */
 void weir_restore_cancel(weir_stream_thread_t *t, weir_task_t *task) {
+  int any = 0;
+  for (size_t i = 0; i < task->store_count; i++)
+    any |= task->stores[i].restoring;
+  if (any && t->restore_batch)
+    write_batch(t);
   for (size_t i = 0; i < task->store_count; i++)
     if (task->stores[i].restoring)
       unassign(t, &task->stores[i]);

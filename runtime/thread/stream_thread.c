@@ -141,7 +141,7 @@ static void run_loop(weir_stream_thread_t *t) {
     }
     buffered = run_tasks(t, &full);
     rd_kafka_poll(t->producer, 0); /* delivery reports: they free commit positions */
-    if (weir_now_ms() - last_commit >= interval) {
+    if (weir_now_ms() - last_commit >= interval || t->commit_wanted) {
       weir_thread_commit(t, NULL, 0);
       last_commit = weir_now_ms();
     }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "kafka/kafka_conf.h"
+#include "task/delivery.h"
 #include "thread/thread_internal.h"
 #include "util/log.h"
 
@@ -16,37 +17,32 @@ static void on_delivery_failed(weir_stream_thread_t *t, const rd_kafka_message_t
   t->shared.fail(t->shared.app, why);
 }
 
+/* Served on the stream thread (rd_kafka_poll / rd_kafka_flush of its
+ * producer). A failed delivery of any kind also blocks every later commit
+ * and RocksDB write of this thread (delivery_failed): which inputs a
+ * changelog record or a flush() output came from is not known. */
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque) {
+  (void)rk;
   weir_stream_thread_t *t = opaque;
-  uint64_t v = (uint64_t)(uintptr_t)msg->_private;
-  uint32_t slot;
-  uint64_t seq40;
-  if (v & WEIR_OPAQUE_CHANGELOG) {
-    weir_task_store_acked((weir_task_store_t *)(uintptr_t)(v & ~WEIR_OPAQUE_CHANGELOG), msg);
+  weir_delivery_t d = weir_delivery_decode(msg->_private);
+  if (msg->err)
+    t->delivery_failed++;
+  if (d.kind == WEIR_DELIVERY_CHANGELOG) {
+    weir_task_store_acked(d.store, msg);
     if (msg->err)
-      on_delivery_failed(t, msg, "the store's checkpoint stays where it was; what is not "
-                                 "committed is processed again after a restart");
+      on_delivery_failed(t, msg,
+                         "nothing more is committed and the stores are not written; "
+                         "what is not committed is processed again after a restart");
     return;
   }
-  if (v == WEIR_OPAQUE_UNTRACKED) {
-    if (msg->err)
-      on_delivery_failed(t, msg, "the inputs are not committed and will be processed again "
-                                 "after a restart");
-    return;
+  if (msg->err)
+    on_delivery_failed(t, msg,
+                       "its input is not committed and will be processed again after a "
+                       "restart");
+  if (d.kind == WEIR_DELIVERY_TRACKED && d.slot < t->slot_count) {
+    weir_offset_tracker_t *tr = t->slots[d.slot];
+    weir_offset_tracker_ack(tr, weir_delivery_seq_expand(tr, d.seq40), msg->err != 0);
   }
-  weir_sink_opaque_decode(msg->_private, &slot, &seq40);
-  if (slot >= t->slot_count)
-    return;
-  weir_offset_tracker_t *tr = t->slots[slot];
-  if (msg->err) {
-    char why[512];
-    snprintf(why, sizeof why,
-             "produce to topic '%s' [%d] failed: %s; its input is not committed and will be "
-             "processed again after a restart",
-             rd_kafka_topic_name(msg->rkt), (int)msg->partition, rd_kafka_err2str(msg->err));
-    t->shared.fail(t->shared.app, why);
-  }
-  weir_offset_tracker_ack(tr, weir_sink_seq_expand(tr, seq40), msg->err != 0);
 }
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
@@ -101,24 +97,14 @@ static rd_kafka_t *new_client(weir_stream_thread_t *t, weir_client_role_t role, 
     rd_kafka_conf_set_rebalance_cb(conf, weir_thread_on_rebalance);
     rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
   }
-  rd_kafka_t *rk = rd_kafka_new(role == WEIR_CLIENT_PRODUCER ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER,
-                                conf, why, sizeof why);
+  rd_kafka_t *rk = rd_kafka_new(
+      role == WEIR_CLIENT_PRODUCER ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER, conf, why, sizeof why);
   if (!rk) {
     rd_kafka_conf_destroy(conf);
     snprintf(errstr, errstr_size, "cannot create Kafka %s: %s",
              role == WEIR_CLIENT_PRODUCER ? "producer" : "consumer", why);
   }
   return rk;
-}
-
-/* Stores, or operators that hold records back until a commit (flush). */
-static int has_state(const weir_topology_t *topo) {
-  if (topo->store_count)
-    return 1;
-  for (size_t i = 0; i < topo->node_count; i++)
-    if (topo->nodes[i]->kind == WEIR_NODE_OPERATOR && topo->nodes[i]->op->def.flush)
-      return 1;
-  return 0;
 }
 
 static int subscribe(weir_stream_thread_t *t, char *errstr, size_t errstr_size) {
@@ -128,7 +114,8 @@ static int subscribe(weir_stream_thread_t *t, char *errstr, size_t errstr_size) 
   rd_kafka_resp_err_t err = rd_kafka_subscribe(t->consumer, subs);
   rd_kafka_topic_partition_list_destroy(subs);
   if (err) {
-    snprintf(errstr, errstr_size, "cannot subscribe to the source topics: %s", rd_kafka_err2str(err));
+    snprintf(errstr, errstr_size, "cannot subscribe to the source topics: %s",
+             rd_kafka_err2str(err));
     return -1;
   }
   return 0;
@@ -163,7 +150,8 @@ weir_stream_thread_t *weir_stream_thread_new(const weir_thread_shared_t *shared,
            shared->topo->settings.application_id, index + 1);
   t->topics = weir_topology_source_topics(shared->topo, &t->topic_count);
   t->topic_handles = calloc(t->topic_count ? t->topic_count : 1, sizeof *t->topic_handles);
-  if (!t->topics || !t->topic_handles || weir_task_env_map_topics(&t->env, shared->topo, t->topics, t->topic_count)) {
+  if (!t->topics || !t->topic_handles ||
+      weir_task_env_map_topics(&t->env, shared->topo, t->topics, t->topic_count)) {
     snprintf(errstr, errstr_size, "out of memory");
     weir_stream_thread_free(t);
     return NULL;
@@ -182,7 +170,7 @@ weir_stream_thread_t *weir_stream_thread_new(const weir_thread_shared_t *shared,
   t->env.state_db = shared->state_db;
   t->env.cache_budget = shared->cache_budget;
   t->env.swap = shared->swap;
-  t->stateful = has_state(shared->topo);
+  t->env.commit_wanted = &t->commit_wanted;
   if (subscribe(t, errstr, errstr_size)) {
     weir_stream_thread_free(t);
     return NULL;

@@ -28,12 +28,16 @@ struct weir_stream_thread {
   size_t task_cap;
   size_t next_task; /* where run_tasks resumes after a time slice ran out */
   int subtopologies;
-  int buffer_bound; /* buffered.records.per.partition */
+  int buffer_bound;              /* buffered.records.per.partition */
   weir_offset_tracker_t **slots; /* slot number -> tracker (stable) */
   size_t slot_count, slot_cap;
 
   volatile unsigned long long processed;
-  int stateful; /* stores or operators with flush(): commits flush and wait */
+  /* Deliveries that failed (counted by the delivery callback): once one
+   * has, this thread commits nothing more and writes no store. */
+  unsigned delivery_failed;
+  int delivery_failure_logged;
+  int commit_wanted; /* a write cache is over budget: commit at the next turn */
 
   /* Restoring stores from their changelogs (restore.c). */
   rd_kafka_t *restorer; /* a consumer outside the group, created on first use */

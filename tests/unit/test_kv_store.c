@@ -1,5 +1,6 @@
 /* kv_store: the per-task write cache — hits, misses, tombstones, flush,
- * the process-wide byte budget and eviction. */
+ * the process-wide byte budget and eviction; kv_iter: ranges over the cache
+ * laid on RocksDB. */
 #include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "state/kv_iter.h"
 #include "state/kv_store.h"
 
 #define OVH WEIR_KV_ENTRY_OVERHEAD
@@ -462,22 +464,97 @@ static void test_ranges_read_rocksdb(void **state) {
   put(other, "a", "x");
   commit(fx, s, NULL);
   commit(fx, other, NULL);
-  weir_state_iter_t *it = weir_kv_store_range(s, "a", 1, "c", 1);
-  assert_int_equal(weir_state_iter_next(it, &k, &kn, &v, &vn), 1);
+  weir_kv_iter_t *it = weir_kv_iter_range(s, "a", 1, "c", 1);
+  assert_int_equal(weir_kv_iter_next(it, &k, &kn, &v, &vn), 1);
   assert_memory_equal(k, "a", 1);
   assert_memory_equal(v, "1", 1);
-  assert_int_equal(weir_state_iter_next(it, &k, &kn, &v, &vn), 1);
+  assert_int_equal(weir_kv_iter_next(it, &k, &kn, &v, &vn), 1);
   assert_memory_equal(k, "b", 1);
-  assert_int_equal(weir_state_iter_next(it, &k, &kn, &v, &vn), 0);
-  weir_state_iter_close(it);
-  it = weir_kv_store_prefix(s, "c", 1);
-  assert_int_equal(weir_state_iter_next(it, &k, &kn, &v, &vn), 1);
+  assert_int_equal(weir_kv_iter_next(it, &k, &kn, &v, &vn), 0);
+  weir_kv_iter_close(it);
+  it = weir_kv_iter_prefix(s, "c", 1);
+  assert_int_equal(weir_kv_iter_next(it, &k, &kn, &v, &vn), 1);
   assert_int_equal(kn, 1);
   assert_memory_equal(v, "3", 1);
-  assert_int_equal(weir_state_iter_next(it, &k, &kn, &v, &vn), 0);
-  weir_state_iter_close(it);
+  assert_int_equal(weir_kv_iter_next(it, &k, &kn, &v, &vn), 0);
+  weir_kv_iter_close(it);
   weir_kv_store_free(s);
   weir_kv_store_free(other);
+}
+
+/* Everything an iterator yields as "k=v k=v ...". */
+static void drain(weir_kv_iter_t *it, char *out, size_t size) {
+  const void *k, *v;
+  size_t kn, vn, len = 0;
+  int rc;
+  out[0] = '\0';
+  while ((rc = weir_kv_iter_next(it, &k, &kn, &v, &vn)) == 1)
+    len += (size_t)snprintf(out + len, size - len, "%s%.*s=%.*s", len ? " " : "", (int)kn,
+                            (const char *)k, (int)vn, (const char *)v);
+  assert_int_equal(rc, 0);
+  weir_kv_iter_close(it);
+}
+
+/* The cache's unwritten entries (dirty, or flushed into a batch not yet
+ * written) override RocksDB's rows, deletes hide them, new keys slot in in
+ * order — and RocksDB is not written by iterating. */
+static void test_ranges_merge_the_cache(void **state) {
+  fx_t *fx = *state;
+  char got[512];
+  weir_kv_store_t *s = weir_kv_store_new(fx->db, "s", 3, &fx->budget);
+  db_put(fx, "a", "1");
+  db_put(fx, "b", "2");
+  db_put(fx, "c", "3");
+  db_put(fx, "d", "4");
+  put(s, "aa", "flushed");
+  weir_state_batch_t *b = weir_state_batch_new();
+  assert_int_equal(weir_kv_store_flush(s, b, NULL, NULL), 0); /* in a batch, not written */
+  put(s, "b", "new");
+  put(s, "c", NULL);
+  put(s, "e", "5");
+  put(s, "", "empty");
+  expect(s, "a", "1"); /* cached clean: RocksDB's value, shown once */
+  drain(weir_kv_iter_range(s, NULL, 0, NULL, 0), got, sizeof got);
+  assert_string_equal(got, "=empty a=1 aa=flushed b=new d=4 e=5");
+  drain(weir_kv_iter_range(s, "aa", 2, "e", 1), got, sizeof got);
+  assert_string_equal(got, "aa=flushed b=new d=4");
+  drain(weir_kv_iter_prefix(s, "a", 1), got, sizeof got);
+  assert_string_equal(got, "a=1 aa=flushed");
+  drain(weir_kv_iter_prefix(s, "c", 1), got, sizeof got);
+  assert_string_equal(got, "");
+  /* RocksDB still holds only what was there: nothing was written early. */
+  void *raw = NULL;
+  size_t n = 0;
+  assert_int_equal(weir_state_db_get(fx->db, "s", 3, "b", 1, &raw, &n, fx->err, sizeof fx->err), 1);
+  assert_memory_equal(raw, "2", 1);
+  free(raw);
+  assert_int_equal(weir_state_db_get(fx->db, "s", 3, "e", 1, &raw, &n, fx->err, sizeof fx->err), 0);
+  assert_int_equal(weir_state_db_get(fx->db, "s", 3, "aa", 2, &raw, &n, fx->err, sizeof fx->err),
+                   0);
+  weir_state_batch_free(b);
+  weir_kv_store_free(s);
+}
+
+/* An entry flushed, then written again before its batch is in RocksDB,
+ * shows its newest value once; a put while an iterator is open is not
+ * seen by it (its cache part is a copy). */
+static void test_range_sees_latest_once(void **state) {
+  fx_t *fx = *state;
+  char got[512];
+  weir_kv_store_t *s = weir_kv_store_new(fx->db, "s", 3, &fx->budget);
+  db_put(fx, "k", "0");
+  put(s, "k", "1");
+  weir_state_batch_t *b = weir_state_batch_new();
+  assert_int_equal(weir_kv_store_flush(s, b, NULL, NULL), 0);
+  put(s, "k", "2");
+  weir_kv_iter_t *it = weir_kv_iter_range(s, NULL, 0, NULL, 0);
+  put(s, "l", "3");
+  drain(it, got, sizeof got);
+  assert_string_equal(got, "k=2");
+  drain(weir_kv_iter_range(s, NULL, 0, NULL, 0), got, sizeof got);
+  assert_string_equal(got, "k=2 l=3");
+  weir_state_batch_free(b);
+  weir_kv_store_free(s);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -498,6 +575,8 @@ int main(void) {
       T(test_growing_value_moves_listed_entry),
       T(test_many_keys),
       T(test_ranges_read_rocksdb),
+      T(test_ranges_merge_the_cache),
+      T(test_range_sees_latest_once),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

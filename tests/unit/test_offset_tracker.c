@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include "task/delivery.h"
 #include "task/offset_tracker.h"
 #include "task/task.h"
 
@@ -84,23 +85,37 @@ static void test_growth_and_opaque_round_trip(void **state) {
     uint64_t s = weir_offset_tracker_begin(&t, 1000 + i);
     weir_offset_tracker_add(&t, s);
     weir_offset_tracker_end(&t, s);
-    opaques[i] = weir_sink_opaque(7, s);
+    opaques[i] = weir_delivery_tracked(7, s);
   }
   assert_int_equal(weir_offset_tracker_in_flight(&t), N);
   for (int i = N - 1; i >= 1; i--) {
-    uint32_t slot;
-    uint64_t seq40;
-    weir_sink_opaque_decode(opaques[i], &slot, &seq40);
-    assert_int_equal(slot, 7);
-    weir_offset_tracker_ack(&t, weir_sink_seq_expand(&t, seq40), 0);
+    weir_delivery_t d = weir_delivery_decode(opaques[i]);
+    assert_int_equal(d.kind, WEIR_DELIVERY_TRACKED);
+    assert_int_equal(d.slot, 7);
+    weir_offset_tracker_ack(&t, weir_delivery_seq_expand(&t, d.seq40), 0);
   }
   assert_int_equal(weir_offset_tracker_position(&t), 1000);
-  uint32_t slot;
-  uint64_t seq40;
-  weir_sink_opaque_decode(opaques[0], &slot, &seq40);
-  weir_offset_tracker_ack(&t, weir_sink_seq_expand(&t, seq40), 0);
+  weir_delivery_t d = weir_delivery_decode(opaques[0]);
+  weir_offset_tracker_ack(&t, weir_delivery_seq_expand(&t, d.seq40), 0);
   assert_int_equal(weir_offset_tracker_position(&t), 1000 + N);
   weir_offset_tracker_free(&t);
+}
+
+/* The three kinds of report read back as what was encoded, and a tracked
+ * one never reads as the others. */
+static void test_delivery_kinds_round_trip(void **state) {
+  (void)state;
+  static struct weir_task_store *store = (struct weir_task_store *)&store;
+  weir_delivery_t d = weir_delivery_decode(weir_delivery_changelog(store));
+  assert_int_equal(d.kind, WEIR_DELIVERY_CHANGELOG);
+  assert_ptr_equal(d.store, store);
+  assert_int_equal(weir_delivery_decode(weir_delivery_untracked()).kind, WEIR_DELIVERY_UNTRACKED);
+  d = weir_delivery_decode(weir_delivery_tracked((1u << 22) - 1, UINT64_MAX));
+  assert_int_equal(d.kind, WEIR_DELIVERY_TRACKED);
+  assert_int_equal(d.slot, (1u << 22) - 1);
+  assert_int_equal(d.seq40, (UINT64_C(1) << 40) - 1);
+  d = weir_delivery_decode(weir_delivery_tracked(0, 0));
+  assert_int_equal(d.kind, WEIR_DELIVERY_TRACKED);
 }
 
 /* A delivery report for an entry already gone (an earlier assignment) is
@@ -126,6 +141,7 @@ int main(void) {
       cmocka_unit_test(test_failed_produce_holds_forever),
       cmocka_unit_test(test_hold_keeps_position_before_record),
       cmocka_unit_test(test_growth_and_opaque_round_trip),
+      cmocka_unit_test(test_delivery_kinds_round_trip),
       cmocka_unit_test(test_stale_ack_is_ignored),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

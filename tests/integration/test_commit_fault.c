@@ -1,0 +1,195 @@
+/* Integration: the commit under delivery faults, on a mock cluster the test
+ * owns so it can take partitions' leaders away. A stateful commit whose
+ * changelog or output records fail delivery (a partition without a leader
+ * past message.timeout.ms) must commit no input offset and write nothing to
+ * RocksDB — before the fix both went ahead, since rd_kafka_flush() counts a
+ * failed message as done. Once the leader is back, a restart counts every
+ * record: exactly when the changelog lost the failed commit's updates, and
+ * the uncommitted inputs twice when the changelog already had them (at
+ * least once: never lost), the store always agreeing with the output. */
+#include <ftw.h>
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "it_support.h"
+#include "state/state_db.h"
+
+#define BASE_TS INT64_C(1700000000000)
+#define CHANGELOG "fc-counts-changelog"
+
+static char state_dir[64];
+
+typedef struct {
+  rd_kafka_t *rk; /* the mock cluster lives in a client */
+  rd_kafka_mock_cluster_t *mc;
+  char bootstrap[256];
+} cluster_t;
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+  (void)sb, (void)flag, (void)ftw;
+  return remove(path);
+}
+
+static int setup(void **state) {
+  static cluster_t c;
+  char why[256];
+  snprintf(state_dir, sizeof state_dir, "/tmp/weir-it-fault-XXXXXX");
+  if (!mkdtemp(state_dir))
+    return -1;
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "log_level", "3", NULL, 0);
+  c.rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
+  c.mc = c.rk ? rd_kafka_mock_cluster_new(c.rk, 1) : NULL;
+  if (!c.mc)
+    return -1;
+  snprintf(c.bootstrap, sizeof c.bootstrap, "%s", rd_kafka_mock_cluster_bootstraps(c.mc));
+  *state = &c;
+  return 0;
+}
+
+static int teardown(void **state) {
+  cluster_t *c = *state;
+  rd_kafka_mock_cluster_destroy(c->mc);
+  rd_kafka_destroy(c->rk);
+  return nftw(state_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A count per key, one partition everywhere; deliveries time out after 2 s,
+ * well inside the 20 s the commit waits for them; a short session, because
+ * the mock lets a restarted app in only once the old member expired. */
+static const char ini_fmt[] =
+    "[weir]\napplication.id = fc\nbootstrap.servers = %s\ncommit.interval.ms = 200\n"
+    "state.dir = %s\n"
+    "[kafka]\nmessage.timeout.ms = 2000\nsession.timeout.ms = 6000\n"
+    "[source:in]\ntopic = %s\n"
+    "[operator:count]\nplugin = std\ntype = count\ninput = in\nstore = counts\n"
+    "[store:counts]\ntype = kv\n"
+    "[sink:out]\ninput = count\ntopic = %s\nkey.serde = string\nvalue.serde = int64\n";
+
+static weir_app_t *start(const weir_topology_t *t) {
+  char err[2048];
+  weir_app_options_t opts = {.shutdown_timeout_ms = 20000, .no_control = 1};
+  weir_app_t *app = weir_app_start(t, &opts, err, sizeof err);
+  if (!app)
+    fail_msg("start: %s", err);
+  return app;
+}
+
+static void send_n(const char *bootstrap, const char *topic, const char *key, int n) {
+  rd_kafka_t *p = it_producer(bootstrap);
+  for (int i = 0; i < n; i++)
+    assert_int_equal(it_send(p, topic, 0, key, "x", 1, BASE_TS + i, NULL, NULL), 0);
+  assert_int_equal(rd_kafka_flush(p, 10000), 0);
+  rd_kafka_destroy(p);
+}
+
+/* Wait until the group committed `want` on in/0. */
+static int64_t wait_committed(const char *bootstrap, const char *topic, int64_t want) {
+  long long deadline = it_now_ms() + 60000;
+  int64_t got;
+  while ((got = it_committed(bootstrap, "fc", topic, 0)) != want && it_now_ms() < deadline)
+    usleep(100000);
+  return got;
+}
+
+static int64_t be64(const char *v, size_t len) {
+  uint64_t x = 0;
+  for (size_t i = 0; i < len && i < 8; i++)
+    x = x << 8 | (unsigned char)v[i];
+  return len == 8 ? (int64_t)x : -1;
+}
+
+/* The count RocksDB holds for `key` (after the app closed the database). */
+static int64_t stored_count(const char *key) {
+  char err[512];
+  void *v = NULL;
+  size_t n = 0;
+  weir_state_db_t *db = weir_state_db_open(state_dir, "fc", 16, NULL, err, sizeof err);
+  if (!db)
+    fail_msg("state db: %s", err);
+  int rc = weir_state_db_get(db, "counts", 0, key, strlen(key), &v, &n, err, sizeof err);
+  int64_t count = rc == 1 ? be64(v, n) : rc == 0 ? 0 : -1;
+  free(v);
+  weir_state_db_close(db);
+  return count;
+}
+
+/* The latest count of `key` in `topic` once it reaches `want` (or time out). */
+static int64_t output_count(const char *bootstrap, const char *topic, const char *key,
+                            int64_t want) {
+  static it_record_t got[1024];
+  long long deadline = it_now_ms() + 60000;
+  int64_t latest = -1;
+  do {
+    size_t n = it_consume(bootstrap, topic, 100000, got, 1024, 1500);
+    for (size_t i = 0; i < n; i++)
+      if (got[i].key && strcmp(got[i].key, key) == 0)
+        latest = be64(got[i].value, got[i].value_len);
+    it_records_free(got, n);
+  } while (latest != want && it_now_ms() < deadline);
+  return latest;
+}
+
+/* `dark` (the changelog or the output topic) loses its leader after a first
+ * commit; the next commit's deliveries to it fail. */
+static void fault_then_recover(cluster_t *c, const char *in, const char *out, const char *dark) {
+  char ini[2048];
+  snprintf(ini, sizeof ini, ini_fmt, c->bootstrap, state_dir, in, out);
+  assert_int_equal(rd_kafka_mock_topic_create(c->mc, in, 1, 1), 0);
+  assert_int_equal(rd_kafka_mock_topic_create(c->mc, out, 1, 1), 0);
+  rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(c->mc, CHANGELOG, 1, 1);
+  assert_true(!err || err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS);
+  weir_topology_t *t = it_topology(ini);
+  assert_non_null(t);
+
+  weir_app_t *app = start(t);
+  send_n(c->bootstrap, in, "a", 10);
+  assert_int_equal(wait_committed(c->bootstrap, in, 10), 10);
+  assert_int_equal(output_count(c->bootstrap, out, "a", 10), 10);
+
+  rd_kafka_mock_partition_set_leader(c->mc, dark, 0, -1);
+  send_n(c->bootstrap, in, "a", 7);
+  /* The failed delivery stops the app (exit code 1). */
+  assert_int_equal(weir_app_wait_stop(app, 60000), 1);
+  assert_int_equal(weir_app_join(app), 1);
+  weir_app_free(app);
+  assert_int_equal(it_committed(c->bootstrap, "fc", in, 0), 10);
+  assert_int_equal(stored_count("a"), 10);
+
+  rd_kafka_mock_partition_set_leader(c->mc, dark, 0, 1);
+  /* What a restore will start from: 10, or 17 when the changelog took the
+   * failed commit's updates (its leader was up). */
+  int64_t restored = output_count(c->bootstrap, CHANGELOG, "a", strcmp(dark, CHANGELOG) ? 17 : 10);
+  app = start(t);
+  assert_int_equal(wait_committed(c->bootstrap, in, 17), 17);
+  assert_int_equal(output_count(c->bootstrap, out, "a", restored + 7), restored + 7);
+  weir_app_stop(app);
+  assert_int_equal(weir_app_join(app), 0);
+  weir_app_free(app);
+  assert_int_equal(stored_count("a"), restored + 7);
+  weir_topology_free(t);
+}
+
+static void test_failed_changelog_delivery_blocks_commit(void **state) {
+  fault_then_recover(*state, "in-cl", "out-cl", CHANGELOG);
+}
+
+static void test_failed_output_delivery_blocks_commit(void **state) {
+  fault_then_recover(*state, "in-out", "out-out", "out-out");
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      T(test_failed_changelog_delivery_blocks_commit),
+      T(test_failed_output_delivery_blocks_commit),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
