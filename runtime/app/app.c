@@ -204,7 +204,7 @@ static int start_reload(weir_app_t *app, const weir_app_options_t *opts, char *e
   const weir_settings_t *s = &app->topo->settings;
   app->reloader = weir_reloader_new(app->topo, opts ? opts->overrides : NULL,
                                     opts ? opts->override_count : 0, &app->swap,
-                                    app->topo->settings.threads, errstr, errstr_size);
+                                    weir_task_dry_run, errstr, errstr_size);
   if (!app->reloader)
     return -1;
   if (opts && opts->no_control)

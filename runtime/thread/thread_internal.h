@@ -5,7 +5,9 @@
 
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
+#include "reload/swap.h"
 #include "task/task.h"
 #include "thread/stream_thread.h"
 
@@ -28,12 +30,12 @@ struct weir_stream_thread {
   size_t task_cap;
   size_t next_task; /* where run_tasks resumes after a time slice ran out */
   int subtopologies;
-  int buffer_bound; /* buffered.records.per.partition */
+  int buffer_bound;              /* buffered.records.per.partition */
   weir_offset_tracker_t **slots; /* slot number -> tracker (stable) */
   size_t slot_count, slot_cap;
 
-  volatile unsigned long long processed;
-  int stateful; /* stores or operators with flush(): commits flush and wait */
+  atomic_ullong processed; /* relaxed: a count read by other threads, ordering nothing */
+  int stateful;            /* stores or operators with flush(): commits flush and wait */
 
   /* Restoring stores from their changelogs (restore.c). */
   rd_kafka_t *restorer; /* a consumer outside the group, created on first use */
@@ -41,7 +43,7 @@ struct weir_stream_thread {
   rd_kafka_topic_partition_list_t *restoring; /* what it is assigned */
   weir_state_batch_t *restore_batch;
 
-  unsigned swap_seen; /* the last swap request this thread served */
+  weir_swap_member_t swap_member; /* this thread's part in hot swaps */
 };
 
 int64_t weir_now_ms(void);
@@ -74,9 +76,6 @@ void weir_restore_poll(weir_stream_thread_t *t);
 void weir_restore_cancel(weir_stream_thread_t *t, weir_task_t *task);
 /* Close the restore consumer. */
 void weir_restore_stop(weir_stream_thread_t *t);
-
-/* Serve a hot swap's phase change, if there is one (swap_serve.c). */
-void weir_thread_serve_swap(weir_stream_thread_t *t);
 
 /* Stop: drain, commit, close tasks, leave the group — each step bounded. */
 void weir_thread_shutdown(weir_stream_thread_t *t);
