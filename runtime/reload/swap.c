@@ -21,7 +21,6 @@ static const char *phase_name(int phase) {
 
 int weir_swap_init(weir_swap_t *s, const weir_topology_t *first) {
   memset(s, 0, sizeof *s);
-  s->node_count = first->node_count;
   s->moving = calloc(first->node_count + 1, 1);
   if (!s->moving || weir_publisher_init(&s->versions, first)) {
     free(s->moving);

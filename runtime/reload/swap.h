@@ -53,7 +53,6 @@ typedef struct weir_swap_phase {
 
 typedef struct weir_swap {
   weir_publisher_t versions; /* what runs each node now: tasks that open bind from it */
-  size_t node_count;
 
   /* The swap in progress, written by the coordinator before it publishes
    * a generation (release) and read by members after (acquire). */

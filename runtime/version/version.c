@@ -86,7 +86,6 @@ int weir_publisher_publish(weir_publisher_t *p, const unsigned char *moving, wei
     weir_published_release(cur);
     return -1;
   }
-  next->number = v && v->number > cur->number ? v->number : cur->number;
   for (size_t i = 0; i < cur->node_count; i++) {
     next->impl[i] = moving[i] ? v->topo->nodes[i] : cur->impl[i];
     next->version[i] = moving[i] ? v : cur->version[i];

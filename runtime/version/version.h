@@ -37,7 +37,6 @@ void weir_version_release(weir_version_t *v);
 
 typedef struct weir_published {
   atomic_int refs;
-  unsigned number; /* the newest version number it names (0: the first topology) */
   size_t node_count;
   const weir_node_t **impl; /* by node index: the node that runs it */
   weir_version_t **version; /* by node index: whose it is (one user each) */
