@@ -2,12 +2,13 @@
 # fresh Debian 12 machine: missing Debian packages are installed first.
 BUILD       ?= build
 BUILD_SAN   ?= build-asan
+BUILD_TSAN  ?= build-tsan
 BUILD_BENCH ?= build-bench
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS  ?=
 KAFKA_DIR   ?= $(CURDIR)/$(BUILD)/kafka-test
 
-.PHONY: all deps deps-kafka build build-asan demo test test-fast bench clean install
+.PHONY: all deps deps-kafka build build-asan build-tsan demo test test-fast test-tsan bench clean install
 
 all: build
 
@@ -29,17 +30,32 @@ $(BUILD_SAN)/CMakeCache.txt:
 build-asan: deps $(BUILD_SAN)/CMakeCache.txt
 	cmake --build $(BUILD_SAN) -j $(JOBS)
 
+$(BUILD_TSAN)/CMakeCache.txt:
+	cmake -S . -B $(BUILD_TSAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEIR_TSAN=ON $(CMAKE_ARGS)
+
+build-tsan: deps $(BUILD_TSAN)/CMakeCache.txt
+	cmake --build $(BUILD_TSAN) -j $(JOBS)
+
 demo: build
 	@sh config/demo.sh $(BUILD)/weir
 
 # 1. unit, integration and CLI tests; 2. end-to-end on `weir broker`;
 # 3. end-to-end on a real Kafka broker (WEIR_TEST_KAFKA=skip skips, loudly);
-# 4. unit and integration again under AddressSanitizer + UBSan.
+# 4. unit and integration again under AddressSanitizer + UBSan;
+# 5. integration under ThreadSanitizer (test-tsan).
 test: deps-kafka build build-asan
 	ctest --test-dir $(BUILD) --output-on-failure -j 2 -LE e2e
 	ctest --test-dir $(BUILD) --output-on-failure -L e2e
 	sh tests/kafka/e2e-on-kafka.sh $(KAFKA_DIR) ctest --test-dir $(BUILD) --output-on-failure -L e2e
 	ctest --test-dir $(BUILD_SAN) --output-on-failure -L 'unit|integration'
+	$(MAKE) test-tsan
+
+# The in-process integration tests under ThreadSanitizer: any race in
+# weir's code fails the run (only races inside librdkafka and RocksDB are
+# suppressed, tests/tsan.supp).
+test-tsan: build-tsan
+	TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp:halt_on_error=1:second_deadlock_stack=1" \
+	  ctest --test-dir $(BUILD_TSAN) --output-on-failure -L integration
 
 test-fast: build
 	ctest --test-dir $(BUILD) --output-on-failure -L unit
@@ -55,4 +71,4 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_BENCH)
+	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_TSAN) $(BUILD_BENCH)

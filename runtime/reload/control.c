@@ -70,13 +70,11 @@ static int open_socket(weir_control_t *c, char *errstr, size_t errstr_size) {
 
 /* Watch the directories of the loaded plugins' files. */
 static void watch_plugins(weir_control_t *c) {
-  const char *sources[MAX_WATCHED];
-  size_t n = weir_reloader_sources(c->reloader, sources, MAX_WATCHED);
+  c->watched_count = weir_reloader_sources(c->reloader, c->watched, MAX_WATCHED);
   c->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  for (size_t i = 0; c->inotify_fd >= 0 && i < n; i++) {
+  for (size_t i = 0; c->inotify_fd >= 0 && i < c->watched_count; i++) {
     char dir[PATH_MAX];
-    snprintf(c->watched[c->watched_count++], PATH_MAX, "%s", sources[i]);
-    snprintf(dir, sizeof dir, "%s", sources[i]);
+    snprintf(dir, sizeof dir, "%s", c->watched[i]);
     char *slash = strrchr(dir, '/');
     if (slash)
       *slash = '\0';

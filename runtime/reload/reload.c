@@ -1,36 +1,38 @@
 #include "reload/reload.h"
 
-#include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "config/config.h"
 #include "plugin/loader.h"
-#include "task/task.h"
+#include "reload/stage.h"
+#include "util/fs.h"
 #include "util/log.h"
 
-enum { PHASE_TIMEOUT_MS = 10000 };
+/* PREPARE creates instances while the old ones run: a thread that has not
+ * answered in this long is stuck, and refusing the swap costs nothing. A
+ * COMMIT or ABORT is never given up (see swap_in); it warns this often. */
+enum { PREPARE_GIVE_UP_MS = 10000, WAIT_WARN_MS = 10000 };
 
 struct weir_reloader {
   const weir_topology_t *first;
   char **overrides;
   int override_count;
   weir_swap_t *swap;
-  int threads;
-  char stage_dir[128];
+  weir_reload_dry_run_fn dry_run;
+  char stage_dir[PATH_MAX]; /* "" until the first reload creates it */
   char exe_dir[4096];
   unsigned versions;
   pthread_mutex_t mu;
 };
 
 weir_reloader_t *weir_reloader_new(const weir_topology_t *first, char *const *overrides,
-                                   int override_count, weir_swap_t *swap, int thread_count,
-                                   char *errstr, size_t errstr_size) {
+                                   int override_count, weir_swap_t *swap,
+                                   weir_reload_dry_run_fn dry_run, char *errstr,
+                                   size_t errstr_size) {
   weir_reloader_t *r = calloc(1, sizeof *r);
   if (!r || !(r->overrides = calloc((size_t)override_count + 1, sizeof *r->overrides))) {
     free(r);
@@ -41,9 +43,7 @@ weir_reloader_t *weir_reloader_new(const weir_topology_t *first, char *const *ov
     r->overrides[r->override_count++] = strdup(overrides[i]);
   r->first = first;
   r->swap = swap;
-  r->threads = thread_count;
-  const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-  snprintf(r->stage_dir, sizeof r->stage_dir, "%s/weir-%d-staged", tmp, (int)getpid());
+  r->dry_run = dry_run;
   if (weir_exe_dir(r->exe_dir, sizeof r->exe_dir) != 0)
     r->exe_dir[0] = '\0';
   pthread_mutex_init(&r->mu, NULL);
@@ -56,18 +56,27 @@ void weir_reloader_free(weir_reloader_t *r) {
   for (int i = 0; i < r->override_count; i++)
     free(r->overrides[i]);
   free(r->overrides);
-  rmdir(r->stage_dir); /* empty once every staged version is unloaded */
+  /* Called after the swap's versions were released: the staged copies are
+   * gone; anything left in our private directory is ours too. */
+  if (r->stage_dir[0])
+    weir_rm_rf(r->stage_dir);
   pthread_mutex_destroy(&r->mu);
   free(r);
 }
 
-size_t weir_reloader_sources(weir_reloader_t *r, const char **paths, size_t max) {
+const char *weir_reloader_stage_dir(weir_reloader_t *r) {
+  return r->stage_dir;
+}
+
+size_t weir_reloader_sources(weir_reloader_t *r, char (*paths)[PATH_MAX], size_t max) {
   size_t n = 0;
-  for (size_t i = 0; i < r->swap->node_count && n < max; i++) {
-    const weir_node_t *impl = r->swap->current_impl[i];
+  weir_published_t *now = weir_publisher_acquire(&r->swap->versions);
+  for (size_t i = 0; i < now->node_count && n < max; i++) {
+    const weir_node_t *impl = now->impl[i];
     if (impl->kind == WEIR_NODE_OPERATOR && impl->plugin->source)
-      paths[n++] = impl->plugin->source;
+      snprintf(paths[n++], PATH_MAX, "%s", impl->plugin->source);
   }
+  weir_published_release(now);
   return n;
 }
 
@@ -80,9 +89,10 @@ static void join_diag(const weir_diag_t *d, const char *what, char *out, size_t 
 static weir_topology_t *build_next(weir_reloader_t *r, char *report, size_t size) {
   weir_diag_t d = {0};
   weir_topology_t *t = NULL;
-  if (mkdir(r->stage_dir, 0700) != 0 && errno != EEXIST) {
-    snprintf(report, size, "cannot create %s for staged plugins: %s", r->stage_dir,
-             strerror(errno));
+  char why[512];
+  if (r->stage_dir[0] ? weir_stage_dir_check(r->stage_dir, why, sizeof why)
+                      : weir_stage_dir_create(r->stage_dir, sizeof r->stage_dir, why, sizeof why)) {
+    snprintf(report, size, "reload refused: %s", why);
     return NULL;
   }
   weir_cfg_t *cfg = weir_cfg_load(r->first->path, &d);
@@ -173,8 +183,9 @@ static size_t mark_moving(weir_reloader_t *r, const weir_topology_t *next, char 
                           size_t size) {
   size_t n = 0, used = 0;
   names[0] = '\0';
+  weir_published_t *now = weir_publisher_acquire(&r->swap->versions);
   for (size_t i = 0; i < next->node_count; i++) {
-    const weir_node_t *cur = r->swap->current_impl[i], *nx = next->nodes[i];
+    const weir_node_t *cur = now->impl[i], *nx = next->nodes[i];
     r->swap->moving[i] =
         nx->kind == WEIR_NODE_OPERATOR &&
         (!same_file(cur->plugin, nx->plugin) || !same_params(&cur->params, &nx->params));
@@ -184,50 +195,30 @@ static size_t mark_moving(weir_reloader_t *r, const weir_topology_t *next, char 
     used += (size_t)snprintf(names + used, used < size ? size - used : 0, "%s%s", used ? ", " : "",
                              nx->name);
   }
+  weir_published_release(now);
   return n;
 }
 
-/* Publish a phase and wait until every thread served it (bounded). */
-static int run_phase(weir_swap_t *s, int phase, int threads) {
-  struct timespec tick = {0, 1000000};
-  atomic_store(&s->acks, 0);
-  atomic_store(&s->phase, phase);
-  atomic_fetch_add(&s->request, 1);
-  for (int waited = 0; atomic_load(&s->acks) < threads; waited++) {
-    if (waited >= PHASE_TIMEOUT_MS)
-      return -1;
-    nanosleep(&tick, NULL);
-  }
-  return 0;
-}
-
-static void make_current(weir_swap_t *s, weir_version_t *v) {
-  for (size_t i = 0; i < s->node_count; i++) {
-    if (!s->moving[i])
-      continue;
-    weir_version_acquire(v);
-    weir_version_release(s->current_version[i]);
-    s->current_version[i] = v;
-    s->current_impl[i] = v->topo->nodes[i];
-  }
-}
-
+/* Prepare everywhere; then publish the new snapshot (tasks that open from
+ * now on start on the new version) and commit everywhere, or abort. The
+ * commit and the abort wait as long as it takes, warning meanwhile: after
+ * the publish some threads may have switched already, so giving up would
+ * leave the tasks on two versions with no way back; and until every thread
+ * answered, one may still be using the version an abort would unload. A
+ * thread that stops leaves the swap, so a stop never hangs it. */
 static int swap_in(weir_reloader_t *r, weir_version_t *v, const char *names, char *report,
                    size_t size) {
   weir_swap_t *s = r->swap;
-  s->next = v;
-  atomic_store(&s->failed, 0);
-  atomic_store(&s->max_pause_us, 0);
-  atomic_store(&s->swapped, 0);
-  if (run_phase(s, WEIR_SWAP_PREPARE, r->threads) != 0)
-    weir_swap_fail(s, "a stream thread did not answer within %d ms", PHASE_TIMEOUT_MS);
-  if (atomic_load(&s->failed)) {
-    run_phase(s, WEIR_SWAP_ABORT, r->threads);
+  unsigned id = weir_swap_start(s, v);
+  if (weir_swap_run_phase(s, id, WEIR_SWAP_PREPARE, 0, PREPARE_GIVE_UP_MS, WAIT_WARN_MS) == 0 &&
+      !weir_swap_failed(s) && weir_publisher_publish(&s->versions, s->moving, v) != 0)
+    weir_swap_fail(s, "out of memory while publishing version %u", v->number);
+  if (weir_swap_failed(s)) {
+    weir_swap_run_phase(s, id, WEIR_SWAP_ABORT, 1, 0, WAIT_WARN_MS);
     snprintf(report, size, "reload refused: %s; every task keeps version %u", s->why, r->versions);
     return -1;
   }
-  make_current(s, v);
-  run_phase(s, WEIR_SWAP_COMMIT, r->threads);
+  weir_swap_run_phase(s, id, WEIR_SWAP_COMMIT, 1, 0, WAIT_WARN_MS);
   r->versions = v->number;
   snprintf(report, size,
            "reloaded: version %u runs [%s] (%lld instances swapped, longest task pause %lld us)",
@@ -248,13 +239,14 @@ int weir_reloader_run(weir_reloader_t *r, const char *trigger, char *report, siz
   } else if (!mark_moving(r, next, names, sizeof names)) {
     snprintf(report, size, "reload: nothing changed (same plugin files and parameters)");
     rc = 0;
-  } else if (weir_task_dry_run(next, why, sizeof why)) {
+  } else if (r->dry_run && r->dry_run(next, why, sizeof why)) {
     snprintf(report, size, "reload refused: %s; every task keeps version %u", why, r->versions);
   } else {
-    weir_version_t *v = calloc(1, sizeof *v);
-    if (v) {
-      *v = (weir_version_t){.topo = next, .number = r->versions + 1};
-      atomic_store(&v->users, 1); /* ours, for the swap */
+    weir_version_t *v = weir_version_new(next, r->versions + 1); /* one user: ours */
+    if (!v) {
+      snprintf(report, size, "reload failed: out of memory; every task keeps version %u",
+               r->versions);
+    } else {
       next = NULL;
       rc = swap_in(r, v, names, report, size);
       weir_version_release(v);

@@ -5,6 +5,7 @@
 #ifndef WEIR_RELOAD_RELOAD_H
 #define WEIR_RELOAD_RELOAD_H
 
+#include <limits.h>
 #include <stddef.h>
 
 #include "reload/swap.h"
@@ -12,11 +13,17 @@
 
 typedef struct weir_reloader weir_reloader_t;
 
+/* Run every operator of a new version once, with no Kafka (the app passes
+ * weir_task_dry_run: reload knows nothing of tasks). 0, or -1 with errstr. */
+typedef int (*weir_reload_dry_run_fn)(const weir_topology_t *t, char *errstr, size_t errstr_size);
+
 /* `first` is the running topology (its path is re-read); overrides are the
- * --set assignments it was built with (copied). */
+ * --set assignments it was built with (copied). The stream threads join
+ * `swap` themselves (reload/swap.h). */
 weir_reloader_t *weir_reloader_new(const weir_topology_t *first, char *const *overrides,
-                                   int override_count, weir_swap_t *swap, int thread_count,
-                                   char *errstr, size_t errstr_size);
+                                   int override_count, weir_swap_t *swap,
+                                   weir_reload_dry_run_fn dry_run, char *errstr,
+                                   size_t errstr_size);
 void weir_reloader_free(weir_reloader_t *r);
 
 /* Reload now (`trigger` names why, for the log). 0 when the new version
@@ -24,7 +31,12 @@ void weir_reloader_free(weir_reloader_t *r);
  * keeps the running version). `report` gets one line either way. */
 int weir_reloader_run(weir_reloader_t *r, const char *trigger, char *report, size_t report_size);
 
-/* The plugin files the running version was loaded from (for the watcher). */
-size_t weir_reloader_sources(weir_reloader_t *r, const char **paths, size_t max);
+/* The plugin files the running version was loaded from (for the watcher),
+ * copied into paths[]; how many. */
+size_t weir_reloader_sources(weir_reloader_t *r, char (*paths)[PATH_MAX], size_t max);
+
+/* The private directory the staged copies go to ("" before the first
+ * reload; removed by weir_reloader_free). */
+const char *weir_reloader_stage_dir(weir_reloader_t *r);
 
 #endif

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reload/swap.h"
+#include "task/inst_swap.h"
 #include "util/log.h"
 
 int weir_task_env_map_topics(weir_task_env_t *env, const weir_topology_t *topo,
@@ -109,35 +109,25 @@ int weir_buf_append(weir_state_buf_t *b, const void *data, size_t len) {
   return 0;
 }
 
-void weir_node_inst_bind(weir_node_inst_t *inst) {
-  const weir_swap_t *swap = inst->task->env->swap;
+void weir_node_inst_bind(weir_node_inst_t *inst, const weir_published_t *now) {
   size_t i = (size_t)inst->node->index;
-  weir_version_release(inst->version);
-  inst->impl = swap ? swap->current_impl[i] : inst->node;
-  inst->version = swap ? swap->current_version[i] : NULL;
-  weir_version_acquire(inst->version);
+  weir_version_t *was = inst->version;
+  inst->impl = now ? now->impl[i] : inst->node;
+  inst->version = now ? now->version[i] : NULL;
+  weir_version_acquire(inst->version); /* the snapshot holds it meanwhile */
+  weir_version_release(was);
 }
 
 void weir_node_inst_close(weir_node_inst_t *inst) {
-  if (inst->prepared && inst->task->env->swap) {
-    /* A swap prepared a new instance and the task closes first. */
-    weir_swap_t *swap = inst->task->env->swap;
-    const weir_node_t *next = swap->next->topo->nodes[inst->node->index];
-    const weir_node_t *was = inst->impl;
-    inst->impl = next;
-    if (next->op->def.close)
-      next->op->def.close(&inst->ctx, inst->next_self);
-    inst->impl = was;
-  }
-  inst->prepared = 0;
-  inst->next_self = NULL;
+  weir_inst_abort(inst); /* a swap prepared a new instance and the task closes first */
   if (inst->initialized && inst->impl->op->def.close)
     inst->impl->op->def.close(&inst->ctx, inst->self);
   inst->initialized = 0;
   inst->self = NULL;
 }
 
-static int open_node(weir_task_t *task, weir_node_inst_t *inst, char *errstr, size_t errstr_size) {
+static int open_node(weir_task_t *task, weir_node_inst_t *inst, const weir_published_t *now,
+                     char *errstr, size_t errstr_size) {
   const weir_node_t *node = inst->node;
   char why[512] = "";
   if (task->subtopology >= 0 && node->subtopology != task->subtopology)
@@ -155,12 +145,13 @@ static int open_node(weir_task_t *task, weir_node_inst_t *inst, char *errstr, si
   if (node->kind != WEIR_NODE_OPERATOR)
     return 0;
   inst->self = NULL;
-  weir_node_inst_bind(inst);
+  weir_node_inst_bind(inst, now);
   const weir_node_t *impl = inst->impl;
   if (impl->op->def.init(&inst->ctx, &inst->self, why, sizeof why) != WEIR_OK) {
-    snprintf(errstr, errstr_size, "operator '%s' (%s:%d, plugin %s, type %s) failed to start on task %s: %s",
-             node->name, task->env->topo->path, node->line, impl->plugin->path, impl->op->def.type,
-             task->id, why[0] ? why : "init returned an error and gave no reason");
+    snprintf(errstr, errstr_size,
+             "operator '%s' (%s:%d, plugin %s, type %s) failed to start on task %s: %s", node->name,
+             task->env->topo->path, node->line, impl->plugin->path, impl->op->def.type, task->id,
+             why[0] ? why : "init returned an error and gave no reason");
     return -1;
   }
   inst->initialized = 1;
@@ -170,12 +161,17 @@ static int open_node(weir_task_t *task, weir_node_inst_t *inst, char *errstr, si
 int weir_task_open(weir_task_t *task, char *errstr, size_t errstr_size) {
   if (weir_task_stores_open(task, errstr, errstr_size))
     return -1;
+  /* One snapshot for every instance of the task: all of one version's
+   * publishing, whatever a reload does meanwhile. */
+  weir_published_t *now = task->env->versions ? weir_publisher_acquire(task->env->versions) : NULL;
   for (size_t i = 0; i < task->inst_count; i++) {
-    if (open_node(task, &task->insts[i], errstr, errstr_size)) {
+    if (open_node(task, &task->insts[i], now, errstr, errstr_size)) {
+      weir_published_release(now);
       weir_task_close(task);
       return -1;
     }
   }
+  weir_published_release(now);
   for (size_t i = 0; i < task->tracker_count; i++) {
     /* Keep the sequence numbers running so a late delivery report for an
      * earlier assignment can never match an entry of this one. */

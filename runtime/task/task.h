@@ -20,6 +20,7 @@
 #include "task/offset_tracker.h"
 #include "task/task_state.h"
 #include "topology/topology.h"
+#include "version/version.h"
 
 typedef struct weir_task weir_task_t;
 
@@ -28,8 +29,6 @@ typedef struct weir_node_metric {
   char *name; /* the host's copy: the plugin's string may not outlive it */
   int64_t value;
 } weir_node_metric_t;
-
-typedef struct weir_version weir_version_t;
 
 typedef struct weir_node_inst {
   weir_ctx_t ctx; /* first: a plugin's ctx pointer is this instance */
@@ -41,8 +40,13 @@ typedef struct weir_node_inst {
   weir_version_t *version; /* NULL: the topology the app started with */
   void *self;
   int initialized;
-  void *next_self; /* a swap's new instance, prepared but not yet in use */
-  int prepared;
+  /* A swap's new build, prepared but not yet in use (task/inst_swap.h):
+   * its node (NULL: none prepared), its version (one user of it, held until
+   * the commit or abort) and its instance (NULL when state moves by
+   * save/load at the commit). */
+  const weir_node_t *next_impl;
+  weir_version_t *next_version;
+  void *next_self;
   struct weir_node_inst **children;
   rd_kafka_topic_t *rkt; /* sinks */
   weir_node_metric_t *metrics;
@@ -84,9 +88,9 @@ typedef struct weir_task_env {
    * source nodes that read it. */
   size_t **topic_sources;
   size_t *topic_source_counts;
-  int *topic_subtopology;    /* the sub-topology each source topic feeds */
-  struct weir_swap *swap;    /* hot swap: what runs each node now; NULL = the topology's own */
-  weir_state_db_t *state_db; /* NULL when the topology has no store */
+  int *topic_subtopology;     /* the sub-topology each source topic feeds */
+  weir_publisher_t *versions; /* hot swap: what runs each node now; NULL = the topology's own */
+  weir_state_db_t *state_db;  /* NULL when the topology has no store */
   weir_cache_budget_t *cache_budget; /* cache.max.bytes, process-wide */
 } weir_task_env_t;
 
@@ -145,8 +149,8 @@ int weir_task_open(weir_task_t *task, char *errstr, size_t errstr_size);
  * operator's init can check (a branch route naming no child) fails before
  * anything runs. errstr names the node, file:line, plugin and reason. */
 int weir_task_dry_run(const weir_topology_t *t, char *errstr, size_t errstr_size);
-/* Bind an instance to what runs its node now (the swap's current version). */
-void weir_node_inst_bind(weir_node_inst_t *inst);
+/* Bind an instance to what runs its node in `now` (NULL: the topology's own). */
+void weir_node_inst_bind(weir_node_inst_t *inst, const weir_published_t *now);
 /* Close one operator instance with the implementation that created it. */
 void weir_node_inst_close(weir_node_inst_t *inst);
 /* Free the instance's counters and the names the host copied for them. */

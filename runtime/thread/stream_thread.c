@@ -8,6 +8,8 @@
 #include <time.h>
 
 #include "kafka/kafka_conf.h"
+#include "reload/swap.h"
+#include "task/inst_swap.h"
 #include "task/task.h"
 #include "thread/thread_internal.h"
 #include "util/log.h"
@@ -58,7 +60,8 @@ static void handle_consumer_error(weir_stream_thread_t *t, const rd_kafka_messag
       return;
     }
     char why[512];
-    snprintf(why, sizeof why, "source topic '%s' does not exist on %s: create it, or fix the topic name in %s",
+    snprintf(why, sizeof why,
+             "source topic '%s' does not exist on %s: create it, or fix the topic name in %s",
              topic, t->shared.bootstrap, t->shared.topo->path);
     t->shared.fail(t->shared.app, why);
     return;
@@ -103,7 +106,7 @@ static size_t run_tasks(weir_stream_thread_t *t, int *full) {
         t->shared.fail(t->shared.app, task->error);
         return 0;
       }
-      t->processed += (unsigned long long)done;
+      atomic_fetch_add_explicit(&t->processed, (unsigned long long)done, memory_order_relaxed);
     } else if (!sliced) {
       t->next_task = k; /* the slice ran out: this task goes first next time */
       sliced = 1;
@@ -116,6 +119,36 @@ static size_t run_tasks(weir_stream_thread_t *t, int *full) {
   return buffered;
 }
 
+/* One instance's part in the phase being served. 1 when it moved. */
+static int serve_inst(weir_swap_t *s, const weir_swap_phase_t *ph, weir_node_inst_t *inst) {
+  char why[768];
+  const weir_node_t *next = ph->next->topo->nodes[inst->node->index];
+  if (!ph->moving[inst->node->index] || !weir_inst_swappable(inst, next))
+    return 0; /* not moving, or opened on the new version already */
+  if (ph->phase == WEIR_SWAP_PREPARE && !weir_swap_failed(s) &&
+      weir_inst_prepare(inst, next, ph->next, why, sizeof why))
+    weir_swap_fail(s, "%s", why);
+  else if (ph->phase == WEIR_SWAP_COMMIT)
+    return weir_inst_commit(inst, next, ph->next);
+  else if (ph->phase == WEIR_SWAP_ABORT)
+    weir_inst_abort(inst);
+  return 0;
+}
+
+/* A hot swap's phase (reload/swap.h), served between two records for the
+ * tasks this thread has now. */
+static void serve_swap(weir_stream_thread_t *t) {
+  weir_swap_t *s = t->shared.swap;
+  weir_swap_phase_t ph;
+  if (!s || weir_swap_begin(s, &t->swap_member, &ph) == WEIR_SWAP_IDLE)
+    return;
+  long long moved = 0;
+  for (size_t k = 0; k < t->task_cap; k++)
+    for (size_t i = 0; t->tasks[k] && t->tasks[k]->active && i < t->tasks[k]->inst_count; i++)
+      moved += serve_inst(s, &ph, &t->tasks[k]->insts[i]);
+  weir_swap_done(s, &t->swap_member, moved);
+}
+
 static void run_loop(weir_stream_thread_t *t) {
   rd_kafka_message_t *msgs[BATCH_SIZE];
   int64_t interval = t->shared.topo->settings.commit_interval_ms;
@@ -123,7 +156,7 @@ static void run_loop(weir_stream_thread_t *t) {
   size_t buffered = 0;
   int full = 0;
   while (!atomic_load(t->shared.stopping)) {
-    weir_thread_serve_swap(t); /* between two records */
+    serve_swap(t); /* between two records */
     /* Back-pressure: while a partition's queue is at its bound, take nothing
      * more from librdkafka, whose own prefetch limits (queued.max.messages.
      * kbytes) then stop the fetching. Pausing the partition instead made
@@ -134,8 +167,8 @@ static void run_loop(weir_stream_thread_t *t) {
     if (restoring)
       weir_restore_poll(t);
     if (!full) {
-      ssize_t n = rd_kafka_consume_batch_queue(t->queue, buffered || restoring ? 0 : POLL_TIMEOUT_MS,
-                                               msgs, BATCH_SIZE);
+      ssize_t n = rd_kafka_consume_batch_queue(
+          t->queue, buffered || restoring ? 0 : POLL_TIMEOUT_MS, msgs, BATCH_SIZE);
       for (ssize_t i = 0; i < n; i++)
         route_message(t, msgs[i]);
     }
@@ -152,9 +185,17 @@ static void *thread_main(void *arg) {
   weir_stream_thread_t *t = arg;
   WEIR_INFO("thread %d: started, subscribed to %zu topic(s) as group '%s'", t->index,
             t->topic_count, t->shared.topo->settings.application_id);
+  if (t->shared.swap)
+    weir_swap_join(t->shared.swap, &t->swap_member, t->index);
   run_loop(t);
+  /* Out of swaps before the shutdown, which may take its time: a reload in
+   * progress does not wait for this thread (what it prepared holds its own
+   * version, and closes with its tasks). */
+  if (t->shared.swap)
+    weir_swap_leave(t->shared.swap, &t->swap_member);
   weir_thread_shutdown(t);
-  WEIR_INFO("thread %d: stopped after %llu records", t->index, t->processed);
+  WEIR_INFO("thread %d: stopped after %llu records", t->index,
+            atomic_load_explicit(&t->processed, memory_order_relaxed));
   return NULL;
 }
 
@@ -172,5 +213,5 @@ void weir_stream_thread_join(weir_stream_thread_t *t) {
 }
 
 unsigned long long weir_stream_thread_processed(const weir_stream_thread_t *t) {
-  return t->processed;
+  return atomic_load_explicit(&((weir_stream_thread_t *)t)->processed, memory_order_relaxed);
 }

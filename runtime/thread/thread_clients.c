@@ -169,7 +169,7 @@ weir_stream_thread_t *weir_stream_thread_new(const weir_thread_shared_t *shared,
   t->env.stopping = shared->stopping;
   t->env.state_db = shared->state_db;
   t->env.cache_budget = shared->cache_budget;
-  t->env.swap = shared->swap;
+  t->env.versions = shared->swap ? &shared->swap->versions : NULL;
   t->env.commit_wanted = &t->commit_wanted;
   if (subscribe(t, errstr, errstr_size)) {
     weir_stream_thread_free(t);

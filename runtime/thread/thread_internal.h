@@ -5,7 +5,9 @@
 
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
+#include "reload/swap.h"
 #include "task/task.h"
 #include "thread/stream_thread.h"
 
@@ -32,7 +34,7 @@ struct weir_stream_thread {
   weir_offset_tracker_t **slots; /* slot number -> tracker (stable) */
   size_t slot_count, slot_cap;
 
-  volatile unsigned long long processed;
+  atomic_ullong processed; /* relaxed: a count read by other threads, ordering nothing */
   /* Deliveries that failed (counted by the delivery callback): once one
    * has, this thread commits nothing more and writes no store. */
   unsigned delivery_failed;
@@ -45,7 +47,7 @@ struct weir_stream_thread {
   rd_kafka_topic_partition_list_t *restoring; /* what it is assigned */
   weir_state_batch_t *restore_batch;
 
-  unsigned swap_seen; /* the last swap request this thread served */
+  weir_swap_member_t swap_member; /* this thread's part in hot swaps */
 };
 
 int64_t weir_now_ms(void);
@@ -78,9 +80,6 @@ void weir_restore_poll(weir_stream_thread_t *t);
 void weir_restore_cancel(weir_stream_thread_t *t, weir_task_t *task);
 /* Close the restore consumer. */
 void weir_restore_stop(weir_stream_thread_t *t);
-
-/* Serve a hot swap's phase change, if there is one (swap_serve.c). */
-void weir_thread_serve_swap(weir_stream_thread_t *t);
 
 /* Stop: drain, commit, close tasks, leave the group — each step bounded. */
 void weir_thread_shutdown(weir_stream_thread_t *t);
