@@ -1,10 +1,12 @@
 /* weir run | validate | describe | plugin info */
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "app/app.h"
@@ -171,16 +173,31 @@ int weir_cmd_plugin(int argc, char **argv) {
   return 0;
 }
 
+static int64_t monotonic_ms(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
 /* After a stop request: a second signal, or a shutdown past its bound,
  * ends the process at once rather than hanging on a broker that is gone. */
 static void *watchdog(void *arg) {
   int limit_ms = *(int *)arg;
   sigset_t set;
-  struct timespec ts = {limit_ms / 1000, (long)(limit_ms % 1000) * 1000000L};
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
-  if (sigtimedwait(&set, NULL, &ts) > 0)
+  /* An interrupted wait (EINTR: e.g. LeakSanitizer stopping the threads at
+   * exit) is neither a signal nor the deadline: wait out what is left. */
+  int64_t deadline = monotonic_ms() + limit_ms;
+  int sig = -1;
+  for (int64_t left = limit_ms; left > 0; left = deadline - monotonic_ms()) {
+    struct timespec ts = {(time_t)(left / 1000), (long)(left % 1000) * 1000000L};
+    sig = sigtimedwait(&set, NULL, &ts);
+    if (sig > 0 || errno != EINTR)
+      break;
+  }
+  if (sig > 0)
     WEIR_ERROR("second signal: exiting now; records not committed will be processed again");
   else
     WEIR_ERROR("shutdown did not finish within %d ms: exiting; records not committed will be "
