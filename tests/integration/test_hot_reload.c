@@ -212,6 +212,9 @@ static void test_swaps_under_load(void **state) {
   swap_under_load(&mark, "reload_v4_no_mark", 0, "has no operator type 'mark'");
   for (int i = 0; i < SWAPS; i++)
     swap_under_load(&mark, i % 2 ? "reload_v2" : "reload_v1", 1, "reloaded: version");
+  /* The staging this test checks is where it looks: in its TMPDIR. */
+  char staging[700];
+  assert_true(it_tmpdir_weir_entry(&tmp, staging, sizeof staging));
   /* The last swap, too, is followed by records. */
   assert_int_equal(it_wait_until(load_moved, &mark, IT_WAIT_MS), 0);
   atomic_store(&feeder.stop, 1);
