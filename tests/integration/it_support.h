@@ -93,18 +93,29 @@ __attribute__((unused)) static void it_tmpdir_leave(it_tmpdir_t *td) {
   weir_rm_rf(td->path);
 }
 
-/* A topology from INI text; plugin.dir is the build's plugin directory. */
-__attribute__((unused)) static weir_topology_t *it_topology(const char *ini) {
+/* A topology from INI text; plugin.dir is the build's plugin directory and,
+ * when state_dir is not NULL, state.dir (and so the control socket) is
+ * there instead of the INI's or the default ./state. */
+__attribute__((unused)) static weir_topology_t *it_topology_in(const char *ini,
+                                                               const char *state_dir) {
   weir_diag_t d = {0};
   weir_cfg_t *cfg = weir_cfg_load_string("it.ini", ini, &d);
   char set[1024];
   snprintf(set, sizeof set, "weir.plugin.dir=%s", WEIR_TEST_PLUGIN_DIR);
   weir_cfg_override(cfg, set, &d);
+  if (state_dir) {
+    snprintf(set, sizeof set, "weir.state.dir=%s", state_dir);
+    weir_cfg_override(cfg, set, &d);
+  }
   weir_topology_t *t = d.count ? NULL : weir_topology_build(cfg, NULL, &d);
   weir_diag_print(&d, stderr);
   weir_diag_free(&d);
   weir_cfg_free(cfg);
   return t;
+}
+
+__attribute__((unused)) static weir_topology_t *it_topology(const char *ini) {
+  return it_topology_in(ini, NULL);
 }
 
 static rd_kafka_t *it_producer(const char *bootstrap) {

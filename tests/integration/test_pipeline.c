@@ -14,6 +14,25 @@
 
 #define BASE_TS INT64_C(1700000000000)
 
+/* Each test's state.dir (its control socket) in its own TMPDIR, not in the
+ * build tree where a second run of the suite would meet it. */
+static it_tmpdir_t tmp;
+
+static int enter_tmpdir(void **state) {
+  (void)state;
+  return it_tmpdir_enter(&tmp);
+}
+
+static int leave_tmpdir(void **state) {
+  (void)state;
+  it_tmpdir_leave(&tmp);
+  return 0;
+}
+
+static weir_topology_t *topology(const char *ini) {
+  return it_topology_in(ini, tmp.path);
+}
+
 static weir_app_t *start(const weir_topology_t *t) {
   char err[2048];
   weir_app_options_t opts = {.shutdown_timeout_ms = IT_WAIT_MS};
@@ -44,7 +63,7 @@ static void test_split_filter_exact(void **state) {
   enum { N = 30 };
   char value[64], key[16], hval[16];
   it_record_t got[3 * N];
-  weir_topology_t *t = it_topology(split_ini);
+  weir_topology_t *t = topology(split_ini);
   assert_non_null(t);
   weir_app_t *app = start(t);
   rd_kafka_t *p = it_producer(weir_app_bootstrap(app));
@@ -102,7 +121,7 @@ static void expect_values(const char *bootstrap, const char *topic, const char *
 
 static void test_branch_routes_by_name(void **state) {
   static const char *const lines[] = {"ERROR disk", "WARN slow", "INFO ok", "ERROR net", "debug"};
-  weir_topology_t *t = it_topology(branch_ini);
+  weir_topology_t *t = topology(branch_ini);
   assert_non_null(t);
   weir_app_t *app = start(t);
   rd_kafka_t *p = it_producer(weir_app_bootstrap(app));
@@ -147,7 +166,7 @@ static void test_deserialization_dead_letter(void **state) {
   char ini[sizeof deser_ini + 32];
   it_record_t got[4];
   snprintf(ini, sizeof ini, deser_ini, "dead-letter");
-  weir_topology_t *t = it_topology(ini);
+  weir_topology_t *t = topology(ini);
   assert_non_null(t);
   weir_app_t *app = start(t);
   send_int64_and_garbage(weir_app_bootstrap(app));
@@ -180,7 +199,7 @@ static void test_deserialization_fail_stops(void **state) {
   char ini[sizeof deser_ini + 32];
   it_record_t got[4];
   snprintf(ini, sizeof ini, deser_ini, "fail");
-  weir_topology_t *t = it_topology(ini);
+  weir_topology_t *t = topology(ini);
   assert_non_null(t);
   weir_app_t *app = start(t);
   send_int64_and_garbage(weir_app_bootstrap(app));
@@ -205,7 +224,7 @@ static void test_sink_serde_mismatch_dead_letter(void **state) {
       "[operator:pass]\nplugin = std\ntype = passthrough\ninput = in\n"
       "[sink:out]\ninput = pass\ntopic = out\nvalue.serde = int64\n";
   it_record_t got[4];
-  weir_topology_t *t = it_topology(ini);
+  weir_topology_t *t = topology(ini);
   assert_non_null(t);
   weir_app_t *app = start(t);
   rd_kafka_t *p = it_producer(weir_app_bootstrap(app));
@@ -240,7 +259,7 @@ static void test_missing_sink_topic_is_refused(void **state) {
            "[source:in]\ntopic = in\n"
            "[sink:out]\ninput = in\ntopic = nowhere\n",
            weir_embedded_bootstrap(broker));
-  weir_topology_t *t = it_topology(ini);
+  weir_topology_t *t = topology(ini);
   assert_non_null(t);
   weir_app_t *app = weir_app_start(t, NULL, err, sizeof err);
   assert_null(app);
@@ -265,7 +284,7 @@ static void test_copartitioning_is_checked(void **state) {
            "[operator:both]\nplugin = std\ntype = passthrough\ninput = l, r\n"
            "[sink:out]\ninput = both\ntopic = joined\n",
            weir_embedded_bootstrap(broker));
-  weir_topology_t *t = it_topology(ini);
+  weir_topology_t *t = topology(ini);
   assert_non_null(t);
   assert_null(weir_app_start(t, NULL, err, sizeof err));
   assert_string_equal(err, "it.ini:6: sub-topology 0 reads topic 'left' (2 partitions) and "
@@ -283,7 +302,7 @@ static void test_two_subtopologies_run_side_by_side(void **state) {
       "[source:b]\ntopic = tb\n"
       "[operator:upper]\nplugin = std\ntype = filter\ninput = b\npattern = ^B\n"
       "[sink:ob]\ninput = upper\ntopic = ob\n";
-  weir_topology_t *t = it_topology(ini);
+  weir_topology_t *t = topology(ini);
   assert_non_null(t);
   assert_int_equal(t->subtopology_count, 2);
   weir_app_t *app = start(t);
@@ -304,16 +323,18 @@ static void test_two_subtopologies_run_side_by_side(void **state) {
   weir_topology_free(t);
 }
 
+#define T(test) cmocka_unit_test_setup_teardown(test, enter_tmpdir, leave_tmpdir)
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_split_filter_exact),
-      cmocka_unit_test(test_branch_routes_by_name),
-      cmocka_unit_test(test_deserialization_dead_letter),
-      cmocka_unit_test(test_deserialization_fail_stops),
-      cmocka_unit_test(test_sink_serde_mismatch_dead_letter),
-      cmocka_unit_test(test_missing_sink_topic_is_refused),
-      cmocka_unit_test(test_copartitioning_is_checked),
-      cmocka_unit_test(test_two_subtopologies_run_side_by_side),
+      T(test_split_filter_exact),
+      T(test_branch_routes_by_name),
+      T(test_deserialization_dead_letter),
+      T(test_deserialization_fail_stops),
+      T(test_sink_serde_mismatch_dead_letter),
+      T(test_missing_sink_topic_is_refused),
+      T(test_copartitioning_is_checked),
+      T(test_two_subtopologies_run_side_by_side),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
