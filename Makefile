@@ -8,7 +8,7 @@ JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS  ?=
 KAFKA_DIR   ?= $(CURDIR)/$(BUILD)/kafka-test
 
-.PHONY: all deps deps-kafka build build-asan build-tsan demo test test-fast test-tsan bench clean install
+.PHONY: all deps deps-kafka build build-asan build-tsan demo test test-fast test-tsan stress bench clean install
 
 all: build
 
@@ -59,6 +59,14 @@ test-tsan: build-tsan
 
 test-fast: build
 	ctest --test-dir $(BUILD) --output-on-failure -L unit
+
+# Flaky-test hunt (not part of `make test`): the labels in LABELS, each
+# test REPEAT times (until one fails), with one core kept busy by
+# stress-ng --cpu 1 (or a shell busy loop); LOAD=none runs without it.
+LABELS ?= integration|e2e
+REPEAT ?= 10
+stress: build
+	LABELS='$(LABELS)' REPEAT='$(REPEAT)' sh tests/stress.sh $(BUILD)
 
 # Benchmarks (not part of `make test`): on a real Kafka broker and on
 # `weir broker`; writes tests/bench/RESULTS.md and the README's table.

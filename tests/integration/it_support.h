@@ -4,6 +4,7 @@
 #ifndef WEIR_TESTS_IT_SUPPORT_H
 #define WEIR_TESTS_IT_SUPPORT_H
 
+#include <dirent.h>
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +15,10 @@
 #include "app/app.h"
 #include "config/config.h"
 #include "topology/topology.h"
+#include "util/fs.h"
 
 typedef struct it_record {
-  char *key;   /* NUL-terminated copies; NULL when absent */
+  char *key; /* NUL-terminated copies; NULL when absent */
   char *value;
   size_t value_len;
   int64_t timestamp;
@@ -24,24 +26,96 @@ typedef struct it_record {
   char *headers; /* "name=value;name=value" */
 } it_record_t;
 
+/* The bound on every wait for an event: generous, so that a slow or loaded
+ * machine only makes a test slower, never failing; a test never waits this
+ * long when it passes. */
+#define IT_WAIT_MS 60000
+
 static long long it_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A topology from INI text; plugin.dir is the build's plugin directory. */
-__attribute__((unused)) static weir_topology_t *it_topology(const char *ini) {
+/* Poll `done` (every 10 ms) until it returns non-zero or `timeout_ms`
+ * passes; 0 when it did. */
+__attribute__((unused)) static int it_wait_until(int (*done)(void *), void *arg, int timeout_ms) {
+  long long deadline = it_now_ms() + timeout_ms;
+  for (;;) {
+    if (done(arg))
+      return 0;
+    if (it_now_ms() >= deadline)
+      return -1;
+    usleep(10000);
+  }
+}
+
+/* A test's own temporary directory, made the process's TMPDIR while the test
+ * runs, so whatever weir puts under TMPDIR can be checked and is removed. */
+typedef struct it_tmpdir {
+  char path[512];
+  char *saved; /* the TMPDIR before, or NULL */
+} it_tmpdir_t;
+
+__attribute__((unused)) static int it_tmpdir_enter(it_tmpdir_t *td) {
+  const char *base = getenv("TMPDIR");
+  snprintf(td->path, sizeof td->path, "%s/weir-it-XXXXXX", base && *base ? base : "/tmp");
+  td->saved = base ? strdup(base) : NULL;
+  if (!mkdtemp(td->path))
+    return -1;
+  return setenv("TMPDIR", td->path, 1);
+}
+
+/* The first weir-* entry in the test's TMPDIR (weir's own staging), if any,
+ * into name; 0 when there is none. */
+__attribute__((unused)) static int it_tmpdir_weir_entry(const it_tmpdir_t *td, char *name,
+                                                        size_t size) {
+  DIR *d = opendir(td->path);
+  struct dirent *e;
+  int found = 0;
+  while (d && !found && (e = readdir(d)))
+    if (strncmp(e->d_name, "weir-", 5) == 0) {
+      snprintf(name, size, "%s/%s", td->path, e->d_name);
+      found = 1;
+    }
+  if (d)
+    closedir(d);
+  return found;
+}
+
+__attribute__((unused)) static void it_tmpdir_leave(it_tmpdir_t *td) {
+  if (td->saved)
+    setenv("TMPDIR", td->saved, 1);
+  else
+    unsetenv("TMPDIR");
+  free(td->saved);
+  td->saved = NULL;
+  weir_rm_rf(td->path);
+}
+
+/* A topology from INI text; plugin.dir is the build's plugin directory and,
+ * when state_dir is not NULL, state.dir (and so the control socket) is
+ * there instead of the INI's or the default ./state. */
+__attribute__((unused)) static weir_topology_t *it_topology_in(const char *ini,
+                                                               const char *state_dir) {
   weir_diag_t d = {0};
   weir_cfg_t *cfg = weir_cfg_load_string("it.ini", ini, &d);
   char set[1024];
   snprintf(set, sizeof set, "weir.plugin.dir=%s", WEIR_TEST_PLUGIN_DIR);
   weir_cfg_override(cfg, set, &d);
+  if (state_dir) {
+    snprintf(set, sizeof set, "weir.state.dir=%s", state_dir);
+    weir_cfg_override(cfg, set, &d);
+  }
   weir_topology_t *t = d.count ? NULL : weir_topology_build(cfg, NULL, &d);
   weir_diag_print(&d, stderr);
   weir_diag_free(&d);
   weir_cfg_free(cfg);
   return t;
+}
+
+__attribute__((unused)) static weir_topology_t *it_topology(const char *ini) {
+  return it_topology_in(ini, NULL);
 }
 
 static rd_kafka_t *it_producer(const char *bootstrap) {
@@ -66,9 +140,9 @@ static int it_send(rd_kafka_t *rk, const char *topic, int32_t partition, const c
   }
   rd_kafka_resp_err_t err = rd_kafka_producev(
       rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
-      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-      RD_KAFKA_V_KEY(key, key ? strlen(key) : 0), RD_KAFKA_V_VALUE((void *)value, value_len),
-      RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
+      RD_KAFKA_V_VALUE((void *)value, value_len), RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_HEADERS(h),
+      RD_KAFKA_V_END);
   if (err && h)
     rd_kafka_headers_destroy(h);
   return err ? -1 : 0;
@@ -97,51 +171,119 @@ static char *it_headers(const rd_kafka_message_t *m) {
   return strdup(buf);
 }
 
-/* Read `topic` from the beginning until `want` records or `timeout_ms`, then
- * one more second to catch any record beyond `want` (a test asserts there is
- * none). Returns how many were read into out[] (capacity `cap`). */
-static size_t it_consume(const char *bootstrap, const char *topic, size_t want, it_record_t *out,
-                         size_t cap, int timeout_ms) {
+typedef void (*it_record_fn)(const rd_kafka_message_t *m, void *arg);
+
+/* Assign every partition of `topic` from the beginning, once the topic's
+ * metadata lists them (a sink topic may not exist yet). Returns the count,
+ * 0 when none appeared by `deadline`. */
+static int it_assign_all(rd_kafka_t *rk, const char *topic, long long deadline) {
+  rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+  const rd_kafka_metadata_t *md = NULL;
+  int parts = 0;
+  while (parts == 0 && it_now_ms() < deadline) {
+    if (rd_kafka_metadata(rk, 0, rkt, &md, 5000) == 0) {
+      if (md->topic_cnt == 1 && !md->topics[0].err)
+        parts = md->topics[0].partition_cnt;
+      rd_kafka_metadata_destroy(md);
+    }
+    if (parts == 0)
+      usleep(50000);
+  }
+  rd_kafka_topic_destroy(rkt);
+  rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(parts ? parts : 1);
+  for (int p = 0; p < parts; p++)
+    rd_kafka_topic_partition_list_add(list, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_assign(rk, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  return parts;
+}
+
+/* The partitions' end offsets now: what "read to the end" means. */
+static void it_ends(rd_kafka_t *rk, const char *topic, int parts, int64_t *end) {
+  for (int p = 0; p < parts; p++) {
+    int64_t lo = 0, hi = -1;
+    if (rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, IT_WAIT_MS))
+      hi = -1; /* unknown: the caller reads until its deadline */
+    end[p] = hi;
+  }
+}
+
+static int it_at_ends(const int64_t *next, const int64_t *end, int parts) {
+  for (int p = 0; p < parts; p++)
+    if (end[p] < 0 || next[p] < end[p])
+      return 0;
+  return 1;
+}
+
+/* Read `topic` from the beginning, calling fn for each record, until `want`
+ * records (or `timeout_ms`), then on to the end offsets the partitions have
+ * at that moment, so a record beyond `want` that is already written is seen
+ * (a test asserts there is none) without waiting a fixed time. Returns how
+ * many records were read. */
+__attribute__((unused)) static size_t it_consume_each(const char *bootstrap, const char *topic,
+                                                      size_t want, it_record_fn fn, void *arg,
+                                                      int timeout_ms) {
+  enum { MAX_PARTS = 256 };
   char why[256];
+  int64_t next[MAX_PARTS] = {0}, end[MAX_PARTS];
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, NULL, 0);
   rd_kafka_conf_set(conf, "group.id", "it-reader", NULL, 0);
   rd_kafka_conf_set(conf, "enable.auto.commit", "false", NULL, 0);
   rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
-  const rd_kafka_metadata_t *md;
-  rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-  size_t n = 0;
-  if (rd_kafka_metadata(rk, 0, rkt, &md, 5000) == 0) {
-    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(8);
-    for (int p = 0; p < md->topics[0].partition_cnt; p++)
-      rd_kafka_topic_partition_list_add(parts, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
-    rd_kafka_assign(rk, parts);
-    rd_kafka_topic_partition_list_destroy(parts);
-    rd_kafka_metadata_destroy(md);
-  }
-  rd_kafka_topic_destroy(rkt);
   long long deadline = it_now_ms() + timeout_ms;
-  for (;;) {
-    if (n >= want && deadline > it_now_ms() + 1000)
-      deadline = it_now_ms() + 1000;
-    if (it_now_ms() >= deadline)
+  int parts = it_assign_all(rk, topic, deadline);
+  parts = parts > MAX_PARTS ? MAX_PARTS : parts;
+  size_t n = 0;
+  int draining = 0;
+  while (parts > 0 && it_now_ms() < deadline) {
+    if (!draining && n >= want) {
+      it_ends(rk, topic, parts, end);
+      draining = 1;
+      deadline = it_now_ms() + IT_WAIT_MS;
+    }
+    if (draining && it_at_ends(next, end, parts))
       break;
     rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
     if (!m)
       continue;
-    if (!m->err && n < cap) {
-      out[n].key = it_dup(m->key, m->key_len);
-      out[n].value = it_dup(m->payload, m->len);
-      out[n].value_len = m->len;
-      out[n].timestamp = rd_kafka_message_timestamp(m, NULL);
-      out[n].partition = m->partition;
-      out[n].headers = it_headers(m);
+    if (!m->err) {
+      fn(m, arg);
       n++;
+      if (m->partition >= 0 && m->partition < MAX_PARTS)
+        next[m->partition] = m->offset + 1;
     }
     rd_kafka_message_destroy(m);
   }
   rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
   return n;
+}
+
+typedef struct it_store {
+  it_record_t *out;
+  size_t cap, n;
+} it_store_t;
+
+static void it_store_one(const rd_kafka_message_t *m, void *arg) {
+  it_store_t *s = arg;
+  if (s->n >= s->cap)
+    return;
+  it_record_t *r = &s->out[s->n++];
+  r->key = it_dup(m->key, m->key_len);
+  r->value = it_dup(m->payload, m->len);
+  r->value_len = m->len;
+  r->timestamp = rd_kafka_message_timestamp(m, NULL);
+  r->partition = m->partition;
+  r->headers = it_headers(m);
+}
+
+/* it_consume_each into out[] (capacity `cap`); returns how many it holds. */
+__attribute__((unused)) static size_t it_consume(const char *bootstrap, const char *topic,
+                                                 size_t want, it_record_t *out, size_t cap,
+                                                 int timeout_ms) {
+  it_store_t s = {out, cap, 0};
+  it_consume_each(bootstrap, topic, want, it_store_one, &s, timeout_ms);
+  return s.n;
 }
 
 static void it_records_free(it_record_t *r, size_t n) {
@@ -153,8 +295,8 @@ static void it_records_free(it_record_t *r, size_t n) {
 }
 
 /* The group's committed offset for topic/partition (-1001 when none). */
-__attribute__((unused)) static int64_t it_committed(const char *bootstrap, const char *group, const char *topic,
-                            int32_t partition) {
+__attribute__((unused)) static int64_t it_committed(const char *bootstrap, const char *group,
+                                                    const char *topic, int32_t partition) {
   char why[256];
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, NULL, 0);
@@ -163,19 +305,23 @@ __attribute__((unused)) static int64_t it_committed(const char *bootstrap, const
   rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(1);
   rd_kafka_topic_partition_list_add(parts, topic, partition);
   int64_t off = -2;
-  if (rd_kafka_committed(rk, parts, 5000) == 0)
+  if (rd_kafka_committed(rk, parts, IT_WAIT_MS) == 0)
     off = parts->elems[0].offset;
   rd_kafka_topic_partition_list_destroy(parts);
   rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
   return off;
 }
 
+static int it_processed_reached(void *arg) {
+  void **a = arg;
+  return weir_app_processed(a[0]) >= *(unsigned long long *)a[1];
+}
+
 /* Wait until the app has processed at least `n` records. */
-__attribute__((unused)) static int it_wait_processed(weir_app_t *app, unsigned long long n, int timeout_ms) {
-  long long deadline = it_now_ms() + timeout_ms;
-  while (weir_app_processed(app) < n && it_now_ms() < deadline)
-    usleep(20000);
-  return weir_app_processed(app) >= n ? 0 : -1;
+__attribute__((unused)) static int it_wait_processed(weir_app_t *app, unsigned long long n,
+                                                     int timeout_ms) {
+  void *a[2] = {app, &n};
+  return it_wait_until(it_processed_reached, a, timeout_ms);
 }
 
 #endif

@@ -14,9 +14,28 @@
 
 #define BASE_TS INT64_C(1700000000000)
 
+/* Each test's state.dir (its control socket) in its own TMPDIR, not in the
+ * build tree where a second run of the suite would meet it. */
+static it_tmpdir_t tmp;
+
+static int enter_tmpdir(void **state) {
+  (void)state;
+  return it_tmpdir_enter(&tmp);
+}
+
+static int leave_tmpdir(void **state) {
+  (void)state;
+  it_tmpdir_leave(&tmp);
+  return 0;
+}
+
+static weir_topology_t *topology(const char *ini) {
+  return it_topology_in(ini, tmp.path);
+}
+
 static weir_app_t *start(const weir_topology_t *t) {
   char err[2048];
-  weir_app_options_t opts = {.shutdown_timeout_ms = 5000};
+  weir_app_options_t opts = {.shutdown_timeout_ms = IT_WAIT_MS};
   weir_app_t *app = weir_app_start(t, &opts, err, sizeof err);
   if (!app)
     fprintf(stderr, "start failed: %s\n", err);
@@ -44,7 +63,7 @@ static void test_split_filter_exact(void **state) {
   enum { N = 30 };
   char value[64], key[16], hval[16];
   it_record_t got[3 * N];
-  weir_topology_t *t = it_topology(split_ini);
+  weir_topology_t *t = topology(split_ini);
   assert_non_null(t);
   weir_app_t *app = start(t);
   rd_kafka_t *p = it_producer(weir_app_bootstrap(app));
@@ -54,9 +73,9 @@ static void test_split_filter_exact(void **state) {
     snprintf(hval, sizeof hval, "v%02d", i);
     assert_int_equal(it_send(p, "in", i % 3, key, value, strlen(value), BASE_TS + i, "h", hval), 0);
   }
-  assert_int_equal(rd_kafka_flush(p, 5000), 0);
+  assert_int_equal(rd_kafka_flush(p, IT_WAIT_MS), 0);
   rd_kafka_destroy(p);
-  size_t n = it_consume(weir_app_bootstrap(app), "out", 2 * N, got, 3 * N, 20000);
+  size_t n = it_consume(weir_app_bootstrap(app), "out", 2 * N, got, 3 * N, IT_WAIT_MS);
   assert_int_equal(n, 2 * N);
   qsort(got, n, sizeof *got, cmp_records);
   for (int i = 0; i < N; i++) {
@@ -92,7 +111,7 @@ static const char branch_ini[] =
 static void expect_values(const char *bootstrap, const char *topic, const char *const *values,
                           size_t count) {
   it_record_t got[16];
-  size_t n = it_consume(bootstrap, topic, count, got, 16, 8000);
+  size_t n = it_consume(bootstrap, topic, count, got, 16, IT_WAIT_MS);
   assert_int_equal(n, count);
   qsort(got, n, sizeof *got, cmp_records);
   for (size_t i = 0; i < n; i++)
@@ -102,13 +121,13 @@ static void expect_values(const char *bootstrap, const char *topic, const char *
 
 static void test_branch_routes_by_name(void **state) {
   static const char *const lines[] = {"ERROR disk", "WARN slow", "INFO ok", "ERROR net", "debug"};
-  weir_topology_t *t = it_topology(branch_ini);
+  weir_topology_t *t = topology(branch_ini);
   assert_non_null(t);
   weir_app_t *app = start(t);
   rd_kafka_t *p = it_producer(weir_app_bootstrap(app));
   for (int i = 0; i < 5; i++)
     it_send(p, "in", i % 2, "k", lines[i], strlen(lines[i]), BASE_TS, NULL, NULL);
-  rd_kafka_flush(p, 5000);
+  rd_kafka_flush(p, IT_WAIT_MS);
   rd_kafka_destroy(p);
   static const char *const errors[] = {"ERROR disk", "ERROR net"};
   static const char *const warnings[] = {"WARN slow"};
@@ -137,7 +156,7 @@ static void send_int64_and_garbage(const char *bootstrap) {
   it_send(p, "in", 0, "one", v1, 8, BASE_TS, NULL, NULL);
   it_send(p, "in", 0, "two", "bad", 3, BASE_TS + 1, "trace", "t2");
   it_send(p, "in", 0, "three", v3, 8, BASE_TS + 2, NULL, NULL);
-  rd_kafka_flush(p, 5000);
+  rd_kafka_flush(p, IT_WAIT_MS);
   rd_kafka_destroy(p);
 }
 
@@ -147,18 +166,18 @@ static void test_deserialization_dead_letter(void **state) {
   char ini[sizeof deser_ini + 32];
   it_record_t got[4];
   snprintf(ini, sizeof ini, deser_ini, "dead-letter");
-  weir_topology_t *t = it_topology(ini);
+  weir_topology_t *t = topology(ini);
   assert_non_null(t);
   weir_app_t *app = start(t);
   send_int64_and_garbage(weir_app_bootstrap(app));
-  size_t n = it_consume(weir_app_bootstrap(app), "out", 2, got, 4, 8000);
+  size_t n = it_consume(weir_app_bootstrap(app), "out", 2, got, 4, IT_WAIT_MS);
   assert_int_equal(n, 2);
   assert_string_equal(got[0].key, "one");
   assert_int_equal(weir_int64_decode((const unsigned char *)got[0].value), 41);
   assert_string_equal(got[1].key, "three");
   assert_int_equal(weir_int64_decode((const unsigned char *)got[1].value), -7);
   it_records_free(got, n);
-  n = it_consume(weir_app_bootstrap(app), "dlq", 1, got, 4, 5000);
+  n = it_consume(weir_app_bootstrap(app), "dlq", 1, got, 4, IT_WAIT_MS);
   assert_int_equal(n, 1);
   assert_string_equal(got[0].key, "two");
   assert_string_equal(got[0].value, "bad");
@@ -180,13 +199,13 @@ static void test_deserialization_fail_stops(void **state) {
   char ini[sizeof deser_ini + 32];
   it_record_t got[4];
   snprintf(ini, sizeof ini, deser_ini, "fail");
-  weir_topology_t *t = it_topology(ini);
+  weir_topology_t *t = topology(ini);
   assert_non_null(t);
   weir_app_t *app = start(t);
   send_int64_and_garbage(weir_app_bootstrap(app));
-  assert_int_equal(weir_app_wait_stop(app, 20000), 1);
+  assert_int_equal(weir_app_wait_stop(app, IT_WAIT_MS), 1);
   assert_int_equal(weir_app_join(app), 1);
-  size_t n = it_consume(weir_app_bootstrap(app), "out", 1, got, 4, 3000);
+  size_t n = it_consume(weir_app_bootstrap(app), "out", 1, got, 4, IT_WAIT_MS);
   assert_int_equal(n, 1);
   assert_string_equal(got[0].key, "one");
   it_records_free(got, n);
@@ -205,20 +224,20 @@ static void test_sink_serde_mismatch_dead_letter(void **state) {
       "[operator:pass]\nplugin = std\ntype = passthrough\ninput = in\n"
       "[sink:out]\ninput = pass\ntopic = out\nvalue.serde = int64\n";
   it_record_t got[4];
-  weir_topology_t *t = it_topology(ini);
+  weir_topology_t *t = topology(ini);
   assert_non_null(t);
   weir_app_t *app = start(t);
   rd_kafka_t *p = it_producer(weir_app_bootstrap(app));
   it_send(p, "in", 0, "k", "12345678", 8, BASE_TS, NULL, NULL);
   it_send(p, "in", 0, "k", "short", 5, BASE_TS, NULL, NULL);
-  rd_kafka_flush(p, 5000);
+  rd_kafka_flush(p, IT_WAIT_MS);
   rd_kafka_destroy(p);
-  size_t n = it_consume(weir_app_bootstrap(app), "dlq", 1, got, 4, 8000);
+  size_t n = it_consume(weir_app_bootstrap(app), "dlq", 1, got, 4, IT_WAIT_MS);
   assert_int_equal(n, 1);
   assert_string_equal(got[0].value, "short");
   assert_non_null(strstr(got[0].headers, "weir.error.reason=sink 'out': record does not match"));
   it_records_free(got, n);
-  n = it_consume(weir_app_bootstrap(app), "out", 1, got, 4, 3000);
+  n = it_consume(weir_app_bootstrap(app), "out", 1, got, 4, IT_WAIT_MS);
   assert_int_equal(n, 1);
   assert_string_equal(got[0].value, "12345678");
   it_records_free(got, n);
@@ -240,7 +259,7 @@ static void test_missing_sink_topic_is_refused(void **state) {
            "[source:in]\ntopic = in\n"
            "[sink:out]\ninput = in\ntopic = nowhere\n",
            weir_embedded_bootstrap(broker));
-  weir_topology_t *t = it_topology(ini);
+  weir_topology_t *t = topology(ini);
   assert_non_null(t);
   weir_app_t *app = weir_app_start(t, NULL, err, sizeof err);
   assert_null(app);
@@ -265,7 +284,7 @@ static void test_copartitioning_is_checked(void **state) {
            "[operator:both]\nplugin = std\ntype = passthrough\ninput = l, r\n"
            "[sink:out]\ninput = both\ntopic = joined\n",
            weir_embedded_bootstrap(broker));
-  weir_topology_t *t = it_topology(ini);
+  weir_topology_t *t = topology(ini);
   assert_non_null(t);
   assert_null(weir_app_start(t, NULL, err, sizeof err));
   assert_string_equal(err, "it.ini:6: sub-topology 0 reads topic 'left' (2 partitions) and "
@@ -283,7 +302,7 @@ static void test_two_subtopologies_run_side_by_side(void **state) {
       "[source:b]\ntopic = tb\n"
       "[operator:upper]\nplugin = std\ntype = filter\ninput = b\npattern = ^B\n"
       "[sink:ob]\ninput = upper\ntopic = ob\n";
-  weir_topology_t *t = it_topology(ini);
+  weir_topology_t *t = topology(ini);
   assert_non_null(t);
   assert_int_equal(t->subtopology_count, 2);
   weir_app_t *app = start(t);
@@ -292,7 +311,7 @@ static void test_two_subtopologies_run_side_by_side(void **state) {
   it_send(p, "ta", 1, "k", "a1", 2, BASE_TS, NULL, NULL);
   it_send(p, "tb", 0, "k", "B0", 2, BASE_TS, NULL, NULL);
   it_send(p, "tb", 1, "k", "b1", 2, BASE_TS, NULL, NULL);
-  rd_kafka_flush(p, 5000);
+  rd_kafka_flush(p, IT_WAIT_MS);
   rd_kafka_destroy(p);
   static const char *const oa[] = {"a0", "a1"};
   static const char *const ob[] = {"B0"};
@@ -304,16 +323,18 @@ static void test_two_subtopologies_run_side_by_side(void **state) {
   weir_topology_free(t);
 }
 
+#define T(test) cmocka_unit_test_setup_teardown(test, enter_tmpdir, leave_tmpdir)
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_split_filter_exact),
-      cmocka_unit_test(test_branch_routes_by_name),
-      cmocka_unit_test(test_deserialization_dead_letter),
-      cmocka_unit_test(test_deserialization_fail_stops),
-      cmocka_unit_test(test_sink_serde_mismatch_dead_letter),
-      cmocka_unit_test(test_missing_sink_topic_is_refused),
-      cmocka_unit_test(test_copartitioning_is_checked),
-      cmocka_unit_test(test_two_subtopologies_run_side_by_side),
+      T(test_split_filter_exact),
+      T(test_branch_routes_by_name),
+      T(test_deserialization_dead_letter),
+      T(test_deserialization_fail_stops),
+      T(test_sink_serde_mismatch_dead_letter),
+      T(test_missing_sink_topic_is_refused),
+      T(test_copartitioning_is_checked),
+      T(test_two_subtopologies_run_side_by_side),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -274,7 +274,9 @@ static void test_quoted_values(void **state) {
 
 static void test_load_file(void **state) {
   (void)state;
-  char path[] = "/tmp/weir-test-config-XXXXXX";
+  char path[512];
+  const char *base = getenv("TMPDIR");
+  snprintf(path, sizeof path, "%s/weir-test-config-XXXXXX", base && *base ? base : "/tmp");
   int fd = mkstemp(path);
   assert_true(fd >= 0);
   const char *text = "[weir]\n\napplication.id = x\n";

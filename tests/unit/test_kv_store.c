@@ -1,7 +1,6 @@
 /* kv_store: the per-task write cache — hits, misses, tombstones, flush,
  * the process-wide byte budget and eviction; kv_iter: ranges over the cache
  * laid on RocksDB. */
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,23 +14,26 @@
 
 #include "state/kv_iter.h"
 #include "state/kv_store.h"
+#include "util/fs.h"
 
 #define OVH WEIR_KV_ENTRY_OVERHEAD
 
 typedef struct {
-  char dir[64];
+  char dir[512];
   char err[512];
   weir_state_db_t *db;
   weir_cache_budget_t budget;
 } fx_t;
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-  return remove(path);
+/* A mkdtemp template under $TMPDIR (else /tmp), as weir's users set it. */
+static void tmp_template(char *buf, size_t size, const char *name) {
+  const char *base = getenv("TMPDIR");
+  snprintf(buf, size, "%s/%s-XXXXXX", base && *base ? base : "/tmp", name);
 }
 
 static int setup(void **state) {
   fx_t *fx = calloc(1, sizeof *fx);
-  snprintf(fx->dir, sizeof fx->dir, "/tmp/weir-kv-XXXXXX");
+  tmp_template(fx->dir, sizeof fx->dir, "weir-kv");
   if (!mkdtemp(fx->dir))
     return -1;
   fx->db = weir_state_db_open(fx->dir, "app", 16, NULL, fx->err, sizeof fx->err);
@@ -46,7 +48,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
   fx_t *fx = *state;
   weir_state_db_close(fx->db);
-  nftw(fx->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  weir_rm_rf(fx->dir);
   free(fx);
   return 0;
 }

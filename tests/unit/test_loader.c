@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "plugin/loader.h"
+#include "util/fs.h"
 
 /* The host's ABI as the loader prints it ("1.1"): the expectations follow
  * the header instead of breaking at each minor bump. */
@@ -28,15 +29,19 @@ typedef struct tmp {
   char dir[256];
 } tmp_t;
 
+/* A mkdtemp template under $TMPDIR (else /tmp), as weir's users set it. */
+static void tmp_template(char *buf, size_t size, const char *name) {
+  const char *base = getenv("TMPDIR");
+  snprintf(buf, size, "%s/%s-XXXXXX", base && *base ? base : "/tmp", name);
+}
+
 static void tmp_make(tmp_t *t) {
-  snprintf(t->dir, sizeof t->dir, "/tmp/weir-test-loader-XXXXXX");
+  tmp_template(t->dir, sizeof t->dir, "weir-test-loader");
   assert_non_null(mkdtemp(t->dir));
 }
 
 static void rm_rf(const char *dir) {
-  char cmd[512];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  assert_int_equal(system(cmd), 0);
+  assert_int_equal(weir_rm_rf(dir), 0);
 }
 
 static void copy_file(const char *from, const char *to) {

@@ -1,7 +1,6 @@
 /* state_db: the one RocksDB of a process — rows, checkpoints, drop, bounded
  * iteration, the key layout on disk, the lock, and wiping a damaged DB. */
 #include <dirent.h>
-#include <ftw.h>
 #include <rocksdb/c.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,20 +16,23 @@
 #include <cmocka.h>
 
 #include "state/state_db.h"
+#include "util/fs.h"
 
 typedef struct {
-  char dir[64]; /* a fresh temporary state.dir */
+  char dir[512]; /* a fresh temporary state.dir */
   char err[512];
   weir_state_db_t *db;
 } fx_t;
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-  return remove(path);
+/* A mkdtemp template under $TMPDIR (else /tmp), as weir's users set it. */
+static void tmp_template(char *buf, size_t size, const char *name) {
+  const char *base = getenv("TMPDIR");
+  snprintf(buf, size, "%s/%s-XXXXXX", base && *base ? base : "/tmp", name);
 }
 
 static int setup(void **state) {
   fx_t *fx = calloc(1, sizeof *fx);
-  snprintf(fx->dir, sizeof fx->dir, "/tmp/weir-state-XXXXXX");
+  tmp_template(fx->dir, sizeof fx->dir, "weir-state");
   if (!mkdtemp(fx->dir))
     return -1;
   *state = fx;
@@ -40,7 +42,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
   fx_t *fx = *state;
   weir_state_db_close(fx->db);
-  nftw(fx->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  weir_rm_rf(fx->dir);
   free(fx);
   return 0;
 }
