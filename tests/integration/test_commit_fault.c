@@ -176,6 +176,7 @@ static void fault_then_recover(cluster_t *c, const char *in, const char *out, co
   else if (restored <= 10 || restored > 17)
     fail_msg("the changelog holds count %lld after the failed output commit, expected 11..17",
              (long long)restored);
+  fprintf(stderr, "it: %s dark: the restore starts from count %lld\n", dark, (long long)restored);
   app = start(t);
   assert_int_equal(wait_committed(c->bootstrap, in, 17), 17);
   assert_int_equal(latest_count(c->bootstrap, out), restored + 7);
