@@ -9,13 +9,17 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
 #include "it_support.h"
 #include "util/fs.h"
 
-static char dir[] = "/tmp/weir-it-holdback-XXXXXX";
+/* The test's own TMPDIR (weir stages the swap there); the plugin, the INI
+ * file and state.dir are in `dir` inside it. */
+static it_tmpdir_t tmp;
+static char dir[600];
 
 /* Put a build in place as the plugin file: copy, then rename, as a deploy does. */
 static void install(const char *fixture) {
@@ -42,12 +46,12 @@ static void send_range(const char *bootstrap, int from, int to) {
     assert_int_equal(it_send(p, "in", 0, NULL, value, strlen(value), 1700000000000 + i, NULL, NULL),
                      0);
   }
-  assert_int_equal(rd_kafka_flush(p, 10000), 0);
+  assert_int_equal(rd_kafka_flush(p, IT_WAIT_MS), 0);
   rd_kafka_destroy(p);
 }
 
 static int64_t wait_committed(const char *bootstrap, int64_t want) {
-  long long deadline = it_now_ms() + 60000;
+  long long deadline = it_now_ms() + IT_WAIT_MS;
   int64_t got;
   while ((got = it_committed(bootstrap, "it-holdback", "in", 0)) != want && it_now_ms() < deadline)
     usleep(100000);
@@ -58,7 +62,7 @@ static int64_t wait_committed(const char *bootstrap, int64_t want) {
 static void expect_output(const char *bootstrap, int n) {
   static it_record_t got[64];
   int seen[64] = {0};
-  size_t count = it_consume(bootstrap, "out", (size_t)n, got, 64, 30000);
+  size_t count = it_consume(bootstrap, "out", (size_t)n, got, 64, IT_WAIT_MS);
   for (size_t i = 0; i < count; i++) {
     int v = atoi(got[i].value);
     assert_true(v >= 0 && v < n);
@@ -73,7 +77,8 @@ static void expect_output(const char *bootstrap, int n) {
 static void test_swap_adds_flush(void **state) {
   (void)state;
   char ini[1024], path[600], err[2048], report[1024];
-  assert_non_null(mkdtemp(dir));
+  snprintf(dir, sizeof dir, "%s/it", tmp.path);
+  assert_int_equal(mkdir(dir, 0700), 0);
   install("hold_v1");
   snprintf(ini, sizeof ini,
            "[weir]\napplication.id = it-holdback\nbootstrap.servers = embedded\n"
@@ -92,7 +97,7 @@ static void test_swap_adds_flush(void **state) {
   weir_topology_t *t = weir_topology_build(cfg, NULL, &d);
   weir_diag_print(&d, stderr);
   assert_non_null(t);
-  weir_app_options_t opts = {.shutdown_timeout_ms = 5000, .no_control = 1};
+  weir_app_options_t opts = {.shutdown_timeout_ms = IT_WAIT_MS, .no_control = 1};
   weir_app_t *app = weir_app_start(t, &opts, err, sizeof err);
   if (!app)
     fail_msg("start: %s", err);
@@ -114,12 +119,26 @@ static void test_swap_adds_flush(void **state) {
   weir_topology_free(t);
   weir_cfg_free(cfg);
   weir_diag_free(&d);
-  assert_int_equal(weir_rm_rf(dir), 0);
+  char left[700];
+  if (it_tmpdir_weir_entry(&tmp, left, sizeof left))
+    fail_msg("staging left behind after stop: %s", left);
+}
+
+/* The test runs in its own TMPDIR, removed even when the test fails. */
+static int enter_tmpdir(void **state) {
+  (void)state;
+  return it_tmpdir_enter(&tmp);
+}
+
+static int leave_tmpdir(void **state) {
+  (void)state;
+  it_tmpdir_leave(&tmp);
+  return 0;
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_swap_adds_flush),
+      cmocka_unit_test_setup_teardown(test_swap_adds_flush, enter_tmpdir, leave_tmpdir),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,9 +23,12 @@
 #include "it_support.h"
 #include "util/fs.h"
 
-enum { PARTS = 4, WAIT_MS = 120000 };
+enum { PARTS = 4 };
 
-static char dir[] = "/tmp/weir-it-swaprb-XXXXXX";
+/* The test's own TMPDIR (weir stages swaps there); the plugin, INI files and
+ * state directories are in `dir` inside it. */
+static it_tmpdir_t tmp;
+static char dir[600];
 
 /* Put a build in place as the plugin file, as a deploy does: copy to a
  * temporary name of the caller's, then rename. 0 or -1 (any thread). */
@@ -74,7 +77,7 @@ static void *feed(void *arg) {
       usleep(10000);
     }
   }
-  if (rd_kafka_flush(p, 30000) && f->failed_at < 0)
+  if (rd_kafka_flush(p, IT_WAIT_MS) && f->failed_at < 0)
     f->failed_at = atomic_load(&f->sent);
   rd_kafka_destroy(p);
   return NULL;
@@ -86,6 +89,7 @@ typedef struct swapper {
   const char *tmp_name;
   atomic_int stop;
   atomic_int swaps;
+  atomic_int loaded_swaps; /* swaps with records processed since the one before */
   atomic_int failures;
   char failure[1024]; /* the first */
 } swapper_t;
@@ -93,6 +97,7 @@ typedef struct swapper {
 static void *swap_loop(void *arg) {
   swapper_t *s = arg;
   char report[1024];
+  unsigned long long before = weir_app_processed(s->app);
   for (int i = 0; !atomic_load(&s->stop); i++) {
     int ok = 0;
     if (install(i % 2 ? "reload_v1" : "reload_v2", s->tmp_name))
@@ -100,6 +105,10 @@ static void *swap_loop(void *arg) {
     else
       ok = weir_app_reload(s->app, "test", report, sizeof report) == 0 &&
            strstr(report, "reloaded: version");
+    unsigned long long now = weir_app_processed(s->app);
+    if (ok && now > before)
+      atomic_fetch_add(&s->loaded_swaps, 1);
+    before = now;
     if (ok)
       atomic_fetch_add(&s->swaps, 1);
     else if (atomic_fetch_add(&s->failures, 1) == 0)
@@ -140,7 +149,7 @@ static weir_app_t *start(const char *name, const char *bootstrap, int threads,
   weir_diag_free(&d);
   weir_cfg_free(cfg);
   assert_non_null(*topo);
-  weir_app_options_t opts = {.shutdown_timeout_ms = 10000, .no_control = 1};
+  weir_app_options_t opts = {.shutdown_timeout_ms = IT_WAIT_MS, .no_control = 1};
   weir_app_t *app = weir_app_start(*topo, &opts, err, sizeof err);
   if (!app)
     fail_msg("start %s: %s", name, err);
@@ -149,10 +158,10 @@ static weir_app_t *start(const char *name, const char *bootstrap, int threads,
 
 /* Wait (bounded) until cond(arg) holds; fail with `what` otherwise. */
 static void wait_for(int (*cond)(void *), void *arg, const char *what) {
-  long long deadline = it_now_ms() + WAIT_MS;
+  long long deadline = it_now_ms() + IT_WAIT_MS;
   while (!cond(arg)) {
     if (it_now_ms() > deadline)
-      fail_msg("timed out after %d ms waiting for %s", WAIT_MS, what);
+      fail_msg("timed out after %d ms waiting for %s", IT_WAIT_MS, what);
     usleep(50000);
   }
 }
@@ -160,21 +169,29 @@ static void wait_for(int (*cond)(void *), void *arg, const char *what) {
 typedef struct progress {
   weir_app_t *app;
   unsigned long long records;
-  swapper_t *swapper;
+  atomic_int *counter;
   int swaps;
 } progress_t;
 
-/* The app processed `records` more and its swapper swapped `swaps` more
- * than when the wait began. */
+/* The app processed `records` more and `counter` counted `swaps` more than
+ * when the wait began. */
 static int progressed(void *arg) {
   const progress_t *p = arg;
-  return weir_app_processed(p->app) >= p->records && atomic_load(&p->swapper->swaps) >= p->swaps;
+  return weir_app_processed(p->app) >= p->records && atomic_load(p->counter) >= p->swaps;
 }
 
+static void wait_counted(weir_app_t *app, unsigned long long records, atomic_int *counter,
+                         int swaps, const char *what) {
+  progress_t p = {app, weir_app_processed(app) + records, counter, atomic_load(counter) + swaps};
+  wait_for(progressed, &p, what);
+}
+
+/* The app processed `records` more and its swapper made `swaps` more swaps
+ * under load (records processed between each and the one before), so the
+ * swaps really crossed a flow of records. */
 static void wait_progress(weir_app_t *app, unsigned long long records, swapper_t *s, int swaps,
                           const char *what) {
-  progress_t p = {app, weir_app_processed(app) + records, s, atomic_load(&s->swaps) + swaps};
-  wait_for(progressed, &p, what);
+  wait_counted(app, records, &s->loaded_swaps, swaps, what);
 }
 
 typedef struct done {
@@ -226,7 +243,7 @@ static void check_output(const char *bootstrap, int sent, int swaps) {
   unsigned char *seen = calloc((size_t)sent, 1);
   int versions[3] = {0}, restarts[PARTS] = {0};
   assert_true(got && recs && seen);
-  size_t n = it_consume(bootstrap, "out", (size_t)sent, got, cap, 60000);
+  size_t n = it_consume(bootstrap, "out", (size_t)sent, got, cap, IT_WAIT_MS);
   for (size_t i = 0; i < n; i++) {
     out_rec_t *r = &recs[i];
     if (sscanf(got[i].value, "v%d:0_%d:%lld:%lld", &r->version, &r->task_partition, &r->count,
@@ -265,13 +282,14 @@ static void test_swaps_while_rebalancing(void **state) {
   (void)state;
   weir_topology_t *ta, *tb;
   pthread_t feeder_tid, swap_a_tid, swap_b_tid;
-  assert_non_null(mkdtemp(dir));
+  snprintf(dir, sizeof dir, "%s/it", tmp.path);
+  assert_int_equal(mkdir(dir, 0700), 0);
   assert_int_equal(install("reload_v1", ".a.tmp"), 0);
   weir_app_t *a = start("a", "embedded", 2, &ta);
   const char *bootstrap = weir_app_bootstrap(a);
   feeder_t feeder = {.bootstrap = bootstrap, .failed_at = -1};
   pthread_create(&feeder_tid, NULL, feed, &feeder);
-  assert_int_equal(it_wait_processed(a, 200, WAIT_MS), 0);
+  assert_int_equal(it_wait_processed(a, 200, IT_WAIT_MS), 0);
 
   swapper_t swap_a = {.app = a, .tmp_name = ".a.tmp"};
   pthread_create(&swap_a_tid, NULL, swap_loop, &swap_a);
@@ -299,19 +317,36 @@ static void test_swaps_while_rebalancing(void **state) {
   done_t done = {bootstrap, &feeder};
   wait_for(all_committed, &done, "every input to be committed");
   int swaps = atomic_load(&swap_a.swaps) + atomic_load(&swap_b.swaps);
+  int loaded = atomic_load(&swap_a.loaded_swaps) + atomic_load(&swap_b.loaded_swaps);
   check_output(bootstrap, atomic_load(&feeder.sent), swaps);
+  fprintf(stderr, "it: %d of the swaps had records processed since the one before\n", loaded);
 
   /* A stops while it swaps: the swaps after its threads left go through. */
   weir_app_stop(a);
   assert_int_equal(weir_app_join(a), 0);
-  wait_progress(a, 0, &swap_a, 2, "swaps after A's threads stopped");
+  wait_counted(a, 0, &swap_a.swaps, 2, "swaps after A's threads stopped");
   swapper_stop(&swap_a, swap_a_tid);
   weir_app_free(a);
   weir_topology_free(ta);
-  weir_rm_rf(dir);
+  char left[700];
+  if (it_tmpdir_weir_entry(&tmp, left, sizeof left))
+    fail_msg("staging left behind after stop: %s", left);
+}
+
+/* The test runs in its own TMPDIR, removed even when the test fails. */
+static int enter_tmpdir(void **state) {
+  (void)state;
+  return it_tmpdir_enter(&tmp);
+}
+
+static int leave_tmpdir(void **state) {
+  (void)state;
+  it_tmpdir_leave(&tmp);
+  return 0;
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_swaps_while_rebalancing)};
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_swaps_while_rebalancing, enter_tmpdir, leave_tmpdir)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

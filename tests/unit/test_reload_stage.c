@@ -21,11 +21,16 @@
 #include "topology/topology.h"
 #include "util/fs.h"
 
-static char tmp[] = "/tmp/weir-test-stage-XXXXXX";
+/* Each test's own directory under the caller's TMPDIR (else /tmp), made
+ * the process's TMPDIR while the test runs; the caller's is put back. */
+static char tmp[512];
+static char *saved_tmpdir;
 
 static int setup(void **state) {
   (void)state;
-  snprintf(tmp, sizeof tmp, "/tmp/weir-test-stage-XXXXXX");
+  const char *base = getenv("TMPDIR");
+  snprintf(tmp, sizeof tmp, "%s/weir-test-stage-XXXXXX", base && *base ? base : "/tmp");
+  saved_tmpdir = base ? strdup(base) : NULL;
   if (!mkdtemp(tmp))
     return -1;
   return setenv("TMPDIR", tmp, 1);
@@ -33,7 +38,12 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   (void)state;
-  unsetenv("TMPDIR");
+  if (saved_tmpdir)
+    setenv("TMPDIR", saved_tmpdir, 1);
+  else
+    unsetenv("TMPDIR");
+  free(saved_tmpdir);
+  saved_tmpdir = NULL;
   return weir_rm_rf(tmp);
 }
 

@@ -54,6 +54,17 @@ static void *run(void *arg) {
   return NULL;
 }
 
+/* The bound on every wait for another thread's event: generous, so that a
+ * slow or loaded machine only makes the test slower; it is never reached
+ * when the test passes. */
+enum { WAIT_MS = 60000 };
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void sleep_ms(int ms) {
   struct timespec ts = {0, ms * 1000000L};
   nanosleep(&ts, NULL);
@@ -70,19 +81,20 @@ static int serve(weir_swap_t *s, weir_swap_member_t *m) {
 
 /* Wait until the member sees `phase` published, serving nothing. */
 static void await_phase(weir_swap_t *s, int phase) {
-  for (int i = 0; i < 60000; i++) {
+  for (long long deadline = now_ms() + WAIT_MS; now_ms() < deadline; sleep_ms(1))
     if ((int)(atomic_load(&s->generation) & 3) == phase)
       return;
-    sleep_ms(1);
-  }
-  fail_msg("phase %d never published", phase);
+  fail_msg("phase %d not published within %d ms", phase, WAIT_MS);
 }
 
 /* stderr into a file, so the test can wait for the coordinator's warning. */
-static char log_path[] = "/tmp/weir-test-swap-log-XXXXXX";
+static char log_path[512];
 static int saved_stderr = -1;
 
 static void capture_stderr(void) {
+  const char *base = getenv("TMPDIR");
+  snprintf(log_path, sizeof log_path, "%s/weir-test-swap-log-XXXXXX",
+           base && *base ? base : "/tmp");
   int fd = mkstemp(log_path);
   assert_true(fd >= 0);
   fflush(stderr);
@@ -110,12 +122,10 @@ static int log_count(const char *needle) {
 }
 
 static void await_log(const char *needle, int times) {
-  for (int i = 0; i < 60000; i++) {
+  for (long long deadline = now_ms() + WAIT_MS; now_ms() < deadline; sleep_ms(1))
     if (log_count(needle) >= times)
       return;
-    sleep_ms(1);
-  }
-  fail_msg("never logged %d time(s): %s", times, needle);
+  fail_msg("not logged %d time(s) within %d ms: %s", times, WAIT_MS, needle);
 }
 
 static void test_commit_waits_for_every_member(void **state) {
@@ -130,7 +140,7 @@ static void test_commit_waits_for_every_member(void **state) {
   unsigned id = weir_swap_start(&s, NULL);
 
   /* PREPARE: both answer. */
-  coord_t prep = {.s = &s, .id = id, .phase = WEIR_SWAP_PREPARE, .give_up_ms = 60000};
+  coord_t prep = {.s = &s, .id = id, .phase = WEIR_SWAP_PREPARE, .give_up_ms = WAIT_MS};
   pthread_create(&tid, NULL, run, &prep);
   await_phase(&s, WEIR_SWAP_PREPARE);
   assert_int_equal(serve(&s, &a), WEIR_SWAP_PREPARE);

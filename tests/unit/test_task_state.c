@@ -16,7 +16,7 @@
 #include "util/fs.h"
 
 typedef struct {
-  char dir[64];
+  char dir[512];
   char err[512];
   weir_state_db_t *db;
   weir_cache_budget_t budget;
@@ -27,9 +27,15 @@ typedef struct {
   weir_task_store_t ts;
 } fx_t;
 
+/* A mkdtemp template under $TMPDIR (else /tmp), as weir puts its own there. */
+static void tmp_template(char *buf, size_t size, const char *name) {
+  const char *base = getenv("TMPDIR");
+  snprintf(buf, size, "%s/%s-XXXXXX", base && *base ? base : "/tmp", name);
+}
+
 static int setup(void **state) {
   fx_t *fx = calloc(1, sizeof *fx);
-  snprintf(fx->dir, sizeof fx->dir, "/tmp/weir-ts-XXXXXX");
+  tmp_template(fx->dir, sizeof fx->dir, "weir-ts");
   if (!mkdtemp(fx->dir))
     return -1;
   fx->db = weir_state_db_open(fx->dir, "app", 16, NULL, fx->err, sizeof fx->err);
