@@ -21,8 +21,11 @@
 #define BASE_TS INT64_C(1700000000000)
 #define OFFSET_COMMIT_API 8
 /* Long enough that the stop's own commit is sent before the error comes
- * back on any machine; the stop waits for it (shutdown_timeout_ms). */
-#define ERR_RTT_MS 15000
+ * back on any machine; the stop waits for it (shutdown_timeout_ms). The
+ * mock answers a connection's requests in order, so the heartbeats wait as
+ * long: the session (heartbeats every 500 ms) outlasts that, else the
+ * member is dropped meanwhile. */
+#define ERR_RTT_MS 5000
 
 static char state_dir[64];
 
@@ -61,11 +64,12 @@ static int teardown(void **state) {
   return nftw(state_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* Records copied from in to out; a short session, because the mock lets a
- * restarted app in only once the old member expired. */
+/* Records copied from in to out; a session twice ERR_RTT_MS, no longer,
+ * because the mock lets a restarted app in only once the old member
+ * expired. */
 static const char ini_fmt[] =
     "[weir]\napplication.id = ac\nbootstrap.servers = %s\ncommit.interval.ms = 100\n"
-    "[kafka]\nsession.timeout.ms = 6000\n"
+    "[kafka]\nsession.timeout.ms = 10000\nheartbeat.interval.ms = 500\n"
     "[source:in]\ntopic = ac-in\n"
     "[sink:out]\ninput = in\ntopic = ac-out\n";
 
