@@ -63,6 +63,10 @@ static void on_async_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
   (void)rk;
   if (err == RD_KAFKA_RESP_ERR__NO_OFFSET)
     return;
+  if (err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS) {
+    WEIR_DEBUG("thread %d: commit deferred: a rebalance is in progress", t->index);
+    return;
+  }
   if (err) {
     WEIR_WARN("thread %d: committing %d partition(s) failed: %s; they are committed again at "
               "the next commit, or processed again after a restart",
