@@ -230,19 +230,6 @@ static void mark_flushed(weir_kv_store_t *s, kv_entry_t *e) {
   s->pending.v[s->pending.n++] = e;
 }
 
-/* Keeps dirty entries [from, n) after a flush that stopped early. */
-static void keep_dirty_from(weir_kv_store_t *s, size_t from) {
-  size_t left = s->dirty.n - from;
-  if (left == 0) { /* the usual case: everything was handed over */
-    s->dirty.n = 0;
-    return;
-  }
-  memmove(s->dirty.v, s->dirty.v + from, left * sizeof *s->dirty.v);
-  for (size_t i = 0; i < left; i++)
-    s->dirty.v[i]->dirty_idx = (uint32_t)i;
-  s->dirty.n = left;
-}
-
 /* ------------------------------------------------------------ table */
 
 /* The slot holding key (*found = 1) or the empty slot where it belongs. */
@@ -511,25 +498,38 @@ int weir_kv_store_put(weir_kv_store_t *s, const void *key, size_t key_len, const
   return over_budget(s, 0) ? 1 : 0;
 }
 
+/* A flush stopped at dirty entry `stop` hands over nothing: the entries
+ * before it are dirty again (still listed there) and will be produced and
+ * batched again. The caller may give up on the batch after a failure;
+ * left flushed, they would be cleaned (and evicted) by the batch_written
+ * of a later batch that does not hold them, and the next read would get
+ * RocksDB's older value. Their pending mark stays: batch_written skips an
+ * entry that is not flushed. */
+static void unflush(kv_entry_t **v, size_t stop) {
+  for (size_t i = 0; i < stop; i++)
+    v[i]->state = ST_DIRTY;
+}
+
 int weir_kv_store_flush(weir_kv_store_t *s, weir_state_batch_t *batch, weir_kv_flush_fn fn,
                         void *opaque) {
   if (list_reserve(&s->pending, s->pending.n + s->dirty.n) != 0)
     return -1;
-  size_t i;
-  int rc = 0;
-  for (i = 0; i < s->dirty.n; i++) {
+  for (size_t i = 0; i < s->dirty.n; i++) {
     kv_entry_t *e = s->dirty.v[i];
     const void *v = (e->flags & F_PRESENT) ? entry_value(e) : NULL;
-    if (fn && (rc = fn(opaque, entry_key(e), e->key_len, v, e->val_len)) != 0)
-      break;
+    int rc;
+    if (fn && (rc = fn(opaque, entry_key(e), e->key_len, v, e->val_len)) != 0) {
+      unflush(s->dirty.v, i);
+      return rc;
+    }
     if (v)
       weir_state_batch_put(batch, s->name, s->partition, entry_key(e), e->key_len, v, e->val_len);
     else
       weir_state_batch_delete(batch, s->name, s->partition, entry_key(e), e->key_len);
     mark_flushed(s, e);
   }
-  keep_dirty_from(s, i);
-  return rc;
+  s->dirty.n = 0;
+  return 0;
 }
 
 void weir_kv_store_batch_written(weir_kv_store_t *s) {

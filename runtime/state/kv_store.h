@@ -60,14 +60,20 @@ int weir_kv_store_put(weir_kv_store_t *s, const void *key, size_t key_len, const
 
 /* Hand every dirty entry to `fn` (NULL: a store without changelog) and add
  * it to `batch`, in the order the keys were first dirtied; the entries stay
- * readable from the cache until weir_kv_store_batch_written(). 0, or the
- * first non-zero from fn, or -1 (out of memory, nothing handed over). */
+ * readable from the cache until weir_kv_store_batch_written(). 0, or -1
+ * (out of memory, nothing handed over), or the first non-zero from fn:
+ * then the entries this call handed over are dirty again (`batch` may hold
+ * some of them: writing it is harmless, they are batched again), so none
+ * is cleaned by a batch that does not hold it. */
 int weir_kv_store_flush(weir_kv_store_t *s, weir_state_batch_t *batch, weir_kv_flush_fn fn,
                         void *opaque);
-/* The batch of the last flush is in RocksDB: its entries may now be evicted
- * (until then a read must find them in the cache). When the budget is
- * exceeded, this store then drops its clean entries not used since its
- * previous eviction, and all its clean entries if that is not enough. */
+/* The batch holding every successful flush since the previous call is in
+ * RocksDB (a commit skipped in between leaves that batch to grow; it is
+ * written whole later): those entries may now be evicted (until then a
+ * read must find them in the cache; one written again since stays dirty).
+ * When the budget is exceeded, this store then drops its clean entries not
+ * used since its previous eviction, and all its clean entries if that is
+ * not enough. */
 void weir_kv_store_batch_written(weir_kv_store_t *s);
 size_t weir_kv_store_dirty_count(const weir_kv_store_t *s);
 size_t weir_kv_store_cached_bytes(const weir_kv_store_t *s);

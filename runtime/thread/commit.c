@@ -23,23 +23,61 @@ static int wanted(const rd_kafka_topic_partition_list_t *only, const char *topic
 }
 
 /* Offsets ready to commit, with the trackers they came from (same order;
- * `from` holds one per slot: every tracker has one). */
+ * `from` holds one per slot: every tracker has one). `all`: every owned
+ * position, even one the broker is believed to hold — a revoke or a stop
+ * is the last chance to commit it, and an asynchronous commit still in
+ * flight may yet fail. */
 static rd_kafka_topic_partition_list_t *collect(weir_stream_thread_t *t,
                                                 const rd_kafka_topic_partition_list_t *only,
-                                                weir_offset_tracker_t **from) {
+                                                weir_offset_tracker_t **from, int all) {
   rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(16);
   for (size_t k = 0; k < t->task_cap; k++) {
     weir_task_t *task = t->tasks[k];
     for (size_t i = 0; task && task->active && i < task->tracker_count; i++) {
       weir_offset_tracker_t *tr = &task->trackers[i];
       int64_t pos = weir_offset_tracker_position(tr);
-      if (pos < 0 || pos == tr->committed || !wanted(only, t->topics[i], task->partition))
+      if (pos < 0 || (!all && pos == tr->committed) || !wanted(only, t->topics[i], task->partition))
         continue;
       from[list->cnt] = tr;
       rd_kafka_topic_partition_list_add(list, t->topics[i], task->partition)->offset = pos;
     }
   }
   return list;
+}
+
+/* The tracker of an owned topic/partition, or NULL (revoked since). */
+static weir_offset_tracker_t *tracker_of(weir_stream_thread_t *t,
+                                         const rd_kafka_topic_partition_t *tp) {
+  int i = weir_thread_topic_index(t, tp->topic);
+  weir_task_t *task =
+      i < 0 ? NULL : weir_thread_task(t, t->env.topic_subtopology[i], tp->partition);
+  return task && task->active && (size_t)i < task->tracker_count ? &task->trackers[i] : NULL;
+}
+
+/* The result of an asynchronous commit, served on the consumer's queue by
+ * the thread: only now are the offsets known committed. Until then (and
+ * after a failure) the next commit sends them again. */
+static void on_async_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                            rd_kafka_topic_partition_list_t *offsets, void *opaque) {
+  weir_stream_thread_t *t = opaque;
+  (void)rk;
+  if (err == RD_KAFKA_RESP_ERR__NO_OFFSET)
+    return;
+  if (err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS) {
+    WEIR_DEBUG("thread %d: commit deferred: a rebalance is in progress", t->index);
+    return;
+  }
+  if (err) {
+    WEIR_WARN("thread %d: committing %d partition(s) failed: %s; they are committed again at "
+              "the next commit, or processed again after a restart",
+              t->index, offsets ? offsets->cnt : 0, rd_kafka_err2str(err));
+    return;
+  }
+  for (int i = 0; offsets && i < offsets->cnt; i++) {
+    weir_offset_tracker_t *tr = tracker_of(t, &offsets->elems[i]);
+    if (tr && !offsets->elems[i].err && offsets->elems[i].offset >= 0)
+      tr->committed = offsets->elems[i].offset;
+  }
 }
 
 static rd_kafka_resp_err_t commit_sync(weir_stream_thread_t *t,
@@ -131,25 +169,28 @@ static int delivery_failed(weir_stream_thread_t *t) {
   return 1;
 }
 
-/* Commit the collected positions: synchronously when `sync`. */
+/* Commit the collected positions: synchronously when `sync`, every owned
+ * one when `all` (collect). */
 static rd_kafka_resp_err_t commit_positions(weir_stream_thread_t *t,
-                                            const rd_kafka_topic_partition_list_t *only, int sync) {
+                                            const rd_kafka_topic_partition_list_t *only, int sync,
+                                            int all) {
   /* Every position in one commit: a stateful commit then applies RocksDB
    * for all of them. */
   weir_offset_tracker_t **from = malloc((t->slot_count + 1) * sizeof *from);
   if (!from)
     return RD_KAFKA_RESP_ERR__FAIL;
-  rd_kafka_topic_partition_list_t *list = collect(t, only, from);
+  rd_kafka_topic_partition_list_t *list = collect(t, only, from, all);
   rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
   if (list->cnt > 0)
-    err = sync ? commit_sync(t, list) : rd_kafka_commit(t->consumer, list, 1);
+    err = sync ? commit_sync(t, list)
+               : rd_kafka_commit_queue(t->consumer, list, t->queue, on_async_commit, t);
   if (err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS)
     WEIR_DEBUG("thread %d: commit deferred: a rebalance is in progress", t->index);
   else if (err)
     WEIR_WARN("thread %d: committing %d partition(s) failed: %s; they will be committed later "
               "or processed again after a restart",
               t->index, list->cnt, rd_kafka_err2str(err));
-  else
+  else if (sync) /* an asynchronous one is marked by on_async_commit */
     for (int i = 0; i < list->cnt; i++)
       from[i]->committed = list->elems[i].offset;
   if (sync && !err && list->cnt)
@@ -174,7 +215,7 @@ void weir_thread_commit(weir_stream_thread_t *t, const rd_kafka_topic_partition_
     forget_untracked(t, only);
   if (delivery_failed(t))
     return;
-  if (commit_positions(t, only, sync || holding) == RD_KAFKA_RESP_ERR_NO_ERROR && holding)
+  if (commit_positions(t, only, sync || holding, sync) == RD_KAFKA_RESP_ERR_NO_ERROR && holding)
     apply_tasks(t, only);
 }
 

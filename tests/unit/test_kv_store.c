@@ -248,15 +248,74 @@ static void test_flush_stops_on_nonzero(void **state) {
   assert_int_equal(weir_kv_store_flush(s, b, record, &r), 7);
   assert_string_equal(r.log, "x=1");
   assert_int_equal(weir_state_batch_count(b), 1);
-  assert_int_equal(weir_kv_store_dirty_count(s), 2);
+  /* x, handed over before the failure, is dirty again with y and z. */
+  assert_int_equal(weir_kv_store_dirty_count(s), 3);
   put(s, "y", "22"); /* still dirty: updated in place, not listed twice */
-  assert_int_equal(weir_kv_store_dirty_count(s), 2);
+  put(s, "x", "11");
+  assert_int_equal(weir_kv_store_dirty_count(s), 3);
   memset(&r, 0, sizeof r);
   assert_int_equal(weir_kv_store_flush(s, b, record, &r), 0);
-  assert_string_equal(r.log, "y=22 z=3");
-  assert_int_equal(weir_state_batch_count(b), 3);
+  assert_string_equal(r.log, "x=11 y=22 z=3");
+  assert_int_equal(weir_state_batch_count(b), 4);
   assert_int_equal(weir_kv_store_dirty_count(s), 0);
   weir_state_batch_free(b);
+  weir_kv_store_free(s);
+}
+
+/* A flush that fails half-way (its changelog produce failed), a commit given
+ * up with its batch, then a full commit: what the failed flush handed over
+ * is in the written batch, not cleaned unwritten and evicted (max = 0
+ * evicts every clean entry) — else the read gets RocksDB's old value. */
+static void test_failed_flush_entries_reach_a_written_batch(void **state) {
+  fx_t *fx = *state;
+  rec_t r = {.fail_at = 2};
+  fx->budget.max = 0;
+  db_put(fx, "x", "old");
+  weir_kv_store_t *s = weir_kv_store_new(fx->db, "s", 3, &fx->budget);
+  put(s, "x", "new");
+  put(s, "y", "2");
+  weir_state_batch_t *b = weir_state_batch_new();
+  assert_int_equal(weir_kv_store_flush(s, b, record, &r), 7);
+  assert_int_equal(weir_kv_store_dirty_count(s), 2);
+  weir_state_batch_clear(b); /* the caller gives up on this batch */
+  memset(&r, 0, sizeof r);
+  assert_int_equal(weir_kv_store_flush(s, b, record, &r), 0);
+  assert_string_equal(r.log, "x=new y=2");
+  assert_int_equal(weir_state_batch_write(fx->db, b, fx->err, sizeof fx->err), 0);
+  weir_kv_store_batch_written(s);
+  weir_state_batch_free(b);
+  assert_int_equal(weir_kv_store_cached_bytes(s), 0); /* all evicted */
+  expect(s, "x", "new");
+  expect(s, "y", "2");
+  weir_kv_store_free(s);
+}
+
+/* A commit skipped after its flush (a drain timeout, a failed offset
+ * commit) writes nothing; the next commit flushes into the same batch and
+ * writes it whole: no update of either round is lost, and a key written in
+ * both rounds ends with the later value. */
+static void test_skipped_commit_then_full_commit(void **state) {
+  fx_t *fx = *state;
+  rec_t r = {0};
+  fx->budget.max = 0;
+  db_put(fx, "a", "0");
+  weir_kv_store_t *s = weir_kv_store_new(fx->db, "s", 3, &fx->budget);
+  put(s, "a", "1");
+  put(s, "b", "1");
+  weir_state_batch_t *b = weir_state_batch_new();
+  assert_int_equal(weir_kv_store_flush(s, b, record, &r), 0); /* then skipped */
+  expect(s, "a", "1");
+  put(s, "a", "2");
+  put(s, "c", "2");
+  assert_int_equal(weir_kv_store_flush(s, b, record, &r), 0);
+  assert_string_equal(r.log, "a=1 b=1 a=2 c=2");
+  assert_int_equal(weir_state_batch_write(fx->db, b, fx->err, sizeof fx->err), 0);
+  weir_kv_store_batch_written(s);
+  weir_state_batch_free(b);
+  assert_int_equal(weir_kv_store_cached_bytes(s), 0);
+  expect(s, "a", "2");
+  expect(s, "b", "1");
+  expect(s, "c", "2");
   weir_kv_store_free(s);
 }
 
@@ -569,6 +628,8 @@ int main(void) {
       T(test_tombstone_hides_rocksdb_value),
       T(test_flush_hands_latest_value_once_per_key),
       T(test_flush_stops_on_nonzero),
+      T(test_failed_flush_entries_reach_a_written_batch),
+      T(test_skipped_commit_then_full_commit),
       T(test_flushed_entries_readable_until_batch_written),
       T(test_budget_is_shared_and_returned),
       T(test_zero_budget_flags_every_put),
