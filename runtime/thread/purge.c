@@ -60,7 +60,9 @@ static rd_kafka_AdminOptions_t *options(rd_kafka_t *rk, rd_kafka_admin_op_t op) 
   return o;
 }
 
-static void ask_committed(weir_stream_thread_t *t, weir_purge_t *p) {
+/* Whether a request went out (none while the thread owns no repartition
+ * partition: the interval starts with the first that does). */
+static int ask_committed(weir_stream_thread_t *t, weir_purge_t *p) {
   rd_kafka_topic_partition_list_t *parts = owned(t);
   if (parts->cnt) {
     rd_kafka_ListConsumerGroupOffsets_t *req =
@@ -72,6 +74,7 @@ static void ask_committed(weir_stream_thread_t *t, weir_purge_t *p) {
     p->in_flight = 1;
   }
   rd_kafka_topic_partition_list_destroy(parts);
+  return p->in_flight;
 }
 
 /* A broker without DeleteRecords (`weir broker`: librdkafka 2.0.2's mock
@@ -117,6 +120,8 @@ static void delete_committed(weir_stream_thread_t *t, weir_purge_t *p, rd_kafka_
     rd_kafka_AdminOptions_destroy(o);
     rd_kafka_DeleteRecords_destroy(req);
     p->in_flight = 1;
+  } else {
+    p->next_ms = 0; /* nothing committed yet: ask again at the next commit */
   }
   rd_kafka_topic_partition_list_destroy(upto);
 }
@@ -166,6 +171,6 @@ void weir_purge_after_commit(weir_stream_thread_t *t) {
   int64_t now = weir_now_ms();
   if (p->in_flight || p->off || now < p->next_ms)
     return;
-  p->next_ms = now + WEIR_PURGE_INTERVAL_MS;
-  ask_committed(t, p);
+  if (ask_committed(t, p))
+    p->next_ms = now + WEIR_PURGE_INTERVAL_MS;
 }

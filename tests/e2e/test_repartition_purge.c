@@ -4,9 +4,10 @@
  * broker's retention loses nothing, and deletes what the group committed
  * (DeleteRecords, every 30 s: runtime/thread/purge.h), so they stay small.
  * A word count runs; its output is exact, and the repartition topic's low
- * watermark reaches the committed offsets while it runs. Needs the real
- * Kafka broker: `weir broker` (librdkafka 2.0.2's mock) has no
- * CreateTopics configs and no DeleteRecords. */
+ * watermark reaches the committed offsets while it runs. The configs and
+ * the purge need the real Kafka broker: on `weir broker` (librdkafka
+ * 2.0.2's mock: no CreateTopics configs, no DeleteRecords) the test checks
+ * that the purge is a logged no-op and the output exact, then skips. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -57,52 +58,67 @@ static long long wait_purged(const e2e_broker_t *b, rd_kafka_t *rk, long long *c
   return low;
 }
 
+/* Kafka Streams' repartition configs, on the topic weir created. */
+static void expect_configs(const e2e_broker_t *b) {
+  expect_config(b, "retention.ms", "-1");
+  expect_config(b, "cleanup.policy", "delete");
+  expect_config(b, "segment.bytes", "52428800");
+  expect_config(b, "message.timestamp.type", "CreateTime");
+}
+
 static void test_repartition_topic_kept_and_purged(void **state) {
   (void)state;
-  const char *real = getenv("WEIR_TEST_KAFKA_BOOTSTRAP");
-  if (!real || !*real) {
-    fprintf(stderr, "e2e: repartition topic configs and purge need the real Kafka broker "
-                    "(`weir broker`, librdkafka 2.0.2's mock, has no CreateTopics configs and "
-                    "no DeleteRecords): skipped; run under tests/kafka/e2e-on-kafka.sh\n");
-    skip();
-  }
   const char *topics[5];
   e2e_broker_t b;
   int64_t want[SS_WORDS];
   long long t0 = e2e_now_ms();
   ss_topics(topics, in, out, repartition, changelog);
   assert_int_equal(e2e_broker_start(&b, topics, PARTITIONS, broker_log), 0);
+  assert_int_equal(ss_wait_topics(&b, topics, PARTITIONS, E2E_WAIT_MS), 0);
   assert_int_equal(ss_write_ini(ini_path, app, in, out, state_dir), 0);
   rd_kafka_t *prod = e2e_client(&b, RD_KAFKA_PRODUCER, NULL);
   proc_t run = e2e_weir_run(&b, ini_path, run_log);
   ss_expect_all_tasks(run_log, 2 * PARTITIONS, E2E_WAIT_MS);
-
-  /* Created by weir with Kafka Streams' repartition configs. */
-  expect_config(&b, "retention.ms", "-1");
-  expect_config(&b, "cleanup.policy", "delete");
-  expect_config(&b, "segment.bytes", "52428800");
-  expect_config(&b, "message.timestamp.type", "CreateTime");
+  if (b.real)
+    expect_configs(&b);
 
   long long lines = ss_produce_phase(prod, in, PARTITIONS, 1, SS_COMMIT_MS + 100);
   ss_expect(1, 1, want);
   ss_expect_counts(&b, out, PARTITIONS, want, 60000, "output");
   assert_int_equal(ss_wait_committed(&b, app, in, lines, repartition, PARTITIONS, E2E_WAIT_MS), 0);
-  long long t_committed = e2e_now_ms(), committed = 0;
+  long long t_committed = e2e_now_ms(), committed = 0, low = 0;
 
-  /* Purged up to what the group committed, and no further. */
-  long long low = wait_purged(&b, prod, &committed);
-  assert_true(committed > 0);
-  assert_int_equal(low, committed);
+  if (b.real) { /* purged up to what the group committed, and no further */
+    low = wait_purged(&b, prod, &committed);
+    assert_true(committed > 0);
+    assert_int_equal(low, committed);
+  } else { /* the mock has no DeleteRecords: one debug line, nothing else */
+    assert_int_equal(e2e_wait_log(run_log,
+                                  "repartition topics are not purged: the broker does "
+                                  "not support DeleteRecords",
+                                  1, E2E_WAIT_MS),
+                     0);
+  }
   long long t_purged = e2e_now_ms();
+  fprintf(stderr,
+          "e2e: tasks assigned, output exact and committed after %lld ms, purge %s %lld ms later\n",
+          t_committed - t0, b.real ? "done" : "no-op line seen", t_purged - t_committed);
 
   assert_int_equal(proc_stop(&run, SIGTERM, 30000), 0);
   ss_expect_counts(&b, out, PARTITIONS, want, 0, "final output");
+  rd_kafka_destroy(prod);
+  assert_int_equal(e2e_broker_stop(&b), 0);
+  if (!b.real) {
+    fprintf(stderr, "e2e: repartition topic configs and purge need the real Kafka broker "
+                    "(`weir broker`, librdkafka 2.0.2's mock, has no CreateTopics configs and "
+                    "no DeleteRecords): checked only that the purge is a logged no-op there; "
+                    "skipped the rest: run under tests/kafka/e2e-on-kafka.sh\n");
+    skip();
+  }
   fprintf(stderr,
           "e2e: summary: %lld lines, %lld repartition records committed and purged %lld ms "
           "after the commit; total %lld ms\n",
           lines, committed, t_purged - t_committed, e2e_now_ms() - t0);
-  rd_kafka_destroy(prod);
-  assert_int_equal(e2e_broker_stop(&b), 0);
 }
 
 static void setup(int pid) {
