@@ -4,6 +4,7 @@
  * DeleteRecords up to those offsets. */
 #include "thread/purge.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,10 +90,13 @@ static void failed(weir_stream_thread_t *t, weir_purge_t *p, const char *topic, 
                t->index, rd_kafka_err2str(err));
     p->off = 1;
   } else if (!p->warned) {
-    WEIR_WARN("thread %d: purging repartition topic '%s' [%d] failed: %s; it keeps its committed "
-              "records until a later purge succeeds (DeleteRecords needs the DELETE permission "
-              "on the topic)",
-              t->index, topic ? topic : "?", (int)partition, rd_kafka_err2str(err));
+    char where[300] = "";
+    if (topic)
+      snprintf(where, sizeof where, " '%s' [%d]", topic, (int)partition);
+    WEIR_WARN("thread %d: purging repartition topic%s failed: %s; committed records stay until "
+              "a later purge succeeds (it needs the group's DESCRIBE and the topics' DELETE "
+              "permissions)",
+              t->index, where[0] ? where : "s", rd_kafka_err2str(err));
     p->warned = 1;
   }
 }
@@ -103,10 +107,11 @@ static void delete_committed(weir_stream_thread_t *t, weir_purge_t *p, rd_kafka_
   size_t n = 0;
   const rd_kafka_group_result_t **groups =
       res ? rd_kafka_ListConsumerGroupOffsets_result_groups(res, &n) : NULL;
+  const rd_kafka_error_t *error = n == 1 ? rd_kafka_group_result_error(groups[0]) : NULL;
   const rd_kafka_topic_partition_list_t *committed =
-      n == 1 && !rd_kafka_group_result_error(groups[0])
-          ? rd_kafka_group_result_partitions(groups[0])
-          : NULL;
+      n == 1 && !error ? rd_kafka_group_result_partitions(groups[0]) : NULL;
+  if (error)
+    failed(t, p, NULL, -1, rd_kafka_error_code(error));
   rd_kafka_topic_partition_list_t *upto = rd_kafka_topic_partition_list_new(8);
   for (int i = 0; committed && i < committed->cnt; i++)
     if (!committed->elems[i].err && committed->elems[i].offset > 0)
@@ -120,7 +125,7 @@ static void delete_committed(weir_stream_thread_t *t, weir_purge_t *p, rd_kafka_
     rd_kafka_AdminOptions_destroy(o);
     rd_kafka_DeleteRecords_destroy(req);
     p->in_flight = 1;
-  } else {
+  } else if (!error) {
     p->next_ms = 0; /* nothing committed yet: ask again at the next commit */
   }
   rd_kafka_topic_partition_list_destroy(upto);
