@@ -195,7 +195,8 @@ static const char *member(const char *p, const char *end, member_t *m) {
 }
 
 static void put_members(buf_t *b, member_t *m, size_t n) {
-  qsort(m, n, sizeof *m, member_cmp);
+  if (n) /* m is NULL for {} */
+    qsort(m, n, sizeof *m, member_cmp);
   put_char(b, '{');
   for (size_t i = 0; i < n; i++) {
     if (i)

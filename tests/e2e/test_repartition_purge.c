@@ -94,8 +94,8 @@ static void test_repartition_topic_kept_and_purged(void **state) {
     assert_int_equal(low, committed);
   } else { /* the mock has no DeleteRecords: one debug line, nothing else */
     assert_int_equal(e2e_wait_log(run_log,
-                                  "repartition topics are not purged: the broker does "
-                                  "not support DeleteRecords",
+                                  "repartition topics are not purged: the broker is "
+                                  "librdkafka's mock",
                                   1, E2E_WAIT_MS),
                      0);
   }
