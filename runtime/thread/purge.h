@@ -6,7 +6,9 @@
  * Off the record path: at most one request is in flight, and its answer is
  * picked up without waiting at a later call. The offsets deleted up to are
  * those the broker answers for the group (OffsetFetch), never the local
- * positions: an asynchronous commit may still fail. */
+ * positions: an asynchronous commit may still fail. On librdkafka's mock
+ * (`weir broker`, the embedded broker), which has no DeleteRecords, it is a
+ * no-op with one debug line. */
 #ifndef WEIR_THREAD_PURGE_H
 #define WEIR_THREAD_PURGE_H
 
