@@ -120,19 +120,26 @@ static int create_with_admin(rd_kafka_t *rk, const weir_topology_t *t,
                              const rd_kafka_metadata_t *md, const int *decided,
                              const char *bootstrap, char *errstr, size_t errstr_size) {
   static const char *const compact[] = {"cleanup.policy=compact", NULL};
+  /* Kafka Streams' repartition topic configs: kept until purged (thread/
+   * purge.h), not until the broker's retention passes, which would drop
+   * what a reader lagging that long has not read yet. */
+  static const char *const repartition[] = {"cleanup.policy=delete", "retention.ms=-1",
+                                            "segment.bytes=52428800",
+                                            "message.timestamp.type=CreateTime", NULL};
   weir_topic_spec_t specs[256];
   size_t n = 0;
   for (size_t j = 0; j < t->internal_topic_count && n < 256; j++)
     if (weir_topics_partitions(md, t->internal_topics[j].name) < 0)
       specs[n++] = (weir_topic_spec_t){t->internal_topics[j].name, decided[j], -1,
-                                       t->internal_topics[j].changelog ? compact : NULL};
+                                       t->internal_topics[j].changelog ? compact : repartition};
   if (!n)
     return 0;
   char why[1024];
   if (weir_admin_create_topics(rk, specs, n, TIMEOUT_MS, why, sizeof why) == 0) {
     for (size_t i = 0; i < n; i++)
-      WEIR_INFO("created internal topic '%s' (%d partitions%s)", specs[i].name, specs[i].partitions,
-                specs[i].configs ? ", compacted" : "");
+      WEIR_INFO(
+          "created internal topic '%s' (%d partitions, %s)", specs[i].name, specs[i].partitions,
+          specs[i].configs == compact ? "compacted" : "retention.ms=-1, purged after commits");
     return wait_visible(rk, specs, n, bootstrap, errstr, errstr_size);
   }
   /* `weir broker` (librdkafka's mock) has no Admin API: it must be told. */

@@ -1,7 +1,12 @@
 /* internal_topics — create the repartition and changelog topics a topology
  * needs before its threads subscribe, with the partition counts Kafka
  * Streams would give them: a repartition topic as many as the sub-topology
- * writing it reads, a changelog as many as its store's sub-topology. */
+ * writing it reads, a changelog as many as its store's sub-topology — and
+ * Kafka Streams' configs: a changelog compacted; a repartition topic
+ * retention.ms = -1 (with cleanup.policy = delete, segment.bytes = 50 MiB,
+ * CreateTime), purged up to the group's commits by thread/purge.h, so a
+ * lagging reader never loses records to the broker's retention. A topic
+ * that exists keeps the configs it has. */
 #ifndef WEIR_APP_INTERNAL_TOPICS_H
 #define WEIR_APP_INTERNAL_TOPICS_H
 

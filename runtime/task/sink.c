@@ -9,6 +9,7 @@
 
 #include <weir/json.h>
 
+#include "serde/json_key.h"
 #include "task/delivery.h"
 #include "task/task.h"
 #include "util/log.h"
@@ -86,8 +87,7 @@ static int regroup_key(weir_node_inst_t *sink, const weir_record_t *rec, weir_re
   }
   if (!found || v.kind == WEIR_JSON_NULL)
     return 1;
-  out->key = v.text;
-  out->key_len = v.len;
+  weir_json_key(&v, &out->key, &out->key_len); /* "a\u0062" is "ab", 1.0 is 1 */
   return 0;
 }
 

@@ -217,6 +217,7 @@ void weir_thread_commit(weir_stream_thread_t *t, const rd_kafka_topic_partition_
     return;
   if (commit_positions(t, only, sync || holding, sync) == RD_KAFKA_RESP_ERR_NO_ERROR && holding)
     apply_tasks(t, only);
+  weir_purge_after_commit(t); /* repartition topics: what the group committed */
 }
 
 /* Logged before leaving the group, so the hand-over can be traced: after

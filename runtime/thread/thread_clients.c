@@ -191,6 +191,7 @@ void weir_stream_thread_free(weir_stream_thread_t *t) {
     rd_kafka_topic_destroy(t->env.dead_letter);
   if (t->queue)
     rd_kafka_queue_destroy(t->queue);
+  weir_purge_free(t->purge);
   /* Closing already happened, bounded, in weir_thread_shutdown: destroying
    * must not try again (it would block forever on a broker that is gone). */
   if (t->consumer)

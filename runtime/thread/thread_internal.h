@@ -9,6 +9,7 @@
 
 #include "reload/swap.h"
 #include "task/task.h"
+#include "thread/purge.h"
 #include "thread/stream_thread.h"
 
 struct weir_stream_thread {
@@ -48,6 +49,7 @@ struct weir_stream_thread {
   weir_state_batch_t *restore_batch;
 
   weir_swap_member_t swap_member; /* this thread's part in hot swaps */
+  struct weir_purge *purge;       /* repartition purges (purge.h); NULL until the first */
 };
 
 int64_t weir_now_ms(void);
