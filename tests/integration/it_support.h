@@ -6,11 +6,17 @@
 
 #include <dirent.h>
 #include <librdkafka/rdkafka.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 #include "app/app.h"
 #include "config/config.h"
@@ -91,6 +97,51 @@ __attribute__((unused)) static void it_tmpdir_leave(it_tmpdir_t *td) {
   free(td->saved);
   td->saved = NULL;
   weir_rm_rf(td->path);
+}
+
+/* The test file's own TMPDIR: it_enter_tmpdir and it_leave_tmpdir are the
+ * cmocka setup and teardown that make it and remove it around each test
+ * (even a failing one); IT_TEST(f) is the test with both. */
+__attribute__((unused)) static it_tmpdir_t it_tmp;
+
+__attribute__((unused)) static int it_enter_tmpdir(void **state) {
+  (void)state;
+  return it_tmpdir_enter(&it_tmp);
+}
+
+__attribute__((unused)) static int it_leave_tmpdir(void **state) {
+  (void)state;
+  it_tmpdir_leave(&it_tmp);
+  return 0;
+}
+
+#define IT_TEST(f) cmocka_unit_test_setup_teardown(f, it_enter_tmpdir, it_leave_tmpdir)
+
+/* After a stop, nothing weir staged is left in the test's TMPDIR. */
+__attribute__((unused)) static void it_expect_no_staging(void) {
+  char left[700];
+  if (it_tmpdir_weir_entry(&it_tmp, left, sizeof left))
+    fail_msg("staging left behind after stop: %s", left);
+}
+
+/* Put fixture build `fixture` in place as dir/name, as a deploy does: copy
+ * to dir/tmp_name, then rename. 0, or -1 when a step failed; any thread. */
+__attribute__((unused)) static int it_install(const char *fixture, const char *dir,
+                                              const char *name, const char *tmp_name) {
+  char src[512], part[1024], dst[1024], buf[65536];
+  snprintf(src, sizeof src, "%s/%s.so", WEIR_TEST_FIXTURE_DIR, fixture);
+  snprintf(part, sizeof part, "%s/%s", dir, tmp_name);
+  snprintf(dst, sizeof dst, "%s/%s", dir, name);
+  FILE *in = fopen(src, "rb"), *out = fopen(part, "wb");
+  size_t n;
+  int ok = in && out;
+  while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0)
+    ok = fwrite(buf, 1, n, out) == n;
+  if (in)
+    fclose(in);
+  if (out && fclose(out) != 0)
+    ok = 0;
+  return ok && rename(part, dst) == 0 ? 0 : -1;
 }
 
 /* A topology from INI text; plugin.dir is the build's plugin directory and,
