@@ -20,6 +20,7 @@
 
 #include "app/app.h"
 #include "config/config.h"
+#include "support/tmpdir.h"
 #include "topology/topology.h"
 #include "util/fs.h"
 
@@ -56,25 +57,9 @@ __attribute__((unused)) static int it_wait_until(int (*done)(void *), void *arg,
   }
 }
 
-/* A test's own temporary directory, made the process's TMPDIR while the test
- * runs, so whatever weir puts under TMPDIR can be checked and is removed. */
-typedef struct it_tmpdir {
-  char path[512];
-  char *saved; /* the TMPDIR before, or NULL */
-} it_tmpdir_t;
-
-__attribute__((unused)) static int it_tmpdir_enter(it_tmpdir_t *td) {
-  const char *base = getenv("TMPDIR");
-  snprintf(td->path, sizeof td->path, "%s/weir-it-XXXXXX", base && *base ? base : "/tmp");
-  td->saved = base ? strdup(base) : NULL;
-  if (!mkdtemp(td->path))
-    return -1;
-  return setenv("TMPDIR", td->path, 1);
-}
-
 /* The first weir-* entry in the test's TMPDIR (weir's own staging), if any,
  * into name; 0 when there is none. */
-__attribute__((unused)) static int it_tmpdir_weir_entry(const it_tmpdir_t *td, char *name,
+__attribute__((unused)) static int it_tmpdir_weir_entry(const weir_test_tmpenv_t *td, char *name,
                                                         size_t size) {
   DIR *d = opendir(td->path);
   struct dirent *e;
@@ -89,29 +74,19 @@ __attribute__((unused)) static int it_tmpdir_weir_entry(const it_tmpdir_t *td, c
   return found;
 }
 
-__attribute__((unused)) static void it_tmpdir_leave(it_tmpdir_t *td) {
-  if (td->saved)
-    setenv("TMPDIR", td->saved, 1);
-  else
-    unsetenv("TMPDIR");
-  free(td->saved);
-  td->saved = NULL;
-  weir_rm_rf(td->path);
-}
-
 /* The test file's own TMPDIR: it_enter_tmpdir and it_leave_tmpdir are the
  * cmocka setup and teardown that make it and remove it around each test
  * (even a failing one); IT_TEST(f) is the test with both. */
-__attribute__((unused)) static it_tmpdir_t it_tmp;
+__attribute__((unused)) static weir_test_tmpenv_t it_tmp;
 
 __attribute__((unused)) static int it_enter_tmpdir(void **state) {
   (void)state;
-  return it_tmpdir_enter(&it_tmp);
+  return weir_test_tmpenv_enter(&it_tmp, "weir-it");
 }
 
 __attribute__((unused)) static int it_leave_tmpdir(void **state) {
   (void)state;
-  it_tmpdir_leave(&it_tmp);
+  weir_test_tmpenv_leave(&it_tmp);
   return 0;
 }
 

@@ -35,7 +35,7 @@ typedef struct {
 static int setup(void **state) {
   static cluster_t c;
   char why[256];
-  if (it_tmpdir_enter(&it_tmp))
+  if (weir_test_tmpenv_enter(&it_tmp, "weir-it"))
     return -1;
   snprintf(state_dir, sizeof state_dir, "%s/state", it_tmp.path);
   if (mkdir(state_dir, 0700))
@@ -55,7 +55,7 @@ static int teardown(void **state) {
   cluster_t *c = *state;
   rd_kafka_mock_cluster_destroy(c->mc);
   rd_kafka_destroy(c->rk);
-  it_tmpdir_leave(&it_tmp);
+  weir_test_tmpenv_leave(&it_tmp);
   return 0;
 }
 

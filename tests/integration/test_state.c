@@ -17,7 +17,7 @@ static char state_dir[600];
 
 static int setup(void **state) {
   (void)state;
-  if (it_tmpdir_enter(&it_tmp) != 0)
+  if (weir_test_tmpenv_enter(&it_tmp, "weir-it") != 0)
     return -1;
   snprintf(state_dir, sizeof state_dir, "%s/state", it_tmp.path);
   return 0;
@@ -25,7 +25,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   (void)state;
-  it_tmpdir_leave(&it_tmp);
+  weir_test_tmpenv_leave(&it_tmp);
   return 0;
 }
 

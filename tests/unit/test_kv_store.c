@@ -14,6 +14,7 @@
 
 #include "state/kv_iter.h"
 #include "state/kv_store.h"
+#include "support/tmpdir.h"
 #include "util/fs.h"
 
 #define OVH WEIR_KV_ENTRY_OVERHEAD
@@ -25,16 +26,9 @@ typedef struct {
   weir_cache_budget_t budget;
 } fx_t;
 
-/* A mkdtemp template under $TMPDIR (else /tmp), as weir's users set it. */
-static void tmp_template(char *buf, size_t size, const char *name) {
-  const char *base = getenv("TMPDIR");
-  snprintf(buf, size, "%s/%s-XXXXXX", base && *base ? base : "/tmp", name);
-}
-
 static int setup(void **state) {
   fx_t *fx = calloc(1, sizeof *fx);
-  tmp_template(fx->dir, sizeof fx->dir, "weir-kv");
-  if (!mkdtemp(fx->dir))
+  if (!weir_test_tmpdir(fx->dir, sizeof fx->dir, "weir-kv"))
     return -1;
   fx->db = weir_state_db_open(fx->dir, "app", 16, NULL, fx->err, sizeof fx->err);
   if (!fx->db)

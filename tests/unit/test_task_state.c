@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "support/tmpdir.h"
 #include "task/task.h"
 #include "util/fs.h"
 
@@ -27,16 +28,9 @@ typedef struct {
   weir_task_store_t ts;
 } fx_t;
 
-/* A mkdtemp template under $TMPDIR (else /tmp), as weir puts its own there. */
-static void tmp_template(char *buf, size_t size, const char *name) {
-  const char *base = getenv("TMPDIR");
-  snprintf(buf, size, "%s/%s-XXXXXX", base && *base ? base : "/tmp", name);
-}
-
 static int setup(void **state) {
   fx_t *fx = calloc(1, sizeof *fx);
-  tmp_template(fx->dir, sizeof fx->dir, "weir-ts");
-  if (!mkdtemp(fx->dir))
+  if (!weir_test_tmpdir(fx->dir, sizeof fx->dir, "weir-ts"))
     return -1;
   fx->db = weir_state_db_open(fx->dir, "app", 16, NULL, fx->err, sizeof fx->err);
   if (!fx->db)
