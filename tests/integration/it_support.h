@@ -99,6 +99,14 @@ __attribute__((unused)) static void it_expect_no_staging(void) {
     fail_msg("staging left behind after stop: %s", left);
 }
 
+/* Write `text` as the whole of the file at `path`. */
+__attribute__((unused)) static void it_write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  assert_int_equal(fclose(f), 0);
+}
+
 /* Put fixture build `fixture` in place as dir/name, as a deploy does: copy
  * to dir/tmp_name, then rename. 0, or -1 when a step failed; any thread. */
 __attribute__((unused)) static int it_install(const char *fixture, const char *dir,

@@ -75,10 +75,7 @@ static void test_swap_adds_flush(void **state) {
            "[sink:out]\ninput = h\ntopic = out\nvalue.serde = string\n",
            dir, dir);
   snprintf(path, sizeof path, "%s/topology.ini", dir);
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  fputs(ini, f);
-  assert_int_equal(fclose(f), 0);
+  it_write_file(path, ini);
   weir_diag_t d = {0};
   weir_cfg_t *cfg = weir_cfg_load(path, &d);
   weir_topology_t *t = weir_topology_build(cfg, NULL, &d);

@@ -159,10 +159,7 @@ static weir_cfg_t *marker_config(weir_diag_t *d) {
                                                   fetch this long, even as records come */
            PARTS, dir, dir);
   snprintf(path, sizeof path, "%s/topology.ini", dir);
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  fputs(ini, f);
-  assert_int_equal(fclose(f), 0);
+  it_write_file(path, ini);
   return weir_cfg_load(path, d);
 }
 
@@ -215,13 +212,6 @@ static void test_swaps_under_load(void **state) {
   weir_diag_free(&d);
 }
 
-static void write_file(const char *path, const char *text) {
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  fputs(text, f);
-  assert_int_equal(fclose(f), 0);
-}
-
 static const char filter_ini[] =
     "[weir]\napplication.id = it-reparam\nbootstrap.servers = embedded\n"
     "embedded.partitions = 1\ncommit.interval.ms = 100\nstate.dir = %s\n"
@@ -238,7 +228,7 @@ static void test_parameters_reload(void **state) {
   it_record_t got[8];
   snprintf(path, sizeof path, "%s/t.ini", it_tmp.path);
   snprintf(ini, sizeof ini, filter_ini, it_tmp.path, "^a", "");
-  write_file(path, ini);
+  it_write_file(path, ini);
   weir_diag_t d = {0};
   weir_cfg_t *cfg = weir_cfg_load(path, &d);
   char set[700];
@@ -259,14 +249,14 @@ static void test_parameters_reload(void **state) {
   assert_int_equal(it_wait_processed(app, 2, IT_WAIT_MS), 0);
 
   snprintf(ini, sizeof ini, filter_ini, it_tmp.path, "^(", ""); /* not a regex */
-  write_file(path, ini);
+  it_write_file(path, ini);
   expect_reload(app, 0, "t.ini:14: bad value for 'pattern' in [operator:f]");
   snprintf(ini, sizeof ini, filter_ini, it_tmp.path, "^b",
            "[sink:more]\ninput = f\ntopic = more\n");
-  write_file(path, ini);
+  it_write_file(path, ini);
   expect_reload(app, 0, "restart weir to apply it");
   snprintf(ini, sizeof ini, filter_ini, it_tmp.path, "^b", "");
-  write_file(path, ini);
+  it_write_file(path, ini);
   expect_reload(app, 1, "reloaded: version 1 runs [f]");
   expect_reload(app, 1, "nothing changed");
 
@@ -305,7 +295,7 @@ static void test_swap_flushes_held_updates(void **state) {
   it_record_t got[8];
   snprintf(path, sizeof path, "%s/t.ini", it_tmp.path);
   snprintf(ini, sizeof ini, count_ini, it_tmp.path, 10000);
-  write_file(path, ini);
+  it_write_file(path, ini);
   weir_diag_t d = {0};
   weir_cfg_t *cfg = weir_cfg_load(path, &d);
   snprintf(set, sizeof set, "weir.plugin.dir=%s", WEIR_TEST_PLUGIN_DIR);
@@ -324,7 +314,7 @@ static void test_swap_flushes_held_updates(void **state) {
   assert_int_equal(rd_kafka_flush(p, IT_WAIT_MS), 0);
   assert_int_equal(it_wait_processed(app, 10, IT_WAIT_MS), 0);
   snprintf(ini, sizeof ini, count_ini, it_tmp.path, 9999);
-  write_file(path, ini);
+  it_write_file(path, ini);
   expect_reload(app, 1, "reloaded: version 1 runs [c]");
   /* One record, the swap's: a count that had emitted before the swap would
    * have written to the same partition first. */

@@ -124,10 +124,7 @@ static weir_app_t *start(const char *name, const char *bootstrap, int threads,
             * to rejoin after one leaves: keep that short. */
            "[kafka]\nsession.timeout.ms = 6000\nheartbeat.interval.ms = 500\n",
            bootstrap, threads, PARTS, dir, dir, name);
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  fputs(ini, f);
-  assert_int_equal(fclose(f), 0);
+  it_write_file(path, ini);
   weir_diag_t d = {0};
   weir_cfg_t *cfg = weir_cfg_load(path, &d);
   *topo = cfg ? weir_topology_build(cfg, NULL, &d) : NULL;
