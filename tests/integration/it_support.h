@@ -1,6 +1,7 @@
-/* Helpers for the in-process integration tests: a topology from INI text,
- * producing to and reading back from the (embedded) broker. Each test file
- * includes this once. */
+/* Helpers for the in-process integration tests: each test in its own
+ * TMPDIR (IT_TEST), a plugin build put in place as a deploy does, a topology
+ * from INI text, producing to and reading back from the (embedded) broker.
+ * Each test file includes this once. */
 #ifndef WEIR_TESTS_IT_SUPPORT_H
 #define WEIR_TESTS_IT_SUPPORT_H
 
