@@ -14,34 +14,13 @@ build=${1:-build}
 labels=${LABELS:-integration|e2e}
 repeat=${REPEAT:-10}
 jobs=${JOBS:-2}
-load=${LOAD:-}
-if [ -z "$load" ]; then
-  if command -v stress-ng >/dev/null 2>&1; then load=stress-ng; else load=busy; fi
-fi
+. "$(dirname "$0")/load.sh"
+load_start "${LOAD:-}" stress || exit 2
 
-load_pid=
-stop_load() {
-  if [ -n "$load_pid" ]; then
-    kill "$load_pid" 2>/dev/null || true
-    wait "$load_pid" 2>/dev/null || true
-    load_pid=
-  fi
-}
-# The load goes away however the run ends: success, failure, Ctrl-C.
-trap stop_load EXIT
-trap 'stop_load; exit 130' INT TERM
-
-case $load in
-stress-ng) stress-ng --cpu 1 --quiet & load_pid=$! ;;
-busy) (while :; do :; done) & load_pid=$! ;;
-none) ;;
-*) echo "stress: LOAD must be stress-ng, busy or none, not '$load'" >&2; exit 2 ;;
-esac
-
-echo "stress: ctest -L '$labels' --repeat until-fail:$repeat -j $jobs, load: $load${load_pid:+ (pid $load_pid)}"
+echo "stress: ctest -L '$labels' --repeat until-fail:$repeat -j $jobs, load: $load_mode${load_pid:+ (pid $load_pid)}"
 start=$(date +%s)
 rc=0
 ctest --test-dir "$build" --output-on-failure -L "$labels" --repeat "until-fail:$repeat" \
   -j "$jobs" || rc=$?
-echo "stress: $(($(date +%s) - start)) s, load: $load, ctest exit code $rc"
+echo "stress: $(($(date +%s) - start)) s, load: $load_mode, ctest exit code $rc"
 exit $rc

@@ -19,25 +19,11 @@ stages=${3:-"weir kafka"}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 kafka_dir="${TMPDIR:-/tmp}/weir-loaded-kafka-$$"
 
-load_pid=
-stop_load() {
-  if [ -n "$load_pid" ]; then
-    kill "$load_pid" 2>/dev/null || true
-    wait "$load_pid" 2>/dev/null || true
-    load_pid=
-  fi
-}
-trap stop_load EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-if command -v stress-ng >/dev/null 2>&1; then
-  stress-ng --cpu 1 --quiet &
-  load_pid=$!
+. "$root/tests/load.sh"
+load_start "" run-loaded
+if [ "$load_mode" = stress-ng ]; then
   echo "run-loaded: one core busy with stress-ng --cpu 1 (pid $load_pid)"
 else
-  (while :; do :; done) &
-  load_pid=$!
   echo "run-loaded: one core busy with a shell loop (pid $load_pid; no stress-ng)"
 fi
 

@@ -1,19 +1,27 @@
-/* Helpers for the in-process integration tests: a topology from INI text,
- * producing to and reading back from the (embedded) broker. Each test file
- * includes this once. */
+/* Helpers for the in-process integration tests: each test in its own
+ * TMPDIR (IT_TEST), a plugin build put in place as a deploy does, a topology
+ * from INI text, producing to and reading back from the (embedded) broker.
+ * Each test file includes this once. */
 #ifndef WEIR_TESTS_IT_SUPPORT_H
 #define WEIR_TESTS_IT_SUPPORT_H
 
 #include <dirent.h>
 #include <librdkafka/rdkafka.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <cmocka.h>
+
 #include "app/app.h"
 #include "config/config.h"
+#include "support/tmpdir.h"
 #include "topology/topology.h"
 #include "util/fs.h"
 
@@ -50,25 +58,9 @@ __attribute__((unused)) static int it_wait_until(int (*done)(void *), void *arg,
   }
 }
 
-/* A test's own temporary directory, made the process's TMPDIR while the test
- * runs, so whatever weir puts under TMPDIR can be checked and is removed. */
-typedef struct it_tmpdir {
-  char path[512];
-  char *saved; /* the TMPDIR before, or NULL */
-} it_tmpdir_t;
-
-__attribute__((unused)) static int it_tmpdir_enter(it_tmpdir_t *td) {
-  const char *base = getenv("TMPDIR");
-  snprintf(td->path, sizeof td->path, "%s/weir-it-XXXXXX", base && *base ? base : "/tmp");
-  td->saved = base ? strdup(base) : NULL;
-  if (!mkdtemp(td->path))
-    return -1;
-  return setenv("TMPDIR", td->path, 1);
-}
-
 /* The first weir-* entry in the test's TMPDIR (weir's own staging), if any,
  * into name; 0 when there is none. */
-__attribute__((unused)) static int it_tmpdir_weir_entry(const it_tmpdir_t *td, char *name,
+__attribute__((unused)) static int it_tmpdir_weir_entry(const weir_test_tmpenv_t *td, char *name,
                                                         size_t size) {
   DIR *d = opendir(td->path);
   struct dirent *e;
@@ -83,14 +75,57 @@ __attribute__((unused)) static int it_tmpdir_weir_entry(const it_tmpdir_t *td, c
   return found;
 }
 
-__attribute__((unused)) static void it_tmpdir_leave(it_tmpdir_t *td) {
-  if (td->saved)
-    setenv("TMPDIR", td->saved, 1);
-  else
-    unsetenv("TMPDIR");
-  free(td->saved);
-  td->saved = NULL;
-  weir_rm_rf(td->path);
+/* The test file's own TMPDIR: it_enter_tmpdir and it_leave_tmpdir are the
+ * cmocka setup and teardown that make it and remove it around each test
+ * (even a failing one); IT_TEST(f) is the test with both. */
+__attribute__((unused)) static weir_test_tmpenv_t it_tmp;
+
+__attribute__((unused)) static int it_enter_tmpdir(void **state) {
+  (void)state;
+  return weir_test_tmpenv_enter(&it_tmp, "weir-it");
+}
+
+__attribute__((unused)) static int it_leave_tmpdir(void **state) {
+  (void)state;
+  weir_test_tmpenv_leave(&it_tmp);
+  return 0;
+}
+
+#define IT_TEST(f) cmocka_unit_test_setup_teardown(f, it_enter_tmpdir, it_leave_tmpdir)
+
+/* After a stop, nothing weir staged is left in the test's TMPDIR. */
+__attribute__((unused)) static void it_expect_no_staging(void) {
+  char left[700];
+  if (it_tmpdir_weir_entry(&it_tmp, left, sizeof left))
+    fail_msg("staging left behind after stop: %s", left);
+}
+
+/* Write `text` as the whole of the file at `path`. */
+__attribute__((unused)) static void it_write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  assert_int_equal(fclose(f), 0);
+}
+
+/* Put fixture build `fixture` in place as dir/name, as a deploy does: copy
+ * to dir/tmp_name, then rename. 0, or -1 when a step failed; any thread. */
+__attribute__((unused)) static int it_install(const char *fixture, const char *dir,
+                                              const char *name, const char *tmp_name) {
+  char src[512], part[1024], dst[1024], buf[65536];
+  snprintf(src, sizeof src, "%s/%s.so", WEIR_TEST_FIXTURE_DIR, fixture);
+  snprintf(part, sizeof part, "%s/%s", dir, tmp_name);
+  snprintf(dst, sizeof dst, "%s/%s", dir, name);
+  FILE *in = fopen(src, "rb"), *out = fopen(part, "wb");
+  size_t n;
+  int ok = in && out;
+  while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0)
+    ok = fwrite(buf, 1, n, out) == n;
+  if (in)
+    fclose(in);
+  if (out && fclose(out) != 0)
+    ok = 0;
+  return ok && rename(part, dst) == 0 ? 0 : -1;
 }
 
 /* A topology from INI text; plugin.dir is the build's plugin directory and,

@@ -23,8 +23,7 @@
 #define BASE_TS INT64_C(1700000000000)
 #define CHANGELOG "fc-counts-changelog"
 
-/* The test's own TMPDIR, with state.dir inside it. */
-static it_tmpdir_t tmp;
+/* state.dir, inside the test's own TMPDIR (it_tmp). */
 static char state_dir[600];
 
 typedef struct {
@@ -36,9 +35,9 @@ typedef struct {
 static int setup(void **state) {
   static cluster_t c;
   char why[256];
-  if (it_tmpdir_enter(&tmp))
+  if (weir_test_tmpenv_enter(&it_tmp, "weir-it"))
     return -1;
-  snprintf(state_dir, sizeof state_dir, "%s/state", tmp.path);
+  snprintf(state_dir, sizeof state_dir, "%s/state", it_tmp.path);
   if (mkdir(state_dir, 0700))
     return -1;
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -56,7 +55,7 @@ static int teardown(void **state) {
   cluster_t *c = *state;
   rd_kafka_mock_cluster_destroy(c->mc);
   rd_kafka_destroy(c->rk);
-  it_tmpdir_leave(&tmp);
+  weir_test_tmpenv_leave(&it_tmp);
   return 0;
 }
 
@@ -185,9 +184,7 @@ static void fault_then_recover(cluster_t *c, const char *in, const char *out, co
   weir_app_free(app);
   assert_int_equal(stored_count("a"), restored + 7);
   weir_topology_free(t);
-  char left[700];
-  if (it_tmpdir_weir_entry(&tmp, left, sizeof left))
-    fail_msg("staging left behind after stop: %s", left);
+  it_expect_no_staging();
 }
 
 static void test_failed_changelog_delivery_blocks_commit(void **state) {

@@ -16,26 +16,13 @@
 #include "it_support.h"
 #include "util/fs.h"
 
-/* The test's own TMPDIR (weir stages the swap there); the plugin, the INI
- * file and state.dir are in `dir` inside it. */
-static it_tmpdir_t tmp;
+/* The plugin, the INI file and state.dir, inside the test's own TMPDIR
+ * (it_tmp, where weir stages the swap). */
 static char dir[600];
 
-/* Put a build in place as the plugin file: copy, then rename, as a deploy does. */
+/* Put a build in place as the plugin file. */
 static void install(const char *fixture) {
-  char src[512], tmp[512], dst[512], buf[65536];
-  snprintf(src, sizeof src, "%s/%s.so", WEIR_TEST_FIXTURE_DIR, fixture);
-  snprintf(tmp, sizeof tmp, "%s/.hold.so.tmp", dir);
-  snprintf(dst, sizeof dst, "%s/hold.so", dir);
-  FILE *in = fopen(src, "rb"), *out = fopen(tmp, "wb");
-  assert_non_null(in);
-  assert_non_null(out);
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-    assert_int_equal(fwrite(buf, 1, n, out), n);
-  fclose(in);
-  assert_int_equal(fclose(out), 0);
-  assert_int_equal(rename(tmp, dst), 0);
+  assert_int_equal(it_install(fixture, dir, "hold.so", ".hold.so.tmp"), 0);
 }
 
 static void send_range(const char *bootstrap, int from, int to) {
@@ -77,7 +64,7 @@ static void expect_output(const char *bootstrap, int n) {
 static void test_swap_adds_flush(void **state) {
   (void)state;
   char ini[1024], path[600], err[2048], report[1024];
-  snprintf(dir, sizeof dir, "%s/it", tmp.path);
+  snprintf(dir, sizeof dir, "%s/it", it_tmp.path);
   assert_int_equal(mkdir(dir, 0700), 0);
   install("hold_v1");
   snprintf(ini, sizeof ini,
@@ -88,10 +75,7 @@ static void test_swap_adds_flush(void **state) {
            "[sink:out]\ninput = h\ntopic = out\nvalue.serde = string\n",
            dir, dir);
   snprintf(path, sizeof path, "%s/topology.ini", dir);
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  fputs(ini, f);
-  assert_int_equal(fclose(f), 0);
+  it_write_file(path, ini);
   weir_diag_t d = {0};
   weir_cfg_t *cfg = weir_cfg_load(path, &d);
   weir_topology_t *t = weir_topology_build(cfg, NULL, &d);
@@ -119,26 +103,12 @@ static void test_swap_adds_flush(void **state) {
   weir_topology_free(t);
   weir_cfg_free(cfg);
   weir_diag_free(&d);
-  char left[700];
-  if (it_tmpdir_weir_entry(&tmp, left, sizeof left))
-    fail_msg("staging left behind after stop: %s", left);
-}
-
-/* The test runs in its own TMPDIR, removed even when the test fails. */
-static int enter_tmpdir(void **state) {
-  (void)state;
-  return it_tmpdir_enter(&tmp);
-}
-
-static int leave_tmpdir(void **state) {
-  (void)state;
-  it_tmpdir_leave(&tmp);
-  return 0;
+  it_expect_no_staging();
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_swap_adds_flush, enter_tmpdir, leave_tmpdir),
+      IT_TEST(test_swap_adds_flush),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,24 +18,11 @@
 
 enum { PARTS = 3, SWAPS = 100, BACKLOG = 500 };
 
-static it_tmpdir_t tmp;
 static char dir[600];
 
-/* Put a build in place as the plugin file: copy, then rename, as a deploy does. */
+/* Put a build in place as the plugin file. */
 static void install(const char *fixture) {
-  char src[512], part[700], dst[700], buf[65536];
-  snprintf(src, sizeof src, "%s/%s.so", WEIR_TEST_FIXTURE_DIR, fixture);
-  snprintf(part, sizeof part, "%s/.marker.so.tmp", dir);
-  snprintf(dst, sizeof dst, "%s/marker.so", dir);
-  FILE *in = fopen(src, "rb"), *out = fopen(part, "wb");
-  assert_non_null(in);
-  assert_non_null(out);
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-    assert_int_equal(fwrite(buf, 1, n, out), n);
-  fclose(in);
-  assert_int_equal(fclose(out), 0);
-  assert_int_equal(rename(part, dst), 0);
+  assert_int_equal(it_install(fixture, dir, "marker.so", ".marker.so.tmp"), 0);
 }
 
 /* Load that lasts as long as the swaps do: the feeder produces until told to
@@ -172,24 +159,14 @@ static weir_cfg_t *marker_config(weir_diag_t *d) {
                                                   fetch this long, even as records come */
            PARTS, dir, dir);
   snprintf(path, sizeof path, "%s/topology.ini", dir);
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  fputs(ini, f);
-  assert_int_equal(fclose(f), 0);
+  it_write_file(path, ini);
   return weir_cfg_load(path, d);
-}
-
-/* After a stop, nothing weir staged is left in the test's TMPDIR. */
-static void expect_no_staging(void) {
-  char left[700];
-  if (it_tmpdir_weir_entry(&tmp, left, sizeof left))
-    fail_msg("staging left behind after stop: %s", left);
 }
 
 static void test_swaps_under_load(void **state) {
   (void)state;
   char err[2048];
-  snprintf(dir, sizeof dir, "%s/plugins", tmp.path);
+  snprintf(dir, sizeof dir, "%s/plugins", it_tmp.path);
   assert_int_equal(mkdir(dir, 0700), 0);
   install("reload_v1");
   weir_diag_t d = {0};
@@ -214,7 +191,7 @@ static void test_swaps_under_load(void **state) {
     swap_under_load(&mark, i % 2 ? "reload_v2" : "reload_v1", 1, "reloaded: version");
   /* The staging this test checks is where it looks: in its TMPDIR. */
   char staging[700];
-  assert_true(it_tmpdir_weir_entry(&tmp, staging, sizeof staging));
+  assert_true(it_tmpdir_weir_entry(&it_tmp, staging, sizeof staging));
   /* The last swap, too, is followed by records. */
   assert_int_equal(it_wait_until(load_moved, &mark, IT_WAIT_MS), 0);
   atomic_store(&feeder.stop, 1);
@@ -229,17 +206,10 @@ static void test_swaps_under_load(void **state) {
   weir_app_stop(app);
   assert_int_equal(weir_app_join(app), 0);
   weir_app_free(app);
-  expect_no_staging(); /* every staged copy gone, and its directory */
+  it_expect_no_staging(); /* every staged copy gone, and its directory */
   weir_topology_free(t);
   weir_cfg_free(cfg);
   weir_diag_free(&d);
-}
-
-static void write_file(const char *path, const char *text) {
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  fputs(text, f);
-  assert_int_equal(fclose(f), 0);
 }
 
 static const char filter_ini[] =
@@ -256,9 +226,9 @@ static void test_parameters_reload(void **state) {
   (void)state;
   char ini[2048], path[600], err[2048];
   it_record_t got[8];
-  snprintf(path, sizeof path, "%s/t.ini", tmp.path);
-  snprintf(ini, sizeof ini, filter_ini, tmp.path, "^a", "");
-  write_file(path, ini);
+  snprintf(path, sizeof path, "%s/t.ini", it_tmp.path);
+  snprintf(ini, sizeof ini, filter_ini, it_tmp.path, "^a", "");
+  it_write_file(path, ini);
   weir_diag_t d = {0};
   weir_cfg_t *cfg = weir_cfg_load(path, &d);
   char set[700];
@@ -278,14 +248,15 @@ static void test_parameters_reload(void **state) {
   assert_int_equal(rd_kafka_flush(p, IT_WAIT_MS), 0);
   assert_int_equal(it_wait_processed(app, 2, IT_WAIT_MS), 0);
 
-  snprintf(ini, sizeof ini, filter_ini, tmp.path, "^(", ""); /* not a regex */
-  write_file(path, ini);
+  snprintf(ini, sizeof ini, filter_ini, it_tmp.path, "^(", ""); /* not a regex */
+  it_write_file(path, ini);
   expect_reload(app, 0, "t.ini:14: bad value for 'pattern' in [operator:f]");
-  snprintf(ini, sizeof ini, filter_ini, tmp.path, "^b", "[sink:more]\ninput = f\ntopic = more\n");
-  write_file(path, ini);
+  snprintf(ini, sizeof ini, filter_ini, it_tmp.path, "^b",
+           "[sink:more]\ninput = f\ntopic = more\n");
+  it_write_file(path, ini);
   expect_reload(app, 0, "restart weir to apply it");
-  snprintf(ini, sizeof ini, filter_ini, tmp.path, "^b", "");
-  write_file(path, ini);
+  snprintf(ini, sizeof ini, filter_ini, it_tmp.path, "^b", "");
+  it_write_file(path, ini);
   expect_reload(app, 1, "reloaded: version 1 runs [f]");
   expect_reload(app, 1, "nothing changed");
 
@@ -304,7 +275,7 @@ static void test_parameters_reload(void **state) {
   weir_topology_free(t);
   weir_cfg_free(cfg);
   weir_diag_free(&d);
-  expect_no_staging();
+  it_expect_no_staging();
 }
 
 static const char count_ini[] =
@@ -322,9 +293,9 @@ static void test_swap_flushes_held_updates(void **state) {
   (void)state;
   char ini[2048], path[600], err[2048], set[700];
   it_record_t got[8];
-  snprintf(path, sizeof path, "%s/t.ini", tmp.path);
-  snprintf(ini, sizeof ini, count_ini, tmp.path, 10000);
-  write_file(path, ini);
+  snprintf(path, sizeof path, "%s/t.ini", it_tmp.path);
+  snprintf(ini, sizeof ini, count_ini, it_tmp.path, 10000);
+  it_write_file(path, ini);
   weir_diag_t d = {0};
   weir_cfg_t *cfg = weir_cfg_load(path, &d);
   snprintf(set, sizeof set, "weir.plugin.dir=%s", WEIR_TEST_PLUGIN_DIR);
@@ -342,8 +313,8 @@ static void test_swap_flushes_held_updates(void **state) {
     it_send(p, "in", 0, "a", "x", 1, 1 + i, NULL, NULL);
   assert_int_equal(rd_kafka_flush(p, IT_WAIT_MS), 0);
   assert_int_equal(it_wait_processed(app, 10, IT_WAIT_MS), 0);
-  snprintf(ini, sizeof ini, count_ini, tmp.path, 9999);
-  write_file(path, ini);
+  snprintf(ini, sizeof ini, count_ini, it_tmp.path, 9999);
+  it_write_file(path, ini);
   expect_reload(app, 1, "reloaded: version 1 runs [c]");
   /* One record, the swap's: a count that had emitted before the swap would
    * have written to the same partition first. */
@@ -368,25 +339,12 @@ static void test_swap_flushes_held_updates(void **state) {
   weir_topology_free(t);
   weir_cfg_free(cfg);
   weir_diag_free(&d);
-  expect_no_staging();
-}
-
-/* Each test runs in its own TMPDIR, removed even when the test fails. */
-static int enter_tmpdir(void **state) {
-  (void)state;
-  return it_tmpdir_enter(&tmp);
-}
-
-static int leave_tmpdir(void **state) {
-  (void)state;
-  it_tmpdir_leave(&tmp);
-  return 0;
+  it_expect_no_staging();
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_swaps_under_load, enter_tmpdir, leave_tmpdir),
-      cmocka_unit_test_setup_teardown(test_parameters_reload, enter_tmpdir, leave_tmpdir),
-      cmocka_unit_test_setup_teardown(test_swap_flushes_held_updates, enter_tmpdir, leave_tmpdir)};
+  const struct CMUnitTest tests[] = {IT_TEST(test_swaps_under_load),
+                                     IT_TEST(test_parameters_reload),
+                                     IT_TEST(test_swap_flushes_held_updates)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,21 +16,8 @@
 
 /* Each test's state.dir (its control socket) in its own TMPDIR, not in the
  * build tree where a second run of the suite would meet it. */
-static it_tmpdir_t tmp;
-
-static int enter_tmpdir(void **state) {
-  (void)state;
-  return it_tmpdir_enter(&tmp);
-}
-
-static int leave_tmpdir(void **state) {
-  (void)state;
-  it_tmpdir_leave(&tmp);
-  return 0;
-}
-
 static weir_topology_t *topology(const char *ini) {
-  return it_topology_in(ini, tmp.path);
+  return it_topology_in(ini, it_tmp.path);
 }
 
 static weir_app_t *start(const weir_topology_t *t) {
@@ -323,18 +310,16 @@ static void test_two_subtopologies_run_side_by_side(void **state) {
   weir_topology_free(t);
 }
 
-#define T(test) cmocka_unit_test_setup_teardown(test, enter_tmpdir, leave_tmpdir)
-
 int main(void) {
   const struct CMUnitTest tests[] = {
-      T(test_split_filter_exact),
-      T(test_branch_routes_by_name),
-      T(test_deserialization_dead_letter),
-      T(test_deserialization_fail_stops),
-      T(test_sink_serde_mismatch_dead_letter),
-      T(test_missing_sink_topic_is_refused),
-      T(test_copartitioning_is_checked),
-      T(test_two_subtopologies_run_side_by_side),
+      IT_TEST(test_split_filter_exact),
+      IT_TEST(test_branch_routes_by_name),
+      IT_TEST(test_deserialization_dead_letter),
+      IT_TEST(test_deserialization_fail_stops),
+      IT_TEST(test_sink_serde_mismatch_dead_letter),
+      IT_TEST(test_missing_sink_topic_is_refused),
+      IT_TEST(test_copartitioning_is_checked),
+      IT_TEST(test_two_subtopologies_run_side_by_side),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,20 +13,19 @@
 
 #define BASE_TS INT64_C(1700000000000)
 
-static it_tmpdir_t tmp;
 static char state_dir[600];
 
 static int setup(void **state) {
   (void)state;
-  if (it_tmpdir_enter(&tmp) != 0)
+  if (weir_test_tmpenv_enter(&it_tmp, "weir-it") != 0)
     return -1;
-  snprintf(state_dir, sizeof state_dir, "%s/state", tmp.path);
+  snprintf(state_dir, sizeof state_dir, "%s/state", it_tmp.path);
   return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
-  it_tmpdir_leave(&tmp);
+  weir_test_tmpenv_leave(&it_tmp);
   return 0;
 }
 

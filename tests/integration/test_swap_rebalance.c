@@ -25,28 +25,14 @@
 
 enum { PARTS = 4 };
 
-/* The test's own TMPDIR (weir stages swaps there); the plugin, INI files and
- * state directories are in `dir` inside it. */
-static it_tmpdir_t tmp;
+/* The plugin, INI files and state directories, inside the test's own TMPDIR
+ * (it_tmp, where weir stages swaps). */
 static char dir[600];
 
-/* Put a build in place as the plugin file, as a deploy does: copy to a
- * temporary name of the caller's, then rename. 0 or -1 (any thread). */
+/* Put a build in place as the plugin file, through a temporary name of the
+ * caller's (each instance's swapper has its own). 0 or -1 (any thread). */
 static int install(const char *fixture, const char *tmp_name) {
-  char src[512], tmp[512], dst[512], buf[65536];
-  snprintf(src, sizeof src, "%s/%s.so", WEIR_TEST_FIXTURE_DIR, fixture);
-  snprintf(tmp, sizeof tmp, "%s/%s", dir, tmp_name);
-  snprintf(dst, sizeof dst, "%s/marker.so", dir);
-  FILE *in = fopen(src, "rb"), *out = fopen(tmp, "wb");
-  size_t n;
-  int ok = in && out;
-  while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0)
-    ok = fwrite(buf, 1, n, out) == n;
-  if (in)
-    fclose(in);
-  if (out && fclose(out) != 0)
-    ok = 0;
-  return ok && rename(tmp, dst) == 0 ? 0 : -1;
+  return it_install(fixture, dir, "marker.so", tmp_name);
 }
 
 /* A steady load until stopped: input i goes to partition i % PARTS, key
@@ -138,10 +124,7 @@ static weir_app_t *start(const char *name, const char *bootstrap, int threads,
             * to rejoin after one leaves: keep that short. */
            "[kafka]\nsession.timeout.ms = 6000\nheartbeat.interval.ms = 500\n",
            bootstrap, threads, PARTS, dir, dir, name);
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  fputs(ini, f);
-  assert_int_equal(fclose(f), 0);
+  it_write_file(path, ini);
   weir_diag_t d = {0};
   weir_cfg_t *cfg = weir_cfg_load(path, &d);
   *topo = cfg ? weir_topology_build(cfg, NULL, &d) : NULL;
@@ -282,7 +265,7 @@ static void test_swaps_while_rebalancing(void **state) {
   (void)state;
   weir_topology_t *ta, *tb;
   pthread_t feeder_tid, swap_a_tid, swap_b_tid;
-  snprintf(dir, sizeof dir, "%s/it", tmp.path);
+  snprintf(dir, sizeof dir, "%s/it", it_tmp.path);
   assert_int_equal(mkdir(dir, 0700), 0);
   assert_int_equal(install("reload_v1", ".a.tmp"), 0);
   weir_app_t *a = start("a", "embedded", 2, &ta);
@@ -328,25 +311,10 @@ static void test_swaps_while_rebalancing(void **state) {
   swapper_stop(&swap_a, swap_a_tid);
   weir_app_free(a);
   weir_topology_free(ta);
-  char left[700];
-  if (it_tmpdir_weir_entry(&tmp, left, sizeof left))
-    fail_msg("staging left behind after stop: %s", left);
-}
-
-/* The test runs in its own TMPDIR, removed even when the test fails. */
-static int enter_tmpdir(void **state) {
-  (void)state;
-  return it_tmpdir_enter(&tmp);
-}
-
-static int leave_tmpdir(void **state) {
-  (void)state;
-  it_tmpdir_leave(&tmp);
-  return 0;
+  it_expect_no_staging();
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_swaps_while_rebalancing, enter_tmpdir, leave_tmpdir)};
+  const struct CMUnitTest tests[] = {IT_TEST(test_swaps_while_rebalancing)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

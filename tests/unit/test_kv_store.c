@@ -14,42 +14,23 @@
 
 #include "state/kv_iter.h"
 #include "state/kv_store.h"
+#include "support/state_fixture.h"
 #include "util/fs.h"
 
 #define OVH WEIR_KV_ENTRY_OVERHEAD
 
-typedef struct {
-  char dir[512];
-  char err[512];
-  weir_state_db_t *db;
-  weir_cache_budget_t budget;
-} fx_t;
-
-/* A mkdtemp template under $TMPDIR (else /tmp), as weir's users set it. */
-static void tmp_template(char *buf, size_t size, const char *name) {
-  const char *base = getenv("TMPDIR");
-  snprintf(buf, size, "%s/%s-XXXXXX", base && *base ? base : "/tmp", name);
-}
+/* The state db each test runs on: fx->db, fx->err, fx->budget (1 MiB). */
+typedef weir_test_db_t fx_t;
 
 static int setup(void **state) {
   fx_t *fx = calloc(1, sizeof *fx);
-  tmp_template(fx->dir, sizeof fx->dir, "weir-kv");
-  if (!mkdtemp(fx->dir))
-    return -1;
-  fx->db = weir_state_db_open(fx->dir, "app", 16, NULL, fx->err, sizeof fx->err);
-  if (!fx->db)
-    return -1;
-  atomic_init(&fx->budget.used, 0);
-  fx->budget.max = 1 << 20;
   *state = fx;
-  return 0;
+  return weir_test_db_open(fx, "weir-kv");
 }
 
 static int teardown(void **state) {
-  fx_t *fx = *state;
-  weir_state_db_close(fx->db);
-  weir_rm_rf(fx->dir);
-  free(fx);
+  weir_test_db_close(*state);
+  free(*state);
   return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "plugin/loader.h"
+#include "support/tmpdir.h"
 #include "util/fs.h"
 
 /* The host's ABI as the loader prints it ("1.1"): the expectations follow
@@ -29,15 +30,8 @@ typedef struct tmp {
   char dir[256];
 } tmp_t;
 
-/* A mkdtemp template under $TMPDIR (else /tmp), as weir's users set it. */
-static void tmp_template(char *buf, size_t size, const char *name) {
-  const char *base = getenv("TMPDIR");
-  snprintf(buf, size, "%s/%s-XXXXXX", base && *base ? base : "/tmp", name);
-}
-
 static void tmp_make(tmp_t *t) {
-  tmp_template(t->dir, sizeof t->dir, "weir-test-loader");
-  assert_non_null(mkdtemp(t->dir));
+  assert_non_null(weir_test_tmpdir(t->dir, sizeof t->dir, "weir-test-loader"));
 }
 
 static void rm_rf(const char *dir) {
@@ -81,7 +75,7 @@ static void expect_refused(const char *path, const char *const *words) {
     assert_contains(err, words[i]);
 }
 
-#define REFUSED(fixture, ...)                                                  \
+#define REFUSED(fixture, ...)                                                                      \
   expect_refused(FIXTURE(fixture), (const char *const[]){__VA_ARGS__, NULL})
 
 /* ---------------------------------------------------------------- refusals */
@@ -98,8 +92,8 @@ static void not_a_shared_object(void **state) {
   /* Longer than an ELF header, so dlopen gets as far as reading one. */
   write_file(path, "This is a text file named like a plugin, and it is long enough to hold "
                    "an ELF header, which it does not.\n");
-  expect_refused(path, (const char *const[]){"not a loadable shared object",
-                                             "invalid ELF header", "-shared", NULL});
+  expect_refused(path, (const char *const[]){"not a loadable shared object", "invalid ELF header",
+                                             "-shared", NULL});
   rm_rf(t.dir);
 }
 
@@ -112,7 +106,8 @@ static void entry_returns_null(void **state) {
 }
 
 static void abi_major_mismatch(void **state) {
-  REFUSED("abi_major2", "weir ABI 2.0", "this host speaks " HOST_ABI, "rebuild it against the 1.x SDK");
+  REFUSED("abi_major2", "weir ABI 2.0", "this host speaks " HOST_ABI,
+          "rebuild it against the 1.x SDK");
 }
 
 static void abi_minor_newer(void **state) {
@@ -127,13 +122,17 @@ static void descriptor_null_operators(void **state) {
   REFUSED("null_operators", "operators list is NULL");
 }
 
-static void descriptor_no_name(void **state) { REFUSED("no_name", "no name"); }
+static void descriptor_no_name(void **state) {
+  REFUSED("no_name", "no name");
+}
 
 static void descriptor_no_operators(void **state) {
   REFUSED("no_operators", "declares no operators");
 }
 
-static void operator_without_type(void **state) { REFUSED("op_no_type", "has no type"); }
+static void operator_without_type(void **state) {
+  REFUSED("op_no_type", "has no type");
+}
 
 static void operator_without_init(void **state) {
   REFUSED("op_no_init", "'noinit'", "no init callback");
@@ -235,11 +234,26 @@ static void good_plugin_info(void **state) {
   char *text;
   assert_non_null(p);
   text = print_info(p);
-  const char *want[] = {"plugin   good_ops", "1.2.3", "ABI      " HOST_ABI " (host " HOST_ABI ")", FIXTURE("good_ops"),
-                        "Two operators for the loader tests", "operator upper",
-                        "Forwards each record unchanged", "operator drop", "(no parameters)",
-                        "NAME", "TYPE", "DEFAULT", "BOUNDS", "enum(fast|slow|off)", "[1, 100]",
-                        "[0, 1]", "required", "multi", "How many to keep", NULL};
+  const char *want[] = {"plugin   good_ops",
+                        "1.2.3",
+                        "ABI      " HOST_ABI " (host " HOST_ABI ")",
+                        FIXTURE("good_ops"),
+                        "Two operators for the loader tests",
+                        "operator upper",
+                        "Forwards each record unchanged",
+                        "operator drop",
+                        "(no parameters)",
+                        "NAME",
+                        "TYPE",
+                        "DEFAULT",
+                        "BOUNDS",
+                        "enum(fast|slow|off)",
+                        "[1, 100]",
+                        "[0, 1]",
+                        "required",
+                        "multi",
+                        "How many to keep",
+                        NULL};
   for (size_t i = 0; want[i]; i++)
     assert_contains(text, want[i]);
   free(text);

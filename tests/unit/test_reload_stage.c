@@ -18,33 +18,22 @@
 #include "reload/reload.h"
 #include "reload/stage.h"
 #include "reload/swap.h"
+#include "support/tmpdir.h"
 #include "topology/topology.h"
 #include "util/fs.h"
 
-/* Each test's own directory under the caller's TMPDIR (else /tmp), made
- * the process's TMPDIR while the test runs; the caller's is put back. */
-static char tmp[512];
-static char *saved_tmpdir;
+/* Each test's own directory made the process's TMPDIR while the test
+ * runs; the caller's is put back. */
+static weir_test_tmpenv_t env;
 
 static int setup(void **state) {
   (void)state;
-  const char *base = getenv("TMPDIR");
-  snprintf(tmp, sizeof tmp, "%s/weir-test-stage-XXXXXX", base && *base ? base : "/tmp");
-  saved_tmpdir = base ? strdup(base) : NULL;
-  if (!mkdtemp(tmp))
-    return -1;
-  return setenv("TMPDIR", tmp, 1);
+  return weir_test_tmpenv_enter(&env, "weir-test-stage");
 }
 
 static int teardown(void **state) {
   (void)state;
-  if (saved_tmpdir)
-    setenv("TMPDIR", saved_tmpdir, 1);
-  else
-    unsetenv("TMPDIR");
-  free(saved_tmpdir);
-  saved_tmpdir = NULL;
-  return weir_rm_rf(tmp);
+  return weir_test_tmpenv_leave(&env);
 }
 
 static void make_dir(const char *path, mode_t mode) {
@@ -62,7 +51,7 @@ static void expect_refused(const char *path, const char *needle) {
 static void test_foreign_mode_refused(void **state) {
   (void)state;
   char path[600];
-  snprintf(path, sizeof path, "%s/open", tmp);
+  snprintf(path, sizeof path, "%s/open", env.path);
   make_dir(path, 0755);
   expect_refused(path, "mode 0755, not 0700");
   assert_int_equal(chmod(path, 0777), 0);
@@ -75,9 +64,9 @@ static void test_foreign_mode_refused(void **state) {
 static void test_symlink_and_file_refused(void **state) {
   (void)state;
   char real[600], link[600], file[600];
-  snprintf(real, sizeof real, "%s/real", tmp);
-  snprintf(link, sizeof link, "%s/link", tmp);
-  snprintf(file, sizeof file, "%s/file", tmp);
+  snprintf(real, sizeof real, "%s/real", env.path);
+  snprintf(link, sizeof link, "%s/link", env.path);
+  snprintf(file, sizeof file, "%s/file", env.path);
   make_dir(real, 0700);
   assert_int_equal(symlink(real, link), 0);
   expect_refused(link, "is a symbolic link");
@@ -95,7 +84,7 @@ static void test_fresh_dir_created(void **state) {
   assert_int_equal(weir_stage_dir_create(a, sizeof a, err, sizeof err), 0);
   assert_int_equal(weir_stage_dir_create(b, sizeof b, err, sizeof err), 0);
   assert_string_not_equal(a, b); /* never the same name twice */
-  snprintf(prefix, sizeof prefix, "%s/weir-staged-", tmp);
+  snprintf(prefix, sizeof prefix, "%s/weir-staged-", env.path);
   assert_memory_equal(a, prefix, strlen(prefix));
   assert_int_equal(lstat(a, &st), 0);
   assert_true(S_ISDIR(st.st_mode));
@@ -111,9 +100,9 @@ static void test_reloader_stages_privately(void **state) {
   (void)state;
   char ini[1024], path[600], predictable[600], err[512], report[1024];
   struct stat st;
-  snprintf(predictable, sizeof predictable, "%s/weir-%d-staged", tmp, (int)getpid());
+  snprintf(predictable, sizeof predictable, "%s/weir-%d-staged", env.path, (int)getpid());
   make_dir(predictable, 0777);
-  snprintf(path, sizeof path, "%s/t.ini", tmp);
+  snprintf(path, sizeof path, "%s/t.ini", env.path);
   snprintf(ini, sizeof ini,
            "[weir]\napplication.id = stage\nbootstrap.servers = embedded\nplugin.dir = %s\n"
            "[source:in]\ntopic = in\n[operator:f]\nplugin = std\ntype = filter\ninput = in\n"
@@ -137,7 +126,7 @@ static void test_reloader_stages_privately(void **state) {
   assert_non_null(strstr(report, "nothing changed"));
   char staged[600];
   snprintf(staged, sizeof staged, "%s", weir_reloader_stage_dir(r));
-  assert_int_equal(strncmp(staged, tmp, strlen(tmp)), 0);
+  assert_int_equal(strncmp(staged, env.path, strlen(env.path)), 0);
   assert_non_null(strstr(staged, "/weir-staged-"));
   assert_int_equal(lstat(staged, &st), 0);
   assert_int_equal(st.st_mode & 07777, 0700);

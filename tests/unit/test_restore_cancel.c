@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "support/tmpdir.h"
 #include "thread/thread_internal.h"
 #include "util/fs.h"
 
@@ -21,17 +22,10 @@ static void no_fail(void *app, const char *message) {
   fail_msg("unexpected failure: %s", message);
 }
 
-/* A mkdtemp template under $TMPDIR (else /tmp), as weir puts its own there. */
-static void tmp_template(char *buf, size_t size, const char *name) {
-  const char *base = getenv("TMPDIR");
-  snprintf(buf, size, "%s/%s-XXXXXX", base && *base ? base : "/tmp", name);
-}
-
 static void test_cancel_writes_the_restored_rows(void **state) {
   (void)state;
   char dir[512], err[512], why[256];
-  tmp_template(dir, sizeof dir, "weir-restore");
-  assert_non_null(mkdtemp(dir));
+  assert_non_null(weir_test_tmpdir(dir, sizeof dir, "weir-restore"));
   weir_state_db_t *db = weir_state_db_open(dir, "app", 16, NULL, err, sizeof err);
   assert_non_null(db);
 

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "state/state_db.h"
+#include "support/tmpdir.h"
 #include "util/fs.h"
 
 typedef struct {
@@ -24,16 +25,9 @@ typedef struct {
   weir_state_db_t *db;
 } fx_t;
 
-/* A mkdtemp template under $TMPDIR (else /tmp), as weir's users set it. */
-static void tmp_template(char *buf, size_t size, const char *name) {
-  const char *base = getenv("TMPDIR");
-  snprintf(buf, size, "%s/%s-XXXXXX", base && *base ? base : "/tmp", name);
-}
-
 static int setup(void **state) {
   fx_t *fx = calloc(1, sizeof *fx);
-  tmp_template(fx->dir, sizeof fx->dir, "weir-state");
-  if (!mkdtemp(fx->dir))
+  if (!weir_test_tmpdir(fx->dir, sizeof fx->dir, "weir-state"))
     return -1;
   *state = fx;
   return 0;

@@ -12,14 +12,12 @@
 
 #include <cmocka.h>
 
+#include "support/state_fixture.h"
 #include "task/task.h"
 #include "util/fs.h"
 
 typedef struct {
-  char dir[512];
-  char err[512];
-  weir_state_db_t *db;
-  weir_cache_budget_t budget;
+  weir_test_db_t st; /* the state db, its directory and cache budget */
   atomic_int stopping;
   weir_task_env_t env;
   weir_task_t task;
@@ -27,24 +25,12 @@ typedef struct {
   weir_task_store_t ts;
 } fx_t;
 
-/* A mkdtemp template under $TMPDIR (else /tmp), as weir puts its own there. */
-static void tmp_template(char *buf, size_t size, const char *name) {
-  const char *base = getenv("TMPDIR");
-  snprintf(buf, size, "%s/%s-XXXXXX", base && *base ? base : "/tmp", name);
-}
-
 static int setup(void **state) {
   fx_t *fx = calloc(1, sizeof *fx);
-  tmp_template(fx->dir, sizeof fx->dir, "weir-ts");
-  if (!mkdtemp(fx->dir))
+  if (weir_test_db_open(&fx->st, "weir-ts"))
     return -1;
-  fx->db = weir_state_db_open(fx->dir, "app", 16, NULL, fx->err, sizeof fx->err);
-  if (!fx->db)
-    return -1;
-  atomic_init(&fx->budget.used, 0);
-  fx->budget.max = 1 << 20;
-  fx->env.state_db = fx->db;
-  fx->env.cache_budget = &fx->budget;
+  fx->env.state_db = fx->st.db;
+  fx->env.cache_budget = &fx->st.budget;
   fx->env.stopping = &fx->stopping;
   fx->task.env = &fx->env;
   snprintf(fx->task.id, sizeof fx->task.id, "0_0");
@@ -53,7 +39,7 @@ static int setup(void **state) {
   fx->ts.task = &fx->task;
   fx->ts.decl = &fx->decl;
   fx->ts.acked_next = -1;
-  fx->ts.kv = weir_kv_store_new(fx->db, "s", 0, &fx->budget);
+  fx->ts.kv = weir_kv_store_new(fx->st.db, "s", 0, &fx->st.budget);
   *state = fx;
   return fx->ts.kv ? 0 : -1;
 }
@@ -61,8 +47,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
   fx_t *fx = *state;
   weir_kv_store_free(fx->ts.kv);
-  weir_state_db_close(fx->db);
-  weir_rm_rf(fx->dir);
+  weir_test_db_close(&fx->st);
   free(fx);
   return 0;
 }
@@ -75,7 +60,8 @@ static void api_put(fx_t *fx, const char *k, const char *v) {
 static int in_rocksdb(fx_t *fx, const char *k) {
   void *v = NULL;
   size_t n = 0;
-  int rc = weir_state_db_get(fx->db, "s", 0, k, strlen(k), &v, &n, fx->err, sizeof fx->err);
+  int rc =
+      weir_state_db_get(fx->st.db, "s", 0, k, strlen(k), &v, &n, fx->st.err, sizeof fx->st.err);
   free(v);
   return rc;
 }
@@ -109,7 +95,7 @@ static void test_range_reads_the_cache_without_writing(void **state) {
 static void test_full_cache_writes_nothing_early(void **state) {
   fx_t *fx = *state;
   char key[16];
-  fx->budget.max = 1;
+  fx->st.budget.max = 1;
   for (int i = 0; i < 3000; i++) {
     snprintf(key, sizeof key, "k%d", i);
     api_put(fx, key, "v");
@@ -133,7 +119,7 @@ static void test_full_cache_asks_for_a_commit(void **state) {
   fx->env.commit_wanted = &wanted;
   api_put(fx, "a", "1");
   assert_int_equal(wanted, 0);
-  fx->budget.max = 1;
+  fx->st.budget.max = 1;
   for (int i = 1; i < 1023; i++) {
     snprintf(key, sizeof key, "k%d", i);
     api_put(fx, key, "v");
