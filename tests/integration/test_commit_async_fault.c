@@ -6,13 +6,13 @@
  * mock broker delays that error by ERR_RTT_MS, and the test stops the app
  * as soon as the broker took the failing request: the group must end at
  * the last offset, and a restart must produce nothing again. */
-#include <ftw.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -27,7 +27,8 @@
  * member is dropped meanwhile. */
 #define ERR_RTT_MS 5000
 
-static char state_dir[64];
+/* state.dir, inside the test's own TMPDIR (it_tmp). */
+static char state_dir[600];
 
 typedef struct {
   rd_kafka_t *rk; /* the mock cluster lives in a client */
@@ -35,16 +36,13 @@ typedef struct {
   char bootstrap[256];
 } cluster_t;
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb, (void)flag, (void)ftw;
-  return remove(path);
-}
-
 static int setup(void **state) {
   static cluster_t c;
   char why[256];
-  snprintf(state_dir, sizeof state_dir, "/tmp/weir-it-async-XXXXXX");
-  if (!mkdtemp(state_dir))
+  if (weir_test_tmpenv_enter(&it_tmp, "weir-it"))
+    return -1;
+  snprintf(state_dir, sizeof state_dir, "%s/state", it_tmp.path);
+  if (mkdir(state_dir, 0700))
     return -1;
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "log_level", "3", NULL, 0);
@@ -61,7 +59,8 @@ static int teardown(void **state) {
   cluster_t *c = *state;
   rd_kafka_mock_cluster_destroy(c->mc);
   rd_kafka_destroy(c->rk);
-  return nftw(state_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  weir_test_tmpenv_leave(&it_tmp);
+  return 0;
 }
 
 /* Records copied from in to out; a session twice ERR_RTT_MS, no longer,
