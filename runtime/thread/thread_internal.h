@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "kafka/client_errors.h"
 #include "reload/swap.h"
 #include "task/task.h"
 #include "thread/stream_thread.h"
@@ -48,6 +49,9 @@ struct weir_stream_thread {
   weir_state_batch_t *restore_batch;
 
   weir_swap_member_t swap_member; /* this thread's part in hot swaps */
+
+  /* Non-fatal errors of each client: one warning per episode. */
+  weir_client_errors_t producer_errors, consumer_errors, restorer_errors;
 };
 
 int64_t weir_now_ms(void);
@@ -67,6 +71,9 @@ void weir_thread_commit(weir_stream_thread_t *t, const rd_kafka_topic_partition_
 int weir_thread_drain(weir_stream_thread_t *t);
 
 /* The rebalance callback (rd_kafka_conf_set_rebalance_cb). */
+/* The error callback of every client of the thread (opaque: the thread). */
+void weir_thread_on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque);
+
 void weir_thread_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                               rd_kafka_topic_partition_list_t *parts, void *opaque);
 
