@@ -80,7 +80,9 @@ static void route_message(weir_stream_thread_t *t, rd_kafka_message_t *msg) {
   int idx = topic_index(t, msg->rkt);
   weir_task_t *task =
       idx < 0 ? NULL : weir_thread_task(t, t->env.topic_subtopology[idx], msg->partition);
-  if (!task || !task->active || weir_task_enqueue(task, (size_t)idx, msg))
+  if (!task || !task->active ||
+      (task->restoring && weir_restore_hold_back(t, task, (size_t)idx, msg)) ||
+      weir_task_enqueue(task, (size_t)idx, msg))
     rd_kafka_message_destroy(msg); /* revoked meanwhile: the new owner reads it again */
 }
 
@@ -99,7 +101,7 @@ static size_t run_tasks(weir_stream_thread_t *t, int *full) {
     size_t k = (t->next_task + n) % t->task_cap;
     weir_task_t *task = t->tasks[k];
     if (!task || !task->active || !task->buffered || task->restoring)
-      continue; /* a restoring task's partitions are paused: its records wait */
+      continue; /* a restoring task's records wait (weir_restore_hold_back) */
     if (weir_now_ms() - start < SLICE_MS) {
       int done = weir_task_run(task, BUDGET);
       if (done < 0) {
