@@ -22,8 +22,8 @@
 #include "it_support.h"
 #include "util/log.h"
 
-#define KEYS 2000
-#define FIRST 20000   /* before the restart: the changelog to restore */
+#define KEYS 20000
+#define FIRST 40000   /* before the restart: the changelog to restore */
 #define BACKLOG 20000 /* written while weir is down */
 #define FED 5000      /* written while it restarts and restores */
 #define CHANGELOG "rl-counts-changelog"
