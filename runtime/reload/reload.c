@@ -220,6 +220,10 @@ static int swap_in(weir_reloader_t *r, weir_version_t *v, const char *names, cha
   }
   weir_swap_run_phase(s, id, WEIR_SWAP_COMMIT, 1, 0, WAIT_WARN_MS);
   r->versions = v->number;
+  if (weir_swap_failed(s)) { /* a retiring instance lost what it held back */
+    snprintf(report, size, "reload failed: version %u runs [%s], but %s", v->number, names, s->why);
+    return -1;
+  }
   snprintf(report, size,
            "reloaded: version %u runs [%s] (%lld instances swapped, longest task pause %lld us)",
            v->number, names, (long long)atomic_load(&s->swapped),

@@ -79,13 +79,13 @@ static int transfer(weir_node_inst_t *inst, const weir_node_t *next) {
 }
 
 /* The old instance's last act: what it holds back (emit on commit) goes
- * out, then it closes. */
-static void retire(weir_node_inst_t *inst) {
-  if (weir_task_flush_one(inst->task, inst))
-    WEIR_ERROR("swap: operator '%s' on task %s: %s", inst->node->name, inst->task->id,
-               inst->task->error);
+ * out, then it closes. -1 when its flush failed (task->error says why):
+ * what it held back is lost with it. */
+static int retire(weir_node_inst_t *inst) {
+  int rc = weir_task_flush_one(inst->task, inst);
   if (inst->impl->op->def.close)
     inst->impl->op->def.close(&inst->ctx, inst->self);
+  return rc;
 }
 
 /* Forget what was prepared, the prepared instance now in use or closed. */
@@ -99,13 +99,14 @@ static void unprepare(weir_node_inst_t *inst) {
 
 int weir_inst_commit(weir_node_inst_t *inst, const weir_node_t *next, weir_version_t *v) {
   char why[512] = "";
+  int lost = 0;
   if (transfers(inst->impl, next)) {
     if (transfer(inst, next)) {
       unprepare(inst);
       return 0;
     }
   } else if (inst->next_impl == next) {
-    retire(inst);
+    lost = retire(inst);
     inst->self = inst->next_self;
   } else {
     /* Opened after the prepare phase: start the new build here. */
@@ -117,7 +118,7 @@ int weir_inst_commit(weir_node_inst_t *inst, const weir_node_t *next, weir_versi
                  inst->node->name, inst->task->id, why);
       return 0;
     }
-    retire(inst);
+    lost = retire(inst);
     inst->self = self;
   }
   unprepare(inst);
@@ -126,7 +127,7 @@ int weir_inst_commit(weir_node_inst_t *inst, const weir_node_t *next, weir_versi
   inst->version = v;
   weir_version_acquire(v);
   weir_version_release(was);
-  return 1;
+  return lost ? -1 : 1;
 }
 
 void weir_inst_abort(weir_node_inst_t *inst) {

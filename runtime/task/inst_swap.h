@@ -19,7 +19,9 @@ int weir_inst_prepare(weir_node_inst_t *inst, const weir_node_t *next, weir_vers
 
 /* COMMIT: the new build takes over, prepared or not (a task opened since
  * the prepare starts it here). 1 when it moved; 0 when the old build keeps
- * running this instance (logged). */
+ * running this instance (logged); -1 when it moved but the old build's
+ * flush() failed (inst->task->error says why): what it held back is lost,
+ * so the caller must commit nothing past it and fail the task. */
 int weir_inst_commit(weir_node_inst_t *inst, const weir_node_t *next, weir_version_t *v);
 
 /* ABORT, or a close while prepared: close the prepared instance and drop

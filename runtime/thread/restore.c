@@ -26,6 +26,8 @@ static int ensure_restorer(weir_stream_thread_t *t, char *errstr, size_t errstr_
   /* Without a group.id librdkafka 2.0.2 has no consumer queue (NULL) and
    * refuses assign(); this consumer only assigns, it never joins a group. */
   rd_kafka_conf_set(conf, "group.id", id, NULL, 0);
+  rd_kafka_conf_set_opaque(conf, t);
+  rd_kafka_conf_set_error_cb(conf, weir_thread_on_error);
   t->restorer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
   if (!t->restorer) {
     rd_kafka_conf_destroy(conf);
@@ -43,16 +45,75 @@ static int ensure_restorer(weir_stream_thread_t *t, char *errstr, size_t errstr_
   return 0;
 }
 
-/* Pause or resume the task's input partitions on the group consumer. */
-static void pause_inputs(weir_stream_thread_t *t, weir_task_t *task, int pause) {
-  rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(4);
-  for (size_t i = 0; i < t->topic_count; i++)
-    if (t->env.topic_subtopology[i] == task->subtopology)
-      rd_kafka_topic_partition_list_add(parts, t->topics[i], task->partition);
-  if (pause)
-    rd_kafka_pause_partitions(t->consumer, parts);
-  else
-    rd_kafka_resume_partitions(t->consumer, parts);
+/* A restoring task's input partitions are not paused: librdkafka 2.0.2's
+ * rd_kafka_consume_batch_queue could skip offsets across a pause/resume
+ * (it advanced the resume position past records a barrier then purged;
+ * fixed in 2.1.0). Its records wait in its queue up to the partition's
+ * bound; past it they are dropped, and when the restore ends the partition
+ * is sought back, to an explicit offset, to the first one dropped. Nothing
+ * of the task is processed meanwhile, so no commit goes past it. */
+int weir_restore_hold_back(weir_stream_thread_t *t, weir_task_t *task, size_t idx,
+                           const rd_kafka_message_t *m) {
+  const char *topic = t->topics[idx];
+  if (t->held_back && rd_kafka_topic_partition_list_find(t->held_back, topic, m->partition))
+    return 1; /* dropping since an earlier record: keep the gap closed */
+  if (task->queues[idx].count < (size_t)t->buffer_bound)
+    return 0;
+  if (!t->held_back)
+    t->held_back = rd_kafka_topic_partition_list_new(4);
+  rd_kafka_topic_partition_list_add(t->held_back, topic, m->partition)->offset = m->offset;
+  WEIR_DEBUG("thread %d: task %s restoring: '%s' [%d] held back from offset %lld (read again "
+             "once restored)",
+             t->index, task->id, topic, (int)m->partition, (long long)m->offset);
+  return 1;
+}
+
+/* The task's held-back partitions, taken off the list: with their first
+ * dropped offsets, or NULL when none. */
+static rd_kafka_topic_partition_list_t *take_held_back(weir_stream_thread_t *t, weir_task_t *task) {
+  rd_kafka_topic_partition_list_t *mine = NULL;
+  for (size_t i = 0; t->held_back && i < t->topic_count; i++) {
+    rd_kafka_topic_partition_t *p =
+        t->env.topic_subtopology[i] == task->subtopology
+            ? rd_kafka_topic_partition_list_find(t->held_back, t->topics[i], task->partition)
+            : NULL;
+    if (!p)
+      continue;
+    if (!mine)
+      mine = rd_kafka_topic_partition_list_new(2);
+    rd_kafka_topic_partition_list_add(mine, p->topic, p->partition)->offset = p->offset;
+    rd_kafka_topic_partition_list_del(t->held_back, t->topics[i], task->partition);
+  }
+  return mine;
+}
+
+/* Restored: read the dropped records again, from the first one. */
+static void seek_back(weir_stream_thread_t *t, weir_task_t *task) {
+  rd_kafka_topic_partition_list_t *parts = take_held_back(t, task);
+  if (!parts)
+    return;
+  rd_kafka_error_t *error =
+      rd_kafka_seek_partitions(t->consumer, parts, t->shared.shutdown_timeout_ms);
+  for (int i = 0; !error && i < parts->cnt; i++)
+    if (parts->elems[i].err) {
+      char why[512];
+      snprintf(why, sizeof why,
+               "restore: task %s: cannot read '%s' [%d] again from offset %lld: %s; stopping "
+               "(nothing past it is committed)",
+               task->id, parts->elems[i].topic, (int)parts->elems[i].partition,
+               (long long)parts->elems[i].offset, rd_kafka_err2str(parts->elems[i].err));
+      t->shared.fail(t->shared.app, why);
+    }
+  if (error) {
+    char why[512];
+    snprintf(why, sizeof why, "restore: task %s: cannot read held-back records again: %s", task->id,
+             rd_kafka_error_string(error));
+    t->shared.fail(t->shared.app, why);
+    rd_kafka_error_destroy(error);
+  } else {
+    WEIR_DEBUG("thread %d: task %s: %d held-back partition(s) read again", t->index, task->id,
+               parts->cnt);
+  }
   rd_kafka_topic_partition_list_destroy(parts);
 }
 
@@ -151,9 +212,6 @@ int weir_restore_begin(weir_stream_thread_t *t, weir_task_t *task) {
       return -1;
     }
   }
-  if (!task->restoring)
-    return 0;
-  pause_inputs(t, task, 1);
   return 0;
 }
 
@@ -185,7 +243,7 @@ static void finish_store(weir_stream_thread_t *t, weir_task_store_t *ts) {
     int64_t start = weir_now_ms();
     if (weir_state_db_flush(t->env.state_db, why, sizeof why))
       t->shared.fail(t->shared.app, why);
-    pause_inputs(t, ts->task, 0);
+    seek_back(t, ts->task);
     WEIR_INFO("restore: task %s ready (RocksDB flushed in %lld ms)", ts->task->id,
               (long long)(weir_now_ms() - start));
   }
@@ -296,6 +354,10 @@ void weir_restore_cancel(weir_stream_thread_t *t, weir_task_t *task) {
   for (size_t i = 0; i < task->store_count; i++)
     if (task->stores[i].restoring)
       unassign(t, &task->stores[i]);
+  /* Revoked: the next owner reads from the committed offset. */
+  rd_kafka_topic_partition_list_t *dropped = take_held_back(t, task);
+  if (dropped)
+    rd_kafka_topic_partition_list_destroy(dropped);
 }
 
 void weir_restore_stop(weir_stream_thread_t *t) {
@@ -310,4 +372,7 @@ void weir_restore_stop(weir_stream_thread_t *t) {
   t->restoring = NULL;
   weir_state_batch_free(t->restore_batch);
   t->restore_batch = NULL;
+  if (t->held_back)
+    rd_kafka_topic_partition_list_destroy(t->held_back);
+  t->held_back = NULL;
 }

@@ -80,7 +80,9 @@ static void route_message(weir_stream_thread_t *t, rd_kafka_message_t *msg) {
   int idx = topic_index(t, msg->rkt);
   weir_task_t *task =
       idx < 0 ? NULL : weir_thread_task(t, t->env.topic_subtopology[idx], msg->partition);
-  if (!task || !task->active || weir_task_enqueue(task, (size_t)idx, msg))
+  if (!task || !task->active ||
+      (task->restoring && weir_restore_hold_back(t, task, (size_t)idx, msg)) ||
+      weir_task_enqueue(task, (size_t)idx, msg))
     rd_kafka_message_destroy(msg); /* revoked meanwhile: the new owner reads it again */
 }
 
@@ -99,7 +101,7 @@ static size_t run_tasks(weir_stream_thread_t *t, int *full) {
     size_t k = (t->next_task + n) % t->task_cap;
     weir_task_t *task = t->tasks[k];
     if (!task || !task->active || !task->buffered || task->restoring)
-      continue; /* a restoring task's partitions are paused: its records wait */
+      continue; /* a restoring task's records wait (weir_restore_hold_back) */
     if (weir_now_ms() - start < SLICE_MS) {
       int done = weir_task_run(task, BUDGET);
       if (done < 0) {
@@ -119,9 +121,31 @@ static size_t run_tasks(weir_stream_thread_t *t, int *full) {
   return buffered;
 }
 
+/* A retiring instance whose flush failed lost what it held back, whose
+ * inputs are not committed yet: this thread commits nothing more (as after
+ * a failed delivery), the swap reports the failure and the app stops; the
+ * inputs are processed again after a restart. */
+static int commit_inst(weir_stream_thread_t *t, const weir_swap_phase_t *ph, weir_node_inst_t *inst,
+                       const weir_node_t *next) {
+  char why[1024];
+  int rc = weir_inst_commit(inst, next, ph->next);
+  if (rc >= 0)
+    return rc;
+  snprintf(why, sizeof why,
+           "swap: %s: what it held back is lost, so nothing is committed past it; weir stops "
+           "and its inputs are processed again after a restart",
+           inst->task->error);
+  t->delivery_failed++;
+  weir_swap_fail(t->shared.swap, "%s", why);
+  t->shared.fail(t->shared.app, why);
+  return 1;
+}
+
 /* One instance's part in the phase being served. 1 when it moved. */
-static int serve_inst(weir_swap_t *s, const weir_swap_phase_t *ph, weir_node_inst_t *inst) {
+static int serve_inst(weir_stream_thread_t *t, const weir_swap_phase_t *ph,
+                      weir_node_inst_t *inst) {
   char why[768];
+  weir_swap_t *s = t->shared.swap;
   const weir_node_t *next = ph->next->topo->nodes[inst->node->index];
   if (!ph->moving[inst->node->index] || !weir_inst_swappable(inst, next))
     return 0; /* not moving, or opened on the new version already */
@@ -129,7 +153,7 @@ static int serve_inst(weir_swap_t *s, const weir_swap_phase_t *ph, weir_node_ins
       weir_inst_prepare(inst, next, ph->next, why, sizeof why))
     weir_swap_fail(s, "%s", why);
   else if (ph->phase == WEIR_SWAP_COMMIT)
-    return weir_inst_commit(inst, next, ph->next);
+    return commit_inst(t, ph, inst, next);
   else if (ph->phase == WEIR_SWAP_ABORT)
     weir_inst_abort(inst);
   return 0;
@@ -145,7 +169,7 @@ static void serve_swap(weir_stream_thread_t *t) {
   long long moved = 0;
   for (size_t k = 0; k < t->task_cap; k++)
     for (size_t i = 0; t->tasks[k] && t->tasks[k]->active && i < t->tasks[k]->inst_count; i++)
-      moved += serve_inst(s, &ph, &t->tasks[k]->insts[i]);
+      moved += serve_inst(t, &ph, &t->tasks[k]->insts[i]);
   weir_swap_done(s, &t->swap_member, moved);
 }
 

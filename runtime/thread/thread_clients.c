@@ -8,6 +8,46 @@
 #include "thread/thread_internal.h"
 #include "util/log.h"
 
+static weir_client_errors_t *errors_of(weir_stream_thread_t *t, rd_kafka_t *rk, const char **role) {
+  *role = rk == t->producer ? "producer" : rk == t->restorer ? "restore consumer" : "consumer";
+  return rk == t->producer   ? &t->producer_errors
+         : rk == t->restorer ? &t->restorer_errors
+                             : &t->consumer_errors;
+}
+
+/* A client that failed before works again: its episodes end, and the user
+ * who saw the warning learns it cleared. */
+static void client_works(weir_stream_thread_t *t, rd_kafka_t *rk) {
+  const char *role;
+  weir_client_errors_t *e = errors_of(t, rk, &role);
+  if (e->count && weir_client_errors_clear(e))
+    WEIR_INFO("thread %d: Kafka %s %s works again", t->index, role, rd_kafka_name(rk));
+}
+
+/* A fatal error stops the app. Any other is retried by librdkafka for as
+ * long as it lasts, and weir makes no progress meanwhile (a broker down, a
+ * refused login or TLS handshake, a missing ACL): warn once per episode
+ * (kafka/client_errors.h), naming the client and what to do. */
+void weir_thread_on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+  weir_stream_thread_t *t = opaque;
+  char fatal[512];
+  const char *role;
+  if (err == RD_KAFKA_RESP_ERR__FATAL) {
+    rd_kafka_fatal_error(rk, fatal, sizeof fatal);
+    t->shared.fail(t->shared.app, fatal);
+    return;
+  }
+  weir_client_errors_t *e = errors_of(t, rk, &role);
+  if (weir_client_errors_note(e, err, weir_now_ms()))
+    WEIR_WARN("thread %d: Kafka %s %s: %s (%s); librdkafka keeps retrying and weir may make "
+              "no progress until it clears: %s (logged once until it clears)",
+              t->index, role, rd_kafka_name(rk), reason, rd_kafka_err2str(err),
+              weir_client_error_hint(err));
+  else
+    WEIR_DEBUG("thread %d: Kafka %s %s: %s again (%u repeat(s) not logged)", t->index, role,
+               rd_kafka_name(rk), rd_kafka_err2name(err), weir_client_errors_repeats(e, err));
+}
+
 static void on_delivery_failed(weir_stream_thread_t *t, const rd_kafka_message_t *msg,
                                const char *consequence) {
   char why[512];
@@ -22,11 +62,12 @@ static void on_delivery_failed(weir_stream_thread_t *t, const rd_kafka_message_t
  * and RocksDB write of this thread (delivery_failed): which inputs a
  * changelog record or a flush() output came from is not known. */
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque) {
-  (void)rk;
   weir_stream_thread_t *t = opaque;
   weir_delivery_t d = weir_delivery_decode(msg->_private);
   if (msg->err)
     t->delivery_failed++;
+  else
+    client_works(t, rk);
   if (d.kind == WEIR_DELIVERY_CHANGELOG) {
     weir_task_store_acked(d.store, msg);
     if (msg->err)
@@ -45,21 +86,11 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
   }
 }
 
-static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
-  weir_stream_thread_t *t = opaque;
-  char fatal[512];
-  if (err == RD_KAFKA_RESP_ERR__FATAL) {
-    rd_kafka_fatal_error(rk, fatal, sizeof fatal);
-    t->shared.fail(t->shared.app, fatal);
-    return;
-  }
-  if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || err == RD_KAFKA_RESP_ERR__TRANSPORT)
-    WEIR_WARN("thread %d: %s (%s); retrying", t->index, reason, rd_kafka_err2str(err));
-}
-
 static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                       rd_kafka_topic_partition_list_t *offsets, void *opaque) {
   weir_stream_thread_t *t = opaque;
+  if (!err)
+    client_works(t, rk);
   if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
     WEIR_WARN("thread %d: offset commit failed: %s; retrying at the next commit", t->index,
               rd_kafka_err2str(err));
@@ -89,7 +120,7 @@ static rd_kafka_t *new_client(weir_stream_thread_t *t, weir_client_role_t role, 
   if (!conf)
     return NULL;
   rd_kafka_conf_set_opaque(conf, t);
-  rd_kafka_conf_set_error_cb(conf, on_error);
+  rd_kafka_conf_set_error_cb(conf, weir_thread_on_error);
   if (role == WEIR_CLIENT_PRODUCER) {
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
   } else {

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "kafka/client_errors.h"
 #include "reload/swap.h"
 #include "task/task.h"
 #include "thread/purge.h"
@@ -47,9 +48,15 @@ struct weir_stream_thread {
   rd_kafka_queue_t *restore_queue;
   rd_kafka_topic_partition_list_t *restoring; /* what it is assigned */
   weir_state_batch_t *restore_batch;
+  /* Input partitions of restoring tasks whose records are being dropped
+   * since the offset given (restore.c, weir_restore_hold_back). */
+  rd_kafka_topic_partition_list_t *held_back;
 
   weir_swap_member_t swap_member; /* this thread's part in hot swaps */
   struct weir_purge *purge;       /* repartition purges (purge.h); NULL until the first */
+
+  /* Non-fatal errors of each client: one warning per episode. */
+  weir_client_errors_t producer_errors, consumer_errors, restorer_errors;
 };
 
 int64_t weir_now_ms(void);
@@ -69,12 +76,22 @@ void weir_thread_commit(weir_stream_thread_t *t, const rd_kafka_topic_partition_
 int weir_thread_drain(weir_stream_thread_t *t);
 
 /* The rebalance callback (rd_kafka_conf_set_rebalance_cb). */
+/* The error callback of every client of the thread (opaque: the thread). */
+void weir_thread_on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque);
+
 void weir_thread_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                               rd_kafka_topic_partition_list_t *parts, void *opaque);
 
 /* Start restoring the task's stores that are behind their changelog; the
- * task does not process (its partitions are paused) until they are done. */
+ * task does not process until they are done (its records wait: see
+ * weir_restore_hold_back). */
 int weir_restore_begin(weir_stream_thread_t *t, weir_task_t *task);
+/* A record of restoring `task` from source topic `idx`: 0 to queue it as
+ * usual; 1 when it must be dropped (its queue is at its bound, or dropping
+ * began on that partition): the partition is sought back to the first
+ * dropped offset when the restore ends. */
+int weir_restore_hold_back(weir_stream_thread_t *t, weir_task_t *task, size_t idx,
+                           const rd_kafka_message_t *m);
 /* Apply what the restore consumer has; finish the stores that reached the
  * end. Does not block. */
 void weir_restore_poll(weir_stream_thread_t *t);

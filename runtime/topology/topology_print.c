@@ -253,8 +253,11 @@ static void print_plugin_ops(const weir_plugin_t *p, FILE *out) {
 
 void weir_topology_print_params(const weir_topology_t *t, FILE *out) {
   print_kind("weir", "[weir]  (required, once)", out);
-  fprintf(out, "[kafka]  (optional)\n  any librdkafka property, passed through unchanged "
-               "(e.g. compression.type = lz4)\n\n");
+  fprintf(
+      out,
+      "[kafka]  (optional)\n  any librdkafka property, passed through unchanged "
+      "(e.g. compression.type = lz4),\n  except what breaks at-least-once: acks other than all, "
+      "enable.idempotence = false,\n  auto.offset.reset other than earliest\n\n");
   print_kind("source", "[source:NAME]  (reads Kafka topics)", out);
   print_kind("operator", "[operator:NAME]  (plus the operator's own parameters, below)", out);
   print_kind("sink", "[sink:NAME]  (writes a Kafka topic)", out);

@@ -1,6 +1,7 @@
 /* topology_settings — the [weir] section and the [kafka] pass-through. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "topology/topology_internal.h"
 #include "util/log.h"
@@ -109,6 +110,44 @@ static void read_weir(topo_build_t *b) {
   weir_params_free(&p);
 }
 
+static int one_of(const char *value, const char *const *names) {
+  for (; *names; names++)
+    if (strcasecmp(value, *names) == 0)
+      return 1;
+  return 0;
+}
+
+/* [kafka] values that break at-least-once, refused rather than passed on:
+ * NULL when `key = value` is safe, else why. auto.offset.reset cannot be
+ * applied per topic (librdkafka's subscribe takes one default topic conf,
+ * and an assignment's start offset would override the committed one), and
+ * a repartition topic or a first run's source must start from the
+ * earliest offset, so only earliest is taken. */
+static const char *breaks_guarantee(const char *key, const char *value) {
+  static const char *const all_acks[] = {"all", "-1", NULL};
+  static const char *const off[] = {"false", "f", "0", "no", "off", NULL};
+  static const char *const earliest[] = {"earliest", "smallest", "beginning", NULL};
+  if ((strcmp(key, "acks") == 0 || strcmp(key, "request.required.acks") == 0) &&
+      !one_of(value, all_acks))
+    return "a record only the partition leader holds is lost when the leader fails, after "
+           "its input was committed; remove it (weir sets acks = all)";
+  if (strcmp(key, "enable.idempotence") == 0 && one_of(value, off))
+    return "a retried produce may reorder or duplicate outputs and changelog records, so a "
+           "restore may end on an older value; remove it (weir sets enable.idempotence = true)";
+  if (strcmp(key, "auto.offset.reset") == 0 && !one_of(value, earliest))
+    return "it would also apply to repartition topics and skip the records written while no "
+           "offset was committed (librdkafka cannot set it per topic); remove it (weir sets "
+           "auto.offset.reset = earliest)";
+  return NULL;
+}
+
+static void check_kafka(topo_build_t *b, const weir_cfg_entry_t *e) {
+  const char *why = breaks_guarantee(e->key, e->value);
+  if (why)
+    topo_error(b, e->line, "[kafka] %s = %s is refused: it breaks at-least-once: %s", e->key,
+               e->value, why);
+}
+
 static void read_kafka(topo_build_t *b) {
   const weir_cfg_section_t *sec = single_section(b, "kafka");
   if (!sec || !sec->entry_count)
@@ -125,6 +164,7 @@ static void read_kafka(topo_build_t *b) {
     k->key = strdup(e->key);
     k->value = strdup(e->value);
     k->line = e->line;
+    check_kafka(b, e);
     if (!k->key || !k->value)
       topo_error(b, e->line, "out of memory reading [kafka]");
   }
