@@ -114,24 +114,40 @@ static int wait_log(const cluster_t *c, const char *a, const char *b) {
 }
 
 /* One partition everywhere, each input passed through to `out`; a producer
- * queue of 5 records; a bad record is skipped (the policy a produce failure
- * must not follow); a short session, because the mock lets a restarted app
- * in only once the old member expired. */
+ * queue of 5 records; a short session, because the mock lets a restarted
+ * app in only once the old member expired. */
 static const char ini_fmt[] =
     "[weir]\napplication.id = %s\nbootstrap.servers = %s\ncommit.interval.ms = 200\n"
-    "state.dir = %s\nprocessing.error.policy = skip\n"
+    "state.dir = %s\nprocessing.error.policy = %s\ndead.letter.topic = %s\n"
     "[kafka]\nqueue.buffering.max.messages = 5\nsession.timeout.ms = 6000\n"
     "max.poll.interval.ms = %d\n"
     "[source:in]\ntopic = %s\n"
     "[operator:pass]\nplugin = std\ntype = passthrough\ninput = in\n"
-    "[sink:out]\ninput = pass\ntopic = %s\n";
+    "[sink:out]\ninput = pass\ntopic = %s\nvalue.serde = %s\n";
 
-static weir_topology_t *topology(const cluster_t *c, const char *group, int max_poll_ms,
-                                 const char *in, const char *out) {
+/* What a test runs: the inputs go to `out`, or, with dead_letter, every one
+ * fails (a string where the sink declares int64) and goes to `dlq`. A bad
+ * record is skipped or dead-lettered: the policies a produce failure must
+ * not follow. */
+typedef struct {
+  const char *group, *in, *out, *dlq;
+  int max_poll_ms;
+  int dead_letter;
+} scenario_t;
+
+/* Where the inputs come out, unchanged. */
+static const char *dest(const scenario_t *s) {
+  return s->dead_letter ? s->dlq : s->out;
+}
+
+static weir_topology_t *topology(const cluster_t *c, const scenario_t *s) {
   char ini[2048];
-  snprintf(ini, sizeof ini, ini_fmt, group, c->bootstrap, c->dir, max_poll_ms, in, out);
-  assert_int_equal(rd_kafka_mock_topic_create(c->mc, in, 1, 1), 0);
-  assert_int_equal(rd_kafka_mock_topic_create(c->mc, out, 1, 1), 0);
+  snprintf(ini, sizeof ini, ini_fmt, s->group, c->bootstrap, c->dir,
+           s->dead_letter ? "dead-letter" : "skip", s->dlq, s->max_poll_ms, s->in, s->out,
+           s->dead_letter ? "int64" : "string");
+  assert_int_equal(rd_kafka_mock_topic_create(c->mc, s->in, 1, 1), 0);
+  assert_int_equal(rd_kafka_mock_topic_create(c->mc, s->out, 1, 1), 0);
+  assert_int_equal(rd_kafka_mock_topic_create(c->mc, s->dlq, 1, 1), 0);
   weir_topology_t *t = it_topology(ini);
   assert_non_null(t);
   return t;
@@ -184,16 +200,15 @@ static int64_t wait_committed(const char *bootstrap, const char *group, const ch
   return got;
 }
 
-/* A stop while the queue is full (the output partition has no leader): the
- * record waiting for room, and every later one, is not skipped: the commit
- * stays before it, though the policy is skip and the queued records are
- * delivered during the shutdown (the leader comes back). After a restart,
- * every input has its output. */
-static void test_stop_with_full_queue_commits_nothing_unproduced(void **state) {
-  cluster_t *c = *state;
-  weir_topology_t *t = topology(c, "pf-stop", 300000, "in-stop", "out-stop");
-  send_inputs(c->bootstrap, "in-stop");
-  rd_kafka_mock_partition_set_leader(c->mc, "out-stop", 0, -1);
+/* A stop while the queue is full (the destination partition has no
+ * leader): the record waiting for room, and every later one, is not skipped:
+ * the commit stays before it, though the policy is skip (or dead-letter) and
+ * the queued records are delivered during the shutdown (the leader comes
+ * back). After a restart, every input has its output. */
+static void stop_with_full_queue(cluster_t *c, const scenario_t *s) {
+  weir_topology_t *t = topology(c, s);
+  send_inputs(c->bootstrap, s->in);
+  rd_kafka_mock_partition_set_leader(c->mc, dest(s), 0, -1);
   weir_app_t *app = start(t);
   /* Blocked on the full queue: logged after 1 s (since the fix; before it,
    * nothing is logged, and the wait just runs out). */
@@ -201,13 +216,13 @@ static void test_stop_with_full_queue_commits_nothing_unproduced(void **state) {
   weir_app_stop(app);
   /* The record that waited is held (fixed) or skipped (before the fix). */
   assert_int_equal(wait_log(c, "is not finished", "; skipped"), 0);
-  rd_kafka_mock_partition_set_leader(c->mc, "out-stop", 0, 1);
+  rd_kafka_mock_partition_set_leader(c->mc, dest(s), 0, 1);
   assert_int_equal(weir_app_join(app), 0); /* a plain stop is no failure */
   weir_app_free(app);
 
-  int64_t committed = it_committed(c->bootstrap, "pf-stop", "in-stop", 0);
+  int64_t committed = it_committed(c->bootstrap, s->group, s->in, 0);
   outputs_t o;
-  read_outputs(c->bootstrap, "out-stop", committed > 0 ? (size_t)committed : 0, &o);
+  read_outputs(c->bootstrap, dest(s), committed > 0 ? (size_t)committed : 0, &o);
   assert_true(committed < INPUTS); /* the queue held 5: the rest never went out */
   for (int64_t i = 0; i < committed; i++)
     if (!o.seen[i])
@@ -215,15 +230,27 @@ static void test_stop_with_full_queue_commits_nothing_unproduced(void **state) {
                (long long)i, (long long)committed);
 
   app = start(t);
-  assert_int_equal(wait_committed(c->bootstrap, "pf-stop", "in-stop", INPUTS), INPUTS);
-  read_outputs(c->bootstrap, "out-stop", INPUTS, &o);
+  assert_int_equal(wait_committed(c->bootstrap, s->group, s->in, INPUTS), INPUTS);
+  read_outputs(c->bootstrap, dest(s), INPUTS, &o);
   for (int i = 0; i < INPUTS; i++)
     if (!o.seen[i])
-      fail_msg("input %d has no output after the restart", i);
+      fail_msg("input %d has no output in %s after the restart", i, dest(s));
   weir_app_stop(app);
   assert_int_equal(weir_app_join(app), 0);
   weir_app_free(app);
   weir_topology_free(t);
+}
+
+static void test_stop_with_full_queue_skips_nothing(void **state) {
+  const scenario_t s = {"pf-stop", "in-stop", "out-stop", "dlq-stop", 300000, 0};
+  stop_with_full_queue(*state, &s);
+}
+
+/* Before the fix a dead-letter produce that failed fell through to
+ * "skipped". */
+static void test_stop_with_full_dead_letter_queue_skips_nothing(void **state) {
+  const scenario_t s = {"pf-dlq", "in-dlq", "out-dlq", "dlq-dlq", 300000, 1};
+  stop_with_full_queue(*state, &s);
 }
 
 /* The queue stays full (no leader): the wait for room ends at its bound,
@@ -232,9 +259,10 @@ static void test_stop_with_full_queue_commits_nothing_unproduced(void **state) {
  * nothing past the record — the policy (skip) does not apply. */
 static void test_full_queue_wait_is_bounded(void **state) {
   cluster_t *c = *state;
-  weir_topology_t *t = topology(c, "pf-bound", 8000, "in-bound", "out-bound");
-  send_inputs(c->bootstrap, "in-bound");
-  rd_kafka_mock_partition_set_leader(c->mc, "out-bound", 0, -1);
+  const scenario_t s = {"pf-bound", "in-bound", "out-bound", "dlq-bound", 8000, 0};
+  weir_topology_t *t = topology(c, &s);
+  send_inputs(c->bootstrap, s.in);
+  rd_kafka_mock_partition_set_leader(c->mc, s.out, 0, -1);
   weir_app_t *app = start(t);
   assert_int_equal(weir_app_wait_stop(app, IT_WAIT_MS), 1);
   assert_int_equal(weir_app_join(app), 1);
@@ -242,7 +270,7 @@ static void test_full_queue_wait_is_bounded(void **state) {
   assert_int_equal(wait_log(c, "the producer queue stayed full for 4000 ms", NULL), 0);
   assert_int_equal(wait_log(c, "cannot produce the outputs of in-bound/0@", NULL), 0);
   assert_int_equal(wait_log(c, "topic 'out-bound'", NULL), 0);
-  int64_t committed = it_committed(c->bootstrap, "pf-bound", "in-bound", 0);
+  int64_t committed = it_committed(c->bootstrap, s.group, s.in, 0);
   assert_true(committed < 5); /* nothing was delivered: nothing is committed */
   weir_topology_free(t);
 }
@@ -251,7 +279,8 @@ static void test_full_queue_wait_is_bounded(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      T(test_stop_with_full_queue_commits_nothing_unproduced),
+      T(test_stop_with_full_queue_skips_nothing),
+      T(test_stop_with_full_dead_letter_queue_skips_nothing),
       T(test_full_queue_wait_is_bounded),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
