@@ -108,6 +108,11 @@ static int produce_tracked(weir_task_t *task, rd_kafka_topic_t *rkt, const weir_
       snprintf(task->produce_error, sizeof task->produce_error,
                "%s: cannot produce to topic '%s': %s", what, rd_kafka_topic_name(rkt),
                rd_kafka_err2str(err));
+    } else if (task->produce_failed == WEIR_PRODUCE_TIMED_OUT && !task->produce_named) {
+      char why[sizeof task->produce_error];
+      snprintf(why, sizeof why, "%s", task->produce_error);
+      snprintf(task->produce_error, sizeof task->produce_error, "%s: %s", what, why);
+      task->produce_named = 1;
     }
     weir_task_set_error(task, "%s: cannot produce to topic '%s': %s", what,
                         rd_kafka_topic_name(rkt), rd_kafka_err2str(err));

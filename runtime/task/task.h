@@ -121,6 +121,7 @@ struct weir_task {
    * failure, not the record's, so no error policy skips it. */
   int produce_failed;
   char produce_error[400];
+  int produce_named; /* produce_error names the sink */
   /* Outputs produced outside process() (a flush(), also the one of an
    * instance a hot swap retires) since the last commit that waited for
    * them: the next commit waits too, whatever runs now. */

@@ -72,6 +72,7 @@ static void begin_input(weir_task_t *task, size_t topic_index, const weir_input_
   task->error[0] = '\0';
   task->produce_failed = WEIR_PRODUCE_OK;
   task->produce_error[0] = '\0';
+  task->produce_named = 0;
   task->in_process = 1;
 }
 

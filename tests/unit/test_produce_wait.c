@@ -1,0 +1,152 @@
+/* A produce failure is the producer's, never the record's: whatever
+ * processing.error.policy says, the input holds its commit position. The
+ * producer here has a queue of one record and no reachable broker, so the
+ * second record finds the queue full for good. Before the fix the wait for
+ * room had no end (the test hung), and at a stop the record was skipped (or
+ * its failed dead-letter produce fell through to "skipped"), so the commit
+ * position passed an input whose output was never produced. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config/config.h"
+#include "task/task.h"
+
+typedef struct {
+  weir_topology_t *topo;
+  rd_kafka_t *producer;
+  atomic_int stopping;
+  weir_task_env_t env;
+  const char **topics;
+  size_t topic_count;
+  weir_task_t *task;
+} fx_t;
+
+/* A source passed straight to a sink; max.poll.interval.ms = 400 makes the
+ * wait bound 200 ms. With dead_letter, the sink refuses every input (a
+ * string where int64 is declared) and the policy sends it on. */
+static const char ini_fmt[] = "[weir]\napplication.id = pw\nbootstrap.servers = 127.0.0.1:1\n"
+                              "processing.error.policy = %s\ndead.letter.topic = dlq\n"
+                              "[kafka]\nmax.poll.interval.ms = 400\n"
+                              "[source:in]\ntopic = in\n"
+                              "[sink:out]\ninput = in\ntopic = out\nvalue.serde = %s\n";
+
+static weir_topology_t *build(int dead_letter) {
+  char ini[1024];
+  weir_diag_t d = {0};
+  snprintf(ini, sizeof ini, ini_fmt, dead_letter ? "dead-letter" : "skip",
+           dead_letter ? "int64" : "string");
+  weir_cfg_t *cfg = weir_cfg_load_string("pw.ini", ini, &d);
+  weir_topology_t *t = d.count ? NULL : weir_topology_build(cfg, NULL, &d);
+  weir_diag_print(&d, stderr);
+  weir_diag_free(&d);
+  weir_cfg_free(cfg);
+  return t;
+}
+
+static rd_kafka_t *tiny_producer(void) {
+  char why[256];
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", "127.0.0.1:1", NULL, 0);
+  rd_kafka_conf_set(conf, "queue.buffering.max.messages", "1", NULL, 0);
+  rd_kafka_conf_set(conf, "log_level", "0", NULL, 0);
+  return rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
+}
+
+static fx_t *open_fx(int dead_letter) {
+  char err[512];
+  fx_t *fx = calloc(1, sizeof *fx);
+  fx->topo = build(dead_letter);
+  assert_non_null(fx->topo);
+  fx->producer = tiny_producer();
+  assert_non_null(fx->producer);
+  atomic_init(&fx->stopping, 0);
+  fx->env =
+      (weir_task_env_t){.producer = fx->producer, .topo = fx->topo, .stopping = &fx->stopping};
+  if (dead_letter)
+    fx->env.dead_letter = rd_kafka_topic_new(fx->producer, "dlq", NULL);
+  fx->topics = weir_topology_source_topics(fx->topo, &fx->topic_count);
+  assert_int_equal(fx->topic_count, 1);
+  assert_int_equal(weir_task_env_map_topics(&fx->env, fx->topo, fx->topics, fx->topic_count), 0);
+  uint32_t slot = 0;
+  fx->task = weir_task_new(&fx->env, 0, 0, 1, &slot);
+  assert_non_null(fx->task);
+  assert_int_equal(weir_task_open(fx->task, err, sizeof err), 0);
+  return fx;
+}
+
+static void close_fx(fx_t *fx) {
+  weir_task_close(fx->task);
+  weir_task_free(fx->task);
+  weir_task_env_unmap_topics(&fx->env, fx->topic_count);
+  free(fx->topics);
+  if (fx->env.dead_letter)
+    rd_kafka_topic_destroy(fx->env.dead_letter);
+  rd_kafka_purge(fx->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  rd_kafka_destroy(fx->producer);
+  weir_topology_free(fx->topo);
+  free(fx);
+}
+
+static int process(fx_t *fx, int64_t offset) {
+  weir_input_t in = {NULL, "in", 0, offset, 1700000000000, "k", 1, "v", 1, NULL, 0};
+  return weir_task_process_input(fx->task, 0, &in);
+}
+
+/* Record 0 fills the queue; record 1 cannot be produced. Once record 0 is
+ * acknowledged, the commit position is record 1's offset: held. */
+static void first_acked_then_position(fx_t *fx, int64_t want) {
+  weir_offset_tracker_t *tr = &fx->task->trackers[0];
+  weir_offset_tracker_ack(tr, tr->head_seq, 0); /* record 0's delivery report */
+  assert_int_equal(weir_offset_tracker_position(tr), want);
+}
+
+static void test_full_queue_fails_the_task_at_the_bound(void **state) {
+  (void)state;
+  fx_t *fx = open_fx(0);
+  assert_int_equal(process(fx, 0), 0);
+  assert_int_equal(process(fx, 1), -1); /* skip does not apply */
+  assert_non_null(strstr(fx->task->error, "in/0@1"));
+  assert_non_null(strstr(fx->task->error, "out: the producer queue stayed full for 200 ms"));
+  assert_non_null(strstr(fx->task->error, "topic 'out'"));
+  first_acked_then_position(fx, 1);
+  close_fx(fx);
+}
+
+static void test_stop_while_queue_full_holds_the_record(void **state) {
+  (void)state;
+  fx_t *fx = open_fx(0);
+  assert_int_equal(process(fx, 0), 0);
+  atomic_store(&fx->stopping, 1);
+  assert_int_equal(process(fx, 1), 0); /* a plain stop is no failure */
+  assert_string_equal(fx->task->error, "");
+  first_acked_then_position(fx, 1);
+  close_fx(fx);
+}
+
+static void test_failed_dead_letter_is_not_skipped(void **state) {
+  (void)state;
+  fx_t *fx = open_fx(1);
+  assert_int_equal(process(fx, 0), 0); /* dead-lettered: the queue is full */
+  assert_int_equal(process(fx, 1), -1);
+  assert_non_null(strstr(fx->task->error, "in/0@1"));
+  assert_non_null(strstr(fx->task->error, "dead-letter: the producer queue stayed full"));
+  assert_non_null(strstr(fx->task->error, "topic 'dlq'"));
+  first_acked_then_position(fx, 1);
+  close_fx(fx);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_full_queue_fails_the_task_at_the_bound),
+      cmocka_unit_test(test_stop_while_queue_full_holds_the_record),
+      cmocka_unit_test(test_failed_dead_letter_is_not_skipped),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
