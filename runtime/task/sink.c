@@ -45,8 +45,13 @@ int weir_task_wait_room(weir_task_t *task, const char *topic, weir_room_wait_t *
     task->produce_failed = WEIR_PRODUCE_STOPPED;
     return -1;
   }
+  /* One input's produces share one deadline: the bound is per record. */
+  int64_t *shared = task->in_process && task->cur_tracker ? &task->wait_deadline : NULL;
   if (!w->deadline)
-    w->deadline = now + bound;
+    w->deadline = shared && *shared ? *shared : now + bound;
+  if (shared)
+    *shared = w->deadline;
+  task->waited = 1;
   if (now >= w->deadline) {
     task->produce_failed = WEIR_PRODUCE_TIMED_OUT;
     snprintf(task->produce_error, sizeof task->produce_error,

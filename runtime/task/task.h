@@ -122,6 +122,11 @@ struct weir_task {
   int produce_failed;
   char produce_error[400];
   int produce_named; /* produce_error names the sink */
+  /* The input waited for room in the producer queue (until when, at most):
+   * weir_task_run then returns, so the thread serves its consumer and the
+   * delivery reports before the next record. */
+  int waited;
+  int64_t wait_deadline;
   /* Outputs produced outside process() (a flush(), also the one of an
    * instance a hot swap retires) since the last commit that waited for
    * them: the next commit waits too, whatever runs now. */
@@ -224,9 +229,11 @@ typedef enum {
   WEIR_PRODUCE_STOPPED
 } weir_produce_failure_t;
 
-/* How long a produce waits for room in a full producer queue: half of
+/* How long one input's produces (or one other produce: a flush() output, a
+ * changelog record) wait in all for room in a full producer queue: half of
  * [kafka] max.poll.interval.ms (default 300000), so the thread is back at
- * its poll before the group evicts it. */
+ * its poll before the group evicts it. The consumer is not polled while a
+ * record waits (its rebalance callbacks would close the task under it). */
 int64_t weir_produce_wait_bound_ms(const weir_topology_t *topo);
 /* One produce's wait for room: its deadline (0 until the wait starts) and
  * whether it was logged. */

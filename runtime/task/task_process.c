@@ -73,6 +73,8 @@ static void begin_input(weir_task_t *task, size_t topic_index, const weir_input_
   task->produce_failed = WEIR_PRODUCE_OK;
   task->produce_error[0] = '\0';
   task->produce_named = 0;
+  task->waited = 0;
+  task->wait_deadline = 0;
   task->in_process = 1;
 }
 
@@ -215,6 +217,8 @@ int weir_task_run(weir_task_t *task, int budget) {
     if (rc)
       return -1;
     done++;
+    if (task->waited)
+      break; /* back to the poll: a full queue must not keep the consumer waiting */
   }
   return done;
 }
