@@ -16,7 +16,9 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "state/state_db.h"
 #include "task/task.h"
+#include "util/fs.h"
 
 typedef struct {
   weir_topology_t *topo;
@@ -26,6 +28,9 @@ typedef struct {
   const char **topics;
   size_t topic_count;
   weir_task_t *task;
+  char dir[64]; /* state.dir, for the stateful test */
+  weir_state_db_t *db;
+  weir_cache_budget_t budget;
 } fx_t;
 
 /* A source passed straight to a sink; max.poll.interval.ms = 400 makes the
@@ -37,11 +42,32 @@ static const char ini_fmt[] = "[weir]\napplication.id = pw\nbootstrap.servers = 
                               "[source:in]\ntopic = in\n"
                               "[sink:out]\ninput = in\ntopic = out\nvalue.serde = %s\n";
 
-static weir_topology_t *build(int dead_letter) {
+/* A count per key, its store logged to a changelog. */
+static const char counting_ini[] = "[weir]\napplication.id = pw\nbootstrap.servers = 127.0.0.1:1\n"
+                                   "[kafka]\nmax.poll.interval.ms = 400\n"
+                                   "[source:in]\ntopic = in\n"
+                                   "[operator:count]\nplugin = std\ntype = count\ninput = in\n"
+                                   "store = counts\n[store:counts]\ntype = kv\n"
+                                   "[sink:out]\ninput = count\ntopic = out\n";
+
+enum { SKIP, DEAD_LETTER, COUNTING };
+
+static weir_topology_t *build(int kind) {
   char ini[1024];
   weir_diag_t d = {0};
-  snprintf(ini, sizeof ini, ini_fmt, dead_letter ? "dead-letter" : "skip",
-           dead_letter ? "int64" : "string");
+  if (kind == COUNTING) {
+    char set[1024];
+    snprintf(set, sizeof set, "weir.plugin.dir=%s", WEIR_TEST_PLUGIN_DIR);
+    weir_cfg_t *cfg = weir_cfg_load_string("pw.ini", counting_ini, &d);
+    weir_cfg_override(cfg, set, &d);
+    weir_topology_t *t = d.count ? NULL : weir_topology_build(cfg, NULL, &d);
+    weir_diag_print(&d, stderr);
+    weir_diag_free(&d);
+    weir_cfg_free(cfg);
+    return t;
+  }
+  snprintf(ini, sizeof ini, ini_fmt, kind == DEAD_LETTER ? "dead-letter" : "skip",
+           kind == DEAD_LETTER ? "int64" : "string");
   weir_cfg_t *cfg = weir_cfg_load_string("pw.ini", ini, &d);
   weir_topology_t *t = d.count ? NULL : weir_topology_build(cfg, NULL, &d);
   weir_diag_print(&d, stderr);
@@ -59,16 +85,27 @@ static rd_kafka_t *tiny_producer(void) {
   return rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
 }
 
-static fx_t *open_fx(int dead_letter) {
+static fx_t *open_fx(int kind) {
   char err[512];
   fx_t *fx = calloc(1, sizeof *fx);
-  fx->topo = build(dead_letter);
+  int dead_letter = kind == DEAD_LETTER;
+  fx->topo = build(kind);
   assert_non_null(fx->topo);
   fx->producer = tiny_producer();
   assert_non_null(fx->producer);
   atomic_init(&fx->stopping, 0);
   fx->env =
       (weir_task_env_t){.producer = fx->producer, .topo = fx->topo, .stopping = &fx->stopping};
+  if (kind == COUNTING) {
+    snprintf(fx->dir, sizeof fx->dir, "/tmp/weir-pw-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    fx->db = weir_state_db_open(fx->dir, "pw", 16, NULL, err, sizeof err);
+    assert_non_null(fx->db);
+    atomic_init(&fx->budget.used, 0);
+    fx->budget.max = 1 << 20;
+    fx->env.state_db = fx->db;
+    fx->env.cache_budget = &fx->budget;
+  }
   if (dead_letter)
     fx->env.dead_letter = rd_kafka_topic_new(fx->producer, "dlq", NULL);
   fx->topics = weir_topology_source_topics(fx->topo, &fx->topic_count);
@@ -91,12 +128,20 @@ static void close_fx(fx_t *fx) {
   rd_kafka_purge(fx->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
   rd_kafka_destroy(fx->producer);
   weir_topology_free(fx->topo);
+  if (fx->db)
+    weir_state_db_close(fx->db);
+  if (fx->dir[0])
+    weir_rm_rf(fx->dir);
   free(fx);
 }
 
-static int process(fx_t *fx, int64_t offset) {
-  weir_input_t in = {NULL, "in", 0, offset, 1700000000000, "k", 1, "v", 1, NULL, 0};
+static int process_key(fx_t *fx, int64_t offset, const char *key) {
+  weir_input_t in = {NULL, "in", 0, offset, 1700000000000, key, strlen(key), "v", 1, NULL, 0};
   return weir_task_process_input(fx->task, 0, &in);
+}
+
+static int process(fx_t *fx, int64_t offset) {
+  return process_key(fx, offset, "k");
 }
 
 /* Record 0 fills the queue; record 1 cannot be produced. Once record 0 is
@@ -109,7 +154,7 @@ static void first_acked_then_position(fx_t *fx, int64_t want) {
 
 static void test_full_queue_fails_the_task_at_the_bound(void **state) {
   (void)state;
-  fx_t *fx = open_fx(0);
+  fx_t *fx = open_fx(SKIP);
   assert_int_equal(process(fx, 0), 0);
   assert_int_equal(process(fx, 1), -1); /* skip does not apply */
   assert_non_null(strstr(fx->task->error, "in/0@1"));
@@ -121,7 +166,7 @@ static void test_full_queue_fails_the_task_at_the_bound(void **state) {
 
 static void test_stop_while_queue_full_holds_the_record(void **state) {
   (void)state;
-  fx_t *fx = open_fx(0);
+  fx_t *fx = open_fx(SKIP);
   assert_int_equal(process(fx, 0), 0);
   atomic_store(&fx->stopping, 1);
   assert_int_equal(process(fx, 1), 0); /* a plain stop is no failure */
@@ -132,7 +177,7 @@ static void test_stop_while_queue_full_holds_the_record(void **state) {
 
 static void test_failed_dead_letter_is_not_skipped(void **state) {
   (void)state;
-  fx_t *fx = open_fx(1);
+  fx_t *fx = open_fx(DEAD_LETTER);
   assert_int_equal(process(fx, 0), 0); /* dead-lettered: the queue is full */
   assert_int_equal(process(fx, 1), -1);
   assert_non_null(strstr(fx->task->error, "in/0@1"));
@@ -142,11 +187,28 @@ static void test_failed_dead_letter_is_not_skipped(void **state) {
   close_fx(fx);
 }
 
+/* A commit's changelog writes wait for room as outputs do, up to the same
+ * bound; then the flush fails, naming the changelog and its partition, and
+ * the commit goes no further (before the fix the wait had no end). */
+static void test_full_queue_fails_the_changelog_flush_at_the_bound(void **state) {
+  (void)state;
+  fx_t *fx = open_fx(COUNTING);
+  /* Two dirty counts (count forwards at the commit's flush, not here): the
+   * first changelog record fills the queue. */
+  assert_int_equal(process_key(fx, 0, "a"), 0);
+  assert_int_equal(process_key(fx, 1, "b"), 0);
+  assert_int_equal(weir_task_flush_stores(fx->task), -1);
+  assert_non_null(strstr(fx->task->error, "changelog 'pw-counts-changelog' [0]"));
+  assert_non_null(strstr(fx->task->error, "the producer queue stayed full for 200 ms"));
+  close_fx(fx);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_full_queue_fails_the_task_at_the_bound),
       cmocka_unit_test(test_stop_while_queue_full_holds_the_record),
       cmocka_unit_test(test_failed_dead_letter_is_not_skipped),
+      cmocka_unit_test(test_full_queue_fails_the_changelog_flush_at_the_bound),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
