@@ -25,11 +25,61 @@ static rd_kafka_headers_t *make_headers(const weir_header_t *h, size_t n) {
   return hdrs;
 }
 
-/* Produce once the queue has room; a full queue waits on delivery reports. */
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t weir_produce_wait_bound_ms(const weir_topology_t *topo) {
+  int64_t interval = 300000; /* librdkafka's default max.poll.interval.ms */
+  const weir_kafka_settings_t *ks = &topo->kafka_settings;
+  for (size_t i = 0; i < ks->prop_count; i++)
+    if (strcmp(ks->props[i].key, "max.poll.interval.ms") == 0)
+      interval = strtoll(ks->props[i].value, NULL, 10); /* the last one wins, as in librdkafka */
+  return interval > 1 ? interval / 2 : 1;
+}
+
+int weir_task_wait_room(weir_task_t *task, const char *topic, weir_room_wait_t *w) {
+  int64_t now = now_ms(), bound = weir_produce_wait_bound_ms(task->env->topo);
+  if (atomic_load(task->env->stopping)) {
+    task->produce_failed = WEIR_PRODUCE_STOPPED;
+    return -1;
+  }
+  /* One input's produces share one deadline: the bound is per record. */
+  int64_t *shared = task->in_process && task->cur_tracker ? &task->wait_deadline : NULL;
+  if (!w->deadline)
+    w->deadline = shared && *shared ? *shared : now + bound;
+  if (shared)
+    *shared = w->deadline;
+  task->waited = 1;
+  if (now >= w->deadline) {
+    task->produce_failed = WEIR_PRODUCE_TIMED_OUT;
+    snprintf(task->produce_error, sizeof task->produce_error,
+             "the producer queue stayed full for %lld ms (half of max.poll.interval.ms) while "
+             "producing to topic '%s': the broker does not take records (a partition without "
+             "a leader?); fix the broker, or raise queue.buffering.max.messages or "
+             "max.poll.interval.ms in [kafka]",
+             (long long)bound, topic);
+    return -1;
+  }
+  if (!w->warned && now - (w->deadline - bound) >= 1000) {
+    w->warned = 1; /* once per wait: a busy broker fills the queue for moments all the time */
+    WEIR_WARN("task %s: the producer queue has been full for 1 s producing to topic '%s'; "
+              "waiting up to %lld ms for the broker to take records, then stopping",
+              task->id, topic, (long long)bound);
+  }
+  rd_kafka_poll(task->env->producer, 10); /* delivery reports free room */
+  return 0;
+}
+
+/* Produce once the queue has room; a full queue waits on delivery reports,
+ * up to the bound (the consumer is not polled meanwhile). */
 static rd_kafka_resp_err_t produce(weir_task_t *task, rd_kafka_topic_t *rkt,
                                    const weir_record_t *rec, rd_kafka_headers_t *hdrs) {
   rd_kafka_t *rk = task->env->producer;
   int64_t ts = rec->timestamp ? rec->timestamp : task->input_timestamp;
+  weir_room_wait_t wait = {0, 0};
   /* An operator's flush() output belongs to no input: the commit waits for
    * every acknowledgement instead. */
   void *opaque = task->cur_tracker ? weir_delivery_tracked(task->cur_slot, task->cur_seq)
@@ -42,19 +92,34 @@ static rd_kafka_resp_err_t produce(weir_task_t *task, rd_kafka_topic_t *rkt,
                           RD_KAFKA_V_VALUE((void *)rec->value, rec->value ? rec->value_len : 0),
                           RD_KAFKA_V_TIMESTAMP(ts > 0 ? ts : 0), RD_KAFKA_V_HEADERS(hdrs),
                           RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
-    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || atomic_load(task->env->stopping))
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
       return err;
-    rd_kafka_poll(rk, 10);
+    if (weir_task_wait_room(task, rd_kafka_topic_name(rkt), &wait))
+      return err;
   }
 }
 
-/* Produce `rec` with `hdrs` (taken over) and count it against the input. */
+/* Produce `rec` with `hdrs` (taken over) and count it against the input. A
+ * failure is the producer's, never the record's: task->produce_failed makes
+ * the input hold its commit position whatever the error policy. */
 static int produce_tracked(weir_task_t *task, rd_kafka_topic_t *rkt, const weir_record_t *rec,
                            rd_kafka_headers_t *hdrs, const char *what) {
-  rd_kafka_resp_err_t err = produce(task, rkt, rec, hdrs);
+  rd_kafka_resp_err_t err =
+      task->produce_failed ? RD_KAFKA_RESP_ERR__FAIL : produce(task, rkt, rec, hdrs);
   if (err) {
     if (hdrs)
       rd_kafka_headers_destroy(hdrs); /* not taken over on failure */
+    if (!task->produce_failed) {
+      task->produce_failed = WEIR_PRODUCE_REFUSED;
+      snprintf(task->produce_error, sizeof task->produce_error,
+               "%s: cannot produce to topic '%s': %s", what, rd_kafka_topic_name(rkt),
+               rd_kafka_err2str(err));
+    } else if (task->produce_failed == WEIR_PRODUCE_TIMED_OUT && !task->produce_named) {
+      char why[sizeof task->produce_error];
+      snprintf(why, sizeof why, "%s", task->produce_error);
+      snprintf(task->produce_error, sizeof task->produce_error, "%s: %s", what, why);
+      task->produce_named = 1;
+    }
     weir_task_set_error(task, "%s: cannot produce to topic '%s': %s", what,
                         rd_kafka_topic_name(rkt), rd_kafka_err2str(err));
     return WEIR_EFAIL;

@@ -117,6 +117,16 @@ struct weir_task {
   uint64_t cur_seq;
   weir_offset_tracker_t *cur_tracker; /* the input's partition tracker */
   char error[512];                    /* the first error while processing this input */
+  /* A produce of this input failed (weir_produce_failure_t): the producer's
+   * failure, not the record's, so no error policy skips it. */
+  int produce_failed;
+  char produce_error[400];
+  int produce_named; /* produce_error names the sink */
+  /* The input waited for room in the producer queue (until when, at most):
+   * weir_task_run then returns, so the thread serves its consumer and the
+   * delivery reports before the next record. */
+  int waited;
+  int64_t wait_deadline;
   /* Outputs produced outside process() (a flush(), also the one of an
    * instance a hot swap retires) since the last commit that waited for
    * them: the next commit waits too, whatever runs now. */
@@ -209,6 +219,32 @@ int weir_node_deliver(weir_node_inst_t *inst, const weir_record_t *rec);
 int weir_sink_produce(weir_node_inst_t *sink, const weir_record_t *rec);
 /* Send the current input unchanged to the dead-letter topic with `reason`. */
 int weir_task_dead_letter(weir_task_t *task, const weir_input_t *in, const char *reason);
+
+/* Why a produce failed: the broker refused it at once, a full queue
+ * outlasted the wait bound, or the app began stopping while it waited. */
+typedef enum {
+  WEIR_PRODUCE_OK = 0,
+  WEIR_PRODUCE_REFUSED,
+  WEIR_PRODUCE_TIMED_OUT,
+  WEIR_PRODUCE_STOPPED
+} weir_produce_failure_t;
+
+/* How long one input's produces (or one other produce: a flush() output, a
+ * changelog record) wait in all for room in a full producer queue: half of
+ * [kafka] max.poll.interval.ms (default 300000), so the thread is back at
+ * its poll before the group evicts it. The consumer is not polled while a
+ * record waits (its rebalance callbacks would close the task under it). */
+int64_t weir_produce_wait_bound_ms(const weir_topology_t *topo);
+/* One produce's wait for room: its deadline (0 until the wait starts) and
+ * whether it was logged. */
+typedef struct weir_room_wait {
+  int64_t deadline;
+  int warned;
+} weir_room_wait_t;
+/* The producer queue is full while producing to `topic`: serve delivery
+ * reports for a moment (a warning once it lasts 1 s). 0 to try again; -1
+ * with task->produce_failed set once the app stops or the bound passed. */
+int weir_task_wait_room(weir_task_t *task, const char *topic, weir_room_wait_t *w);
 
 /* Record the first error of the current input (printf-style). */
 void weir_task_set_error(weir_task_t *task, const char *fmt, ...)

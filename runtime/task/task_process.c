@@ -8,8 +8,7 @@
 #include "util/log.h"
 
 /* The consumed headers as SDK headers, in a buffer reused across records. */
-static int convert_headers(weir_task_t *task, const rd_kafka_message_t *msg,
-                           weir_record_t *rec) {
+static int convert_headers(weir_task_t *task, const rd_kafka_message_t *msg, weir_record_t *rec) {
   rd_kafka_headers_t *hdrs = NULL;
   if (!msg || rd_kafka_message_headers(msg, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR || !hdrs)
     return 0;
@@ -71,14 +70,42 @@ static void begin_input(weir_task_t *task, size_t topic_index, const weir_input_
   task->cur_seq = seq;
   task->cur_tracker = &task->trackers[topic_index];
   task->error[0] = '\0';
+  task->produce_failed = WEIR_PRODUCE_OK;
+  task->produce_error[0] = '\0';
+  task->produce_named = 0;
+  task->waited = 0;
+  task->wait_deadline = 0;
   task->in_process = 1;
+}
+
+/* A produce of the input failed: the producer's fault, never the record's,
+ * so no policy skips it. The commit position stays before the record, which
+ * is processed again after a restart. Returns -1 to stop the app, or 0 when
+ * it is stopping already (a plain stop is no failure). */
+static int hold_for_producer(weir_task_t *task, weir_offset_tracker_t *tr, uint64_t seq) {
+  const weir_origin_t *o = &task->origin;
+  int stopping = task->produce_failed == WEIR_PRODUCE_STOPPED;
+  weir_offset_tracker_hold(tr, seq);
+  task->produce_failed = WEIR_PRODUCE_OK;
+  if (stopping) {
+    WEIR_INFO("task %s: stopping while the producer queue is full: %s/%d@%lld is not finished; "
+              "nothing past it is committed and it is processed again after a restart",
+              task->id, o->topic, (int)o->partition, (long long)o->offset);
+    task->error[0] = '\0';
+    return 0;
+  }
+  snprintf(task->error, sizeof task->error,
+           "cannot produce the outputs of %s/%d@%lld (task %s): %s; stopping, nothing past it "
+           "is committed and it is processed again after a restart",
+           o->topic, (int)o->partition, (long long)o->offset, task->id, task->produce_error);
+  return -1;
 }
 
 /* Apply `policy` to an input that failed for `why`. Returns 0 to go on, -1
  * to stop the app (the commit position stays before this record). */
 static int apply_policy(weir_task_t *task, int policy_fail, int policy_dead_letter,
-                        const weir_input_t *in, weir_offset_tracker_t *tr,
-                        uint64_t seq, const char *what, const char *why) {
+                        const weir_input_t *in, weir_offset_tracker_t *tr, uint64_t seq,
+                        const char *what, const char *why) {
   const weir_origin_t *o = &task->origin;
   if (policy_fail) {
     weir_offset_tracker_hold(tr, seq);
@@ -87,7 +114,10 @@ static int apply_policy(weir_task_t *task, int policy_fail, int policy_dead_lett
              o->topic, (int)o->partition, (long long)o->offset, task->id, why);
     return -1;
   }
-  if (policy_dead_letter && weir_task_dead_letter(task, in, why) == 0) {
+  int sent = policy_dead_letter && weir_task_dead_letter(task, in, why) == 0;
+  if (task->produce_failed) /* the dead-letter topic did not take it: not skippable */
+    return hold_for_producer(task, tr, seq);
+  if (sent) {
     WEIR_WARN("%s at %s/%d@%lld (task %s): %s; sent to dead-letter topic %s", what, o->topic,
               (int)o->partition, (long long)o->offset, task->id, why,
               task->env->topo->settings.dead_letter_topic);
@@ -110,11 +140,16 @@ static void run_sources(weir_task_t *task, size_t topic_index, const weir_record
 
 int weir_task_process(weir_task_t *task, size_t topic_index, const rd_kafka_message_t *msg,
                       int64_t timestamp) {
-  weir_input_t in = {msg,          rd_kafka_topic_name(msg->rkt),
-                     msg->partition, msg->offset,
-                     timestamp,      msg->key,
-                     msg->key_len,   msg->payload,
-                     msg->len,       NULL,
+  weir_input_t in = {msg,
+                     rd_kafka_topic_name(msg->rkt),
+                     msg->partition,
+                     msg->offset,
+                     timestamp,
+                     msg->key,
+                     msg->key_len,
+                     msg->payload,
+                     msg->len,
+                     NULL,
                      0};
   return weir_task_process_input(task, topic_index, &in);
 }
@@ -131,7 +166,8 @@ int weir_task_process_input(weir_task_t *task, size_t topic_index, const weir_in
     return 0;
   uint64_t seq = weir_offset_tracker_begin(tr, in->offset);
   if (seq == UINT64_MAX) {
-    snprintf(task->error, sizeof task->error, "out of memory tracking offsets of task %s", task->id);
+    snprintf(task->error, sizeof task->error, "out of memory tracking offsets of task %s",
+             task->id);
     return -1;
   }
   begin_input(task, topic_index, in, seq);
@@ -145,6 +181,8 @@ int weir_task_process_input(weir_task_t *task, size_t topic_index, const weir_in
   if (!task->error[0])
     run_sources(task, topic_index, &rec);
   task->in_process = 0;
+  if (task->produce_failed)
+    return hold_for_producer(task, tr, seq);
   if (task->error[0]) {
     snprintf(why, sizeof why, "%s", task->error);
     task->error[0] = '\0';
@@ -165,7 +203,9 @@ int weir_task_enqueue(weir_task_t *task, size_t topic_index, rd_kafka_message_t 
 
 int weir_task_run(weir_task_t *task, int budget) {
   int done = 0;
-  while (done < budget && task->buffered > 0) {
+  /* Once stopping, no new record starts: one whose produce cannot wait
+   * would only be held back. */
+  while (done < budget && task->buffered > 0 && !atomic_load(task->env->stopping)) {
     int idx = weir_input_queue_pick(task->queues, task->tracker_count);
     if (idx < 0)
       break;
@@ -177,6 +217,8 @@ int weir_task_run(weir_task_t *task, int budget) {
     if (rc)
       return -1;
     done++;
+    if (task->waited)
+      break; /* back to the poll: a full queue must not keep the consumer waiting */
   }
   return done;
 }

@@ -146,7 +146,9 @@ int weir_task_flush_one(weir_task_t *task, weir_node_inst_t *inst) {
   return task->error[0] ? -1 : 0;
 }
 
-/* One dirty entry to the changelog, into the task's partition. */
+/* One dirty entry to the changelog, into the task's partition. A full
+ * queue waits as a sink's produce does, up to the same bound; then the
+ * commit fails and the app stops, nothing committed past it. */
 static int produce_changelog(void *opaque, const void *key, size_t key_len, const void *value,
                              size_t value_len) {
   weir_task_store_t *ts = opaque;
@@ -154,6 +156,7 @@ static int produce_changelog(void *opaque, const void *key, size_t key_len, cons
     return 0;
   rd_kafka_t *rk = ts->task->env->producer;
   void *msg_opaque = weir_delivery_changelog(ts);
+  weir_room_wait_t wait = {0, 0};
   for (;;) {
     rd_kafka_resp_err_t err = rd_kafka_producev(
         rk, RD_KAFKA_V_RKT(ts->changelog), RD_KAFKA_V_PARTITION(ts->task->partition),
@@ -162,13 +165,15 @@ static int produce_changelog(void *opaque, const void *key, size_t key_len, cons
         RD_KAFKA_V_END);
     if (!err)
       return 0;
-    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || atomic_load(ts->task->env->stopping)) {
-      weir_task_set_error(ts->task, "store '%s' (task %s): cannot write its changelog '%s': %s",
-                          ts->decl->name, ts->task->id, ts->decl->changelog_topic,
-                          rd_kafka_err2str(err));
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL ||
+        weir_task_wait_room(ts->task, ts->decl->changelog_topic, &wait)) {
+      int timed_out = ts->task->produce_failed == WEIR_PRODUCE_TIMED_OUT;
+      weir_task_set_error(
+          ts->task, "store '%s' (task %s): cannot write its changelog '%s' [%d]: %s%s%s",
+          ts->decl->name, ts->task->id, ts->decl->changelog_topic, (int)ts->task->partition,
+          rd_kafka_err2str(err), timed_out ? "; " : "", timed_out ? ts->task->produce_error : "");
       return -1;
     }
-    rd_kafka_poll(rk, 10);
   }
 }
 

@@ -1,0 +1,287 @@
+/* Integration: produce failures under a full producer queue, on a mock
+ * cluster the test owns so it can take the output partition's leader away
+ * (its records then stay queued and a tiny queue.buffering.max.messages
+ * fills). A produce failure is the producer's, never the record's: with
+ * processing.error.policy = skip it must still hold the input's offset —
+ * before the fix a stop made every blocked or later produce return "queue
+ * full" at once, the records were skipped, and the shutdown committed past
+ * inputs whose outputs were never produced. And the wait for room has a
+ * bound: before the fix it had none, the thread never came back to its
+ * poll, and the app neither processed nor stopped. */
+#include <fcntl.h>
+#include <ftw.h>
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "it_support.h"
+
+#define BASE_TS INT64_C(1700000000000)
+#define INPUTS 30
+
+typedef struct {
+  rd_kafka_t *rk; /* the mock cluster lives in a client */
+  rd_kafka_mock_cluster_t *mc;
+  char bootstrap[256];
+  char dir[64];     /* state.dir and the captured log */
+  char log[128];    /* weir's stderr while the test runs */
+  int saved_stderr; /* the real one, put back at teardown */
+} cluster_t;
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+  (void)sb, (void)flag, (void)ftw;
+  return remove(path);
+}
+
+/* weir logs one line per event on stderr: the test reads it from a file. */
+static int capture_stderr(cluster_t *c) {
+  snprintf(c->log, sizeof c->log, "%s/stderr.log", c->dir);
+  int fd = open(c->log, O_CREAT | O_TRUNC | O_WRONLY | O_APPEND, 0600);
+  fflush(stderr);
+  c->saved_stderr = dup(2);
+  if (fd < 0 || c->saved_stderr < 0 || dup2(fd, 2) < 0)
+    return -1;
+  close(fd);
+  return 0;
+}
+
+static void release_stderr(cluster_t *c) {
+  char buf[4096];
+  ssize_t n;
+  fflush(stderr);
+  dup2(c->saved_stderr, 2);
+  close(c->saved_stderr);
+  int fd = open(c->log, O_RDONLY); /* shown with the test's output */
+  while (fd >= 0 && (n = read(fd, buf, sizeof buf)) > 0)
+    if (write(2, buf, (size_t)n) < 0)
+      break;
+  if (fd >= 0)
+    close(fd);
+}
+
+static int setup(void **state) {
+  static cluster_t c;
+  char why[256];
+  snprintf(c.dir, sizeof c.dir, "/tmp/weir-it-produce-XXXXXX");
+  if (!mkdtemp(c.dir) || capture_stderr(&c))
+    return -1;
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "log_level", "3", NULL, 0);
+  c.rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
+  c.mc = c.rk ? rd_kafka_mock_cluster_new(c.rk, 1) : NULL;
+  if (!c.mc)
+    return -1;
+  snprintf(c.bootstrap, sizeof c.bootstrap, "%s", rd_kafka_mock_cluster_bootstraps(c.mc));
+  *state = &c;
+  return 0;
+}
+
+static int teardown(void **state) {
+  cluster_t *c = *state;
+  rd_kafka_mock_cluster_destroy(c->mc);
+  rd_kafka_destroy(c->rk);
+  release_stderr(c);
+  return nftw(c->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+typedef struct {
+  const char *path;
+  const char *a, *b; /* either text */
+} log_wait_t;
+
+static int log_has(void *arg) {
+  const log_wait_t *w = arg;
+  static char text[1 << 20];
+  fflush(stderr);
+  FILE *f = fopen(w->path, "r");
+  size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+  if (f)
+    fclose(f);
+  text[n] = '\0';
+  return strstr(text, w->a) || (w->b && strstr(text, w->b));
+}
+
+/* Wait (up to IT_WAIT_MS) for a line holding `a` or `b`; 0 when one came. */
+static int wait_log(const cluster_t *c, const char *a, const char *b) {
+  log_wait_t w = {c->log, a, b};
+  return it_wait_until(log_has, &w, IT_WAIT_MS);
+}
+
+/* One partition everywhere, each input passed through to `out`; a producer
+ * queue of 5 records; a short session, because the mock lets a restarted
+ * app in only once the old member expired. */
+static const char ini_fmt[] =
+    "[weir]\napplication.id = %s\nbootstrap.servers = %s\ncommit.interval.ms = 200\n"
+    "state.dir = %s\nprocessing.error.policy = %s\ndead.letter.topic = %s\n"
+    "[kafka]\nqueue.buffering.max.messages = 5\nsession.timeout.ms = 6000\n"
+    "max.poll.interval.ms = %d\n"
+    "[source:in]\ntopic = %s\n"
+    "[operator:pass]\nplugin = std\ntype = passthrough\ninput = in\n"
+    "[sink:out]\ninput = pass\ntopic = %s\nvalue.serde = %s\n";
+
+/* What a test runs: the inputs go to `out`, or, with dead_letter, every one
+ * fails (a string where the sink declares int64) and goes to `dlq`. A bad
+ * record is skipped or dead-lettered: the policies a produce failure must
+ * not follow. */
+typedef struct {
+  const char *group, *in, *out, *dlq;
+  int max_poll_ms;
+  int dead_letter;
+} scenario_t;
+
+/* Where the inputs come out, unchanged. */
+static const char *dest(const scenario_t *s) {
+  return s->dead_letter ? s->dlq : s->out;
+}
+
+static weir_topology_t *topology(const cluster_t *c, const scenario_t *s) {
+  char ini[2048];
+  snprintf(ini, sizeof ini, ini_fmt, s->group, c->bootstrap, c->dir,
+           s->dead_letter ? "dead-letter" : "skip", s->dlq, s->max_poll_ms, s->in, s->out,
+           s->dead_letter ? "int64" : "string");
+  assert_int_equal(rd_kafka_mock_topic_create(c->mc, s->in, 1, 1), 0);
+  assert_int_equal(rd_kafka_mock_topic_create(c->mc, s->out, 1, 1), 0);
+  assert_int_equal(rd_kafka_mock_topic_create(c->mc, s->dlq, 1, 1), 0);
+  weir_topology_t *t = it_topology(ini);
+  assert_non_null(t);
+  return t;
+}
+
+static weir_app_t *start(const weir_topology_t *t) {
+  char err[2048];
+  weir_app_options_t opts = {.shutdown_timeout_ms = 20000, .no_control = 1};
+  weir_app_t *app = weir_app_start(t, &opts, err, sizeof err);
+  if (!app)
+    fail_msg("start: %s", err);
+  return app;
+}
+
+/* Inputs "0".."INPUTS-1" on in/0. */
+static void send_inputs(const char *bootstrap, const char *topic) {
+  char v[16];
+  rd_kafka_t *p = it_producer(bootstrap);
+  for (int i = 0; i < INPUTS; i++) {
+    snprintf(v, sizeof v, "%d", i);
+    assert_int_equal(it_send(p, topic, 0, NULL, v, strlen(v), BASE_TS + i, NULL, NULL), 0);
+  }
+  assert_int_equal(rd_kafka_flush(p, 10000), 0);
+  rd_kafka_destroy(p);
+}
+
+typedef struct {
+  int seen[INPUTS];
+} outputs_t;
+
+/* Which inputs have an output in `out` (once at least `want` records are). */
+static void read_outputs(const char *bootstrap, const char *out, size_t want, outputs_t *o) {
+  static it_record_t got[4 * INPUTS];
+  memset(o, 0, sizeof *o);
+  size_t n = it_consume(bootstrap, out, want, got, 4 * INPUTS, IT_WAIT_MS);
+  for (size_t k = 0; k < n; k++) {
+    int i = got[k].value ? atoi(got[k].value) : -1;
+    if (i >= 0 && i < INPUTS)
+      o->seen[i]++;
+  }
+  it_records_free(got, n);
+}
+
+static int64_t wait_committed(const char *bootstrap, const char *group, const char *topic,
+                              int64_t want) {
+  long long deadline = it_now_ms() + IT_WAIT_MS;
+  int64_t got;
+  while ((got = it_committed(bootstrap, group, topic, 0)) != want && it_now_ms() < deadline)
+    usleep(100000);
+  return got;
+}
+
+/* A stop while the queue is full (the destination partition has no
+ * leader): the record waiting for room, and every later one, is not skipped:
+ * the commit stays before it, though the policy is skip (or dead-letter) and
+ * the queued records are delivered during the shutdown (the leader comes
+ * back). After a restart, every input has its output. */
+static void stop_with_full_queue(cluster_t *c, const scenario_t *s) {
+  weir_topology_t *t = topology(c, s);
+  send_inputs(c->bootstrap, s->in);
+  rd_kafka_mock_partition_set_leader(c->mc, dest(s), 0, -1);
+  weir_app_t *app = start(t);
+  /* Blocked on the full queue: logged after 1 s (since the fix; before it,
+   * nothing is logged, and the wait just runs out). */
+  wait_log(c, "the producer queue has been full", NULL);
+  weir_app_stop(app);
+  /* The record that waited is held (fixed) or skipped (before the fix). */
+  assert_int_equal(wait_log(c, "is not finished", "; skipped"), 0);
+  rd_kafka_mock_partition_set_leader(c->mc, dest(s), 0, 1);
+  assert_int_equal(weir_app_join(app), 0); /* a plain stop is no failure */
+  weir_app_free(app);
+
+  int64_t committed = it_committed(c->bootstrap, s->group, s->in, 0);
+  outputs_t o;
+  read_outputs(c->bootstrap, dest(s), committed > 0 ? (size_t)committed : 0, &o);
+  assert_true(committed < INPUTS); /* the queue held 5: the rest never went out */
+  for (int64_t i = 0; i < committed; i++)
+    if (!o.seen[i])
+      fail_msg("input %lld is committed (offset %lld) but its output was never produced",
+               (long long)i, (long long)committed);
+
+  app = start(t);
+  assert_int_equal(wait_committed(c->bootstrap, s->group, s->in, INPUTS), INPUTS);
+  read_outputs(c->bootstrap, dest(s), INPUTS, &o);
+  for (int i = 0; i < INPUTS; i++)
+    if (!o.seen[i])
+      fail_msg("input %d has no output in %s after the restart", i, dest(s));
+  weir_app_stop(app);
+  assert_int_equal(weir_app_join(app), 0);
+  weir_app_free(app);
+  weir_topology_free(t);
+}
+
+static void test_stop_with_full_queue_skips_nothing(void **state) {
+  const scenario_t s = {"pf-stop", "in-stop", "out-stop", "dlq-stop", 300000, 0};
+  stop_with_full_queue(*state, &s);
+}
+
+/* Before the fix a dead-letter produce that failed fell through to
+ * "skipped". */
+static void test_stop_with_full_dead_letter_queue_skips_nothing(void **state) {
+  const scenario_t s = {"pf-dlq", "in-dlq", "out-dlq", "dlq-dlq", 300000, 1};
+  stop_with_full_queue(*state, &s);
+}
+
+/* The queue stays full (no leader): the wait for room ends at its bound,
+ * half of max.poll.interval.ms, before the group would evict the thread;
+ * the app stops with the input and the output topic named, and commits
+ * nothing past the record — the policy (skip) does not apply. */
+static void test_full_queue_wait_is_bounded(void **state) {
+  cluster_t *c = *state;
+  const scenario_t s = {"pf-bound", "in-bound", "out-bound", "dlq-bound", 8000, 0};
+  weir_topology_t *t = topology(c, &s);
+  send_inputs(c->bootstrap, s.in);
+  rd_kafka_mock_partition_set_leader(c->mc, s.out, 0, -1);
+  weir_app_t *app = start(t);
+  assert_int_equal(weir_app_wait_stop(app, IT_WAIT_MS), 1);
+  assert_int_equal(weir_app_join(app), 1);
+  weir_app_free(app);
+  assert_int_equal(wait_log(c, "the producer queue stayed full for 4000 ms", NULL), 0);
+  assert_int_equal(wait_log(c, "cannot produce the outputs of in-bound/0@", NULL), 0);
+  assert_int_equal(wait_log(c, "topic 'out-bound'", NULL), 0);
+  int64_t committed = it_committed(c->bootstrap, s.group, s.in, 0);
+  assert_true(committed < 5); /* nothing was delivered: nothing is committed */
+  weir_topology_free(t);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      T(test_stop_with_full_queue_skips_nothing),
+      T(test_stop_with_full_dead_letter_queue_skips_nothing),
+      T(test_full_queue_wait_is_bounded),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
