@@ -135,6 +135,7 @@ static void test_broker_down_warned_once_until_it_works(void **state) {
   weir_app_join(app);
   weir_app_free(app);
   weir_topology_free(t);
+  it_expect_no_staging();
   it_records_free(NULL, 0); /* it_support.h's: every includer uses it */
   assert_int_equal(waited_down, 0);
   assert_int_equal(waited_back, 0);

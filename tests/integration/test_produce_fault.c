@@ -235,6 +235,7 @@ static void stop_with_full_queue(cluster_t *c, const scenario_t *s) {
   assert_int_equal(weir_app_join(app), 0);
   weir_app_free(app);
   weir_topology_free(t);
+  it_expect_no_staging();
 }
 
 static void test_stop_with_full_queue_skips_nothing(void **state) {
@@ -269,6 +270,7 @@ static void test_full_queue_wait_is_bounded(void **state) {
   int64_t committed = it_committed(c->bootstrap, s.group, s.in, 0);
   assert_true(committed < 5); /* nothing was delivered: nothing is committed */
   weir_topology_free(t);
+  it_expect_no_staging();
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
