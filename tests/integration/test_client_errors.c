@@ -22,13 +22,15 @@ typedef struct {
   rd_kafka_t *rk; /* the mock cluster lives in a client */
   rd_kafka_mock_cluster_t *mc;
   char bootstrap[256];
-  char log_path[64];
+  char log_path[600]; /* inside the test's own TMPDIR (it_tmp) */
   int saved_stderr;
 } cluster_t;
 
 static int setup(void **state) {
   static cluster_t c;
   char why[256];
+  if (weir_test_tmpenv_enter(&it_tmp, "weir-it"))
+    return -1;
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "log_level", "3", NULL, 0);
   c.rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
@@ -37,8 +39,8 @@ static int setup(void **state) {
     return -1;
   snprintf(c.bootstrap, sizeof c.bootstrap, "%s", rd_kafka_mock_cluster_bootstraps(c.mc));
   /* The log to a file. */
-  snprintf(c.log_path, sizeof c.log_path, "/tmp/weir-it-errlog-XXXXXX");
-  int fd = mkstemp(c.log_path);
+  snprintf(c.log_path, sizeof c.log_path, "%s/stderr.log", it_tmp.path);
+  int fd = open(c.log_path, O_CREAT | O_TRUNC | O_WRONLY | O_APPEND, 0600);
   fflush(stderr);
   c.saved_stderr = dup(2);
   if (fd < 0 || c.saved_stderr < 0 || dup2(fd, 2) < 0)
@@ -64,7 +66,7 @@ static int teardown(void **state) {
       fputs(line, stderr);
   if (f)
     fclose(f);
-  return unlink(c->log_path);
+  return weir_test_tmpenv_leave(&it_tmp);
 }
 
 /* Lines of the log holding every one of the (up to 3) strings. */
@@ -133,6 +135,7 @@ static void test_broker_down_warned_once_until_it_works(void **state) {
   weir_app_join(app);
   weir_app_free(app);
   weir_topology_free(t);
+  it_expect_no_staging();
   it_records_free(NULL, 0); /* it_support.h's: every includer uses it */
   assert_int_equal(waited_down, 0);
   assert_int_equal(waited_back, 0);

@@ -9,7 +9,6 @@
  * bound: before the fix it had none, the thread never came back to its
  * poll, and the app neither processed nor stopped. */
 #include <fcntl.h>
-#include <ftw.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <setjmp.h>
@@ -29,19 +28,14 @@ typedef struct {
   rd_kafka_t *rk; /* the mock cluster lives in a client */
   rd_kafka_mock_cluster_t *mc;
   char bootstrap[256];
-  char dir[64];     /* state.dir and the captured log */
-  char log[128];    /* weir's stderr while the test runs */
+  char dir[600];    /* state.dir, inside the test's own TMPDIR (it_tmp) */
+  char log[600];    /* weir's stderr while the test runs, there too */
   int saved_stderr; /* the real one, put back at teardown */
 } cluster_t;
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb, (void)flag, (void)ftw;
-  return remove(path);
-}
-
 /* weir logs one line per event on stderr: the test reads it from a file. */
 static int capture_stderr(cluster_t *c) {
-  snprintf(c->log, sizeof c->log, "%s/stderr.log", c->dir);
+  snprintf(c->log, sizeof c->log, "%s/stderr.log", it_tmp.path);
   int fd = open(c->log, O_CREAT | O_TRUNC | O_WRONLY | O_APPEND, 0600);
   fflush(stderr);
   c->saved_stderr = dup(2);
@@ -68,8 +62,10 @@ static void release_stderr(cluster_t *c) {
 static int setup(void **state) {
   static cluster_t c;
   char why[256];
-  snprintf(c.dir, sizeof c.dir, "/tmp/weir-it-produce-XXXXXX");
-  if (!mkdtemp(c.dir) || capture_stderr(&c))
+  if (weir_test_tmpenv_enter(&it_tmp, "weir-it"))
+    return -1;
+  snprintf(c.dir, sizeof c.dir, "%s/state", it_tmp.path);
+  if (mkdir(c.dir, 0700) || capture_stderr(&c))
     return -1;
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "log_level", "3", NULL, 0);
@@ -87,7 +83,7 @@ static int teardown(void **state) {
   rd_kafka_mock_cluster_destroy(c->mc);
   rd_kafka_destroy(c->rk);
   release_stderr(c);
-  return nftw(c->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  return weir_test_tmpenv_leave(&it_tmp);
 }
 
 typedef struct {
@@ -239,6 +235,7 @@ static void stop_with_full_queue(cluster_t *c, const scenario_t *s) {
   assert_int_equal(weir_app_join(app), 0);
   weir_app_free(app);
   weir_topology_free(t);
+  it_expect_no_staging();
 }
 
 static void test_stop_with_full_queue_skips_nothing(void **state) {
@@ -273,6 +270,7 @@ static void test_full_queue_wait_is_bounded(void **state) {
   int64_t committed = it_committed(c->bootstrap, s.group, s.in, 0);
   assert_true(committed < 5); /* nothing was delivered: nothing is committed */
   weir_topology_free(t);
+  it_expect_no_staging();
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)

@@ -9,6 +9,7 @@
  * changelog overlaps the input. Every count is exact and the restarted app
  * processed exactly the records it had not committed: none skipped, none
  * twice. */
+#include <fcntl.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <pthread.h>
@@ -16,6 +17,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -32,14 +34,16 @@ typedef struct {
   rd_kafka_t *rk; /* the mock cluster lives in a client */
   rd_kafka_mock_cluster_t *mc;
   char bootstrap[256];
-  char state_dir[64];
-  char log_path[64];
+  char state_dir[600]; /* both inside the test's own TMPDIR (it_tmp) */
+  char log_path[600];
   int saved_stderr;
 } cluster_t;
 
 static int setup(void **state) {
   static cluster_t c;
   char why[256];
+  if (weir_test_tmpenv_enter(&it_tmp, "weir-it"))
+    return -1;
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "log_level", "3", NULL, 0);
   c.rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
@@ -47,12 +51,12 @@ static int setup(void **state) {
   if (!c.mc)
     return -1;
   snprintf(c.bootstrap, sizeof c.bootstrap, "%s", rd_kafka_mock_cluster_bootstraps(c.mc));
-  snprintf(c.state_dir, sizeof c.state_dir, "/tmp/weir-it-restore-XXXXXX");
-  snprintf(c.log_path, sizeof c.log_path, "/tmp/weir-it-restlog-XXXXXX");
-  int fd = mkstemp(c.log_path);
+  snprintf(c.state_dir, sizeof c.state_dir, "%s/state", it_tmp.path);
+  snprintf(c.log_path, sizeof c.log_path, "%s/stderr.log", it_tmp.path);
+  int fd = open(c.log_path, O_CREAT | O_TRUNC | O_WRONLY | O_APPEND, 0600);
   fflush(stderr);
   c.saved_stderr = dup(2);
-  if (!mkdtemp(c.state_dir) || fd < 0 || c.saved_stderr < 0 || dup2(fd, 2) < 0)
+  if (mkdir(c.state_dir, 0700) || fd < 0 || c.saved_stderr < 0 || dup2(fd, 2) < 0)
     return -1;
   close(fd);
   weir_log_set_level(WEIR_LOG_DEBUG);
@@ -75,8 +79,7 @@ static int teardown(void **state) {
       fputs(line, stderr);
   if (f)
     fclose(f);
-  unlink(c->log_path);
-  return weir_rm_rf(c->state_dir);
+  return weir_test_tmpenv_leave(&it_tmp);
 }
 
 static int log_has(const char *path, const char *what) {
@@ -91,28 +94,42 @@ static int log_has(const char *path, const char *what) {
   return found;
 }
 
-/* Record i has key "k<i % KEYS>". */
-static void send_range(const char *bootstrap, int from, int to) {
+/* Record i has key "k<i % KEYS>". 0, or -1 (said on stderr) when a record
+ * found no room in the local queue for IT_WAIT_MS or the flush failed: no
+ * cmocka assertion here, since the feeder thread runs it too. */
+static int send_range(const char *bootstrap, int from, int to) {
   char key[16];
   rd_kafka_t *p = it_producer(bootstrap);
-  for (int i = from; i < to; i++) {
+  int rc = p ? 0 : -1;
+  for (int i = from; rc == 0 && i < to; i++) {
     snprintf(key, sizeof key, "k%d", i % KEYS);
-    while (it_send(p, "rl-in", 0, key, "x", 1, 1700000000000 + i, NULL, NULL))
+    long long deadline = it_now_ms() + IT_WAIT_MS;
+    while (rc == 0 && it_send(p, "rl-in", 0, key, "x", 1, 1700000000000 + i, NULL, NULL)) {
+      if (it_now_ms() >= deadline) {
+        fprintf(stderr, "it: record %d found no room in the producer queue in %d ms\n", i,
+                IT_WAIT_MS);
+        rc = -1;
+      }
       rd_kafka_poll(p, 10); /* the local queue is full: let it drain */
+    }
     if (i % 100 == 99)
       rd_kafka_poll(p, 0);
   }
-  assert_int_equal(rd_kafka_flush(p, 30000), 0);
-  rd_kafka_destroy(p);
+  if (rc == 0 && rd_kafka_flush(p, 30000) != 0)
+    rc = -1;
+  if (p)
+    rd_kafka_destroy(p);
+  return rc;
 }
 
 typedef struct {
   const char *bootstrap;
+  int rc; /* send_range's */
 } feeder_t;
 
 static void *feed(void *arg) {
   feeder_t *f = arg;
-  send_range(f->bootstrap, FIRST + BACKLOG, FIRST + BACKLOG + FED);
+  f->rc = send_range(f->bootstrap, FIRST + BACKLOG, FIRST + BACKLOG + FED);
   return NULL;
 }
 
@@ -180,22 +197,24 @@ static void test_restore_under_load_skips_no_offset(void **state) {
   assert_non_null(t);
 
   weir_app_t *app = start(t);
-  send_range(c->bootstrap, 0, FIRST);
+  assert_int_equal(send_range(c->bootstrap, 0, FIRST), 0);
   assert_int_equal(wait_committed(c->bootstrap, FIRST), FIRST);
   stop(app);
   assert_int_equal(weir_rm_rf(c->state_dir), 0); /* the state is lost: restore it all */
-  send_range(c->bootstrap, FIRST, FIRST + BACKLOG);
+  assert_int_equal(send_range(c->bootstrap, FIRST, FIRST + BACKLOG), 0);
 
   pthread_t feeder;
-  feeder_t f = {c->bootstrap};
+  feeder_t f = {c->bootstrap, -1};
   assert_int_equal(pthread_create(&feeder, NULL, feed, &f), 0);
   app = start(t);
   pthread_join(feeder, NULL);
+  assert_int_equal(f.rc, 0);
   const int64_t total = FIRST + BACKLOG + FED;
   assert_int_equal(wait_committed(c->bootstrap, total), total);
   unsigned long long processed = weir_app_processed(app);
   stop(app);
   weir_topology_free(t);
+  it_expect_no_staging();
 
   /* The held-back path ran: records were dropped and read again. */
   assert_true(log_has(c->log_path, "restoring: 'rl-in' [0] held back from offset"));

@@ -9,29 +9,19 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
 #include "it_support.h"
 #include "util/fs.h"
 
-static char dir[] = "/tmp/weir-it-retire-XXXXXX";
+/* plugin.dir and state.dir, inside the test's own TMPDIR (it_tmp). */
+static char dir[600];
 
 /* Put a build in place as the plugin file: copy, then rename, as a deploy does. */
 static void install(const char *fixture) {
-  char src[512], tmp[512], dst[512], buf[65536];
-  snprintf(src, sizeof src, "%s/%s.so", WEIR_TEST_FIXTURE_DIR, fixture);
-  snprintf(tmp, sizeof tmp, "%s/.hold.so.tmp", dir);
-  snprintf(dst, sizeof dst, "%s/hold.so", dir);
-  FILE *in = fopen(src, "rb"), *out = fopen(tmp, "wb");
-  assert_non_null(in);
-  assert_non_null(out);
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-    assert_int_equal(fwrite(buf, 1, n, out), n);
-  fclose(in);
-  assert_int_equal(fclose(out), 0);
-  assert_int_equal(rename(tmp, dst), 0);
+  assert_int_equal(it_install(fixture, dir, "hold.so", ".hold.so.tmp"), 0);
 }
 
 static void send_range(const char *bootstrap, int from, int to) {
@@ -47,7 +37,7 @@ static void send_range(const char *bootstrap, int from, int to) {
 }
 
 static weir_topology_t *topology(weir_cfg_t **cfg, weir_diag_t *d) {
-  char ini[1024], path[600];
+  char ini[2048], path[700];
   snprintf(ini, sizeof ini,
            "[weir]\napplication.id = it-retire\nbootstrap.servers = embedded\n"
            "embedded.partitions = 1\ncommit.interval.ms = 600000\nplugin.dir = %s\nstate.dir = %s\n"
@@ -56,10 +46,7 @@ static weir_topology_t *topology(weir_cfg_t **cfg, weir_diag_t *d) {
            "[sink:out]\ninput = h\ntopic = out\nvalue.serde = string\n",
            dir, dir);
   snprintf(path, sizeof path, "%s/topology.ini", dir);
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  fputs(ini, f);
-  assert_int_equal(fclose(f), 0);
+  it_write_file(path, ini);
   *cfg = weir_cfg_load(path, d);
   weir_topology_t *t = weir_topology_build(*cfg, NULL, d);
   weir_diag_print(d, stderr);
@@ -68,8 +55,9 @@ static weir_topology_t *topology(weir_cfg_t **cfg, weir_diag_t *d) {
 
 static void test_failed_retire_flush_fails_the_app(void **state) {
   (void)state;
-  char marker[600], err[2048], report[2048];
-  assert_non_null(mkdtemp(dir));
+  char marker[700], err[2048], report[2048];
+  snprintf(dir, sizeof dir, "%s/app", it_tmp.path);
+  assert_int_equal(mkdir(dir, 0700), 0);
   snprintf(marker, sizeof marker, "%s/fail-flush", dir);
   assert_int_equal(setenv("WEIR_TEST_FAIL_FLUSH", marker, 1), 0); /* read by init */
   install("hold_fail_flush");
@@ -103,6 +91,7 @@ static void test_failed_retire_flush_fails_the_app(void **state) {
   weir_diag_free(&d);
   unsetenv("WEIR_TEST_FAIL_FLUSH");
   assert_int_equal(weir_rm_rf(dir), 0);
+  it_expect_no_staging();
   it_records_free(NULL, 0); /* it_support.h's: every includer uses it */
 
   print_message("reload: %s\n", report);
@@ -117,7 +106,7 @@ static void test_failed_retire_flush_fails_the_app(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_failed_retire_flush_fails_the_app),
+      IT_TEST(test_failed_retire_flush_fails_the_app),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

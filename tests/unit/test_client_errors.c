@@ -1,5 +1,6 @@
 /* client_errors: a non-fatal Kafka client error is warned once per episode
  * (issue 12, item 9a). */
+#include <fcntl.h>
 #include <librdkafka/rdkafka.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include "kafka/client_errors.h"
+#include "support/tmpdir.h"
 #include "thread/thread_internal.h"
 #include "util/log.h"
 
@@ -98,7 +100,9 @@ static int count_lines(const char *path, const char *a, const char *b) {
  * and what to do. */
 static void test_thread_warns_authorization_once(void **state) {
   (void)state;
-  char why[256], path[] = "/tmp/weir-unit-errlog-XXXXXX";
+  char why[256], dir[512], path[600];
+  assert_non_null(weir_test_tmpdir(dir, sizeof dir, "weir-unit-errlog"));
+  snprintf(path, sizeof path, "%s/stderr.log", dir);
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "client.id", "authz-StreamThread-1", NULL, 0);
   rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
@@ -106,7 +110,7 @@ static void test_thread_warns_authorization_once(void **state) {
   weir_stream_thread_t *t = calloc(1, sizeof *t);
   assert_non_null(t);
   t->producer = rk;
-  int fd = mkstemp(path), saved = dup(2);
+  int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600), saved = dup(2);
   assert_true(fd >= 0 && saved >= 0);
   fflush(stderr);
   dup2(fd, 2);
@@ -121,7 +125,7 @@ static void test_thread_warns_authorization_once(void **state) {
   int authz = count_lines(path, "Kafka producer authz-StreamThread-1", "ACLs");
   int authn = count_lines(path, "Kafka producer authz-StreamThread-1", "sasl.");
   int warns = count_lines(path, "WARN", "Kafka producer");
-  unlink(path);
+  weir_rm_rf(dir);
   free(t);
   rd_kafka_destroy(rk);
   assert_int_equal(authz, 1);

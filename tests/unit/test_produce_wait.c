@@ -17,6 +17,7 @@
 
 #include "config/config.h"
 #include "state/state_db.h"
+#include "support/tmpdir.h"
 #include "task/task.h"
 #include "util/fs.h"
 
@@ -28,7 +29,7 @@ typedef struct {
   const char **topics;
   size_t topic_count;
   weir_task_t *task;
-  char dir[64]; /* state.dir, for the stateful test */
+  char dir[512]; /* state.dir, for the stateful test */
   weir_state_db_t *db;
   weir_cache_budget_t budget;
 } fx_t;
@@ -97,8 +98,7 @@ static fx_t *open_fx(int kind) {
   fx->env =
       (weir_task_env_t){.producer = fx->producer, .topo = fx->topo, .stopping = &fx->stopping};
   if (kind == COUNTING) {
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/weir-pw-XXXXXX");
-    assert_non_null(mkdtemp(fx->dir));
+    assert_non_null(weir_test_tmpdir(fx->dir, sizeof fx->dir, "weir-pw"));
     fx->db = weir_state_db_open(fx->dir, "pw", 16, NULL, err, sizeof err);
     assert_non_null(fx->db);
     atomic_init(&fx->budget.used, 0);
