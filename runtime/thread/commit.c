@@ -113,7 +113,15 @@ static int flush_tasks(weir_stream_thread_t *t, const rd_kafka_topic_partition_l
     if (!task_wanted(t, task, only))
       continue;
     if (weir_task_flush_operators(task) || weir_task_flush_stores(task)) {
-      t->shared.fail(t->shared.app, task->error);
+      /* A stop while held-back outputs or changelog entries wait for room is
+       * no failure (as for an input, task_process.c): nothing is committed. */
+      if (task->produce_failed == WEIR_PRODUCE_STOPPED)
+        WEIR_INFO("task %s: stopping while the producer queue is full: not all of its held-back "
+                  "outputs and store changes are sent; nothing since the last commit is "
+                  "committed and it is processed again after a restart",
+                  task->id);
+      else
+        t->shared.fail(t->shared.app, task->error);
       return -1;
     }
   }

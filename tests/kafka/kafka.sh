@@ -6,7 +6,9 @@
 #   kafka.sh start DIR           format + start a broker with its data, log and pid in DIR;
 #                                prints the bootstrap address (also in DIR/bootstrap)
 #   kafka.sh stop DIR            SIGTERM, up to 20 s, then SIGKILL
-#   kafka.sh run DIR -- CMD...   start, run CMD with WEIR_TEST_KAFKA_BOOTSTRAP set, stop;
+#   kafka.sh restart DIR         start DIR's stopped broker again: same port, same data
+#   kafka.sh run DIR -- CMD...   start, run CMD with WEIR_TEST_KAFKA_BOOTSTRAP (and
+#                                WEIR_TEST_KAFKA_DIR, for stop/restart) set, stop;
 #                                exits with CMD's status
 #
 # Environment: WEIR_KAFKA_VERSION (default: the pom's kafka.version),
@@ -204,9 +206,7 @@ try_start() {  # DIR
     mkdir -p "$dir/data"
     write_config "$dir" "$port" "$cport"
     cp=$(classpath)
-    jvm=(-Xms128m "-Xmx$HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
-         -Djava.net.preferIPv4Stack=true "-Dlog4j2.configurationFile=$dir/log4j2.properties"
-         "-Dkafka.logs.dir=$dir" -cp "$cp")
+    jvm=(-Xms128m "-Xmx$HEAP" -Djava.awt.headless=true -cp "$cp")
 
     # A random cluster id as `kafka-storage random-uuid` makes it: 16 random
     # bytes, base64url without padding, not starting with '-'.
@@ -222,6 +222,18 @@ try_start() {  # DIR
     fi
     echo "$cid" >"$dir/cluster_id"
 
+    launch "$dir" "$port"
+}
+
+# Start the JVM on DIR's config and data and wait until it serves PORT.
+# Returns 0 when ready, 2 when the port is taken, 1 on any other failure.
+launch() {  # DIR PORT
+    local dir=$1 port=$2 cp jvm pid
+    cp=$(classpath)
+    jvm=(-Xms128m "-Xmx$HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
+         -Djava.net.preferIPv4Stack=true "-Dlog4j2.configurationFile=$dir/log4j2.properties"
+         "-Dkafka.logs.dir=$dir" -cp "$cp")
+    [ ! -s "$dir/kafka.log" ] || cat "$dir/kafka.log" >>"$dir/kafka.log.old"
     : >"$dir/kafka.log"
     # setsid: the broker gets its own process group, so a ^C in the caller's
     # terminal does not kill it behind the back of `stop`.
@@ -278,6 +290,22 @@ cmd_start() {
     cat "$dir/bootstrap"
 }
 
+# The broker of DIR again, on the same port, with the data it had (a test's
+# "broker down and up").
+cmd_restart() {
+    [ $# -eq 1 ] || die "usage: kafka.sh restart DIR"
+    local dir=$1 rc=0
+    dir=$(cd "$dir" && pwd)
+    broker_pid "$dir" >/dev/null && die "a broker is already running for $dir"
+    [ -f "$dir/server.properties" ] && [ -f "$dir/bootstrap" ] || die "no broker was started in $dir"
+    launch "$dir" "$(sed 's/.*://' "$dir/bootstrap")" || rc=$?
+    if [ "$rc" != 0 ]; then
+        tail -n 40 "$dir/kafka.log" >&2 || true
+        die "broker failed to restart in $dir"
+    fi
+    cat "$dir/bootstrap"
+}
+
 # ---------------------------------------------------------------- stop
 cmd_stop() {
     [ $# -eq 1 ] || die "usage: kafka.sh stop DIR"
@@ -325,6 +353,8 @@ cmd_run() {
     local addr rc=0
     addr=$(WEIR_KAFKA_WATCH_PID=$$ cmd_start "$dir") || exit 1
     export WEIR_TEST_KAFKA_BOOTSTRAP="$addr"
+    # For tests that take the broker down and up (kafka.sh stop/restart DIR).
+    export WEIR_TEST_KAFKA_DIR="$dir" WEIR_KAFKA_WATCH_PID=$$
     exec 3<&0
     "$@" <&3 3<&- &
     CMD_PID=$!
@@ -339,6 +369,7 @@ case "$sub" in
     fetch) [ $# -eq 0 ] || die "usage: kafka.sh fetch"; cmd_fetch ;;
     start) cmd_start "$@" ;;
     stop)  cmd_stop "$@" ;;
+    restart) cmd_restart "$@" ;;
     run)   cmd_run "$@" ;;
     -h|--help|help) sed -n '2,/^[^#]/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//' ;;
     *) die "unknown subcommand '$sub' (fetch | start | stop | run)" ;;

@@ -1,0 +1,445 @@
+/* End to end, the faults of issue 12's proof on a stateful topology (the
+ * word count of state_support.h, with the repartition topic and a changelog):
+ * after each, every input is counted in the latest count per word of the
+ * output, the instances exit 0 and everything is committed; the output
+ * stream may repeat a count (counted and printed). The counts are asserted
+ * exact in c, and in a and b with WEIR_TEST_FAULTS_STRICT=1 only: there the
+ * fault leaves input lines processed but not committed, and their words
+ * are counted twice (finish_lenient explains; printed as KNOWN DEFECT).
+ *
+ *   a. the broker goes down and comes back (same port, same data) while the
+ *      count runs mid-stream: the real Kafka broker only, through kafka.sh
+ *      stop/restart (WEIR_TEST_KAFKA_DIR); `weir broker` keeps its topics in
+ *      memory and cannot come back with them, so it skips;
+ *   b. SIGTERM while records wait for room in a full producer queue
+ *      (queue.buffering.max.messages = 5, the broker frozen with SIGSTOP: an
+ *      absent broker whose connections stay open): weir exits 0 with the
+ *      waiting record unfinished and uncommitted; with the broker back a
+ *      restart counts every input. Both brokers;
+ *   c. a rebalance during a restore: A's state directory wiped, A restarted
+ *      (a full restore from the changelog), B started as soon as A logs its
+ *      restore began, then more input. Both brokers.
+ *
+ * A leaderless changelog partition is not here: on the single-node real
+ * broker a partition loses its leader only with the broker itself (scenario
+ * a), and `weir broker` cannot take a leader away from outside its process;
+ * integration/test_commit_fault does it on the in-process mock.
+ *
+ * A slow operator before the split (tests/fixtures/slow_ops.c) makes
+ * "mid-stream" certain on any machine: the rest of the input takes at least
+ * its lines times MICROS after the first output. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "state_support.h"
+
+#define PARTITIONS 4
+#define TASKS (2 * PARTITIONS) /* sub-topologies 0 (split) and 1 (count) */
+#define MICROS 10000           /* per input line, in scenarios a and b */
+#define BROKER_MS 180000       /* a real broker's stop or restart, bounded */
+#define MAX_COUNT 4096         /* above any word's count here */
+
+typedef struct scenario {
+  char in[64], out[64], app[64], repartition[128], changelog[128];
+  char ini_a[256], ini_b[256], log_a[256], log_a2[256], log_b[256], broker_log[256];
+  char dir_a[256], dir_b[256];
+  e2e_broker_t b;
+  long long lines;
+} scenario_t;
+
+static scenario_t down, queue, restore;
+
+/* -------------------------------------------------------------- the INI */
+
+static int write_ini(const scenario_t *s, const char *path, const char *dir, int micros,
+                     const char *kafka_extra) {
+  FILE *f = fopen(path, "w");
+  if (!f)
+    return -1;
+  fprintf(f,
+          "[weir]\napplication.id = %s\nbootstrap.servers = embedded\n"
+          "commit.interval.ms = %d\nstate.dir = %s\nlog.level = debug\n"
+          "[source:lines]\ntopic = %s\nvalue.serde = string\n",
+          s->app, SS_COMMIT_MS, dir, s->in);
+  if (micros > 0)
+    fprintf(f,
+            "[operator:slow]\nplugin = %s/slow_ops.so\ntype = sleep\ninput = lines\n"
+            "micros = %d\n",
+            WEIR_TEST_FIXTURE_DIR, micros);
+  fprintf(f,
+          "[operator:words]\nplugin = std\ntype = split\ninput = %s\n"
+          "[operator:count]\nplugin = std\ntype = count\ninput = words\ngroup.by = value\n"
+          "store = " SS_STORE "\n[store:" SS_STORE "]\ntype = kv\n"
+          "[sink:counts]\ninput = count\ntopic = %s\nkey.serde = string\nvalue.serde = int64\n"
+          /* A stopped member must leave the group soon (the mock needs > 3000). */
+          "[kafka]\nsession.timeout.ms = 6000\n%s",
+          micros > 0 ? "slow" : "lines", s->out, kafka_extra ? kafka_extra : "");
+  return fclose(f);
+}
+
+static void start_broker(scenario_t *s) {
+  const char *topics[5];
+  ss_topics(topics, s->in, s->out, s->repartition, s->changelog);
+  assert_int_equal(e2e_broker_start(&s->b, topics, PARTITIONS, s->broker_log), 0);
+  assert_int_equal(ss_wait_topics(&s->b, topics, PARTITIONS, E2E_WAIT_MS), 0);
+}
+
+/* ------------------------------------------------------- the broker's fate */
+
+/* `kafka.sh CMD DIR` on the real broker's directory; its exit status. */
+static int kafka_sh(const char *cmd) {
+  char line[1400];
+  snprintf(line, sizeof line, "bash '%s/tests/kafka/kafka.sh' %s '%s' >>'%s/kafka-sh.log' 2>&1",
+           WEIR_TEST_SOURCE_DIR, cmd, getenv("WEIR_TEST_KAFKA_DIR"), e2e_dir);
+  long long t0 = e2e_now_ms();
+  int rc = system(line);
+  fprintf(stderr, "e2e: kafka.sh %s: status %d in %lld ms\n", cmd, rc, e2e_now_ms() - t0);
+  return rc;
+}
+
+/* SIGSTOP or SIGCONT to the broker's process: `weir broker`, or the real
+ * broker's JVM (its pid in WEIR_TEST_KAFKA_DIR/kafka.pid). */
+static int signal_broker(const e2e_broker_t *b, int sig) {
+  pid_t pid = b->real ? -1 : b->proc.pid;
+  if (b->real) {
+    char path[600];
+    const char *dir = getenv("WEIR_TEST_KAFKA_DIR");
+    snprintf(path, sizeof path, "%s/kafka.pid", dir ? dir : "");
+    FILE *f = dir ? fopen(path, "r") : NULL;
+    long v = -1;
+    if (f && fscanf(f, "%ld", &v) != 1)
+      v = -1;
+    if (f)
+      fclose(f);
+    pid = (pid_t)v;
+  }
+  return pid > 0 ? kill(pid, sig) : -1;
+}
+
+/* -------------------------------------------------------------- checks */
+
+static int alive(const proc_t *p) {
+  return p->pid > 0 && waitpid(p->pid, NULL, WNOHANG) == 0;
+}
+
+/* The output's records and how many repeat a (word, count) already seen:
+ * what was processed again after a fault. */
+static void count_duplicates(const scenario_t *s, const char *what) {
+  static unsigned char seen[SS_WORDS][MAX_COUNT];
+  rd_kafka_t *rk = e2e_client(&s->b, RD_KAFKA_CONSUMER, NULL);
+  rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(PARTITIONS);
+  long long total = e2e_end_offsets(rk, s->out, PARTITIONS), got = 0, dups = 0;
+  memset(seen, 0, sizeof seen);
+  for (int p = 0; p < PARTITIONS; p++)
+    rd_kafka_topic_partition_list_add(parts, s->out, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_assign(rk, parts);
+  rd_kafka_topic_partition_list_destroy(parts);
+  long long deadline = e2e_now_ms() + E2E_WAIT_MS;
+  while (got < total && e2e_now_ms() < deadline) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+    if (!m)
+      continue;
+    if (!m->err) {
+      ss_counts_t c;
+      memset(&c, 0, sizeof c);
+      for (int w = 0; w < SS_WORDS; w++)
+        c.count[w] = -1;
+      ss_apply(&c, m);
+      for (int w = 0; w < SS_WORDS; w++)
+        if (c.count[w] >= 0 && c.count[w] < MAX_COUNT)
+          dups += seen[w][c.count[w]]++ > 0;
+      got++;
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  fprintf(stderr, "e2e: %s: %lld output records, %lld duplicates (a word's count again)\n", what,
+          got, dups);
+  assert_int_equal(got, total);
+}
+
+/* Phases first..last counted exactly in the output (in timeout_ms). */
+static void expect_output(const scenario_t *s, int last, int timeout_ms, const char *what) {
+  int64_t want[SS_WORDS];
+  ss_expect(1, last, want);
+  ss_expect_counts(&s->b, s->out, PARTITIONS, want, timeout_ms, what);
+}
+
+/* Wait until every word's latest output count reaches phases 1..last: no
+ * input lost. Returns how many words are counted past it (printed). */
+static int expect_none_lost(const scenario_t *s, int last, int timeout_ms, const char *what) {
+  int64_t want[SS_WORDS];
+  ss_counts_t c;
+  long long deadline = e2e_now_ms() + timeout_ms;
+  int short_of = 0, over = 0;
+  ss_expect(1, last, want);
+  do {
+    short_of = ss_read_latest(&s->b, s->out, PARTITIONS, &c) != 0 || c.unknown > 0;
+    over = 0;
+    for (int w = 0; w < SS_WORDS; w++) {
+      short_of += c.count[w] < want[w];
+      over += c.count[w] > want[w];
+    }
+    if (!short_of)
+      break;
+    usleep(200000);
+  } while (e2e_now_ms() < deadline);
+  if (short_of || over)
+    ss_print_diff(what, &c, want);
+  if (short_of)
+    fail_msg("%s: %d word(s) short of their count: input lost", what, short_of);
+  return over;
+}
+
+/* Everything committed, the instances stopped with exit 0, and the output
+ * and the changelog exact for phases 1..last. */
+static void finish(scenario_t *s, proc_t *a, proc_t *b2, int last, const char *what) {
+  int64_t want[SS_WORDS];
+  char label[128];
+  assert_int_equal(
+      ss_wait_committed(&s->b, s->app, s->in, s->lines, s->repartition, PARTITIONS, E2E_WAIT_MS),
+      0);
+  if (b2)
+    assert_int_equal(proc_stop(b2, SIGTERM, 60000), 0);
+  assert_int_equal(proc_stop(a, SIGTERM, 60000), 0);
+  ss_expect(1, last, want);
+  snprintf(label, sizeof label, "%s: final output", what);
+  ss_expect_counts(&s->b, s->out, PARTITIONS, want, 0, label);
+  snprintf(label, sizeof label, "%s: final changelog", what);
+  ss_expect_counts(&s->b, s->changelog, PARTITIONS, want, 0, label);
+  count_duplicates(s, what);
+}
+
+/* After a fault that interrupts a commit (a and b): every input counted,
+ * then everything committed and the instance stopped with exit 0. Not
+ * asserted exact unless WEIR_TEST_FAULTS_STRICT=1, because the lines
+ * processed since the last commit are processed again and at-least-once
+ * does not make that idempotent across the repartition topic: their words
+ * were already written to it (acknowledged before the fault, or delivered
+ * by the producer's retries after it) and are written again, and the count
+ * sub-topology counts both copies. A commit cut short can also leave
+ * changelog records of uncommitted inputs that a restore applies. The words
+ * counted past their inputs are printed and returned. */
+static int finish_lenient(scenario_t *s, proc_t *a, int last, const char *what) {
+  const char *strict = getenv("WEIR_TEST_FAULTS_STRICT");
+  int over = expect_none_lost(s, last, BROKER_MS, what);
+  if (over)
+    fprintf(stderr,
+            "e2e: KNOWN DEFECT: %s: %d word(s) counted past their inputs (lines processed "
+            "again after the fault: their repartition records written twice)\n",
+            what, over);
+  if (strict && strcmp(strict, "1") == 0)
+    assert_int_equal(over, 0);
+  assert_int_equal(
+      ss_wait_committed(&s->b, s->app, s->in, s->lines, s->repartition, PARTITIONS, E2E_WAIT_MS),
+      0);
+  assert_int_equal(proc_stop(a, SIGTERM, 60000), 0);
+  count_duplicates(s, what);
+  return over;
+}
+
+/* Produce phases first..last at once (flushed). */
+static void produce(scenario_t *s, int first, int last) {
+  rd_kafka_t *prod = e2e_client(&s->b, RD_KAFKA_PRODUCER, NULL);
+  for (int p = first; p <= last; p++)
+    s->lines += ss_produce_phase(prod, s->in, PARTITIONS, p, 0);
+  assert_int_equal(rd_kafka_flush(prod, 30000), 0);
+  rd_kafka_destroy(prod);
+}
+
+/* Wait until the output has a record: weir is mid-stream (the slow operator
+ * leaves seconds of input to go). */
+static void wait_first_output(const scenario_t *s) {
+  rd_kafka_t *rk = e2e_client(&s->b, RD_KAFKA_PRODUCER, NULL);
+  assert_true(e2e_wait_end_offsets(rk, s->out, PARTITIONS, 1, E2E_WAIT_MS) >= 1);
+  long long committed = e2e_committed(&s->b, s->app, s->in, PARTITIONS);
+  fprintf(stderr, "e2e: mid-stream: %lld of %lld lines committed\n", committed, s->lines);
+  assert_true(committed < s->lines);
+  rd_kafka_destroy(rk);
+}
+
+/* ------------------------------------------------ a. broker down and up */
+
+static void test_broker_down_and_up(void **state) {
+  (void)state;
+  scenario_t *s = &down;
+  const char *real = getenv("WEIR_TEST_KAFKA_BOOTSTRAP"), *dir = getenv("WEIR_TEST_KAFKA_DIR");
+  if (!real || !*real) {
+    fprintf(stderr, "e2e: SKIPPED broker down and up: `weir broker` keeps its topics in memory "
+                    "and cannot come back with them; runs on the real broker (kafka.sh run)\n");
+    skip();
+  }
+  if (!dir || !*dir) {
+    fprintf(stderr, "e2e: SKIPPED broker down and up: WEIR_TEST_KAFKA_DIR is not set (run the "
+                    "suite through tests/kafka/kafka.sh run)\n");
+    skip();
+  }
+  long long t0 = e2e_now_ms();
+  start_broker(s);
+  assert_int_equal(write_ini(s, s->ini_a, s->dir_a, MICROS, NULL), 0);
+  proc_t a = e2e_weir_run(&s->b, s->ini_a, s->log_a);
+  ss_expect_all_tasks(s->log_a, TASKS, E2E_WAIT_MS);
+  produce(s, 1, 3);
+  wait_first_output(s);
+
+  assert_int_equal(kafka_sh("stop"), 0);
+  long long t_down = e2e_now_ms();
+  assert_true(alive(&a));
+  assert_int_equal(kafka_sh("restart"), 0);
+  long long t_up = e2e_now_ms();
+  assert_true(alive(&a));
+
+  produce(s, 4, 4);
+  int over = finish_lenient(s, &a, 4, "broker down and up");
+  long long t_exact = e2e_now_ms();
+  fprintf(stderr,
+          "e2e: summary (a): %lld lines; broker down for %lld ms; all counted and stopped %lld ms "
+          "after it came back (%d word(s) over); total %lld ms\n",
+          s->lines, t_up - t_down, t_exact - t_up, over, e2e_now_ms() - t0);
+  assert_int_equal(e2e_broker_stop(&s->b), 0);
+}
+
+/* ------------------------------------ b. a full producer queue at SIGTERM */
+
+static void test_full_queue_at_sigterm(void **state) {
+  (void)state;
+  scenario_t *s = &queue;
+  long long t0 = e2e_now_ms();
+  start_broker(s);
+  assert_int_equal(write_ini(s, s->ini_a, s->dir_a, MICROS, "queue.buffering.max.messages = 5\n"),
+                   0);
+  proc_t a = e2e_weir_run(&s->b, s->ini_a, s->log_a);
+  ss_expect_all_tasks(s->log_a, TASKS, E2E_WAIT_MS);
+  produce(s, 1, 3);
+  wait_first_output(s);
+
+  /* The broker stops answering: the lines weir fetched already go on
+   * through the split until the queue is full. */
+  assert_int_equal(signal_broker(&s->b, SIGSTOP), 0);
+  int waited = e2e_wait_log(s->log_a, "the producer queue has been full for 1 s", 1, E2E_WAIT_MS);
+  long long t_term = e2e_now_ms();
+  int rc = waited ? -2 : proc_stop(&a, SIGTERM, 90000);
+  long long t_exit = e2e_now_ms();
+  assert_int_equal(signal_broker(&s->b, SIGCONT), 0);
+  assert_int_equal(waited, 0);
+  fprintf(stderr, "e2e: SIGTERM with a full producer queue: exit %d in %lld ms\n", rc,
+          t_exit - t_term);
+  assert_int_equal(rc, 0);
+  assert_true(e2e_log_count(s->log_a, "stopping while the producer queue is full") >= 1);
+
+  /* The broker is back: a restart counts every input. */
+  a = e2e_weir_run(&s->b, s->ini_a, s->log_a2);
+  produce(s, 4, 4);
+  int over = finish_lenient(s, &a, 4, "full queue at SIGTERM");
+  long long t_exact = e2e_now_ms();
+  fprintf(stderr,
+          "e2e: summary (b): %lld lines; exit %lld ms after SIGTERM; all counted and stopped "
+          "%lld ms after the restart began (%d word(s) over); total %lld ms\n",
+          s->lines, t_exit - t_term, t_exact - t_exit, over, e2e_now_ms() - t0);
+  assert_int_equal(e2e_broker_stop(&s->b), 0);
+}
+
+/* --------------------------------------- c. a rebalance during a restore */
+
+static int settled(const ss_owned_t *a, const ss_owned_t *b) {
+  if (a->n == 0 || b->n == 0 || a->n + b->n != TASKS)
+    return 0;
+  for (int k = 0; k < a->n; k++)
+    if (ss_owns(b, a->task[k]))
+      return 0;
+  return 1;
+}
+
+static void wait_settled(const scenario_t *s) {
+  ss_owned_t a, b;
+  long long deadline = e2e_now_ms() + E2E_WAIT_MS;
+  do {
+    ss_parse_owned(s->log_a2, 0, &a);
+    ss_parse_owned(s->log_b, 0, &b);
+    if (settled(&a, &b)) {
+      fprintf(stderr, "e2e: settled: A owns %d tasks, B %d\n", a.n, b.n);
+      return;
+    }
+    usleep(100000);
+  } while (e2e_now_ms() < deadline);
+  fail_msg("the tasks did not settle: A owns %d, B owns %d of %d", a.n, b.n, TASKS);
+}
+
+static void test_rebalance_during_restore(void **state) {
+  (void)state;
+  scenario_t *s = &restore;
+  ss_restore_t ra, rb;
+  long long t0 = e2e_now_ms();
+  start_broker(s);
+  assert_int_equal(write_ini(s, s->ini_a, s->dir_a, 0, NULL), 0);
+  assert_int_equal(write_ini(s, s->ini_b, s->dir_b, 0, NULL), 0);
+
+  /* A alone builds a changelog of phases 1..6, all committed. */
+  proc_t a = e2e_weir_run(&s->b, s->ini_a, s->log_a);
+  ss_expect_all_tasks(s->log_a, TASKS, E2E_WAIT_MS);
+  produce(s, 1, 6);
+  expect_output(s, 6, E2E_WAIT_MS, "phases 1-6 (A alone)");
+  assert_int_equal(
+      ss_wait_committed(&s->b, s->app, s->in, s->lines, s->repartition, PARTITIONS, E2E_WAIT_MS),
+      0);
+  assert_int_equal(proc_stop(&a, SIGTERM, 60000), 0);
+
+  /* A without its state: a full restore, and B joins as it begins. */
+  assert_int_equal(weir_rm_rf(s->dir_a), 0);
+  a = e2e_weir_run(&s->b, s->ini_a, s->log_a2);
+  assert_int_equal(e2e_wait_log(s->log_a2, "has no checkpoint", 1, E2E_WAIT_MS), 0);
+  ss_parse_restores(s->log_a2, 0, &ra);
+  fprintf(stderr, "e2e: B starts as A restores: %d partition(s) restored, %d task(s) ready\n",
+          ra.lines, ra.ready);
+  proc_t b = e2e_weir_run(&s->b, s->ini_b, s->log_b);
+  wait_settled(s);
+
+  produce(s, 7, 7);
+  expect_output(s, 7, 120000, "phase 7 (A and B)");
+  ss_parse_restores(s->log_a2, 0, &ra);
+  ss_parse_restores(s->log_b, 0, &rb);
+  fprintf(stderr,
+          "e2e: A restored %lld records in %d partition restore(s) (%d without checkpoint), B "
+          "%lld in %d (%d without checkpoint)\n",
+          ra.records, ra.lines, ra.no_checkpoint, rb.records, rb.lines, rb.no_checkpoint);
+  assert_true(ra.no_checkpoint >= 1);
+  finish(s, &a, &b, 7, "rebalance during a restore");
+  fprintf(stderr, "e2e: summary (c): %lld lines; total %lld ms\n", s->lines, e2e_now_ms() - t0);
+  assert_int_equal(e2e_broker_stop(&s->b), 0);
+}
+
+/* ------------------------------------------------------------------ main */
+
+static void name(scenario_t *s, const char *tag, int pid) {
+  char f[64];
+  snprintf(s->in, sizeof s->in, "faults-%s-in-%d", tag, pid);
+  snprintf(s->out, sizeof s->out, "faults-%s-out-%d", tag, pid);
+  snprintf(s->app, sizeof s->app, "e2e-faults-%s-%d", tag, pid);
+  snprintf(s->repartition, sizeof s->repartition, "%s-count-repartition", s->app);
+  snprintf(s->changelog, sizeof s->changelog, "%s-" SS_STORE "-changelog", s->app);
+#define NAME(field, what)                                                                          \
+  snprintf(f, sizeof f, "%s-" what, tag);                                                          \
+  e2e_file(s->field, sizeof s->field, f)
+  NAME(ini_a, "a.ini");
+  NAME(ini_b, "b.ini");
+  NAME(log_a, "a.log");
+  NAME(log_a2, "a2.log");
+  NAME(log_b, "b.log");
+  NAME(broker_log, "broker.log");
+  NAME(dir_a, "state-a");
+  NAME(dir_b, "state-b");
+#undef NAME
+}
+
+static void setup(int pid) {
+  name(&down, "down", pid);
+  name(&queue, "queue", pid);
+  name(&restore, "restore", pid);
+}
+
+E2E_MAIN("faults", setup, cmocka_unit_test(test_rebalance_during_restore),
+         cmocka_unit_test(test_full_queue_at_sigterm), cmocka_unit_test(test_broker_down_and_up))
