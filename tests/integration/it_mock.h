@@ -14,10 +14,12 @@
 #include <unistd.h>
 
 #include "it_support.h"
+#include "util/log.h"
 
 typedef struct {
   int brokers;                   /* in: the mock cluster's size */
   int capture_log;               /* in: stderr to log_path while the test runs */
+  int debug;                     /* in: weir's debug lines too, while it runs */
   int (*show)(const char *line); /* in: log lines teardown shows; NULL: all */
   rd_kafka_t *rk;                /* the mock cluster lives in a client */
   rd_kafka_mock_cluster_t *mc;
@@ -54,7 +56,7 @@ static void it_mock_release(it_mock_t *m) {
 }
 
 /* A cmocka setup's body: `m` (static, its inputs set) becomes *state. */
-static int it_mock_setup(it_mock_t *m, void **state) {
+__attribute__((unused)) static int it_mock_setup(it_mock_t *m, void **state) {
   char why[256];
   if (weir_test_tmpenv_enter(&it_tmp, "weir-it"))
     return -1;
@@ -68,12 +70,16 @@ static int it_mock_setup(it_mock_t *m, void **state) {
   if (!m->mc)
     return -1;
   snprintf(m->bootstrap, sizeof m->bootstrap, "%s", rd_kafka_mock_cluster_bootstraps(m->mc));
+  if (m->debug)
+    weir_log_set_level(WEIR_LOG_DEBUG);
   *state = m;
   return 0;
 }
 
 static int it_mock_teardown(void **state) {
   it_mock_t *m = *state;
+  if (m->debug)
+    weir_log_set_level(WEIR_LOG_INFO);
   rd_kafka_mock_cluster_destroy(m->mc);
   rd_kafka_destroy(m->rk);
   if (m->capture_log)

@@ -359,6 +359,17 @@ __attribute__((unused)) static int it_wait_processed(weir_app_t *app, unsigned l
   return it_wait_until(it_processed_reached, a, timeout_ms);
 }
 
+/* The app of a test that takes no control connection, or the test fails. */
+__attribute__((unused)) static weir_app_t *it_start(const weir_topology_t *t,
+                                                    int shutdown_timeout_ms) {
+  char err[2048];
+  weir_app_options_t opts = {.shutdown_timeout_ms = shutdown_timeout_ms, .no_control = 1};
+  weir_app_t *app = weir_app_start(t, &opts, err, sizeof err);
+  if (!app)
+    fail_msg("start: %s", err);
+  return app;
+}
+
 /* Wait (up to timeout_ms) until `group` committed `want` on topic/0; the
  * offset last read. */
 __attribute__((unused)) static int64_t it_wait_committed(const char *bootstrap, const char *group,

@@ -17,7 +17,6 @@
 
 #include "it_mock.h"
 #include "it_support.h"
-#include "util/log.h"
 
 /* What the clients said, for whoever reads a failure. */
 static int show(const char *line) {
@@ -25,13 +24,10 @@ static int show(const char *line) {
 }
 
 /* The log (stderr) to a file, debug lines included. */
-static it_mock_t mock = {.brokers = 1, .capture_log = 1, .show = show};
+static it_mock_t mock = {.brokers = 1, .capture_log = 1, .debug = 1, .show = show};
 
 static int setup(void **state) {
-  if (it_mock_setup(&mock, state))
-    return -1;
-  weir_log_set_level(WEIR_LOG_DEBUG);
-  return 0;
+  return it_mock_setup(&mock, state);
 }
 
 /* Lines of the log holding every one of the (up to 3) strings. */
@@ -76,16 +72,13 @@ static void send_one(const char *bootstrap) {
  * producer says it works again, which ends the episode. */
 static void test_broker_down_warned_once_until_it_works(void **state) {
   it_mock_t *c = *state;
-  char ini[1024], err[1024];
+  char ini[1024];
   snprintf(ini, sizeof ini, ini_fmt, c->bootstrap);
   assert_int_equal(rd_kafka_mock_topic_create(c->mc, "ce-in", 1, 1), 0);
   assert_int_equal(rd_kafka_mock_topic_create(c->mc, "ce-out", 1, 1), 0);
   weir_topology_t *t = it_topology(ini);
   assert_non_null(t);
-  weir_app_options_t opts = {.shutdown_timeout_ms = 5000, .no_control = 1};
-  weir_app_t *app = weir_app_start(t, &opts, err, sizeof err);
-  if (!app)
-    fail_msg("start: %s", err);
+  weir_app_t *app = it_start(t, 5000);
   send_one(c->bootstrap);
   assert_int_equal(it_wait_processed(app, 1, IT_WAIT_MS), 0);
 

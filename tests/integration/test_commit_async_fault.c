@@ -43,15 +43,6 @@ static const char ini_fmt[] =
     "[source:in]\ntopic = ac-in\n"
     "[sink:out]\ninput = in\ntopic = ac-out\n";
 
-static weir_app_t *start(const weir_topology_t *t) {
-  char err[2048];
-  weir_app_options_t opts = {.shutdown_timeout_ms = 3 * ERR_RTT_MS, .no_control = 1};
-  weir_app_t *app = weir_app_start(t, &opts, err, sizeof err);
-  if (!app)
-    fail_msg("start: %s", err);
-  return app;
-}
-
 static void send_n(const char *bootstrap, int from, int n) {
   rd_kafka_t *p = it_producer(bootstrap);
   char key[32];
@@ -100,7 +91,7 @@ static void test_failed_async_commit_then_stop(void **state) {
   weir_topology_t *t = it_topology_in(ini, c->state_dir);
   assert_non_null(t);
 
-  weir_app_t *app = start(t);
+  weir_app_t *app = it_start(t, 3 * ERR_RTT_MS);
   send_n(c->bootstrap, 0, 10);
   assert_int_equal(wait_committed(c->bootstrap, 10), 10);
 
@@ -117,7 +108,7 @@ static void test_failed_async_commit_then_stop(void **state) {
   assert_output(c->bootstrap, 15);
 
   /* A restart starts at 15: nothing is copied twice. */
-  app = start(t);
+  app = it_start(t, 3 * ERR_RTT_MS);
   send_n(c->bootstrap, 15, 1);
   assert_int_equal(wait_committed(c->bootstrap, 16), 16);
   weir_app_stop(app);

@@ -42,15 +42,6 @@ static const char ini_fmt[] =
     "[store:counts]\ntype = kv\n"
     "[sink:out]\ninput = count\ntopic = %s\nkey.serde = string\nvalue.serde = int64\n";
 
-static weir_app_t *start(const weir_topology_t *t) {
-  char err[2048];
-  weir_app_options_t opts = {.shutdown_timeout_ms = IT_WAIT_MS, .no_control = 1};
-  weir_app_t *app = weir_app_start(t, &opts, err, sizeof err);
-  if (!app)
-    fail_msg("start: %s", err);
-  return app;
-}
-
 static void send_n(const char *bootstrap, const char *topic, const char *key, int n) {
   rd_kafka_t *p = it_producer(bootstrap);
   for (int i = 0; i < n; i++)
@@ -109,7 +100,7 @@ static void fault_then_recover(it_mock_t *c, const char *in, const char *out, co
   weir_topology_t *t = it_topology(ini);
   assert_non_null(t);
 
-  weir_app_t *app = start(t);
+  weir_app_t *app = it_start(t, IT_WAIT_MS);
   send_n(c->bootstrap, in, "a", 10);
   assert_int_equal(wait_committed(c->bootstrap, in, 10), 10);
   /* Committed means the output and changelog were acknowledged first. */
@@ -136,7 +127,7 @@ static void fault_then_recover(it_mock_t *c, const char *in, const char *out, co
     fail_msg("the changelog holds count %lld after the failed output commit, expected 11..17",
              (long long)restored);
   fprintf(stderr, "it: %s dark: the restore starts from count %lld\n", dark, (long long)restored);
-  app = start(t);
+  app = it_start(t, IT_WAIT_MS);
   assert_int_equal(wait_committed(c->bootstrap, in, 17), 17);
   assert_int_equal(latest_count(c->bootstrap, out), restored + 7);
   weir_app_stop(app);

@@ -77,15 +77,6 @@ static weir_topology_t *topology(const it_mock_t *c, const scenario_t *s) {
   return t;
 }
 
-static weir_app_t *start(const weir_topology_t *t) {
-  char err[2048];
-  weir_app_options_t opts = {.shutdown_timeout_ms = 20000, .no_control = 1};
-  weir_app_t *app = weir_app_start(t, &opts, err, sizeof err);
-  if (!app)
-    fail_msg("start: %s", err);
-  return app;
-}
-
 /* Inputs "0".."INPUTS-1" on in/0. */
 static void send_inputs(const char *bootstrap, const char *topic) {
   char v[16];
@@ -124,7 +115,7 @@ static void stop_with_full_queue(it_mock_t *c, const scenario_t *s) {
   weir_topology_t *t = topology(c, s);
   send_inputs(c->bootstrap, s->in);
   rd_kafka_mock_partition_set_leader(c->mc, dest(s), 0, -1);
-  weir_app_t *app = start(t);
+  weir_app_t *app = it_start(t, 20000);
   /* Blocked on the full queue: logged after 1 s (since the fix; before it,
    * nothing is logged, and the wait just runs out). */
   wait_log(c, "the producer queue has been full", NULL);
@@ -144,7 +135,7 @@ static void stop_with_full_queue(it_mock_t *c, const scenario_t *s) {
       fail_msg("input %lld is committed (offset %lld) but its output was never produced",
                (long long)i, (long long)committed);
 
-  app = start(t);
+  app = it_start(t, 20000);
   assert_int_equal(it_wait_committed(c->bootstrap, s->group, s->in, INPUTS, IT_WAIT_MS), INPUTS);
   read_outputs(c->bootstrap, dest(s), INPUTS, &o);
   for (int i = 0; i < INPUTS; i++)
@@ -179,7 +170,7 @@ static void test_full_queue_wait_is_bounded(void **state) {
   weir_topology_t *t = topology(c, &s);
   send_inputs(c->bootstrap, s.in);
   rd_kafka_mock_partition_set_leader(c->mc, s.out, 0, -1);
-  weir_app_t *app = start(t);
+  weir_app_t *app = it_start(t, 20000);
   assert_int_equal(weir_app_wait_stop(app, IT_WAIT_MS), 1);
   assert_int_equal(weir_app_join(app), 1);
   weir_app_free(app);

@@ -23,7 +23,6 @@
 
 #include "it_mock.h"
 #include "it_support.h"
-#include "util/log.h"
 
 #define KEYS 20000
 #define FIRST 40000   /* before the restart: the changelog to restore */
@@ -36,18 +35,10 @@ static int show(const char *line) {
   return strstr(line, "restore") || strstr(line, "held back") || strstr(line, "ERROR");
 }
 
-static it_mock_t mock = {.brokers = 1, .capture_log = 1, .show = show};
+static it_mock_t mock = {.brokers = 1, .capture_log = 1, .debug = 1, .show = show};
 
 static int setup(void **state) {
-  if (it_mock_setup(&mock, state))
-    return -1;
-  weir_log_set_level(WEIR_LOG_DEBUG);
-  return 0;
-}
-
-static int teardown(void **state) {
-  weir_log_set_level(WEIR_LOG_INFO);
-  return it_mock_teardown(state);
+  return it_mock_setup(&mock, state);
 }
 
 /* Record i has key "k<i % KEYS>". 0, or -1 (said on stderr) when a record
@@ -105,15 +96,6 @@ static void note_count(const rd_kafka_message_t *m, void *arg) {
     latest[k] = it_be64(m->payload, m->len);
 }
 
-static weir_app_t *start(const weir_topology_t *t) {
-  char err[2048];
-  weir_app_options_t opts = {.shutdown_timeout_ms = 20000, .no_control = 1};
-  weir_app_t *app = weir_app_start(t, &opts, err, sizeof err);
-  if (!app)
-    fail_msg("start: %s", err);
-  return app;
-}
-
 static void stop(weir_app_t *app) {
   weir_app_stop(app);
   assert_int_equal(weir_app_join(app), 0);
@@ -141,7 +123,7 @@ static void test_restore_under_load_skips_no_offset(void **state) {
   weir_topology_t *t = it_topology(ini);
   assert_non_null(t);
 
-  weir_app_t *app = start(t);
+  weir_app_t *app = it_start(t, 20000);
   assert_int_equal(send_range(c->bootstrap, 0, FIRST), 0);
   assert_int_equal(wait_committed(c->bootstrap, FIRST), FIRST);
   stop(app);
@@ -151,7 +133,7 @@ static void test_restore_under_load_skips_no_offset(void **state) {
   pthread_t feeder;
   feeder_t f = {c->bootstrap, -1};
   assert_int_equal(pthread_create(&feeder, NULL, feed, &f), 0);
-  app = start(t);
+  app = it_start(t, 20000);
   pthread_join(feeder, NULL);
   assert_int_equal(f.rc, 0);
   const int64_t total = FIRST + BACKLOG + FED;
@@ -177,7 +159,8 @@ static void test_restore_under_load_skips_no_offset(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_restore_under_load_skips_no_offset, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_restore_under_load_skips_no_offset, setup,
+                                      it_mock_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
