@@ -359,4 +359,66 @@ __attribute__((unused)) static int it_wait_processed(weir_app_t *app, unsigned l
   return it_wait_until(it_processed_reached, a, timeout_ms);
 }
 
+/* The app of a test that takes no control connection, or the test fails. */
+__attribute__((unused)) static weir_app_t *it_start(const weir_topology_t *t,
+                                                    int shutdown_timeout_ms) {
+  char err[2048];
+  weir_app_options_t opts = {.shutdown_timeout_ms = shutdown_timeout_ms, .no_control = 1};
+  weir_app_t *app = weir_app_start(t, &opts, err, sizeof err);
+  if (!app)
+    fail_msg("start: %s", err);
+  return app;
+}
+
+/* Wait (up to timeout_ms) until `group` committed `want` on topic/0; the
+ * offset last read. */
+__attribute__((unused)) static int64_t it_wait_committed(const char *bootstrap, const char *group,
+                                                         const char *topic, int64_t want,
+                                                         int timeout_ms) {
+  long long deadline = it_now_ms() + timeout_ms;
+  int64_t got;
+  while ((got = it_committed(bootstrap, group, topic, 0)) != want && it_now_ms() < deadline)
+    usleep(100000);
+  return got;
+}
+
+/* An int64 value as the std operators write it (8 bytes, big-endian); -1
+ * when it is not 8 bytes long. */
+__attribute__((unused)) static int64_t it_be64(const char *v, size_t len) {
+  uint64_t x = 0;
+  for (size_t i = 0; i < len && i < 8; i++)
+    x = x << 8 | (unsigned char)v[i];
+  return len == 8 ? (int64_t)x : -1;
+}
+
+/* Whether a line of the file at `path` holds `a`, or `b` when not NULL. */
+__attribute__((unused)) static int it_log_has(const char *path, const char *a, const char *b) {
+  char line[4096];
+  int found = 0;
+  fflush(stderr);
+  FILE *f = fopen(path, "r");
+  while (f && !found && fgets(line, sizeof line, f))
+    found = strstr(line, a) || (b && strstr(line, b));
+  if (f)
+    fclose(f);
+  return found;
+}
+
+typedef struct {
+  const char *path, *a, *b;
+} it_log_wait_t;
+
+static int it_log_reached(void *arg) {
+  const it_log_wait_t *w = arg;
+  return it_log_has(w->path, w->a, w->b);
+}
+
+/* Wait (up to timeout_ms) for a line holding `a` or `b` (may be NULL) in
+ * the file at `path`; 0 when one came. */
+__attribute__((unused)) static int it_wait_log(const char *path, const char *a, const char *b,
+                                               int timeout_ms) {
+  it_log_wait_t w = {path, a, b};
+  return it_wait_until(it_log_reached, &w, timeout_ms);
+}
+
 #endif

@@ -15,58 +15,19 @@
 
 #include <cmocka.h>
 
+#include "it_mock.h"
 #include "it_support.h"
-#include "util/log.h"
 
-typedef struct {
-  rd_kafka_t *rk; /* the mock cluster lives in a client */
-  rd_kafka_mock_cluster_t *mc;
-  char bootstrap[256];
-  char log_path[600]; /* inside the test's own TMPDIR (it_tmp) */
-  int saved_stderr;
-} cluster_t;
-
-static int setup(void **state) {
-  static cluster_t c;
-  char why[256];
-  if (weir_test_tmpenv_enter(&it_tmp, "weir-it"))
-    return -1;
-  rd_kafka_conf_t *conf = rd_kafka_conf_new();
-  rd_kafka_conf_set(conf, "log_level", "3", NULL, 0);
-  c.rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
-  c.mc = c.rk ? rd_kafka_mock_cluster_new(c.rk, 1) : NULL;
-  if (!c.mc)
-    return -1;
-  snprintf(c.bootstrap, sizeof c.bootstrap, "%s", rd_kafka_mock_cluster_bootstraps(c.mc));
-  /* The log to a file. */
-  snprintf(c.log_path, sizeof c.log_path, "%s/stderr.log", it_tmp.path);
-  int fd = open(c.log_path, O_CREAT | O_TRUNC | O_WRONLY | O_APPEND, 0600);
-  fflush(stderr);
-  c.saved_stderr = dup(2);
-  if (fd < 0 || c.saved_stderr < 0 || dup2(fd, 2) < 0)
-    return -1;
-  close(fd);
-  weir_log_set_level(WEIR_LOG_DEBUG);
-  *state = &c;
-  return 0;
+/* What the clients said, for whoever reads a failure. */
+static int show(const char *line) {
+  return strstr(line, "Kafka ") && !strstr(line, "DEBUG");
 }
 
-static int teardown(void **state) {
-  cluster_t *c = *state;
-  rd_kafka_mock_cluster_destroy(c->mc);
-  rd_kafka_destroy(c->rk);
-  fflush(stderr);
-  dup2(c->saved_stderr, 2);
-  close(c->saved_stderr);
-  /* What the clients said, for whoever reads a failure. */
-  char line[4096];
-  FILE *f = fopen(c->log_path, "r");
-  while (f && fgets(line, sizeof line, f))
-    if (strstr(line, "Kafka ") && !strstr(line, "DEBUG"))
-      fputs(line, stderr);
-  if (f)
-    fclose(f);
-  return weir_test_tmpenv_leave(&it_tmp);
+/* The log (stderr) to a file, debug lines included. */
+static it_mock_t mock = {.brokers = 1, .capture_log = 1, .debug = 1, .show = show};
+
+static int setup(void **state) {
+  return it_mock_setup(&mock, state);
 }
 
 /* Lines of the log holding every one of the (up to 3) strings. */
@@ -110,17 +71,14 @@ static void send_one(const char *bootstrap) {
  * what to do; once the broker is back and a record goes through, the
  * producer says it works again, which ends the episode. */
 static void test_broker_down_warned_once_until_it_works(void **state) {
-  cluster_t *c = *state;
-  char ini[1024], err[1024];
+  it_mock_t *c = *state;
+  char ini[1024];
   snprintf(ini, sizeof ini, ini_fmt, c->bootstrap);
   assert_int_equal(rd_kafka_mock_topic_create(c->mc, "ce-in", 1, 1), 0);
   assert_int_equal(rd_kafka_mock_topic_create(c->mc, "ce-out", 1, 1), 0);
   weir_topology_t *t = it_topology(ini);
   assert_non_null(t);
-  weir_app_options_t opts = {.shutdown_timeout_ms = 5000, .no_control = 1};
-  weir_app_t *app = weir_app_start(t, &opts, err, sizeof err);
-  if (!app)
-    fail_msg("start: %s", err);
+  weir_app_t *app = it_start(t, 5000);
   send_one(c->bootstrap);
   assert_int_equal(it_wait_processed(app, 1, IT_WAIT_MS), 0);
 
@@ -149,7 +107,8 @@ static void test_broker_down_warned_once_until_it_works(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_broker_down_warned_once_until_it_works, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_broker_down_warned_once_until_it_works, setup,
+                                      it_mock_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "it_mock.h"
 #include "it_support.h"
 
 #define BASE_TS INT64_C(1700000000000)
@@ -27,40 +28,10 @@
  * member is dropped meanwhile. */
 #define ERR_RTT_MS 5000
 
-/* state.dir, inside the test's own TMPDIR (it_tmp). */
-static char state_dir[600];
-
-typedef struct {
-  rd_kafka_t *rk; /* the mock cluster lives in a client */
-  rd_kafka_mock_cluster_t *mc;
-  char bootstrap[256];
-} cluster_t;
+static it_mock_t mock = {.brokers = 1};
 
 static int setup(void **state) {
-  static cluster_t c;
-  char why[256];
-  if (weir_test_tmpenv_enter(&it_tmp, "weir-it"))
-    return -1;
-  snprintf(state_dir, sizeof state_dir, "%s/state", it_tmp.path);
-  if (mkdir(state_dir, 0700))
-    return -1;
-  rd_kafka_conf_t *conf = rd_kafka_conf_new();
-  rd_kafka_conf_set(conf, "log_level", "3", NULL, 0);
-  c.rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
-  c.mc = c.rk ? rd_kafka_mock_cluster_new(c.rk, 1) : NULL;
-  if (!c.mc)
-    return -1;
-  snprintf(c.bootstrap, sizeof c.bootstrap, "%s", rd_kafka_mock_cluster_bootstraps(c.mc));
-  *state = &c;
-  return 0;
-}
-
-static int teardown(void **state) {
-  cluster_t *c = *state;
-  rd_kafka_mock_cluster_destroy(c->mc);
-  rd_kafka_destroy(c->rk);
-  weir_test_tmpenv_leave(&it_tmp);
-  return 0;
+  return it_mock_setup(&mock, state);
 }
 
 /* Records copied from in to out; a session twice ERR_RTT_MS, no longer,
@@ -71,15 +42,6 @@ static const char ini_fmt[] =
     "[kafka]\nsession.timeout.ms = 10000\nheartbeat.interval.ms = 500\n"
     "[source:in]\ntopic = ac-in\n"
     "[sink:out]\ninput = in\ntopic = ac-out\n";
-
-static weir_app_t *start(const weir_topology_t *t) {
-  char err[2048];
-  weir_app_options_t opts = {.shutdown_timeout_ms = 3 * ERR_RTT_MS, .no_control = 1};
-  weir_app_t *app = weir_app_start(t, &opts, err, sizeof err);
-  if (!app)
-    fail_msg("start: %s", err);
-  return app;
-}
 
 static void send_n(const char *bootstrap, int from, int n) {
   rd_kafka_t *p = it_producer(bootstrap);
@@ -93,11 +55,7 @@ static void send_n(const char *bootstrap, int from, int n) {
 }
 
 static int64_t wait_committed(const char *bootstrap, int64_t want) {
-  long long deadline = it_now_ms() + IT_WAIT_MS;
-  int64_t got;
-  while ((got = it_committed(bootstrap, "ac", "ac-in", 0)) != want && it_now_ms() < deadline)
-    usleep(50000);
-  return got;
+  return it_wait_committed(bootstrap, "ac", "ac-in", want, IT_WAIT_MS);
 }
 
 typedef struct {
@@ -125,15 +83,15 @@ static void assert_output(const char *bootstrap, int n) {
 }
 
 static void test_failed_async_commit_then_stop(void **state) {
-  cluster_t *c = *state;
+  it_mock_t *c = *state;
   char ini[1024];
   snprintf(ini, sizeof ini, ini_fmt, c->bootstrap);
   assert_int_equal(rd_kafka_mock_topic_create(c->mc, "ac-in", 1, 1), 0);
   assert_int_equal(rd_kafka_mock_topic_create(c->mc, "ac-out", 1, 1), 0);
-  weir_topology_t *t = it_topology_in(ini, state_dir);
+  weir_topology_t *t = it_topology_in(ini, c->state_dir);
   assert_non_null(t);
 
-  weir_app_t *app = start(t);
+  weir_app_t *app = it_start(t, 3 * ERR_RTT_MS);
   send_n(c->bootstrap, 0, 10);
   assert_int_equal(wait_committed(c->bootstrap, 10), 10);
 
@@ -150,7 +108,7 @@ static void test_failed_async_commit_then_stop(void **state) {
   assert_output(c->bootstrap, 15);
 
   /* A restart starts at 15: nothing is copied twice. */
-  app = start(t);
+  app = it_start(t, 3 * ERR_RTT_MS);
   send_n(c->bootstrap, 15, 1);
   assert_int_equal(wait_committed(c->bootstrap, 16), 16);
   weir_app_stop(app);
@@ -162,7 +120,7 @@ static void test_failed_async_commit_then_stop(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_failed_async_commit_then_stop, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_failed_async_commit_then_stop, setup, it_mock_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

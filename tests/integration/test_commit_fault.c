@@ -17,46 +17,17 @@
 
 #include <cmocka.h>
 
+#include "it_mock.h"
 #include "it_support.h"
 #include "state/state_db.h"
 
 #define BASE_TS INT64_C(1700000000000)
 #define CHANGELOG "fc-counts-changelog"
 
-/* state.dir, inside the test's own TMPDIR (it_tmp). */
-static char state_dir[600];
-
-typedef struct {
-  rd_kafka_t *rk; /* the mock cluster lives in a client */
-  rd_kafka_mock_cluster_t *mc;
-  char bootstrap[256];
-} cluster_t;
+static it_mock_t mock = {.brokers = 1};
 
 static int setup(void **state) {
-  static cluster_t c;
-  char why[256];
-  if (weir_test_tmpenv_enter(&it_tmp, "weir-it"))
-    return -1;
-  snprintf(state_dir, sizeof state_dir, "%s/state", it_tmp.path);
-  if (mkdir(state_dir, 0700))
-    return -1;
-  rd_kafka_conf_t *conf = rd_kafka_conf_new();
-  rd_kafka_conf_set(conf, "log_level", "3", NULL, 0);
-  c.rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
-  c.mc = c.rk ? rd_kafka_mock_cluster_new(c.rk, 1) : NULL;
-  if (!c.mc)
-    return -1;
-  snprintf(c.bootstrap, sizeof c.bootstrap, "%s", rd_kafka_mock_cluster_bootstraps(c.mc));
-  *state = &c;
-  return 0;
-}
-
-static int teardown(void **state) {
-  cluster_t *c = *state;
-  rd_kafka_mock_cluster_destroy(c->mc);
-  rd_kafka_destroy(c->rk);
-  weir_test_tmpenv_leave(&it_tmp);
-  return 0;
+  return it_mock_setup(&mock, state);
 }
 
 /* A count per key, one partition everywhere; deliveries time out after 2 s,
@@ -71,15 +42,6 @@ static const char ini_fmt[] =
     "[store:counts]\ntype = kv\n"
     "[sink:out]\ninput = count\ntopic = %s\nkey.serde = string\nvalue.serde = int64\n";
 
-static weir_app_t *start(const weir_topology_t *t) {
-  char err[2048];
-  weir_app_options_t opts = {.shutdown_timeout_ms = IT_WAIT_MS, .no_control = 1};
-  weir_app_t *app = weir_app_start(t, &opts, err, sizeof err);
-  if (!app)
-    fail_msg("start: %s", err);
-  return app;
-}
-
 static void send_n(const char *bootstrap, const char *topic, const char *key, int n) {
   rd_kafka_t *p = it_producer(bootstrap);
   for (int i = 0; i < n; i++)
@@ -90,18 +52,7 @@ static void send_n(const char *bootstrap, const char *topic, const char *key, in
 
 /* Wait until the group committed `want` on in/0. */
 static int64_t wait_committed(const char *bootstrap, const char *topic, int64_t want) {
-  long long deadline = it_now_ms() + IT_WAIT_MS;
-  int64_t got;
-  while ((got = it_committed(bootstrap, "fc", topic, 0)) != want && it_now_ms() < deadline)
-    usleep(100000);
-  return got;
-}
-
-static int64_t be64(const char *v, size_t len) {
-  uint64_t x = 0;
-  for (size_t i = 0; i < len && i < 8; i++)
-    x = x << 8 | (unsigned char)v[i];
-  return len == 8 ? (int64_t)x : -1;
+  return it_wait_committed(bootstrap, "fc", topic, want, IT_WAIT_MS);
 }
 
 /* The count RocksDB holds for `key` (after the app closed the database). */
@@ -109,11 +60,11 @@ static int64_t stored_count(const char *key) {
   char err[512];
   void *v = NULL;
   size_t n = 0;
-  weir_state_db_t *db = weir_state_db_open(state_dir, "fc", 16, NULL, err, sizeof err);
+  weir_state_db_t *db = weir_state_db_open(mock.state_dir, "fc", 16, NULL, err, sizeof err);
   if (!db)
     fail_msg("state db: %s", err);
   int rc = weir_state_db_get(db, "counts", 0, key, strlen(key), &v, &n, err, sizeof err);
-  int64_t count = rc == 1 ? be64(v, n) : rc == 0 ? 0 : -1;
+  int64_t count = rc == 1 ? it_be64(v, n) : rc == 0 ? 0 : -1;
   free(v);
   weir_state_db_close(db);
   return count;
@@ -131,7 +82,7 @@ static int64_t latest_count(const char *bootstrap, const char *topic) {
     if (!got[i].key || strcmp(got[i].key, "a") != 0)
       fail_msg("%s: record %zu has key '%s', expected 'a'", topic, i,
                got[i].key ? got[i].key : "(none)");
-    latest = be64(got[i].value, got[i].value_len);
+    latest = it_be64(got[i].value, got[i].value_len);
   }
   it_records_free(got, n);
   return latest;
@@ -139,9 +90,9 @@ static int64_t latest_count(const char *bootstrap, const char *topic) {
 
 /* `dark` (the changelog or the output topic) loses its leader after a first
  * commit; the next commit's deliveries to it fail. */
-static void fault_then_recover(cluster_t *c, const char *in, const char *out, const char *dark) {
+static void fault_then_recover(it_mock_t *c, const char *in, const char *out, const char *dark) {
   char ini[2048];
-  snprintf(ini, sizeof ini, ini_fmt, c->bootstrap, state_dir, in, out);
+  snprintf(ini, sizeof ini, ini_fmt, c->bootstrap, c->state_dir, in, out);
   assert_int_equal(rd_kafka_mock_topic_create(c->mc, in, 1, 1), 0);
   assert_int_equal(rd_kafka_mock_topic_create(c->mc, out, 1, 1), 0);
   rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(c->mc, CHANGELOG, 1, 1);
@@ -149,7 +100,7 @@ static void fault_then_recover(cluster_t *c, const char *in, const char *out, co
   weir_topology_t *t = it_topology(ini);
   assert_non_null(t);
 
-  weir_app_t *app = start(t);
+  weir_app_t *app = it_start(t, IT_WAIT_MS);
   send_n(c->bootstrap, in, "a", 10);
   assert_int_equal(wait_committed(c->bootstrap, in, 10), 10);
   /* Committed means the output and changelog were acknowledged first. */
@@ -176,7 +127,7 @@ static void fault_then_recover(cluster_t *c, const char *in, const char *out, co
     fail_msg("the changelog holds count %lld after the failed output commit, expected 11..17",
              (long long)restored);
   fprintf(stderr, "it: %s dark: the restore starts from count %lld\n", dark, (long long)restored);
-  app = start(t);
+  app = it_start(t, IT_WAIT_MS);
   assert_int_equal(wait_committed(c->bootstrap, in, 17), 17);
   assert_int_equal(latest_count(c->bootstrap, out), restored + 7);
   weir_app_stop(app);
@@ -195,7 +146,7 @@ static void test_failed_output_delivery_blocks_commit(void **state) {
   fault_then_recover(*state, "in-out", "out-out", "out-out");
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, it_mock_teardown)
 
 int main(void) {
   const struct CMUnitTest tests[] = {

@@ -19,94 +19,22 @@
 
 #include <cmocka.h>
 
+#include "it_mock.h"
 #include "it_support.h"
 
 #define BASE_TS INT64_C(1700000000000)
 #define INPUTS 30
 
-typedef struct {
-  rd_kafka_t *rk; /* the mock cluster lives in a client */
-  rd_kafka_mock_cluster_t *mc;
-  char bootstrap[256];
-  char dir[600];    /* state.dir, inside the test's own TMPDIR (it_tmp) */
-  char log[600];    /* weir's stderr while the test runs, there too */
-  int saved_stderr; /* the real one, put back at teardown */
-} cluster_t;
-
-/* weir logs one line per event on stderr: the test reads it from a file. */
-static int capture_stderr(cluster_t *c) {
-  snprintf(c->log, sizeof c->log, "%s/stderr.log", it_tmp.path);
-  int fd = open(c->log, O_CREAT | O_TRUNC | O_WRONLY | O_APPEND, 0600);
-  fflush(stderr);
-  c->saved_stderr = dup(2);
-  if (fd < 0 || c->saved_stderr < 0 || dup2(fd, 2) < 0)
-    return -1;
-  close(fd);
-  return 0;
-}
-
-static void release_stderr(cluster_t *c) {
-  char buf[4096];
-  ssize_t n;
-  fflush(stderr);
-  dup2(c->saved_stderr, 2);
-  close(c->saved_stderr);
-  int fd = open(c->log, O_RDONLY); /* shown with the test's output */
-  while (fd >= 0 && (n = read(fd, buf, sizeof buf)) > 0)
-    if (write(2, buf, (size_t)n) < 0)
-      break;
-  if (fd >= 0)
-    close(fd);
-}
+/* weir logs one line per event on stderr: the test reads it from a file,
+ * all of it shown with the test's output. */
+static it_mock_t mock = {.brokers = 1, .capture_log = 1};
 
 static int setup(void **state) {
-  static cluster_t c;
-  char why[256];
-  if (weir_test_tmpenv_enter(&it_tmp, "weir-it"))
-    return -1;
-  snprintf(c.dir, sizeof c.dir, "%s/state", it_tmp.path);
-  if (mkdir(c.dir, 0700) || capture_stderr(&c))
-    return -1;
-  rd_kafka_conf_t *conf = rd_kafka_conf_new();
-  rd_kafka_conf_set(conf, "log_level", "3", NULL, 0);
-  c.rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
-  c.mc = c.rk ? rd_kafka_mock_cluster_new(c.rk, 1) : NULL;
-  if (!c.mc)
-    return -1;
-  snprintf(c.bootstrap, sizeof c.bootstrap, "%s", rd_kafka_mock_cluster_bootstraps(c.mc));
-  *state = &c;
-  return 0;
+  return it_mock_setup(&mock, state);
 }
 
-static int teardown(void **state) {
-  cluster_t *c = *state;
-  rd_kafka_mock_cluster_destroy(c->mc);
-  rd_kafka_destroy(c->rk);
-  release_stderr(c);
-  return weir_test_tmpenv_leave(&it_tmp);
-}
-
-typedef struct {
-  const char *path;
-  const char *a, *b; /* either text */
-} log_wait_t;
-
-static int log_has(void *arg) {
-  const log_wait_t *w = arg;
-  static char text[1 << 20];
-  fflush(stderr);
-  FILE *f = fopen(w->path, "r");
-  size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
-  if (f)
-    fclose(f);
-  text[n] = '\0';
-  return strstr(text, w->a) || (w->b && strstr(text, w->b));
-}
-
-/* Wait (up to IT_WAIT_MS) for a line holding `a` or `b`; 0 when one came. */
-static int wait_log(const cluster_t *c, const char *a, const char *b) {
-  log_wait_t w = {c->log, a, b};
-  return it_wait_until(log_has, &w, IT_WAIT_MS);
+static int wait_log(const it_mock_t *c, const char *a, const char *b) {
+  return it_wait_log(c->log_path, a, b, IT_WAIT_MS);
 }
 
 /* One partition everywhere, each input passed through to `out`; a producer
@@ -136,9 +64,9 @@ static const char *dest(const scenario_t *s) {
   return s->dead_letter ? s->dlq : s->out;
 }
 
-static weir_topology_t *topology(const cluster_t *c, const scenario_t *s) {
+static weir_topology_t *topology(const it_mock_t *c, const scenario_t *s) {
   char ini[2048];
-  snprintf(ini, sizeof ini, ini_fmt, s->group, c->bootstrap, c->dir,
+  snprintf(ini, sizeof ini, ini_fmt, s->group, c->bootstrap, c->state_dir,
            s->dead_letter ? "dead-letter" : "skip", s->dlq, s->max_poll_ms, s->in, s->out,
            s->dead_letter ? "int64" : "string");
   assert_int_equal(rd_kafka_mock_topic_create(c->mc, s->in, 1, 1), 0);
@@ -147,15 +75,6 @@ static weir_topology_t *topology(const cluster_t *c, const scenario_t *s) {
   weir_topology_t *t = it_topology(ini);
   assert_non_null(t);
   return t;
-}
-
-static weir_app_t *start(const weir_topology_t *t) {
-  char err[2048];
-  weir_app_options_t opts = {.shutdown_timeout_ms = 20000, .no_control = 1};
-  weir_app_t *app = weir_app_start(t, &opts, err, sizeof err);
-  if (!app)
-    fail_msg("start: %s", err);
-  return app;
 }
 
 /* Inputs "0".."INPUTS-1" on in/0. */
@@ -187,25 +106,16 @@ static void read_outputs(const char *bootstrap, const char *out, size_t want, ou
   it_records_free(got, n);
 }
 
-static int64_t wait_committed(const char *bootstrap, const char *group, const char *topic,
-                              int64_t want) {
-  long long deadline = it_now_ms() + IT_WAIT_MS;
-  int64_t got;
-  while ((got = it_committed(bootstrap, group, topic, 0)) != want && it_now_ms() < deadline)
-    usleep(100000);
-  return got;
-}
-
 /* A stop while the queue is full (the destination partition has no
  * leader): the record waiting for room, and every later one, is not skipped:
  * the commit stays before it, though the policy is skip (or dead-letter) and
  * the queued records are delivered during the shutdown (the leader comes
  * back). After a restart, every input has its output. */
-static void stop_with_full_queue(cluster_t *c, const scenario_t *s) {
+static void stop_with_full_queue(it_mock_t *c, const scenario_t *s) {
   weir_topology_t *t = topology(c, s);
   send_inputs(c->bootstrap, s->in);
   rd_kafka_mock_partition_set_leader(c->mc, dest(s), 0, -1);
-  weir_app_t *app = start(t);
+  weir_app_t *app = it_start(t, 20000);
   /* Blocked on the full queue: logged after 1 s (since the fix; before it,
    * nothing is logged, and the wait just runs out). */
   wait_log(c, "the producer queue has been full", NULL);
@@ -225,8 +135,8 @@ static void stop_with_full_queue(cluster_t *c, const scenario_t *s) {
       fail_msg("input %lld is committed (offset %lld) but its output was never produced",
                (long long)i, (long long)committed);
 
-  app = start(t);
-  assert_int_equal(wait_committed(c->bootstrap, s->group, s->in, INPUTS), INPUTS);
+  app = it_start(t, 20000);
+  assert_int_equal(it_wait_committed(c->bootstrap, s->group, s->in, INPUTS, IT_WAIT_MS), INPUTS);
   read_outputs(c->bootstrap, dest(s), INPUTS, &o);
   for (int i = 0; i < INPUTS; i++)
     if (!o.seen[i])
@@ -255,12 +165,12 @@ static void test_stop_with_full_dead_letter_queue_skips_nothing(void **state) {
  * the app stops with the input and the output topic named, and commits
  * nothing past the record — the policy (skip) does not apply. */
 static void test_full_queue_wait_is_bounded(void **state) {
-  cluster_t *c = *state;
+  it_mock_t *c = *state;
   const scenario_t s = {"pf-bound", "in-bound", "out-bound", "dlq-bound", 8000, 0};
   weir_topology_t *t = topology(c, &s);
   send_inputs(c->bootstrap, s.in);
   rd_kafka_mock_partition_set_leader(c->mc, s.out, 0, -1);
-  weir_app_t *app = start(t);
+  weir_app_t *app = it_start(t, 20000);
   assert_int_equal(weir_app_wait_stop(app, IT_WAIT_MS), 1);
   assert_int_equal(weir_app_join(app), 1);
   weir_app_free(app);
@@ -273,7 +183,7 @@ static void test_full_queue_wait_is_bounded(void **state) {
   it_expect_no_staging();
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, it_mock_teardown)
 
 int main(void) {
   const struct CMUnitTest tests[] = {

@@ -21,8 +21,8 @@
 
 #include <cmocka.h>
 
+#include "it_mock.h"
 #include "it_support.h"
-#include "util/log.h"
 
 #define KEYS 20000
 #define FIRST 40000   /* before the restart: the changelog to restore */
@@ -30,68 +30,15 @@
 #define FED 5000      /* written while it restarts and restores */
 #define CHANGELOG "rl-counts-changelog"
 
-typedef struct {
-  rd_kafka_t *rk; /* the mock cluster lives in a client */
-  rd_kafka_mock_cluster_t *mc;
-  char bootstrap[256];
-  char state_dir[600]; /* both inside the test's own TMPDIR (it_tmp) */
-  char log_path[600];
-  int saved_stderr;
-} cluster_t;
+/* The restore's lines, for whoever reads a failure. */
+static int show(const char *line) {
+  return strstr(line, "restore") || strstr(line, "held back") || strstr(line, "ERROR");
+}
+
+static it_mock_t mock = {.brokers = 1, .capture_log = 1, .debug = 1, .show = show};
 
 static int setup(void **state) {
-  static cluster_t c;
-  char why[256];
-  if (weir_test_tmpenv_enter(&it_tmp, "weir-it"))
-    return -1;
-  rd_kafka_conf_t *conf = rd_kafka_conf_new();
-  rd_kafka_conf_set(conf, "log_level", "3", NULL, 0);
-  c.rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
-  c.mc = c.rk ? rd_kafka_mock_cluster_new(c.rk, 1) : NULL;
-  if (!c.mc)
-    return -1;
-  snprintf(c.bootstrap, sizeof c.bootstrap, "%s", rd_kafka_mock_cluster_bootstraps(c.mc));
-  snprintf(c.state_dir, sizeof c.state_dir, "%s/state", it_tmp.path);
-  snprintf(c.log_path, sizeof c.log_path, "%s/stderr.log", it_tmp.path);
-  int fd = open(c.log_path, O_CREAT | O_TRUNC | O_WRONLY | O_APPEND, 0600);
-  fflush(stderr);
-  c.saved_stderr = dup(2);
-  if (mkdir(c.state_dir, 0700) || fd < 0 || c.saved_stderr < 0 || dup2(fd, 2) < 0)
-    return -1;
-  close(fd);
-  weir_log_set_level(WEIR_LOG_DEBUG);
-  *state = &c;
-  return 0;
-}
-
-static int teardown(void **state) {
-  cluster_t *c = *state;
-  rd_kafka_mock_cluster_destroy(c->mc);
-  rd_kafka_destroy(c->rk);
-  weir_log_set_level(WEIR_LOG_INFO);
-  fflush(stderr);
-  dup2(c->saved_stderr, 2);
-  close(c->saved_stderr);
-  char line[4096];
-  FILE *f = fopen(c->log_path, "r");
-  while (f && fgets(line, sizeof line, f))
-    if (strstr(line, "restore") || strstr(line, "held back") || strstr(line, "ERROR"))
-      fputs(line, stderr);
-  if (f)
-    fclose(f);
-  return weir_test_tmpenv_leave(&it_tmp);
-}
-
-static int log_has(const char *path, const char *what) {
-  char line[4096];
-  int found = 0;
-  fflush(stderr);
-  FILE *f = fopen(path, "r");
-  while (f && !found && fgets(line, sizeof line, f))
-    found = strstr(line, what) != NULL;
-  if (f)
-    fclose(f);
-  return found;
+  return it_mock_setup(&mock, state);
 }
 
 /* Record i has key "k<i % KEYS>". 0, or -1 (said on stderr) when a record
@@ -134,18 +81,7 @@ static void *feed(void *arg) {
 }
 
 static int64_t wait_committed(const char *bootstrap, int64_t want) {
-  long long deadline = it_now_ms() + 3 * IT_WAIT_MS;
-  int64_t got;
-  while ((got = it_committed(bootstrap, "rl", "rl-in", 0)) != want && it_now_ms() < deadline)
-    usleep(100000);
-  return got;
-}
-
-static int64_t be64(const char *v, size_t len) {
-  uint64_t x = 0;
-  for (size_t i = 0; i < len && i < 8; i++)
-    x = x << 8 | (unsigned char)v[i];
-  return len == 8 ? (int64_t)x : -1;
+  return it_wait_committed(bootstrap, "rl", "rl-in", want, 3 * IT_WAIT_MS);
 }
 
 static int64_t latest[KEYS];
@@ -157,16 +93,7 @@ static void note_count(const rd_kafka_message_t *m, void *arg) {
     memcpy(key, m->key, m->key_len);
   int k = key[0] == 'k' ? atoi(key + 1) : -1;
   if (k >= 0 && k < KEYS)
-    latest[k] = be64(m->payload, m->len);
-}
-
-static weir_app_t *start(const weir_topology_t *t) {
-  char err[2048];
-  weir_app_options_t opts = {.shutdown_timeout_ms = 20000, .no_control = 1};
-  weir_app_t *app = weir_app_start(t, &opts, err, sizeof err);
-  if (!app)
-    fail_msg("start: %s", err);
-  return app;
+    latest[k] = it_be64(m->payload, m->len);
 }
 
 static void stop(weir_app_t *app) {
@@ -187,7 +114,7 @@ static const char ini_fmt[] =
     "[sink:out]\ninput = count\ntopic = rl-out\nkey.serde = string\nvalue.serde = int64\n";
 
 static void test_restore_under_load_skips_no_offset(void **state) {
-  cluster_t *c = *state;
+  it_mock_t *c = *state;
   char ini[2048];
   snprintf(ini, sizeof ini, ini_fmt, c->bootstrap, c->state_dir);
   assert_int_equal(rd_kafka_mock_topic_create(c->mc, "rl-in", 1, 1), 0);
@@ -196,7 +123,7 @@ static void test_restore_under_load_skips_no_offset(void **state) {
   weir_topology_t *t = it_topology(ini);
   assert_non_null(t);
 
-  weir_app_t *app = start(t);
+  weir_app_t *app = it_start(t, 20000);
   assert_int_equal(send_range(c->bootstrap, 0, FIRST), 0);
   assert_int_equal(wait_committed(c->bootstrap, FIRST), FIRST);
   stop(app);
@@ -206,7 +133,7 @@ static void test_restore_under_load_skips_no_offset(void **state) {
   pthread_t feeder;
   feeder_t f = {c->bootstrap, -1};
   assert_int_equal(pthread_create(&feeder, NULL, feed, &f), 0);
-  app = start(t);
+  app = it_start(t, 20000);
   pthread_join(feeder, NULL);
   assert_int_equal(f.rc, 0);
   const int64_t total = FIRST + BACKLOG + FED;
@@ -217,8 +144,8 @@ static void test_restore_under_load_skips_no_offset(void **state) {
   it_expect_no_staging();
 
   /* The held-back path ran: records were dropped and read again. */
-  assert_true(log_has(c->log_path, "restoring: 'rl-in' [0] held back from offset"));
-  assert_true(log_has(c->log_path, "held-back partition(s) read again"));
+  assert_true(it_log_has(c->log_path, "restoring: 'rl-in' [0] held back from offset", NULL));
+  assert_true(it_log_has(c->log_path, "held-back partition(s) read again", NULL));
   /* Exactly the uncommitted records, each once. */
   assert_int_equal(processed, BACKLOG + FED);
   it_consume_each(c->bootstrap, "rl-out", 1, note_count, NULL, IT_WAIT_MS);
@@ -232,7 +159,8 @@ static void test_restore_under_load_skips_no_offset(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_restore_under_load_skips_no_offset, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_restore_under_load_skips_no_offset, setup,
+                                      it_mock_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
