@@ -142,8 +142,12 @@ static int64_t restore_start(weir_stream_thread_t *t, weir_task_store_t *ts, int
 }
 
 /* Errors that pass once a topic created a moment ago has its leaders. */
+/* Also the client's own "unknown partition/topic": its metadata lags a
+ * broker that just came back (seen after a broker paused for 10 s), which
+ * the next metadata refresh cures. */
 static int leaderless(rd_kafka_resp_err_t err) {
-  return err == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
+  return err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+         err == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
          err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
          err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
 }
