@@ -1,6 +1,7 @@
 /*
- * weir.h — the weir operator SDK, ABI 1.1 (1.1 added state stores and the
- * operator's flush callback).
+ * weir.h — the weir operator SDK, ABI 1.2 (1.1 added state stores and the
+ * operator's flush callback; 1.2 timers (punctuate), timestamp extractors,
+ * store enumeration, and window and session stores).
  *
  * This is the only header a weir plugin includes. A plugin links nothing from
  * the host: every host service arrives as a function table (weir_host_api_t)
@@ -49,7 +50,7 @@ extern "C" {
 #endif
 
 #define WEIR_ABI_MAJOR 1
-#define WEIR_ABI_MINOR 1
+#define WEIR_ABI_MINOR 2
 
 /* The one symbol a plugin exports, made by WEIR_PLUGIN(). */
 #define WEIR_PLUGIN_ENTRY_SYMBOL "weir_plugin_entry"
@@ -209,7 +210,7 @@ typedef struct weir_iter {
 /* Bytes owned by the host, for save()/load() across a hot swap. */
 typedef struct weir_buf weir_buf_t;
 
-/* Time domains for timers (weir_schedule, a later minor). */
+/* Time domains for timers (weir_timer_schedule, 1.2). */
 #define WEIR_STREAM_TIME 1
 #define WEIR_WALL_CLOCK 2
 
@@ -225,6 +226,14 @@ enum weir_log_level {
 
 /* Flags for weir_operator_def_t.flags. */
 #define WEIR_OP_ROUTES_BY_NAME 0x1u /* uses weir_forward_to(); children are named */
+/* 1.2: the type is a timestamp extractor (extract_timestamp set), selected by
+ * a source's `timestamp = extractor:PLUGIN.TYPE`; it is never a node. */
+#define WEIR_OP_TIMESTAMP_EXTRACTOR 0x2u
+
+/* Store kinds (weir_store_kind, 1.2). */
+#define WEIR_STORE_KV 1
+#define WEIR_STORE_WINDOW 2
+#define WEIR_STORE_SESSION 3
 
 typedef struct weir_operator_def {
   uint32_t struct_size; /* sizeof(weir_operator_def_t) of the plugin */
@@ -278,6 +287,31 @@ typedef struct weir_operator_def {
    * Optional.
    */
   int (*flush)(weir_ctx_t *ctx, void *self);
+
+  /*
+   * 1.2. [task-thread] A timer this instance scheduled with
+   * weir_timer_schedule() is due. `timer` is its id; `timestamp` the
+   * punctuation time: for WEIR_STREAM_TIME the stream time that reached the
+   * boundary, for WEIR_WALL_CLOCK the wall clock (ms since the epoch). Called
+   * between records, never inside process(). May forward (a record forwarded
+   * with timestamp 0 gets `timestamp`) and use stores; its outputs are
+   * committed like a record's. Return WEIR_OK, or a negative WEIR_E* (the
+   * topology's error policy applies as to a failed record). Optional.
+   */
+  int (*punctuate)(weir_ctx_t *ctx, void *self, int64_t timer, int64_t timestamp);
+
+  /*
+   * 1.2. [task-thread] Only for WEIR_OP_TIMESTAMP_EXTRACTOR types: set
+   * *timestamp to the event time of `rec` (ms since the epoch), as Kafka
+   * Streams' TimestampExtractor. `partition_time` is the largest timestamp
+   * extracted so far on this partition (-1 before the first). Return WEIR_OK,
+   * or a negative WEIR_E* (or a negative *timestamp): the record then follows
+   * the source's deserialization.policy. init(), close() and params work as
+   * for any operator (one instance per task and source); process() may be
+   * NULL for these types.
+   */
+  int (*extract_timestamp)(weir_ctx_t *ctx, void *self, const weir_record_t *rec,
+                           int64_t partition_time, int64_t *timestamp);
 } weir_operator_def_t;
 
 /* ---------------------------------------------------------------- plugins */
@@ -356,12 +390,36 @@ struct weir_host_api {
   void (*iter_close)(weir_iter_t *it);
   /* 1.1: hot swap state. */
   int (*buf_write)(weir_buf_t *buf, const void *data, size_t len);
-  /* Later minors append here: timers. */
+  /* 1.2: timers. [task-thread], from init() on (not from close()). */
+  int64_t (*timer_schedule)(weir_ctx_t *ctx, int domain, int64_t interval_ms);
+  int (*timer_cancel)(weir_ctx_t *ctx, int64_t timer);
+  /* 1.2: the stores this node lists in `store =`, and a store's kind. */
+  size_t (*store_count)(weir_ctx_t *ctx);
+  const char *(*store_name)(weir_ctx_t *ctx, size_t index);
+  int (*store_kind)(weir_store_t *store);
+  /* 1.2: window stores (type = window). */
+  int (*window_put)(weir_store_t *store, const void *key, size_t key_len, int64_t window_start,
+                    const void *value, size_t value_len);
+  weir_iter_t *(*window_fetch)(weir_store_t *store, const void *key, size_t key_len,
+                               int64_t time_from, int64_t time_to);
+  weir_iter_t *(*window_fetch_all)(weir_store_t *store, int64_t time_from, int64_t time_to);
+  /* 1.2: session stores (type = session). */
+  weir_iter_t *(*session_find)(weir_store_t *store, const void *key, size_t key_len,
+                               int64_t earliest_end, int64_t latest_start);
+  int (*session_put)(weir_store_t *store, const void *key, size_t key_len, int64_t start,
+                     int64_t end, const void *value, size_t value_len);
+  int (*session_remove)(weir_store_t *store, const void *key, size_t key_len, int64_t start,
+                        int64_t end);
+  /* 1.2: the window of the item weir_iter_next() last returned. */
+  int (*iter_window)(weir_iter_t *it, int64_t *start, int64_t *end);
+  /* Later minors append here. */
 };
 
 /* Whether the host's table has `field` (a host older than the plugin lacks it). */
 #define WEIR_API_HAS(api, field)                                               \
   ((api)->struct_size >= offsetof(weir_host_api_t, field) + sizeof((api)->field))
+/* ...and it is set (a host may leave a service it does not offer NULL). */
+#define WEIR_API_HAS_FN(api, field) (WEIR_API_HAS(api, field) && (api)->field)
 
 /*
  * Forward a record to every child of this node. The host copies what it
@@ -536,6 +594,139 @@ static inline int weir_iter_next(weir_iter_t *it, const void **key, size_t *key_
 static inline void weir_iter_close(weir_iter_t *it) {
   if (it)
     it->api->iter_close(it);
+}
+
+/* ---------------------------------------------------------------- timers (1.2) */
+
+/*
+ * Punctuators, as Kafka Streams' ProcessorContext.schedule(). A
+ * WEIR_STREAM_TIME timer fires when the task's stream time reaches its next
+ * boundary (a multiple of interval_ms past the stream time at scheduling),
+ * once per advance: a jump over several intervals fires it once, and the next
+ * boundary is the first one after the new stream time. A WEIR_WALL_CLOCK
+ * timer fires from the thread's loop every interval_ms of wall clock, even
+ * while no record arrives (at most once per loop turn). Both call the
+ * operator's punctuate() on the task's thread.
+ *
+ * Returns the timer's id (> 0), or WEIR_EINVAL (bad domain, interval_ms < 1),
+ * WEIR_ENOTSUP (host older than 1.2, or no punctuate callback), WEIR_ESTATE
+ * (from close()). Timers belong to the instance: they end with its task
+ * (rebalance, stop) and are not persisted, so init() schedules them again. A
+ * hot swap keeps them: the new version's punctuate() receives the ids the
+ * old version scheduled (a version without punctuate() has them cancelled).
+ */
+static inline int64_t weir_timer_schedule(weir_ctx_t *ctx, int domain, int64_t interval_ms) {
+  if (!WEIR_API_HAS_FN(ctx->api, timer_schedule))
+    return WEIR_ENOTSUP;
+  return ctx->api->timer_schedule(ctx, domain, interval_ms);
+}
+
+/* Cancel a timer of this instance: WEIR_OK, or WEIR_ENOENT. May be called
+ * from punctuate(), also for the timer that is firing. */
+static inline int weir_timer_cancel(weir_ctx_t *ctx, int64_t timer) {
+  if (!WEIR_API_HAS_FN(ctx->api, timer_cancel))
+    return WEIR_ENOTSUP;
+  return ctx->api->timer_cancel(ctx, timer);
+}
+
+/* ---------------------------------------------------------------- stores (1.2) */
+
+/* How many stores this node lists in `store =`, and their names in that
+ * order (valid until close(); NULL past the end). 0 on hosts before 1.2. */
+static inline size_t weir_store_count(weir_ctx_t *ctx) {
+  if (!WEIR_API_HAS_FN(ctx->api, store_count))
+    return 0;
+  return ctx->api->store_count(ctx);
+}
+static inline const char *weir_store_name(weir_ctx_t *ctx, size_t index) {
+  if (!WEIR_API_HAS_FN(ctx->api, store_name))
+    return NULL;
+  return ctx->api->store_name(ctx, index);
+}
+
+/* WEIR_STORE_KV, WEIR_STORE_WINDOW or WEIR_STORE_SESSION (a 1.1 host has
+ * only key-value stores). */
+static inline int weir_store_kind(weir_store_t *store) {
+  if (!WEIR_API_HAS_FN(store->api, store_kind))
+    return WEIR_STORE_KV;
+  return store->api->store_kind(store);
+}
+
+/*
+ * Window stores ([store:NAME] type = window, window.size.ms, retention.ms), as
+ * Kafka Streams' WindowStore: one value per (key, window start). A window's
+ * end is its start plus the store's window.size.ms. Windows whose end is
+ * older than stream time minus retention.ms are gone; expiry drops whole time
+ * segments. Writes, lifetimes and commits are those of key-value stores
+ * (above); these calls fail with WEIR_EINVAL on a store of another kind.
+ */
+
+/* Set the value of (key, window_start); value == NULL removes it. A window
+ * already past retention is ignored (WEIR_OK, nothing written). */
+static inline int weir_window_put(weir_store_t *store, const void *key, size_t key_len,
+                                  int64_t window_start, const void *value, size_t value_len) {
+  if (!WEIR_API_HAS_FN(store->api, window_put))
+    return WEIR_ENOTSUP;
+  return store->api->window_put(store, key, key_len, window_start, value, value_len);
+}
+
+/* One key's windows whose start is in [time_from, time_to], in start order.
+ * weir_iter_next() gives the key and value, weir_iter_window() the window. */
+static inline weir_iter_t *weir_window_fetch(weir_store_t *store, const void *key,
+                                             size_t key_len, int64_t time_from,
+                                             int64_t time_to) {
+  if (!WEIR_API_HAS_FN(store->api, window_fetch))
+    return NULL;
+  return store->api->window_fetch(store, key, key_len, time_from, time_to);
+}
+
+/* Every key's windows whose start is in [time_from, time_to], by start, then
+ * by key. */
+static inline weir_iter_t *weir_window_fetch_all(weir_store_t *store, int64_t time_from,
+                                                 int64_t time_to) {
+  if (!WEIR_API_HAS_FN(store->api, window_fetch_all))
+    return NULL;
+  return store->api->window_fetch_all(store, time_from, time_to);
+}
+
+/*
+ * Session stores ([store:NAME] type = session, retention.ms), as Kafka
+ * Streams' SessionStore: values per (key, session start, session end).
+ */
+
+/* The key's sessions with end >= earliest_end and start <= latest_start
+ * (those overlapping [earliest_end, latest_start]), by start. */
+static inline weir_iter_t *weir_session_find(weir_store_t *store, const void *key,
+                                             size_t key_len, int64_t earliest_end,
+                                             int64_t latest_start) {
+  if (!WEIR_API_HAS_FN(store->api, session_find))
+    return NULL;
+  return store->api->session_find(store, key, key_len, earliest_end, latest_start);
+}
+
+/* Set the value of the session (key, start, end); start <= end. */
+static inline int weir_session_put(weir_store_t *store, const void *key, size_t key_len,
+                                   int64_t start, int64_t end, const void *value,
+                                   size_t value_len) {
+  if (!WEIR_API_HAS_FN(store->api, session_put))
+    return WEIR_ENOTSUP;
+  return store->api->session_put(store, key, key_len, start, end, value, value_len);
+}
+
+/* Remove the session (key, start, end): WEIR_OK even when absent. */
+static inline int weir_session_remove(weir_store_t *store, const void *key, size_t key_len,
+                                      int64_t start, int64_t end) {
+  if (!WEIR_API_HAS_FN(store->api, session_remove))
+    return WEIR_ENOTSUP;
+  return store->api->session_remove(store, key, key_len, start, end);
+}
+
+/* The window (or session) of the item weir_iter_next() last returned:
+ * WEIR_OK, or WEIR_EINVAL for a key-value iterator. */
+static inline int weir_iter_window(weir_iter_t *it, int64_t *start, int64_t *end) {
+  if (!WEIR_API_HAS_FN(it->api, iter_window))
+    return WEIR_ENOTSUP;
+  return it->api->iter_window(it, start, end);
 }
 
 #ifdef __cplusplus
