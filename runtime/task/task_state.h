@@ -47,6 +47,7 @@ typedef struct weir_task_store {
   int64_t restore_from, restore_to, restored, restore_start_ms;
   int64_t restore_next;    /* checkpoint to write with this poll's batch; 0 none */
   const void *restore_rkt; /* the restore consumer's handle of the changelog (a cache) */
+  int64_t begin_deadline;  /* waiting to read the changelog's offsets until then; 0 not */
 } weir_task_store_t;
 
 /* Allocate the handles of the stores the task's sub-topology uses. */

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "kafka/kafka_conf.h"
 #include "thread/thread_internal.h"
@@ -141,50 +140,98 @@ static int64_t restore_start(weir_stream_thread_t *t, weir_task_store_t *ts, int
   return low;
 }
 
-/* Errors that pass once a topic created a moment ago has its leaders. */
-/* Also the client's own "unknown partition/topic": its metadata lags a
- * broker that just came back (seen after a broker paused for 10 s), which
- * the next metadata refresh cures. */
-static int leaderless(rd_kafka_resp_err_t err) {
+/* Errors that pass: a topic created a moment ago has no leader yet, or the
+ * broker just came back (its own leadership, or the client's metadata,
+ * lags: seen for more than 10 s after a broker paused for 10 s). */
+static int passing(rd_kafka_resp_err_t err) {
   return err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+         err == RD_KAFKA_RESP_ERR__TIMED_OUT || err == RD_KAFKA_RESP_ERR__TRANSPORT ||
+         err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ||
          err == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
          err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
-         err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+         err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+         err == RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT;
 }
 
-/* The changelog partition's offsets. weir may have created the topic just
- * before (internal_topics.c): Kafka answers "not leader" until the partition
- * has its leader, so that is retried until the shutdown timeout. */
-static rd_kafka_resp_err_t changelog_offsets(weir_stream_thread_t *t, const char *topic,
-                                             int32_t partition, int64_t *low, int64_t *high) {
-  int64_t deadline = weir_now_ms() + t->shared.shutdown_timeout_ms;
-  for (;;) {
-    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(t->restorer, topic, partition, low,
-                                                               high, t->shared.shutdown_timeout_ms);
-    if (!leaderless(err) || weir_now_ms() >= deadline)
-      return err;
-    nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
-  }
+/* A store whose changelog offsets cannot be read yet waits, its task with
+ * it, and is tried again from the thread's loop (weir_restore_poll) every
+ * BEGIN_RETRY_MS for up to BEGIN_WAIT_MS, Kafka Streams' default
+ * task.timeout.ms: blocking the rebalance callback that long would cost the
+ * thread its group membership. Each try waits OFFSETS_TIMEOUT_MS at most, so
+ * the thread's other tasks go on. */
+enum { OFFSETS_TIMEOUT_MS = 500, BEGIN_RETRY_MS = 200, BEGIN_WAIT_MS = 300000 };
+
+static void begin_wait(weir_stream_thread_t *t, weir_task_store_t *ts, rd_kafka_resp_err_t err) {
+  if (ts->begin_deadline)
+    return;
+  ts->begin_deadline = weir_now_ms() + BEGIN_WAIT_MS;
+  ts->restoring = 1;
+  ts->task->restoring++;
+  t->begin_pending++;
+  WEIR_WARN("restore: store '%s' partition %d: cannot read the offsets of changelog '%s' yet (%s): "
+            "task %s waits, trying again for up to %d s",
+            ts->decl->name, (int)ts->task->partition, ts->decl->changelog_topic,
+            rd_kafka_err2str(err), ts->task->id, BEGIN_WAIT_MS / 1000);
 }
 
+static void begin_end_wait(weir_stream_thread_t *t, weir_task_store_t *ts) {
+  if (!ts->begin_deadline)
+    return;
+  ts->begin_deadline = 0;
+  ts->restoring = 0;
+  ts->task->restoring--;
+  t->begin_pending--;
+}
+
+static void task_ready(weir_stream_thread_t *t, weir_task_t *task);
+
+/* librdkafka 2.0.2 keeps a partition it once saw without a leader unknown
+ * to rd_kafka_query_watermark_offsets (Local: Unknown partition) after the
+ * leader is back: ask for the topic's metadata first. */
+static void refresh_metadata(weir_stream_thread_t *t, const char *topic) {
+  const struct rd_kafka_metadata *md = NULL;
+  rd_kafka_topic_t *rkt = rd_kafka_topic_new(t->restorer, topic, NULL);
+  if (!rkt)
+    return;
+  if (rd_kafka_metadata(t->restorer, 0, rkt, &md, OFFSETS_TIMEOUT_MS) == RD_KAFKA_RESP_ERR_NO_ERROR)
+    rd_kafka_metadata_destroy(md);
+  rd_kafka_topic_destroy(rkt);
+}
+
+/* 0: restoring, up to date, or waiting for the changelog's offsets; -1 on
+ * an error that stops the app (errstr). */
 static int begin_store(weir_stream_thread_t *t, weir_task_store_t *ts, char *errstr,
                        size_t errstr_size) {
   int64_t low = 0, high = 0;
   const char *topic = ts->decl->changelog_topic;
   if (ensure_restorer(t, errstr, errstr_size))
     return -1;
-  rd_kafka_resp_err_t err = changelog_offsets(t, topic, ts->task->partition, &low, &high);
+  if (ts->begin_deadline)
+    refresh_metadata(t, topic);
+  rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+      t->restorer, topic, ts->task->partition, &low, &high, OFFSETS_TIMEOUT_MS);
+  if (err && passing(err) && (!ts->begin_deadline || weir_now_ms() < ts->begin_deadline)) {
+    begin_wait(t, ts, err);
+    return 0;
+  }
+  int waited = ts->begin_deadline != 0;
+  begin_end_wait(t, ts);
   if (err) {
     snprintf(errstr, errstr_size,
-             "restore: store '%s': cannot read the end of changelog '%s' [%d]: %s", ts->decl->name,
-             topic, (int)ts->task->partition, rd_kafka_err2str(err));
+             "restore: store '%s': cannot read the end of changelog '%s' [%d]%s: %s; check that "
+             "the broker is up and the topic exists",
+             ts->decl->name, topic, (int)ts->task->partition,
+             waited ? " after trying for 300 s" : "", rd_kafka_err2str(err));
     return -1;
   }
   int64_t from = restore_start(t, ts, low, high, errstr, errstr_size);
   if (from < 0)
     return -1;
-  if (from >= high)
-    return 0; /* up to date */
+  if (from >= high) { /* up to date */
+    if (waited && !ts->task->restoring)
+      task_ready(t, ts->task);
+    return 0;
+  }
   ts->restoring = 1;
   ts->restore_from = from;
   ts->restore_to = high;
@@ -207,6 +254,22 @@ static int begin_store(weir_stream_thread_t *t, weir_task_store_t *ts, char *err
   return 0;
 }
 
+/* The stores waiting for their changelog's offsets, tried again. */
+static void begin_waiting(weir_stream_thread_t *t) {
+  char why[1024];
+  if (!t->begin_pending || weir_now_ms() < t->next_begin_retry)
+    return;
+  t->next_begin_retry = weir_now_ms() + BEGIN_RETRY_MS;
+  for (size_t k = 0; k < t->task_cap && t->begin_pending; k++) {
+    weir_task_t *task = t->tasks[k];
+    for (size_t i = 0; task && task->active && i < task->store_count; i++)
+      if (task->stores[i].begin_deadline && begin_store(t, &task->stores[i], why, sizeof why)) {
+        t->shared.fail(t->shared.app, why);
+        return;
+      }
+  }
+}
+
 int weir_restore_begin(weir_stream_thread_t *t, weir_task_t *task) {
   char why[1024];
   for (size_t i = 0; i < task->store_count; i++) {
@@ -220,6 +283,10 @@ int weir_restore_begin(weir_stream_thread_t *t, weir_task_t *task) {
 }
 
 static void unassign(weir_stream_thread_t *t, weir_task_store_t *ts) {
+  if (ts->begin_deadline) { /* not assigned yet */
+    begin_end_wait(t, ts);
+    return;
+  }
   rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
   rd_kafka_topic_partition_list_add(one, ts->decl->changelog_topic, ts->task->partition);
   rd_kafka_error_t *error = rd_kafka_incremental_unassign(t->restorer, one);
@@ -240,17 +307,21 @@ static void finish_store(weir_stream_thread_t *t, weir_task_store_t *ts) {
             ts->decl->name, (int)ts->task->partition, (long long)ts->restored,
             (long long)ts->restore_from, (long long)ts->restore_to, (long long)ms);
   unassign(t, ts);
-  if (!ts->task->restoring) {
-    /* The restore wrote without the WAL: make it durable before the task's
-     * own (logged) commits, which a crash would replay on top of it. */
-    char why[512];
-    int64_t start = weir_now_ms();
-    if (weir_state_db_flush(t->env.state_db, why, sizeof why))
-      t->shared.fail(t->shared.app, why);
-    seek_back(t, ts->task);
-    WEIR_INFO("restore: task %s ready (RocksDB flushed in %lld ms)", ts->task->id,
-              (long long)(weir_now_ms() - start));
-  }
+  if (!ts->task->restoring)
+    task_ready(t, ts->task);
+}
+
+/* The task's last store is restored (or found up to date after a wait). */
+static void task_ready(weir_stream_thread_t *t, weir_task_t *task) {
+  /* The restore wrote without the WAL: make it durable before the task's
+   * own (logged) commits, which a crash would replay on top of it. */
+  char why[512];
+  int64_t start = weir_now_ms();
+  if (weir_state_db_flush(t->env.state_db, why, sizeof why))
+    t->shared.fail(t->shared.app, why);
+  seek_back(t, task);
+  WEIR_INFO("restore: task %s ready (RocksDB flushed in %lld ms)", task->id,
+            (long long)(weir_now_ms() - start));
 }
 
 static weir_task_store_t *store_of(weir_stream_thread_t *t, const rd_kafka_message_t *m) {
@@ -314,6 +385,7 @@ void weir_restore_poll(weir_stream_thread_t *t) {
   rd_kafka_message_t *msgs[RESTORE_BATCH];
   weir_task_store_t *done[RESTORE_BATCH], *touched[RESTORE_BATCH], *last = NULL;
   size_t done_count = 0, touched_count = 0;
+  begin_waiting(t);
   if (!t->restoring || !t->restoring->cnt)
     return;
   ssize_t n = rd_kafka_consume_batch_queue(t->restore_queue, 0, msgs, RESTORE_BATCH);

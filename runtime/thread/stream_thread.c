@@ -188,7 +188,7 @@ static void run_loop(weir_stream_thread_t *t) {
      * pause: 0.08 of the baseline's throughput. Wait for records only when
      * there is nothing left to process. */
     int restoring = t->restoring && t->restoring->cnt;
-    if (restoring)
+    if (restoring || t->begin_pending)
       weir_restore_poll(t);
     if (!full) {
       ssize_t n = rd_kafka_consume_batch_queue(

@@ -48,6 +48,9 @@ struct weir_stream_thread {
   rd_kafka_queue_t *restore_queue;
   rd_kafka_topic_partition_list_t *restoring; /* what it is assigned */
   weir_state_batch_t *restore_batch;
+  /* Stores waiting for their changelog's offsets (restore.c, begin_store). */
+  int begin_pending;
+  int64_t next_begin_retry;
   /* Input partitions of restoring tasks whose records are being dropped
    * since the offset given (restore.c, weir_restore_hold_back). */
   rd_kafka_topic_partition_list_t *held_back;
