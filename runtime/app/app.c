@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "app/exactly_once.h"
 #include "app/internal_topics.h"
 #include "app/topic_checks.h"
 #include "broker/embedded.h"
@@ -37,6 +38,7 @@ struct weir_app {
   int swap_ready;
   weir_reloader_t *reloader;
   weir_control_t *control;
+  char instance_id[128]; /* exactly_once: in the producers' transactional.id */
 };
 
 void weir_app_stop(weir_app_t *app) {
@@ -228,9 +230,9 @@ static int start_reload(weir_app_t *app, const weir_app_options_t *opts, char *e
                         size_t errstr_size) {
   char path[256];
   const weir_settings_t *s = &app->topo->settings;
-  app->reloader = weir_reloader_new(app->topo, opts ? opts->overrides : NULL,
-                                    opts ? opts->override_count : 0, &app->swap,
-                                    weir_task_dry_run, errstr, errstr_size);
+  app->reloader =
+      weir_reloader_new(app->topo, opts ? opts->overrides : NULL, opts ? opts->override_count : 0,
+                        &app->swap, weir_task_dry_run, errstr, errstr_size);
   if (!app->reloader)
     return -1;
   if (opts && opts->no_control)
@@ -298,9 +300,13 @@ weir_app_t *weir_app_start(const weir_topology_t *t, const weir_app_options_t *o
   app->bootstrap =
       strdup(embedded ? weir_embedded_bootstrap(app->embedded) : t->settings.bootstrap_servers);
   app->shared.bootstrap = app->bootstrap;
-  if (!app->bootstrap || open_state(app, errstr, errstr_size) ||
-      prepare_topics(app, errstr, errstr_size) || start_threads(app, errstr, errstr_size) ||
-      start_reload(app, opts, errstr, errstr_size)) {
+  if (t->settings.guarantee == WEIR_EXACTLY_ONCE) {
+    weir_eos_instance_id(t, app->instance_id, sizeof app->instance_id);
+    app->shared.instance_id = app->instance_id;
+  }
+  if (!app->bootstrap || weir_eos_check_broker(t, app->bootstrap, errstr, errstr_size) ||
+      open_state(app, errstr, errstr_size) || prepare_topics(app, errstr, errstr_size) ||
+      start_threads(app, errstr, errstr_size) || start_reload(app, opts, errstr, errstr_size)) {
     weir_app_stop(app);
     weir_app_free(app);
     return NULL;

@@ -208,9 +208,50 @@ static rd_kafka_resp_err_t commit_positions(weir_stream_thread_t *t,
   return err;
 }
 
+/* Exactly-once: every task of the thread in one transaction (a partial one
+ * cannot be committed), always holding back: everything produced is
+ * acknowledged, then the offsets go into the transaction, which commits;
+ * only then is RocksDB written. A drain that times out leaves the
+ * transaction open for the next turn. */
+static void commit_transaction(weir_stream_thread_t *t) {
+  if (!t->txn_open)
+    return;
+  if (flush_tasks(t, NULL)) {
+    weir_txn_abort(t, "the stop came while the producer queue was full");
+    return;
+  }
+  if (weir_thread_drain(t))
+    return;
+  forget_untracked(t, NULL);
+  if (delivery_failed(t)) {
+    weir_txn_abort(t, "a record failed delivery");
+    return;
+  }
+  weir_offset_tracker_t **from = malloc((t->slot_count + 1) * sizeof *from);
+  if (!from) {
+    t->shared.fail(t->shared.app, "out of memory committing a transaction");
+    return;
+  }
+  rd_kafka_topic_partition_list_t *list = collect(t, NULL, from, 1);
+  if (weir_txn_commit(t, list) == 0) {
+    for (int i = 0; i < list->cnt; i++)
+      from[i]->committed = list->elems[i].offset;
+    if (list->cnt)
+      WEIR_DEBUG("thread %d: committed %d partition(s) in a transaction", t->index, list->cnt);
+    apply_tasks(t, NULL);
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+  free(from);
+  weir_purge_after_commit(t);
+}
+
 void weir_thread_commit(weir_stream_thread_t *t, const rd_kafka_topic_partition_list_t *only,
                         int sync) {
   t->commit_wanted = 0;
+  if (weir_txn_enabled(t)) {
+    commit_transaction(t);
+    return;
+  }
   /* A commit of tasks that hold records back waits for every output and
    * changelog record to be acknowledged, as Kafka Streams flushes its
    * producer, and is synchronous, so RocksDB is written only after the
@@ -267,6 +308,8 @@ static void leave_group(weir_stream_thread_t *t) {
 void weir_thread_shutdown(weir_stream_thread_t *t) {
   if (weir_thread_drain(t) == 0)
     weir_thread_commit(t, NULL, 1);
+  if (weir_txn_enabled(t) && t->txn_open && rd_kafka_outq_len(t->producer) > 0)
+    weir_txn_abort(t, "stopping with records not acknowledged");
   weir_restore_stop(t);
   close_all_tasks(t);
   leave_group(t);

@@ -151,6 +151,24 @@ static void on_assign(weir_stream_thread_t *t, rd_kafka_t *rk,
             parts->cnt, (long long)(weir_now_ms() - start));
 }
 
+/* Exactly-once: the transaction committed above unless the assignment was
+ * lost or the commit could not finish; then it is aborted, and the tasks
+ * the thread keeps (a cooperative revoke of some) cannot go on from where
+ * their consumer is, past inputs whose outputs were just aborted: the app
+ * stops and a restart processes them again. */
+static void revoke_transaction(weir_stream_thread_t *t, rd_kafka_t *rk, int lost) {
+  if (!t->txn_open || (!lost && rd_kafka_outq_len(t->producer) == 0))
+    return;
+  weir_txn_abort(t, lost ? "the assignment was lost" : "the revoke could not commit");
+  rd_kafka_topic_partition_list_t *kept = NULL;
+  if (!lost && !rd_kafka_assignment(rk, &kept) && kept && kept->cnt)
+    t->shared.fail(t->shared.app, "exactly_once: a transaction was aborted at a revoke while "
+                                  "the thread keeps other partitions; stopping so that a restart "
+                                  "processes their inputs again");
+  if (kept)
+    rd_kafka_topic_partition_list_destroy(kept);
+}
+
 static void on_revoke(weir_stream_thread_t *t, rd_kafka_t *rk,
                       rd_kafka_topic_partition_list_t *parts) {
   char list[2048] = "";
@@ -158,6 +176,8 @@ static void on_revoke(weir_stream_thread_t *t, rd_kafka_t *rk,
   int lost = rd_kafka_assignment_lost(rk);
   if (!lost && weir_thread_drain(t) == 0)
     weir_thread_commit(t, parts, 1);
+  if (weir_txn_enabled(t))
+    revoke_transaction(t, rk, lost);
   close_tasks(t, parts, list, sizeof list);
   if (cooperative(rk))
     rd_kafka_incremental_unassign(rk, parts);
@@ -165,8 +185,8 @@ static void on_revoke(weir_stream_thread_t *t, rd_kafka_t *rk,
     rd_kafka_assign(rk, NULL);
   if (!list[0] && !lost)
     return; /* at shutdown the tasks were closed already */
-  WEIR_INFO("thread %d: rebalance: %s tasks [%s] in %lld ms%s", t->index,
-            lost ? "lost" : "revoked", list, (long long)(weir_now_ms() - start),
+  WEIR_INFO("thread %d: rebalance: %s tasks [%s] in %lld ms%s", t->index, lost ? "lost" : "revoked",
+            list, (long long)(weir_now_ms() - start),
             lost ? " (not committed: the group moved on without us)" : "");
 }
 

@@ -25,6 +25,8 @@ static int ensure_restorer(weir_stream_thread_t *t, char *errstr, size_t errstr_
   /* Without a group.id librdkafka 2.0.2 has no consumer queue (NULL) and
    * refuses assign(); this consumer only assigns, it never joins a group. */
   rd_kafka_conf_set(conf, "group.id", id, NULL, 0);
+  /* Exactly-once: an aborted transaction's changelog records are not state. */
+  rd_kafka_conf_set(conf, "isolation.level", "read_committed", NULL, 0);
   rd_kafka_conf_set_opaque(conf, t);
   rd_kafka_conf_set_error_cb(conf, weir_thread_on_error);
   t->restorer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);

@@ -112,6 +112,20 @@ static void per_thread_instance_id(weir_stream_thread_t *t, rd_kafka_conf_t *con
   rd_kafka_conf_set(conf, "group.instance.id", mine, NULL, 0);
 }
 
+/* Exactly-once: the producer's transactional.id is stable per instance and
+ * thread ("<application.id>-<instance>-<thread number>"), so a restarted
+ * instance fences its predecessor's producer; consumers read only committed
+ * records (repartition topics, and sources another weir writes). */
+static int exactly_once_conf(weir_stream_thread_t *t, weir_client_role_t role,
+                             rd_kafka_conf_t *conf, char *errstr, size_t errstr_size) {
+  char id[512];
+  if (role != WEIR_CLIENT_PRODUCER)
+    return weir_kafka_conf_set(conf, "isolation.level", "read_committed", errstr, errstr_size);
+  snprintf(id, sizeof id, "%s-%s-%d", t->shared.topo->settings.application_id,
+           t->shared.instance_id ? t->shared.instance_id : "0", t->index + 1);
+  return weir_kafka_conf_set(conf, "transactional.id", id, errstr, errstr_size);
+}
+
 static rd_kafka_t *new_client(weir_stream_thread_t *t, weir_client_role_t role, char *errstr,
                               size_t errstr_size) {
   char why[512];
@@ -121,6 +135,10 @@ static rd_kafka_t *new_client(weir_stream_thread_t *t, weir_client_role_t role, 
     return NULL;
   rd_kafka_conf_set_opaque(conf, t);
   rd_kafka_conf_set_error_cb(conf, weir_thread_on_error);
+  if (weir_txn_enabled(t) && exactly_once_conf(t, role, conf, errstr, errstr_size)) {
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+  }
   if (role == WEIR_CLIENT_PRODUCER) {
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
   } else {
@@ -189,7 +207,8 @@ weir_stream_thread_t *weir_stream_thread_new(const weir_thread_shared_t *shared,
   }
   t->producer = new_client(t, WEIR_CLIENT_PRODUCER, errstr, errstr_size);
   t->consumer = t->producer ? new_client(t, WEIR_CLIENT_CONSUMER, errstr, errstr_size) : NULL;
-  if (!t->consumer || open_dead_letter(t, errstr, errstr_size)) {
+  if (!t->consumer || open_dead_letter(t, errstr, errstr_size) ||
+      (weir_txn_enabled(t) && weir_txn_start(t, errstr, errstr_size))) {
     weir_stream_thread_free(t);
     return NULL;
   }

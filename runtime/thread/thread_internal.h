@@ -42,6 +42,7 @@ struct weir_stream_thread {
   unsigned delivery_failed;
   int delivery_failure_logged;
   int commit_wanted; /* a write cache is over budget: commit at the next turn */
+  int txn_open;      /* exactly_once: a transaction is open (transaction.c) */
 
   /* Restoring stores from their changelogs (restore.c). */
   rd_kafka_t *restorer; /* a consumer outside the group, created on first use */
@@ -102,6 +103,17 @@ void weir_restore_poll(weir_stream_thread_t *t);
 void weir_restore_cancel(weir_stream_thread_t *t, weir_task_t *task);
 /* Close the restore consumer. */
 void weir_restore_stop(weir_stream_thread_t *t);
+
+/* Exactly-once (transaction.c). Whether processing.guarantee = exactly_once. */
+int weir_txn_enabled(const weir_stream_thread_t *t);
+/* Init the thread's transactional producer and open the first transaction. */
+int weir_txn_start(weir_stream_thread_t *t, char *errstr, size_t errstr_size);
+/* Send the offsets, commit the transaction, open the next. 0, or -1 after
+ * aborting it and failing the app. */
+int weir_txn_commit(weir_stream_thread_t *t, const rd_kafka_topic_partition_list_t *offsets);
+/* Abort the open transaction (a lost assignment, a failed commit, a stop
+ * that could not drain). */
+int weir_txn_abort(weir_stream_thread_t *t, const char *why);
 
 /* Stop: drain, commit, close tasks, leave the group — each step bounded. */
 void weir_thread_shutdown(weir_stream_thread_t *t);

@@ -18,9 +18,10 @@ static const weir_param_def_t weir_keys[] = {
     WEIR_PARAM_STR("plugin.dir", NULL, "directory searched first for plugin = NAME (NAME.so)"),
     WEIR_PARAM_STR("state.dir", "./state", "where state stores keep their files"),
     WEIR_PARAM_ENUM("processing.guarantee", "at_least_once", "at_least_once|exactly_once",
-                    "at_least_once; exactly_once (Kafka transactions) is not built yet and is "
-                    "refused"),
-    WEIR_PARAM_INT("commit.interval.ms", "30000", 1, 2147483647, "how often offsets are committed"),
+                    "at_least_once, or exactly_once (Kafka transactions, EOS v2; a real "
+                    "broker only)"),
+    WEIR_PARAM_INT("commit.interval.ms", "30000", 1, 2147483647,
+                   "how often offsets are committed (unset under exactly_once: 100)"),
     WEIR_PARAM_INT("state.memory.mb", "64", 8, 1048576,
                    "RocksDB block cache plus write buffers, shared by every store of the process"),
     WEIR_PARAM_INT("cache.max.bytes", "10485760", 0, INT64_MAX,
@@ -76,13 +77,11 @@ static const weir_param_def_t store_keys[] = {
 static const struct {
   const char *kind, *key, *value, *why;
 } not_built[] = {
-    {"weir", "processing.guarantee", "exactly_once",
-     "exactly-once is not built yet (weir runs at-least-once: nothing is lost, a record may be "
-     "processed again after a failure); set processing.guarantee = at_least_once"},
+    {NULL, NULL, NULL, NULL}, /* none today */
 };
 
 const char *topo_not_built(const char *kind, const char *key, const char *value) {
-  for (size_t i = 0; i < N(not_built); i++)
+  for (size_t i = 0; not_built[i].kind; i++)
     if (strcmp(not_built[i].kind, kind) == 0 && strcmp(not_built[i].key, key) == 0 &&
         strcmp(not_built[i].value, value) == 0)
       return not_built[i].why;

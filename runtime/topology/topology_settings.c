@@ -49,6 +49,18 @@ static void fill_settings(topo_build_t *b, const weir_params_t *p) {
   const char *g = text_of(p, "processing.guarantee");
   s->guarantee = g && strcmp(g, "exactly_once") == 0 ? WEIR_EXACTLY_ONCE : WEIR_AT_LEAST_ONCE;
   s->commit_interval_ms = int_of(p, "commit.interval.ms");
+  /* Kafka Streams' default under exactly-once: outputs become visible to
+   * read_committed readers only at a commit. */
+  const weir_param_value_t *g_at = weir_params_find(p, "processing.guarantee");
+  if (s->guarantee == WEIR_EXACTLY_ONCE && s->bootstrap_servers &&
+      strcmp(s->bootstrap_servers, "embedded") == 0)
+    topo_error(b, g_at ? g_at->line : 0,
+               "processing.guarantee = exactly_once is refused with bootstrap.servers = "
+               "embedded: the embedded broker's transactions are not faithful (aborted records "
+               "visible, no fencing); use a real Kafka cluster or at_least_once");
+  const weir_param_value_t *ci = weir_params_find(p, "commit.interval.ms");
+  if (s->guarantee == WEIR_EXACTLY_ONCE && (!ci || ci->line == 0))
+    s->commit_interval_ms = 100;
   s->state_memory_mb = (int)int_of(p, "state.memory.mb");
   s->cache_max_bytes = int_of(p, "cache.max.bytes");
   s->http_listen = dup_of(b, p, "http.listen");

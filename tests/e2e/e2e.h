@@ -327,6 +327,10 @@ __attribute__((unused)) static int e2e_main(const char *name, void (*setup)(int 
   }
   if (setup)
     setup((int)getpid());
+  /* WEIR_TEST_ONLY=test_name (cmocka's * and ? wildcards): one scenario. */
+  const char *only = getenv("WEIR_TEST_ONLY");
+  if (only && *only)
+    cmocka_set_test_filter(only);
   int rc = _cmocka_run_group_tests(name, tests, count, NULL, NULL);
   proc_kill_all();
   const char *keep = getenv("WEIR_TEST_KEEP_LOGS");

@@ -120,12 +120,14 @@ __attribute__((unused)) static void ss_apply(ss_counts_t *c, const rd_kafka_mess
 }
 
 /* Read `topic` from its start to the end offsets seen first and keep the
- * latest int64 value per key. 0 once every partition was read to its end. */
+ * latest int64 value per key. 0 once every partition was read to its end:
+ * the consumer's position, not the last record's offset, since under
+ * exactly_once a partition ends with a transaction marker, no record. */
 __attribute__((unused)) static int ss_read_latest(const e2e_broker_t *b, const char *topic,
                                                   int partitions, ss_counts_t *c) {
   rd_kafka_t *rk = e2e_client(b, RD_KAFKA_CONSUMER, NULL);
   rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(partitions);
-  int64_t hi[SS_MAX_PARTS], next[SS_MAX_PARTS];
+  int64_t hi[SS_MAX_PARTS];
   int ok = 1, left = 0;
   memset(c, 0, sizeof *c);
   for (int w = 0; w < SS_WORDS; w++)
@@ -133,24 +135,23 @@ __attribute__((unused)) static int ss_read_latest(const e2e_broker_t *b, const c
   for (int p = 0; p < partitions && p < SS_MAX_PARTS; p++) {
     int64_t lo = 0;
     ok &= rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi[p], 5000) == 0;
-    next[p] = lo;
     left += lo < hi[p];
     rd_kafka_topic_partition_list_add(parts, topic, p)->offset = lo;
   }
   rd_kafka_assign(rk, parts);
-  rd_kafka_topic_partition_list_destroy(parts);
   long long deadline = e2e_now_ms() + E2E_WAIT_MS;
   while (ok && left > 0 && e2e_now_ms() < deadline) {
     rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
-    if (!m)
-      continue;
-    if (!m->err && m->partition < SS_MAX_PARTS && next[m->partition] < hi[m->partition]) {
+    if (m && !m->err && m->partition < SS_MAX_PARTS && m->offset < hi[m->partition])
       ss_apply(c, m);
-      next[m->partition] = m->offset + 1;
-      left -= next[m->partition] >= hi[m->partition];
-    }
-    rd_kafka_message_destroy(m);
+    if (m)
+      rd_kafka_message_destroy(m);
+    ok &= rd_kafka_position(rk, parts) == RD_KAFKA_RESP_ERR_NO_ERROR;
+    left = 0;
+    for (int p = 0; p < parts->cnt; p++)
+      left += parts->elems[p].offset < hi[p];
   }
+  rd_kafka_topic_partition_list_destroy(parts);
   rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
   return ok && left == 0 ? 0 : -1;
 }

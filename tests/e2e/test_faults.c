@@ -51,20 +51,21 @@ typedef struct scenario {
   long long lines;
 } scenario_t;
 
-static scenario_t down, queue, restore;
+static scenario_t down, queue, restore, eos;
 
 /* -------------------------------------------------------------- the INI */
 
-static int write_ini(const scenario_t *s, const char *path, const char *dir, int micros,
-                     const char *kafka_extra) {
+static int write_ini_as(const scenario_t *s, const char *path, const char *dir, int micros,
+                        const char *kafka_extra, int exactly_once) {
   FILE *f = fopen(path, "w");
   if (!f)
     return -1;
   fprintf(f,
           "[weir]\napplication.id = %s\nbootstrap.servers = embedded\n"
-          "commit.interval.ms = %d\nstate.dir = %s\nlog.level = debug\n"
+          "commit.interval.ms = %d\nstate.dir = %s\nlog.level = debug\n%s"
           "[source:lines]\ntopic = %s\nvalue.serde = string\n",
-          s->app, SS_COMMIT_MS, dir, s->in);
+          s->app, SS_COMMIT_MS, dir, exactly_once ? "processing.guarantee = exactly_once\n" : "",
+          s->in);
   if (micros > 0)
     fprintf(f,
             "[operator:slow]\nplugin = %s/slow_ops.so\ntype = sleep\ninput = lines\n"
@@ -72,13 +73,19 @@ static int write_ini(const scenario_t *s, const char *path, const char *dir, int
             WEIR_TEST_FIXTURE_DIR, micros);
   fprintf(f,
           "[operator:words]\nplugin = std\ntype = split\ninput = %s\n"
-          "[operator:count]\nplugin = std\ntype = count\ninput = words\ngroup.by = value\n"
+          "[operator:count]\nplugin = std\ntype = count\ninput = words\ngroup.by = value\n%s"
           "store = " SS_STORE "\n[store:" SS_STORE "]\ntype = kv\n"
           "[sink:counts]\ninput = count\ntopic = %s\nkey.serde = string\nvalue.serde = int64\n"
           /* A stopped member must leave the group soon (the mock needs > 3000). */
           "[kafka]\nsession.timeout.ms = 6000\n%s",
-          micros > 0 ? "slow" : "lines", s->out, kafka_extra ? kafka_extra : "");
+          micros > 0 ? "slow" : "lines", exactly_once ? "emit = update\n" : "", s->out,
+          kafka_extra ? kafka_extra : "");
   return fclose(f);
+}
+
+static int write_ini(const scenario_t *s, const char *path, const char *dir, int micros,
+                     const char *kafka_extra) {
+  return write_ini_as(s, path, dir, micros, kafka_extra, 0);
 }
 
 static void start_broker(scenario_t *s) {
@@ -412,6 +419,135 @@ static void test_rebalance_during_restore(void **state) {
   assert_int_equal(e2e_broker_stop(&s->b), 0);
 }
 
+/* ------------------------------------------ d. kill -9 under exactly_once */
+
+#define KILLS 5
+#define EOS_MICROS 10000 /* per line: the input takes ~9 s, the kills land mid-stream */
+
+/* Read the output with a read_committed reader up to its end: each word's
+ * counts 1..want[w] exactly once (emit = update forwards every count), no
+ * count repeated, none missing, nothing else. */
+static void expect_each_count_once(const scenario_t *s, const int64_t *want, const char *what) {
+  static unsigned char seen[SS_WORDS][MAX_COUNT];
+  long long dups = 0, missing = 0, extra = 0, got = 0;
+  int64_t high[PARTITIONS];
+  rd_kafka_t *rk = e2e_client(&s->b, RD_KAFKA_CONSUMER, NULL);
+  rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(PARTITIONS);
+  memset(seen, 0, sizeof seen);
+  for (int p = 0; p < PARTITIONS; p++) {
+    int64_t low = 0;
+    assert_int_equal(rd_kafka_query_watermark_offsets(rk, s->out, p, &low, &high[p], 30000), 0);
+    rd_kafka_topic_partition_list_add(parts, s->out, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  }
+  assert_int_equal(rd_kafka_assign(rk, parts), 0);
+  long long deadline = e2e_now_ms() + E2E_WAIT_MS;
+  for (int done = 0; !done && e2e_now_ms() < deadline;) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+    if (m && !m->err) {
+      ss_counts_t c;
+      memset(&c, 0, sizeof c);
+      for (int w = 0; w < SS_WORDS; w++)
+        c.count[w] = -1;
+      ss_apply(&c, m);
+      for (int w = 0; w < SS_WORDS; w++)
+        if (c.count[w] >= 0)
+          c.count[w]<MAX_COUNT && c.count[w]> 0 ? (void)(dups += seen[w][c.count[w]]++ > 0)
+                                                : (void)extra++;
+      got++;
+    }
+    if (m)
+      rd_kafka_message_destroy(m);
+    assert_int_equal(rd_kafka_position(rk, parts), 0);
+    done = 1; /* past the last record: the position reached the high watermark */
+    for (int p = 0; p < PARTITIONS; p++)
+      done &= parts->elems[p].offset >= high[p];
+  }
+  rd_kafka_topic_partition_list_destroy(parts);
+  rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  for (int w = 0; w < SS_WORDS; w++)
+    for (int64_t c = 1; c < MAX_COUNT; c++) {
+      if (c <= want[w] && !seen[w][c] && missing++ < 10)
+        fprintf(stderr, "e2e: %s: %s never got count %lld\n", what, ss_words[w], (long long)c);
+      if (c > want[w] && seen[w][c] && extra++ < 10)
+        fprintf(stderr, "e2e: %s: %s got count %lld, past its %lld\n", what, ss_words[w],
+                (long long)c, (long long)want[w]);
+    }
+  fprintf(stderr,
+          "e2e: %s: %lld committed output records, %lld counts repeated, %lld missing, %lld "
+          "extra\n",
+          what, got, dups, missing, extra);
+  assert_int_equal(dups, 0);
+  assert_int_equal(missing, 0);
+  assert_int_equal(extra, 0);
+}
+
+/* Kill -9 KILLS times at seeded random points while the count runs, then
+ * let it finish: under exactly_once a read_committed reader sees every
+ * count exactly once, the final counts are exact, and each restart restores
+ * from the store's checkpoint, never the whole changelog. On `weir broker`
+ * (a mock cluster, whose transactions are not faithful) the run is refused
+ * at start. */
+static void test_kill9_exactly_once(void **state) {
+  (void)state;
+  scenario_t *s = &eos;
+  int64_t want[SS_WORDS];
+  unsigned seed = (unsigned)getpid();
+  long long t0 = e2e_now_ms(), restored = 0;
+  int checkpointed = 0;
+  start_broker(s);
+  assert_int_equal(write_ini_as(s, s->ini_a, s->dir_a, EOS_MICROS, NULL, 1), 0);
+  if (!s->b.real) {
+    proc_t a = e2e_weir_run(&s->b, s->ini_a, s->log_a);
+    assert_int_equal(proc_wait(&a, 60000), 1);
+    assert_true(e2e_log_count(s->log_a, "exactly_once is refused on the embedded broker") >= 1);
+    fprintf(stderr, "e2e: exactly_once refused on `weir broker`, as it must be\n");
+    assert_int_equal(e2e_broker_stop(&s->b), 0);
+    return;
+  }
+  produce(s, 1, 3);
+  fprintf(stderr, "e2e: exactly_once: %lld lines, kill -9 %d times (seed %u)\n", s->lines, KILLS,
+          seed);
+  for (int k = 0; k < KILLS; k++) {
+    long long before = e2e_committed(&s->b, s->app, s->in, PARTITIONS);
+    proc_t a = e2e_weir_run(&s->b, s->ini_a, k ? s->log_a2 : s->log_a);
+    long long deadline = e2e_now_ms() + E2E_WAIT_MS;
+    while (e2e_committed(&s->b, s->app, s->in, PARTITIONS) <= before && alive(&a) &&
+           e2e_now_ms() < deadline)
+      usleep(20000);
+    usleep((useconds_t)(rand_r(&seed) % 400) * 1000); /* a random point inside a transaction */
+    assert_true(alive(&a));
+    assert_int_equal(proc_stop(&a, SIGKILL, 10000), 128 + SIGKILL);
+    ss_restore_t r;
+    const char *log = k ? s->log_a2 : s->log_a;
+    ss_parse_restores(log, 0, &r);
+    /* Restored from the checkpoint, never wiped: a run after one that wrote
+     * a checkpoint restores no store from the changelog's start. */
+    if (checkpointed)
+      assert_int_equal(r.no_checkpoint, 0);
+    checkpointed = e2e_log_count(log, "stores checkpointed") > 0;
+    restored += r.records;
+    fprintf(stderr, "e2e: kill %d: %lld of %lld lines committed; this run restored %lld records\n",
+            k + 1, e2e_committed(&s->b, s->app, s->in, PARTITIONS), s->lines, r.records);
+  }
+  proc_t a = e2e_weir_run(&s->b, s->ini_a, s->log_b);
+  produce(s, 4, 4);
+  /* Not ss_wait_committed: under transactions a partition's end offset
+   * counts the commit markers too. Counts exact in a read_committed reader
+   * means every repartition record was processed in a committed one. */
+  ss_expect(1, 4, want);
+  ss_expect_counts(&s->b, s->out, PARTITIONS, want, E2E_WAIT_MS, "exactly_once: output");
+  assert_int_equal(e2e_committed(&s->b, s->app, s->in, PARTITIONS), s->lines);
+  assert_int_equal(proc_stop(&a, SIGTERM, 60000), 0);
+  ss_expect_counts(&s->b, s->out, PARTITIONS, want, 0, "exactly_once: final output");
+  ss_expect_counts(&s->b, s->changelog, PARTITIONS, want, 0, "exactly_once: final changelog");
+  expect_each_count_once(s, want, "exactly_once after kill -9");
+  fprintf(stderr,
+          "e2e: summary (d): %lld lines; %d kills; %lld records restored in all; total "
+          "%lld ms\n",
+          s->lines, KILLS, restored, e2e_now_ms() - t0);
+  assert_int_equal(e2e_broker_stop(&s->b), 0);
+}
+
 /* ------------------------------------------------------------------ main */
 
 static void name(scenario_t *s, const char *tag, int pid) {
@@ -439,7 +575,9 @@ static void setup(int pid) {
   name(&down, "down", pid);
   name(&queue, "queue", pid);
   name(&restore, "restore", pid);
+  name(&eos, "eos", pid);
 }
 
-E2E_MAIN("faults", setup, cmocka_unit_test(test_rebalance_during_restore),
+E2E_MAIN("faults", setup, cmocka_unit_test(test_kill9_exactly_once),
+         cmocka_unit_test(test_rebalance_during_restore),
          cmocka_unit_test(test_full_queue_at_sigterm), cmocka_unit_test(test_broker_down_and_up))

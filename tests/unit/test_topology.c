@@ -292,14 +292,15 @@ static void test_settings_values(void **state) {
   weir_diag_free(&d);
 }
 
-/* Declared but not built: refused with its line, not run as at-least-once. */
+/* The embedded broker's transactions are not faithful: refused with its
+ * line, not run as if they were. */
 static void test_exactly_once_refused(void **state) {
   (void)state;
   expect_errors(HEAD "processing.guarantee = exactly_once\n"
                      "[source:s]\ntopic = in\n[sink:k]\ninput = s\ntopic = o\n",
                 1,
-                "t.ini:5: [weir] processing.guarantee = exactly_once is refused: exactly-once is "
-                "not built yet",
+                "t.ini:5: processing.guarantee = exactly_once is refused with bootstrap.servers = "
+                "embedded: the embedded broker's transactions are not faithful",
                 NULL);
 }
 
