@@ -152,7 +152,14 @@ static int capture(weir_test_driver_t *td, const char *topic, int internal,
   return WEIR_OK;
 }
 
+/* As the producer's sink: timestamp 0 is the input's (a punctuation's time). */
 static int capture_record(void *opaque, weir_node_inst_t *sink, const weir_record_t *rec) {
+  weir_record_t stamped;
+  if (rec->timestamp == 0) {
+    stamped = *rec;
+    stamped.timestamp = sink->task->input_timestamp;
+    rec = &stamped;
+  }
   return capture(opaque, sink->node->topic, sink->node->internal, rec);
 }
 
