@@ -88,9 +88,41 @@ static void test_wall_clock_punctuator_commits(void **state) {
   weir_topology_free(t);
 }
 
+/* A reload cannot swap a source's timestamp extractor: changing
+ * `timestamp =` is refused with the node named (before, the reload said
+ * "nothing changed" and kept reading the old event time). */
+static void test_reload_refuses_timestamp_change(void **state) {
+  (void)state;
+  char ini[2048], path[600], report[1024];
+  static const char body[] = "[weir]\napplication.id = it-ts-reload\nbootstrap.servers = embedded\n"
+                             "state.dir = %s\n[source:in]\ntopic = in\nvalue.serde = json\n%s"
+                             "[sink:out]\ninput = in\ntopic = out\nvalue.serde = json\n";
+  snprintf(path, sizeof path, "%s/topology.ini", it_tmp.path);
+  snprintf(ini, sizeof ini, body, it_tmp.path, "");
+  it_write_file(path, ini);
+  weir_diag_t d = {0};
+  weir_cfg_t *cfg = weir_cfg_load(path, &d);
+  weir_topology_t *t = weir_topology_build(cfg, NULL, &d);
+  weir_diag_print(&d, stderr);
+  assert_non_null(t);
+  weir_app_t *app = it_start(t, IT_WAIT_MS);
+  snprintf(ini, sizeof ini, body, it_tmp.path, "timestamp = json:t\n");
+  it_write_file(path, ini);
+  assert_int_not_equal(weir_app_reload(app, "test", report, sizeof report), 0);
+  if (!strstr(report, "reload refused: node 'in' changed") || !strstr(report, "timestamp"))
+    fail_msg("report: %s", report);
+  weir_app_stop(app);
+  assert_int_equal(weir_app_join(app), 0);
+  weir_app_free(app);
+  weir_topology_free(t);
+  weir_cfg_free(cfg);
+  weir_diag_free(&d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       IT_TEST(test_wall_clock_punctuator_commits),
+      IT_TEST(test_reload_refuses_timestamp_change),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
