@@ -19,15 +19,22 @@ static void extractor_types(const weir_plugin_t *p, char *buf, size_t size) {
   }
 }
 
-/* The source's own keys and `input`: what the extractor's binder skips. */
-static const char **source_keys(void) {
-  size_t n;
-  const weir_param_def_t *keys = topo_section_keys("source", &n);
-  const char **names = calloc(n + 2, sizeof *names);
-  for (size_t i = 0; names && i < n; i++)
-    names[i] = keys[i].name;
-  if (names)
-    names[n] = "input";
+static int is_param(const weir_op_info_t *op, const char *key) {
+  for (size_t i = 0; i < op->param_count; i++)
+    if (strcmp(op->params[i].name, key) == 0)
+      return 1;
+  return 0;
+}
+
+/* Every key of the section that is not the extractor's: its binder skips
+ * them, so an unknown key is reported once, by the source's binder (which
+ * lists the extractor's keys among the known ones). */
+static const char **other_keys(const weir_cfg_section_t *s, const weir_op_info_t *op) {
+  const char **names = calloc(s->entry_count + 1, sizeof *names);
+  size_t n = 0;
+  for (size_t i = 0; names && i < s->entry_count; i++)
+    if (!is_param(op, s->entries[i].key))
+      names[n++] = s->entries[i].key;
   return names;
 }
 
@@ -69,7 +76,7 @@ static void read_extractor(topo_build_t *b, const weir_cfg_section_t *s, weir_no
   n->plugin = p;
   n->op = op;
   n->ts_mode = WEIR_TS_EXTRACTOR;
-  const char **skip = source_keys();
+  const char **skip = other_keys(s, op);
   if (!skip || weir_params_bind(op->params, op->param_count, b->cfg, s, skip, &n->params, b->d))
     b->errors++;
   free(skip);

@@ -283,6 +283,14 @@ static void test_timestamp_config_errors(void **state) {
   expect_refused(HEAD("") SOURCE("timestamp = wallclock\n") SINK("in"), "test-driver.ini:8",
                  "expected record, json:PATH");
   expect_refused(HEAD("") SOURCE("offset = 5\n") SINK("in"), "test-driver.ini:8", "offset");
+  /* A typo next to an extractor: one line, listing the extractor's keys. */
+  char err[2048] = "";
+  const char *typo =
+      HEAD("") SOURCE("timestamp = extractor:timer_ops.ts-from-key\nofset = 5\n") SINK("in");
+  assert_null(weir_test_driver_open(typo, WEIR_TEST_FIXTURE_DIR, err, sizeof err));
+  const char *first = strstr(err, "unknown key 'ofset'");
+  if (!first || strstr(first + 1, "unknown key 'ofset'") || !strstr(err, "offset"))
+    fail_msg("error: %s", err);
   expect_refused(HEAD("") SOURCE("") "[operator:x]\nplugin = timer_ops\ntype = ts-from-key\n"
                                      "input = in\n" SINK("x"),
                  "is a timestamp extractor, not an operator", "timestamp = extractor:");
