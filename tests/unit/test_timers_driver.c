@@ -249,6 +249,18 @@ static void test_extractor_plugin(void **state) {
   assert_string_equal(outputs(td, "out"), "a@1005");
   weir_test_driver_close(td);
 
+  /* The partition time an extractor is given: -1 before the first, then
+   * the largest extracted so far. */
+  td = open_ini(HEAD("") SOURCE(
+      "value.serde = string\ntimestamp = extractor:timer_ops.ts-from-key\n") SINK("in"));
+  assert_int_equal(pipe_v(td, "prev", "a", 1), WEIR_OK); /* -1: skipped */
+  assert_int_equal(pipe_v(td, "1000", "b", 1), WEIR_OK);
+  assert_int_equal(pipe_v(td, "prev", "c", 1), WEIR_OK);
+  assert_int_equal(pipe_v(td, "500", "d", 1), WEIR_OK);
+  assert_int_equal(pipe_v(td, "prev", "e", 1), WEIR_OK);
+  assert_string_equal(outputs(td, "out"), "b@1000 c@1000 d@500 e@1000");
+  weir_test_driver_close(td);
+
   td = open_ini(HEAD("deserialization.policy = fail\n") SOURCE(
       "value.serde = string\ntimestamp = extractor:timer_ops.ts-from-key\n") SINK("in"));
   assert_int_equal(pipe_v(td, "x", "b", 1), WEIR_EFAIL);
