@@ -223,8 +223,8 @@ static int check_op_def(load_ctx_t *lc, const weir_plugin_desc_t *desc, size_t i
   }
   if (!def->init)
     missing = "init";
-  else if (!def->process)
-    missing = "process";
+  else if (def->flags & WEIR_OP_TIMESTAMP_EXTRACTOR ? !def->extract_timestamp : !def->process)
+    missing = def->flags & WEIR_OP_TIMESTAMP_EXTRACTOR ? "extract_timestamp" : "process";
   if (missing) {
     weir_errstr_set(lc->errstr, lc->errstr_size,
             "plugin %s (%s): operator '%s' has no %s callback: it is required, set .%s",

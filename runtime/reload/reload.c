@@ -136,6 +136,12 @@ static int same_node(const weir_node_t *a, const weir_node_t *b) {
   if (a->kind == WEIR_NODE_OPERATOR && (strcmp(a->plugin->ref, b->plugin->ref) != 0 ||
                                         strcmp(a->op->def.type, b->op->def.type) != 0))
     return 0;
+  /* A source's extractor is not swapped: changing `timestamp =` is a restart. */
+  if (a->kind == WEIR_NODE_SOURCE &&
+      (a->ts_mode != b->ts_mode || !same_str(a->ts_path, b->ts_path) ||
+       (a->ts_mode == WEIR_TS_EXTRACTOR && (strcmp(a->plugin->ref, b->plugin->ref) != 0 ||
+                                            strcmp(a->op->def.type, b->op->def.type) != 0))))
+    return 0;
   return 1;
 }
 
@@ -150,7 +156,8 @@ static int structural_change(const weir_topology_t *a, const weir_topology_t *b,
   }
   for (size_t i = 0; i < a->node_count; i++)
     if (!same_node(a->nodes[i], b->nodes[i])) {
-      snprintf(what, size, "node '%s' changed its kind, edges, topics, stores or operator type",
+      snprintf(what, size,
+               "node '%s' changed its kind, edges, topics, stores, operator type or timestamp",
                a->nodes[i]->name);
       return 1;
     }

@@ -198,4 +198,8 @@ const weir_host_api_t weir_host_api_v1 = {
     .iter_next = weir_api_iter_next,
     .iter_close = weir_api_iter_close,
     .buf_write = api_buf_write,
+    .timer_schedule = weir_api_timer_schedule,
+    .timer_cancel = weir_api_timer_cancel,
+    .store_count = weir_api_store_count,
+    .store_name = weir_api_store_name,
 };

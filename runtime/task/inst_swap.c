@@ -16,7 +16,9 @@ static int init_next(weir_node_inst_t *inst, const weir_node_t *next, void **sel
   const weir_node_t *was = inst->impl;
   inst->impl = next;
   *self = NULL;
+  inst->swapping = 1; /* what it schedules takes over the old timers (task/timers.h) */
   int rc = next->op->def.init(&inst->ctx, self, why, why_size);
+  inst->swapping = 0;
   inst->impl = was;
   return rc;
 }
@@ -53,10 +55,14 @@ static int transfer(weir_node_inst_t *inst, const weir_node_t *next) {
   char why[512] = "";
   const weir_node_t *old = inst->impl;
   void *self = NULL;
+  inst->closing = 1; /* the timers outlive the old version, whatever it cancels */
   int rc = old->op->def.save(&inst->ctx, inst->self, (weir_buf_t *)&buf);
+  inst->closing = 0;
   inst->impl = next;
+  inst->swapping = 1;
   if (rc == WEIR_OK)
     rc = next->op->def.load(&inst->ctx, &self, buf.data, buf.len, why, sizeof why);
+  inst->swapping = 0;
   inst->impl = old;
   if (rc == WEIR_OK) {
     inst->self = self;
@@ -83,8 +89,10 @@ static int transfer(weir_node_inst_t *inst, const weir_node_t *next) {
  * what it held back is lost with it. */
 static int retire(weir_node_inst_t *inst) {
   int rc = weir_task_flush_one(inst->task, inst);
+  inst->closing = 1; /* the timers outlive the old version, whatever it cancels */
   if (inst->impl->op->def.close)
     inst->impl->op->def.close(&inst->ctx, inst->self);
+  inst->closing = 0;
   return rc;
 }
 
@@ -102,6 +110,7 @@ int weir_inst_commit(weir_node_inst_t *inst, const weir_node_t *next, weir_versi
   int lost = 0;
   if (transfers(inst->impl, next)) {
     if (transfer(inst, next)) {
+      weir_timers_swap_abort(inst->task, inst);
       unprepare(inst);
       return 0;
     }
@@ -116,12 +125,14 @@ int weir_inst_commit(weir_node_inst_t *inst, const weir_node_t *next, weir_versi
       WEIR_ERROR("swap: operator '%s' failed to start on task %s: %s; the old version keeps "
                  "running there",
                  inst->node->name, inst->task->id, why);
+      weir_timers_swap_abort(inst->task, inst);
       return 0;
     }
     lost = retire(inst);
     inst->self = self;
   }
   unprepare(inst);
+  weir_timers_swap_commit(inst->task, inst, next->op->def.punctuate != NULL);
   weir_version_t *was = inst->version;
   inst->impl = next;
   inst->version = v;
@@ -134,6 +145,7 @@ void weir_inst_abort(weir_node_inst_t *inst) {
   const weir_node_t *next = inst->next_impl;
   if (!next)
     return;
+  weir_timers_swap_abort(inst->task, inst);
   if (inst->next_self && next->op->def.close) {
     const weir_node_t *was = inst->impl;
     inst->impl = next;

@@ -58,7 +58,10 @@ weir_task_t *weir_task_new(const weir_task_env_t *env, int subtopology, int32_t 
   task->tracker_slots = calloc(tracker_count ? tracker_count : 1, sizeof *task->tracker_slots);
   task->queues = calloc(tracker_count ? tracker_count : 1, sizeof *task->queues);
   task->tracker_count = tracker_count;
-  if (!task->insts || !task->trackers || !task->tracker_slots || !task->queues) {
+  task->partition_time = calloc(tracker_count ? tracker_count : 1, sizeof *task->partition_time);
+  weir_timers_init(&task->timers);
+  if (!task->insts || !task->trackers || !task->tracker_slots || !task->queues ||
+      !task->partition_time) {
     weir_task_free(task);
     return NULL;
   }
@@ -120,8 +123,12 @@ void weir_node_inst_bind(weir_node_inst_t *inst, const weir_published_t *now) {
 
 void weir_node_inst_close(weir_node_inst_t *inst) {
   weir_inst_abort(inst); /* a swap prepared a new instance and the task closes first */
+  if (inst->task)
+    weir_timers_drop_inst(inst->task, inst);
+  inst->closing = 1;
   if (inst->initialized && inst->impl->op->def.close)
     inst->impl->op->def.close(&inst->ctx, inst->self);
+  inst->closing = 0;
   inst->initialized = 0;
   inst->self = NULL;
 }
@@ -142,16 +149,20 @@ static int open_node(weir_task_t *task, weir_node_inst_t *inst, const weir_publi
     }
     return 0;
   }
-  if (node->kind != WEIR_NODE_OPERATOR)
+  /* A source runs plugin code only for its timestamp extractor, which a
+   * hot swap does not move: it stays on the topology the app started with. */
+  if (node->kind != WEIR_NODE_OPERATOR && node->ts_mode != WEIR_TS_EXTRACTOR)
     return 0;
   inst->self = NULL;
-  weir_node_inst_bind(inst, now);
+  if (node->kind == WEIR_NODE_OPERATOR)
+    weir_node_inst_bind(inst, now);
   const weir_node_t *impl = inst->impl;
   if (impl->op->def.init(&inst->ctx, &inst->self, why, sizeof why) != WEIR_OK) {
     snprintf(errstr, errstr_size,
-             "operator '%s' (%s:%d, plugin %s, type %s) failed to start on task %s: %s", node->name,
-             task->env->topo->path, node->line, impl->plugin->path, impl->op->def.type, task->id,
-             why[0] ? why : "init returned an error and gave no reason");
+             "%s '%s' (%s:%d, plugin %s, type %s) failed to start on task %s: %s",
+             node->kind == WEIR_NODE_SOURCE ? "the timestamp extractor of source" : "operator",
+             node->name, task->env->topo->path, node->line, impl->plugin->path, impl->op->def.type,
+             task->id, why[0] ? why : "init returned an error and gave no reason");
     return -1;
   }
   inst->initialized = 1;
@@ -161,6 +172,10 @@ static int open_node(weir_task_t *task, weir_node_inst_t *inst, const weir_publi
 int weir_task_open(weir_task_t *task, char *errstr, size_t errstr_size) {
   if (weir_task_stores_open(task, errstr, errstr_size))
     return -1;
+  /* Before init(): a stream-time timer it schedules starts from here. */
+  task->stream_time = -1;
+  for (size_t i = 0; i < task->tracker_count; i++)
+    task->partition_time[i] = -1;
   /* One snapshot for every instance of the task: all of one version's
    * publishing, whatever a reload does meanwhile. */
   weir_published_t *now = task->env->versions ? weir_publisher_acquire(task->env->versions) : NULL;
@@ -180,7 +195,6 @@ int weir_task_open(weir_task_t *task, char *errstr, size_t errstr_size) {
     t->next_offset = -1;
     t->committed = -1;
   }
-  task->stream_time = -1;
   task->restore_checked = 0;
   task->active = 1;
   return 0;
@@ -199,6 +213,7 @@ void weir_task_close(weir_task_t *task) {
     weir_input_queue_clear(&task->queues[i]);
   task->buffered = 0;
   task->active = 0;
+  weir_timers_clear(&task->timers); /* timers end with their task */
   weir_task_stores_close(task);
 }
 
@@ -219,6 +234,8 @@ void weir_task_free(weir_task_t *task) {
   for (size_t i = 0; task->queues && i < task->tracker_count; i++)
     weir_input_queue_free(&task->queues[i]);
   free(task->queues);
+  free(task->partition_time);
+  weir_timers_free(&task->timers);
   free(task->trackers);
   free(task->tracker_slots);
   free(task->header_scratch);

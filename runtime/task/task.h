@@ -19,6 +19,7 @@
 #include "task/input_queue.h"
 #include "task/offset_tracker.h"
 #include "task/task_state.h"
+#include "task/timers.h"
 #include "topology/topology.h"
 #include "version/version.h"
 
@@ -40,6 +41,8 @@ typedef struct weir_node_inst {
   weir_version_t *version; /* NULL: the topology the app started with */
   void *self;
   int initialized;
+  int closing;  /* its close() runs: no timer may be scheduled */
+  int swapping; /* a hot swap's new version runs init()/load() (task/timers.h) */
   /* A swap's new build, prepared but not yet in use (task/inst_swap.h):
    * its node (NULL: none prepared), its version (one user of it, held until
    * the commit or abort) and its instance (NULL when state moves by
@@ -92,6 +95,7 @@ typedef struct weir_task_env {
   weir_publisher_t *versions; /* hot swap: what runs each node now; NULL = the topology's own */
   weir_state_db_t *state_db;  /* NULL when the topology has no store */
   weir_cache_budget_t *cache_budget; /* cache.max.bytes, process-wide */
+  const int64_t *wall_clock;         /* the test driver's virtual clock (ms); NULL: the real one */
 } weir_task_env_t;
 
 struct weir_task {
@@ -108,6 +112,8 @@ struct weir_task {
   uint32_t *tracker_slots;         /* their slot numbers */
   size_t tracker_count;
   int64_t stream_time;
+  weir_task_timers_t timers; /* the instances' punctuators (task/timers.h) */
+  int64_t *partition_time;   /* per source topic: the largest timestamp extracted */
 
   /* The input being processed: set by weir_task_process for its duration. */
   int in_process;
@@ -209,6 +215,23 @@ typedef struct weir_state_buf {
   size_t len, cap;
 } weir_state_buf_t;
 int weir_buf_append(weir_state_buf_t *b, const void *data, size_t len);
+
+/* Fire the stream-time timers the record just processed made due: one
+ * comparison when none is. 0, or -1 when the app must stop. */
+static inline int weir_task_stream_timers(weir_task_t *task) {
+  return task->stream_time >= task->timers.stream_due ? weir_timers_fire_stream(task) : 0;
+}
+/* Fire the due wall-clock timers (the thread's loop, the test driver). */
+static inline int weir_task_wall_timers(weir_task_t *task) {
+  if (task->timers.wall_due == INT64_MAX)
+    return 0;
+  int64_t now = weir_task_wall_clock(task);
+  return now >= task->timers.wall_due ? weir_timers_fire_wall(task, now) : 0;
+}
+
+/* Host API 1.2: the stores the node lists in `store =` (task/node_stores.c). */
+size_t weir_api_store_count(weir_ctx_t *ctx);
+const char *weir_api_store_name(weir_ctx_t *ctx, size_t index);
 
 /* The host function table handed to plugins. */
 extern const weir_host_api_t weir_host_api_v1;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "task/task.h"
+#include "task/timestamp.h"
 #include "util/log.h"
 
 /* The consumed headers as SDK headers, in a buffer reused across records. */
@@ -154,7 +155,26 @@ int weir_task_process(weir_task_t *task, size_t topic_index, const rd_kafka_mess
   return weir_task_process_input(task, topic_index, &in);
 }
 
-int weir_task_process_input(weir_task_t *task, size_t topic_index, const weir_input_t *in) {
+/* A record without a usable event time follows deserialization.policy, as
+ * Kafka Streams' extractors fail or skip it; why is asked again here, on
+ * this rare path, so extracting costs no message formatting. */
+static int bad_timestamp(weir_task_t *task, size_t topic_index, const weir_input_t *in,
+                         weir_offset_tracker_t *tr, uint64_t seq) {
+  const weir_settings_t *cfg = &task->env->topo->settings;
+  char why[400] = "";
+  weir_input_t raw = *in;
+  if (in->msg)
+    raw.timestamp = rd_kafka_message_timestamp(in->msg, NULL);
+  weir_task_extract_timestamp(task, topic_index, &raw, why, sizeof why);
+  if (!why[0])
+    snprintf(why, sizeof why, "no valid timestamp");
+  task->in_process = 0;
+  return apply_policy(task, cfg->deser_policy == WEIR_DESER_FAIL,
+                      cfg->deser_policy == WEIR_DESER_DEAD_LETTER, in, tr, seq,
+                      "bad timestamp in record", why);
+}
+
+static int process_one(weir_task_t *task, size_t topic_index, const weir_input_t *in) {
   weir_offset_tracker_t *tr = &task->trackers[topic_index];
   const weir_settings_t *cfg = &task->env->topo->settings;
   const weir_node_t *first = task->insts[task->env->topic_sources[topic_index][0]].node;
@@ -171,6 +191,8 @@ int weir_task_process_input(weir_task_t *task, size_t topic_index, const weir_in
     return -1;
   }
   begin_input(task, topic_index, in, seq);
+  if (in->timestamp < 0)
+    return bad_timestamp(task, topic_index, in, tr, seq);
   if (check_serdes(first, in, why, sizeof why)) {
     task->in_process = 0;
     return apply_policy(task, cfg->deser_policy == WEIR_DESER_FAIL,
@@ -194,8 +216,19 @@ int weir_task_process_input(weir_task_t *task, size_t topic_index, const weir_in
   return 0;
 }
 
+int weir_task_process_input(weir_task_t *task, size_t topic_index, const weir_input_t *in) {
+  int rc = process_one(task, topic_index, in);
+  /* After the record, never inside it: its punctuations see its effects. */
+  if (rc == 0 && weir_task_stream_timers(task))
+    return -1;
+  return rc;
+}
+
 int weir_task_enqueue(weir_task_t *task, size_t topic_index, rd_kafka_message_t *msg) {
-  if (weir_input_queue_push(&task->queues[topic_index], msg))
+  const weir_node_t *src = task->insts[task->env->topic_sources[topic_index][0]].node;
+  int64_t ts = src->ts_mode == WEIR_TS_RECORD ? rd_kafka_message_timestamp(msg, NULL)
+                                              : weir_task_message_timestamp(task, topic_index, msg);
+  if (weir_input_queue_push_ts(&task->queues[topic_index], msg, ts))
     return -1;
   task->buffered++;
   return 0;

@@ -12,6 +12,7 @@
 #include "state/kv_store.h"
 #include "state/state_db.h"
 #include "task/task.h"
+#include "task/timestamp.h"
 #include "topology/topology.h"
 #include "util/fs.h"
 
@@ -151,7 +152,14 @@ static int capture(weir_test_driver_t *td, const char *topic, int internal,
   return WEIR_OK;
 }
 
+/* As the producer's sink: timestamp 0 is the input's (a punctuation's time). */
 static int capture_record(void *opaque, weir_node_inst_t *sink, const weir_record_t *rec) {
+  weir_record_t stamped;
+  if (rec->timestamp == 0) {
+    stamped = *rec;
+    stamped.timestamp = sink->task->input_timestamp;
+    rec = &stamped;
+  }
   return capture(opaque, sink->node->topic, sink->node->internal, rec);
 }
 
@@ -193,6 +201,8 @@ static int process(weir_test_driver_t *td, const char *topic, const weir_test_re
   weir_input_t in = {NULL,           topic,      0,        td->next_offset[idx]++, r->timestamp,
                      r->key,         r->key_len, r->value, r->value_len,           r->headers,
                      r->header_count};
+  if (task->insts[td->env.topic_sources[idx][0]].node->ts_mode != WEIR_TS_RECORD)
+    in.timestamp = weir_task_extract_timestamp(task, (size_t)idx, &in, NULL, 0);
   if (weir_task_process_input(task, (size_t)idx, &in)) {
     set_error(td, task->error);
     return WEIR_EFAIL;
@@ -284,11 +294,32 @@ API int weir_test_driver_commit(weir_test_driver_t *td) {
   return WEIR_OK;
 }
 
+/* Punctuations of every task (stream time or wall clock), then what they
+ * sent through repartitions. */
+static int punctuate_all(weir_test_driver_t *td, int (*fire)(weir_task_t *)) {
+  int rc = WEIR_OK;
+  for (int s = 0; rc == WEIR_OK && s < td->topo->subtopology_count; s++) {
+    if (fire(td->tasks[s])) {
+      set_error(td, td->tasks[s]->error);
+      rc = WEIR_EFAIL;
+    }
+    int drained = drain_pending(td);
+    if (rc == WEIR_OK)
+      rc = drained;
+  }
+  return rc;
+}
+
 API int weir_test_driver_advance_wall_clock(weir_test_driver_t *td, int64_t ms) {
   int64_t interval = td->topo->settings.commit_interval_ms;
   if (ms < 0)
     return WEIR_EINVAL;
+  td->error[0] = '\0';
   td->wall += ms;
+  /* As Kafka Streams' driver: the wall-clock punctuators, then the commit. */
+  int rc = punctuate_all(td, weir_task_wall_timers);
+  if (rc != WEIR_OK)
+    return rc;
   if (td->wall - td->last_commit < interval)
     return WEIR_OK;
   td->last_commit = td->wall;
@@ -300,9 +331,12 @@ API int64_t weir_test_driver_wall_clock(const weir_test_driver_t *td) {
 }
 
 API void weir_test_driver_advance_stream_time(weir_test_driver_t *td, int64_t ms) {
+  td->error[0] = '\0';
   for (int s = 0; ms > 0 && s < td->topo->subtopology_count; s++)
     td->tasks[s]->stream_time =
         (td->tasks[s]->stream_time < 0 ? 0 : td->tasks[s]->stream_time) + ms;
+  if (ms > 0)
+    punctuate_all(td, weir_task_stream_timers); /* a failure is in weir_test_driver_error() */
 }
 
 API int weir_test_driver_store_get(weir_test_driver_t *td, const char *store, const void *key,
@@ -423,7 +457,8 @@ API weir_test_driver_t *weir_test_driver_open(const char *ini, const char *plugi
                               .sinks = &capture_sinks,
                               .sinks_opaque = td,
                               .state_db = td->db,
-                              .cache_budget = &td->budget};
+                              .cache_budget = &td->budget,
+                              .wall_clock = &td->wall};
   if (!td->topics || weir_task_env_map_topics(&td->env, td->topo, td->topics, td->topic_count) ||
       open_tasks(td, errstr, errstr_size)) {
     if (!errstr[0])

@@ -121,6 +121,19 @@ static size_t run_tasks(weir_stream_thread_t *t, int *full) {
   return buffered;
 }
 
+/* The wall-clock punctuators, from the loop so they fire while no record
+ * arrives: late by at most a poll's wait (POLL_TIMEOUT_MS) or a slice of
+ * processing. A task with none costs one comparison. */
+static void run_wall_timers(weir_stream_thread_t *t) {
+  for (size_t k = 0; k < t->task_cap && !atomic_load(t->shared.stopping); k++) {
+    weir_task_t *task = t->tasks[k];
+    if (task && task->active && !task->restoring && weir_task_wall_timers(task)) {
+      t->shared.fail(t->shared.app, task->error);
+      return;
+    }
+  }
+}
+
 /* A retiring instance whose flush failed lost what it held back, whose
  * inputs are not committed yet: this thread commits nothing more (as after
  * a failed delivery), the swap reports the failure and the app stops; the
@@ -197,6 +210,7 @@ static void run_loop(weir_stream_thread_t *t) {
         route_message(t, msgs[i]);
     }
     buffered = run_tasks(t, &full);
+    run_wall_timers(t);
     rd_kafka_poll(t->producer, 0); /* delivery reports: they free commit positions */
     if (weir_now_ms() - last_commit >= interval || t->commit_wanted) {
       weir_thread_commit(t, NULL, 0);

@@ -83,6 +83,7 @@ void topo_node_free(weir_node_t *n) {
   free(n->topic);
   free(n->group_by);
   free(n->regroup_path);
+  free(n->ts_path);
   free(n);
 }
 

@@ -41,6 +41,13 @@ typedef enum weir_error_policy {
 
 typedef struct weir_node weir_node_t;
 
+/* Where a source's event time comes from (`timestamp =`, task/timestamp.h). */
+typedef enum weir_ts_mode {
+  WEIR_TS_RECORD = 0,   /* the Kafka record's timestamp */
+  WEIR_TS_JSON = 1,     /* json:PATH, a member of the JSON value */
+  WEIR_TS_EXTRACTOR = 2 /* extractor:PLUGIN.TYPE: plugin, op and params below */
+} weir_ts_mode_t;
+
 /* How a repartition re-keys a record (`group.by` of the operator after it). */
 typedef enum weir_regroup {
   WEIR_REGROUP_NONE = 0,  /* a plain sink */
@@ -63,11 +70,13 @@ struct weir_node {
   /* source */
   char **topics;
   size_t topic_count;
+  weir_ts_mode_t ts_mode;
+  char *ts_path; /* WEIR_TS_JSON: the dotted member path */
   /* source (what it reads), sink (what it writes) */
   weir_serde_t key_serde;
   weir_serde_t value_serde;
 
-  /* operator */
+  /* operator (and a source's timestamp extractor) */
   weir_plugin_t *plugin;   /* shared by all nodes naming the same plugin */
   const weir_op_info_t *op;
   weir_params_t params;

@@ -53,6 +53,15 @@ const char *topo_param_text(const weir_params_t *p, const char *name, int *line)
 /* One [operator:NAME] section: its keys, plugin, type and parameters. */
 void topo_read_operator(topo_build_t *b, const weir_cfg_section_t *s);
 
+/* The plugin `ref` (loaded once per topology); NULL after reporting at line. */
+weir_plugin_t *topo_plugin_for(topo_build_t *b, const char *ref, int line);
+/* A source's `timestamp =` (topology_timestamp.c): its mode, and for an
+ * extractor its plugin, type and parameters (the section's keys that are not
+ * the source's own). The keys the source's own binder must leave to the
+ * extractor go to *reserved (NULL-terminated, free() it; NULL: none). */
+void topo_read_timestamp(topo_build_t *b, const weir_cfg_section_t *s, weir_node_t *n,
+                         const char ***reserved);
+
 /* [weir] and [kafka]. */
 void topo_read_settings(topo_build_t *b);
 /* [source:*], [operator:*], [sink:*], [store:*], and unknown kinds. */

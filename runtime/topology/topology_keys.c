@@ -46,6 +46,9 @@ static const weir_param_def_t source_keys[] = {
     WEIR_PARAM_STR("topics", NULL, "several topics to read, comma separated (or use topic)"),
     WEIR_PARAM_ENUM("key.serde", "bytes", SERDES, "format of record keys"),
     WEIR_PARAM_ENUM("value.serde", "bytes", SERDES, "format of record values"),
+    WEIR_PARAM_STR("timestamp", "record",
+                   "event time: record (the Kafka timestamp), json:PATH (ms or ISO-8601 with "
+                   "zone), or extractor:PLUGIN.TYPE"),
 };
 
 static const weir_param_def_t operator_keys[] = {

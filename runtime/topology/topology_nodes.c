@@ -104,7 +104,8 @@ static void read_topics(topo_build_t *b, const weir_cfg_section_t *s, const weir
 }
 
 static void read_source(topo_build_t *b, const weir_cfg_section_t *s) {
-  static const char *const reserved[] = {"input", NULL};
+  static const char *const plain[] = {"input", NULL};
+  const char **reserved = NULL;
   topo_pending_t *pn = topo_new_node(b, s, WEIR_NODE_SOURCE);
   if (!pn)
     return;
@@ -115,7 +116,9 @@ static void read_source(topo_build_t *b, const weir_cfg_section_t *s) {
                "an [operator:%s])",
                s->name, s->name);
   weir_params_t p = {0};
-  bind_keys(b, s, reserved, &p);
+  topo_read_timestamp(b, s, pn->node, &reserved);
+  bind_keys(b, s, reserved ? reserved : plain, &p);
+  free(reserved);
   read_topics(b, s, &p, pn->node);
   pn->node->key_serde = serde_of(&p, "key.serde");
   pn->node->value_serde = serde_of(&p, "value.serde");

@@ -37,21 +37,21 @@ static weir_plugin_t *find_loaded(const weir_topology_t *t, const char *ref) {
   return NULL;
 }
 
-static weir_plugin_t *plugin_for(topo_build_t *b, const weir_cfg_entry_t *e) {
+weir_plugin_t *topo_plugin_for(topo_build_t *b, const char *ref, int line) {
   weir_topology_t *t = b->t;
-  weir_plugin_t *p = find_loaded(t, e->value);
+  weir_plugin_t *p = find_loaded(t, ref);
   if (p)
     return p;
   weir_plugin_t **grown = realloc(t->plugins, (t->plugin_count + 1) * sizeof *grown);
   if (!grown) {
-    topo_error(b, e->line, "out of memory loading plugin '%s'", e->value);
+    topo_error(b, line, "out of memory loading plugin '%s'", ref);
     return NULL;
   }
   t->plugins = grown;
   char err[1024] = "";
-  p = weir_plugin_open(e->value, &b->search, err, sizeof err);
+  p = weir_plugin_open(ref, &b->search, err, sizeof err);
   if (!p) {
-    topo_error(b, e->line, "cannot load plugin '%s': %s", e->value, err);
+    topo_error(b, line, "cannot load plugin '%s': %s", ref, err);
     return NULL;
   }
   t->plugins[t->plugin_count++] = p;
@@ -77,6 +77,12 @@ static const weir_op_info_t *op_for(topo_build_t *b, const weir_plugin_t *p,
     op_types(p, types, sizeof types);
     topo_error(b, type->line, "plugin '%s' (%s) has no operator type '%s'; its types are: %s",
                p->ref, p->path, type->value, *types ? types : "(none)");
+  } else if (op->def.flags & WEIR_OP_TIMESTAMP_EXTRACTOR) {
+    topo_error(b, type->line,
+               "plugin '%s' type '%s' is a timestamp extractor, not an operator: name it in a "
+               "source as 'timestamp = extractor:%s.%s'",
+               p->ref, type->value, p->ref, type->value);
+    return NULL;
   }
   return op;
 }
@@ -84,7 +90,7 @@ static const weir_op_info_t *op_for(topo_build_t *b, const weir_plugin_t *p,
 static void read_plugin(topo_build_t *b, const weir_cfg_section_t *s, weir_node_t *n) {
   const weir_cfg_entry_t *plugin = single_entry(b, s, "plugin", 1);
   const weir_cfg_entry_t *type = single_entry(b, s, "type", 1);
-  n->plugin = plugin ? plugin_for(b, plugin) : NULL;
+  n->plugin = plugin ? topo_plugin_for(b, plugin->value, plugin->line) : NULL;
   n->op = n->plugin && type ? op_for(b, n->plugin, type) : NULL;
   /* Without the operator's table its keys cannot be told from typos. */
   if (n->op && weir_params_bind(n->op->params, n->op->param_count, b->cfg, s, reserved_keys,

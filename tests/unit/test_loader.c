@@ -142,6 +142,11 @@ static void operator_without_process(void **state) {
   REFUSED("op_no_process", "'noprocess'", "no process callback");
 }
 
+/* 1.2: an extractor type needs extract_timestamp (process is optional). */
+static void extractor_without_extract_timestamp(void **state) {
+  REFUSED("op_extractor_no_fn", "'noextract'", "no extract_timestamp callback");
+}
+
 static void operator_struct_too_small(void **state) {
   REFUSED("op_size_small", "struct_size 16");
 }
@@ -435,6 +440,7 @@ int main(void) {
       cmocka_unit_test(operator_without_type),
       cmocka_unit_test(operator_without_init),
       cmocka_unit_test(operator_without_process),
+      cmocka_unit_test(extractor_without_extract_timestamp),
       cmocka_unit_test(operator_struct_too_small),
       cmocka_unit_test(duplicate_operator_type),
       cmocka_unit_test(param_unknown_type),

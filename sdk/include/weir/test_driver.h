@@ -11,9 +11,12 @@
  * caches; repartition topics feed the next sub-topology right away;
  * changelog topics are not written (there is no Kafka).
  *
- * Time: stream time is the largest record timestamp piped so far, per task,
- * as in `weir run`; weir_test_driver_advance_stream_time() moves it on. The
- * wall clock is the driver's own (it starts at 0): advancing it past
+ * Time: stream time is the largest record timestamp piped so far (as the
+ * sources' `timestamp =` reads it), per task, as in `weir run`;
+ * weir_test_driver_advance_stream_time() moves it on. Stream-time timers
+ * fire after the record that makes them due, as in `weir run`; wall-clock
+ * timers only when weir_test_driver_advance_wall_clock() moves the driver's
+ * wall clock. That clock is the driver's own (it starts at 0): advancing it past
  * commit.interval.ms commits, as `weir run` does every commit.interval.ms —
  * operators' flush() run (emit-on-commit outputs appear) and the stores'
  * caches are written. weir_test_driver_commit() commits at once.
@@ -92,13 +95,20 @@ size_t weir_test_driver_read(weir_test_driver_t *td, const char *topic,
 /* Commit now: every operator's flush(), then the stores' caches. */
 int weir_test_driver_commit(weir_test_driver_t *td);
 
-/* Advance the driver's wall clock by `ms` (committing when it passes the
- * next commit.interval.ms), and read it. */
+/* Advance the driver's wall clock by `ms` and read it. The wall-clock
+ * timers due by then fire (each once, with the new wall clock as their
+ * punctuation time: skipped intervals are not made up), then a commit
+ * follows when the clock passed the next commit.interval.ms. WEIR_OK, or
+ * WEIR_EFAIL when a punctuation failed under processing.error.policy = fail
+ * (the reason in weir_test_driver_error()); WEIR_EINVAL for ms < 0. */
 int weir_test_driver_advance_wall_clock(weir_test_driver_t *td, int64_t ms);
 int64_t weir_test_driver_wall_clock(const weir_test_driver_t *td);
 
 /* Move every task's stream time `ms` forward (what weir_stream_time()
- * returns), as if a later record had arrived. */
+ * returns), as if a later record had arrived, and fire the stream-time
+ * timers that made due: once each, however many intervals it jumped. A
+ * punctuation that fails under processing.error.policy = fail leaves its
+ * reason in weir_test_driver_error(). */
 void weir_test_driver_advance_stream_time(weir_test_driver_t *td, int64_t ms);
 
 /* The value of `key` in store `store` (whichever task holds it): WEIR_OK,

@@ -425,7 +425,7 @@ struct weir_host_api {
  * Forward a record to every child of this node. The host copies what it
  * keeps (sinks hand the bytes to the Kafka producer, which copies them), so
  * `rec` may point at the caller's stack. Returns WEIR_OK or the first
- * child's error. Only during process().
+ * child's error. Only during process(), flush() or punctuate().
  */
 static inline int weir_forward(weir_ctx_t *ctx, const weir_record_t *rec) {
   return ctx->api->forward(ctx, rec);
@@ -434,7 +434,7 @@ static inline int weir_forward(weir_ctx_t *ctx, const weir_record_t *rec) {
 /*
  * Forward a record to the one child named `child` (the child node's section
  * name, e.g. "errors" for [sink:errors]). WEIR_ENOENT if this node has no
- * such child. Only during process().
+ * such child. Only during process(), flush() or punctuate().
  */
 static inline int weir_forward_to(weir_ctx_t *ctx, const char *child,
                                   const weir_record_t *rec) {
@@ -488,7 +488,8 @@ static inline const weir_origin_t *weir_origin(weir_ctx_t *ctx) {
   return ctx->api->origin(ctx);
 }
 
-/* The task's stream time: the largest record timestamp it has seen (ms). */
+/* The task's stream time: the largest event time it has seen (ms), as its
+ * sources' `timestamp =` reads it (-1 before the first record). */
 static inline int64_t weir_stream_time(weir_ctx_t *ctx) {
   return ctx->api->stream_time(ctx);
 }
@@ -601,9 +602,12 @@ static inline void weir_iter_close(weir_iter_t *it) {
 /*
  * Punctuators, as Kafka Streams' ProcessorContext.schedule(). A
  * WEIR_STREAM_TIME timer fires when the task's stream time reaches its next
- * boundary (a multiple of interval_ms past the stream time at scheduling),
- * once per advance: a jump over several intervals fires it once, and the next
- * boundary is the first one after the new stream time. A WEIR_WALL_CLOCK
+ * boundary, checked after each record, once per advance: a jump over several
+ * intervals fires it once, and the next boundary is the first one after the
+ * new stream time. Boundaries are the multiples of interval_ms (aligned to
+ * 0, as Kafka Streams): the first is the first multiple at or after the
+ * stream time at scheduling, so a timer scheduled in init() fires at the
+ * task's first record. A WEIR_WALL_CLOCK
  * timer fires from the thread's loop every interval_ms of wall clock, even
  * while no record arrives (at most once per loop turn). Both call the
  * operator's punctuate() on the task's thread.
@@ -613,7 +617,10 @@ static inline void weir_iter_close(weir_iter_t *it) {
  * (from close()). Timers belong to the instance: they end with its task
  * (rebalance, stop) and are not persisted, so init() schedules them again. A
  * hot swap keeps them: the new version's punctuate() receives the ids the
- * old version scheduled (a version without punctuate() has them cancelled).
+ * old version scheduled (a version without punctuate() has them cancelled),
+ * and a timer its init() or load() schedules with the domain and interval of
+ * one of them returns that one's id instead of adding a second; the old
+ * version's timers fire with the old version until the swap commits.
  */
 static inline int64_t weir_timer_schedule(weir_ctx_t *ctx, int domain, int64_t interval_ms) {
   if (!WEIR_API_HAS_FN(ctx->api, timer_schedule))
