@@ -91,8 +91,29 @@ static void route_message(weir_stream_thread_t *t, rd_kafka_message_t *msg) {
  * task starves neither the others nor the poll (delivery reports, rebalance
  * callbacks). Sets *full when some partition's queue is at its bound or the
  * thread holds THREAD_BUFFER_RECORDS. */
+/* Up to BUDGET records of one task, in chunks of CHUNK while the slice
+ * lasts: a slow operator (ms per record) then holds the loop, and the
+ * commit, the timers and the poll behind it, for CHUNK records at most, not
+ * BUDGET. -1 when the task failed (the app is stopping). */
+static int run_task(weir_stream_thread_t *t, weir_task_t *task, int64_t start, int slice_ms) {
+  enum { BUDGET = 512, CHUNK = 16 };
+  int total = 0;
+  while (total < BUDGET && task->buffered && weir_now_ms() - start < slice_ms) {
+    int done = weir_task_run(task, CHUNK);
+    if (done < 0) {
+      t->shared.fail(t->shared.app, task->error);
+      return -1;
+    }
+    atomic_fetch_add_explicit(&t->processed, (unsigned long long)done, memory_order_relaxed);
+    total += done;
+    if (done < CHUNK)
+      break;
+  }
+  return total;
+}
+
 static size_t run_tasks(weir_stream_thread_t *t, int *full) {
-  enum { BUDGET = 512, SLICE_MS = 20 };
+  enum { SLICE_MS = 20 };
   size_t buffered = 0;
   int64_t start = weir_now_ms();
   int sliced = 0;
@@ -103,12 +124,8 @@ static size_t run_tasks(weir_stream_thread_t *t, int *full) {
     if (!task || !task->active || !task->buffered || task->restoring)
       continue; /* a restoring task's records wait (weir_restore_hold_back) */
     if (weir_now_ms() - start < SLICE_MS) {
-      int done = weir_task_run(task, BUDGET);
-      if (done < 0) {
-        t->shared.fail(t->shared.app, task->error);
+      if (run_task(t, task, start, SLICE_MS) < 0)
         return 0;
-      }
-      atomic_fetch_add_explicit(&t->processed, (unsigned long long)done, memory_order_relaxed);
     } else if (!sliced) {
       t->next_task = k; /* the slice ran out: this task goes first next time */
       sliced = 1;

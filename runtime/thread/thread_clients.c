@@ -64,6 +64,9 @@ static void on_delivery_failed(weir_stream_thread_t *t, const rd_kafka_message_t
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque) {
   weir_stream_thread_t *t = opaque;
   weir_delivery_t d = weir_delivery_decode(msg->_private);
+  if (msg->err && t->txn_aborting)
+    return; /* purged by the abort of its transaction (exactly_once): none of
+             * its records counts, and its inputs are read again */
   if (msg->err)
     t->delivery_failed++;
   else

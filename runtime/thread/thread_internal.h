@@ -43,6 +43,7 @@ struct weir_stream_thread {
   int delivery_failure_logged;
   int commit_wanted; /* a write cache is over budget: commit at the next turn */
   int txn_open;      /* exactly_once: a transaction is open (transaction.c) */
+  int txn_aborting;  /* ...and being aborted: its purged records are expected */
 
   /* Restoring stores from their changelogs (restore.c). */
   rd_kafka_t *restorer; /* a consumer outside the group, created on first use */

@@ -50,21 +50,39 @@ int weir_txn_start(weir_stream_thread_t *t, char *errstr, size_t errstr_size) {
 /* Abort the open transaction: none of its records becomes visible to a
  * read_committed reader, and its offsets are not committed. The next one is
  * opened, so the thread can go on with the tasks it still has only after
- * their inputs are read again (the caller's business). */
+ * their inputs are read again (the caller's business). A broker that is
+ * down (the usual reason for a lost assignment) makes the abort time out:
+ * it is called again, as librdkafka asks, for up to ABORT_WAIT_MS. */
+enum { ABORT_WAIT_MS = 120000 };
+
 int weir_txn_abort(weir_stream_thread_t *t, const char *why) {
   char err[512];
   if (!t->txn_open)
     return 0;
-  t->txn_open = 0;
   WEIR_WARN("thread %d: aborting the transaction: %s", t->index, why);
-  rd_kafka_error_t *error = rd_kafka_abort_transaction(t->producer, txn_timeout_ms(t));
-  if (error) {
-    WEIR_WARN("thread %d: aborting the transaction failed: %s; the broker aborts it after "
-              "transaction.timeout.ms",
-              t->index, rd_kafka_error_string(error));
+  t->txn_aborting = 1; /* its purged records are no delivery failure (on_delivery) */
+  int64_t deadline = weir_now_ms() + ABORT_WAIT_MS;
+  rd_kafka_error_t *error;
+  while ((error = rd_kafka_abort_transaction(t->producer, txn_timeout_ms(t))) &&
+         rd_kafka_error_is_retriable(error) && weir_now_ms() < deadline) {
+    WEIR_DEBUG("thread %d: aborting: %s: trying again", t->index, rd_kafka_error_string(error));
     rd_kafka_error_destroy(error);
+  }
+  t->txn_aborting = 0;
+  t->txn_open = 0;
+  if (error) {
+    snprintf(err, sizeof err,
+             "thread %d: aborting the transaction failed: %s; the broker aborts it after "
+             "transaction.timeout.ms, and nothing of it is visible; a restart processes its "
+             "inputs again",
+             t->index, rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+    t->shared.fail(t->shared.app, err);
     return -1;
   }
+  /* What failed belonged to the aborted transaction: nothing of it stays. */
+  t->delivery_failed = 0;
+  t->delivery_failure_logged = 0;
   if (begin(t, err, sizeof err)) {
     t->shared.fail(t->shared.app, err);
     return -1;
@@ -94,11 +112,16 @@ static int failed(weir_stream_thread_t *t, const char *step, rd_kafka_error_t *e
   return -1;
 }
 
-/* Retriable errors are tried again until the deadline (the call may be
- * repeated: librdkafka resumes where it was). */
+/* Retriable errors (a broker down or moving its coordinator) are tried
+ * again, as librdkafka asks (it resumes where it was), for up to
+ * COMMIT_WAIT_MS: under librdkafka's default transaction.timeout.ms
+ * (60 s), past which the broker aborts the transaction itself, and far under
+ * max.poll.interval.ms (the group's heartbeats go on meanwhile). */
+enum { COMMIT_WAIT_MS = 50000 };
+
 static rd_kafka_error_t *with_retries(weir_stream_thread_t *t, int offsets,
                                       const rd_kafka_topic_partition_list_t *list) {
-  int64_t deadline = weir_now_ms() + txn_timeout_ms(t);
+  int64_t deadline = weir_now_ms() + COMMIT_WAIT_MS;
   for (;;) {
     rd_kafka_error_t *error;
     if (offsets) {

@@ -51,7 +51,7 @@ typedef struct scenario {
   long long lines;
 } scenario_t;
 
-static scenario_t down, queue, restore, eos;
+static scenario_t down, queue, restore, eos, down_eos, queue_eos, zombie;
 
 /* -------------------------------------------------------------- the INI */
 
@@ -221,6 +221,86 @@ static void finish(scenario_t *s, proc_t *a, proc_t *b2, int last, const char *w
   count_duplicates(s, what);
 }
 
+/* Read the output with a read_committed reader up to its end: each word's
+ * counts 1..want[w] exactly once (emit = update forwards every count), no
+ * count repeated, none missing, nothing else. */
+static void expect_each_count_once(const scenario_t *s, const int64_t *want, const char *what) {
+  static unsigned char seen[SS_WORDS][MAX_COUNT];
+  long long dups = 0, missing = 0, extra = 0, got = 0;
+  int64_t high[PARTITIONS];
+  rd_kafka_t *rk = e2e_client(&s->b, RD_KAFKA_CONSUMER, NULL);
+  rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(PARTITIONS);
+  memset(seen, 0, sizeof seen);
+  for (int p = 0; p < PARTITIONS; p++) {
+    int64_t low = 0;
+    assert_int_equal(rd_kafka_query_watermark_offsets(rk, s->out, p, &low, &high[p], 30000), 0);
+    rd_kafka_topic_partition_list_add(parts, s->out, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  }
+  assert_int_equal(rd_kafka_assign(rk, parts), 0);
+  long long deadline = e2e_now_ms() + E2E_WAIT_MS;
+  for (int done = 0; !done && e2e_now_ms() < deadline;) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+    if (m && !m->err) {
+      ss_counts_t c;
+      memset(&c, 0, sizeof c);
+      for (int w = 0; w < SS_WORDS; w++)
+        c.count[w] = -1;
+      ss_apply(&c, m);
+      for (int w = 0; w < SS_WORDS; w++)
+        if (c.count[w] >= 0)
+          c.count[w]<MAX_COUNT && c.count[w]> 0 ? (void)(dups += seen[w][c.count[w]]++ > 0)
+                                                : (void)extra++;
+      got++;
+    }
+    if (m)
+      rd_kafka_message_destroy(m);
+    assert_int_equal(rd_kafka_position(rk, parts), 0);
+    done = 1; /* past the last record: the position reached the high watermark */
+    for (int p = 0; p < PARTITIONS; p++)
+      done &= parts->elems[p].offset >= high[p];
+  }
+  rd_kafka_topic_partition_list_destroy(parts);
+  rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  for (int w = 0; w < SS_WORDS; w++)
+    for (int64_t c = 1; c < MAX_COUNT; c++) {
+      if (c <= want[w] && !seen[w][c] && missing++ < 10)
+        fprintf(stderr, "e2e: %s: %s never got count %lld\n", what, ss_words[w], (long long)c);
+      if (c > want[w] && seen[w][c] && extra++ < 10)
+        fprintf(stderr, "e2e: %s: %s got count %lld, past its %lld\n", what, ss_words[w],
+                (long long)c, (long long)want[w]);
+    }
+  fprintf(stderr,
+          "e2e: %s: %lld committed output records, %lld counts repeated, %lld missing, %lld "
+          "extra\n",
+          what, got, dups, missing, extra);
+  assert_int_equal(dups, 0);
+  assert_int_equal(missing, 0);
+  assert_int_equal(extra, 0);
+}
+
+/* The same faults under exactly_once (real Kafka): every count exactly
+ * once in a read_committed reader, the final counts exact, everything
+ * committed, exit 0. Not ss_wait_committed: under transactions a
+ * partition's end offset counts the commit markers too; exact counts in a
+ * read_committed reader mean every repartition record was processed in a
+ * committed transaction. */
+static int finish_exact(scenario_t *s, proc_t *a, int last, const char *what) {
+  int64_t want[SS_WORDS];
+  char label[128];
+  ss_expect(1, last, want);
+  snprintf(label, sizeof label, "%s: output", what);
+  ss_expect_counts(&s->b, s->out, PARTITIONS, want, BROKER_MS, label);
+  long long deadline = e2e_now_ms() + E2E_WAIT_MS;
+  while (e2e_committed(&s->b, s->app, s->in, PARTITIONS) < s->lines && e2e_now_ms() < deadline)
+    usleep(100000);
+  assert_int_equal(e2e_committed(&s->b, s->app, s->in, PARTITIONS), s->lines);
+  assert_int_equal(proc_stop(a, SIGTERM, 60000), 0);
+  snprintf(label, sizeof label, "%s: final changelog", what);
+  ss_expect_counts(&s->b, s->changelog, PARTITIONS, want, 0, label);
+  expect_each_count_once(s, want, what);
+  return 0;
+}
+
 /* After a fault that interrupts a commit (a and b): every input counted,
  * then everything committed and the instance stopped with exit 0. Not
  * asserted exact unless WEIR_TEST_FAULTS_STRICT=1, because the lines
@@ -271,9 +351,23 @@ static void wait_first_output(const scenario_t *s) {
 
 /* ------------------------------------------------ a. broker down and up */
 
+/* Under exactly_once on the real broker (state: &EXACTLY_ONCE), or
+ * at-least-once (&AT_LEAST_ONCE). */
+static const int AT_LEAST_ONCE = 0, EXACTLY_ONCE = 1;
+
+static int eos_mode(void **state, const e2e_broker_t *b, const char *what) {
+  int eos = state && *state && *(const int *)*state == EXACTLY_ONCE;
+  if (eos && !b->real) {
+    fprintf(stderr, "e2e: SKIPPED %s under exactly_once: refused on `weir broker` (test d)\n",
+            what);
+    skip();
+  }
+  return eos;
+}
+
 static void test_broker_down_and_up(void **state) {
-  (void)state;
-  scenario_t *s = &down;
+  int eos = state && *state && *(const int *)*state == EXACTLY_ONCE;
+  scenario_t *s = eos ? &down_eos : &down;
   const char *real = getenv("WEIR_TEST_KAFKA_BOOTSTRAP"), *dir = getenv("WEIR_TEST_KAFKA_DIR");
   if (!real || !*real) {
     fprintf(stderr, "e2e: SKIPPED broker down and up: `weir broker` keeps its topics in memory "
@@ -287,7 +381,8 @@ static void test_broker_down_and_up(void **state) {
   }
   long long t0 = e2e_now_ms();
   start_broker(s);
-  assert_int_equal(write_ini(s, s->ini_a, s->dir_a, MICROS, NULL), 0);
+  eos_mode(state, &s->b, "broker down and up");
+  assert_int_equal(write_ini_as(s, s->ini_a, s->dir_a, MICROS, NULL, eos), 0);
   proc_t a = e2e_weir_run(&s->b, s->ini_a, s->log_a);
   ss_expect_all_tasks(s->log_a, TASKS, E2E_WAIT_MS);
   produce(s, 1, 3);
@@ -301,7 +396,8 @@ static void test_broker_down_and_up(void **state) {
   assert_true(alive(&a));
 
   produce(s, 4, 4);
-  int over = finish_lenient(s, &a, 4, "broker down and up");
+  int over = eos ? finish_exact(s, &a, 4, "broker down and up (exactly_once)")
+                 : finish_lenient(s, &a, 4, "broker down and up");
   long long t_exact = e2e_now_ms();
   fprintf(stderr,
           "e2e: summary (a): %lld lines; broker down for %lld ms; all counted and stopped %lld ms "
@@ -313,12 +409,13 @@ static void test_broker_down_and_up(void **state) {
 /* ------------------------------------ b. a full producer queue at SIGTERM */
 
 static void test_full_queue_at_sigterm(void **state) {
-  (void)state;
-  scenario_t *s = &queue;
+  int eos = state && *state && *(const int *)*state == EXACTLY_ONCE;
+  scenario_t *s = eos ? &queue_eos : &queue;
   long long t0 = e2e_now_ms();
   start_broker(s);
-  assert_int_equal(write_ini(s, s->ini_a, s->dir_a, MICROS, "queue.buffering.max.messages = 5\n"),
-                   0);
+  eos_mode(state, &s->b, "full queue at SIGTERM");
+  assert_int_equal(
+      write_ini_as(s, s->ini_a, s->dir_a, MICROS, "queue.buffering.max.messages = 5\n", eos), 0);
   proc_t a = e2e_weir_run(&s->b, s->ini_a, s->log_a);
   ss_expect_all_tasks(s->log_a, TASKS, E2E_WAIT_MS);
   produce(s, 1, 3);
@@ -341,7 +438,8 @@ static void test_full_queue_at_sigterm(void **state) {
   /* The broker is back: a restart counts every input. */
   a = e2e_weir_run(&s->b, s->ini_a, s->log_a2);
   produce(s, 4, 4);
-  int over = finish_lenient(s, &a, 4, "full queue at SIGTERM");
+  int over = eos ? finish_exact(s, &a, 4, "full queue at SIGTERM (exactly_once)")
+                 : finish_lenient(s, &a, 4, "full queue at SIGTERM");
   long long t_exact = e2e_now_ms();
   fprintf(stderr,
           "e2e: summary (b): %lld lines; exit %lld ms after SIGTERM; all counted and stopped "
@@ -424,63 +522,6 @@ static void test_rebalance_during_restore(void **state) {
 #define KILLS 5
 #define EOS_MICROS 10000 /* per line: the input takes ~9 s, the kills land mid-stream */
 
-/* Read the output with a read_committed reader up to its end: each word's
- * counts 1..want[w] exactly once (emit = update forwards every count), no
- * count repeated, none missing, nothing else. */
-static void expect_each_count_once(const scenario_t *s, const int64_t *want, const char *what) {
-  static unsigned char seen[SS_WORDS][MAX_COUNT];
-  long long dups = 0, missing = 0, extra = 0, got = 0;
-  int64_t high[PARTITIONS];
-  rd_kafka_t *rk = e2e_client(&s->b, RD_KAFKA_CONSUMER, NULL);
-  rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(PARTITIONS);
-  memset(seen, 0, sizeof seen);
-  for (int p = 0; p < PARTITIONS; p++) {
-    int64_t low = 0;
-    assert_int_equal(rd_kafka_query_watermark_offsets(rk, s->out, p, &low, &high[p], 30000), 0);
-    rd_kafka_topic_partition_list_add(parts, s->out, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
-  }
-  assert_int_equal(rd_kafka_assign(rk, parts), 0);
-  long long deadline = e2e_now_ms() + E2E_WAIT_MS;
-  for (int done = 0; !done && e2e_now_ms() < deadline;) {
-    rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
-    if (m && !m->err) {
-      ss_counts_t c;
-      memset(&c, 0, sizeof c);
-      for (int w = 0; w < SS_WORDS; w++)
-        c.count[w] = -1;
-      ss_apply(&c, m);
-      for (int w = 0; w < SS_WORDS; w++)
-        if (c.count[w] >= 0)
-          c.count[w]<MAX_COUNT && c.count[w]> 0 ? (void)(dups += seen[w][c.count[w]]++ > 0)
-                                                : (void)extra++;
-      got++;
-    }
-    if (m)
-      rd_kafka_message_destroy(m);
-    assert_int_equal(rd_kafka_position(rk, parts), 0);
-    done = 1; /* past the last record: the position reached the high watermark */
-    for (int p = 0; p < PARTITIONS; p++)
-      done &= parts->elems[p].offset >= high[p];
-  }
-  rd_kafka_topic_partition_list_destroy(parts);
-  rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
-  for (int w = 0; w < SS_WORDS; w++)
-    for (int64_t c = 1; c < MAX_COUNT; c++) {
-      if (c <= want[w] && !seen[w][c] && missing++ < 10)
-        fprintf(stderr, "e2e: %s: %s never got count %lld\n", what, ss_words[w], (long long)c);
-      if (c > want[w] && seen[w][c] && extra++ < 10)
-        fprintf(stderr, "e2e: %s: %s got count %lld, past its %lld\n", what, ss_words[w],
-                (long long)c, (long long)want[w]);
-    }
-  fprintf(stderr,
-          "e2e: %s: %lld committed output records, %lld counts repeated, %lld missing, %lld "
-          "extra\n",
-          what, got, dups, missing, extra);
-  assert_int_equal(dups, 0);
-  assert_int_equal(missing, 0);
-  assert_int_equal(extra, 0);
-}
-
 /* Kill -9 KILLS times at seeded random points while the count runs, then
  * let it finish: under exactly_once a read_committed reader sees every
  * count exactly once, the final counts are exact, and each restart restores
@@ -490,7 +531,6 @@ static void expect_each_count_once(const scenario_t *s, const int64_t *want, con
 static void test_kill9_exactly_once(void **state) {
   (void)state;
   scenario_t *s = &eos;
-  int64_t want[SS_WORDS];
   unsigned seed = (unsigned)getpid();
   long long t0 = e2e_now_ms(), restored = 0;
   int checkpointed = 0;
@@ -531,20 +571,76 @@ static void test_kill9_exactly_once(void **state) {
   }
   proc_t a = e2e_weir_run(&s->b, s->ini_a, s->log_b);
   produce(s, 4, 4);
-  /* Not ss_wait_committed: under transactions a partition's end offset
-   * counts the commit markers too. Counts exact in a read_committed reader
-   * means every repartition record was processed in a committed one. */
-  ss_expect(1, 4, want);
-  ss_expect_counts(&s->b, s->out, PARTITIONS, want, E2E_WAIT_MS, "exactly_once: output");
-  assert_int_equal(e2e_committed(&s->b, s->app, s->in, PARTITIONS), s->lines);
-  assert_int_equal(proc_stop(&a, SIGTERM, 60000), 0);
-  ss_expect_counts(&s->b, s->out, PARTITIONS, want, 0, "exactly_once: final output");
-  ss_expect_counts(&s->b, s->changelog, PARTITIONS, want, 0, "exactly_once: final changelog");
-  expect_each_count_once(s, want, "exactly_once after kill -9");
+  finish_exact(s, &a, 4, "exactly_once after kill -9");
   fprintf(stderr,
           "e2e: summary (d): %lld lines; %d kills; %lld records restored in all; total "
           "%lld ms\n",
           s->lines, KILLS, restored, e2e_now_ms() - t0);
+  assert_int_equal(e2e_broker_stop(&s->b), 0);
+}
+
+/* --------------------- e. two instances, a rebalance and a zombie (exactly_once) */
+
+/* Until A's and B's logs own `a_n` and `b_n` tasks (B all of them: b_n ==
+ * TASKS, a_n == -1 for "any"). */
+static void wait_owned(const scenario_t *s, int a_n, int b_n, const char *what) {
+  ss_owned_t a, b;
+  long long deadline = e2e_now_ms() + E2E_WAIT_MS;
+  do {
+    ss_parse_owned(s->log_a, 0, &a);
+    ss_parse_owned(s->log_b, 0, &b);
+    if ((a_n < 0 ? a.n > 0 : a.n == a_n) && b.n == b_n && a.n + b.n <= TASKS)
+      return;
+    usleep(100000);
+  } while (e2e_now_ms() < deadline);
+  fail_msg("%s: A owns %d tasks, B %d", what, a.n, b.n);
+}
+
+/* A runs mid-stream, B joins (a rebalance in the middle), then A is frozen
+ * (SIGSTOP) until the group gives B every task, more input comes, and A is
+ * let go (SIGCONT): a zombie with an open transaction. Whatever A writes
+ * after that must not become visible — its transaction is fenced or
+ * aborted — and A stops (exit 1, saying why) or rejoins; B's counts, read
+ * read_committed, are exact with each count once. Real Kafka only. */
+static void test_zombie_fenced(void **state) {
+  (void)state;
+  scenario_t *s = &zombie;
+  long long t0 = e2e_now_ms();
+  start_broker(s);
+  if (!s->b.real) {
+    fprintf(stderr, "e2e: SKIPPED zombie: exactly_once is refused on `weir broker` (test d)\n");
+    assert_int_equal(e2e_broker_stop(&s->b), 0);
+    skip();
+  }
+  assert_int_equal(write_ini_as(s, s->ini_a, s->dir_a, MICROS, NULL, 1), 0);
+  assert_int_equal(write_ini_as(s, s->ini_b, s->dir_b, MICROS, NULL, 1), 0);
+  proc_t a = e2e_weir_run(&s->b, s->ini_a, s->log_a);
+  ss_expect_all_tasks(s->log_a, TASKS, E2E_WAIT_MS);
+  produce(s, 1, 3);
+  wait_first_output(s);
+  proc_t b = e2e_weir_run(&s->b, s->ini_b, s->log_b);
+  wait_owned(s, -1, TASKS / 2, "B joined mid-stream");
+  fprintf(stderr, "e2e: zombie: B joined; %lld of %lld lines committed\n",
+          e2e_committed(&s->b, s->app, s->in, PARTITIONS), s->lines);
+  assert_int_equal(kill(a.pid, SIGSTOP), 0);
+  long long t_stop = e2e_now_ms();
+  wait_owned(s, -1, TASKS, "B took A's tasks");
+  fprintf(stderr, "e2e: zombie: B owns every task %lld ms after A froze\n", e2e_now_ms() - t_stop);
+  produce(s, 4, 4);
+  assert_int_equal(kill(a.pid, SIGCONT), 0);
+  int64_t want[SS_WORDS];
+  ss_expect(1, 4, want);
+  ss_expect_counts(&s->b, s->out, PARTITIONS, want, BROKER_MS, "zombie: output");
+  int rc_a = alive(&a) ? proc_stop(&a, SIGTERM, 60000) : proc_wait(&a, 1000);
+  fprintf(stderr, "e2e: zombie: A exited %d (%d line(s) on its fencing or abort)\n", rc_a,
+          e2e_log_count(s->log_a, "fenced") + e2e_log_count(s->log_a, "aborting the transaction"));
+  assert_true(rc_a == 0 || rc_a == 1);
+  if (rc_a == 1)
+    assert_true(e2e_log_count(s->log_a, "fenced") + e2e_log_count(s->log_a, "aborting") > 0);
+  assert_int_equal(proc_stop(&b, SIGTERM, 60000), 0);
+  ss_expect_counts(&s->b, s->changelog, PARTITIONS, want, 0, "zombie: final changelog");
+  expect_each_count_once(s, want, "zombie fenced");
+  fprintf(stderr, "e2e: summary (e): %lld lines; total %lld ms\n", s->lines, e2e_now_ms() - t0);
   assert_int_equal(e2e_broker_stop(&s->b), 0);
 }
 
@@ -576,8 +672,14 @@ static void setup(int pid) {
   name(&queue, "queue", pid);
   name(&restore, "restore", pid);
   name(&eos, "eos", pid);
+  name(&down_eos, "down-eos", pid);
+  name(&queue_eos, "queue-eos", pid);
+  name(&zombie, "zombie", pid);
 }
 
 E2E_MAIN("faults", setup, cmocka_unit_test(test_kill9_exactly_once),
-         cmocka_unit_test(test_rebalance_during_restore),
-         cmocka_unit_test(test_full_queue_at_sigterm), cmocka_unit_test(test_broker_down_and_up))
+         cmocka_unit_test(test_zombie_fenced), cmocka_unit_test(test_rebalance_during_restore),
+         cmocka_unit_test_prestate(test_full_queue_at_sigterm, (void *)&AT_LEAST_ONCE),
+         cmocka_unit_test_prestate(test_broker_down_and_up, (void *)&AT_LEAST_ONCE),
+         cmocka_unit_test_prestate(test_full_queue_at_sigterm, (void *)&EXACTLY_ONCE),
+         cmocka_unit_test_prestate(test_broker_down_and_up, (void *)&EXACTLY_ONCE))
