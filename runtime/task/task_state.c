@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "state/kv_iter.h"
+#include "state/window_store.h"
 #include "task/delivery.h"
 #include "task/task.h"
 #include "util/log.h"
@@ -54,6 +55,12 @@ static int open_store(weir_task_t *task, weir_task_store_t *ts, char *errstr, si
   if (!env->state_db)
     return 0; /* a dry run: handles only */
   ts->kv = weir_kv_store_new(env->state_db, ts->decl->name, task->partition, env->cache_budget);
+  if (ts->kv && ts->decl->kind != WEIR_STORE_KV &&
+      !(ts->win = weir_window_store_new(ts->kv, ts->decl->kind, ts->decl->window_size_ms,
+                                        ts->decl->retention_ms))) {
+    weir_kv_store_free(ts->kv);
+    ts->kv = NULL;
+  }
   if (ts->decl->changelog_topic && env->producer)
     ts->changelog = rd_kafka_topic_new(env->producer, ts->decl->changelog_topic, NULL);
   if (!ts->kv || (ts->decl->changelog_topic && env->producer && !ts->changelog)) {
@@ -81,6 +88,8 @@ int weir_task_stores_open(weir_task_t *task, char *errstr, size_t errstr_size) {
 void weir_task_stores_close(weir_task_t *task) {
   for (size_t i = 0; i < task->store_count; i++) {
     weir_task_store_t *ts = &task->stores[i];
+    weir_window_store_free(ts->win);
+    ts->win = NULL;
     weir_kv_store_free(ts->kv);
     ts->kv = NULL;
     if (ts->changelog)
@@ -183,6 +192,8 @@ int weir_task_flush_stores(weir_task_t *task) {
     if (ts->kv && !ts->restoring &&
         weir_kv_store_flush(ts->kv, task->batch, produce_changelog, ts) != 0)
       return -1;
+    if (ts->win && !ts->restoring)
+      weir_window_store_flush(ts->win, task->batch); /* expired segments: after their rows */
   }
   return 0;
 }
