@@ -173,11 +173,12 @@ static int create_with_admin(rd_kafka_t *rk, const weir_topology_t *t,
   char why[1024];
   if (weir_admin_create_topics(rk, specs, n, TIMEOUT_MS, why, sizeof why) == 0) {
     for (size_t i = 0; i < n; i++)
-      WEIR_INFO(
-          "created internal topic '%s' (%d partitions, %s)", specs[i].name, specs[i].partitions,
-          specs[i].configs == compact      ? "compacted"
-          : specs[i].configs == repartition ? "retention.ms=-1, purged after commits"
-                                            : "compacted and deleted past the store's retention + 1 day");
+      WEIR_INFO("created internal topic '%s' (%d partitions, %s)", specs[i].name,
+                specs[i].partitions,
+                specs[i].configs == compact ? "compacted"
+                : specs[i].configs == repartition
+                    ? "retention.ms=-1, purged after commits"
+                    : "compacted and deleted past the store's retention + 1 day");
     return wait_visible(rk, specs, n, bootstrap, errstr, errstr_size);
   }
   /* `weir broker` (librdkafka's mock) has no Admin API: it must be told. */

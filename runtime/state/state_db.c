@@ -587,8 +587,8 @@ void weir_state_batch_delete_range(weir_state_batch_t *b, const char *store, int
                                    const void *from, size_t from_len, const void *to,
                                    size_t to_len) {
   size_t lo_len = 0, hi_len = 0;
-  char *lo = store_name_ok(store) ? bound_key(store, partition, from, from ? from_len : 0, &lo_len)
-                                  : NULL;
+  char *lo =
+      store_name_ok(store) ? bound_key(store, partition, from, from ? from_len : 0, &lo_len) : NULL;
   char *hi = lo ? bound_key(store, partition, to, to_len, &hi_len) : NULL;
   if (hi)
     rocksdb_writebatch_delete_range(b->wb, lo, lo_len, hi, hi_len);

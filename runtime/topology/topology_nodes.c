@@ -173,8 +173,10 @@ static void check_store_keys(topo_build_t *b, const weir_cfg_section_t *s, const
     topo_error(b, size_line, "[store:%s] window.size.ms is only for type = window; remove it",
                s->name);
   if (kind == WEIR_STORE_KV && ret_line)
-    topo_error(b, ret_line, "[store:%s] retention.ms is only for type = window or session; "
-               "remove it", s->name);
+    topo_error(b, ret_line,
+               "[store:%s] retention.ms is only for type = window or session; "
+               "remove it",
+               s->name);
 }
 
 static int add_store(topo_build_t *b, const weir_cfg_section_t *s, const weir_params_t *p) {
