@@ -66,3 +66,28 @@ weir_window_iter_t *weir_session_store_find(weir_window_store_t *ws, const void 
   weir_window_iter_sort(f.it);
   return f.it;
 }
+
+static int all_row(void *opaque, const void *key, size_t key_len, const unsigned char *times,
+                   const void *value, size_t value_len) {
+  find_t *f = opaque; /* earliest_end..latest_start hold the end range here */
+  int64_t end = weir_wkey_time(times), start = weir_wkey_time(times + WEIR_WKEY_TIME);
+  if (end < f->earliest_end || end > f->latest_start)
+    return 0;
+  return weir_window_iter_add(f->it, key, key_len, value, value_len, start, end);
+}
+
+weir_window_iter_t *weir_session_store_fetch_all(weir_window_store_t *ws, int64_t end_from,
+                                                 int64_t end_to, char *errstr,
+                                                 size_t errstr_size) {
+  find_t f = {weir_window_iter_new(), end_from, end_to};
+  if (!f.it || end_from > end_to)
+    return f.it;
+  if (weir_window_store_scan(ws, NULL, 0, weir_window_store_segment(ws, end_from),
+                             weir_window_store_segment(ws, end_to), all_row, &f, errstr,
+                             errstr_size)) {
+    weir_window_iter_close(f.it);
+    return NULL;
+  }
+  weir_window_iter_sort(f.it);
+  return f.it;
+}

@@ -111,12 +111,18 @@ weir_iter_t *weir_api_window_fetch(weir_store_t *store, const void *key, size_t 
               why);
 }
 
+/* On a session store: every key's sessions whose end is in the range (the
+ * sessions an operator emits once closed; weir.h says so). */
 weir_iter_t *weir_api_window_fetch_all(weir_store_t *store, int64_t time_from, int64_t time_to) {
   int rc;
   char why[512] = "";
-  weir_task_store_t *ts = windowed(store, WEIR_STORE_WINDOW, &rc);
-  if (!ts)
+  weir_task_store_t *ts = (weir_task_store_t *)store;
+  int kind = ts->win ? weir_window_store_kind(ts->win) : WEIR_STORE_WINDOW;
+  if (!(ts = windowed(store, kind, &rc)))
     return NULL;
+  if (kind == WEIR_STORE_SESSION)
+    return wrap(ts, weir_session_store_fetch_all(ts->win, time_from, time_to, why, sizeof why),
+                why);
   return wrap(ts, weir_window_store_fetch_all(ts->win, time_from, time_to, why, sizeof why), why);
 }
 
