@@ -353,6 +353,9 @@ static int emit_closed(weir_ctx_t *ctx, win_op_t *w) {
   if (w->kind == WK_SESSION) {
     from = w->last_close == NO_TIME ? INT64_MIN : w->last_close;
     to = close - 1;
+  } else if (w->kind == WK_SLIDING) { /* inclusive ends: closed when end < close */
+    from = w->last_close == NO_TIME ? INT64_MIN : w->last_close - w->size;
+    to = close - w->size - 1;
   } else {
     from = w->last_close == NO_TIME ? INT64_MIN : w->last_close - w->size + 1;
     to = close - w->size;
@@ -506,7 +509,198 @@ static int process_session(weir_ctx_t *ctx, win_op_t *w, const weir_record_t *re
 
 /* ---------------------------------------------------------------- sliding */
 
-int std_window_sliding(weir_ctx_t *ctx, void *op, const weir_record_t *rec, int64_t ix, double dx);
+/*
+ * Sliding windows, as Kafka Streams' KStreamSlidingWindowAggregate: windows
+ * [start, start + size], both ends inclusive, exist only where records
+ * are: each record's left window [ts - size, ts] and, when a later record
+ * is within size, its right window [ts + 1, ts + 1 + size]. A record at ts
+ * reads its key's windows starting in [ts - 2 size, ts + 1] to update those
+ * that hold it and to create its own and its predecessor's right window.
+ * A window takes the record while its end >= stream time - grace.
+ */
+
+enum { MAX_SLIDING = 256 };
+
+typedef struct sliding_ctx {
+  weir_ctx_t *ctx;
+  win_op_t *w;
+  const weir_record_t *rec;
+  int64_t ix;
+  double dx;
+  int64_t close;
+  int64_t starts[MAX_SLIDING]; /* the windows found */
+  size_t n;
+} sliding_ctx_t;
+
+static int has_start(const sliding_ctx_t *c, int64_t start) {
+  for (size_t i = 0; i < c->n; i++)
+    if (c->starts[i] == start)
+      return 1;
+  return 0;
+}
+
+/* Add the record to window `start` whose state so far is s, store and
+ * forward it; a window already closed is left alone. */
+static int slide_update(sliding_ctx_t *c, int64_t start, win_state_t s) {
+  win_op_t *w = c->w;
+  int64_t end = start + w->size;
+  if (end < c->close) {
+    weir_metric_add(c->ctx, "dropped.late.windows", 1);
+    return WEIR_OK;
+  }
+  int rc = state_add(c->ctx, w, &s, c->ix, c->dx, c->rec->timestamp);
+  if (rc != WEIR_OK)
+    return rc;
+  unsigned char enc[WIN_STATE_LEN];
+  state_encode(w, &s, enc);
+  rc = weir_window_put(w->store, c->rec->key, c->rec->key_len, start, enc, sizeof enc);
+  if (rc == WEIR_OK && !w->emit_final)
+    rc = emit(c->ctx, w, c->rec->key, c->rec->key_len, start, end, &s, s.ts);
+  return rc;
+}
+
+/* A window holding nothing yet but the record (Kafka Streams' initializer
+ * value with the record's timestamp). */
+static win_state_t slide_empty(const sliding_ctx_t *c) {
+  win_state_t s;
+  memset(&s, 0, sizeof s);
+  s.ts = c->rec->timestamp;
+  return s;
+}
+
+/* The record's right window [ts + 1, ts + 1 + size]: what the window found
+ * to its right holds, without the record itself. */
+static int slide_right(sliding_ctx_t *c, const win_state_t *right) {
+  win_op_t *w = c->w;
+  int64_t start = c->rec->timestamp + 1;
+  unsigned char enc[WIN_STATE_LEN];
+  state_encode(w, right, enc);
+  int rc = weir_window_put(w->store, c->rec->key, c->rec->key_len, start, enc, sizeof enc);
+  if (rc == WEIR_OK && !w->emit_final)
+    rc = emit(c->ctx, w, c->rec->key, c->rec->key_len, start, start + w->size, right, right->ts);
+  return rc;
+}
+
+/* The key's windows starting in [from, to], by start (at most MAX_SLIDING:
+ * two sizes of one key hold far fewer). */
+static int slide_fetch(sliding_ctx_t *c, int64_t from, int64_t to, win_state_t *states) {
+  weir_iter_t *it = weir_window_fetch(c->w->store, c->rec->key, c->rec->key_len, from, to);
+  if (!it)
+    return WEIR_EFAIL;
+  const void *k, *v;
+  size_t kl, vl;
+  int rc = WEIR_OK;
+  c->n = 0;
+  while (rc == WEIR_OK && c->n < MAX_SLIDING && weir_iter_next(it, &k, &kl, &v, &vl) == WEIR_OK) {
+    int64_t start, end;
+    weir_iter_window(it, &start, &end);
+    c->starts[c->n] = start;
+    rc = state_decode(c->ctx, c->w, v, vl, &states[c->n++]);
+  }
+  weir_iter_close(it);
+  return rc;
+}
+
+static int slide_unexpected(sliding_ctx_t *c, int64_t start) {
+  weir_log(c->ctx, WEIR_LOG_ERROR,
+           "sliding windows: unexpected window starting at %lld for a record at %lld (is the "
+           "store shared, or was `size` changed? use a new store)",
+           (long long)start, (long long)c->rec->timestamp);
+  return WEIR_EFAIL;
+}
+
+/* Kafka Streams' processInOrder, then createWindows. */
+static int slide_in_order(sliding_ctx_t *c, win_state_t *states) {
+  int64_t ts = c->rec->timestamp, size = c->w->size, prev = 0;
+  win_state_t left, right;
+  int has_left = 0, has_right = 0, left_made = 0, right_made = 0, has_prev = 0;
+  int rc = slide_fetch(c, ts - 2 * size > 0 ? ts - 2 * size : 0, ts + 1, states);
+  for (size_t i = 0; rc == WEIR_OK && i < c->n; i++) {
+    int64_t start = c->starts[i], end = start + size;
+    if (end < ts) {
+      left = states[i], has_left = 1, prev = states[i].ts, has_prev = 1;
+    } else if (end == ts) {
+      left_made = 1;
+      if (states[i].ts < ts)
+        prev = states[i].ts, has_prev = 1;
+      rc = slide_update(c, start, states[i]);
+    } else if (start <= ts) {
+      right = states[i], has_right = 1;
+      rc = slide_update(c, start, states[i]);
+    } else if (start == ts + 1) {
+      right_made = 1;
+    } else {
+      rc = slide_unexpected(c, start);
+    }
+  }
+  if (rc == WEIR_OK && has_prev && !has_start(c, prev + 1) && prev + 1 + size >= ts)
+    rc = slide_update(c, prev + 1, slide_empty(c));
+  if (rc == WEIR_OK && !left_made) {
+    win_state_t s = slide_empty(c);
+    if (has_prev && has_left && ts - size <= prev) {
+      s = left;
+      s.ts = ts;
+    }
+    rc = slide_update(c, ts - size, s);
+  }
+  if (rc == WEIR_OK && !right_made && has_right && right.ts > ts)
+    rc = slide_right(c, &right);
+  return rc;
+}
+
+/* Kafka Streams' processEarly: a record before `size` (ms since the epoch)
+ * would open windows starting before 0; they all go to [0, size]. */
+static int slide_early(sliding_ctx_t *c, win_state_t *states) {
+  int64_t ts = c->rec->timestamp, prev = 0;
+  win_state_t combined, right;
+  int has_combined = 0, has_right = 0, right_made = 0, has_prev = 0;
+  int rc = slide_fetch(c, 0, ts + 1, states);
+  for (size_t i = 0; rc == WEIR_OK && i < c->n; i++) {
+    int64_t start = c->starts[i];
+    if (start == 0) {
+      combined = states[i], has_combined = 1;
+      if (states[i].ts < ts)
+        prev = states[i].ts, has_prev = 1;
+    } else if (start <= ts) {
+      right = states[i], has_right = 1;
+      rc = slide_update(c, start, states[i]);
+    } else if (start == ts + 1) {
+      right_made = 1;
+    } else {
+      rc = slide_unexpected(c, start);
+    }
+  }
+  if (!has_right && has_combined && combined.ts > ts)
+    right = combined, has_right = 1;
+  if (rc == WEIR_OK && !right_made && has_right && right.ts > ts)
+    rc = slide_right(c, &right);
+  if (rc == WEIR_OK && has_prev && !has_start(c, prev + 1))
+    rc = slide_update(c, prev + 1, slide_empty(c));
+  if (rc == WEIR_OK)
+    rc = slide_update(c, 0, has_combined ? combined : slide_empty(c));
+  return rc;
+}
+
+static int process_sliding(weir_ctx_t *ctx, win_op_t *w, const weir_record_t *rec, int64_t ix,
+                           double dx) {
+  sliding_ctx_t *c = malloc(sizeof *c);
+  win_state_t *states = malloc(MAX_SLIDING * sizeof *states);
+  int64_t ts = rec->timestamp;
+  int rc = c && states ? WEIR_OK : WEIR_ENOMEM;
+  if (rc == WEIR_OK) {
+    *c = (sliding_ctx_t){.ctx = ctx, .w = w, .rec = rec, .ix = ix, .dx = dx};
+    c->close = weir_stream_time(ctx) - w->grace;
+    /* Every window of the record closed: late (Kafka Streams: ts + 1 +
+     * timeDifference <= closeTime). */
+    if (ts < 0 || std_i64_sat_add(ts + 1, w->size) <= c->close)
+      rc = late(ctx, w, rec, ts + 1 + w->size);
+    else
+      rc = ts < w->size ? slide_early(c, states) : slide_in_order(c, states);
+  }
+  free(states);
+  free(c);
+  return rc;
+}
 
 /* ---------------------------------------------------------------- operator */
 
@@ -600,7 +794,7 @@ static int window_process(weir_ctx_t *ctx, void *self, const weir_record_t *rec)
   if (rc != WEIR_OK)
     return rc;
   rc = w->kind == WK_SESSION   ? process_session(ctx, w, rec, ix, dx)
-       : w->kind == WK_SLIDING ? std_window_sliding(ctx, w, rec, ix, dx)
+       : w->kind == WK_SLIDING ? process_sliding(ctx, w, rec, ix, dx)
                                : process_time(ctx, w, rec, ix, dx);
   int closed = emit_closed(ctx, w);
   return rc != WEIR_OK ? rc : closed;
@@ -625,11 +819,3 @@ const weir_operator_def_t std_window_op = {
     .process = window_process,
     .close = window_close,
 };
-
-/* ---------------------------------------------------------------- sliding */
-
-int std_window_sliding(weir_ctx_t *ctx, void *op, const weir_record_t *rec, int64_t ix, double dx) {
-  (void)op, (void)rec, (void)ix, (void)dx;
-  weir_log(ctx, WEIR_LOG_ERROR, "sliding windows are not built yet");
-  return WEIR_ENOTSUP;
-}

@@ -135,6 +135,30 @@ static void test_sessions_merged_by_a_bridging_record(void **state) {
   weir_test_driver_close(td);
 }
 
+/* Sliding windows (Kafka Streams' SlidingWindows, size = the largest time
+ * difference, both ends inclusive): a record updates the windows holding
+ * it, opens its left window, and its predecessor's and its own right
+ * windows; an out-of-order record lands in every window it belongs to
+ * (grace 5: with 0, its left window [2, 12] would be closed already at
+ * stream time 15 and not made, as in Kafka Streams). */
+static void test_sliding_windows(void **state) {
+  (void)state;
+  char got[1024];
+  weir_test_driver_t *td = open_ini(HEAD SRC OP "window = sliding\nsize = 10\ngrace = 5\n"
+                                                "window.key.format = text\n" WSTORE("10") SINK);
+  send(td, "a", 10);
+  send(td, "a", 15);
+  send(td, "a", 12);
+  outputs(td, got, sizeof got);
+  assert_string_equal(got, "a@0/10=1@10 a@11/21=1@15 a@5/15=2@15 a@5/15=3@15 a@11/21=2@15 "
+                           "a@2/12=2@12 a@13/23=1@15 ");
+  send(td, "b", 3); /* early records (before size) share [0, size] */
+  send(td, "b", 5);
+  outputs(td, got, sizeof got);
+  assert_string_equal(got, "b@0/10=1@3 b@4/14=1@5 b@0/10=2@5 ");
+  weir_test_driver_close(td);
+}
+
 /* emit = final: each window once, when stream time reaches end + grace, in
  * start then key order; a late record changes nothing; nothing is repeated
  * as stream time goes on. */
@@ -243,6 +267,7 @@ int main(void) {
       cmocka_unit_test(test_record_exactly_on_the_grace_boundary),
       cmocka_unit_test(test_hopping_windows),
       cmocka_unit_test(test_sessions_merged_by_a_bridging_record),
+      cmocka_unit_test(test_sliding_windows),
       cmocka_unit_test(test_emit_final_once_per_window),
       cmocka_unit_test(test_emit_final_sessions),
       cmocka_unit_test(test_late_record_to_dead_letter),
