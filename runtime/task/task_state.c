@@ -262,6 +262,8 @@ int weir_api_kv_get(weir_store_t *store, const void *key, size_t key_len, const 
                     size_t *value_len) {
   weir_task_store_t *ts = store_of(store);
   char why[512];
+  if (ts->decl->kind != WEIR_STORE_KV)
+    return WEIR_EINVAL; /* a window or session store: its keys are laid out by window_store.h */
   if (!ts->kv)
     return WEIR_ESTATE;
   int rc = weir_kv_store_get(ts->kv, key, key_len, value, value_len, why, sizeof why);
@@ -270,6 +272,8 @@ int weir_api_kv_get(weir_store_t *store, const void *key, size_t key_len, const 
 
 static int put(weir_task_store_t *ts, const void *key, size_t key_len, const void *value,
                size_t value_len) {
+  if (ts->decl->kind != WEIR_STORE_KV)
+    return WEIR_EINVAL;
   if (!ts->kv)
     return WEIR_ESTATE;
   int rc = weir_kv_store_put(ts->kv, key, key_len, value, value_len);
@@ -313,12 +317,16 @@ static weir_iter_t *wrap(weir_kv_iter_t *it) {
 weir_iter_t *weir_api_kv_range(weir_store_t *store, const void *from, size_t from_len,
                                const void *to, size_t to_len) {
   weir_task_store_t *ts = store_of(store);
-  return ts->kv ? wrap(weir_kv_iter_range(ts->kv, from, from_len, to, to_len)) : NULL;
+  return ts->kv && ts->decl->kind == WEIR_STORE_KV
+             ? wrap(weir_kv_iter_range(ts->kv, from, from_len, to, to_len))
+             : NULL;
 }
 
 weir_iter_t *weir_api_kv_prefix(weir_store_t *store, const void *prefix, size_t prefix_len) {
   weir_task_store_t *ts = store_of(store);
-  return ts->kv ? wrap(weir_kv_iter_prefix(ts->kv, prefix, prefix_len)) : NULL;
+  return ts->kv && ts->decl->kind == WEIR_STORE_KV
+             ? wrap(weir_kv_iter_prefix(ts->kv, prefix, prefix_len))
+             : NULL;
 }
 
 int weir_api_iter_next(weir_iter_t *it, const void **key, size_t *key_len, const void **value,
