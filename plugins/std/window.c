@@ -74,6 +74,9 @@ static const weir_param_def_t window_params[] = {
     WEIR_PARAM_ENUM("emit", "update", "update|final",
                     "update: forward every change at once; final: each window once, when stream "
                     "time passes its end plus grace"),
+    WEIR_PARAM_INT("emit.interval.ms", "1000", 0, 86400000,
+                   "emit = final, session and sliding windows: look for closed windows at most "
+                   "this often (wall clock), as Kafka Streams does; 0: at every record"),
     WEIR_PARAM_ENUM("window.key.format", "windowed", "windowed|text",
                     "windowed: Kafka Streams' windowed key bytes; text: key@start/end"),
     WEIR_PARAM_ENUM("late", "drop", "drop|error",
@@ -100,10 +103,11 @@ typedef struct win_op {
   int64_t size, advance, gap, grace;
   const char *field; /* host-owned until close; NULL: int64 input */
   int emit_final, text_key, late_error;
-  int64_t last_close;    /* emit = final: windows ending by this are out */
-  int64_t last_late_log; /* monotonic seconds of the last late warning */
-  std_buf_t key;         /* the output key */
-  char out[40];          /* the output value */
+  int64_t last_close;                     /* emit = final: windows ending by this are out */
+  int64_t last_late_log;                  /* monotonic seconds of the last late warning */
+  int64_t emit_interval_ms, next_emit_ms; /* sessions, sliding: see throttled() */
+  std_buf_t key;                          /* the output key */
+  char out[40];                           /* the output value */
 } win_op_t;
 
 /* ---------------------------------------------------------------- state */
@@ -344,10 +348,44 @@ static int is_late(const win_op_t *w, int64_t end, int64_t st) {
  * once: time windows with end in (last_close, close] (Kafka Streams'
  * emitRangeLowerBound/UpperBound of KStreamWindowAggregate), sessions with
  * end in [last_close, close) (KStreamSessionWindowAggregate). */
+static int64_t floor_div(int64_t a, int64_t b) {
+  return a / b - (a % b != 0 && a < 0);
+}
+
+/* Time windows end at k * advance + size: whether one ends in (last, close].
+ * Stream time moves at nearly every record, and a store read per record
+ * (a scan of the segment) is what this avoids. */
+static int time_window_ends_in(const win_op_t *w, int64_t last, int64_t close) {
+  return last == NO_TIME ||
+         floor_div(close - w->size, w->advance) > floor_div(last - w->size, w->advance);
+}
+
+/* Sessions and sliding windows end anywhere: like Kafka Streams (its
+ * emit.interval.ms.kstreams.windowed.aggregation, 1 s), look for closed
+ * ones at most once per emit.interval.ms of wall clock. */
+static int throttled(win_op_t *w) {
+  if (w->kind != WK_SESSION && w->kind != WK_SLIDING)
+    return 0;
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  int64_t now = (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+  if (w->next_emit_ms != NO_TIME && now < w->next_emit_ms)
+    return 1;
+  w->next_emit_ms = now + w->emit_interval_ms;
+  return 0;
+}
+
 static int emit_closed(weir_ctx_t *ctx, win_op_t *w) {
   int64_t st = weir_stream_time(ctx);
   int64_t close = st - w->grace - (w->kind == WK_SESSION ? w->gap : 0);
   if (!w->emit_final || st < 0 || (w->last_close != NO_TIME && close <= w->last_close))
+    return WEIR_OK;
+  if ((w->kind == WK_TUMBLING || w->kind == WK_HOPPING) &&
+      !time_window_ends_in(w, w->last_close, close)) {
+    w->last_close = close; /* no window ends in between: nothing skipped */
+    return WEIR_OK;
+  }
+  if (throttled(w))
     return WEIR_OK;
   int64_t from, to;
   if (w->kind == WK_SESSION) {
@@ -765,6 +803,8 @@ static int window_init(weir_ctx_t *ctx, void **self, char *errstr, size_t errstr
   w->late_error = strcmp(weir_param_str(ctx, "late"), "error") == 0;
   w->last_close = NO_TIME;
   w->last_late_log = NO_TIME;
+  w->next_emit_ms = NO_TIME;
+  w->emit_interval_ms = weir_param_int(ctx, "emit.interval.ms");
   int rc = check_params(w, errstr, errstr_size);
   if (rc == WEIR_OK)
     rc = check_store(ctx, w, errstr, errstr_size);

@@ -193,8 +193,9 @@ static void test_emit_final_once_per_window(void **state) {
 static void test_emit_final_sessions(void **state) {
   (void)state;
   char got[1024];
-  weir_test_driver_t *td = open_ini(HEAD SRC OP "window = session\ngap = 1000\nemit = final\n"
-                                                "window.key.format = text\n" SSTORE SINK);
+  weir_test_driver_t *td =
+      open_ini(HEAD SRC OP "window = session\ngap = 1000\nemit = final\nemit.interval.ms = 0\n"
+                           "window.key.format = text\n" SSTORE SINK);
   send(td, "a", 100);
   send(td, "a", 600);
   send(td, "a", 1600); /* close time 600: end 600 is not < 600 */
