@@ -133,7 +133,8 @@ static const char *const *windowed_configs(const weir_topology_t *t, const char 
                                            windowed_configs_t *w) {
   for (size_t i = 0; i < t->store_count; i++) {
     const weir_store_decl_t *d = &t->stores[i];
-    if (d->kind == WEIR_STORE_KV || !d->changelog_topic || strcmp(d->changelog_topic, name) != 0)
+    if ((d->kind != WEIR_STORE_WINDOW && d->kind != WEIR_STORE_SESSION) || !d->changelog_topic ||
+        strcmp(d->changelog_topic, name) != 0)
       continue;
     int64_t ms = d->retention_ms > INT64_MAX - WINDOWED_EXTRA_RETENTION_MS
                      ? INT64_MAX

@@ -83,7 +83,8 @@ static weir_iter_t *wrap(weir_task_store_t *ts, weir_window_iter_t *it, const ch
 }
 
 int weir_api_store_kind(weir_store_t *store) {
-  return ((weir_task_store_t *)store)->decl->kind;
+  int kind = ((weir_task_store_t *)store)->decl->kind;
+  return kind == WEIR_STORE_WINDOW || kind == WEIR_STORE_SESSION ? kind : WEIR_STORE_KV;
 }
 
 int weir_api_window_put(weir_store_t *store, const void *key, size_t key_len, int64_t window_start,

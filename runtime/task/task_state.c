@@ -47,6 +47,10 @@ void weir_task_stores_free(weir_task_t *task) {
   task->batch = NULL;
 }
 
+static int is_windowed(const weir_task_store_t *ts) {
+  return ts->decl->kind == WEIR_STORE_WINDOW || ts->decl->kind == WEIR_STORE_SESSION;
+}
+
 static int open_store(weir_task_t *task, weir_task_store_t *ts, char *errstr, size_t errstr_size) {
   const weir_task_env_t *env = task->env;
   ts->acked_next = -1;
@@ -55,7 +59,7 @@ static int open_store(weir_task_t *task, weir_task_store_t *ts, char *errstr, si
   if (!env->state_db)
     return 0; /* a dry run: handles only */
   ts->kv = weir_kv_store_new(env->state_db, ts->decl->name, task->partition, env->cache_budget);
-  if (ts->kv && ts->decl->kind != WEIR_STORE_KV &&
+  if (ts->kv && is_windowed(ts) &&
       !(ts->win = weir_window_store_new(ts->kv, ts->decl->kind, ts->decl->window_size_ms,
                                         ts->decl->retention_ms))) {
     weir_kv_store_free(ts->kv);
@@ -262,7 +266,7 @@ int weir_api_kv_get(weir_store_t *store, const void *key, size_t key_len, const 
                     size_t *value_len) {
   weir_task_store_t *ts = store_of(store);
   char why[512];
-  if (ts->decl->kind != WEIR_STORE_KV)
+  if (is_windowed(ts))
     return WEIR_EINVAL; /* a window or session store: its keys are laid out by window_store.h */
   if (!ts->kv)
     return WEIR_ESTATE;
@@ -272,7 +276,7 @@ int weir_api_kv_get(weir_store_t *store, const void *key, size_t key_len, const 
 
 static int put(weir_task_store_t *ts, const void *key, size_t key_len, const void *value,
                size_t value_len) {
-  if (ts->decl->kind != WEIR_STORE_KV)
+  if (is_windowed(ts))
     return WEIR_EINVAL;
   if (!ts->kv)
     return WEIR_ESTATE;
@@ -317,16 +321,13 @@ static weir_iter_t *wrap(weir_kv_iter_t *it) {
 weir_iter_t *weir_api_kv_range(weir_store_t *store, const void *from, size_t from_len,
                                const void *to, size_t to_len) {
   weir_task_store_t *ts = store_of(store);
-  return ts->kv && ts->decl->kind == WEIR_STORE_KV
-             ? wrap(weir_kv_iter_range(ts->kv, from, from_len, to, to_len))
-             : NULL;
+  return ts->kv && !is_windowed(ts) ? wrap(weir_kv_iter_range(ts->kv, from, from_len, to, to_len))
+                                    : NULL;
 }
 
 weir_iter_t *weir_api_kv_prefix(weir_store_t *store, const void *prefix, size_t prefix_len) {
   weir_task_store_t *ts = store_of(store);
-  return ts->kv && ts->decl->kind == WEIR_STORE_KV
-             ? wrap(weir_kv_iter_prefix(ts->kv, prefix, prefix_len))
-             : NULL;
+  return ts->kv && !is_windowed(ts) ? wrap(weir_kv_iter_prefix(ts->kv, prefix, prefix_len)) : NULL;
 }
 
 int weir_api_iter_next(weir_iter_t *it, const void **key, size_t *key_len, const void **value,
