@@ -430,8 +430,17 @@ static int load_window(weir_ctx_t *ctx, win_op_t *w, const weir_record_t *rec, i
     return WEIR_EFAIL;
   const void *k, *v;
   size_t kl, vl;
+  int64_t wstart, wend;
   int rc =
       weir_iter_next(it, &k, &kl, &v, &vl) == WEIR_OK ? state_decode(ctx, w, v, vl, s) : WEIR_OK;
+  if (rc == WEIR_OK && s->count && weir_iter_window(it, &wstart, &wend) == WEIR_OK &&
+      wend - wstart != w->size) {
+    /* The store's window.size.ms decides when its windows expire. */
+    weir_log(ctx, WEIR_LOG_ERROR,
+             "the store's window.size.ms is %lld but size = %lld: set them equal",
+             (long long)(wend - wstart), (long long)w->size);
+    rc = WEIR_EINVAL;
+  }
   weir_iter_close(it);
   return rc;
 }

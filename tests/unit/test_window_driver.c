@@ -262,6 +262,18 @@ static void test_store_kind_checked(void **state) {
   assert_non_null(strstr(err, "type = session"));
 }
 
+/* The store's window.size.ms must be the operator's size (it decides when
+ * windows expire): a mismatch fails the record with a line that says so. */
+static void test_store_size_must_match(void **state) {
+  (void)state;
+  weir_test_driver_t *td =
+      open_ini(HEAD SRC OP "window = tumbling\nsize = 1000\n" WSTORE("5000") SINK);
+  send(td, "a", 100);
+  assert_int_equal(send_rc(td, "a", 200), WEIR_EFAIL);
+  assert_non_null(strstr(weir_test_driver_error(td), "operator 'w'"));
+  weir_test_driver_close(td);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_out_of_order_within_grace),
@@ -274,6 +286,7 @@ int main(void) {
       cmocka_unit_test(test_late_record_to_dead_letter),
       cmocka_unit_test(test_windowed_key_bytes),
       cmocka_unit_test(test_store_kind_checked),
+      cmocka_unit_test(test_store_size_must_match),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
