@@ -57,14 +57,13 @@ static const weir_param_def_t window_params[] = {
                 "tumbling|hopping|sliding|session",
                 "Window kind: tumbling (size), hopping (size, advance), sliding (size = the "
                 "largest time difference), session (gap)"),
-    WEIR_PARAM_INT("size", "0", 0, INT64_MAX,
+    WEIR_PARAM_INT("size", "0", 0, 1e12,
                    "Window size, ms (tumbling, hopping, sliding); the store's window.size.ms"),
-    WEIR_PARAM_INT("advance", "0", 0, INT64_MAX,
+    WEIR_PARAM_INT("advance", "0", 0, 1e12,
                    "Hopping: how far a window starts after the "
                    "previous one, ms (0: size, i.e. tumbling)"),
-    WEIR_PARAM_INT("gap", "0", 0, INT64_MAX,
-                   "Session: the inactivity gap, ms, that ends a session"),
-    WEIR_PARAM_INT("grace", "0", 0, INT64_MAX,
+    WEIR_PARAM_INT("gap", "0", 0, 1e12, "Session: the inactivity gap, ms, that ends a session"),
+    WEIR_PARAM_INT("grace", "0", 0, 1e12,
                    "How long after its end a window still takes late records, ms"),
     WEIR_PARAM_ENUM("function", "count", "count|sum|min|max|avg",
                     "What to keep per window: count, or the sum/min/max/avg of the inputs"),
