@@ -105,6 +105,7 @@ typedef struct win_op {
   int64_t last_close;                     /* emit = final: windows ending by this are out */
   int64_t last_late_log;                  /* monotonic seconds of the last late warning */
   int64_t emit_interval_ms, next_emit_ms; /* sessions, sliding: see throttled() */
+  int close_loaded;                       /* last_close read back from the store */
   std_buf_t key;                          /* the output key */
   char out[40];                           /* the output value */
 } win_op_t;
@@ -374,8 +375,39 @@ static int throttled(win_op_t *w) {
   return 0;
 }
 
+/* Where the last close time emitted is kept (window stores): a window of
+ * the empty key at a start no record has, written with the windows it
+ * covers and committed with them, so a restarted or moved task does not
+ * emit again what was emitted before its last commit (Kafka Streams keeps
+ * it in the commit's processor metadata). Sessions have no exact-lookup
+ * call: after a restart they emit again the closed sessions the store still
+ * holds. */
+#define MARK_START (INT64_MAX / 2)
+
+static void load_last_close(win_op_t *w) {
+  w->close_loaded = 1;
+  if (w->kind == WK_SESSION)
+    return;
+  weir_iter_t *it = weir_window_fetch(w->store, "", 0, MARK_START, MARK_START);
+  const void *k, *v;
+  size_t kl, vl;
+  if (it && weir_iter_next(it, &k, &kl, &v, &vl) == WEIR_OK && vl == 8)
+    w->last_close = std_i64_decode(v);
+  weir_iter_close(it);
+}
+
+static int save_last_close(win_op_t *w) {
+  unsigned char v[8];
+  if (w->kind == WK_SESSION)
+    return WEIR_OK;
+  std_i64_encode(w->last_close, v);
+  return weir_window_put(w->store, "", 0, MARK_START, v, sizeof v);
+}
+
 static int emit_closed(weir_ctx_t *ctx, win_op_t *w) {
   int64_t st = weir_stream_time(ctx);
+  if (w->emit_final && !w->close_loaded)
+    load_last_close(w);
   int64_t close = st - w->grace - (w->kind == WK_SESSION ? w->gap : 0);
   if (!w->emit_final || st < 0 || (w->last_close != NO_TIME && close <= w->last_close))
     return WEIR_OK;
@@ -400,6 +432,8 @@ static int emit_closed(weir_ctx_t *ctx, win_op_t *w) {
   w->last_close = close;
   if (to < from)
     return WEIR_OK;
+  if (save_last_close(w) != WEIR_OK)
+    return WEIR_EFAIL;
   weir_iter_t *it = weir_window_fetch_all(w->store, from, to);
   if (!it)
     return WEIR_EFAIL;

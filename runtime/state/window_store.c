@@ -122,8 +122,13 @@ int64_t weir_window_store_time(const weir_window_store_t *ws) {
   return ws->observed;
 }
 
+/* Rows at times from here on are bookkeeping, not windows (the window
+ * operator keeps its last emitted close time at INT64_MAX / 2): they do not
+ * raise max_seg, so they never stretch a read over empty segments. */
+#define RESERVED_TIME (INT64_MAX / 4)
+
 void weir_window_store_saw(weir_window_store_t *ws, int64_t seg) {
-  if (seg > ws->max_seg)
+  if (seg > ws->max_seg && seg < weir_window_store_segment(ws, RESERVED_TIME))
     ws->max_seg = seg;
 }
 
@@ -191,7 +196,8 @@ int weir_window_store_restore_keep(weir_window_store_t *ws, const void *key, siz
     return 1; /* not ours to judge: restored as it is */
   /* Stream time was at least the window's start (the session's end) when
    * the record was written. */
-  weir_window_store_advance(ws, weir_wkey_time(times));
+  if (weir_wkey_time(times) < RESERVED_TIME) /* bookkeeping rows are no time */
+    weir_window_store_advance(ws, weir_wkey_time(times));
   weir_window_store_saw(ws, weir_wkey_time(key));
   return weir_window_store_live(ws, row_end(ws, times));
 }
@@ -250,8 +256,11 @@ static int ensure_scanned(weir_window_store_t *ws, char *errstr, size_t errstr_s
   if (ws->scanned)
     return 0;
   weir_kv_store_t *kv = ws->kv;
-  weir_state_iter_t *it = weir_state_iter_range(weir_kv_store_db(kv), weir_kv_store_name(kv),
-                                                weir_kv_store_partition(kv), NULL, 0, NULL, 0);
+  unsigned char below[WEIR_WKEY_TIME];
+  weir_wkey_put_time(below, weir_window_store_segment(ws, RESERVED_TIME));
+  weir_state_iter_t *it =
+      weir_state_iter_range(weir_kv_store_db(kv), weir_kv_store_name(kv),
+                            weir_kv_store_partition(kv), NULL, 0, below, sizeof below);
   const void *k, *v;
   size_t kl, vl;
   int rc = it ? weir_state_iter_last(it, &k, &kl, &v, &vl) : -1;

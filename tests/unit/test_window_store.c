@@ -190,6 +190,12 @@ static void test_restore_skips_rows_past_retention(void **state) {
   assert_false(weir_window_store_restore_keep(fx->ws, key, sizeof key));
   weir_wkey_put_time(key + 13, 300000 - RETENTION - SIZE); /* ends exactly at the limit */
   assert_true(weir_window_store_restore_keep(fx->ws, key, sizeof key));
+  /* A bookkeeping row (the window operator's, at INT64_MAX / 2) is kept and
+   * moves no time: before the fix it expired everything restored after it. */
+  weir_wkey_put_time(key, weir_window_store_segment(fx->ws, INT64_MAX / 2));
+  weir_wkey_put_time(key + 13, INT64_MAX / 2);
+  assert_true(weir_window_store_restore_keep(fx->ws, key, sizeof key));
+  assert_int_equal(weir_window_store_time(fx->ws), 300000);
 }
 
 static void sput(fx_t *fx, const char *key, int64_t s, int64_t e, const char *v) {
