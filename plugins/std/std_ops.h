@@ -16,5 +16,7 @@ extern const weir_operator_def_t std_aggregate_op;
 extern const weir_operator_def_t std_latest_op;
 extern const weir_operator_def_t std_table_op;
 extern const weir_operator_def_t std_dedupe_op;
+/* Windowed (ABI 1.2: window and session stores). */
+extern const weir_operator_def_t std_window_op;
 
 #endif

@@ -116,6 +116,38 @@ static int wait_visible(rd_kafka_t *rk, const weir_topic_spec_t *specs, size_t n
   return -1;
 }
 
+/* Kafka Streams' window and session changelogs: compacted, and deleted past
+ * the store's retention plus a day (WindowedChangelogTopicConfig's
+ * retention = store retention + windowstore.changelog.additional.retention.ms,
+ * 1 day), so the topic does not keep every window ever made. */
+enum { WINDOWED_EXTRA_RETENTION_MS = 86400000 };
+
+typedef struct {
+  char retention[64];
+  const char *configs[3];
+} windowed_configs_t;
+
+/* The configs of changelog `name` when it backs a window or session store;
+ * NULL for any other topic. */
+static const char *const *windowed_configs(const weir_topology_t *t, const char *name,
+                                           windowed_configs_t *w) {
+  for (size_t i = 0; i < t->store_count; i++) {
+    const weir_store_decl_t *d = &t->stores[i];
+    if ((d->kind != WEIR_STORE_WINDOW && d->kind != WEIR_STORE_SESSION) || !d->changelog_topic ||
+        strcmp(d->changelog_topic, name) != 0)
+      continue;
+    int64_t ms = d->retention_ms > INT64_MAX - WINDOWED_EXTRA_RETENTION_MS
+                     ? INT64_MAX
+                     : d->retention_ms + WINDOWED_EXTRA_RETENTION_MS;
+    snprintf(w->retention, sizeof w->retention, "retention.ms=%lld", (long long)ms);
+    w->configs[0] = "cleanup.policy=compact,delete";
+    w->configs[1] = w->retention;
+    w->configs[2] = NULL;
+    return w->configs;
+  }
+  return NULL;
+}
+
 static int create_with_admin(rd_kafka_t *rk, const weir_topology_t *t,
                              const rd_kafka_metadata_t *md, const int *decided,
                              const char *bootstrap, char *errstr, size_t errstr_size) {
@@ -127,19 +159,27 @@ static int create_with_admin(rd_kafka_t *rk, const weir_topology_t *t,
                                             "segment.bytes=52428800",
                                             "message.timestamp.type=CreateTime", NULL};
   weir_topic_spec_t specs[256];
+  windowed_configs_t windowed[256];
   size_t n = 0;
-  for (size_t j = 0; j < t->internal_topic_count && n < 256; j++)
-    if (weir_topics_partitions(md, t->internal_topics[j].name) < 0)
-      specs[n++] = (weir_topic_spec_t){t->internal_topics[j].name, decided[j], -1,
-                                       t->internal_topics[j].changelog ? compact : repartition};
+  for (size_t j = 0; j < t->internal_topic_count && n < 256; j++) {
+    const char *name = t->internal_topics[j].name;
+    if (weir_topics_partitions(md, name) >= 0)
+      continue;
+    const char *const *configs = t->internal_topics[j].changelog ? compact : repartition;
+    const char *const *w = windowed_configs(t, name, &windowed[n]);
+    specs[n++] = (weir_topic_spec_t){name, decided[j], -1, w ? w : configs};
+  }
   if (!n)
     return 0;
   char why[1024];
   if (weir_admin_create_topics(rk, specs, n, TIMEOUT_MS, why, sizeof why) == 0) {
     for (size_t i = 0; i < n; i++)
-      WEIR_INFO(
-          "created internal topic '%s' (%d partitions, %s)", specs[i].name, specs[i].partitions,
-          specs[i].configs == compact ? "compacted" : "retention.ms=-1, purged after commits");
+      WEIR_INFO("created internal topic '%s' (%d partitions, %s)", specs[i].name,
+                specs[i].partitions,
+                specs[i].configs == compact ? "compacted"
+                : specs[i].configs == repartition
+                    ? "retention.ms=-1, purged after commits"
+                    : "compacted and deleted past the store's retention + 1 day");
     return wait_visible(rk, specs, n, bootstrap, errstr, errstr_size);
   }
   /* `weir broker` (librdkafka's mock) has no Admin API: it must be told. */

@@ -544,6 +544,53 @@ void weir_kv_store_batch_written(weir_kv_store_t *s) {
     evict(s);
 }
 
+static int key_below(const kv_entry_t *e, const void *bound, size_t bound_len) {
+  kv_entry_t *m = (kv_entry_t *)e;
+  size_t n = e->key_len < bound_len ? e->key_len : bound_len;
+  int c = n ? memcmp(entry_key(m), bound, n) : 0;
+  return c < 0 || (c == 0 && e->key_len < bound_len);
+}
+
+static int in_range(const kv_entry_t *e, const void *from, size_t from_len, const void *to,
+                    size_t to_len) {
+  return (!from || !key_below(e, from, from_len)) && key_below(e, to, to_len);
+}
+
+/* Keep the list's entries outside the range, in order, fixing the indices
+ * they know. */
+static void list_filter(entry_list_t *l, int dirty, const void *from, size_t from_len,
+                        const void *to, size_t to_len) {
+  size_t n = 0;
+  for (size_t i = 0; i < l->n; i++) {
+    kv_entry_t *e = l->v[i];
+    if (in_range(e, from, from_len, to, to_len))
+      continue;
+    if (dirty)
+      e->dirty_idx = (uint32_t)n;
+    else
+      e->pending_idx = (uint32_t)n;
+    l->v[n++] = e;
+  }
+  l->n = n;
+}
+
+void weir_kv_store_forget_range(weir_kv_store_t *s, const void *from, size_t from_len,
+                                const void *to, size_t to_len) {
+  list_filter(&s->dirty, 1, from, from_len, to, to_len);
+  list_filter(&s->pending, 0, from, from_len, to, to_len);
+  /* As evict_pass: slot_remove refills slot i, so i is examined again. */
+  for (size_t i = 0; i < s->cap;) {
+    kv_entry_t *e = s->slots[i].e;
+    if (e && in_range(e, from, from_len, to, to_len)) {
+      drop_at(s, i);
+      continue;
+    }
+    i++;
+  }
+  s->last_slot = SIZE_MAX;
+  maybe_shrink(s);
+}
+
 size_t weir_kv_store_dirty_count(const weir_kv_store_t *s) {
   return s->dirty.n;
 }

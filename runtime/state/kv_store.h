@@ -75,6 +75,13 @@ int weir_kv_store_flush(weir_kv_store_t *s, weir_state_batch_t *batch, weir_kv_f
  * used since its previous eviction, and all its clean entries if that is
  * not enough. */
 void weir_kv_store_batch_written(weir_kv_store_t *s);
+/* Drop every cached entry whose key k has from <= k < to (memcmp order;
+ * from NULL: from the first), dirty and flushed ones included: they are
+ * neither produced nor batched any more. For window and session stores,
+ * whose expired segments are deleted from RocksDB by a range delete instead
+ * of key by key. O(entries cached); meant for rare calls. */
+void weir_kv_store_forget_range(weir_kv_store_t *s, const void *from, size_t from_len,
+                                const void *to, size_t to_len);
 size_t weir_kv_store_dirty_count(const weir_kv_store_t *s);
 size_t weir_kv_store_cached_bytes(const weir_kv_store_t *s);
 

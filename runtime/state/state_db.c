@@ -583,6 +583,21 @@ static char *bound_key(const char *store, int32_t partition, const void *user, s
   return p;
 }
 
+void weir_state_batch_delete_range(weir_state_batch_t *b, const char *store, int32_t partition,
+                                   const void *from, size_t from_len, const void *to,
+                                   size_t to_len) {
+  size_t lo_len = 0, hi_len = 0;
+  char *lo =
+      store_name_ok(store) ? bound_key(store, partition, from, from ? from_len : 0, &lo_len) : NULL;
+  char *hi = lo ? bound_key(store, partition, to, to_len, &hi_len) : NULL;
+  if (hi)
+    rocksdb_writebatch_delete_range(b->wb, lo, lo_len, hi, hi_len);
+  else
+    b->bad_store = 1; /* the write reports it */
+  free(lo);
+  free(hi);
+}
+
 /* ------------------------------------------------------------ drop */
 
 /* One range delete for the rows and one delete for the checkpoint, in one
@@ -666,6 +681,28 @@ int weir_state_iter_next(weir_state_iter_t *it, const void **key, size_t *key_le
     rocksdb_iter_next(it->it);
   else
     rocksdb_iter_seek_to_first(it->it); /* honours the lower bound */
+  it->started = 1;
+  if (!rocksdb_iter_valid(it->it)) {
+    char *err = NULL;
+    rocksdb_iter_get_error(it->it, &err);
+    if (!err)
+      return 0;
+    snprintf(it->err, sizeof it->err, "%s", err);
+    rocksdb_free(err);
+    return -1;
+  }
+  size_t kn, vn;
+  const char *k = rocksdb_iter_key(it->it, &kn);
+  *key = k + it->strip;
+  *key_len = kn - it->strip;
+  *value = rocksdb_iter_value(it->it, &vn);
+  *value_len = vn;
+  return 1;
+}
+
+int weir_state_iter_last(weir_state_iter_t *it, const void **key, size_t *key_len,
+                         const void **value, size_t *value_len) {
+  rocksdb_iter_seek_to_last(it->it); /* honours the upper bound */
   it->started = 1;
   if (!rocksdb_iter_valid(it->it)) {
     char *err = NULL;

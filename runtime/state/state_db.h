@@ -71,6 +71,12 @@ int weir_state_batch_write(weir_state_db_t *db, weir_state_batch_t *b, char *err
 int weir_state_batch_write_unlogged(weir_state_db_t *db, weir_state_batch_t *b, char *errstr,
                                     size_t errstr_size);
 void weir_state_batch_free(weir_state_batch_t *b);
+/* Delete the user keys from <= key < to of one store-partition (from NULL:
+ * from its first key) with one RocksDB range tombstone: what window and
+ * session stores use to drop a whole expired time segment. */
+void weir_state_batch_delete_range(weir_state_batch_t *b, const char *store, int32_t partition,
+                                   const void *from, size_t from_len, const void *to,
+                                   size_t to_len);
 /* Write the memtables to disk (after unlogged writes, before logged ones
  * that a crash would replay on top of them). */
 int weir_state_db_flush(weir_state_db_t *db, char *errstr, size_t errstr_size);
@@ -84,6 +90,11 @@ weir_state_iter_t *weir_state_iter_range(weir_state_db_t *db, const char *store,
                                          size_t to_len);
 weir_state_iter_t *weir_state_iter_prefix(weir_state_db_t *db, const char *store, int32_t partition,
                                           const void *prefix, size_t prefix_len);
+/* Position on the last row in the iterator's bounds instead of the first
+ * (a following next() goes on past it, so ends). 1 and the row, 0 when
+ * empty, -1 on error. */
+int weir_state_iter_last(weir_state_iter_t *it, const void **key, size_t *key_len,
+                         const void **value, size_t *value_len);
 /* 1 and the row, 0 past the end, -1 on error. */
 int weir_state_iter_next(weir_state_iter_t *it, const void **key, size_t *key_len,
                          const void **value, size_t *value_len);

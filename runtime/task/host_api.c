@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "plugin/params.h"
+#include "task/host_api_windows.h"
 #include "task/record_abi.h"
 #include "task/task.h"
 #include "util/log.h"
@@ -202,4 +203,12 @@ const weir_host_api_t weir_host_api_v1 = {
     .timer_cancel = weir_api_timer_cancel,
     .store_count = weir_api_store_count,
     .store_name = weir_api_store_name,
+    .store_kind = weir_api_store_kind,
+    .window_put = weir_api_window_put,
+    .window_fetch = weir_api_window_fetch,
+    .window_fetch_all = weir_api_window_fetch_all,
+    .session_find = weir_api_session_find,
+    .session_put = weir_api_session_put,
+    .session_remove = weir_api_session_remove,
+    .iter_window = weir_api_iter_window,
 };

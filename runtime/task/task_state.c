@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "state/kv_iter.h"
+#include "state/window_store.h"
 #include "task/delivery.h"
 #include "task/task.h"
 #include "util/log.h"
@@ -46,6 +47,10 @@ void weir_task_stores_free(weir_task_t *task) {
   task->batch = NULL;
 }
 
+static int is_windowed(const weir_task_store_t *ts) {
+  return ts->decl->kind == WEIR_STORE_WINDOW || ts->decl->kind == WEIR_STORE_SESSION;
+}
+
 static int open_store(weir_task_t *task, weir_task_store_t *ts, char *errstr, size_t errstr_size) {
   const weir_task_env_t *env = task->env;
   ts->acked_next = -1;
@@ -54,6 +59,12 @@ static int open_store(weir_task_t *task, weir_task_store_t *ts, char *errstr, si
   if (!env->state_db)
     return 0; /* a dry run: handles only */
   ts->kv = weir_kv_store_new(env->state_db, ts->decl->name, task->partition, env->cache_budget);
+  if (ts->kv && is_windowed(ts) &&
+      !(ts->win = weir_window_store_new(ts->kv, ts->decl->kind, ts->decl->window_size_ms,
+                                        ts->decl->retention_ms))) {
+    weir_kv_store_free(ts->kv);
+    ts->kv = NULL;
+  }
   if (ts->decl->changelog_topic && env->producer)
     ts->changelog = rd_kafka_topic_new(env->producer, ts->decl->changelog_topic, NULL);
   if (!ts->kv || (ts->decl->changelog_topic && env->producer && !ts->changelog)) {
@@ -81,6 +92,8 @@ int weir_task_stores_open(weir_task_t *task, char *errstr, size_t errstr_size) {
 void weir_task_stores_close(weir_task_t *task) {
   for (size_t i = 0; i < task->store_count; i++) {
     weir_task_store_t *ts = &task->stores[i];
+    weir_window_store_free(ts->win);
+    ts->win = NULL;
     weir_kv_store_free(ts->kv);
     ts->kv = NULL;
     if (ts->changelog)
@@ -183,6 +196,8 @@ int weir_task_flush_stores(weir_task_t *task) {
     if (ts->kv && !ts->restoring &&
         weir_kv_store_flush(ts->kv, task->batch, produce_changelog, ts) != 0)
       return -1;
+    if (ts->win && !ts->restoring)
+      weir_window_store_flush(ts->win, task->batch); /* expired segments: after their rows */
   }
   return 0;
 }
@@ -251,6 +266,8 @@ int weir_api_kv_get(weir_store_t *store, const void *key, size_t key_len, const 
                     size_t *value_len) {
   weir_task_store_t *ts = store_of(store);
   char why[512];
+  if (is_windowed(ts))
+    return WEIR_EINVAL; /* a window or session store: its keys are laid out by window_store.h */
   if (!ts->kv)
     return WEIR_ESTATE;
   int rc = weir_kv_store_get(ts->kv, key, key_len, value, value_len, why, sizeof why);
@@ -259,6 +276,8 @@ int weir_api_kv_get(weir_store_t *store, const void *key, size_t key_len, const 
 
 static int put(weir_task_store_t *ts, const void *key, size_t key_len, const void *value,
                size_t value_len) {
+  if (is_windowed(ts))
+    return WEIR_EINVAL;
   if (!ts->kv)
     return WEIR_ESTATE;
   int rc = weir_kv_store_put(ts->kv, key, key_len, value, value_len);
@@ -302,12 +321,13 @@ static weir_iter_t *wrap(weir_kv_iter_t *it) {
 weir_iter_t *weir_api_kv_range(weir_store_t *store, const void *from, size_t from_len,
                                const void *to, size_t to_len) {
   weir_task_store_t *ts = store_of(store);
-  return ts->kv ? wrap(weir_kv_iter_range(ts->kv, from, from_len, to, to_len)) : NULL;
+  return ts->kv && !is_windowed(ts) ? wrap(weir_kv_iter_range(ts->kv, from, from_len, to, to_len))
+                                    : NULL;
 }
 
 weir_iter_t *weir_api_kv_prefix(weir_store_t *store, const void *prefix, size_t prefix_len) {
   weir_task_store_t *ts = store_of(store);
-  return ts->kv ? wrap(weir_kv_iter_prefix(ts->kv, prefix, prefix_len)) : NULL;
+  return ts->kv && !is_windowed(ts) ? wrap(weir_kv_iter_prefix(ts->kv, prefix, prefix_len)) : NULL;
 }
 
 int weir_api_iter_next(weir_iter_t *it, const void **key, size_t *key_len, const void **value,

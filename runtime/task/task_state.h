@@ -39,6 +39,7 @@ typedef struct weir_task_store {
   weir_task_t *task;
   const weir_store_decl_t *decl;
   weir_kv_store_t *kv;         /* NULL while the task is closed (and in a dry run) */
+  struct weir_window_store *win; /* window and session stores: segments over kv */
   rd_kafka_topic_t *changelog; /* NULL: no changelog */
   int64_t acked_next;          /* changelog offset after the last acknowledged record; -1 none */
   int delivery_failed;

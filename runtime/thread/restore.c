@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kafka/kafka_conf.h"
+#include "state/window_store.h"
 #include "thread/thread_internal.h"
 #include "util/log.h"
 
@@ -349,7 +350,9 @@ static int apply_record(weir_stream_thread_t *t, weir_task_store_t *ts,
                         const rd_kafka_message_t *m) {
   if (m->err)
     return m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF && m->offset >= ts->restore_to;
-  if (m->payload)
+  if (ts->win && !weir_window_store_restore_keep(ts->win, m->key, m->key_len))
+    ; /* a window or session past retention: not restored */
+  else if (m->payload)
     weir_state_batch_put(t->restore_batch, ts->decl->name, m->partition, m->key, m->key_len,
                          m->payload, m->len);
   else

@@ -98,8 +98,11 @@ struct weir_node {
 typedef struct weir_store_decl {
   char *name;
   int line;
-  char *type;    /* "kv" (window and others come with their issues) */
+  char *type;    /* "kv", "window" or "session" */
+  int kind;      /* WEIR_STORE_KV, WEIR_STORE_WINDOW or WEIR_STORE_SESSION */
   int changelog; /* 1 unless `changelog = false` */
+  int64_t window_size_ms; /* window: window.size.ms; else 0 */
+  int64_t retention_ms;   /* window, session: retention.ms; else 0 */
   int subtopology; /* of the operators using it; -1 when none does */
   char *changelog_topic; /* "<application.id>-<name>-changelog" */
 } weir_store_decl_t;

@@ -69,9 +69,15 @@ static const weir_param_def_t sink_keys[] = {
 };
 
 static const weir_param_def_t store_keys[] = {
-    WEIR_PARAM_(("type"), WEIR_PARAM_ENUM, WEIR_PARAM_REQUIRED, NULL, 1, 0, "kv",
-                "store kind (supported: kv)"),
+    WEIR_PARAM_(("type"), WEIR_PARAM_ENUM, WEIR_PARAM_REQUIRED, NULL, 1, 0, "kv|window|session",
+                "store kind: kv, window (one value per key and window start) or session"),
     WEIR_PARAM_BOOL("changelog", "true", "back the store with a compacted changelog topic"),
+    WEIR_PARAM_INT("window.size.ms", NULL, 1, 1e15,
+                   "type = window: the size of the windows it holds (a window's end is its "
+                   "start plus this); required there"),
+    WEIR_PARAM_INT("retention.ms", "86400000", 1, 1e15,
+                   "type = window/session: how long after its end a window or session is kept "
+                   "(stream time); older ones are dropped a segment at a time"),
 };
 
 /* Values a table above declares (so the INI shape and `describe --params`

@@ -150,6 +150,38 @@ static void read_sink(topo_build_t *b, const weir_cfg_section_t *s) {
   weir_params_free(&p);
 }
 
+static int store_kind_of(const char *type) {
+  return strcmp(type, "window") == 0    ? WEIR_STORE_WINDOW
+         : strcmp(type, "session") == 0 ? WEIR_STORE_SESSION
+                                        : WEIR_STORE_KV;
+}
+
+static int64_t param_int(const weir_params_t *p, const char *name) {
+  const weir_param_value_t *v = weir_params_find(p, name);
+  return v && v->text ? v->i : 0;
+}
+
+/* The window keys belong to their kinds: a kv store given one, or a window
+ * store without its size, is a mistake to name now, not at record one. */
+static void check_store_keys(topo_build_t *b, const weir_cfg_section_t *s, const weir_params_t *p) {
+  int size_line = 0, ret_line = 0;
+  const char *type = topo_param_text(p, "type", NULL);
+  const char *size = topo_param_text(p, "window.size.ms", &size_line);
+  topo_param_text(p, "retention.ms", &ret_line);
+  int kind = store_kind_of(type ? type : "kv");
+  if (kind == WEIR_STORE_WINDOW && !size)
+    topo_error(b, s->line, "[store:%s] type = window needs window.size.ms (the window size, ms)",
+               s->name);
+  if (kind != WEIR_STORE_WINDOW && size)
+    topo_error(b, size_line, "[store:%s] window.size.ms is only for type = window; remove it",
+               s->name);
+  if (kind == WEIR_STORE_KV && ret_line)
+    topo_error(b, ret_line,
+               "[store:%s] retention.ms is only for type = window or session; "
+               "remove it",
+               s->name);
+}
+
 static int add_store(topo_build_t *b, const weir_cfg_section_t *s, const weir_params_t *p) {
   weir_topology_t *t = b->t;
   weir_store_decl_t *grown = realloc(t->stores, (t->store_count + 1) * sizeof *grown);
@@ -163,6 +195,9 @@ static int add_store(topo_build_t *b, const weir_cfg_section_t *s, const weir_pa
   st->line = s->line;
   st->type = strdup(type ? type : "kv");
   st->changelog = cl && cl->text ? (int)cl->i : 1;
+  st->kind = store_kind_of(st->type);
+  st->window_size_ms = st->kind == WEIR_STORE_WINDOW ? param_int(p, "window.size.ms") : 0;
+  st->retention_ms = st->kind == WEIR_STORE_KV ? 0 : param_int(p, "retention.ms");
   st->subtopology = -1;
   st->changelog_topic = NULL;
   if (!st->name || !st->type) {
@@ -185,6 +220,7 @@ static void read_store(topo_build_t *b, const weir_cfg_section_t *s) {
   }
   weir_params_t p = {0};
   bind_keys(b, s, NULL, &p);
+  check_store_keys(b, s, &p);
   if (add_store(b, s, &p))
     topo_error(b, s->line, "out of memory reading [store:%s]", s->name);
   weir_params_free(&p);

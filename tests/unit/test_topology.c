@@ -457,7 +457,7 @@ static void test_sink_and_store_errors(void **state) {
                      "[sink:c]\n"          /* 12 */
                      "topic = z\n"         /* 13 */
                      "[store:w]\n"         /* 14 */
-                     "type = window\n"     /* 15 */
+                     "type = hash\n"       /* 15 */
                      "[store:w]\n"         /* 16 */
                      "type = kv\n"         /* 17 */
                      "[store:v]\n"         /* 18 */
@@ -465,13 +465,14 @@ static void test_sink_and_store_errors(void **state) {
                 7, "t.ini:7: [sink:a] needs 'topic'",
                 "t.ini:11: [sink:b] writes one topic, not 2; add a sink per topic",
                 "t.ini:12: [sink:c] needs 'input'",
-                "t.ini:15: bad value for 'type' in [store:w]: expected one of: kv; got 'window'",
+                "t.ini:15: bad value for 'type' in [store:w]: expected one of: kv, window, session; got "
+                "'hash'",
                 "t.ini:16: [store:w] is declared twice (first at line 14); remove one",
                 "t.ini:19: bad value for 'changelog' in [store:v]",
                 "t.ini:18: [store:v] needs 'type'", NULL);
   expect_errors(HEAD "[source:s]\ntopic = t\n[sink:k]\ninput = s\ntopic = o\n"
                      "[store:v]\n", /* 10 */
-                1, "t.ini:10: [store:v] needs 'type' (store kind (supported: kv))", NULL);
+                1, "t.ini:10: [store:v] needs 'type' (store kind: kv, window", NULL);
 }
 
 /* ---------------------------------------------------------------- operators */

@@ -688,7 +688,9 @@ static inline weir_iter_t *weir_window_fetch(weir_store_t *store, const void *ke
 }
 
 /* Every key's windows whose start is in [time_from, time_to], by start, then
- * by key. */
+ * by key. On a session store (the one exception to "another kind fails"):
+ * every key's sessions whose END is in [time_from, time_to], by start, then
+ * by key — the sessions an operator emits once they close. */
 static inline weir_iter_t *weir_window_fetch_all(weir_store_t *store, int64_t time_from,
                                                  int64_t time_to) {
   if (!WEIR_API_HAS_FN(store->api, window_fetch_all))

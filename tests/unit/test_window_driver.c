@@ -1,0 +1,292 @@
+/* The std window operator through the test driver, with exact outputs:
+ * out of order within grace, a record exactly on the grace boundary, hopping
+ * windows, two sessions merged by a bridging record (tombstones for the
+ * replaced ones), emit = final emitting each window exactly once, late
+ * records failed to the dead-letter topic, and Kafka Streams' windowed key
+ * bytes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <weir/test_driver.h>
+
+#define HEAD "[weir]\napplication.id = td\nbootstrap.servers = x\ncommit.interval.ms = 100\n"
+#define SRC "[source:in]\ntopic = in\n"
+#define SINK "[sink:out]\ninput = w\ntopic = out\n"
+#define OP "[operator:w]\nplugin = std\ntype = window\ninput = in\nstore = s\n"
+#define WSTORE(size) "[store:s]\ntype = window\nwindow.size.ms = " size "\n"
+#define SSTORE "[store:s]\ntype = session\n"
+
+static weir_test_driver_t *open_ini(const char *ini) {
+  char err[2048] = "";
+  weir_test_driver_t *td = weir_test_driver_open(ini, WEIR_TEST_PLUGIN_DIR, err, sizeof err);
+  if (!td)
+    fail_msg("open: %s", err);
+  return td;
+}
+
+static int send_rc(weir_test_driver_t *td, const char *key, int64_t ts) {
+  return weir_test_driver_pipe(td, "in", key, strlen(key), "v", 1, ts);
+}
+
+static void send(weir_test_driver_t *td, const char *key, int64_t ts) {
+  assert_int_equal(send_rc(td, key, ts), 0);
+}
+
+static int64_t be64(const void *p) {
+  const unsigned char *b = p;
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++)
+    v = v << 8 | b[i];
+  return (int64_t)v;
+}
+
+/* What reached `out` since the last read, as "key=count@timestamp "
+ * (count "null" for a tombstone): keys are text (window.key.format = text),
+ * counts int64. */
+static void outputs(weir_test_driver_t *td, char *buf, size_t size) {
+  const weir_test_record_t *r;
+  size_t n = weir_test_driver_read(td, "out", &r), used = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < n; i++) {
+    char count[32] = "null";
+    if (r[i].value) {
+      assert_int_equal(r[i].value_len, 8);
+      snprintf(count, sizeof count, "%lld", (long long)be64(r[i].value));
+    }
+    used += (size_t)snprintf(buf + used, size - used, "%s=%s@%lld ", r[i].key, count,
+                             (long long)r[i].timestamp);
+  }
+}
+
+/* A record older than stream time is still counted while its window's end
+ * plus grace is ahead of stream time; its output carries the window's
+ * latest timestamp, as Kafka Streams' TimestampedWindowStore does. */
+static void test_out_of_order_within_grace(void **state) {
+  (void)state;
+  char got[1024];
+  weir_test_driver_t *td = open_ini(HEAD SRC OP "window = tumbling\nsize = 10000\ngrace = 5000\n"
+                                                "window.key.format = text\n" WSTORE("10000") SINK);
+  send(td, "a", 1000);
+  send(td, "a", 12000);
+  send(td, "a", 8000); /* stream time 12000 < end 10000 + grace 5000 */
+  outputs(td, got, sizeof got);
+  assert_string_equal(got, "a@0/10000=1@1000 a@10000/20000=1@12000 a@0/10000=2@8000 ");
+  weir_test_driver_close(td);
+}
+
+/* Kafka Streams' rule (KStreamWindowAggregate: a window takes a record only
+ * if windowEnd > streamTime - grace): at stream time 14999 the window [0,
+ * 10000) with grace 5000 still takes a record; at exactly 15000 = end +
+ * grace it is closed and the record is late (dropped, nothing forwarded). */
+static void test_record_exactly_on_the_grace_boundary(void **state) {
+  (void)state;
+  char got[1024];
+  weir_test_driver_t *td = open_ini(HEAD SRC OP "window = tumbling\nsize = 10000\ngrace = 5000\n"
+                                                "window.key.format = text\n" WSTORE("10000") SINK);
+  send(td, "a", 1000);
+  send(td, "b", 14999);
+  send(td, "a", 5000); /* taken: 10000 + 5000 > 14999 */
+  send(td, "b", 15000);
+  send(td, "a", 6000); /* late: 10000 + 5000 <= 15000 */
+  outputs(td, got, sizeof got);
+  assert_string_equal(got, "a@0/10000=1@1000 b@10000/20000=1@14999 a@0/10000=2@5000 "
+                           "b@10000/20000=2@15000 ");
+  weir_test_driver_close(td);
+}
+
+/* Hopping windows: a record is in every window that holds it. */
+static void test_hopping_windows(void **state) {
+  (void)state;
+  char got[1024];
+  weir_test_driver_t *td = open_ini(HEAD SRC OP "window = hopping\nsize = 10000\nadvance = 5000\n"
+                                                "window.key.format = text\n" WSTORE("10000") SINK);
+  send(td, "a", 7000);
+  send(td, "a", 12000);
+  outputs(td, got, sizeof got);
+  assert_string_equal(got, "a@0/10000=1@7000 a@5000/15000=1@7000 a@5000/15000=2@12000 "
+                           "a@10000/20000=1@12000 ");
+  weir_test_driver_close(td);
+}
+
+/* Two sessions 20 s apart with a 10 s gap are bridged by a record between
+ * them: both are deleted downstream (tombstones, timestamp = their end) and
+ * the merged session carries all three records. */
+static void test_sessions_merged_by_a_bridging_record(void **state) {
+  (void)state;
+  char got[1024];
+  weir_test_driver_t *td =
+      open_ini(HEAD SRC OP "window = session\ngap = 10000\nwindow.key.format = text\n" SSTORE SINK);
+  send(td, "a", 0);
+  send(td, "a", 20000);
+  send(td, "b", 10000);
+  outputs(td, got, sizeof got);
+  assert_string_equal(got, "a@0/0=1@0 a@20000/20000=1@20000 b@10000/10000=1@10000 ");
+  send(td, "a", 10000);
+  outputs(td, got, sizeof got);
+  assert_string_equal(got, "a@0/0=null@0 a@20000/20000=null@20000 a@0/20000=3@20000 ");
+  send(td, "a", 25000); /* extends it: the old session replaced, as Kafka Streams does */
+  outputs(td, got, sizeof got);
+  assert_string_equal(got, "a@0/20000=null@20000 a@0/25000=4@25000 ");
+  weir_test_driver_close(td);
+}
+
+/* Sliding windows (Kafka Streams' SlidingWindows, size = the largest time
+ * difference, both ends inclusive): a record updates the windows holding
+ * it, opens its left window, and its predecessor's and its own right
+ * windows; an out-of-order record lands in every window it belongs to
+ * (grace 5: with 0, its left window [2, 12] would be closed already at
+ * stream time 15 and not made, as in Kafka Streams). */
+static void test_sliding_windows(void **state) {
+  (void)state;
+  char got[1024];
+  weir_test_driver_t *td = open_ini(HEAD SRC OP "window = sliding\nsize = 10\ngrace = 5\n"
+                                                "window.key.format = text\n" WSTORE("10") SINK);
+  send(td, "a", 10);
+  send(td, "a", 15);
+  send(td, "a", 12);
+  outputs(td, got, sizeof got);
+  assert_string_equal(got, "a@0/10=1@10 a@11/21=1@15 a@5/15=2@15 a@5/15=3@15 a@11/21=2@15 "
+                           "a@2/12=2@12 a@13/23=1@15 ");
+  send(td, "b", 3); /* early records (before size) share [0, size] */
+  send(td, "b", 5);
+  outputs(td, got, sizeof got);
+  assert_string_equal(got, "b@0/10=1@3 b@4/14=1@5 b@0/10=2@5 ");
+  weir_test_driver_close(td);
+}
+
+/* emit = final: each window once, when stream time reaches end + grace, in
+ * start then key order; a late record changes nothing; nothing is repeated
+ * as stream time goes on. */
+static void test_emit_final_once_per_window(void **state) {
+  (void)state;
+  char got[1024];
+  weir_test_driver_t *td =
+      open_ini(HEAD SRC OP "window = tumbling\nsize = 10000\ngrace = 2000\nemit = final\n"
+                           "window.key.format = text\n" WSTORE("10000") SINK);
+  send(td, "b", 2000);
+  send(td, "a", 1000);
+  send(td, "a", 11000);
+  send(td, "a", 11999); /* close time 9999: nothing closed */
+  outputs(td, got, sizeof got);
+  assert_string_equal(got, "");
+  send(td, "a", 12000); /* 10000 + 2000 <= 12000: [0, 10000) closes */
+  outputs(td, got, sizeof got);
+  assert_string_equal(got, "a@0/10000=1@1000 b@0/10000=1@2000 ");
+  send(td, "a", 3000); /* late */
+  send(td, "a", 13000);
+  assert_int_equal(weir_test_driver_commit(td), 0);
+  outputs(td, got, sizeof got);
+  assert_string_equal(got, "");
+  send(td, "b", 40000); /* closes [10000, 20000) and nothing else */
+  send(td, "b", 41000);
+  outputs(td, got, sizeof got);
+  assert_string_equal(got, "a@10000/20000=4@13000 ");
+  weir_test_driver_close(td);
+}
+
+/* Sessions with emit = final: once end + gap + grace < stream time. */
+static void test_emit_final_sessions(void **state) {
+  (void)state;
+  char got[1024];
+  weir_test_driver_t *td =
+      open_ini(HEAD SRC OP "window = session\ngap = 1000\nemit = final\nemit.interval.ms = 0\n"
+                           "window.key.format = text\n" SSTORE SINK);
+  send(td, "a", 100);
+  send(td, "a", 600);
+  send(td, "a", 1600); /* close time 600: end 600 is not < 600 */
+  outputs(td, got, sizeof got);
+  assert_string_equal(got, "");
+  send(td, "b", 2700); /* close time 1700: [100, 1600] closes */
+  outputs(td, got, sizeof got);
+  assert_string_equal(got, "a@100/1600=3@1600 ");
+  send(td, "b", 9000);
+  outputs(td, got, sizeof got);
+  assert_string_equal(got, "b@2700/2700=1@2700 ");
+  weir_test_driver_close(td);
+}
+
+/* late = error: the late record follows processing.error.policy, here to
+ * the dead-letter topic, unchanged. */
+static void test_late_record_to_dead_letter(void **state) {
+  (void)state;
+  const weir_test_record_t *r;
+  weir_test_driver_t *td =
+      open_ini("[weir]\napplication.id = td\nbootstrap.servers = x\nprocessing.error.policy = "
+               "dead-letter\ndead.letter.topic = dlq\n" SRC OP
+               "window = tumbling\nsize = 1000\nlate = error\n" WSTORE("1000") SINK);
+  send(td, "a", 5000);
+  send(td, "a", 100);
+  assert_int_equal(weir_test_driver_read(td, "dlq", &r), 1);
+  assert_string_equal(r[0].key, "a");
+  assert_int_equal(r[0].timestamp, 100);
+  assert_int_equal(weir_test_driver_read(td, "out", &r), 1); /* the first one's update */
+  weir_test_driver_close(td);
+}
+
+/* Default keys are Kafka Streams' windowed bytes (WindowedSerdes): time
+ * windows key + 8-byte BE start, sessions key + 8-byte end + 8-byte start. */
+static void test_windowed_key_bytes(void **state) {
+  (void)state;
+  const weir_test_record_t *r;
+  weir_test_driver_t *td =
+      open_ini(HEAD SRC OP "window = tumbling\nsize = 1000\n" WSTORE("1000") SINK);
+  send(td, "k", 4500);
+  assert_int_equal(weir_test_driver_read(td, "out", &r), 1);
+  assert_int_equal(r[0].key_len, 9);
+  assert_memory_equal(r[0].key, "k", 1);
+  assert_int_equal(be64(r[0].key + 1), 4000);
+  weir_test_driver_close(td);
+  td = open_ini(HEAD SRC OP "window = session\ngap = 10\n" SSTORE SINK);
+  send(td, "k", 4500);
+  send(td, "k", 4505);
+  assert_int_equal(weir_test_driver_read(td, "out", &r), 3);
+  assert_int_equal(r[2].key_len, 17);
+  assert_int_equal(be64(r[2].key + 1), 4505);
+  assert_int_equal(be64(r[2].key + 9), 4500);
+  weir_test_driver_close(td);
+}
+
+/* A kv store, or none, is refused at open with a line that says what to add. */
+static void test_store_kind_checked(void **state) {
+  (void)state;
+  char err[2048] = "";
+  weir_test_driver_t *td =
+      weir_test_driver_open(HEAD SRC OP "window = session\ngap = 10\n[store:s]\ntype = kv\n" SINK,
+                            WEIR_TEST_PLUGIN_DIR, err, sizeof err);
+  assert_null(td);
+  assert_non_null(strstr(err, "type = session"));
+}
+
+/* The store's window.size.ms must be the operator's size (it decides when
+ * windows expire): a mismatch fails the record with a line that says so. */
+static void test_store_size_must_match(void **state) {
+  (void)state;
+  weir_test_driver_t *td =
+      open_ini(HEAD SRC OP "window = tumbling\nsize = 1000\n" WSTORE("5000") SINK);
+  send(td, "a", 100);
+  assert_int_equal(send_rc(td, "a", 200), WEIR_EFAIL);
+  assert_non_null(strstr(weir_test_driver_error(td), "operator 'w'"));
+  weir_test_driver_close(td);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_out_of_order_within_grace),
+      cmocka_unit_test(test_record_exactly_on_the_grace_boundary),
+      cmocka_unit_test(test_hopping_windows),
+      cmocka_unit_test(test_sessions_merged_by_a_bridging_record),
+      cmocka_unit_test(test_sliding_windows),
+      cmocka_unit_test(test_emit_final_once_per_window),
+      cmocka_unit_test(test_emit_final_sessions),
+      cmocka_unit_test(test_late_record_to_dead_letter),
+      cmocka_unit_test(test_windowed_key_bytes),
+      cmocka_unit_test(test_store_kind_checked),
+      cmocka_unit_test(test_store_size_must_match),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
