@@ -151,6 +151,47 @@ static void on_assign(weir_stream_thread_t *t, rd_kafka_t *rk,
             parts->cnt, (long long)(weir_now_ms() - start));
 }
 
+/* Every task of the thread back to where the last committed transaction
+ * left it (exactly_once, after an abort): closed without committing (their
+ * caches and held-back outputs dropped, as for a lost assignment), opened
+ * again, their stores restored from the checkpoint and the changelog's
+ * committed records, and the consumer sought to the group's committed
+ * offsets. */
+int weir_thread_rewind(weir_stream_thread_t *t) {
+  char list[2048] = "", again[2048] = "", why[512];
+  rd_kafka_topic_partition_list_t *parts = NULL;
+  if (rd_kafka_assignment(t->consumer, &parts) || !parts)
+    return -1;
+  close_tasks(t, parts, list, sizeof list);
+  rd_kafka_resp_err_t err =
+      open_tasks(t, parts, again, sizeof again)
+          ? RD_KAFKA_RESP_ERR__FAIL
+          : rd_kafka_committed(t->consumer, parts, t->shared.shutdown_timeout_ms);
+  rd_kafka_error_t *error = NULL;
+  if (!err) {
+    for (int i = 0; i < parts->cnt; i++)
+      if (parts->elems[i].offset < 0) /* none committed: auto.offset.reset = earliest */
+        parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+    error = rd_kafka_seek_partitions(t->consumer, parts, t->shared.shutdown_timeout_ms);
+  }
+  if (err || error) {
+    snprintf(why, sizeof why,
+             "thread %d: cannot go back to the last committed offsets after an aborted "
+             "transaction: %s; stopping (a restart processes the inputs again)",
+             t->index, err ? rd_kafka_err2str(err) : rd_kafka_error_string(error));
+    if (error)
+      rd_kafka_error_destroy(error);
+    rd_kafka_topic_partition_list_destroy(parts);
+    t->shared.fail(t->shared.app, why);
+    return -1;
+  }
+  begin_restores(t, parts);
+  rd_kafka_topic_partition_list_destroy(parts);
+  WEIR_INFO("thread %d: tasks [%s] back to the last committed transaction: processed again",
+            t->index, again);
+  return 0;
+}
+
 /* Exactly-once: the transaction committed above unless the assignment was
  * lost or the commit could not finish; then it is aborted, and the tasks
  * the thread keeps (a cooperative revoke of some) cannot go on from where

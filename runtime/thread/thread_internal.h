@@ -112,6 +112,8 @@ int weir_txn_start(weir_stream_thread_t *t, char *errstr, size_t errstr_size);
 /* Send the offsets, commit the transaction, open the next. 0, or -1 after
  * aborting it and failing the app. */
 int weir_txn_commit(weir_stream_thread_t *t, const rd_kafka_topic_partition_list_t *offsets);
+/* Every task back to the last committed transaction (rebalance.c). */
+int weir_thread_rewind(weir_stream_thread_t *t);
 /* Abort the open transaction (a lost assignment, a failed commit, a stop
  * that could not drain). */
 int weir_txn_abort(weir_stream_thread_t *t, const char *why);

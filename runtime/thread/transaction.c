@@ -90,25 +90,30 @@ int weir_txn_abort(weir_stream_thread_t *t, const char *why) {
   return 0;
 }
 
-/* A transactional error: fatal (fenced: another instance with this
- * transactional.id, or the group moved on) or abortable stop the app after
- * an abort, so nothing of the transaction is visible; a restart processes
- * again from the last committed transaction. */
+/* A transactional error. Abortable (the broker refused the offsets or the
+ * commit, e.g. a coordinator still loading after a restart): the
+ * transaction is aborted and every task of the thread goes back to the last
+ * committed one and processes again, as Kafka Streams does. Fatal (fenced:
+ * another instance with this transactional.id, or the group moved on):
+ * the app stops; nothing of the transaction is visible. */
 static int failed(weir_stream_thread_t *t, const char *step, rd_kafka_error_t *error) {
   char why[768];
-  snprintf(why, sizeof why,
-           "thread %d: %s failed: %s%s; the transaction is aborted and the inputs since the last "
-           "committed one will be processed again after a restart",
-           t->index, step, rd_kafka_error_string(error),
-           rd_kafka_error_is_fatal(error) ? " (fatal: this instance was fenced by a newer one, "
-                                            "or its producer cannot go on)"
-                                          : "");
-  if (!rd_kafka_error_is_fatal(error))
-    weir_txn_abort(t, rd_kafka_error_string(error));
-  else
-    t->txn_open = 0;
+  int fatal = rd_kafka_error_is_fatal(error) || !rd_kafka_error_txn_requires_abort(error);
+  snprintf(why, sizeof why, "thread %d: %s failed: %s%s", t->index, step,
+           rd_kafka_error_string(error),
+           fatal ? "; stopping: this instance was fenced by a newer one, or its producer cannot "
+                   "go on; nothing of the transaction is visible and a restart processes its "
+                   "inputs again"
+                 : "");
   rd_kafka_error_destroy(error);
-  t->shared.fail(t->shared.app, why);
+  if (fatal) {
+    t->txn_open = 0;
+    t->shared.fail(t->shared.app, why);
+    return -1;
+  }
+  WEIR_WARN("%s", why);
+  if (weir_txn_abort(t, "the broker refused it") == 0)
+    weir_thread_rewind(t);
   return -1;
 }
 
