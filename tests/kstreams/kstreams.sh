@@ -8,8 +8,10 @@
 #   kstreams.sh run ARGS...      exec the JVM on WindowCounts ARGS (builds first if needed)
 #   kstreams.sh classpath        print the class path (after building if needed)
 #
-# Environment: WEIR_KSTREAMS_OUT (where the jar and lib/ go; default
+# Environment: WEIR_KSTREAMS_OUT (where the jar and classpath.txt go; default
 #              tests/kstreams/target), WEIR_KSTREAMS_HEAP (default 512m),
+#              WEIR_KSTREAMS_LOG (slf4j level, default warn; the per-record
+#              "Skipping record for expired window" warnings only at this level),
 #              JAVA (default: java), MVN (default: mvn).
 set -eu
 
@@ -75,7 +77,10 @@ case "$sub" in
         command -v "$JAVA" >/dev/null 2>&1 || die "java ($JAVA) not found (Debian package: default-jdk-headless)"
         cmd_build
         exec "$JAVA" "-Xmx$HEAP" -XX:+UseG1GC -Djava.awt.headless=true \
-            -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$(classpath)" \
+            -Dorg.slf4j.simpleLogger.defaultLogLevel="${WEIR_KSTREAMS_LOG:-warn}" -Dorg.slf4j.simpleLogger.showDateTime=true \
+            -Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS \
+            -Dorg.slf4j.simpleLogger.log.org.apache.kafka.streams.kstream.internals="${WEIR_KSTREAMS_LOG:-error}" \
+            -cp "$(classpath)" \
             weir.kstreams.WindowCounts "$@" ;;
     -h|--help|help) sed -n '2,/^[^#]/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//' ;;
     *) die "unknown subcommand '$sub' (build | run | classpath)" ;;

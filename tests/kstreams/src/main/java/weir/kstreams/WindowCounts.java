@@ -51,6 +51,15 @@ import org.apache.kafka.streams.state.WindowStore;
 public final class WindowCounts {
   private static final String KINDS = "tumbling,hopping,sliding,session";
 
+  /*
+   * Stores keep a day (what Kafka Streams' changelogs add anyway), not the default size + grace:
+   * a store's segments are max(retention / 2, 60 s) wide, and the first final-result emission
+   * walks the record cache segment by segment from time 0. With 5 s windows on today's epoch
+   * times that walk took 43 s of one thread before the first record; with a day, milliseconds.
+   * Which windows are final, and when, does not depend on retention (only on size and grace).
+   */
+  private static final Duration RETENTION = Duration.ofDays(1);
+
   private WindowCounts() {}
 
   /** The command line, parsed. */
@@ -70,6 +79,7 @@ public final class WindowCounts {
     String readyFile;
     long timeoutSec = 600;
     boolean binaryValues;
+    long emitCheckMs = 0;
   }
 
   private static void usage(String why) {
@@ -80,7 +90,7 @@ public final class WindowCounts {
             + KINDS
             + "] --size-ms N [--advance-ms N] [--gap-ms N]\n"
             + "         [--grace-ms N] [--threads N] [--commit-interval-ms N] [--state-dir DIR]\n"
-            + "         [--ready-file PATH] [--timeout-sec N] [--long-values]\n"
+            + "         [--ready-file PATH] [--timeout-sec N] [--long-values] [--emit-check-ms N]\n"
             + "  each window kind K writes to topic P-K (made with the input's partitions if missing)");
     System.exit(2);
   }
@@ -125,6 +135,7 @@ public final class WindowCounts {
         case "--state-dir" -> o.stateDir = v;
         case "--ready-file" -> o.readyFile = v;
         case "--timeout-sec" -> o.timeoutSec = millis(a, v);
+        case "--emit-check-ms" -> o.emitCheckMs = millis(a, v);
         default -> usage("unknown option " + a);
       }
     }
@@ -179,22 +190,22 @@ public final class WindowCounts {
             case "tumbling" -> grouped
                 .windowedBy(TimeWindows.ofSizeAndGrace(size, grace))
                 .emitStrategy(fin)
-                .count(Materialized.<String, Long, WindowStore<Bytes, byte[]>>as(store));
+                .count(Materialized.<String, Long, WindowStore<Bytes, byte[]>>as(store).withRetention(RETENTION));
             case "hopping" -> grouped
                 .windowedBy(
                     TimeWindows.ofSizeAndGrace(size, grace)
                         .advanceBy(Duration.ofMillis(o.advanceMs)))
                 .emitStrategy(fin)
-                .count(Materialized.<String, Long, WindowStore<Bytes, byte[]>>as(store));
+                .count(Materialized.<String, Long, WindowStore<Bytes, byte[]>>as(store).withRetention(RETENTION));
             case "sliding" -> grouped
                 .windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(size, grace))
                 .emitStrategy(fin)
-                .count(Materialized.<String, Long, WindowStore<Bytes, byte[]>>as(store));
+                .count(Materialized.<String, Long, WindowStore<Bytes, byte[]>>as(store).withRetention(RETENTION));
             default -> grouped
                 .windowedBy(
                     SessionWindows.ofInactivityGapAndGrace(Duration.ofMillis(o.gapMs), grace))
                 .emitStrategy(fin)
-                .count(Materialized.<String, Long, SessionStore<Bytes, byte[]>>as(store));
+                .count(Materialized.<String, Long, SessionStore<Bytes, byte[]>>as(store).withRetention(RETENTION));
           };
       sink(counts, topic, o.binaryValues);
     }
@@ -216,7 +227,7 @@ public final class WindowCounts {
     // (an internal setting, default 1000 ms): the record that closes the last windows would
     // then often close nothing, and the final results would wait for a record that never comes.
     // 0 checks at every record; which windows are final does not change, only when.
-    p.put("__emit.interval.ms.kstreams.windowed.aggregation__", 0L);
+    p.put("__emit.interval.ms.kstreams.windowed.aggregation__", o.emitCheckMs);
     return p;
   }
 
