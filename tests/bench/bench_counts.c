@@ -12,8 +12,12 @@
  * count's first output waits for a commit, and how much a contender has
  * processed by then differs widely — Kafka Streams had read ~40% of 1 M
  * records before its first count came out (1 s commit interval), so from
- * the first output it looked 1.6 times as fast as it was. Without a
- * repartition topic the first output record is the start. */
+ * the first output it looked 1.6 times as fast as it was. A windowed count
+ * with final results has no repartition topic, and its first output waits
+ * for the first window to close: there the start is the first record in one
+ * of its changelog topics (`<application.id>-...-changelog`, written at the
+ * first commit, 1 s in). Without either the first output record is the
+ * start. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,7 +152,9 @@ static int read_batch(rd_kafka_queue_t *q, counts_t *c, double *seen) {
   return rc;
 }
 
-/* The application's repartition topics (none until it has made them). */
+/* The application's repartition topics, and its changelog topics (none
+ * until it has made them; a changelog fills at a commit, after the
+ * repartition topic of the same application). */
 typedef struct repartitions {
   int n;
   char names[8][256];
@@ -156,15 +162,16 @@ typedef struct repartitions {
 
 static void find_repartitions(rd_kafka_t *rk, const char *group, repartitions_t *rp) {
   const rd_kafka_metadata_t *md = NULL;
-  size_t glen = strlen(group), slen = strlen("-repartition");
+  size_t glen = strlen(group);
   rp->n = 0;
   if (rd_kafka_metadata(rk, 1, NULL, &md, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR)
     return;
   for (int i = 0; i < md->topic_cnt && rp->n < 8; i++) {
     const char *t = md->topics[i].topic;
     size_t len = strlen(t);
-    if (len > glen + slen && strncmp(t, group, glen) == 0 && t[glen] == '-' &&
-        strcmp(t + len - slen, "-repartition") == 0)
+    int rep = len > glen + 12 && strcmp(t + len - 12, "-repartition") == 0;
+    int chg = len > glen + 10 && strcmp(t + len - 10, "-changelog") == 0;
+    if ((rep || chg) && strncmp(t, group, glen) == 0 && t[glen] == '-')
       snprintf(rp->names[rp->n++], sizeof rp->names[0], "%s", t);
   }
   rd_kafka_metadata_destroy(md);
@@ -230,7 +237,8 @@ void bench_observe_counts(const bench_opts_t *o, pid_t child, const char *topic,
   if (why)
     return;
   if (!start)
-    fprintf(stderr, "weir-bench: %s: saw no repartition topic of %s fill before the first count; "
+    fprintf(stderr, "weir-bench: %s: saw no repartition or changelog topic of %s fill before the "
+                    "first count; "
                     "timed from the first output record\n", topic, group);
   else
     fprintf(stderr, "weir-bench: %s: first count %.2f s after processing began; from the first "

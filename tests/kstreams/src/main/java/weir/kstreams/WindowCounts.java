@@ -68,6 +68,7 @@ public final class WindowCounts {
     String appId;
     String input;
     String outputPrefix;
+    String output;
     String windows = KINDS;
     long sizeMs = -1;
     long advanceMs = -1;
@@ -85,13 +86,14 @@ public final class WindowCounts {
   private static void usage(String why) {
     System.err.println("weir-kstreams-windows: " + why);
     System.err.println(
-        "usage: WindowCounts --bootstrap ADDR --app-id ID --input TOPIC --output-prefix P\n"
+        "usage: WindowCounts --bootstrap ADDR --app-id ID --input TOPIC (--output-prefix P|--output T)\n"
             + "         [--windows "
             + KINDS
             + "] --size-ms N [--advance-ms N] [--gap-ms N]\n"
             + "         [--grace-ms N] [--threads N] [--commit-interval-ms N] [--state-dir DIR]\n"
             + "         [--ready-file PATH] [--timeout-sec N] [--long-values] [--emit-check-ms N]\n"
-            + "  each window kind K writes to topic P-K (made with the input's partitions if missing)");
+            + "  each window kind K writes to topic P-K (made with the input's partitions if missing);\n"
+            + "  --long-values: counts as 8-byte big-endian longs instead of decimal strings");
     System.exit(2);
   }
 
@@ -125,6 +127,7 @@ public final class WindowCounts {
         case "--app-id" -> o.appId = v;
         case "--input" -> o.input = v;
         case "--output-prefix" -> o.outputPrefix = v;
+        case "--output" -> o.output = v;
         case "--windows" -> o.windows = v;
         case "--size-ms" -> o.sizeMs = millis(a, v);
         case "--advance-ms" -> o.advanceMs = millis(a, v);
@@ -139,8 +142,14 @@ public final class WindowCounts {
         default -> usage("unknown option " + a);
       }
     }
-    if (o.bootstrap == null || o.appId == null || o.input == null || o.outputPrefix == null) {
-      usage("--bootstrap, --app-id, --input and --output-prefix are required");
+    if (o.bootstrap == null || o.appId == null || o.input == null) {
+      usage("--bootstrap, --app-id and --input are required");
+    }
+    if ((o.outputPrefix == null) == (o.output == null)) {
+      usage("give --output-prefix P (topics P-KIND) or --output TOPIC (one kind), not both");
+    }
+    if (o.output != null && o.windows.contains(",")) {
+      usage("--output TOPIC takes one --windows kind; use --output-prefix for several");
     }
     for (String k : o.windows.split(",")) {
       if (!List.of(KINDS.split(",")).contains(k)) {
@@ -158,6 +167,10 @@ public final class WindowCounts {
       }
     }
     return o;
+  }
+
+  static String outputTopic(Options o, String kind) {
+    return o.output != null ? o.output : o.outputPrefix + "-" + kind;
   }
 
   /** "key@start/end": what weir writes with window.key.format = text. */
@@ -183,7 +196,7 @@ public final class WindowCounts {
     Duration grace = Duration.ofMillis(o.graceMs);
     EmitStrategy fin = EmitStrategy.onWindowClose();
     for (String k : o.windows.split(",")) {
-      String topic = o.outputPrefix + "-" + k;
+      String topic = outputTopic(o, k);
       String store = k + "-counts";
       KTable<Windowed<String>, Long> counts =
           switch (k) {
@@ -246,7 +259,7 @@ public final class WindowCounts {
       int partitions = in.get(o.input).partitions().size();
       List<NewTopic> topics = new ArrayList<>();
       for (String k : o.windows.split(",")) {
-        topics.add(new NewTopic(o.outputPrefix + "-" + k, partitions, (short) 1));
+        topics.add(new NewTopic(outputTopic(o, k), partitions, (short) 1));
       }
       for (var e : admin.createTopics(topics).values().entrySet()) {
         try {
