@@ -173,10 +173,12 @@ static pid_t spawn_weir(const bench_opts_t *o, const bench_case_t *c, const char
 /* tests/kstreams' windowed count (kstreams.sh run: the JVM, same pid), with
  * 8-byte counts as weir's sink writes them. Its final-emission check runs at
  * every record (--emit-check-ms 0; Kafka Streams' default, once a second of
- * wall clock, may leave the last windows of a finite input unclosed). */
+ * wall clock, may leave the last windows of a finite input unclosed);
+ * WEIR_BENCH_KS_EMIT_CHECK_MS=1000 measures it with the default. */
 static pid_t spawn_kstreams_windows(const bench_opts_t *o, const bench_case_t *c, const char *out,
                                     const char *group, const char *log) {
   char size[16], threads[16], commit[16];
+  const char *check = getenv("WEIR_BENCH_KS_EMIT_CHECK_MS");
   snprintf(size, sizeof size, "%d", c->window_ms);
   snprintf(threads, sizeof threads, "%d", c->threads);
   snprintf(commit, sizeof commit, "%d", c->commit_ms ? c->commit_ms : 30000);
@@ -184,8 +186,8 @@ static pid_t spawn_kstreams_windows(const bench_opts_t *o, const bench_case_t *c
   char *argv[] = {(char *)o->kstreams_sh, "run", "--bootstrap", (char *)o->bootstrap,
                   "--app-id", (char *)group, "--input", INPUT, "--output", (char *)out,
                   "--windows", "tumbling", "--size-ms", size, "--grace-ms", "0", "--long-values",
-                  "--threads", threads, "--commit-interval-ms", commit, "--emit-check-ms", "0",
-                  NULL};
+                  "--threads", threads, "--commit-interval-ms", commit, "--emit-check-ms",
+                  (char *)(check && *check ? check : "0"), NULL};
   return bench_spawn(argv, log);
 }
 
