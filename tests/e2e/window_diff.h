@@ -104,8 +104,10 @@ __attribute__((unused)) static size_t wdiff_compare(wdiff_set_t *a, const char *
                                                     wdiff_set_t *b, const char *b_name, FILE *out,
                                                     size_t max_print) {
   size_t i = 0, j = 0, diffs = 0;
-  qsort(a->lines, a->n, sizeof *a->lines, wdiff_cmp);
-  qsort(b->lines, b->n, sizeof *b->lines, wdiff_cmp);
+  if (a->n) /* an empty set's lines are NULL, which qsort may not take */
+    qsort(a->lines, a->n, sizeof *a->lines, wdiff_cmp);
+  if (b->n)
+    qsort(b->lines, b->n, sizeof *b->lines, wdiff_cmp);
   while (i < a->n || j < b->n) {
     int c = i == a->n ? 1 : j == b->n ? -1 : strcmp(a->lines[i], b->lines[j]);
     if (c == 0) {
