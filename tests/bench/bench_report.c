@@ -168,7 +168,7 @@ static void restore_row(FILE *f, const bench_case_t *c, long records, const benc
 static void restore_table(FILE *f, const bench_opts_t *o, const bench_report_t *r) {
   int any = 0;
   for (size_t i = 0; i < r->ncases; i++)
-    any |= r->ran[i] && r->cases[i].store != NULL;
+    any |= r->ran[i] && r->cases[i].store != NULL && !r->cases[i].no_restore;
   if (!any)
     return;
   fprintf(f, "\nRestore (weir only, `threads = 1`; median of %d): after a weir run of the case, "
@@ -183,7 +183,7 @@ static void restore_table(FILE *f, const bench_opts_t *o, const bench_report_t *
              "| store-partitions | restore s | restore rec/s | goal |\n");
   fprintf(f, "|---|---|---|---|---|---|---|---|---|\n");
   for (size_t i = 0; i < r->ncases; i++)
-    if (r->ran[i] && r->cases[i].store)
+    if (r->ran[i] && r->cases[i].store && !r->cases[i].no_restore)
       restore_row(f, &r->cases[i], r->records[i], &r->restore[i]);
 }
 
