@@ -37,7 +37,7 @@ static char INPUT[64]; /* the input of the case running: bench-in-<pid>-<P>p[-<W
 #define WINDOWCOUNT                                                                               \
   "[source:in]\ntopic = %s\nkey.serde = string\nvalue.serde = string\n"                        \
   "[operator:windows]\nplugin = std\ntype = window\ninput = in\nwindow = tumbling\n"            \
-  "size = %d\ngrace = 0\naggregate = count\nemit = final\nstore = windows\n"                   \
+  "size = %d\ngrace = 0\nfunction = count\nemit = final\nstore = windows\n"                   \
   "[store:windows]\ntype = window\nwindow.size.ms = %d\nretention.ms = %d\n"                   \
   "[sink:out]\ninput = windows\ntopic = %s\nvalue.serde = int64\n"
 
