@@ -156,9 +156,11 @@ double bench_log_time(const char *line);
 
 /* bench_counts.c: observe a word count's output (8-byte big-endian counts by key) until the
  * latest counts add up to `expect`; stop the child; fill r as bench_observe does, but timed
- * from the first record in a repartition topic of application.id `group`. */
+ * from the first record in a repartition topic of application.id `group`; or, when
+ * before_first > 0 (a windowed count: that many records are counted before its first window
+ * closes), from the first output record over expect - before_first records. */
 void bench_observe_counts(const bench_opts_t *o, pid_t child, const char *topic, const char *group,
-                          long expect, double spawned_at, bench_result_t *r);
+                          long expect, long before_first, double spawned_at, bench_result_t *r);
 
 /* bench_restore.c */
 int bench_state_dir(char *path, size_t size); /* a fresh one under /tmp */

@@ -12,12 +12,14 @@
  * count's first output waits for a commit, and how much a contender has
  * processed by then differs widely — Kafka Streams had read ~40% of 1 M
  * records before its first count came out (1 s commit interval), so from
- * the first output it looked 1.6 times as fast as it was. A windowed count
- * with final results has no repartition topic, and its first output waits
- * for the first window to close: there the start is the first record in one
- * of its changelog topics (`<application.id>-...-changelog`, written at the
- * first commit, 1 s in). Without either the first output record is the
- * start. */
+ * the first output it looked 1.6 times as fast as it was. Without a
+ * repartition topic the first output record is the start.
+ *
+ * A windowed count with final results (`before_first` > 0) has no
+ * repartition topic, and its first output waits for its first windows to
+ * close, after `before_first` records of an input spread evenly over its
+ * windows: it is timed from its first output record, over the records after
+ * those. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,9 +154,7 @@ static int read_batch(rd_kafka_queue_t *q, counts_t *c, double *seen) {
   return rc;
 }
 
-/* The application's repartition topics, and its changelog topics (none
- * until it has made them; a changelog fills at a commit, after the
- * repartition topic of the same application). */
+/* The application's repartition topics (none until it has made them). */
 typedef struct repartitions {
   int n;
   char names[8][256];
@@ -162,16 +162,15 @@ typedef struct repartitions {
 
 static void find_repartitions(rd_kafka_t *rk, const char *group, repartitions_t *rp) {
   const rd_kafka_metadata_t *md = NULL;
-  size_t glen = strlen(group);
+  size_t glen = strlen(group), slen = strlen("-repartition");
   rp->n = 0;
   if (rd_kafka_metadata(rk, 1, NULL, &md, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR)
     return;
   for (int i = 0; i < md->topic_cnt && rp->n < 8; i++) {
     const char *t = md->topics[i].topic;
     size_t len = strlen(t);
-    int rep = len > glen + 12 && strcmp(t + len - 12, "-repartition") == 0;
-    int chg = len > glen + 10 && strcmp(t + len - 10, "-changelog") == 0;
-    if ((rep || chg) && strncmp(t, group, glen) == 0 && t[glen] == '-')
+    if (len > glen + slen && strncmp(t, group, glen) == 0 && t[glen] == '-' &&
+        strcmp(t + len - slen, "-repartition") == 0)
       snprintf(rp->names[rp->n++], sizeof rp->names[0], "%s", t);
   }
   rd_kafka_metadata_destroy(md);
@@ -202,7 +201,7 @@ static const char *check(pid_t child, double spawned_at, double first, double la
 }
 
 void bench_observe_counts(const bench_opts_t *o, pid_t child, const char *topic, const char *group,
-                          long expect, double spawned_at, bench_result_t *r) {
+                          long expect, long before_first, double spawned_at, bench_result_t *r) {
   rd_kafka_t *rk = reader(o, topic);
   rd_kafka_queue_t *q = rk ? rd_kafka_queue_get_consumer(rk) : NULL;
   counts_t c = {0};
@@ -210,7 +209,7 @@ void bench_observe_counts(const bench_opts_t *o, pid_t child, const char *topic,
   const char *why = rk ? NULL : "no consumer";
   r->ok = 0;
   while (!why && c.sum < expect) {
-    if (!start && !first && repartitioned(rk, o, group))
+    if (!before_first && !start && !first && repartitioned(rk, o, group))
       start = bench_now();
     if (read_batch(q, &c, &last))
       why = "out of memory";
@@ -236,9 +235,11 @@ void bench_observe_counts(const bench_opts_t *o, pid_t child, const char *topic,
   counts_free(&c);
   if (why)
     return;
-  if (!start)
-    fprintf(stderr, "weir-bench: %s: saw no repartition or changelog topic of %s fill before the "
-                    "first count; "
+  if (before_first)
+    fprintf(stderr, "weir-bench: %s: timed from the first output record, over the %ld records "
+                    "after the %ld before it\n", topic, expect - before_first, before_first);
+  else if (!start)
+    fprintf(stderr, "weir-bench: %s: saw no repartition topic of %s fill before the first count; "
                     "timed from the first output record\n", topic, group);
   else
     fprintf(stderr, "weir-bench: %s: first count %.2f s after processing began; from the first "
@@ -247,5 +248,5 @@ void bench_observe_counts(const bench_opts_t *o, pid_t child, const char *topic,
   start = start ? start : first;
   r->ok = 1;
   r->startup_sec = start - spawned_at;
-  r->records_per_sec = last > start ? (double)expect / (last - start) : 0;
+  r->records_per_sec = last > start ? (double)(expect - before_first) / (last - start) : 0;
 }

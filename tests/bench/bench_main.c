@@ -248,7 +248,8 @@ static int run_once(const bench_opts_t *o, size_t ci, int col, int run, bench_re
   double t0 = bench_now();
   pid_t child = spawn_case(o, c, col, out, group, state[0] ? state : NULL, log);
   if ((c->words || c->window_ms) && col != 0)
-    bench_observe_counts(o, child, out, group, o->records, t0, r);
+    bench_observe_counts(o, child, out, group, o->records,
+                         c->window_ms ? o->records / BENCH_WINDOW_SPAN : 0, t0, r);
   else
     bench_observe(o, child, out, o->records, t0, r);
   if (state[0])
