@@ -24,6 +24,7 @@ typedef struct bench_opts {
   const char *weir;        /* the weir binary */
   const char *plugin_dir;
   const char *kstreams_jar; /* NULL: no Kafka Streams column */
+  const char *kstreams_sh;  /* tests/kstreams/kstreams.sh (windowed cases); NULL: no such column */
   const char *self;         /* this binary, for the baseline child */
   const char *markdown;     /* where the table goes */
 } bench_opts_t;
@@ -61,7 +62,19 @@ typedef struct bench_case {
   int restore_only; /* one weir run fills the changelog, then --runs restores; no row in the
                      * throughput table, one in the restore table */
   int restore_goal; /* records/s the restore is held to; 0: none */
+  /* Windowed cases: an input of `window_keys` keys whose event time spans
+   * BENCH_WINDOW_SPAN windows of window_ms, then one flush record a partition
+   * far ahead, so every window closes; counted per window with final results
+   * only, by weir and by tests/kstreams (kstreams_sh); done when the counts
+   * of the output add up to the records. */
+  int window_ms;
+  int window_keys;
+  double ks_goal;   /* weir / Kafka Streams to report against; 0: none */
+  int no_restore;   /* a store, but no restore measured after each run */
 } bench_case_t;
+
+/* The windows a windowed case's input spans (its flush records aside). */
+enum { BENCH_WINDOW_SPAN = 10 };
 
 /* One full restore (bench_restore.c), or the medians of several. */
 typedef struct bench_restore {
@@ -106,6 +119,7 @@ rd_kafka_t *bench_client(rd_kafka_type_t type, const char *bootstrap, const char
 int bench_create_topic(const bench_opts_t *o, const char *topic);
 int bench_produce_input(const bench_opts_t *o, const char *topic);
 int bench_produce_words(const bench_opts_t *o, const char *topic, int words);
+int bench_produce_windowed(const bench_opts_t *o, const char *topic, int keys, int window_ms);
 long long bench_end_offsets(rd_kafka_t *rk, const char *topic, int partitions, long long *low_sum);
 
 /* bench_loop.c: the baseline, run as `weir-bench loop ...` in its own process. */
@@ -142,9 +156,11 @@ double bench_log_time(const char *line);
 
 /* bench_counts.c: observe a word count's output (8-byte big-endian counts by key) until the
  * latest counts add up to `expect`; stop the child; fill r as bench_observe does, but timed
- * from the first record in a repartition topic of application.id `group`. */
+ * from the first record in a repartition topic of application.id `group`; or, when
+ * before_first > 0 (a windowed count: that many records are counted before its first window
+ * closes), from the first output record over expect - before_first records. */
 void bench_observe_counts(const bench_opts_t *o, pid_t child, const char *topic, const char *group,
-                          long expect, double spawned_at, bench_result_t *r);
+                          long expect, long before_first, double spawned_at, bench_result_t *r);
 
 /* bench_restore.c */
 int bench_state_dir(char *path, size_t size); /* a fresh one under /tmp */

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -106,6 +107,38 @@ int bench_produce_words(const bench_opts_t *o, const char *topic, int words) {
       rd_kafka_poll(rk, 10);
     rd_kafka_poll(rk, 0);
   }
+  int rc = rd_kafka_flush(rk, 120000) ? -1 : 0;
+  rd_kafka_destroy(rk);
+  return rc;
+}
+
+/* Keyed records ("key-00042" of `keys`, picked as bench_produce_words picks
+ * words) whose timestamps step evenly over BENCH_WINDOW_SPAN windows of
+ * window_ms, ending two hours ago on a window boundary (the broker deletes by
+ * timestamp past its retention and refuses timestamps far ahead of its
+ * clock); then one record a partition an hour past the last window, which
+ * closes every window of the input (its own never closes). */
+int bench_produce_windowed(const bench_opts_t *o, const char *topic, int keys, int window_ms) {
+  rd_kafka_t *rk = bench_client(RD_KAFKA_PRODUCER, o->bootstrap, NULL);
+  char key[32], value[16] = "v";
+  long long span = (long long)BENCH_WINDOW_SPAN * window_ms;
+  long long t0 = ((long long)time(NULL) * 1000 - 7200000LL - span) / window_ms * window_ms;
+  uint64_t state = 0x9e3779b97f4a7c15u;
+  for (long i = 0; i < o->records; i++) {
+    int klen = snprintf(key, sizeof key, "key-%05ld", word_of(i, o->records, keys, &state));
+    long long ts = t0 + (long long)((double)i * (double)span / (double)o->records);
+    while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                             RD_KAFKA_V_KEY(key, (size_t)klen), RD_KAFKA_V_VALUE(value, 1),
+                             RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+      rd_kafka_poll(rk, 10);
+    rd_kafka_poll(rk, 0);
+  }
+  for (int p = 0; p < o->partitions; p++)
+    while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(p),
+                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY("flush", 5),
+                             RD_KAFKA_V_VALUE(value, 1), RD_KAFKA_V_TIMESTAMP(t0 + span + 3600000LL),
+                             RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+      rd_kafka_poll(rk, 10);
   int rc = rd_kafka_flush(rk, 120000) ? -1 : 0;
   rd_kafka_destroy(rk);
   return rc;

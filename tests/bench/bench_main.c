@@ -30,6 +30,17 @@ static char INPUT[64]; /* the input of the case running: bench-in-<pid>-<P>p[-<W
   "[store:counts]\ntype = kv\n"                                                                 \
   "[sink:out]\ninput = count\ntopic = %s\nvalue.serde = int64\n"
 
+/* A tumbling count with final results only, as tests/kstreams/WindowCounts.java
+ * does it (the app tests/e2e/test_window_kstreams.c holds to the same
+ * results); the window operator's parameters as in tests/kstreams/weir-windows.ini.
+ * %%d: the window size in ms (twice), then its store's retention. */
+#define WINDOWCOUNT                                                                               \
+  "[source:in]\ntopic = %s\nkey.serde = string\nvalue.serde = string\n"                        \
+  "[operator:windows]\nplugin = std\ntype = window\ninput = in\nwindow = tumbling\n"            \
+  "size = %d\ngrace = 0\nfunction = count\nemit = final\nstore = windows\n"                   \
+  "[store:windows]\ntype = window\nwindow.size.ms = %d\nretention.ms = %d\n"                   \
+  "[sink:out]\ninput = windows\ntopic = %s\nvalue.serde = int64\n"
+
 #define PASS(P, T, GOAL, DIV)                                                                     \
   {.name = "passthrough", .weir_topology = PASSTHROUGH, .kstreams_mode = "passthrough",          \
    .baseline = 1, .partitions = P, .threads = T, .goal = GOAL, .records_div = DIV}
@@ -57,6 +68,9 @@ static const bench_case_t cases[] = {
     {.name = "restore", .weir_topology = WORDCOUNT, .partitions = 6, .threads = 1, .records_div = 1,
      .words = 1000000000, .commit_ms = 1000, .store = "counts", .restore_only = 1,
      .restore_goal = 300000},
+    {.name = "window", .weir_topology = WINDOWCOUNT, .baseline = 1, .partitions = 6, .threads = 1,
+     .goal = 0.6, .records_div = 1, .commit_ms = 1000, .store = "windows", .no_restore = 1,
+     .window_ms = 60000, .window_keys = 10000, .ks_goal = 2.0},
 };
 static long case_records[NCASES_MAX]; /* what each case ran on */
 enum { NCASES = sizeof cases / sizeof cases[0] };
@@ -83,7 +97,10 @@ static void output_topic(char *buf, size_t size, size_t c, int col, int run) {
 }
 
 static void input_topic(char *buf, size_t size, const bench_case_t *c) {
-  if (c->words)
+  if (c->window_ms)
+    snprintf(buf, size, "bench-in-%d-%dp-%dk-%dms", (int)getpid(), c->partitions, c->window_keys,
+             c->window_ms);
+  else if (c->words)
     snprintf(buf, size, "bench-in-%d-%dp-%dw", (int)getpid(), c->partitions, c->words);
   else
     snprintf(buf, size, "bench-in-%d-%dp", (int)getpid(), c->partitions);
@@ -120,6 +137,20 @@ void bench_weir_ini(const bench_opts_t *o, const char *path, const char *topolog
   fclose(f);
 }
 
+/* As bench_weir_ini, for WINDOWCOUNT's extra numbers: the store keeps a day
+ * (Kafka Streams' changelogs keep retention plus a day). */
+static void window_weir_ini(const bench_opts_t *o, const char *path, const bench_case_t *c,
+                            const char *group, const char *output, const char *extra) {
+  FILE *f = fopen(path, "w");
+  if (!f)
+    return;
+  fprintf(f, "[weir]\napplication.id = %s\nbootstrap.servers = %s\nplugin.dir = %s\nthreads = %d\n%s"
+             "[kafka]\ncompression.type = lz4\n", group, o->bootstrap, o->plugin_dir, c->threads,
+          extra ? extra : "");
+  fprintf(f, c->weir_topology, INPUT, c->window_ms, c->window_ms, 86400000, output);
+  fclose(f);
+}
+
 /* weir on case c; `state_dir` (stateful cases) goes into [weir] with the
  * case's commit interval. */
 static pid_t spawn_weir(const bench_opts_t *o, const bench_case_t *c, const char *out,
@@ -131,13 +162,39 @@ static pid_t spawn_weir(const bench_opts_t *o, const bench_case_t *c, const char
     n = snprintf(extra, sizeof extra, "commit.interval.ms = %d\n", c->commit_ms);
   if (state_dir)
     snprintf(extra + n, sizeof extra - (size_t)n, "state.dir = %s\n", state_dir);
-  bench_weir_ini(o, ini, c->weir_topology, group, INPUT, out, c->threads, extra);
+  if (c->window_ms)
+    window_weir_ini(o, ini, c, group, out, extra);
+  else
+    bench_weir_ini(o, ini, c->weir_topology, group, INPUT, out, c->threads, extra);
   char *argv[] = {(char *)o->weir, "run", ini, NULL};
+  return bench_spawn(argv, log);
+}
+
+/* tests/kstreams' windowed count (kstreams.sh run: the JVM, same pid), with
+ * 8-byte counts as weir's sink writes them. Its final-emission check runs at
+ * every record (--emit-check-ms 0; Kafka Streams' default, once a second of
+ * wall clock, may leave the last windows of a finite input unclosed);
+ * WEIR_BENCH_KS_EMIT_CHECK_MS=1000 measures it with the default. */
+static pid_t spawn_kstreams_windows(const bench_opts_t *o, const bench_case_t *c, const char *out,
+                                    const char *group, const char *log) {
+  char size[16], threads[16], commit[16];
+  const char *check = getenv("WEIR_BENCH_KS_EMIT_CHECK_MS");
+  snprintf(size, sizeof size, "%d", c->window_ms);
+  snprintf(threads, sizeof threads, "%d", c->threads);
+  snprintf(commit, sizeof commit, "%d", c->commit_ms ? c->commit_ms : 30000);
+  setenv("WEIR_KSTREAMS_HEAP", "1g", 1);
+  char *argv[] = {(char *)o->kstreams_sh, "run", "--bootstrap", (char *)o->bootstrap,
+                  "--app-id", (char *)group, "--input", INPUT, "--output", (char *)out,
+                  "--windows", "tumbling", "--size-ms", size, "--grace-ms", "0", "--long-values",
+                  "--threads", threads, "--commit-interval-ms", commit, "--emit-check-ms",
+                  (char *)(check && *check ? check : "0"), NULL};
   return bench_spawn(argv, log);
 }
 
 static pid_t spawn_kstreams(const bench_opts_t *o, const bench_case_t *c, const char *out,
                             const char *group, const char *log) {
+  if (c->window_ms)
+    return spawn_kstreams_windows(o, c, out, group, log);
   char expect[32], threads[16], parts[16], commit[16];
   snprintf(expect, sizeof expect, "%ld", o->records);
   snprintf(threads, sizeof threads, "%d", c->threads);
@@ -173,7 +230,8 @@ static pid_t spawn_case(const bench_opts_t *o, const bench_case_t *c, int col, c
 }
 
 static int column_applies(const bench_opts_t *o, const bench_case_t *c, int col) {
-  return col == 1 || (col == 0 && c->baseline) || (col == 2 && o->kstreams_jar && c->kstreams_mode);
+  return col == 1 || (col == 0 && c->baseline) ||
+         (col == 2 && ((o->kstreams_jar && c->kstreams_mode) || (o->kstreams_sh && c->window_ms)));
 }
 
 /* One run of one column of one case; a stateful weir gets a fresh state.dir,
@@ -189,8 +247,9 @@ static int run_once(const bench_opts_t *o, size_t ci, int col, int run, bench_re
     return -1;
   double t0 = bench_now();
   pid_t child = spawn_case(o, c, col, out, group, state[0] ? state : NULL, log);
-  if (c->words && col != 0)
-    bench_observe_counts(o, child, out, group, o->records, t0, r);
+  if ((c->words || c->window_ms) && col != 0)
+    bench_observe_counts(o, child, out, group, o->records,
+                         c->window_ms ? o->records / BENCH_WINDOW_SPAN : 0, t0, r);
   else
     bench_observe(o, child, out, o->records, t0, r);
   if (state[0])
@@ -275,7 +334,7 @@ static void run_case(const bench_opts_t *o, size_t ci, bench_result_t med[COLS],
       rss[col][n[col]] = (double)r.peak_rss_kb;
       cpu[col][n[col]] = r.cpu_sec;
       n[col]++;
-      if (col == 1 && c->store)
+      if (col == 1 && c->store && !c->no_restore)
         restore_once(o, ci, run, 0, &rs);
     }
   for (int col = 0; col < COLS; col++) {
@@ -285,7 +344,7 @@ static void run_case(const bench_opts_t *o, size_t ci, bench_result_t med[COLS],
     med[col].peak_rss_kb = (long)median(rss[col], n[col]);
     med[col].cpu_sec = median(cpu[col], n[col]);
   }
-  if (c->store)
+  if (c->store && !c->no_restore)
     restore_medians(&rs, o->runs < 16 ? o->runs : 16, med[1].ok ? med[1].records_per_sec : 0, rmed);
 }
 
@@ -316,12 +375,13 @@ static int check_nothing_dropped(const bench_opts_t *o, const char *topic) {
 
 static void usage(void) {
   fputs("usage: weir-bench --bootstrap ADDR|--embedded --weir BIN --plugin-dir DIR\n"
-        "                  [--kstreams-jar JAR] [--records N] [--value-size B] [--partitions P]\n"
+        "                  [--kstreams-jar JAR] [--kstreams-windows KSTREAMS_SH] [--records N] [--value-size B] [--partitions P]\n"
         "                  [--case NAME[,NAME...]] [--runs R] [--rebalance-runs R] [--label TEXT]\n"
         "                  [--markdown FILE]\n"
         "       weir-bench loop BOOTSTRAP INPUT OUTPUT GROUP [THREADS]   (the baseline, run by the harness)\n"
         "--partitions P: run only the cases with P partitions (default: every case)\n"
-        "--case NAMES: run only the cases named: passthrough, wordcount, restore, rebalance, reload\n"
+        "--case NAMES: run only the cases named: passthrough, wordcount, restore, window, rebalance,\n"
+        "              reload\n"
         "              (default: every case)\n",
         stderr);
 }
@@ -334,7 +394,8 @@ static int parse(int argc, char **argv, bench_opts_t *o) {
       {"value-size", required_argument, NULL, 's'}, {"partitions", required_argument, NULL, 'P'},
       {"runs", required_argument, NULL, 'r'},      {"label", required_argument, NULL, 'l'},
       {"markdown", required_argument, NULL, 'm'},  {"rebalance-runs", required_argument, NULL, 'R'},
-      {"case", required_argument, NULL, 'c'},      {NULL, 0, NULL, 0}};
+      {"case", required_argument, NULL, 'c'},      {"kstreams-windows", required_argument, NULL, 'K'},
+      {NULL, 0, NULL, 0}};
   int c;
   *o = (bench_opts_t){.records = 1000000, .value_size = 100, .runs = 3, .rebalance_runs = -1,
                       .markdown = "bench.md", .broker_label = "broker"};
@@ -345,6 +406,7 @@ static int parse(int argc, char **argv, bench_opts_t *o) {
     case 'w': o->weir = optarg; break;
     case 'p': o->plugin_dir = optarg; break;
     case 'k': o->kstreams_jar = optarg; break;
+    case 'K': o->kstreams_sh = optarg; break;
     case 'n': o->records = atol(optarg); break;
     case 's': o->value_size = atoi(optarg); break;
     case 'P': o->only_partitions = atoi(optarg); break;
@@ -447,9 +509,12 @@ static int prepare_input(const bench_opts_t *o, size_t i, inputs_t *in) {
       return 0;
   snprintf(in->names[in->n++], sizeof in->names[0], "%s", INPUT);
   int rc = bench_create_topic(o, INPUT) ||
-           (c->words ? bench_produce_words(o, INPUT, c->words) : bench_produce_input(o, INPUT));
+           (c->window_ms  ? bench_produce_windowed(o, INPUT, c->window_keys, c->window_ms)
+            : c->words    ? bench_produce_words(o, INPUT, c->words)
+                          : bench_produce_input(o, INPUT));
   fprintf(stderr, "weir-bench: %ld input records (%s) on %s, %d partitions%s\n", o->records,
-          c->words ? "one word each" : "keyed", o->bootstrap, o->partitions, rc ? ": FAILED" : "");
+          c->window_ms ? "keyed, timestamped" : c->words ? "one word each" : "keyed", o->bootstrap,
+          o->partitions, rc ? ": FAILED" : "");
   return rc;
 }
 

@@ -48,6 +48,11 @@ static void goal_cell(FILE *f, const bench_case_t *c, const bench_result_t res[B
   if (c->ahead_of_ks)
     fprintf(f, "; ahead of Kafka Streams: %s",
             weir->ok && ks->ok ? met(weir->records_per_sec > ks->records_per_sec) : "n/a");
+  if (c->ks_goal > 0)
+    fprintf(f, "; ≥ %.0f× Kafka Streams: %s; peak RSS below it: %s", c->ks_goal,
+            weir->ok && ks->ok ? met(weir->records_per_sec >= c->ks_goal * ks->records_per_sec)
+                               : "n/a",
+            weir->ok && ks->ok ? met(weir->peak_rss_kb < ks->peak_rss_kb) : "n/a");
   fputs(" |", f);
 }
 
@@ -62,7 +67,11 @@ static void thousands(FILE *f, long n) {
 }
 
 static void case_label(FILE *f, const bench_case_t *c, long records) {
-  if (c->words >= records) {
+  if (c->window_ms) {
+    fprintf(f, "| %s (tumbling %d s, final results, ", c->name, c->window_ms / 1000);
+    thousands(f, c->window_keys);
+    fprintf(f, " keys) |");
+  } else if (c->words >= records) {
     fprintf(f, "| %s (every word distinct) |", c->name);
   } else if (c->words) {
     fprintf(f, "| %s (", c->name);
@@ -159,7 +168,7 @@ static void restore_row(FILE *f, const bench_case_t *c, long records, const benc
 static void restore_table(FILE *f, const bench_opts_t *o, const bench_report_t *r) {
   int any = 0;
   for (size_t i = 0; i < r->ncases; i++)
-    any |= r->ran[i] && r->cases[i].store != NULL;
+    any |= r->ran[i] && r->cases[i].store != NULL && !r->cases[i].no_restore;
   if (!any)
     return;
   fprintf(f, "\nRestore (weir only, `threads = 1`; median of %d): after a weir run of the case, "
@@ -174,7 +183,7 @@ static void restore_table(FILE *f, const bench_opts_t *o, const bench_report_t *
              "| store-partitions | restore s | restore rec/s | goal |\n");
   fprintf(f, "|---|---|---|---|---|---|---|---|---|\n");
   for (size_t i = 0; i < r->ncases; i++)
-    if (r->ran[i] && r->cases[i].store)
+    if (r->ran[i] && r->cases[i].store && !r->cases[i].no_restore)
       restore_row(f, &r->cases[i], r->records[i], &r->restore[i]);
 }
 

@@ -20,6 +20,15 @@ else
   echo "weir-bench: the Kafka Streams peer did not build: its column is n/a" >&2
 fi
 
+# The windowed count's peer: tests/kstreams (the app the window differential
+# test holds weir to), built into the bench's build directory.
+if WEIR_KSTREAMS_OUT="$build/kstreams" tests/kstreams/kstreams.sh build; then
+  export WEIR_KSTREAMS_OUT="$build/kstreams"
+  common="$common --kstreams-windows $root/tests/kstreams/kstreams.sh"
+else
+  echo "weir-bench: tests/kstreams did not build: the windowed Kafka Streams column is n/a" >&2
+fi
+
 version=$(sed -n 's:.*<kafka\.version>\(.*\)</kafka\.version>.*:\1:p' tests/kafka/pom.xml | head -n 1)
 tests/kafka/kafka.sh fetch
 mkdir -p "$work/kafka"
@@ -31,7 +40,8 @@ tests/kafka/kafka.sh run "$work/kafka" -- sh -c \
 # non-empty group for session.timeout.ms - 1 s (44 s with weir's default).
 # No restore case: its changelog, repartition and output topics of a million
 # records each would pass the mock's 5 MiB a partition, which drops the oldest.
-"$bench" --embedded $(echo "$common" | sed 's/--kstreams-jar [^ ]*//') --rebalance-runs 1 \
+"$bench" --embedded $(echo "$common" | sed 's/--kstreams-jar [^ ]*//; s/--kstreams-windows [^ ]*//') \
+  --rebalance-runs 1 \
   --case passthrough,wordcount,rebalance \
   --label 'weir broker (librdkafka 2.0.2 mock cluster, in memory)' --markdown "$work/embedded.md"
 
@@ -49,6 +59,12 @@ tests/kafka/kafka.sh run "$work/kafka" -- sh -c \
   echo "Streams' own word count (RocksDB, the default cache) and the loop forwarding the same"
   echo "input; a count is done when the latest counts in its output add up to the input, and is"
   echo "timed from its first record in its repartition topic (its first count waits for a commit)."
+  echo "Window: a tumbling 60 s count with final results only (emit = final; Kafka Streams'"
+  echo "EmitStrategy.onWindowClose, its emission checked at every record) of records of 10,000 keys"
+  echo "whose event time spans ten windows, then one record a partition that closes them all, by"
+  echo "tests/kstreams' app (the one tests/e2e/test_window_kstreams.c holds weir to), timed from its"
+  echo "first output record (the first window's close, a tenth into the input) to the output's counts"
+  echo "adding up to the input, over the nine tenths of the records in between."
   echo "Restore:"
   echo "weir again on a finished run's application.id with an empty state.dir, timed from weir's"
   echo "\`restore:\` log lines; the restore case counts every record as a distinct word so"
