@@ -6,8 +6,8 @@
 #define WEIR_BENCH_BENCH_H
 
 #include <librdkafka/rdkafka.h>
-#include <stdio.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 typedef struct bench_opts {
@@ -18,10 +18,10 @@ typedef struct bench_opts {
   int value_size;
   int partitions; /* of the topics in use: each case's, set by bench_main.c */
   int runs;
-  int rebalance_runs;       /* 0: no rebalance measurement */
-  int only_partitions;      /* 0: every case; P: only the cases with P partitions */
-  const char *only_cases;   /* NULL: every case; "a,b": only the cases (and "rebalance") named */
-  const char *weir;        /* the weir binary */
+  int rebalance_runs;     /* 0: no rebalance measurement */
+  int only_partitions;    /* 0: every case; P: only the cases with P partitions */
+  const char *only_cases; /* NULL: every case; "a,b": only the cases (and "rebalance") named */
+  const char *weir;       /* the weir binary */
   const char *plugin_dir;
   const char *kstreams_jar; /* NULL: no Kafka Streams column */
   const char *kstreams_sh;  /* tests/kstreams/kstreams.sh (windowed cases); NULL: no such column */
@@ -51,17 +51,17 @@ typedef struct bench_case {
   int records_div;           /* runs on --records / records_div (cases sharing a partition
                               * count share the input, so they must agree); 0 = 1 */
   /* Stateful cases (designated initializers; zero for the passthrough ones): */
-  int words;        /* 0: the keyed input of --value-size bytes. W: one word a record, NULL
-                     * keys, of W distinct words (record i's word is i when W >= records), and
-                     * weir and Kafka Streams are done when the output's counts add up to the
-                     * records; the loop still forwards every record */
-  int commit_ms;    /* weir's commit.interval.ms and Kafka Streams'; 0: their defaults */
+  int words;         /* 0: the keyed input of --value-size bytes. W: one word a record, NULL
+                      * keys, of W distinct words (record i's word is i when W >= records), and
+                      * weir and Kafka Streams are done when the output's counts add up to the
+                      * records; the loop still forwards every record */
+  int commit_ms;     /* weir's commit.interval.ms and Kafka Streams'; 0: their defaults */
   const char *store; /* weir gets a fresh state.dir a run; after each measured run, a full
                       * restore of this store (NULL: stateless, no restore) */
-  int ahead_of_ks;  /* the goal also asks weir > Kafka Streams */
-  int restore_only; /* one weir run fills the changelog, then --runs restores; no row in the
-                     * throughput table, one in the restore table */
-  int restore_goal; /* records/s the restore is held to; 0: none */
+  int ahead_of_ks;   /* the goal also asks weir > Kafka Streams */
+  int restore_only;  /* one weir run fills the changelog, then --runs restores; no row in the
+                      * throughput table, one in the restore table */
+  int restore_goal;  /* records/s the restore is held to; 0: none */
   /* Windowed cases: an input of `window_keys` keys whose event time spans
    * BENCH_WINDOW_SPAN windows of window_ms, then one flush record a partition
    * far ahead, so every window closes; counted per window with final results
@@ -71,6 +71,8 @@ typedef struct bench_case {
   int window_keys;
   double ks_goal;   /* weir / Kafka Streams to report against; 0: none */
   int no_restore;   /* a store, but no restore measured after each run */
+  int exactly_once; /* weir's processing.guarantee = exactly_once, Kafka Streams'
+                     * exactly_once_v2 (the loop stays as it is: no transactions) */
 } bench_case_t;
 
 /* The windows a windowed case's input spans (its flush records aside). */
@@ -79,11 +81,11 @@ enum { BENCH_WINDOW_SPAN = 10 };
 /* One full restore (bench_restore.c), or the medians of several. */
 typedef struct bench_restore {
   int ok;
-  int partitions;     /* store-partitions restored (with records) */
-  long long records;  /* restored, summed over the partitions */
+  int partitions;      /* store-partitions restored (with records) */
+  long long records;   /* restored, summed over the partitions */
   long long changelog; /* records in the changelog (end - start offsets) */
-  double seconds;     /* first restore start -> last restore end, from weir's log */
-  double rate;        /* records / seconds */
+  double seconds;      /* first restore start -> last restore end, from weir's log */
+  double rate;         /* records / seconds */
   double process_rate; /* the weir run that filled the changelog, records/s */
 } bench_restore_t;
 
@@ -95,7 +97,7 @@ typedef struct bench_rebalance {
   double stall;    /* longest time one output partition did not grow, s */
   double assigned_min, assigned_max, resumed_min, resumed_max;
   long long produced, consumed; /* summed over the runs: records in, records out */
-  int rate;        /* records/s of the steady input */
+  int rate;                     /* records/s of the steady input */
 } bench_rebalance_t;
 
 /* The columns: the baseline loop, weir, Kafka Streams. */
@@ -105,11 +107,11 @@ enum { BENCH_COLS = 3 };
 typedef struct bench_report {
   const bench_case_t *cases;
   size_t ncases;
-  const int *ran;                            /* 1: the case ran */
-  const long *records;                       /* the records it ran on */
-  const bench_result_t (*res)[BENCH_COLS];  /* medians per column */
-  const bench_restore_t *restore;            /* its restore figures (cases with a store) */
-  const bench_rebalance_t *rb;               /* NULL: no rebalance measurement */
+  const int *ran;                          /* 1: the case ran */
+  const long *records;                     /* the records it ran on */
+  const bench_result_t (*res)[BENCH_COLS]; /* medians per column */
+  const bench_restore_t *restore;          /* its restore figures (cases with a store) */
+  const bench_rebalance_t *rb;             /* NULL: no rebalance measurement */
   int rebalance_partitions;
 } bench_report_t;
 void bench_write_report(const bench_opts_t *o, const bench_report_t *r);
@@ -126,8 +128,9 @@ long long bench_end_offsets(rd_kafka_t *rk, const char *topic, int partitions, l
 int bench_loop_main(int argc, char **argv);
 
 /* bench_main.c: the `weir run` INI for a job; `extra`: more [weir] lines, or NULL. */
-void bench_weir_ini(const bench_opts_t *o, const char *path, const char *topology, const char *group,
-                    const char *input, const char *output, int threads, const char *extra);
+void bench_weir_ini(const bench_opts_t *o, const char *path, const char *topology,
+                    const char *group, const char *input, const char *output, int threads,
+                    const char *extra);
 
 /* bench_rebalance.c: the topics run `run` needs (the embedded broker makes them up front). */
 void bench_rebalance_topics(int run, char *input, char *output, size_t size);

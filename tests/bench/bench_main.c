@@ -15,35 +15,37 @@
 enum { NCASES_MAX = 32 };
 static char INPUT[64]; /* the input of the case running: bench-in-<pid>-<P>p[-<W>w] */
 
-#define PASSTHROUGH                                                                               \
-  "[source:in]\ntopic = %s\n"                                                                    \
-  "[operator:pass]\nplugin = std\ntype = passthrough\ninput = in\n"                              \
+#define PASSTHROUGH                                                                                \
+  "[source:in]\ntopic = %s\n"                                                                      \
+  "[operator:pass]\nplugin = std\ntype = passthrough\ninput = in\n"                                \
   "[sink:out]\ninput = pass\ntopic = %s\n"
 
 /* One word a record, so split passes each through; the count re-keys by word
  * (a repartition topic) as Kafka Streams' groupBy does. */
-#define WORDCOUNT                                                                                 \
-  "[source:lines]\ntopic = %s\nvalue.serde = string\n"                                          \
-  "[operator:words]\nplugin = std\ntype = split\ninput = lines\n"                               \
-  "[operator:count]\nplugin = std\ntype = count\ninput = words\ngroup.by = value\n"              \
-  "store = counts\n"                                                                            \
-  "[store:counts]\ntype = kv\n"                                                                 \
+#define WORDCOUNT                                                                                  \
+  "[source:lines]\ntopic = %s\nvalue.serde = string\n"                                             \
+  "[operator:words]\nplugin = std\ntype = split\ninput = lines\n"                                  \
+  "[operator:count]\nplugin = std\ntype = count\ninput = words\ngroup.by = value\n"                \
+  "store = counts\n"                                                                               \
+  "[store:counts]\ntype = kv\n"                                                                    \
   "[sink:out]\ninput = count\ntopic = %s\nvalue.serde = int64\n"
 
 /* A tumbling count with final results only, as tests/kstreams/WindowCounts.java
  * does it (the app tests/e2e/test_window_kstreams.c holds to the same
  * results); the window operator's parameters as in tests/kstreams/weir-windows.ini.
  * %%d: the window size in ms (twice), then its store's retention. */
-#define WINDOWCOUNT                                                                               \
-  "[source:in]\ntopic = %s\nkey.serde = string\nvalue.serde = string\n"                        \
-  "[operator:windows]\nplugin = std\ntype = window\ninput = in\nwindow = tumbling\n"            \
-  "size = %d\ngrace = 0\nfunction = count\nemit = final\nstore = windows\n"                   \
-  "[store:windows]\ntype = window\nwindow.size.ms = %d\nretention.ms = %d\n"                   \
+#define WINDOWCOUNT                                                                                \
+  "[source:in]\ntopic = %s\nkey.serde = string\nvalue.serde = string\n"                            \
+  "[operator:windows]\nplugin = std\ntype = window\ninput = in\nwindow = tumbling\n"               \
+  "size = %d\ngrace = 0\nfunction = count\nemit = final\nstore = windows\n"                        \
+  "[store:windows]\ntype = window\nwindow.size.ms = %d\nretention.ms = %d\n"                       \
   "[sink:out]\ninput = windows\ntopic = %s\nvalue.serde = int64\n"
 
-#define PASS(P, T, GOAL, DIV)                                                                     \
-  {.name = "passthrough", .weir_topology = PASSTHROUGH, .kstreams_mode = "passthrough",          \
-   .baseline = 1, .partitions = P, .threads = T, .goal = GOAL, .records_div = DIV}
+#define PASS(P, T, GOAL, DIV)                                                                      \
+  {                                                                                                \
+    .name = "passthrough", .weir_topology = PASSTHROUGH, .kstreams_mode = "passthrough",           \
+    .baseline = 1, .partitions = P, .threads = T, .goal = GOAL, .records_div = DIV                 \
+  }
 
 /* The cases. A new one is an entry here: its weir topology (after [weir]),
  * the Kafka Streams mode that does the same job, the partitions of its
@@ -62,15 +64,57 @@ static const bench_case_t cases[] = {
     PASS(6, 2, 0.9, 1),
     PASS(64, 1, 0, 2),
     PASS(256, 1, 0.8, 2),
-    {.name = "wordcount", .weir_topology = WORDCOUNT, .kstreams_mode = "wordcount", .baseline = 1,
-     .partitions = 6, .threads = 1, .goal = 0.6, .records_div = 1, .words = 10000,
-     .commit_ms = 1000, .store = "counts", .ahead_of_ks = 1},
-    {.name = "restore", .weir_topology = WORDCOUNT, .partitions = 6, .threads = 1, .records_div = 1,
-     .words = 1000000000, .commit_ms = 1000, .store = "counts", .restore_only = 1,
+    {.name = "wordcount",
+     .weir_topology = WORDCOUNT,
+     .kstreams_mode = "wordcount",
+     .baseline = 1,
+     .partitions = 6,
+     .threads = 1,
+     .goal = 0.6,
+     .records_div = 1,
+     .words = 10000,
+     .commit_ms = 1000,
+     .store = "counts",
+     .ahead_of_ks = 1},
+    /* The word count under exactly-once, at Kafka Streams' EOS commit interval;
+     * compare its weir column with the wordcount case's (goal: >= 0.8 of it). */
+    {.name = "wordcount-eos",
+     .weir_topology = WORDCOUNT,
+     .kstreams_mode = "wordcount",
+     .baseline = 1,
+     .partitions = 6,
+     .threads = 1,
+     .goal = 0,
+     .records_div = 1,
+     .words = 10000,
+     .commit_ms = 100,
+     .store = "counts",
+     .no_restore = 1,
+     .exactly_once = 1,
+     .ks_goal = 2.0},
+    {.name = "restore",
+     .weir_topology = WORDCOUNT,
+     .partitions = 6,
+     .threads = 1,
+     .records_div = 1,
+     .words = 1000000000,
+     .commit_ms = 1000,
+     .store = "counts",
+     .restore_only = 1,
      .restore_goal = 300000},
-    {.name = "window", .weir_topology = WINDOWCOUNT, .baseline = 1, .partitions = 6, .threads = 1,
-     .goal = 0.6, .records_div = 1, .commit_ms = 1000, .store = "windows", .no_restore = 1,
-     .window_ms = 60000, .window_keys = 10000, .ks_goal = 2.0},
+    {.name = "window",
+     .weir_topology = WINDOWCOUNT,
+     .baseline = 1,
+     .partitions = 6,
+     .threads = 1,
+     .goal = 0.6,
+     .records_div = 1,
+     .commit_ms = 1000,
+     .store = "windows",
+     .no_restore = 1,
+     .window_ms = 60000,
+     .window_keys = 10000,
+     .ks_goal = 2.0},
 };
 static long case_records[NCASES_MAX]; /* what each case ran on */
 enum { NCASES = sizeof cases / sizeof cases[0] };
@@ -125,14 +169,16 @@ static int selected(const bench_opts_t *o, const bench_case_t *c) {
          (!o->only_cases || listed(o->only_cases, c->name));
 }
 
-void bench_weir_ini(const bench_opts_t *o, const char *path, const char *topology, const char *group,
-                    const char *input, const char *output, int threads, const char *extra) {
+void bench_weir_ini(const bench_opts_t *o, const char *path, const char *topology,
+                    const char *group, const char *input, const char *output, int threads,
+                    const char *extra) {
   FILE *f = fopen(path, "w");
   if (!f)
     return;
-  fprintf(f, "[weir]\napplication.id = %s\nbootstrap.servers = %s\nplugin.dir = %s\nthreads = %d\n%s"
-             "[kafka]\ncompression.type = lz4\n", group, o->bootstrap, o->plugin_dir, threads,
-          extra ? extra : "");
+  fprintf(f,
+          "[weir]\napplication.id = %s\nbootstrap.servers = %s\nplugin.dir = %s\nthreads = %d\n%s"
+          "[kafka]\ncompression.type = lz4\n",
+          group, o->bootstrap, o->plugin_dir, threads, extra ? extra : "");
   fprintf(f, topology, input, output);
   fclose(f);
 }
@@ -144,9 +190,10 @@ static void window_weir_ini(const bench_opts_t *o, const char *path, const bench
   FILE *f = fopen(path, "w");
   if (!f)
     return;
-  fprintf(f, "[weir]\napplication.id = %s\nbootstrap.servers = %s\nplugin.dir = %s\nthreads = %d\n%s"
-             "[kafka]\ncompression.type = lz4\n", group, o->bootstrap, o->plugin_dir, c->threads,
-          extra ? extra : "");
+  fprintf(f,
+          "[weir]\napplication.id = %s\nbootstrap.servers = %s\nplugin.dir = %s\nthreads = %d\n%s"
+          "[kafka]\ncompression.type = lz4\n",
+          group, o->bootstrap, o->plugin_dir, c->threads, extra ? extra : "");
   fprintf(f, c->weir_topology, INPUT, c->window_ms, c->window_ms, 86400000, output);
   fclose(f);
 }
@@ -160,6 +207,8 @@ static pid_t spawn_weir(const bench_opts_t *o, const bench_case_t *c, const char
   snprintf(ini, sizeof ini, "/tmp/weir-bench-%d.ini", (int)getpid());
   if (c->commit_ms)
     n = snprintf(extra, sizeof extra, "commit.interval.ms = %d\n", c->commit_ms);
+  if (c->exactly_once)
+    n += snprintf(extra + n, sizeof extra - (size_t)n, "processing.guarantee = exactly_once\n");
   if (state_dir)
     snprintf(extra + n, sizeof extra - (size_t)n, "state.dir = %s\n", state_dir);
   if (c->window_ms)
@@ -183,11 +232,30 @@ static pid_t spawn_kstreams_windows(const bench_opts_t *o, const bench_case_t *c
   snprintf(threads, sizeof threads, "%d", c->threads);
   snprintf(commit, sizeof commit, "%d", c->commit_ms ? c->commit_ms : 30000);
   setenv("WEIR_KSTREAMS_HEAP", "1g", 1);
-  char *argv[] = {(char *)o->kstreams_sh, "run", "--bootstrap", (char *)o->bootstrap,
-                  "--app-id", (char *)group, "--input", INPUT, "--output", (char *)out,
-                  "--windows", "tumbling", "--size-ms", size, "--grace-ms", "0", "--long-values",
-                  "--threads", threads, "--commit-interval-ms", commit, "--emit-check-ms",
-                  (char *)(check && *check ? check : "0"), NULL};
+  char *argv[] = {(char *)o->kstreams_sh,
+                  "run",
+                  "--bootstrap",
+                  (char *)o->bootstrap,
+                  "--app-id",
+                  (char *)group,
+                  "--input",
+                  INPUT,
+                  "--output",
+                  (char *)out,
+                  "--windows",
+                  "tumbling",
+                  "--size-ms",
+                  size,
+                  "--grace-ms",
+                  "0",
+                  "--long-values",
+                  "--threads",
+                  threads,
+                  "--commit-interval-ms",
+                  commit,
+                  "--emit-check-ms",
+                  (char *)(check && *check ? check : "0"),
+                  NULL};
   return bench_spawn(argv, log);
 }
 
@@ -200,10 +268,16 @@ static pid_t spawn_kstreams(const bench_opts_t *o, const bench_case_t *c, const 
   snprintf(threads, sizeof threads, "%d", c->threads);
   snprintf(parts, sizeof parts, "%d", c->partitions);
   snprintf(commit, sizeof commit, "%d", c->commit_ms);
-  char *argv[24] = {"java", "-Xmx1g", "-jar", (char *)o->kstreams_jar, "--bootstrap",
-                    (char *)o->bootstrap, "--mode", (char *)c->kstreams_mode, "--input", INPUT,
-                    "--output", (char *)out, "--expect", expect, "--app-id", (char *)group,
-                    "--partitions", parts, "--threads", threads};
+  char *argv[26] = {"java",         "-Xmx1g",
+                    "-jar",         (char *)o->kstreams_jar,
+                    "--bootstrap",  (char *)o->bootstrap,
+                    "--mode",       (char *)c->kstreams_mode,
+                    "--input",      INPUT,
+                    "--output",     (char *)out,
+                    "--expect",     expect,
+                    "--app-id",     (char *)group,
+                    "--partitions", parts,
+                    "--threads",    threads};
   int a = 20;
   if (c->commit_ms) {
     argv[a++] = "--commit-interval-ms";
@@ -211,6 +285,8 @@ static pid_t spawn_kstreams(const bench_opts_t *o, const bench_case_t *c, const 
   }
   if (c->words) /* the harness tells when a count is done, and stops it as it stops weir */
     argv[a++] = "--until-stopped";
+  if (c->exactly_once)
+    argv[a++] = "--exactly-once";
   argv[a] = NULL;
   return bench_spawn(argv, log);
 }
@@ -220,8 +296,9 @@ static pid_t spawn_case(const bench_opts_t *o, const bench_case_t *c, int col, c
   char threads[16];
   snprintf(threads, sizeof threads, "%d", c->threads);
   if (col == 0) {
-    char *argv[] = {(char *)o->self, "loop", (char *)o->bootstrap, INPUT, (char *)out,
-                    (char *)group, threads, NULL};
+    char *argv[] = {(char *)o->self, "loop",      (char *)o->bootstrap,
+                    INPUT,           (char *)out, (char *)group,
+                    threads,         NULL};
     return bench_spawn(argv, log);
   }
   if (col == 1)
@@ -257,7 +334,8 @@ static int run_once(const bench_opts_t *o, size_t ci, int col, int run, bench_re
   if (!r->ok)
     fprintf(stderr, "weir-bench: %s, %s: FAILED; its output is in %s\n", name, col_names[col], log);
   else
-    fprintf(stderr, "weir-bench: %-20s %-22s %s %d: %.0f records/s, startup %.2f s, peak RSS %ld KiB\n",
+    fprintf(stderr,
+            "weir-bench: %-20s %-22s %s %d: %.0f records/s, startup %.2f s, peak RSS %ld KiB\n",
             name, col_names[col], run < 0 ? "warm-up" : "run", run + 1, r->records_per_sec,
             r->startup_sec, r->peak_rss_kb);
   if (r->ok)
@@ -280,19 +358,22 @@ static void restore_once(const bench_opts_t *o, size_t ci, int run, int k, resto
   bench_restore_t r;
   output_topic(out, sizeof out, ci, 1, run);
   group_name(group, sizeof group, ci, 1, run);
-  snprintf(log, sizeof log, "/tmp/weir-bench-%d-restore-%zu-%d-%d.log", (int)getpid(), ci, run + 1, k + 1);
+  snprintf(log, sizeof log, "/tmp/weir-bench-%d-restore-%zu-%d-%d.log", (int)getpid(), ci, run + 1,
+           k + 1);
   if (rs->n >= 16 || bench_state_dir(state, sizeof state))
     return;
   pid_t child = spawn_weir(o, c, out, group, state, log);
   int rc = bench_restore_watch(o, child, log, group, c->store, &r);
   bench_remove_tree(state);
   if (rc) {
-    fprintf(stderr, "weir-bench: %s, restore %d: FAILED; weir's output is in %s\n", c->name, k + 1, log);
+    fprintf(stderr, "weir-bench: %s, restore %d: FAILED; weir's output is in %s\n", c->name, k + 1,
+            log);
     return;
   }
-  fprintf(stderr, "weir-bench: %-20s restore %d: %lld records (changelog %lld) of %d store-partitions "
-                  "in %.3f s: %.0f records/s\n", c->name, k + 1, r.records, r.changelog, r.partitions,
-          r.seconds, r.rate);
+  fprintf(stderr,
+          "weir-bench: %-20s restore %d: %lld records (changelog %lld) of %d store-partitions "
+          "in %.3f s: %.0f records/s\n",
+          c->name, k + 1, r.records, r.changelog, r.partitions, r.seconds, r.rate);
   if (!getenv("WEIR_BENCH_KEEP_LOG"))
     unlink(log);
   rs->records[rs->n] = (double)r.records, rs->changelog[rs->n] = (double)r.changelog;
@@ -300,7 +381,8 @@ static void restore_once(const bench_opts_t *o, size_t ci, int run, int k, resto
   rs->n++;
 }
 
-static void restore_medians(restores_t *rs, int expected, double process_rate, bench_restore_t *med) {
+static void restore_medians(restores_t *rs, int expected, double process_rate,
+                            bench_restore_t *med) {
   med->ok = rs->n == expected && expected > 0;
   med->records = (long long)median(rs->records, rs->n);
   med->changelog = (long long)median(rs->changelog, rs->n);
@@ -314,7 +396,8 @@ static void restore_medians(restores_t *rs, int expected, double process_rate, b
  * broker warming up or a busy machine weighs on all of them alike; one
  * unmeasured warm-up run goes first. Medians per column. A stateful case
  * restores after each measured weir run. */
-static void run_case(const bench_opts_t *o, size_t ci, bench_result_t med[COLS], bench_restore_t *rmed) {
+static void run_case(const bench_opts_t *o, size_t ci, bench_result_t med[COLS],
+                     bench_restore_t *rmed) {
   const bench_case_t *c = &cases[ci];
   double rate[COLS][16], start[COLS][16], rss[COLS][16], cpu[COLS][16];
   int n[COLS] = {0}, weir_runs = 1;
@@ -368,37 +451,52 @@ static int check_nothing_dropped(const bench_opts_t *o, const char *topic) {
   bench_end_offsets(rk, topic, o->partitions, &low);
   rd_kafka_destroy(rk);
   if (low != 0)
-    fprintf(stderr, "weir-bench: the broker dropped %lld records of %s (low watermark > 0): "
-                    "results are invalid; use fewer records or more partitions\n", low, topic);
+    fprintf(stderr,
+            "weir-bench: the broker dropped %lld records of %s (low watermark > 0): "
+            "results are invalid; use fewer records or more partitions\n",
+            low, topic);
   return low == 0 ? 0 : -1;
 }
 
 static void usage(void) {
   fputs("usage: weir-bench --bootstrap ADDR|--embedded --weir BIN --plugin-dir DIR\n"
-        "                  [--kstreams-jar JAR] [--kstreams-windows KSTREAMS_SH] [--records N] [--value-size B] [--partitions P]\n"
+        "                  [--kstreams-jar JAR] [--kstreams-windows KSTREAMS_SH] [--records N] "
+        "[--value-size B] [--partitions P]\n"
         "                  [--case NAME[,NAME...]] [--runs R] [--rebalance-runs R] [--label TEXT]\n"
         "                  [--markdown FILE]\n"
-        "       weir-bench loop BOOTSTRAP INPUT OUTPUT GROUP [THREADS]   (the baseline, run by the harness)\n"
+        "       weir-bench loop BOOTSTRAP INPUT OUTPUT GROUP [THREADS]   (the baseline, run by the "
+        "harness)\n"
         "--partitions P: run only the cases with P partitions (default: every case)\n"
-        "--case NAMES: run only the cases named: passthrough, wordcount, restore, window, rebalance,\n"
+        "--case NAMES: run only the cases named: passthrough, wordcount, restore, window, "
+        "rebalance,\n"
         "              reload\n"
         "              (default: every case)\n",
         stderr);
 }
 
 static int parse(int argc, char **argv, bench_opts_t *o) {
-  static const struct option opts[] = {
-      {"bootstrap", required_argument, NULL, 'b'}, {"embedded", no_argument, NULL, 'e'},
-      {"weir", required_argument, NULL, 'w'},      {"plugin-dir", required_argument, NULL, 'p'},
-      {"kstreams-jar", required_argument, NULL, 'k'}, {"records", required_argument, NULL, 'n'},
-      {"value-size", required_argument, NULL, 's'}, {"partitions", required_argument, NULL, 'P'},
-      {"runs", required_argument, NULL, 'r'},      {"label", required_argument, NULL, 'l'},
-      {"markdown", required_argument, NULL, 'm'},  {"rebalance-runs", required_argument, NULL, 'R'},
-      {"case", required_argument, NULL, 'c'},      {"kstreams-windows", required_argument, NULL, 'K'},
-      {NULL, 0, NULL, 0}};
+  static const struct option opts[] = {{"bootstrap", required_argument, NULL, 'b'},
+                                       {"embedded", no_argument, NULL, 'e'},
+                                       {"weir", required_argument, NULL, 'w'},
+                                       {"plugin-dir", required_argument, NULL, 'p'},
+                                       {"kstreams-jar", required_argument, NULL, 'k'},
+                                       {"records", required_argument, NULL, 'n'},
+                                       {"value-size", required_argument, NULL, 's'},
+                                       {"partitions", required_argument, NULL, 'P'},
+                                       {"runs", required_argument, NULL, 'r'},
+                                       {"label", required_argument, NULL, 'l'},
+                                       {"markdown", required_argument, NULL, 'm'},
+                                       {"rebalance-runs", required_argument, NULL, 'R'},
+                                       {"case", required_argument, NULL, 'c'},
+                                       {"kstreams-windows", required_argument, NULL, 'K'},
+                                       {NULL, 0, NULL, 0}};
   int c;
-  *o = (bench_opts_t){.records = 1000000, .value_size = 100, .runs = 3, .rebalance_runs = -1,
-                      .markdown = "bench.md", .broker_label = "broker"};
+  *o = (bench_opts_t){.records = 1000000,
+                      .value_size = 100,
+                      .runs = 3,
+                      .rebalance_runs = -1,
+                      .markdown = "bench.md",
+                      .broker_label = "broker"};
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (c) {
     case 'b': o->bootstrap = optarg; break;
@@ -509,12 +607,14 @@ static int prepare_input(const bench_opts_t *o, size_t i, inputs_t *in) {
       return 0;
   snprintf(in->names[in->n++], sizeof in->names[0], "%s", INPUT);
   int rc = bench_create_topic(o, INPUT) ||
-           (c->window_ms  ? bench_produce_windowed(o, INPUT, c->window_keys, c->window_ms)
-            : c->words    ? bench_produce_words(o, INPUT, c->words)
-                          : bench_produce_input(o, INPUT));
+           (c->window_ms ? bench_produce_windowed(o, INPUT, c->window_keys, c->window_ms)
+            : c->words   ? bench_produce_words(o, INPUT, c->words)
+                         : bench_produce_input(o, INPUT));
   fprintf(stderr, "weir-bench: %ld input records (%s) on %s, %d partitions%s\n", o->records,
-          c->window_ms ? "keyed, timestamped" : c->words ? "one word each" : "keyed", o->bootstrap,
-          o->partitions, rc ? ": FAILED" : "");
+          c->window_ms ? "keyed, timestamped"
+          : c->words   ? "one word each"
+                       : "keyed",
+          o->bootstrap, o->partitions, rc ? ": FAILED" : "");
   return rc;
 }
 
@@ -619,8 +719,14 @@ int main(int argc, char **argv) {
   if (reloaded)
     rc = bench_reload(&o, &reload);
   if (!rc) {
-    bench_report_t report = {cases, NCASES, ran, case_records, (const bench_result_t(*)[COLS])res,
-                             restore, rebalanced ? &rb : NULL, REBALANCE_PARTITIONS};
+    bench_report_t report = {cases,
+                             NCASES,
+                             ran,
+                             case_records,
+                             (const bench_result_t(*)[COLS])res,
+                             restore,
+                             rebalanced ? &rb : NULL,
+                             REBALANCE_PARTITIONS};
     bench_write_report(&o, &report);
     FILE *f = reloaded ? fopen(o.markdown, "a") : NULL;
     if (f) {
