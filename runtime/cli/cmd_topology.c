@@ -12,6 +12,7 @@
 #include "app/app.h"
 #include "cli/commands.h"
 #include "config/config.h"
+#include "config/env.h"
 #include "plugin/loader.h"
 #include "reload/control.h"
 #include "task/task.h"
@@ -29,6 +30,8 @@ weir_topology_t *weir_cli_load_topology(const char *path, char **overrides, int 
   char exe_dir[4096];
   weir_topology_t *t = NULL;
   weir_cfg_t *cfg = weir_cfg_load(path, &d);
+  if (cfg)
+    weir_cfg_apply_env(cfg, environ, &d);
   for (int i = 0; cfg && i < override_count; i++)
     weir_cfg_override(cfg, overrides[i], &d);
   if (cfg && d.count == 0)
@@ -276,6 +279,7 @@ int weir_cmd_run(int argc, char **argv) {
   if (!t)
     return 1;
   weir_log_set_level(t->settings.log_level);
+  weir_log_set_format(t->settings.log_format);
   int code = run_topology(t, &a, &signals);
   weir_topology_free(t);
   return code;

@@ -221,6 +221,9 @@ static void run_loop(weir_stream_thread_t *t) {
 
 static void *thread_main(void *arg) {
   weir_stream_thread_t *t = arg;
+  char name[16]; /* the OS name (top, gdb) and the "thread" of JSON logs */
+  snprintf(name, sizeof name, "weir-stream-%d", t->index);
+  pthread_setname_np(pthread_self(), name);
   WEIR_INFO("thread %d: started, subscribed to %zu topic(s) as group '%s'", t->index,
             t->topic_count, t->shared.topo->settings.application_id);
   if (t->shared.swap)

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "topology/topology_internal.h"
+#include "util/log.h"
+#include "util/secret.h"
 
 static const char *or_none(const char *s, const char *none) {
   return s ? s : none;
@@ -37,6 +39,8 @@ static void print_settings(const weir_settings_t *s, FILE *out) {
   fprintf(out, "  cache.max.bytes         = %lld\n", (long long)s->cache_max_bytes);
   fprintf(out, "  http.listen             = %s\n", or_none(s->http_listen, "(off)"));
   fprintf(out, "  log.level               = %s\n", level_name(s->log_level));
+  fprintf(out, "  log.format              = %s\n",
+          s->log_format == WEIR_LOG_JSON ? "json" : "text");
   fprintf(out, "  embedded.partitions     = %d\n", s->embedded_partitions);
   fprintf(out, "  buffered.records.per.partition = %d\n", s->buffered_records_per_partition);
   fprintf(out, "  deserialization.policy  = %s\n", deser[s->deser_policy % 3]);
@@ -67,8 +71,13 @@ static void print_params(const weir_params_t *p, FILE *out) {
   for (size_t i = 0; i < p->count; i++) {
     const weir_param_value_t *v = &p->values[i];
     fprintf(out, "      %s = ", v->def->name);
-    print_value(or_none(v->text, "(unset)"), out);
-    fprintf(out, "%s\n", !v->text ? "" : v->line < 0 ? "  (--set)" : !v->line ? "  (default)" : "");
+    print_value(v->text ? weir_secret_show(v->def->name, v->text) : "(unset)", out);
+    fprintf(out, "%s\n",
+            !v->text                       ? ""
+            : v->line == WEIR_CFG_LINE_ENV ? "  (environment)"
+            : v->line < 0                  ? "  (--set)"
+            : !v->line                     ? "  (default)"
+                                           : "");
   }
 }
 
@@ -110,7 +119,8 @@ void weir_topology_print_text(const weir_topology_t *t, FILE *out) {
   if (t->kafka_count)
     fprintf(out, "kafka:\n");
   for (size_t i = 0; i < t->kafka_count; i++)
-    fprintf(out, "  %s = %s\n", t->kafka[i].key, t->kafka[i].value);
+    fprintf(out, "  %s = %s\n", t->kafka[i].key,
+            weir_secret_show(t->kafka[i].key, t->kafka[i].value));
   fprintf(out, "nodes (in processing order):\n");
   for (size_t i = 0; i < t->node_count; i++)
     print_node(t->nodes[i], out);
