@@ -42,9 +42,8 @@ int main(int argc, char **argv) {
   if (strcmp(argv[1], "--version") == 0) {
     /* What a bug report needs: the versions of everything that shapes
      * behaviour, librdkafka as loaded at run time (not as compiled). */
-    printf("weir %s\nplugin SDK ABI %d.%d\nlibrdkafka %s\nRocksDB %s (built against)\n",
-           WEIR_VERSION, WEIR_ABI_MAJOR, WEIR_ABI_MINOR, rd_kafka_version_str(),
-           WEIR_ROCKSDB_VERSION);
+    printf("weir %s (plugin ABI %d.%d)\nlibrdkafka %s\nRocksDB %s (built against)\n", WEIR_VERSION,
+           WEIR_ABI_MAJOR, WEIR_ABI_MINOR, rd_kafka_version_str(), WEIR_ROCKSDB_VERSION);
     return 0;
   }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

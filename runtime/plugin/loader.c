@@ -464,6 +464,32 @@ fail:
   return NULL;
 }
 
+weir_plugin_t *weir_plugin_from_entry(weir_plugin_entry_fn entry, const char *ref, char *errstr,
+                                      size_t errstr_size) {
+  load_ctx_t lc = {"(linked in)", errstr, errstr_size};
+  const weir_plugin_desc_t *raw = entry ? entry() : NULL;
+  weir_plugin_t *p = raw ? calloc(1, sizeof *p) : NULL;
+  if (!raw) {
+    weir_errstr_set(errstr, errstr_size,
+                    "a linked-in plugin's entry function returned NULL (or none was given): "
+                    "make it with WEIR_STATIC_PLUGIN(...)");
+    return NULL;
+  }
+  if (!p || check_plugin(&lc, raw, p) < 0)
+    goto fail;
+  p->path = strdup("(linked in)");
+  p->ref = strdup(ref ? ref : p->desc.name);
+  if (!p->path || !p->ref)
+    goto fail;
+  p->refcount = 1;
+  return p;
+fail:
+  if (!p)
+    weir_errstr_set(errstr, errstr_size, "out of memory loading a linked-in plugin");
+  free_plugin(p);
+  return NULL;
+}
+
 /* Copy `path` to a new read-only file in `dir` (varnish's trick: a unique
  * path per load). */
 static int stage_copy(const char *path, const char *dir, char *out, size_t out_size,
@@ -505,6 +531,9 @@ weir_plugin_t *weir_plugin_open(const char *ref, const weir_plugin_search_t *sea
                                 char *errstr, size_t errstr_size) {
   char path[PATH_MAX], staged[PATH_MAX];
   struct stat st;
+  weir_plugin_entry_fn linked = weir_static_plugin_find(ref);
+  if (linked)
+    return weir_plugin_from_entry(linked, ref, errstr, errstr_size);
   if (weir_plugin_resolve(ref, search, path, sizeof path, errstr, errstr_size) < 0)
     return NULL;
   if (stat(path, &st) != 0) {
