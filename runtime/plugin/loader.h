@@ -8,7 +8,9 @@
  *      (the build tree), <exe dir>/WEIR_PLUGIN_REL_DIR/REF.so (the install
  *      prefix's lib/weir/plugins, whatever --prefix was), then
  *      WEIR_PLUGIN_INSTALL_DIR/REF.so (the configured prefix, for callers
- *      with no executable of their own, such as the test driver).
+ *      with no executable of their own, such as the test driver), then
+ *      <libweir's dir>/weir/plugins/REF.so when libweir runs inside another
+ *      program (a packaged libweir finds its std wherever it was put).
  * The first file that exists is loaded with RTLD_NOW | RTLD_LOCAL; when none
  * exists the error names every path tried.
  *
