@@ -18,6 +18,7 @@
 #include "task/task.h"
 #include "topology/topology.h"
 #include "util/log.h"
+#include "util/sdnotify.h"
 
 long weir_cli_parse_long(const char *s) {
   char *end;
@@ -242,7 +243,9 @@ static int run_topology(const weir_topology_t *t, const topo_args_t *a, const si
   }
   WEIR_INFO("running %s as application '%s' on %s with %d thread(s)", t->path,
             t->settings.application_id, weir_app_bootstrap(app), t->settings.threads);
+  weir_sd_watch_start(t->settings.threads);
   wait_for_stop(app, signals);
+  weir_sd_watch_stop();
   static int limit_ms;
   limit_ms = 4 * opts.shutdown_timeout_ms + 5000;
   pthread_t dog;

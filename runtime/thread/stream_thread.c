@@ -13,6 +13,7 @@
 #include "task/task.h"
 #include "thread/thread_internal.h"
 #include "util/log.h"
+#include "util/sdnotify.h"
 
 #define BATCH_SIZE 1024
 #define POLL_TIMEOUT_MS 50
@@ -201,6 +202,7 @@ static void run_loop(weir_stream_thread_t *t) {
      * pause: 0.08 of the baseline's throughput. Wait for records only when
      * there is nothing left to process. */
     int restoring = t->restoring && t->restoring->cnt;
+    weir_sd_beat(t->index, !restoring && !t->begin_pending); /* systemd readiness, watchdog */
     if (restoring || t->begin_pending)
       weir_restore_poll(t);
     if (!full) {
