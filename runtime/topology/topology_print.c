@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/env.h"
 #include "topology/topology_internal.h"
 #include "util/log.h"
 #include "util/secret.h"
@@ -261,6 +262,20 @@ static void print_plugin_ops(const weir_plugin_t *p, FILE *out) {
   fprintf(out, "\n");
 }
 
+static void print_environment(FILE *out) {
+  char a[64], b[64];
+  weir_cfg_env_name("weir", "application.id", a, sizeof a);
+  weir_cfg_env_name("kafka", "sasl.password", b, sizeof b);
+  fprintf(out,
+          "environment  (for containers and services)\n"
+          "  every [weir] and [kafka] key, as %s=... or %s=...:\n"
+          "  WEIR_, the section, __, the key upper-cased with each '.' as '_';\n"
+          "  the file is read first, then the environment, then --set.\n"
+          "  Secret values (passwords, client secrets, tokens, private keys) are printed as "
+          "%s.\n\n",
+          a, b, WEIR_SECRET_MASK);
+}
+
 void weir_topology_print_params(const weir_topology_t *t, FILE *out) {
   print_kind("weir", "[weir]  (required, once)", out);
   fprintf(
@@ -268,6 +283,7 @@ void weir_topology_print_params(const weir_topology_t *t, FILE *out) {
       "[kafka]  (optional)\n  any librdkafka property, passed through unchanged "
       "(e.g. compression.type = lz4),\n  except what breaks at-least-once: acks other than all, "
       "enable.idempotence = false,\n  auto.offset.reset other than earliest\n\n");
+  print_environment(out);
   print_kind("source", "[source:NAME]  (reads Kafka topics)", out);
   print_kind("operator", "[operator:NAME]  (plus the operator's own parameters, below)", out);
   print_kind("sink", "[sink:NAME]  (writes a Kafka topic)", out);

@@ -33,7 +33,8 @@ extern "C" {
 /* "0.1.0": the weir release the library is. */
 const char *weir_runtime_version(void);
 
-/* Where weir's log events go (instead of stderr). `thread` is weir's name
+/* Where weir's log events go (instead of stderr). `level` is a WEIR_LOG_*
+ * of weir.h (syslog's numbers: 3 error ... 7 debug). `thread` is weir's name
  * for the calling thread ("weir-stream-0"); `task` and `node` are NULL
  * unless the event is an operator's own. Borrowed for the call. */
 typedef void (*weir_runtime_log_fn)(void *user, int level, const char *thread, const char *task,
