@@ -1,4 +1,5 @@
 #include "kafka/kafka_conf.h"
+#include "config/config.h"
 #include "util/log.h"
 #include "util/secret.h"
 
@@ -134,8 +135,9 @@ static int set_user_props(rd_kafka_conf_t *conf, const weir_kafka_settings_t *ks
     if (weir_kafka_conf_set(conf, p->key, p->value, why, sizeof why)) {
       if (p->line > 0)
         snprintf(errstr, errstr_size, "%s:%d: [kafka] %s", ks->path, p->line, why);
-      else /* from the command line */
-        snprintf(errstr, errstr_size, "--set: [kafka] %s", why);
+      else /* from the environment or the command line */
+        snprintf(errstr, errstr_size, "%s: [kafka] %s",
+                 p->line == WEIR_CFG_LINE_ENV ? "environment" : "--set", why);
       return -1;
     }
   }
