@@ -19,6 +19,7 @@
 #define PUBLIC __attribute__((visibility("default")))
 
 struct weir_runtime {
+  int from_file;
   weir_topology_t *topo;
   weir_app_t *app;
   pthread_mutex_t mu; /* serialises the join */
@@ -66,7 +67,7 @@ static weir_topology_t *build(weir_cfg_t *cfg, const weir_runtime_options_t *o, 
 }
 
 static weir_runtime_t *start(weir_cfg_t *cfg, weir_diag_t *d, const weir_runtime_options_t *in,
-                             char *errstr, size_t errstr_size) {
+                             int from_file, char *errstr, size_t errstr_size) {
   weir_runtime_options_t o;
   read_options(in, &o);
   weir_topology_t *t = build(cfg, &o, d);
@@ -86,10 +87,13 @@ static weir_runtime_t *start(weir_cfg_t *cfg, weir_diag_t *d, const weir_runtime
   weir_log_set_level(t->settings.log_level);
   weir_log_set_format(t->settings.log_format);
   weir_log_set_sink(o.log, o.log_user);
-  /* No control socket: a reload re-reads a file, and text has none. */
+  /* The control socket and plugin watcher re-read a file: text has none. */
   weir_app_options_t ao = {.shutdown_timeout_ms =
                                o.shutdown_timeout_ms ? o.shutdown_timeout_ms : 10000,
-                           .no_control = 1};
+                           .overrides = (char *const *)o.overrides,
+                           .override_count = o.override_count,
+                           .no_control = !from_file};
+  rt->from_file = from_file;
   rt->topo = t;
   rt->exit_code = -1;
   pthread_mutex_init(&rt->mu, NULL);
@@ -110,7 +114,7 @@ PUBLIC weir_runtime_t *weir_runtime_start_file(const char *path, const weir_runt
     snprintf(errstr, errstr_size, "weir_runtime_start_file: no path given");
     return NULL;
   }
-  return start(weir_cfg_load(path, &d), &d, opts, errstr, errstr_size);
+  return start(weir_cfg_load(path, &d), &d, opts, 1, errstr, errstr_size);
 }
 
 PUBLIC weir_runtime_t *weir_runtime_start_text(const char *name, const char *ini_text,
@@ -121,8 +125,21 @@ PUBLIC weir_runtime_t *weir_runtime_start_text(const char *name, const char *ini
     snprintf(errstr, errstr_size, "weir_runtime_start_text: no INI text given");
     return NULL;
   }
-  return start(weir_cfg_load_string(name ? name : "(text)", ini_text, &d), &d, opts, errstr,
+  return start(weir_cfg_load_string(name ? name : "(text)", ini_text, &d), &d, opts, 0, errstr,
                errstr_size);
+}
+
+PUBLIC int weir_runtime_reload(weir_runtime_t *rt, char *report, size_t report_size) {
+  if (!rt)
+    return -1;
+  if (!rt->from_file) {
+    snprintf(report, report_size,
+             "reload refused: %s was started from INI text; stop it and start the new text, "
+             "or start from a file to reload",
+             rt->topo->path);
+    return -1;
+  }
+  return weir_app_reload(rt->app, "weir_runtime_reload", report, report_size);
 }
 
 PUBLIC void weir_runtime_stop(weir_runtime_t *rt) {

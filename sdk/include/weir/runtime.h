@@ -73,6 +73,15 @@ weir_runtime_t *weir_runtime_start_text(const char *name, const char *ini_text,
                                         const weir_runtime_options_t *opts, char *errstr,
                                         size_t errstr_size);
 
+/* Hot reload, as `weir reload` or SIGHUP for the weir command: re-reads
+ * the file (a runtime started from a file only), applies the same
+ * overrides, and swaps in new plugin builds and changed parameters while
+ * records flow. 0 when the new version runs or nothing changed, -1 when
+ * refused (the running version stays); `report` says which, one line. A
+ * runtime started from a file also answers `weir reload FILE` and reloads
+ * a rebuilt plugin file by itself, as `weir run` does. */
+int weir_runtime_reload(weir_runtime_t *rt, char *report, size_t report_size);
+
 /* Ask it to stop (drain, flush, commit); returns at once. */
 void weir_runtime_stop(weir_runtime_t *rt);
 

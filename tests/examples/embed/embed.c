@@ -114,6 +114,11 @@ int main(int argc, char **argv) {
   struct timespec tick = {0, 50 * 1000000L};
   for (int i = 0; i < 1200 && processed(rt) < want; i++)
     nanosleep(&tick, NULL); /* polls an observable count, bounded at 60 s */
+  char report[512];
+  if (weir_runtime_reload(rt, report, sizeof report) == 0)
+    fprintf(stderr, "embed: a runtime started from text reloaded: %s\n", report);
+  else
+    printf("embed: %s\n", report);
   weir_runtime_stop(rt);
   weir_runtime_wait(rt, -1);
   weir_runtime_state_t st = {.struct_size = sizeof st};

@@ -34,6 +34,8 @@ cat "$tmp/embed.out"
 "$weir" consume -b "$addr" -t out --max 2 --idle-ms 2000 >"$tmp/out" 2>/dev/null
 printf 'k\tHELLO WORLD\nk\tBYE\n' >"$tmp/want"
 diff "$tmp/want" "$tmp/out" || { echo "unexpected records in 'out'"; exit 1; }
+grep -q '^embed: reload refused: embed.ini was started from INI text' "$tmp/embed.out" ||
+  { echo "a reload of a runtime started from text was not refused"; exit 1; }
 grep -q '^embed: weir [0-9.]*, 3 records processed, stopped, exit code 0, logged through the callback: yes$' \
   "$tmp/embed.out" || { echo "unexpected final state"; exit 1; }
 echo "EMBED-OK"
