@@ -8,7 +8,7 @@ JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS  ?=
 KAFKA_DIR   ?= $(CURDIR)/$(BUILD)/kafka-test
 
-.PHONY: all deps deps-kafka build build-asan build-tsan demo test test-fast test-tsan stress bench clean install
+.PHONY: all deps deps-kafka build build-asan build-tsan demo test test-fast test-tsan stress bench clean install package
 
 all: build
 
@@ -77,6 +77,10 @@ bench: deps-kafka
 
 install: build
 	cmake --install $(BUILD)
+
+# Debian packages weir and libweir-dev in $(BUILD)/packages (CPack DEB).
+package: build
+	cd $(BUILD) && cpack -G DEB
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_TSAN) $(BUILD_BENCH)

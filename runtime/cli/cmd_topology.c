@@ -12,11 +12,13 @@
 #include "app/app.h"
 #include "cli/commands.h"
 #include "config/config.h"
+#include "config/env.h"
 #include "plugin/loader.h"
 #include "reload/control.h"
 #include "task/task.h"
 #include "topology/topology.h"
 #include "util/log.h"
+#include "util/sdnotify.h"
 
 long weir_cli_parse_long(const char *s) {
   char *end;
@@ -29,6 +31,8 @@ weir_topology_t *weir_cli_load_topology(const char *path, char **overrides, int 
   char exe_dir[4096];
   weir_topology_t *t = NULL;
   weir_cfg_t *cfg = weir_cfg_load(path, &d);
+  if (cfg)
+    weir_cfg_apply_env(cfg, environ, &d);
   for (int i = 0; cfg && i < override_count; i++)
     weir_cfg_override(cfg, overrides[i], &d);
   if (cfg && d.count == 0)
@@ -239,7 +243,9 @@ static int run_topology(const weir_topology_t *t, const topo_args_t *a, const si
   }
   WEIR_INFO("running %s as application '%s' on %s with %d thread(s)", t->path,
             t->settings.application_id, weir_app_bootstrap(app), t->settings.threads);
+  weir_sd_watch_start(t->settings.threads);
   wait_for_stop(app, signals);
+  weir_sd_watch_stop();
   static int limit_ms;
   limit_ms = 4 * opts.shutdown_timeout_ms + 5000;
   pthread_t dog;
@@ -276,6 +282,7 @@ int weir_cmd_run(int argc, char **argv) {
   if (!t)
     return 1;
   weir_log_set_level(t->settings.log_level);
+  weir_log_set_format(t->settings.log_format);
   int code = run_topology(t, &a, &signals);
   weir_topology_free(t);
   return code;

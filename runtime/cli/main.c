@@ -1,4 +1,5 @@
 /* weir — run stream-processing topologies of plugin operators over Kafka. */
+#include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <string.h>
 #include <weir/weir.h>
@@ -39,7 +40,10 @@ int main(int argc, char **argv) {
     return argc < 2 ? 2 : 0;
   }
   if (strcmp(argv[1], "--version") == 0) {
-    printf("weir %s (plugin ABI %d.%d)\n", WEIR_VERSION, WEIR_ABI_MAJOR, WEIR_ABI_MINOR);
+    /* What a bug report needs: the versions of everything that shapes
+     * behaviour, librdkafka as loaded at run time (not as compiled). */
+    printf("weir %s (plugin ABI %d.%d)\nlibrdkafka %s\nRocksDB %s (built against)\n", WEIR_VERSION,
+           WEIR_ABI_MAJOR, WEIR_ABI_MINOR, rd_kafka_version_str(), WEIR_ROCKSDB_VERSION);
     return 0;
   }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

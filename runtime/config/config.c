@@ -8,6 +8,8 @@
  */
 #include "config/config.h"
 
+#include "util/secret.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -27,7 +29,7 @@ typedef struct parse_ctx {
 } parse_ctx_t;
 
 const char *weir_cfg_where(const weir_cfg_t *cfg, int line) {
-  return line > 0 ? cfg->path : "--set";
+  return line > 0 ? cfg->path : line == WEIR_CFG_LINE_ENV ? "environment" : "--set";
 }
 
 void weir_cfg_repeat_msg(const weir_cfg_entry_t *again, int first_line, const char *section_label,
@@ -421,26 +423,50 @@ static weir_cfg_section_t *override_section(weir_cfg_t *cfg, const char *kind, c
   return found;
 }
 
+int weir_cfg_set(weir_cfg_t *cfg, const char *kind, const char *key, const char *value, int line) {
+  weir_cfg_section_t *s = weir_cfg_find(cfg, kind, NULL);
+  if (!s)
+    s = add_section(cfg, kind, NULL, 0);
+  if (!s)
+    return -1;
+  remove_key(s, key);
+  return add_entry(s, key, value, line, 0);
+}
+
+/* The assignment as a diagnostic may quote it: a secret's value hidden. */
+static const char *shown_assignment(const char *assignment, char *buf, size_t size) {
+  const char *eq = strchr(assignment, '=');
+  if (!eq)
+    return assignment;
+  snprintf(buf, size, "%.*s", (int)(eq - assignment), assignment);
+  if (!weir_secret_key(trim(buf)))
+    return assignment;
+  snprintf(buf, size, "%.*s=%s", (int)(eq - assignment), assignment, WEIR_SECRET_MASK);
+  return buf;
+}
+
 int weir_cfg_override(weir_cfg_t *cfg, const char *assignment, weir_diag_t *d) {
+  char hidden[512];
+  const char *shown = shown_assignment(assignment, hidden, sizeof hidden);
   char *copy = strdup(assignment);
   char *kind, *name, *key, *value;
   if (!copy || split_override(copy, &kind, &name, &key, &value)) {
     weir_diag_add(d, "--set", 0,
                   "'%s' is not SECTION.KEY=VALUE; write e.g. weir.threads=2, words.pattern=x "
                   "or operator:words.pattern=x",
-                  assignment);
+                  shown);
     free(copy);
     return -1;
   }
   size_t before = d->count;
-  weir_cfg_section_t *s = override_section(cfg, kind, name, assignment, d);
+  weir_cfg_section_t *s = override_section(cfg, kind, name, shown, d);
   int rc = -1;
   if (s) {
     remove_key(s, key);
     rc = add_entry(s, key, value, WEIR_CFG_LINE_SET, 0);
   }
   if (rc && d->count == before)
-    weir_diag_add(d, "--set", 0, "out of memory applying '%s'", assignment);
+    weir_diag_add(d, "--set", 0, "out of memory applying '%s'", shown);
   free(copy);
   return rc;
 }

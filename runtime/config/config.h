@@ -46,6 +46,8 @@ void weir_cfg_free(weir_cfg_t *cfg);
 /* The line of an entry that came from the command line (--set): below
  * every line of a file, and apart from 0, which a default's value keeps. */
 #define WEIR_CFG_LINE_SET (-1)
+/* The line of an entry from a WEIR_<SECTION>__<KEY> variable (config/env.h). */
+#define WEIR_CFG_LINE_ENV (-2)
 
 /* Apply "SECTION.KEY=VALUE" from the command line (`--set weir.threads=2`,
  * `--set operator:words.pattern=x`, or the short `--set words.pattern=x`
@@ -53,6 +55,11 @@ void weir_cfg_free(weir_cfg_t *cfg);
  * key (and, for weir, kafka and KIND:NAME, the section). The entry's line is
  * WEIR_CFG_LINE_SET. */
 int weir_cfg_override(weir_cfg_t *cfg, const char *assignment, weir_diag_t *d);
+
+/* Sets `key` in the unnamed section `kind` ([weir], [kafka]), adding the
+ * section if the file has none and replacing every earlier entry of the
+ * key; the entry keeps `line` (WEIR_CFG_LINE_SET, or the environment's). */
+int weir_cfg_set(weir_cfg_t *cfg, const char *kind, const char *key, const char *value, int line);
 
 /* Lookups. `name` NULL matches a section without a name. */
 weir_cfg_section_t *weir_cfg_find(const weir_cfg_t *cfg, const char *kind, const char *name);

@@ -1,4 +1,7 @@
 #include "kafka/kafka_conf.h"
+#include "config/config.h"
+#include "util/log.h"
+#include "util/secret.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -10,7 +13,10 @@ int weir_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *valu
   char why[256];
   if (rd_kafka_conf_set(conf, key, value, why, sizeof why) == RD_KAFKA_CONF_OK)
     return 0;
-  snprintf(errstr, errstr_size, "librdkafka rejected %.100s=%.100s: %s", key, value, why);
+  if (weir_secret_key(key))
+    weir_secret_scrub(why, sizeof why, value);
+  snprintf(errstr, errstr_size, "librdkafka rejected %.100s=%.100s: %s", key,
+           weir_secret_show(key, value), why);
   return -1;
 }
 
@@ -129,18 +135,32 @@ static int set_user_props(rd_kafka_conf_t *conf, const weir_kafka_settings_t *ks
     if (weir_kafka_conf_set(conf, p->key, p->value, why, sizeof why)) {
       if (p->line > 0)
         snprintf(errstr, errstr_size, "%s:%d: [kafka] %s", ks->path, p->line, why);
-      else /* from the command line */
-        snprintf(errstr, errstr_size, "--set: [kafka] %s", why);
+      else /* from the environment or the command line */
+        snprintf(errstr, errstr_size, "%s: [kafka] %s",
+                 p->line == WEIR_CFG_LINE_ENV ? "environment" : "--set", why);
       return -1;
     }
   }
   return 0;
 }
 
+/* librdkafka's own lines, through weir's logger when that is not plain
+ * text on stderr: a JSON stream or an embedding program's callback must
+ * not be broken by lines in another format. */
+static void kafka_log(const rd_kafka_t *rk, int syslog_level, const char *fac, const char *buf) {
+  int level = syslog_level <= 3   ? WEIR_LOG_ERROR
+              : syslog_level == 4 ? WEIR_LOG_WARN
+              : syslog_level <= 6 ? WEIR_LOG_INFO
+                                  : WEIR_LOG_DEBUG;
+  weir_logf(level, "librdkafka %s %s: %s", rk ? rd_kafka_name(rk) : "-", fac, buf);
+}
+
 rd_kafka_conf_t *weir_kafka_conf_new(const weir_kafka_settings_t *ks, const char *bootstrap,
                                      weir_client_role_t role, const char *client_id, char *errstr,
                                      size_t errstr_size) {
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  if (weir_log_routed())
+    rd_kafka_conf_set_log_cb(conf, kafka_log);
   int bad = weir_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr, errstr_size) ||
             weir_kafka_conf_set(conf, "client.id", client_id, errstr, errstr_size);
   if (!bad && (role == WEIR_CLIENT_CONSUMER || role == WEIR_CLIENT_RESTORE))

@@ -8,6 +8,8 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -42,7 +44,7 @@ static bool is_file(const char *path) {
 }
 
 typedef struct candidates {
-  char paths[5][PATH_MAX];
+  char paths[6][PATH_MAX];
   size_t count;
 } candidates_t;
 
@@ -51,6 +53,24 @@ static void add_candidate(candidates_t *c, const char *dir, const char *mid, con
   if (!dir || !*dir)
     return;
   snprintf(c->paths[c->count++], PATH_MAX, "%s%s/%s%s", dir, mid, ref, ext);
+}
+
+/* The directory of libweir when weir runs inside another program: its own
+ * plugins sit beside it (LIBDIR/weir/plugins), wherever it was installed.
+ * NULL in the weir executable, which finds them from its own directory. */
+static const char *library_dir(char *buf, size_t size) {
+  Dl_info info;
+  char lib[PATH_MAX], exe[PATH_MAX];
+  if (!dladdr((void *)(uintptr_t)&weir_plugin_resolve, &info) || !info.dli_fname ||
+      !realpath(info.dli_fname, lib) || !realpath("/proc/self/exe", exe) ||
+      strcmp(lib, exe) == 0)
+    return NULL;
+  char *slash = strrchr(lib, '/');
+  if (!slash)
+    return NULL;
+  *slash = '\0';
+  snprintf(buf, size, "%s", lib);
+  return buf;
 }
 
 /* The search order of loader.h. An absolute REF names exactly one file; a
@@ -70,13 +90,15 @@ static void list_candidates(const char *ref, const weir_plugin_search_t *search,
      * under the prefix configured at build time (cmake --install --prefix). */
     add_candidate(c, search->exe_dir, "/" WEIR_PLUGIN_REL_DIR, ref);
   }
+  char lib[PATH_MAX];
+  add_candidate(c, library_dir(lib, sizeof lib), "/weir/plugins", ref);
   add_candidate(c, WEIR_PLUGIN_INSTALL_DIR, "", ref);
 }
 
 int weir_plugin_resolve(const char *ref, const weir_plugin_search_t *search, char *path,
                         size_t path_size, char *errstr, size_t errstr_size) {
   candidates_t c;
-  char tried[5 * PATH_MAX + 16] = "";
+  char tried[6 * PATH_MAX + 16] = "";
   if (!ref || !*ref) {
     weir_errstr_set(errstr, errstr_size, "empty plugin reference: set `plugin = NAME` (e.g. std)");
     return -1;
@@ -464,6 +486,32 @@ fail:
   return NULL;
 }
 
+weir_plugin_t *weir_plugin_from_entry(weir_plugin_entry_fn entry, const char *ref, char *errstr,
+                                      size_t errstr_size) {
+  load_ctx_t lc = {"(linked in)", errstr, errstr_size};
+  const weir_plugin_desc_t *raw = entry ? entry() : NULL;
+  weir_plugin_t *p = raw ? calloc(1, sizeof *p) : NULL;
+  if (!raw) {
+    weir_errstr_set(errstr, errstr_size,
+                    "a linked-in plugin's entry function returned NULL (or none was given): "
+                    "make it with WEIR_STATIC_PLUGIN(...)");
+    return NULL;
+  }
+  if (!p || check_plugin(&lc, raw, p) < 0)
+    goto fail;
+  p->path = strdup("(linked in)");
+  p->ref = strdup(ref ? ref : p->desc.name);
+  if (!p->path || !p->ref)
+    goto fail;
+  p->refcount = 1;
+  return p;
+fail:
+  if (!p)
+    weir_errstr_set(errstr, errstr_size, "out of memory loading a linked-in plugin");
+  free_plugin(p);
+  return NULL;
+}
+
 /* Copy `path` to a new read-only file in `dir` (varnish's trick: a unique
  * path per load). */
 static int stage_copy(const char *path, const char *dir, char *out, size_t out_size,
@@ -505,6 +553,9 @@ weir_plugin_t *weir_plugin_open(const char *ref, const weir_plugin_search_t *sea
                                 char *errstr, size_t errstr_size) {
   char path[PATH_MAX], staged[PATH_MAX];
   struct stat st;
+  weir_plugin_entry_fn linked = weir_static_plugin_find(ref);
+  if (linked)
+    return weir_plugin_from_entry(linked, ref, errstr, errstr_size);
   if (weir_plugin_resolve(ref, search, path, sizeof path, errstr, errstr_size) < 0)
     return NULL;
   if (stat(path, &st) != 0) {

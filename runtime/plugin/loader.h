@@ -8,7 +8,9 @@
  *      (the build tree), <exe dir>/WEIR_PLUGIN_REL_DIR/REF.so (the install
  *      prefix's lib/weir/plugins, whatever --prefix was), then
  *      WEIR_PLUGIN_INSTALL_DIR/REF.so (the configured prefix, for callers
- *      with no executable of their own, such as the test driver).
+ *      with no executable of their own, such as the test driver), then
+ *      <libweir's dir>/weir/plugins/REF.so when libweir runs inside another
+ *      program (a packaged libweir finds its std wherever it was put).
  * The first file that exists is loaded with RTLD_NOW | RTLD_LOCAL; when none
  * exists the error names every path tried.
  *
@@ -69,7 +71,18 @@ int weir_plugin_resolve(const char *ref, const weir_plugin_search_t *search, cha
 weir_plugin_t *weir_plugin_load_file(const char *path, const char *ref, char *errstr,
                                      size_t errstr_size);
 
-/* resolve + load. */
+/* A plugin linked into the program (libweir's embedders): the same checks
+ * as a file, from its entry function; `path` reads "(linked in)", no
+ * handle. NULL with errstr on a failed check. */
+weir_plugin_t *weir_plugin_from_entry(weir_plugin_entry_fn entry, const char *ref, char *errstr,
+                                      size_t errstr_size);
+
+/* Linked-in plugins by name (plugin/static_plugins.c): registered once,
+ * found by weir_plugin_open before any file. */
+int weir_static_plugin_register(weir_plugin_entry_fn entry, char *errstr, size_t errstr_size);
+weir_plugin_entry_fn weir_static_plugin_find(const char *name);
+
+/* resolve + load (a registered linked-in plugin first). */
 weir_plugin_t *weir_plugin_open(const char *ref, const weir_plugin_search_t *search,
                                 char *errstr, size_t errstr_size);
 

@@ -1,5 +1,6 @@
 /* params — checks section values against declared parameter tables. */
 #include "plugin/params.h"
+#include "util/secret.h"
 
 #include <errno.h>
 #include <math.h>
@@ -234,6 +235,8 @@ static void bind_entry(bind_ctx_t *b, weir_param_value_t *v, const weir_cfg_entr
     return;
   }
   if (parse_value(def, e->value, &v->i, &v->d, why, sizeof why)) {
+    if (weir_secret_key(e->key))
+      weir_secret_scrub(why, sizeof why, e->value);
     bind_error(b, e->line, "bad value for '%s' in %s: %s", e->key, b->label, why);
     return;
   }

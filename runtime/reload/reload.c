@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config/config.h"
+#include "config/env.h"
 #include "plugin/loader.h"
 #include "reload/stage.h"
 #include "util/fs.h"
@@ -96,6 +98,8 @@ static weir_topology_t *build_next(weir_reloader_t *r, char *report, size_t size
     return NULL;
   }
   weir_cfg_t *cfg = weir_cfg_load(r->first->path, &d);
+  if (cfg) /* the running process's environment, as at start */
+    weir_cfg_apply_env(cfg, environ, &d);
   for (int i = 0; cfg && i < r->override_count; i++)
     weir_cfg_override(cfg, r->overrides[i], &d);
   if (cfg && !d.count)

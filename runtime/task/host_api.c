@@ -101,7 +101,7 @@ static int api_log_enabled(weir_ctx_t *ctx, int level) {
 
 static void api_log(weir_ctx_t *ctx, int level, const char *message) {
   weir_node_inst_t *inst = inst_of(ctx);
-  weir_logf(level, "[%s %s] %s", inst->node->name, inst->task->id, message ? message : "");
+  weir_logf_at(level, inst->task->id, inst->node->name, "%s", message ? message : "");
 }
 
 static const weir_origin_t *api_origin(weir_ctx_t *ctx) {

@@ -7,6 +7,7 @@
 
 #include "thread/thread_internal.h"
 #include "util/log.h"
+#include "util/sdnotify.h"
 
 static size_t task_slot(const weir_stream_thread_t *t, int subtopology, int32_t partition) {
   return (size_t)partition * (size_t)t->subtopologies + (size_t)subtopology;
@@ -147,6 +148,7 @@ static void on_assign(weir_stream_thread_t *t, rd_kafka_t *rk,
   else
     rd_kafka_assign(rk, parts);
   begin_restores(t, parts); /* after the assign: it pauses what restores */
+  weir_sd_assigned(t->index);
   WEIR_INFO("thread %d: rebalance: gained tasks [%s] (%d partitions) in %lld ms", t->index, list,
             parts->cnt, (long long)(weir_now_ms() - start));
 }

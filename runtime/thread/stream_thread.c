@@ -13,6 +13,7 @@
 #include "task/task.h"
 #include "thread/thread_internal.h"
 #include "util/log.h"
+#include "util/sdnotify.h"
 
 #define BATCH_SIZE 1024
 #define POLL_TIMEOUT_MS 50
@@ -218,6 +219,7 @@ static void run_loop(weir_stream_thread_t *t) {
      * pause: 0.08 of the baseline's throughput. Wait for records only when
      * there is nothing left to process. */
     int restoring = t->restoring && t->restoring->cnt;
+    weir_sd_beat(t->index, !restoring && !t->begin_pending); /* systemd readiness, watchdog */
     if (restoring || t->begin_pending)
       weir_restore_poll(t);
     if (!full) {
@@ -238,6 +240,9 @@ static void run_loop(weir_stream_thread_t *t) {
 
 static void *thread_main(void *arg) {
   weir_stream_thread_t *t = arg;
+  char name[16]; /* the OS name (top, gdb) and the "thread" of JSON logs */
+  snprintf(name, sizeof name, "weir-stream-%d", t->index);
+  pthread_setname_np(pthread_self(), name);
   WEIR_INFO("thread %d: started, subscribed to %zu topic(s) as group '%s'", t->index,
             t->topic_count, t->shared.topo->settings.application_id);
   if (t->shared.swap)

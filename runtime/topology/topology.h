@@ -127,6 +127,7 @@ typedef struct weir_settings {
   int64_t cache_max_bytes;    /* the stores' write caches, whole process */
   char *http_listen;          /* NULL = off */
   int log_level;              /* WEIR_LOG_*; default info */
+  int log_format;             /* WEIR_LOG_TEXT or WEIR_LOG_JSON */
   int embedded_partitions;    /* default 6 */
   int buffered_records_per_partition; /* default 1000, as Kafka Streams */
   weir_deser_policy_t deser_policy;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "topology/topology_internal.h"
+#include "util/secret.h"
 
 #define SERDES "bytes|string|int64|json"
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -28,6 +29,9 @@ static const weir_param_def_t weir_keys[] = {
                    "the stores' write caches, whole process (0: every write goes through)"),
     WEIR_PARAM_STR("http.listen", NULL, "host:port of the query/metrics server; unset = off"),
     WEIR_PARAM_ENUM("log.level", "info", "error|warn|info|debug", "the host's log level"),
+    WEIR_PARAM_ENUM("log.format", "text", "text|json",
+                    "text lines, or one JSON object per line (time, level, thread, task, node, "
+                    "message) for log shippers"),
     WEIR_PARAM_INT("buffered.records.per.partition", "1000", 1, 1000000,
                    "records buffered per input partition before consuming stops (back-pressure)"),
     WEIR_PARAM_INT("embedded.partitions", "6", 1, 10000,
@@ -104,7 +108,8 @@ void topo_refuse_not_built(topo_build_t *b) {
       const weir_cfg_entry_t *e = &s->entries[k];
       const char *why = topo_not_built(s->kind, e->key, e->value);
       if (why)
-        topo_error(b, e->line, "[%s] %s = %s is refused: %s", s->kind, e->key, e->value, why);
+        topo_error(b, e->line, "[%s] %s = %s is refused: %s", s->kind, e->key,
+                   weir_secret_show(e->key, e->value), why);
     }
   }
 }

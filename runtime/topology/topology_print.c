@@ -2,7 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/env.h"
 #include "topology/topology_internal.h"
+#include "util/log.h"
+#include "util/secret.h"
 
 static const char *or_none(const char *s, const char *none) {
   return s ? s : none;
@@ -37,6 +40,8 @@ static void print_settings(const weir_settings_t *s, FILE *out) {
   fprintf(out, "  cache.max.bytes         = %lld\n", (long long)s->cache_max_bytes);
   fprintf(out, "  http.listen             = %s\n", or_none(s->http_listen, "(off)"));
   fprintf(out, "  log.level               = %s\n", level_name(s->log_level));
+  fprintf(out, "  log.format              = %s\n",
+          s->log_format == WEIR_LOG_JSON ? "json" : "text");
   fprintf(out, "  embedded.partitions     = %d\n", s->embedded_partitions);
   fprintf(out, "  buffered.records.per.partition = %d\n", s->buffered_records_per_partition);
   fprintf(out, "  deserialization.policy  = %s\n", deser[s->deser_policy % 3]);
@@ -67,8 +72,13 @@ static void print_params(const weir_params_t *p, FILE *out) {
   for (size_t i = 0; i < p->count; i++) {
     const weir_param_value_t *v = &p->values[i];
     fprintf(out, "      %s = ", v->def->name);
-    print_value(or_none(v->text, "(unset)"), out);
-    fprintf(out, "%s\n", !v->text ? "" : v->line < 0 ? "  (--set)" : !v->line ? "  (default)" : "");
+    print_value(v->text ? weir_secret_show(v->def->name, v->text) : "(unset)", out);
+    fprintf(out, "%s\n",
+            !v->text                       ? ""
+            : v->line == WEIR_CFG_LINE_ENV ? "  (environment)"
+            : v->line < 0                  ? "  (--set)"
+            : !v->line                     ? "  (default)"
+                                           : "");
   }
 }
 
@@ -110,7 +120,8 @@ void weir_topology_print_text(const weir_topology_t *t, FILE *out) {
   if (t->kafka_count)
     fprintf(out, "kafka:\n");
   for (size_t i = 0; i < t->kafka_count; i++)
-    fprintf(out, "  %s = %s\n", t->kafka[i].key, t->kafka[i].value);
+    fprintf(out, "  %s = %s\n", t->kafka[i].key,
+            weir_secret_show(t->kafka[i].key, t->kafka[i].value));
   fprintf(out, "nodes (in processing order):\n");
   for (size_t i = 0; i < t->node_count; i++)
     print_node(t->nodes[i], out);
@@ -251,6 +262,20 @@ static void print_plugin_ops(const weir_plugin_t *p, FILE *out) {
   fprintf(out, "\n");
 }
 
+static void print_environment(FILE *out) {
+  char a[64], b[64];
+  weir_cfg_env_name("weir", "application.id", a, sizeof a);
+  weir_cfg_env_name("kafka", "sasl.password", b, sizeof b);
+  fprintf(out,
+          "environment  (for containers and services)\n"
+          "  every [weir] and [kafka] key, as %s=... or %s=...:\n"
+          "  WEIR_, the section, __, the key upper-cased with each '.' as '_';\n"
+          "  the file is read first, then the environment, then --set.\n"
+          "  Secret values (passwords, client secrets, tokens, private keys) are printed as "
+          "%s.\n\n",
+          a, b, WEIR_SECRET_MASK);
+}
+
 void weir_topology_print_params(const weir_topology_t *t, FILE *out) {
   print_kind("weir", "[weir]  (required, once)", out);
   fprintf(
@@ -258,6 +283,7 @@ void weir_topology_print_params(const weir_topology_t *t, FILE *out) {
       "[kafka]  (optional)\n  any librdkafka property, passed through unchanged "
       "(e.g. compression.type = lz4),\n  except what breaks at-least-once: acks other than all, "
       "enable.idempotence = false,\n  auto.offset.reset other than earliest\n\n");
+  print_environment(out);
   print_kind("source", "[source:NAME]  (reads Kafka topics)", out);
   print_kind("operator", "[operator:NAME]  (plus the operator's own parameters, below)", out);
   print_kind("sink", "[sink:NAME]  (writes a Kafka topic)", out);

@@ -5,6 +5,7 @@
 
 #include "topology/topology_internal.h"
 #include "util/log.h"
+#include "util/secret.h"
 
 static const char *text_of(const weir_params_t *p, const char *name) {
   const weir_param_value_t *v = weir_params_find(p, name);
@@ -68,6 +69,10 @@ static void fill_settings(topo_build_t *b, const weir_params_t *p) {
   s->log_level = level ? weir_log_level_parse(level) : WEIR_LOG_INFO;
   if (s->log_level < 0)
     s->log_level = WEIR_LOG_INFO;
+  const char *format = text_of(p, "log.format");
+  s->log_format = format ? weir_log_format_parse(format) : WEIR_LOG_TEXT;
+  if (s->log_format < 0)
+    s->log_format = WEIR_LOG_TEXT;
   s->embedded_partitions = (int)int_of(p, "embedded.partitions");
   s->buffered_records_per_partition = (int)int_of(p, "buffered.records.per.partition");
   fill_policies(s, p);
@@ -157,7 +162,7 @@ static void check_kafka(topo_build_t *b, const weir_cfg_entry_t *e) {
   const char *why = breaks_guarantee(e->key, e->value);
   if (why)
     topo_error(b, e->line, "[kafka] %s = %s is refused: it breaks at-least-once: %s", e->key,
-               e->value, why);
+               weir_secret_show(e->key, e->value), why);
 }
 
 static void read_kafka(topo_build_t *b) {
