@@ -6,7 +6,7 @@
 #                            tests and benchmarks run (tests/kafka/DEBIAN_PACKAGES)
 set -eu
 cd "$(dirname "$0")/.."
-PKGS="build-essential cmake pkg-config librdkafka-dev libinih-dev librocksdb-dev libcmocka-dev"
+PKGS="build-essential cmake pkg-config librdkafka-dev libinih-dev librocksdb-dev libcmocka-dev libmicrohttpd-dev curl"
 if [ "${1:-}" = kafka ]; then
   PKGS="$PKGS $(tr '\n' ' ' <tests/kafka/DEBIAN_PACKAGES)"
 fi

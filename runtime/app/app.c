@@ -10,6 +10,8 @@
 #include "app/internal_topics.h"
 #include "app/topic_checks.h"
 #include "broker/embedded.h"
+#include "http/ownership.h"
+#include "http/server.h"
 #include "kafka/kafka_conf.h"
 #include "reload/control.h"
 #include "reload/reload.h"
@@ -37,6 +39,8 @@ struct weir_app {
   int swap_ready;
   weir_reloader_t *reloader;
   weir_control_t *control;
+  weir_ownership_t *owners; /* NULL unless http.listen is set */
+  weir_http_t *http;
 };
 
 void weir_app_stop(weir_app_t *app) {
@@ -204,6 +208,69 @@ static int open_state(weir_app_t *app, char *errstr, size_t errstr_size) {
   return 0;
 }
 
+/* Each sub-topology's partition count: that of its first source topic.
+ * Read after the internal topics exist; one not found yet stays 0, and
+ * queries on its stores answer 503. */
+static int32_t *partition_counts(weir_app_t *app, char *errstr, size_t errstr_size) {
+  const weir_topology_t *t = app->topo;
+  const rd_kafka_metadata_t *md = NULL;
+  int32_t *counts = calloc((size_t)t->subtopology_count + 1, sizeof *counts);
+  rd_kafka_t *rk = counts ? admin_client(app, errstr, errstr_size) : NULL;
+  if (!rk || rd_kafka_metadata(rk, 1, NULL, &md, 15000)) {
+    snprintf(errstr, errstr_size, "http: cannot read the topics' partition counts from %s",
+             app->bootstrap);
+    if (rk)
+      rd_kafka_destroy(rk);
+    free(counts);
+    return NULL;
+  }
+  for (size_t n = 0; n < t->node_count; n++) {
+    const weir_node_t *node = t->nodes[n];
+    if (node->kind != WEIR_NODE_SOURCE || !node->topic_count || counts[node->subtopology])
+      continue;
+    for (int i = 0; i < md->topic_cnt; i++)
+      if (strcmp(md->topics[i].topic, node->topics[0]) == 0)
+        counts[node->subtopology] = md->topics[i].partition_cnt;
+  }
+  rd_kafka_metadata_destroy(md);
+  rd_kafka_destroy(rk);
+  return counts;
+}
+
+/* The table the threads publish their tasks in, for the HTTP server. */
+static int new_owners(weir_app_t *app, char *errstr, size_t errstr_size) {
+  if (!app->topo->settings.http_listen)
+    return 0;
+  int32_t *counts = partition_counts(app, errstr, errstr_size);
+  if (!counts)
+    return -1;
+  app->owners =
+      weir_ownership_new(app->topo->subtopology_count, counts, app->topo->settings.threads);
+  free(counts);
+  if (!app->owners)
+    snprintf(errstr, errstr_size, "out of memory");
+  app->shared.owners = app->owners;
+  return app->owners ? 0 : -1;
+}
+
+static unsigned long long processed_cb(void *app) {
+  return weir_app_processed(app);
+}
+
+static int start_http(weir_app_t *app, char *errstr, size_t errstr_size) {
+  const weir_settings_t *s = &app->topo->settings;
+  if (!s->http_listen)
+    return 0;
+  weir_http_env_t env = {.topo = app->topo,
+                         .owners = app->owners,
+                         .state_db = app->state_db,
+                         .advertise = s->http_advertise ? s->http_advertise : s->http_listen,
+                         .processed = processed_cb,
+                         .app = app};
+  app->http = weir_http_start(&env, errstr, errstr_size);
+  return app->http ? 0 : -1;
+}
+
 static int start_threads(weir_app_t *app, char *errstr, size_t errstr_size) {
   app->thread_count = app->topo->settings.threads;
   app->threads = calloc((size_t)app->thread_count, sizeof *app->threads);
@@ -228,9 +295,9 @@ static int start_reload(weir_app_t *app, const weir_app_options_t *opts, char *e
                         size_t errstr_size) {
   char path[256];
   const weir_settings_t *s = &app->topo->settings;
-  app->reloader = weir_reloader_new(app->topo, opts ? opts->overrides : NULL,
-                                    opts ? opts->override_count : 0, &app->swap,
-                                    weir_task_dry_run, errstr, errstr_size);
+  app->reloader =
+      weir_reloader_new(app->topo, opts ? opts->overrides : NULL, opts ? opts->override_count : 0,
+                        &app->swap, weir_task_dry_run, errstr, errstr_size);
   if (!app->reloader)
     return -1;
   if (opts && opts->no_control)
@@ -287,10 +354,6 @@ weir_app_t *weir_app_start(const weir_topology_t *t, const weir_app_options_t *o
     weir_app_free(app);
     return NULL;
   }
-  if (t->settings.http_listen)
-    WEIR_WARN("%s: http.listen = %s is accepted but not served by this version: the query and "
-              "metrics server is not built yet",
-              t->path, t->settings.http_listen);
   if (embedded && start_embedded(app, errstr, errstr_size)) {
     weir_app_free(app);
     return NULL;
@@ -299,7 +362,8 @@ weir_app_t *weir_app_start(const weir_topology_t *t, const weir_app_options_t *o
       strdup(embedded ? weir_embedded_bootstrap(app->embedded) : t->settings.bootstrap_servers);
   app->shared.bootstrap = app->bootstrap;
   if (!app->bootstrap || open_state(app, errstr, errstr_size) ||
-      prepare_topics(app, errstr, errstr_size) || start_threads(app, errstr, errstr_size) ||
+      prepare_topics(app, errstr, errstr_size) || new_owners(app, errstr, errstr_size) ||
+      start_threads(app, errstr, errstr_size) || start_http(app, errstr, errstr_size) ||
       start_reload(app, opts, errstr, errstr_size)) {
     weir_app_stop(app);
     weir_app_free(app);
@@ -331,6 +395,7 @@ void weir_app_free(weir_app_t *app) {
   if (!app)
     return;
   weir_control_stop(app->control);
+  weir_http_stop(app->http); /* it reads the stores and the table: gone first */
   weir_app_join(app);
   for (int i = 0; i < app->thread_count; i++)
     weir_stream_thread_free(app->threads[i]);
@@ -340,6 +405,7 @@ void weir_app_free(weir_app_t *app) {
     weir_swap_destroy(&app->swap);
   weir_reloader_free(app->reloader);
   weir_state_db_close(app->state_db);
+  weir_ownership_free(app->owners);
   weir_embedded_stop(app->embedded);
   free(app->bootstrap);
   pthread_cond_destroy(&app->cv);

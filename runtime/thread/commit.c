@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "http/ownership.h"
 #include "thread/thread_internal.h"
 #include "util/log.h"
 
@@ -223,8 +224,15 @@ void weir_thread_commit(weir_stream_thread_t *t, const rd_kafka_topic_partition_
     forget_untracked(t, only);
   if (delivery_failed(t))
     return;
-  if (commit_positions(t, only, sync || holding, sync) == RD_KAFKA_RESP_ERR_NO_ERROR && holding)
+  int64_t start_us = weir_now_us();
+  rd_kafka_resp_err_t err = commit_positions(t, only, sync || holding, sync);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR && holding)
     apply_tasks(t, only);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR && t->shared.owners) {
+    atomic_fetch_add(&t->shared.owners->threads[t->index].commits, 1);
+    atomic_fetch_add(&t->shared.owners->threads[t->index].commit_us,
+                     (unsigned long long)(weir_now_us() - start_us));
+  }
   weir_purge_after_commit(t); /* repartition topics: what the group committed */
 }
 

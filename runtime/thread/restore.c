@@ -248,6 +248,7 @@ static void finish_store(weir_stream_thread_t *t, weir_task_store_t *ts) {
     if (weir_state_db_flush(t->env.state_db, why, sizeof why))
       t->shared.fail(t->shared.app, why);
     seek_back(t, ts->task);
+    weir_thread_publish_states(t);
     WEIR_INFO("restore: task %s ready (RocksDB flushed in %lld ms)", ts->task->id,
               (long long)(weir_now_ms() - start));
   }
