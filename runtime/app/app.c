@@ -295,9 +295,9 @@ static int start_reload(weir_app_t *app, const weir_app_options_t *opts, char *e
                         size_t errstr_size) {
   char path[256];
   const weir_settings_t *s = &app->topo->settings;
-  app->reloader =
-      weir_reloader_new(app->topo, opts ? opts->overrides : NULL, opts ? opts->override_count : 0,
-                        &app->swap, weir_task_dry_run, errstr, errstr_size);
+  app->reloader = weir_reloader_new(app->topo, opts ? opts->overrides : NULL,
+                                    opts ? opts->override_count : 0, &app->swap,
+                                    weir_task_dry_run, errstr, errstr_size);
   if (!app->reloader)
     return -1;
   if (opts && opts->no_control)

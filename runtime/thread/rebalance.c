@@ -174,8 +174,8 @@ static void on_revoke(weir_stream_thread_t *t, rd_kafka_t *rk,
     return; /* at shutdown the tasks were closed already */
   if (t->shared.owners)
     atomic_fetch_add(&t->shared.owners->threads[t->index].rebalances, 1);
-  WEIR_INFO("thread %d: rebalance: %s tasks [%s] in %lld ms%s", t->index, lost ? "lost" : "revoked",
-            list, (long long)(weir_now_ms() - start),
+  WEIR_INFO("thread %d: rebalance: %s tasks [%s] in %lld ms%s", t->index,
+            lost ? "lost" : "revoked", list, (long long)(weir_now_ms() - start),
             lost ? " (not committed: the group moved on without us)" : "");
 }
 

@@ -17,16 +17,16 @@ typedef struct weir_stream_thread weir_stream_thread_t;
 /* What a stream thread shares with the rest of the process. */
 typedef struct weir_thread_shared {
   const weir_topology_t *topo;
-  const char *bootstrap; /* resolved ("embedded" replaced by the address) */
-  atomic_int *stopping;  /* set to stop every thread */
+  const char *bootstrap;  /* resolved ("embedded" replaced by the address) */
+  atomic_int *stopping;   /* set to stop every thread */
   /* [any thread] report a failure that must stop the app (exit code 1). */
   void (*fail)(void *app, const char *message);
   void *app;
-  int shutdown_timeout_ms;                /* bound on flush and commit at revoke and stop */
-  struct weir_state_db *state_db;         /* NULL: no stores */
-  struct weir_cache_budget *cache_budget; /* cache.max.bytes */
-  struct weir_swap *swap;                 /* hot swaps (reload/swap.h) */
-  struct weir_ownership *owners;          /* published for the HTTP server; NULL: none */
+  int shutdown_timeout_ms; /* bound on flush and commit at revoke and stop */
+  struct weir_state_db *state_db;            /* NULL: no stores */
+  struct weir_cache_budget *cache_budget;    /* cache.max.bytes */
+  struct weir_swap *swap;                    /* hot swaps (reload/swap.h) */
+  struct weir_ownership *owners;             /* for the HTTP server (http/ownership.h) */
 } weir_thread_shared_t;
 
 /* Create the thread's clients and subscribe (nothing runs yet). */

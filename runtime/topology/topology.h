@@ -27,8 +27,8 @@ typedef enum weir_guarantee { WEIR_AT_LEAST_ONCE = 0, WEIR_EXACTLY_ONCE = 1 } we
 
 /* What happens to a record whose key or value fails its serde. */
 typedef enum weir_deser_policy {
-  WEIR_DESER_SKIP = 0,       /* log with topic/partition/offset, count, go on */
-  WEIR_DESER_FAIL = 1,       /* stop cleanly, non-zero exit, commit nothing past it */
+  WEIR_DESER_SKIP = 0, /* log with topic/partition/offset, count, go on */
+  WEIR_DESER_FAIL = 1, /* stop cleanly, non-zero exit, commit nothing past it */
   WEIR_DESER_DEAD_LETTER = 2 /* write it unchanged to dead.letter.topic */
 } weir_deser_policy_t;
 
@@ -50,9 +50,9 @@ typedef enum weir_regroup {
 
 struct weir_node {
   weir_node_kind_t kind;
-  char *name;      /* the section name: "lines" for [source:lines] */
-  int line;        /* the section header's line */
-  int index;       /* position in weir_topology_t.nodes (topological order) */
+  char *name; /* the section name: "lines" for [source:lines] */
+  int line;   /* the section header's line */
+  int index;  /* position in weir_topology_t.nodes (topological order) */
   int subtopology; /* the connected part of the graph it belongs to (0, 1, ...) */
 
   weir_node_t **inputs; /* operator, sink: the nodes named by `input =` */
@@ -68,7 +68,7 @@ struct weir_node {
   weir_serde_t value_serde;
 
   /* operator */
-  weir_plugin_t *plugin; /* shared by all nodes naming the same plugin */
+  weir_plugin_t *plugin;   /* shared by all nodes naming the same plugin */
   const weir_op_info_t *op;
   weir_params_t params;
   char **stores; /* `store = a, b`: names of [store:*] sections */
@@ -89,10 +89,10 @@ struct weir_node {
 typedef struct weir_store_decl {
   char *name;
   int line;
-  char *type;                          /* "kv" (window and others come with their issues) */
-  int changelog;                       /* 1 unless `changelog = false` */
-  int subtopology;                     /* of the operators using it; -1 when none does */
-  char *changelog_topic;               /* "<application.id>-<name>-changelog" */
+  char *type;    /* "kv" (window and others come with their issues) */
+  int changelog; /* 1 unless `changelog = false` */
+  int subtopology; /* of the operators using it; -1 when none does */
+  char *changelog_topic; /* "<application.id>-<name>-changelog" */
   weir_serde_t key_serde, value_serde; /* how queries read and print it */
 } weir_store_decl_t;
 
@@ -111,14 +111,14 @@ typedef struct weir_settings {
   char *plugin_dir;        /* may be NULL */
   char *state_dir;         /* default "./state" */
   weir_guarantee_t guarantee;
-  int64_t commit_interval_ms;         /* default 30000 (Kafka Streams' at-least-once default) */
-  int state_memory_mb;                /* RocksDB block cache + write buffers, whole process */
-  int64_t cache_max_bytes;            /* the stores' write caches, whole process */
-  char *http_listen;                  /* NULL = off */
-  char *http_token;                   /* NULL = no authentication (loopback only) */
-  char *http_advertise;               /* NULL = http.listen */
-  int log_level;                      /* WEIR_LOG_*; default info */
-  int embedded_partitions;            /* default 6 */
+  int64_t commit_interval_ms; /* default 30000 (Kafka Streams' at-least-once default) */
+  int state_memory_mb;        /* RocksDB block cache + write buffers, whole process */
+  int64_t cache_max_bytes;    /* the stores' write caches, whole process */
+  char *http_listen;          /* NULL = off */
+  char *http_token;           /* NULL = no authentication (loopback only) */
+  char *http_advertise;       /* NULL = http.listen */
+  int log_level;              /* WEIR_LOG_*; default info */
+  int embedded_partitions;    /* default 6 */
   int buffered_records_per_partition; /* default 1000, as Kafka Streams */
   weir_deser_policy_t deser_policy;
   weir_error_policy_t error_policy; /* `processing.error.policy` */
@@ -132,7 +132,7 @@ typedef struct weir_topology {
   weir_kafka_prop_t *kafka; /* [kafka], in file order */
   size_t kafka_count;
   weir_kafka_settings_t kafka_settings; /* what kafka/ reads; points into this topology */
-  weir_node_t **nodes;                  /* topologically sorted: every node after its inputs */
+  weir_node_t **nodes; /* topologically sorted: every node after its inputs */
   size_t node_count;
   /* Connected parts of the graph, numbered by their first source in file
    * order. A task is one partition of one sub-topology's source topics,

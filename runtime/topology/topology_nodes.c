@@ -16,7 +16,8 @@ static const topo_pending_t *pending_named(const topo_build_t *b, const char *na
   return NULL;
 }
 
-static topo_pending_t *add_pending(topo_build_t *b, weir_node_t *n, const weir_cfg_section_t *s) {
+static topo_pending_t *add_pending(topo_build_t *b, weir_node_t *n,
+                                   const weir_cfg_section_t *s) {
   weir_topology_t *t = b->t;
   if (t->node_count == b->pending_cap) {
     size_t cap = b->pending_cap ? b->pending_cap * 2 : 16;
@@ -35,7 +36,8 @@ static topo_pending_t *add_pending(topo_build_t *b, weir_node_t *n, const weir_c
 
 /* Node names are one namespace across sources, operators and sinks: they
  * are what `input =` refers to. */
-topo_pending_t *topo_new_node(topo_build_t *b, const weir_cfg_section_t *s, weir_node_kind_t kind) {
+topo_pending_t *topo_new_node(topo_build_t *b, const weir_cfg_section_t *s,
+                              weir_node_kind_t kind) {
   const topo_pending_t *other = pending_named(b, s->name);
   if (other) {
     topo_error(b, s->line, "node name '%s' is already used by [%s:%s] at line %d; rename one",
@@ -88,13 +90,14 @@ static void read_topics(topo_build_t *b, const weir_cfg_section_t *s, const weir
   const char *one = topo_param_text(p, "topic", &line1);
   const char *many = topo_param_text(p, "topics", &line2);
   if (one && many) {
-    topo_error(b, line1 > line2 ? line1 : line2, "[source:%s] sets both topic and topics; keep one",
-               s->name);
+    topo_error(b, line1 > line2 ? line1 : line2,
+               "[source:%s] sets both topic and topics; keep one", s->name);
   } else if (!one && !many) {
     if (!weir_cfg_entry(s, "topic") && !weir_cfg_entry(s, "topics"))
       topo_error(b, s->line, "[source:%s] needs 'topic = NAME' or 'topics = A, B'", s->name);
   } else {
-    n->topics = topo_split_list(b, one ? one : many, one ? line1 : line2, "topic", &n->topic_count);
+    n->topics = topo_split_list(b, one ? one : many, one ? line1 : line2, "topic",
+                                &n->topic_count);
     if (one && n->topic_count > 1)
       topo_error(b, line1, "'topic' names one topic; write 'topics = %s' for several", one);
   }
@@ -174,8 +177,8 @@ static void read_store(topo_build_t *b, const weir_cfg_section_t *s) {
   weir_topology_t *t = b->t;
   for (size_t i = 0; i < t->store_count; i++) {
     if (strcmp(t->stores[i].name, s->name) == 0) {
-      topo_error(b, s->line, "[store:%s] is declared twice (first at line %d); remove one", s->name,
-                 t->stores[i].line);
+      topo_error(b, s->line, "[store:%s] is declared twice (first at line %d); remove one",
+                 s->name, t->stores[i].line);
       return;
     }
   }
