@@ -383,6 +383,10 @@ int weir_app_join(weir_app_t *app) {
   return atomic_load(&app->exit_code);
 }
 
+int weir_app_http_port(const weir_app_t *app) {
+  return app->http ? weir_http_port(app->http) : -1;
+}
+
 unsigned long long weir_app_processed(const weir_app_t *app) {
   unsigned long long n = 0;
   for (int i = 0; i < app->thread_count; i++)

@@ -26,7 +26,7 @@ static int split(const char *text, char *host, size_t host_size, long *port) {
   host[n] = '\0';
   char *end;
   *port = strtol(colon + 1, &end, 10);
-  return *end || end == colon + 1 || *port < 1 || *port > 65535 ? -1 : 0;
+  return *end || end == colon + 1 || *port < 0 || *port > 65535 ? -1 : 0;
 }
 
 int weir_http_addr_check(const char *text, char *why, size_t why_size) {
@@ -34,7 +34,8 @@ int weir_http_addr_check(const char *text, char *why, size_t why_size) {
   long port;
   if (split(text, host, sizeof host, &port) == 0)
     return 0;
-  snprintf(why, why_size, "expected host:port (e.g. 127.0.0.1:8080, [::1]:8080), port 1-65535");
+  snprintf(why, why_size,
+           "expected host:port (e.g. 127.0.0.1:8080, [::1]:8080), port 0-65535, 0 = any free port");
   return -1;
 }
 

@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 /* 0 when `text` is host:port (host a name, an IPv4 address or [IPv6];
- * port 1-65535), else -1 with the reason in why. */
+ * port 0-65535, 0 = any free one), else -1 with the reason in why. */
 int weir_http_addr_check(const char *text, char *why, size_t why_size);
 /* 1 when the host is a loopback address or "localhost". */
 int weir_http_addr_loopback(const char *text);

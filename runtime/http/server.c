@@ -141,9 +141,15 @@ weir_http_t *weir_http_start(const weir_http_env_t *env, char *errstr, size_t er
     free(h);
     return NULL;
   }
-  WEIR_INFO("http: serving queries and metrics on %s%s", listen,
+  WEIR_INFO("http: serving queries and metrics on %s (port %d)%s", listen, weir_http_port(h),
             env->topo->settings.http_token ? " (bearer token required)" : "");
   return h;
+}
+
+int weir_http_port(const weir_http_t *h) {
+  const union MHD_DaemonInfo *info =
+      h ? MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT) : NULL;
+  return info ? (int)info->port : -1;
 }
 
 void weir_http_stop(weir_http_t *h) {

@@ -52,5 +52,7 @@ typedef struct weir_http weir_http_t;
 /* Listen on env->topo's http.listen. NULL with errstr when it cannot. */
 weir_http_t *weir_http_start(const weir_http_env_t *env, char *errstr, size_t errstr_size);
 void weir_http_stop(weir_http_t *h);
+/* The port it listens on (the one chosen when http.listen gave port 0). */
+int weir_http_port(const weir_http_t *h);
 
 #endif
