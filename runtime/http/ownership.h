@@ -33,12 +33,13 @@ typedef enum weir_own_state {
 } weir_own_state_t;
 
 typedef struct weir_own_slot {
-  atomic_uint gen;                          /* bumped after every change of state */
-  atomic_int state;                         /* weir_own_state_t */
-  atomic_int thread;                        /* the owning stream thread, when owned */
-  atomic_llong stream_time;                 /* ms; -1 before the first record */
-  atomic_llong lag;                         /* records behind the high watermark; -1 unknown */
-  atomic_llong buffered;                    /* records queued, not processed yet */
+  atomic_uint gen;          /* bumped after every change of state */
+  atomic_int state;         /* weir_own_state_t */
+  atomic_int thread;        /* the owning stream thread, when owned */
+  atomic_llong stream_time; /* ms; -1 before the first record */
+  atomic_llong lag;         /* records behind the high watermark; -1 unknown */
+  atomic_llong buffered;    /* records queued, not processed yet */
+  atomic_llong position;    /* its partitions' next offsets summed: a rate is its change */
   atomic_llong restore_done, restore_total; /* changelog records, while restoring */
 } weir_own_slot_t;
 

@@ -4,11 +4,17 @@
 
 #include "http/metrics.h"
 #include "http/query.h"
+#include "http/status_page.h"
+#include "http/tasks_view.h"
 #include "http/topo_view.h"
 
 void weir_http_route(const weir_http_env_t *env, const weir_http_req_t *req, weir_http_resp_t *r) {
   const char *path = req->path;
-  if (strcmp(path, "/health") == 0)
+  if (strcmp(path, "/") == 0)
+    weir_status_page_handle(r);
+  else if (strcmp(path, "/v1/tasks") == 0)
+    weir_tasks_view_handle(env, r);
+  else if (strcmp(path, "/health") == 0)
     weir_health_handle(env, r);
   else if (strcmp(path, "/ready") == 0)
     weir_ready_handle(env, r);
@@ -21,5 +27,5 @@ void weir_http_route(const weir_http_env_t *env, const weir_http_req_t *req, wei
   else
     weir_http_error(r, 404,
                     "no such endpoint: try /v1/stores, /v1/stores/NAME/keys/KEY, "
-                    "/v1/stores/NAME/range, /v1/topology, /metrics, /health, /ready");
+                    "/v1/stores/NAME/range, /v1/topology, /v1/tasks, /, /metrics, /health, /ready");
 }

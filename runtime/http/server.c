@@ -68,11 +68,14 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, const weir_http_env_t
 }
 
 /* What is refused before any route runs: another method, a body, no token. */
-static int refuse(struct MHD_Connection *c, const weir_http_env_t *env, const char *method,
-                  weir_http_resp_t *r) {
+static int refuse(struct MHD_Connection *c, const weir_http_env_t *env, const char *url,
+                  const char *method, weir_http_resp_t *r) {
   const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
   const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
-  if (!weir_http_authorized(env->topo->settings.http_token,
+  /* The status page holds no data: a browser can open it without the token. */
+  int open_page = strcmp(url, "/") == 0;
+  if (!open_page &&
+      !weir_http_authorized(env->topo->settings.http_token,
                             MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization")))
     weir_http_error(r, 401, "missing or wrong token: send 'Authorization: Bearer <http.token>'");
   else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
@@ -92,7 +95,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   weir_http_resp_t r = {.status = 200};
   if (!*state) {
     *state = &seen; /* first call: headers only; answered now, body never read */
-    if (!refuse(c, &h->env, method, &r)) {
+    if (!refuse(c, &h->env, url, method, &r)) {
       weir_http_req_t req = {.path = url, .conn = c};
       weir_http_route(&h->env, &req, &r);
     }

@@ -33,6 +33,15 @@ static long long lag_of(weir_stream_thread_t *t, const weir_task_t *task) {
   return known ? lag : -1;
 }
 
+/* Where the task's partitions are (their next offsets summed): its rate
+ * is this position's change over time. */
+static long long position_of(const weir_task_t *task) {
+  long long pos = 0;
+  for (size_t k = 0; k < task->tracker_count; k++)
+    pos += task->trackers[k].next_offset > 0 ? task->trackers[k].next_offset : 0;
+  return pos;
+}
+
 static void restore_progress(const weir_task_t *task, weir_own_slot_t *s) {
   long long done = 0, total = 0;
   for (size_t i = 0; i < task->store_count; i++) {
@@ -121,6 +130,7 @@ void weir_thread_publish(weir_stream_thread_t *t) {
     atomic_store(&s->stream_time, task->stream_time);
     atomic_store(&s->buffered, (long long)task->buffered);
     atomic_store(&s->lag, lag_of(t, task));
+    atomic_store(&s->position, position_of(task));
     restore_progress(task, s);
   }
   publish_metrics(t);
