@@ -10,6 +10,7 @@
 #include "app/internal_topics.h"
 #include "app/topic_checks.h"
 #include "broker/embedded.h"
+#include "http/directory.h"
 #include "http/ownership.h"
 #include "http/server.h"
 #include "kafka/kafka_conf.h"
@@ -41,6 +42,7 @@ struct weir_app {
   weir_control_t *control;
   weir_ownership_t *owners; /* NULL unless http.listen is set */
   weir_http_t *http;
+  weir_directory_t *directory; /* NULL unless http.advertise is set */
 };
 
 void weir_app_stop(weir_app_t *app) {
@@ -261,7 +263,12 @@ static int start_http(weir_app_t *app, char *errstr, size_t errstr_size) {
   const weir_settings_t *s = &app->topo->settings;
   if (!s->http_listen)
     return 0;
+  /* Forwarding needs every instance's address: only with http.advertise. */
+  if (s->http_advertise &&
+      !(app->directory = weir_directory_new(app->topo, app->bootstrap, errstr, errstr_size)))
+    return -1;
   weir_http_env_t env = {.topo = app->topo,
+                         .directory = app->directory,
                          .owners = app->owners,
                          .state_db = app->state_db,
                          .advertise = s->http_advertise ? s->http_advertise : s->http_listen,
@@ -400,6 +407,7 @@ void weir_app_free(weir_app_t *app) {
     return;
   weir_control_stop(app->control);
   weir_http_stop(app->http); /* it reads the stores and the table: gone first */
+  weir_directory_free(app->directory);
   weir_app_join(app);
   for (int i = 0; i < app->thread_count; i++)
     weir_stream_thread_free(app->threads[i]);

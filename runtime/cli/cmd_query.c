@@ -28,16 +28,6 @@ typedef struct query_args {
   int range, stores;
 } query_args_t;
 
-/* Percent-encode everything but RFC 3986's unreserved characters. */
-static void url_encode(weir_out_t *o, const char *s) {
-  for (const unsigned char *c = (const unsigned char *)s; *c; c++)
-    if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-        strchr("-._~", *c))
-      weir_out_bytes(o, c, 1);
-    else
-      weir_out_printf(o, "%%%02X", *c);
-}
-
 static int connect_to(const char *addr) {
   char host[256];
   const char *colon = strrchr(addr, ':');
@@ -112,9 +102,9 @@ static int refused(int status, const weir_out_t *body) {
 static int get_key(const query_args_t *a) {
   weir_out_t path = {0}, body = {0};
   weir_out_str(&path, "/v1/stores/");
-  url_encode(&path, a->store);
+  weir_out_url_encode(&path, a->store);
   weir_out_str(&path, "/keys/");
-  url_encode(&path, a->key);
+  weir_out_url_encode(&path, a->key);
   int status = http_get(a, path.data, &body);
   int rc = status == 200 ? 0 : refused(status, &body);
   if (rc == 0) {
@@ -147,14 +137,14 @@ static long print_rows(const weir_out_t *body) {
 static void range_path(const query_args_t *a, long page, const char *cursor, weir_out_t *path) {
   path->len = 0;
   weir_out_str(path, "/v1/stores/");
-  url_encode(path, a->store);
+  weir_out_url_encode(path, a->store);
   weir_out_printf(path, "/range?limit=%ld", page);
   const char *names[] = {"from", "to", "prefix", "cursor"};
   const char *values[] = {a->from, a->to, a->prefix, cursor};
   for (int i = 0; i < 4; i++)
     if (values[i] && *values[i]) {
       weir_out_printf(path, "&%s=", names[i]);
-      url_encode(path, values[i]);
+      weir_out_url_encode(path, values[i]);
     }
 }
 

@@ -68,6 +68,15 @@ void weir_out_json_string(weir_out_t *o, const void *s, size_t len) {
   weir_out_bytes(o, "\"", 1);
 }
 
+void weir_out_url_encode(weir_out_t *o, const char *s) {
+  for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+    if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+        strchr("-._~", *c))
+      weir_out_bytes(o, c, 1);
+    else
+      weir_out_printf(o, "%%%02X", *c);
+}
+
 void weir_out_hex(weir_out_t *o, const void *data, size_t len) {
   static const char digits[] = "0123456789abcdef";
   const unsigned char *p = data;

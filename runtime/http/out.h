@@ -20,6 +20,8 @@ void weir_out_str(weir_out_t *o, const char *s);
 void weir_out_printf(weir_out_t *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* `s` (len bytes) as a quoted JSON string. */
 void weir_out_json_string(weir_out_t *o, const void *s, size_t len);
+/* `s` percent-encoded but for RFC 3986's unreserved characters. */
+void weir_out_url_encode(weir_out_t *o, const char *s);
 /* Lowercase hex of the bytes, unquoted. */
 void weir_out_hex(weir_out_t *o, const void *data, size_t len);
 /* Stored bytes as a JSON value by their serde: int64 a number, string a

@@ -1,5 +1,8 @@
 #include "http/query.h"
 
+#include "http/directory.h"
+#include "http/forward.h"
+
 #include <errno.h>
 #include <librdkafka/rdkafka.h>
 #include <stdlib.h>
@@ -143,8 +146,40 @@ static void answer_head(const weir_http_env_t *env, const weir_store_decl_t *d,
     weir_out_str(&r->body, "null");
 }
 
-static void get_key(const weir_http_env_t *env, const weir_store_decl_t *d, const char *text,
-                    weir_http_resp_t *r) {
+/* The partition is not here: when the group says which instance has it,
+ * hand the query to that one (once: a forwarded query is not forwarded
+ * again). `r` keeps its 503 otherwise. */
+static void maybe_forward(const weir_http_env_t *env, const weir_http_req_t *req,
+                          const weir_store_decl_t *d, int32_t p, const char *text,
+                          weir_http_resp_t *r) {
+  char owner[128], why[256];
+  weir_own_slot_t *s = weir_ownership_slot(env->owners, d->subtopology, p);
+  if (!env->directory || req->forwarded || !s || atomic_load(&s->state) != WEIR_OWN_NONE)
+    return;
+  if (weir_directory_owner(env->directory, d->subtopology, p, owner, sizeof owner, why,
+                           sizeof why)) {
+    weir_http_error(r, 503, "store '%s' partition %d: owner unknown: %s", d->name, (int)p, why);
+    r->retry_after = RETRY_S;
+    return;
+  }
+  if (env->advertise && strcmp(owner, env->advertise) == 0)
+    return; /* ours in the group, not open yet: the 503 stands */
+  weir_out_t path = {0};
+  weir_out_str(&path, "/v1/stores/");
+  weir_out_url_encode(&path, d->name);
+  weir_out_str(&path, "/keys/");
+  weir_out_url_encode(&path, text);
+  weir_out_free(&r->body);
+  r->retry_after = 0;
+  if (path.failed)
+    weir_http_error(r, 500, "out of memory");
+  else
+    weir_forward_get(owner, path.data, env->topo->settings.http_token, env->advertise, r);
+  weir_out_free(&path);
+}
+
+static void get_key(const weir_http_env_t *env, const weir_http_req_t *req,
+                    const weir_store_decl_t *d, const char *text, weir_http_resp_t *r) {
   unsigned char key[KEY_MAX];
   size_t len;
   char why[512];
@@ -160,8 +195,10 @@ static void get_key(const weir_http_env_t *env, const weir_store_decl_t *d, cons
     return;
   }
   int32_t p = rd_kafka_msg_partitioner_murmur2_random(NULL, key, len, parts, NULL, NULL);
-  if (runs_here(env, d, p, &gen, r))
+  if (runs_here(env, d, p, &gen, r)) {
+    maybe_forward(env, req, d, p, text, r);
     return;
+  }
   int rc =
       weir_state_db_get(env->state_db, d->name, p, key, len, &value, &value_len, why, sizeof why);
   if (still_here(env, d, p, gen, r)) {
@@ -413,7 +450,7 @@ void weir_query_handle(const weir_http_env_t *env, const weir_http_req_t *req, c
   if (!d)
     return;
   if (strncmp(tail, "/keys/", 6) == 0 && tail[6])
-    get_key(env, d, tail + 6, r);
+    get_key(env, req, d, tail + 6, r);
   else if (strcmp(tail, "/range") == 0)
     range(env, d, req, r);
   else

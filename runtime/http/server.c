@@ -9,6 +9,7 @@
 
 #include "http/addr.h"
 #include "http/auth.h"
+#include "http/forward.h"
 #include "http/routes.h"
 #include "util/log.h"
 
@@ -96,7 +97,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   if (!*state) {
     *state = &seen; /* first call: headers only; answered now, body never read */
     if (!refuse(c, &h->env, url, method, &r)) {
-      weir_http_req_t req = {.path = url, .conn = c};
+      weir_http_req_t req = {
+          .path = url,
+          .conn = c,
+          .forwarded = MHD_lookup_connection_value(c, MHD_HEADER_KIND, WEIR_FORWARD_HEADER)};
       weir_http_route(&h->env, &req, &r);
     }
     enum MHD_Result rc = send_resp(c, &h->env, &r);

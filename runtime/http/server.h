@@ -26,12 +26,14 @@ typedef struct weir_http_env {
   weir_state_db_t *state_db;                  /* NULL: no stores */
   const char *advertise;                      /* this instance's address, named in every answer */
   unsigned long long (*processed)(void *app); /* records processed by all threads */
+  struct weir_directory *directory;           /* who owns what (forwarding); NULL: no forwarding */
   void *app;
 } weir_http_env_t;
 
 typedef struct weir_http_req {
-  const char *path; /* decoded, without the query string */
-  void *conn;       /* the connection, for weir_http_arg */
+  const char *path;      /* decoded, without the query string */
+  void *conn;            /* the connection, for weir_http_arg */
+  const char *forwarded; /* X-Weir-Forwarded: the instance that forwarded it, or NULL */
 } weir_http_req_t;
 
 typedef struct weir_http_resp {
