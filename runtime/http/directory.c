@@ -21,6 +21,7 @@ struct weir_directory {
   long long fetched_ms; /* 0: never */
   long long failed_ms;  /* the last failed description; 0: none since */
   char failure[256];    /* why it failed */
+  int unsupported;      /* a description failed (the broker may not support it) */
   int subs;
   int32_t *parts;          /* by sub-topology: slots allocated */
   char (**addr)[ADDR_MAX]; /* by sub-topology, by partition: "" = none */
@@ -70,9 +71,13 @@ void weir_directory_free(weir_directory_t *d) {
     free(d->addr[s]);
   free(d->addr);
   free(d->parts);
-  if (d->queue)
+  if (d->queue && !d->unsupported)
     rd_kafka_queue_destroy(d->queue);
-  if (d->admin)
+  /* librdkafka 2.0.2's destroy never returns (its main thread deadlocks)
+   * after a DescribeConsumerGroups that failed (the embedded broker does
+   * not support it), and 2.0.2 has no immediate destroy: that client is left
+   * to the process's exit, its one leak. */
+  if (d->admin && !d->unsupported)
     rd_kafka_destroy(d->admin);
   pthread_mutex_destroy(&d->mu);
   free(d);
@@ -140,10 +145,10 @@ static int refresh(weir_directory_t *d, char *why, size_t why_size) {
   int rc = -1;
   if (!ev)
     snprintf(why, why_size, "describing group '%s' timed out", group);
-  else if (!groups || !n)
+  else if (!groups || !n) {
     snprintf(why, why_size, "cannot describe group '%s': %s", group,
              rd_kafka_event_error(ev) ? rd_kafka_event_error_string(ev) : "no answer");
-  else if (gerr)
+  } else if (gerr)
     snprintf(why, why_size, "cannot describe group '%s': %s", group, rd_kafka_error_string(gerr));
   else {
     fill(d, groups[0]);
@@ -151,6 +156,7 @@ static int refresh(weir_directory_t *d, char *why, size_t why_size) {
   }
   if (ev)
     rd_kafka_event_destroy(ev);
+  d->unsupported |= rc != 0;
   return rc;
 }
 
