@@ -259,6 +259,10 @@ static unsigned long long processed_cb(void *app) {
   return weir_app_processed(app);
 }
 
+static void reloads_cb(void *app, unsigned long long *done, unsigned long long *failed) {
+  weir_reloader_counts(((weir_app_t *)app)->reloader, done, failed);
+}
+
 static int start_http(weir_app_t *app, char *errstr, size_t errstr_size) {
   const weir_settings_t *s = &app->topo->settings;
   if (!s->http_listen)
@@ -273,6 +277,7 @@ static int start_http(weir_app_t *app, char *errstr, size_t errstr_size) {
                          .state_db = app->state_db,
                          .advertise = s->http_advertise ? s->http_advertise : s->http_listen,
                          .processed = processed_cb,
+                         .reloads = reloads_cb,
                          .app = app};
   app->http = weir_http_start(&env, errstr, errstr_size);
   return app->http ? 0 : -1;

@@ -34,6 +34,26 @@ static void thread_counters(const weir_http_env_t *env, weir_out_t *o) {
                     (double)atomic_load(&w->threads[i].commit_us) / 1e6);
 }
 
+/* Reloads, and RocksDB's estimates of what the stores hold. */
+static void process_counters(const weir_http_env_t *env, weir_out_t *o) {
+  unsigned long long done = 0, failed = 0;
+  if (env->reloads)
+    env->reloads(env->app, &done, &failed);
+  family(o, "weir_plugin_reloads_total", "counter", "Reloads that swapped a new version in.");
+  weir_out_printf(o, "weir_plugin_reloads_total %llu\n", done);
+  family(o, "weir_plugin_reload_failures_total", "counter", "Reloads refused or failed.");
+  weir_out_printf(o, "weir_plugin_reload_failures_total %llu\n", failed);
+  if (!env->state_db)
+    return;
+  family(o, "weir_state_estimated_keys", "gauge",
+         "RocksDB's estimate of the keys of every store of this instance.");
+  weir_out_printf(o, "weir_state_estimated_keys %lld\n",
+                  weir_state_db_estimate(env->state_db, "rocksdb.estimate-num-keys"));
+  family(o, "weir_state_live_data_bytes", "gauge", "RocksDB's estimate of its live data size.");
+  weir_out_printf(o, "weir_state_live_data_bytes %lld\n",
+                  weir_state_db_estimate(env->state_db, "rocksdb.estimate-live-data-size"));
+}
+
 typedef long long (*slot_value_fn)(weir_own_slot_t *s);
 static long long v_state(weir_own_slot_t *s) {
   return atomic_load(&s->state);
@@ -112,6 +132,7 @@ void weir_metrics_handle(const weir_http_env_t *env, weir_http_resp_t *r) {
          "Input records processed by every stream thread.");
   weir_out_printf(o, "weir_records_processed_total %llu\n", env->processed(env->app));
   thread_counters(env, o);
+  process_counters(env, o);
   task_gauges(env, o);
   operator_counters(env, o);
 }

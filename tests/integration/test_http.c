@@ -140,6 +140,15 @@ static void test_queries_and_metrics(void **state) {
   } while (cursor[0]);
   assert_int_equal(seen, WORDS);
   http_answer_t a;
+  /* A reload that cannot read its INI (this one came from a string) fails
+   * and is counted; the store's size is RocksDB's estimate. */
+  char report[512];
+  assert_int_not_equal(weir_app_reload(app, "test", report, sizeof report), 0);
+  assert_int_equal(http_get(port, "/metrics", NULL, &a), 200);
+  assert_int_equal(sample(a.body, "weir_plugin_reload_failures_total"), 1);
+  assert_int_equal(sample(a.body, "weir_plugin_reloads_total"), 0);
+  assert_true(sample(a.body, "weir_state_estimated_keys") >= 0);
+  http_answer_free(&a);
   assert_int_equal(http_get(port, "/v1/stores/word-counts/keys/yak", NULL, &a), 404);
   http_answer_free(&a);
   assert_int_equal(http_get(port, "/ready", NULL, &a), 200);
