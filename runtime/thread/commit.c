@@ -277,5 +277,6 @@ void weir_thread_shutdown(weir_stream_thread_t *t) {
     weir_thread_commit(t, NULL, 1);
   weir_restore_stop(t);
   close_all_tasks(t);
+  weir_thread_publish_states(t); /* before the group hands them on: queries stop here */
   leave_group(t);
 }
