@@ -88,6 +88,10 @@ static int refuse(struct MHD_Connection *c, const weir_http_env_t *env, const ch
   return 1;
 }
 
+/* libmicrohttpd calls this first with the headers, then again once the
+ * request is read. A refusal is answered at once (the connection then
+ * closes, so a body is never read); an answer waits for the second call,
+ * so the connection stays open for the client's next request. */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **state) {
@@ -95,20 +99,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   weir_http_t *h = cls;
   weir_http_resp_t r = {.status = 200};
   if (!*state) {
-    *state = &seen; /* first call: headers only; answered now, body never read */
-    if (!refuse(c, &h->env, url, method, &r)) {
-      weir_http_req_t req = {
-          .path = url,
-          .conn = c,
-          .forwarded = MHD_lookup_connection_value(c, MHD_HEADER_KIND, WEIR_FORWARD_HEADER)};
-      weir_http_route(&h->env, &req, &r);
-    }
-    enum MHD_Result rc = send_resp(c, &h->env, &r);
-    weir_out_free(&r.body);
-    return rc;
+    *state = &seen;
+    if (!refuse(c, &h->env, url, method, &r))
+      return MHD_YES;
+  } else if (*upload_data_size) {
+    *upload_data_size = 0; /* cannot happen (refused above): discarded */
+    return MHD_YES;
+  } else {
+    weir_http_req_t req = {
+        .path = url,
+        .conn = c,
+        .forwarded = MHD_lookup_connection_value(c, MHD_HEADER_KIND, WEIR_FORWARD_HEADER)};
+    weir_http_route(&h->env, &req, &r);
   }
-  *upload_data_size = 0; /* a body after the answer: discarded */
-  return MHD_YES;
+  enum MHD_Result rc = send_resp(c, &h->env, &r);
+  weir_out_free(&r.body);
+  return rc;
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) {
