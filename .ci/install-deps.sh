@@ -3,12 +3,14 @@
 # uses sudo when not root. Prints nothing when everything is present.
 #   install-deps.sh          the build's packages (make demo)
 #   install-deps.sh kafka    also Java and Maven, for the real Kafka broker the
-#                            tests and benchmarks run (tests/kafka/DEBIAN_PACKAGES)
+#                            tests and benchmarks run (tests/kafka/DEBIAN_PACKAGES),
+#                            and Chromium for the status page's browser test
 set -eu
 cd "$(dirname "$0")/.."
-PKGS="build-essential cmake pkg-config librdkafka-dev libinih-dev librocksdb-dev libcmocka-dev"
+PKGS="build-essential cmake pkg-config librdkafka-dev libinih-dev librocksdb-dev libcmocka-dev libmicrohttpd-dev curl"
 if [ "${1:-}" = kafka ]; then
   PKGS="$PKGS $(tr '\n' ' ' <tests/kafka/DEBIAN_PACKAGES)"
+  PKGS="$PKGS chromium" # the status page's browser test (tests/cli/status_page.sh)
 fi
 missing=""
 for p in $PKGS; do

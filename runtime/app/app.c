@@ -11,6 +11,9 @@
 #include "app/internal_topics.h"
 #include "app/topic_checks.h"
 #include "broker/embedded.h"
+#include "http/directory.h"
+#include "http/ownership.h"
+#include "http/server.h"
 #include "kafka/kafka_conf.h"
 #include "reload/control.h"
 #include "reload/reload.h"
@@ -39,6 +42,9 @@ struct weir_app {
   weir_reloader_t *reloader;
   weir_control_t *control;
   char instance_id[128]; /* exactly_once: in the producers' transactional.id */
+  weir_ownership_t *owners; /* NULL unless http.listen is set */
+  weir_http_t *http;
+  weir_directory_t *directory; /* NULL unless http.advertise is set */
 };
 
 void weir_app_stop(weir_app_t *app) {
@@ -206,6 +212,79 @@ static int open_state(weir_app_t *app, char *errstr, size_t errstr_size) {
   return 0;
 }
 
+/* Each sub-topology's partition count: that of its first source topic.
+ * Read after the internal topics exist; one not found yet stays 0, and
+ * queries on its stores answer 503. */
+static int32_t *partition_counts(weir_app_t *app, char *errstr, size_t errstr_size) {
+  const weir_topology_t *t = app->topo;
+  const rd_kafka_metadata_t *md = NULL;
+  int32_t *counts = calloc((size_t)t->subtopology_count + 1, sizeof *counts);
+  rd_kafka_t *rk = counts ? admin_client(app, errstr, errstr_size) : NULL;
+  if (!rk || rd_kafka_metadata(rk, 1, NULL, &md, 15000)) {
+    snprintf(errstr, errstr_size, "http: cannot read the topics' partition counts from %s",
+             app->bootstrap);
+    if (rk)
+      rd_kafka_destroy(rk);
+    free(counts);
+    return NULL;
+  }
+  for (size_t n = 0; n < t->node_count; n++) {
+    const weir_node_t *node = t->nodes[n];
+    if (node->kind != WEIR_NODE_SOURCE || !node->topic_count || counts[node->subtopology])
+      continue;
+    for (int i = 0; i < md->topic_cnt; i++)
+      if (strcmp(md->topics[i].topic, node->topics[0]) == 0)
+        counts[node->subtopology] = md->topics[i].partition_cnt;
+  }
+  rd_kafka_metadata_destroy(md);
+  rd_kafka_destroy(rk);
+  return counts;
+}
+
+/* The table the threads publish their tasks in, for the HTTP server. */
+static int new_owners(weir_app_t *app, char *errstr, size_t errstr_size) {
+  if (!app->topo->settings.http_listen)
+    return 0;
+  int32_t *counts = partition_counts(app, errstr, errstr_size);
+  if (!counts)
+    return -1;
+  app->owners =
+      weir_ownership_new(app->topo->subtopology_count, counts, app->topo->settings.threads);
+  free(counts);
+  if (!app->owners)
+    snprintf(errstr, errstr_size, "out of memory");
+  app->shared.owners = app->owners;
+  return app->owners ? 0 : -1;
+}
+
+static unsigned long long processed_cb(void *app) {
+  return weir_app_processed(app);
+}
+
+static void reloads_cb(void *app, unsigned long long *done, unsigned long long *failed) {
+  weir_reloader_counts(((weir_app_t *)app)->reloader, done, failed);
+}
+
+static int start_http(weir_app_t *app, char *errstr, size_t errstr_size) {
+  const weir_settings_t *s = &app->topo->settings;
+  if (!s->http_listen)
+    return 0;
+  /* Forwarding needs every instance's address: only with http.advertise. */
+  if (s->http_advertise &&
+      !(app->directory = weir_directory_new(app->topo, app->bootstrap, errstr, errstr_size)))
+    return -1;
+  weir_http_env_t env = {.topo = app->topo,
+                         .directory = app->directory,
+                         .owners = app->owners,
+                         .state_db = app->state_db,
+                         .advertise = s->http_advertise ? s->http_advertise : s->http_listen,
+                         .processed = processed_cb,
+                         .reloads = reloads_cb,
+                         .app = app};
+  app->http = weir_http_start(&env, errstr, errstr_size);
+  return app->http ? 0 : -1;
+}
+
 static int start_threads(weir_app_t *app, char *errstr, size_t errstr_size) {
   app->thread_count = app->topo->settings.threads;
   app->threads = calloc((size_t)app->thread_count, sizeof *app->threads);
@@ -289,10 +368,6 @@ weir_app_t *weir_app_start(const weir_topology_t *t, const weir_app_options_t *o
     weir_app_free(app);
     return NULL;
   }
-  if (t->settings.http_listen)
-    WEIR_WARN("%s: http.listen = %s is accepted but not served by this version: the query and "
-              "metrics server is not built yet",
-              t->path, t->settings.http_listen);
   if (embedded && start_embedded(app, errstr, errstr_size)) {
     weir_app_free(app);
     return NULL;
@@ -306,7 +381,8 @@ weir_app_t *weir_app_start(const weir_topology_t *t, const weir_app_options_t *o
   }
   if (!app->bootstrap || weir_eos_check_broker(t, app->bootstrap, errstr, errstr_size) ||
       open_state(app, errstr, errstr_size) || prepare_topics(app, errstr, errstr_size) ||
-      start_threads(app, errstr, errstr_size) || start_reload(app, opts, errstr, errstr_size)) {
+      new_owners(app, errstr, errstr_size) || start_threads(app, errstr, errstr_size) ||
+      start_http(app, errstr, errstr_size) || start_reload(app, opts, errstr, errstr_size)) {
     weir_app_stop(app);
     weir_app_free(app);
     return NULL;
@@ -325,6 +401,10 @@ int weir_app_join(weir_app_t *app) {
   return atomic_load(&app->exit_code);
 }
 
+int weir_app_http_port(const weir_app_t *app) {
+  return app->http ? weir_http_port(app->http) : -1;
+}
+
 unsigned long long weir_app_processed(const weir_app_t *app) {
   unsigned long long n = 0;
   for (int i = 0; i < app->thread_count; i++)
@@ -337,6 +417,8 @@ void weir_app_free(weir_app_t *app) {
   if (!app)
     return;
   weir_control_stop(app->control);
+  weir_http_stop(app->http); /* it reads the stores and the table: gone first */
+  weir_directory_free(app->directory);
   weir_app_join(app);
   for (int i = 0; i < app->thread_count; i++)
     weir_stream_thread_free(app->threads[i]);
@@ -346,6 +428,7 @@ void weir_app_free(weir_app_t *app) {
     weir_swap_destroy(&app->swap);
   weir_reloader_free(app->reloader);
   weir_state_db_close(app->state_db);
+  weir_ownership_free(app->owners);
   weir_embedded_stop(app->embedded);
   free(app->bootstrap);
   pthread_cond_destroy(&app->cv);

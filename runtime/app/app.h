@@ -35,6 +35,8 @@ void weir_app_fail(weir_app_t *app, const char *message);
 int weir_app_wait_stop(weir_app_t *app, int timeout_ms);
 /* Join the threads (after weir_app_stop); returns the exit code (0 or 1). */
 int weir_app_join(weir_app_t *app);
+/* The HTTP server's port (-1: http.listen not set). */
+int weir_app_http_port(const weir_app_t *app);
 /* Records processed by all threads so far. */
 unsigned long long weir_app_processed(const weir_app_t *app);
 void weir_app_free(weir_app_t *app);

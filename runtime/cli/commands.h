@@ -10,6 +10,7 @@ int weir_cmd_broker(int argc, char **argv);
 int weir_cmd_produce(int argc, char **argv);
 int weir_cmd_consume(int argc, char **argv);
 int weir_cmd_reload(int argc, char **argv);
+int weir_cmd_query(int argc, char **argv);
 
 /* Shared by the commands that read a topology: load FILE, apply --set
  * overrides, build and validate. Prints every error; NULL on failure. */

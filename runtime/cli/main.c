@@ -16,6 +16,8 @@ static const char usage[] =
     "                                          reference of every key it may hold\n"
     "  reload FILE [--set ...]                 swap changed plugins and parameters into the\n"
     "                                          running `weir run FILE` (or send it SIGHUP)\n"
+    "  query ADDR STORE KEY | ADDR STORE --range [--from K] [--to K] [--prefix P] [--limit N]\n"
+    "                                          ask a running instance (http.listen) for state\n"
     "Plugins:\n"
     "  plugin info FILE.so                     list a plugin's operators and parameters\n"
     "Development broker and tools:\n"
@@ -34,7 +36,8 @@ int main(int argc, char **argv) {
   } commands[] = {{"run", weir_cmd_run},           {"validate", weir_cmd_validate},
                   {"describe", weir_cmd_describe}, {"plugin", weir_cmd_plugin},
                   {"broker", weir_cmd_broker},     {"produce", weir_cmd_produce},
-                  {"consume", weir_cmd_consume},   {"reload", weir_cmd_reload}};
+                  {"consume", weir_cmd_consume},   {"reload", weir_cmd_reload},
+                  {"query", weir_cmd_query}};
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
     fputs(usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;

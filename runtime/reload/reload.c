@@ -2,6 +2,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@ struct weir_reloader {
   char exe_dir[4096];
   unsigned versions;
   pthread_mutex_t mu;
+  atomic_ullong done, failed; /* reloads that ran a new version, or failed (/metrics) */
 };
 
 weir_reloader_t *weir_reloader_new(const weir_topology_t *first, char *const *overrides,
@@ -242,6 +244,12 @@ static int swap_in(weir_reloader_t *r, weir_version_t *v, const char *names, cha
   return 0;
 }
 
+void weir_reloader_counts(weir_reloader_t *r, unsigned long long *done,
+                          unsigned long long *failed) {
+  *done = r ? atomic_load(&r->done) : 0;
+  *failed = r ? atomic_load(&r->failed) : 0;
+}
+
 int weir_reloader_run(weir_reloader_t *r, const char *trigger, char *report, size_t size) {
   char what[512], names[1024], why[1024];
   int rc = -1;
@@ -269,6 +277,10 @@ int weir_reloader_run(weir_reloader_t *r, const char *trigger, char *report, siz
   }
   weir_topology_free(next);
   pthread_mutex_unlock(&r->mu);
+  if (rc == 0 && !strstr(report, "nothing changed"))
+    atomic_fetch_add(&r->done, 1);
+  else if (rc)
+    atomic_fetch_add(&r->failed, 1);
   if (rc == 0)
     WEIR_INFO("%s (%s)", report, trigger);
   else

@@ -735,3 +735,10 @@ void weir_state_iter_close(weir_state_iter_t *it) {
   free(it->upper);
   free(it);
 }
+
+long long weir_state_db_estimate(weir_state_db_t *db, const char *name) {
+  char *text = db ? rocksdb_property_value(db->rdb, name) : NULL;
+  long long v = text ? strtoll(text, NULL, 10) : -1;
+  rocksdb_free(text);
+  return v;
+}

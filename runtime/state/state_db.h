@@ -81,6 +81,11 @@ void weir_state_batch_delete_range(weir_state_batch_t *b, const char *store, int
  * that a crash would replay on top of them). */
 int weir_state_db_flush(weir_state_db_t *db, char *errstr, size_t errstr_size);
 
+/* RocksDB's own estimate for the whole database (property `name`, e.g.
+ * "rocksdb.estimate-num-keys"), or -1 when it has none. Read-only, any
+ * thread (the HTTP server's /metrics). */
+long long weir_state_db_estimate(weir_state_db_t *db, const char *name);
+
 /* Iterate the user keys of one store-partition with from <= key < to (NULL =
  * unbounded), in memcmp order; or those starting with a prefix. Key and value
  * pointers from next() are valid until the next next() or close(). NULL on

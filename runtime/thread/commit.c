@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "http/ownership.h"
 #include "thread/thread_internal.h"
 #include "util/log.h"
 
@@ -264,8 +265,15 @@ void weir_thread_commit(weir_stream_thread_t *t, const rd_kafka_topic_partition_
     forget_untracked(t, only);
   if (delivery_failed(t))
     return;
-  if (commit_positions(t, only, sync || holding, sync) == RD_KAFKA_RESP_ERR_NO_ERROR && holding)
+  int64_t start_us = weir_now_us();
+  rd_kafka_resp_err_t err = commit_positions(t, only, sync || holding, sync);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR && holding)
     apply_tasks(t, only);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR && t->shared.owners) {
+    atomic_fetch_add(&t->shared.owners->threads[t->index].commits, 1);
+    atomic_fetch_add(&t->shared.owners->threads[t->index].commit_us,
+                     (unsigned long long)(weir_now_us() - start_us));
+  }
   weir_purge_after_commit(t); /* repartition topics: what the group committed */
 }
 
@@ -312,5 +320,6 @@ void weir_thread_shutdown(weir_stream_thread_t *t) {
     weir_txn_abort(t, "stopping with records not acknowledged");
   weir_restore_stop(t);
   close_all_tasks(t);
+  weir_thread_publish_states(t); /* before the group hands them on: queries stop here */
   leave_group(t);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/ownership.h"
 #include "thread/thread_internal.h"
 #include "util/log.h"
 #include "util/sdnotify.h"
@@ -149,6 +150,11 @@ static void on_assign(weir_stream_thread_t *t, rd_kafka_t *rk,
     rd_kafka_assign(rk, parts);
   begin_restores(t, parts); /* after the assign: it pauses what restores */
   weir_sd_assigned(t->index);
+  weir_thread_publish_states(t);
+  if (t->shared.owners) {
+    atomic_fetch_add(&t->shared.owners->threads[t->index].rebalances, 1);
+    atomic_store(&t->shared.owners->threads[t->index].assigned, 1);
+  }
   WEIR_INFO("thread %d: rebalance: gained tasks [%s] (%d partitions) in %lld ms", t->index, list,
             parts->cnt, (long long)(weir_now_ms() - start));
 }
@@ -217,6 +223,7 @@ static void on_revoke(weir_stream_thread_t *t, rd_kafka_t *rk,
   char list[2048] = "";
   int64_t start = weir_now_ms();
   int lost = rd_kafka_assignment_lost(rk);
+  weir_thread_publish_revoked(t, parts); /* queries stop before the stores close */
   if (!lost && weir_thread_drain(t) == 0)
     weir_thread_commit(t, parts, 1);
   if (weir_txn_enabled(t))
@@ -228,8 +235,10 @@ static void on_revoke(weir_stream_thread_t *t, rd_kafka_t *rk,
     rd_kafka_assign(rk, NULL);
   if (!list[0] && !lost)
     return; /* at shutdown the tasks were closed already */
-  WEIR_INFO("thread %d: rebalance: %s tasks [%s] in %lld ms%s", t->index, lost ? "lost" : "revoked",
-            list, (long long)(weir_now_ms() - start),
+  if (t->shared.owners)
+    atomic_fetch_add(&t->shared.owners->threads[t->index].rebalances, 1);
+  WEIR_INFO("thread %d: rebalance: %s tasks [%s] in %lld ms%s", t->index,
+            lost ? "lost" : "revoked", list, (long long)(weir_now_ms() - start),
             lost ? " (not committed: the group moved on without us)" : "");
 }
 

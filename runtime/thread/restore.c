@@ -323,6 +323,7 @@ static void task_ready(weir_stream_thread_t *t, weir_task_t *task) {
   if (weir_state_db_flush(t->env.state_db, why, sizeof why))
     t->shared.fail(t->shared.app, why);
   seek_back(t, task);
+  weir_thread_publish_states(t);
   WEIR_INFO("restore: task %s ready (RocksDB flushed in %lld ms)", task->id,
             (long long)(weir_now_ms() - start));
 }

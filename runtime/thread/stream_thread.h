@@ -27,6 +27,7 @@ typedef struct weir_thread_shared {
   struct weir_cache_budget *cache_budget; /* cache.max.bytes */
   struct weir_swap *swap;                 /* hot swaps (reload/swap.h) */
   const char *instance_id;                /* stable per instance: exactly_once's transactional.id */
+  struct weir_ownership *owners;          /* for the HTTP server (http/ownership.h) */
 } weir_thread_shared_t;
 
 /* Create the thread's clients and subscribe (nothing runs yet). */

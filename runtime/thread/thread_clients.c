@@ -198,8 +198,12 @@ weir_stream_thread_t *weir_stream_thread_new(const weir_thread_shared_t *shared,
   t->buffer_bound = shared->topo->settings.buffered_records_per_partition > 0
                         ? shared->topo->settings.buffered_records_per_partition
                         : 1000;
-  snprintf(t->client_id, sizeof t->client_id, "%s-StreamThread-%d",
-           shared->topo->settings.application_id, index + 1);
+  /* "@<http.advertise>": the group's description then says where each
+   * partition's queries go (http/directory.h). */
+  const char *advertise = shared->topo->settings.http_advertise;
+  snprintf(t->client_id, sizeof t->client_id, "%s-StreamThread-%d%s%s",
+           shared->topo->settings.application_id, index + 1, advertise ? "@" : "",
+           advertise ? advertise : "");
   t->topics = weir_topology_source_topics(shared->topo, &t->topic_count);
   t->topic_handles = calloc(t->topic_count ? t->topic_count : 1, sizeof *t->topic_handles);
   if (!t->topics || !t->topic_handles ||

@@ -60,11 +60,14 @@ struct weir_stream_thread {
   weir_swap_member_t swap_member; /* this thread's part in hot swaps */
   struct weir_purge *purge;       /* repartition purges (purge.h); NULL until the first */
 
+  int64_t last_publish_ms; /* publish.c: the last time stats went to shared.owners */
+
   /* Non-fatal errors of each client: one warning per episode. */
   weir_client_errors_t producer_errors, consumer_errors, restorer_errors;
 };
 
 int64_t weir_now_ms(void);
+int64_t weir_now_us(void);
 
 /* The task for a sub-topology's partition, or NULL. */
 weir_task_t *weir_thread_task(weir_stream_thread_t *t, int subtopology, int32_t partition);
@@ -117,6 +120,13 @@ int weir_thread_rewind(weir_stream_thread_t *t);
 /* Abort the open transaction (a lost assignment, a failed commit, a stop
  * that could not drain). */
 int weir_txn_abort(weir_stream_thread_t *t, const char *why);
+/* Publish for the HTTP server (publish.c; nothing when shared.owners is
+ * NULL): every task's state now; the revoked partitions as gone (before
+ * their tasks drain and close); and, at most once a second, everything. */
+void weir_thread_publish_states(weir_stream_thread_t *t);
+void weir_thread_publish_revoked(weir_stream_thread_t *t,
+                                 const rd_kafka_topic_partition_list_t *parts);
+void weir_thread_publish(weir_stream_thread_t *t);
 
 /* Stop: drain, commit, close tasks, leave the group — each step bounded. */
 void weir_thread_shutdown(weir_stream_thread_t *t);

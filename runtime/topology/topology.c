@@ -133,6 +133,8 @@ static void settings_free(weir_settings_t *s) {
   free(s->plugin_dir);
   free(s->state_dir);
   free(s->http_listen);
+  free(s->http_token);
+  free(s->http_advertise);
   free(s->dead_letter_topic);
 }
 

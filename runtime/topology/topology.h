@@ -105,6 +105,7 @@ typedef struct weir_store_decl {
   int64_t retention_ms;   /* window, session: retention.ms; else 0 */
   int subtopology; /* of the operators using it; -1 when none does */
   char *changelog_topic; /* "<application.id>-<name>-changelog" */
+  weir_serde_t key_serde, value_serde; /* how queries read and print it */
 } weir_store_decl_t;
 
 /* A topic the host creates: a repartition or a changelog. It gets as many
@@ -126,6 +127,8 @@ typedef struct weir_settings {
   int state_memory_mb;        /* RocksDB block cache + write buffers, whole process */
   int64_t cache_max_bytes;    /* the stores' write caches, whole process */
   char *http_listen;          /* NULL = off */
+  char *http_token;           /* NULL = no authentication (loopback only) */
+  char *http_advertise;       /* NULL = http.listen */
   int log_level;              /* WEIR_LOG_*; default info */
   int log_format;             /* WEIR_LOG_TEXT or WEIR_LOG_JSON */
   int embedded_partitions;    /* default 6 */

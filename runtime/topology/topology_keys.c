@@ -27,7 +27,14 @@ static const weir_param_def_t weir_keys[] = {
                    "RocksDB block cache plus write buffers, shared by every store of the process"),
     WEIR_PARAM_INT("cache.max.bytes", "10485760", 0, INT64_MAX,
                    "the stores' write caches, whole process (0: every write goes through)"),
-    WEIR_PARAM_STR("http.listen", NULL, "host:port of the query/metrics server; unset = off"),
+    WEIR_PARAM_STR("http.listen", NULL,
+                   "host:port of the query/metrics server (e.g. 127.0.0.1:8080); unset = off"),
+    WEIR_PARAM_STR("http.token", NULL,
+                   "bearer token every HTTP request must carry; required when http.listen is "
+                   "not a loopback address"),
+    WEIR_PARAM_STR("http.advertise", NULL,
+                   "host:port other instances and clients reach this one at (default: "
+                   "http.listen)"),
     WEIR_PARAM_ENUM("log.level", "info", "error|warn|info|debug", "the host's log level"),
     WEIR_PARAM_ENUM("log.format", "text", "text|json",
                     "text lines, or one JSON object per line (time, level, thread, task, node, "
@@ -82,6 +89,9 @@ static const weir_param_def_t store_keys[] = {
     WEIR_PARAM_INT("retention.ms", "86400000", 1, 1e15,
                    "type = window/session: how long after its end a window or session is kept "
                    "(stream time); older ones are dropped a segment at a time"),
+    WEIR_PARAM_ENUM("key.serde", "bytes", SERDES,
+                    "format of its keys (queries parse and print them)"),
+    WEIR_PARAM_ENUM("value.serde", "bytes", SERDES, "format of its values (queries print them)"),
 };
 
 /* Values a table above declares (so the INI shape and `describe --params`

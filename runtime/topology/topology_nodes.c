@@ -200,6 +200,8 @@ static int add_store(topo_build_t *b, const weir_cfg_section_t *s, const weir_pa
   st->retention_ms = st->kind == WEIR_STORE_KV ? 0 : param_int(p, "retention.ms");
   st->subtopology = -1;
   st->changelog_topic = NULL;
+  st->key_serde = serde_of(p, "key.serde");
+  st->value_serde = serde_of(p, "value.serde");
   if (!st->name || !st->type) {
     free(st->name);
     free(st->type);

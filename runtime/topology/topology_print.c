@@ -39,6 +39,8 @@ static void print_settings(const weir_settings_t *s, FILE *out) {
   fprintf(out, "  state.memory.mb         = %d\n", s->state_memory_mb);
   fprintf(out, "  cache.max.bytes         = %lld\n", (long long)s->cache_max_bytes);
   fprintf(out, "  http.listen             = %s\n", or_none(s->http_listen, "(off)"));
+  fprintf(out, "  http.token              = %s\n", s->http_token ? "(set)" : "(unset)");
+  fprintf(out, "  http.advertise          = %s\n", or_none(s->http_advertise, "(unset)"));
   fprintf(out, "  log.level               = %s\n", level_name(s->log_level));
   fprintf(out, "  log.format              = %s\n",
           s->log_format == WEIR_LOG_JSON ? "json" : "text");

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http/addr.h"
 #include "topology/topology_internal.h"
 #include "util/log.h"
 #include "util/secret.h"
@@ -65,6 +66,8 @@ static void fill_settings(topo_build_t *b, const weir_params_t *p) {
   s->state_memory_mb = (int)int_of(p, "state.memory.mb");
   s->cache_max_bytes = int_of(p, "cache.max.bytes");
   s->http_listen = dup_of(b, p, "http.listen");
+  s->http_token = dup_of(b, p, "http.token");
+  s->http_advertise = dup_of(b, p, "http.advertise");
   const char *level = text_of(p, "log.level");
   s->log_level = level ? weir_log_level_parse(level) : WEIR_LOG_INFO;
   if (s->log_level < 0)
@@ -110,6 +113,32 @@ static const weir_cfg_section_t *single_section(topo_build_t *b, const char *kin
   return first;
 }
 
+/* The line a [weir] key was written on (0: a default). */
+static int line_of(const weir_params_t *p, const char *name) {
+  const weir_param_value_t *v = weir_params_find(p, name);
+  return v ? v->line : 0;
+}
+
+/* http.listen and http.advertise must be host:port; a server reachable from
+ * other machines must ask for a token, or anyone there reads every store. */
+static void check_http(topo_build_t *b, const weir_params_t *p) {
+  const weir_settings_t *s = &b->t->settings;
+  char why[160];
+  if (s->http_listen && weir_http_addr_check(s->http_listen, why, sizeof why))
+    topo_error(b, line_of(p, "http.listen"), "[weir] http.listen = %s: %s", s->http_listen, why);
+  if (s->http_advertise && weir_http_addr_check(s->http_advertise, why, sizeof why))
+    topo_error(b, line_of(p, "http.advertise"), "[weir] http.advertise = %s: %s", s->http_advertise,
+               why);
+  if (s->http_token && !*s->http_token)
+    topo_error(b, line_of(p, "http.token"),
+               "[weir] http.token is empty; set a secret or remove it");
+  if (s->http_listen && !s->http_token && !weir_http_addr_loopback(s->http_listen))
+    topo_error(b, line_of(p, "http.listen"),
+               "[weir] http.listen = %s is reachable from other machines: set http.token = "
+               "SECRET (clients send 'Authorization: Bearer SECRET'), or listen on 127.0.0.1",
+               s->http_listen);
+}
+
 static void read_weir(topo_build_t *b) {
   const weir_cfg_section_t *sec = single_section(b, "weir");
   if (!sec) {
@@ -124,6 +153,7 @@ static void read_weir(topo_build_t *b) {
     b->errors++;
   fill_settings(b, &p);
   check_dead_letter(b, sec);
+  check_http(b, &p);
   weir_params_free(&p);
 }
 

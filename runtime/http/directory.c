@@ -1,0 +1,189 @@
+#include "http/directory.h"
+
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kafka/kafka_conf.h"
+
+/* A failed description is not asked again for RETRY_MS: a broker that
+ * cannot describe groups (the embedded one) costs one slow query, not all. */
+enum { REFRESH_MS = 2000, RETRY_MS = 10000, DESCRIBE_TIMEOUT_MS = 2000, ADDR_MAX = 128 };
+
+struct weir_directory {
+  const weir_topology_t *topo;
+  rd_kafka_t *admin;
+  rd_kafka_queue_t *queue;
+  pthread_mutex_t mu;   /* the HTTP server's polling threads */
+  long long fetched_ms; /* 0: never */
+  long long failed_ms;  /* the last failed description; 0: none since */
+  char failure[256];    /* why it failed */
+  int unsupported;      /* a description failed (the broker may not support it) */
+  int subs;
+  int32_t *parts;          /* by sub-topology: slots allocated */
+  char (**addr)[ADDR_MAX]; /* by sub-topology, by partition: "" = none */
+};
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *weir_directory_addr_of(const char *client_id) {
+  const char *at = client_id ? strrchr(client_id, '@') : NULL;
+  return at && at[1] ? at + 1 : NULL;
+}
+
+weir_directory_t *weir_directory_new(const weir_topology_t *t, const char *bootstrap, char *errstr,
+                                     size_t errstr_size) {
+  char why[512];
+  weir_directory_t *d = calloc(1, sizeof *d);
+  if (!d)
+    return NULL;
+  d->topo = t;
+  d->subs = t->subtopology_count;
+  d->parts = calloc((size_t)d->subs + 1, sizeof *d->parts);
+  d->addr = calloc((size_t)d->subs + 1, sizeof *d->addr);
+  pthread_mutex_init(&d->mu, NULL);
+  rd_kafka_conf_t *conf = weir_kafka_conf_new(&t->kafka_settings, bootstrap, WEIR_CLIENT_ADMIN,
+                                              "weir-http-directory", errstr, errstr_size);
+  d->admin = conf ? rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why) : NULL;
+  if (!d->admin && conf) {
+    rd_kafka_conf_destroy(conf);
+    snprintf(errstr, errstr_size, "http: cannot create the group-describing client: %s", why);
+  }
+  d->queue = d->admin ? rd_kafka_queue_new(d->admin) : NULL;
+  if (!d->parts || !d->addr || !d->queue) {
+    weir_directory_free(d);
+    return NULL;
+  }
+  return d;
+}
+
+void weir_directory_free(weir_directory_t *d) {
+  if (!d)
+    return;
+  for (int s = 0; d->addr && s < d->subs; s++)
+    free(d->addr[s]);
+  free(d->addr);
+  free(d->parts);
+  if (d->queue && !d->unsupported)
+    rd_kafka_queue_destroy(d->queue);
+  /* librdkafka 2.0.2's destroy never returns (its main thread deadlocks)
+   * after a DescribeConsumerGroups that failed (the embedded broker does
+   * not support it), and 2.0.2 has no immediate destroy: that client is left
+   * to the process's exit, its one leak. */
+  if (d->admin && !d->unsupported)
+    rd_kafka_destroy(d->admin);
+  pthread_mutex_destroy(&d->mu);
+  free(d);
+}
+
+/* The sub-topology a source topic feeds, or -1. */
+static int sub_of(const weir_topology_t *t, const char *topic) {
+  for (size_t n = 0; n < t->node_count; n++) {
+    const weir_node_t *node = t->nodes[n];
+    for (size_t i = 0; node->kind == WEIR_NODE_SOURCE && i < node->topic_count; i++)
+      if (strcmp(node->topics[i], topic) == 0)
+        return node->subtopology;
+  }
+  return -1;
+}
+
+static void put(weir_directory_t *d, int sub, int32_t p, const char *addr) {
+  if (sub < 0 || p < 0)
+    return;
+  if (p >= d->parts[sub]) {
+    int32_t cap = p + 1 > 2 * d->parts[sub] ? p + 1 : 2 * d->parts[sub];
+    char(*grown)[ADDR_MAX] = realloc(d->addr[sub], (size_t)cap * sizeof *grown);
+    if (!grown)
+      return;
+    memset(grown + d->parts[sub], 0, (size_t)(cap - d->parts[sub]) * sizeof *grown);
+    d->addr[sub] = grown;
+    d->parts[sub] = cap;
+  }
+  snprintf(d->addr[sub][p], ADDR_MAX, "%s", addr);
+}
+
+static void fill(weir_directory_t *d, const rd_kafka_ConsumerGroupDescription_t *g) {
+  for (int s = 0; s < d->subs; s++)
+    if (d->addr[s])
+      memset(d->addr[s], 0, (size_t)d->parts[s] * sizeof *d->addr[s]);
+  size_t members = rd_kafka_ConsumerGroupDescription_member_count(g);
+  for (size_t m = 0; m < members; m++) {
+    const rd_kafka_MemberDescription_t *md = rd_kafka_ConsumerGroupDescription_member(g, m);
+    const char *addr = weir_directory_addr_of(rd_kafka_MemberDescription_client_id(md));
+    const rd_kafka_MemberAssignment_t *as = rd_kafka_MemberDescription_assignment(md);
+    const rd_kafka_topic_partition_list_t *parts =
+        as ? rd_kafka_MemberAssignment_partitions(as) : NULL;
+    for (int i = 0; addr && parts && i < parts->cnt; i++)
+      put(d, sub_of(d->topo, parts->elems[i].topic), parts->elems[i].partition, addr);
+  }
+}
+
+/* Describe the group now. 0, or -1 with why. */
+static int refresh(weir_directory_t *d, char *why, size_t why_size) {
+  const char *group = d->topo->settings.application_id;
+  char err[256];
+  rd_kafka_AdminOptions_t *opts =
+      rd_kafka_AdminOptions_new(d->admin, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS);
+  rd_kafka_AdminOptions_set_request_timeout(opts, DESCRIBE_TIMEOUT_MS, err, sizeof err);
+  rd_kafka_DescribeConsumerGroups(d->admin, &group, 1, opts, d->queue);
+  rd_kafka_AdminOptions_destroy(opts);
+  rd_kafka_event_t *ev = rd_kafka_queue_poll(d->queue, DESCRIBE_TIMEOUT_MS + 1000);
+  const rd_kafka_DescribeConsumerGroups_result_t *res =
+      ev ? rd_kafka_event_DescribeConsumerGroups_result(ev) : NULL;
+  size_t n = 0;
+  const rd_kafka_ConsumerGroupDescription_t **groups =
+      res && !rd_kafka_event_error(ev) ? rd_kafka_DescribeConsumerGroups_result_groups(res, &n)
+                                       : NULL;
+  const rd_kafka_error_t *gerr = n ? rd_kafka_ConsumerGroupDescription_error(groups[0]) : NULL;
+  int rc = -1;
+  if (!ev)
+    snprintf(why, why_size, "describing group '%s' timed out", group);
+  else if (!groups || !n) {
+    snprintf(why, why_size, "cannot describe group '%s': %s", group,
+             rd_kafka_event_error(ev) ? rd_kafka_event_error_string(ev) : "no answer");
+  } else if (gerr)
+    snprintf(why, why_size, "cannot describe group '%s': %s", group, rd_kafka_error_string(gerr));
+  else {
+    fill(d, groups[0]);
+    rc = 0;
+  }
+  if (ev)
+    rd_kafka_event_destroy(ev);
+  d->unsupported |= rc != 0;
+  return rc;
+}
+
+int weir_directory_owner(weir_directory_t *d, int subtopology, int32_t partition, char *addr,
+                         size_t addr_size, char *why, size_t why_size) {
+  int rc = 0;
+  pthread_mutex_lock(&d->mu);
+  long long now = now_ms();
+  if (d->failed_ms && now - d->failed_ms < RETRY_MS) {
+    snprintf(why, why_size, "%s", d->failure);
+    rc = -1;
+  } else if (!d->fetched_ms || now - d->fetched_ms >= REFRESH_MS) {
+    rc = refresh(d, why, why_size);
+    d->fetched_ms = rc == 0 ? now_ms() : 0;
+    d->failed_ms = rc == 0 ? 0 : now_ms();
+    if (rc)
+      snprintf(d->failure, sizeof d->failure, "%s", why);
+  }
+  if (rc == 0) {
+    int known = subtopology >= 0 && subtopology < d->subs && partition >= 0 &&
+                partition < d->parts[subtopology] && d->addr[subtopology][partition][0];
+    if (known)
+      snprintf(addr, addr_size, "%s", d->addr[subtopology][partition]);
+    else
+      snprintf(why, why_size, "no member of the group has partition %d now", (int)partition);
+    rc = known ? 0 : -1;
+  }
+  pthread_mutex_unlock(&d->mu);
+  return rc;
+}

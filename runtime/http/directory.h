@@ -1,0 +1,35 @@
+/* directory — which instance owns which partition, for forwarding.
+ *
+ * librdkafka 2.0.2 has no custom assignor, so the assignment cannot carry
+ * user data; instead every stream thread's client.id ends in
+ * "@<http.advertise>" (thread_clients.c), and the consumer group's own
+ * description (DescribeConsumerGroups: members, their client ids and their
+ * assigned partitions) says which advertised address holds each partition.
+ * That works on any Kafka cluster and follows every rebalance; the answer
+ * is cached for REFRESH_MS and asked again when older. [HTTP threads only.]
+ */
+#ifndef WEIR_HTTP_DIRECTORY_H
+#define WEIR_HTTP_DIRECTORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "topology/topology.h"
+
+typedef struct weir_directory weir_directory_t;
+
+/* NULL on out of memory or when no admin client can be made (errstr). */
+weir_directory_t *weir_directory_new(const weir_topology_t *t, const char *bootstrap, char *errstr,
+                                     size_t errstr_size);
+void weir_directory_free(weir_directory_t *d);
+
+/* The advertised address of the member the group assigned the partition of
+ * `subtopology` to, into addr. 0, or -1 when no member has it (a rebalance
+ * in progress) or the group cannot be described (why). */
+int weir_directory_owner(weir_directory_t *d, int subtopology, int32_t partition, char *addr,
+                         size_t addr_size, char *why, size_t why_size);
+
+/* The address in a client id "<anything>@<host:port>", or NULL. */
+const char *weir_directory_addr_of(const char *client_id);
+
+#endif

@@ -1,0 +1,215 @@
+/* Integration: the HTTP server of a running word count on the embedded
+ * broker — every word's count read back by key and by pages of a range,
+ * /metrics' processed counter equal to the records that went in, and a
+ * burst of malformed, oversized and idle connections that leaves the
+ * stream's results exact. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "it_support.h"
+#include "support/http_client.h"
+
+#define LINES 60
+#define BASE_TS INT64_C(1700000000000)
+
+static const char ini_fmt[] =
+    "[weir]\napplication.id = it-http\nbootstrap.servers = embedded\nembedded.partitions = 3\n"
+    "commit.interval.ms = 100\nhttp.listen = 127.0.0.1:0\n"
+    "[source:lines]\ntopic = lines\nvalue.serde = string\n"
+    "[operator:keep]\nplugin = std\ntype = filter\ninput = lines\npattern = ^skip\n"
+    "action = drop\n"
+    "[operator:words]\nplugin = std\ntype = split\ninput = keep\n"
+    "[operator:count]\nplugin = std\ntype = count\ninput = words\ngroup.by = value\n"
+    "store = word-counts\n"
+    "[store:word-counts]\ntype = kv\nkey.serde = string\nvalue.serde = int64\n"
+    "[sink:counts]\ninput = count\ntopic = counts\nkey.serde = string\nvalue.serde = int64\n";
+
+static const char *const words[] = {"ant", "bee", "cat", "dog", "eel", "fox", "gnu"};
+#define WORDS (sizeof words / sizeof words[0])
+
+/* Line i: words[i % 7] and words[(i * 3) % 7]; every 10th line is dropped
+ * by the filter ("skip ..."). expected[] gets the counts. */
+static int send_lines(rd_kafka_t *p, int from, int to, int64_t *expected) {
+  char line[64], key[16];
+  for (int i = from; i < to; i++) {
+    int skip = i % 10 == 9;
+    snprintf(line, sizeof line, "%s%s %s", skip ? "skip " : "", words[i % WORDS],
+             words[(i * 3) % WORDS]);
+    snprintf(key, sizeof key, "l%d", i);
+    if (it_send(p, "lines", i % 3, key, line, strlen(line), BASE_TS + i, NULL, NULL))
+      return -1;
+    if (!skip) {
+      expected[i % WORDS]++;
+      expected[(i * 3) % WORDS]++;
+    }
+  }
+  rd_kafka_flush(p, IT_WAIT_MS);
+  return 0;
+}
+
+typedef struct probe {
+  int port;
+  const int64_t *expected;
+  unsigned long long processed;
+} probe_t;
+
+/* Every word's count, read by key, is the expected one. */
+static int counts_match(void *arg) {
+  probe_t *pr = arg;
+  char path[128], want[64];
+  for (size_t w = 0; w < WORDS; w++) {
+    http_answer_t a;
+    snprintf(path, sizeof path, "/v1/stores/word-counts/keys/%s", words[w]);
+    snprintf(want, sizeof want, "\"value\":%lld,", (long long)pr->expected[w]);
+    int ok = http_get(pr->port, path, NULL, &a) == 200 && strstr(a.body, want);
+    http_answer_free(&a);
+    if (!ok)
+      return 0;
+  }
+  return 1;
+}
+
+/* A sample's value in a /metrics answer, or -1. */
+static long long sample(const char *body, const char *name) {
+  size_t n = strlen(name);
+  for (const char *line = body; line && *line;
+       line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+    if (strncmp(line, name, n) == 0 && line[n] == ' ')
+      return atoll(line + n + 1);
+  return -1;
+}
+
+static int metrics_match(void *arg) {
+  probe_t *pr = arg;
+  http_answer_t a;
+  int ok = http_get(pr->port, "/metrics", NULL, &a) == 200 &&
+           sample(a.body, "weir_records_processed_total") == (long long)pr->processed &&
+           sample(a.body, "weir_operator_metric_total{operator=\"keep\",name=\"dropped\"}") ==
+               LINES / 10;
+  http_answer_free(&a);
+  return ok;
+}
+
+static weir_app_t *start_app(weir_topology_t **t, int *port) {
+  char ini[4096], state[700];
+  snprintf(state, sizeof state, "%s/state", it_tmp.path);
+  snprintf(ini, sizeof ini, ini_fmt);
+  *t = it_topology_in(ini, state);
+  assert_non_null(*t);
+  weir_app_t *app = it_start(*t, IT_WAIT_MS);
+  *port = weir_app_http_port(app);
+  assert_true(*port > 0);
+  return app;
+}
+
+/* Every count by key and by range pages; the processed counter of /metrics
+ * equals the lines plus the words that went through the repartition topic,
+ * and the filter's own counter its dropped lines. */
+static void test_queries_and_metrics(void **state) {
+  (void)state;
+  weir_topology_t *t;
+  int port;
+  int64_t expected[WORDS] = {0};
+  weir_app_t *app = start_app(&t, &port);
+  rd_kafka_t *p = it_producer(weir_app_bootstrap(app));
+  assert_int_equal(send_lines(p, 0, LINES, expected), 0);
+  probe_t pr = {.port = port, .expected = expected, .processed = LINES + 2 * (LINES - LINES / 10)};
+  if (it_wait_until(counts_match, &pr, IT_WAIT_MS))
+    fail_msg("the counts read over HTTP never matched what was sent");
+  if (it_wait_until(metrics_match, &pr, IT_WAIT_MS))
+    fail_msg("/metrics never showed %llu records processed and %d dropped", pr.processed,
+             LINES / 10);
+  /* Pages of 2 over 3 partitions: every word once, in order. */
+  char path[256], cursor[128] = "";
+  size_t seen = 0;
+  do {
+    http_answer_t a;
+    snprintf(path, sizeof path, "/v1/stores/word-counts/range?limit=2%s%s",
+             cursor[0] ? "&cursor=" : "", cursor);
+    assert_int_equal(http_get(port, path, NULL, &a), 200);
+    for (const char *c = a.body; (c = strstr(c, "{\"key\":\"")); c++, seen++)
+      assert_true(seen < WORDS && strncmp(c + 8, words[seen], 3) == 0);
+    const char *nc = strstr(a.body, "\"next_cursor\":\"");
+    snprintf(cursor, sizeof cursor, "%.*s", nc ? (int)strcspn(nc + 15, "\"") : 0,
+             nc ? nc + 15 : "");
+    http_answer_free(&a);
+  } while (cursor[0]);
+  assert_int_equal(seen, WORDS);
+  http_answer_t a;
+  /* A reload that cannot read its INI (this one came from a string) fails
+   * and is counted; the store's size is RocksDB's estimate. */
+  char report[512];
+  assert_int_not_equal(weir_app_reload(app, "test", report, sizeof report), 0);
+  assert_int_equal(http_get(port, "/metrics", NULL, &a), 200);
+  assert_int_equal(sample(a.body, "weir_plugin_reload_failures_total"), 1);
+  assert_int_equal(sample(a.body, "weir_plugin_reloads_total"), 0);
+  assert_true(sample(a.body, "weir_state_estimated_keys") >= 0);
+  http_answer_free(&a);
+  assert_int_equal(http_get(port, "/v1/stores/word-counts/keys/yak", NULL, &a), 404);
+  http_answer_free(&a);
+  assert_int_equal(http_get(port, "/ready", NULL, &a), 200);
+  http_answer_free(&a);
+  rd_kafka_destroy(p);
+  weir_app_stop(app);
+  assert_int_equal(weir_app_join(app), 0);
+  weir_app_free(app);
+  weir_topology_free(t);
+}
+
+/* Bad requests of every kind, and more idle connections than the server
+ * takes, between two batches: the stream's counts stay exact. */
+static void test_abuse_leaves_stream_untouched(void **state) {
+  (void)state;
+  weir_topology_t *t;
+  int port, idle[100];
+  int64_t expected[WORDS] = {0};
+  static char big[200000];
+  weir_app_t *app = start_app(&t, &port);
+  rd_kafka_t *p = it_producer(weir_app_bootstrap(app));
+  assert_int_equal(send_lines(p, 0, LINES / 2, expected), 0);
+  for (int i = 0; i < 100; i++)
+    idle[i] = http_connect(port); /* held open, silent: beyond the limit they are refused */
+  memset(big, 'A', sizeof big);
+  static const char *const junk[] = {
+      "\x01\x02\x03\r\n\r\n",
+      "GET\r\n\r\n",
+      "GET / HTTP/9.9\r\n\r\n",
+      "DELETE /v1/stores HTTP/1.1\r\nHost: x\r\n\r\n",
+      "GET /v1/stores/word-counts/range?limit=-1 HTTP/1.1\r\nHost: x\r\n\r\n",
+      "GET /v1/stores/word-counts/keys/%00%ff HTTP/1.1\r\nHost: x\r\n\r\n",
+      "POST /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nffffffff\r\n"};
+  for (int i = 0; i < 70; i++)
+    close(idle[i]); /* room again for the burst */
+  for (int round = 0; round < 20; round++) {
+    http_answer_t a;
+    for (size_t j = 0; j < sizeof junk / sizeof junk[0]; j++)
+      if (http_raw(port, junk[j], strlen(junk[j]), 5000, &a) == 0)
+        http_answer_free(&a);
+    if (http_raw(port, big, sizeof big, 5000, &a) == 0)
+      http_answer_free(&a);
+  }
+  for (int i = 70; i < 100; i++)
+    if (idle[i] >= 0)
+      close(idle[i]);
+  assert_int_equal(send_lines(p, LINES / 2, LINES, expected), 0);
+  probe_t pr = {.port = port, .expected = expected};
+  if (it_wait_until(counts_match, &pr, IT_WAIT_MS))
+    fail_msg("after the burst, the counts read over HTTP never matched what was sent");
+  assert_int_equal(weir_app_processed(app), LINES + 2 * (LINES - LINES / 10));
+  rd_kafka_destroy(p);
+  weir_app_stop(app);
+  assert_int_equal(weir_app_join(app), 0);
+  weir_app_free(app);
+  weir_topology_free(t);
+}
+
+int main(void) {
+  (void)it_records_free; /* it_support.h's, unused here */
+  const struct CMUnitTest tests[] = {IT_TEST(test_queries_and_metrics),
+                                     IT_TEST(test_abuse_leaves_stream_untouched)};
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
