@@ -218,14 +218,15 @@ static void commit_transaction(weir_stream_thread_t *t) {
   if (!t->txn_open)
     return;
   if (flush_tasks(t, NULL)) {
-    weir_txn_abort(t, "the stop came while the producer queue was full");
+    weir_txn_abort(t, "the stop came while the producer queue was full",
+                   t->shared.shutdown_timeout_ms);
     return;
   }
   if (weir_thread_drain(t))
     return;
   forget_untracked(t, NULL);
   if (delivery_failed(t)) {
-    weir_txn_abort(t, "a record failed delivery");
+    weir_txn_abort(t, "a record failed delivery", t->shared.shutdown_timeout_ms);
     return;
   }
   weir_offset_tracker_t **from = malloc((t->slot_count + 1) * sizeof *from);
@@ -317,7 +318,7 @@ void weir_thread_shutdown(weir_stream_thread_t *t) {
   if (weir_thread_drain(t) == 0)
     weir_thread_commit(t, NULL, 1);
   if (weir_txn_enabled(t) && t->txn_open && rd_kafka_outq_len(t->producer) > 0)
-    weir_txn_abort(t, "stopping with records not acknowledged");
+    weir_txn_abort(t, "stopping with records not acknowledged", t->shared.shutdown_timeout_ms);
   weir_restore_stop(t);
   close_all_tasks(t);
   weir_thread_publish_states(t); /* before the group hands them on: queries stop here */

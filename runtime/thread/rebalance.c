@@ -208,7 +208,9 @@ int weir_thread_rewind(weir_stream_thread_t *t) {
 static void revoke_transaction(weir_stream_thread_t *t, rd_kafka_t *rk, int lost) {
   if (!t->txn_open || (!lost && rd_kafka_outq_len(t->producer) == 0))
     return;
-  weir_txn_abort(t, lost ? "the assignment was lost" : "the revoke could not commit");
+  weir_txn_abort(t, lost ? "the assignment was lost" : "the revoke could not commit",
+                 atomic_load(t->shared.stopping) ? t->shared.shutdown_timeout_ms
+                                                 : WEIR_TXN_ABORT_WAIT_MS);
   rd_kafka_topic_partition_list_t *kept = NULL;
   if (!lost && !rd_kafka_assignment(rk, &kept) && kept && kept->cnt)
     t->shared.fail(t->shared.app, "exactly_once: a transaction was aborted at a revoke while "
@@ -237,8 +239,8 @@ static void on_revoke(weir_stream_thread_t *t, rd_kafka_t *rk,
     return; /* at shutdown the tasks were closed already */
   if (t->shared.owners)
     atomic_fetch_add(&t->shared.owners->threads[t->index].rebalances, 1);
-  WEIR_INFO("thread %d: rebalance: %s tasks [%s] in %lld ms%s", t->index,
-            lost ? "lost" : "revoked", list, (long long)(weir_now_ms() - start),
+  WEIR_INFO("thread %d: rebalance: %s tasks [%s] in %lld ms%s", t->index, lost ? "lost" : "revoked",
+            list, (long long)(weir_now_ms() - start),
             lost ? " (not committed: the group moved on without us)" : "");
 }
 

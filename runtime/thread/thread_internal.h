@@ -119,7 +119,11 @@ int weir_txn_commit(weir_stream_thread_t *t, const rd_kafka_topic_partition_list
 int weir_thread_rewind(weir_stream_thread_t *t);
 /* Abort the open transaction (a lost assignment, a failed commit, a stop
  * that could not drain). */
-int weir_txn_abort(weir_stream_thread_t *t, const char *why);
+int weir_txn_abort(weir_stream_thread_t *t, const char *why, int wait_ms);
+/* How long an abort the thread goes on after may wait for a broker that is
+ * away; a stop waits its shutdown timeout only (the broker aborts what is
+ * left after transaction.timeout.ms, and a restart's producer fences it). */
+enum { WEIR_TXN_ABORT_WAIT_MS = 120000 };
 /* Publish for the HTTP server (publish.c; nothing when shared.owners is
  * NULL): every task's state now; the revoked partitions as gone (before
  * their tasks drain and close); and, at most once a second, everything. */

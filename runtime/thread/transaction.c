@@ -52,16 +52,15 @@ int weir_txn_start(weir_stream_thread_t *t, char *errstr, size_t errstr_size) {
  * opened, so the thread can go on with the tasks it still has only after
  * their inputs are read again (the caller's business). A broker that is
  * down (the usual reason for a lost assignment) makes the abort time out:
- * it is called again, as librdkafka asks, for up to ABORT_WAIT_MS. */
-enum { ABORT_WAIT_MS = 120000 };
-
-int weir_txn_abort(weir_stream_thread_t *t, const char *why) {
+ * it is called again, as librdkafka asks, for up to wait_ms (one try at
+ * least). */
+int weir_txn_abort(weir_stream_thread_t *t, const char *why, int wait_ms) {
   char err[512];
   if (!t->txn_open)
     return 0;
   WEIR_WARN("thread %d: aborting the transaction: %s", t->index, why);
   t->txn_aborting = 1; /* its purged records are no delivery failure (on_delivery) */
-  int64_t deadline = weir_now_ms() + ABORT_WAIT_MS;
+  int64_t deadline = weir_now_ms() + wait_ms;
   rd_kafka_error_t *error;
   while ((error = rd_kafka_abort_transaction(t->producer, txn_timeout_ms(t))) &&
          rd_kafka_error_is_retriable(error) && weir_now_ms() < deadline) {
@@ -112,7 +111,7 @@ static int failed(weir_stream_thread_t *t, const char *step, rd_kafka_error_t *e
     return -1;
   }
   WEIR_WARN("%s", why);
-  if (weir_txn_abort(t, "the broker refused it") == 0)
+  if (weir_txn_abort(t, "the broker refused it", WEIR_TXN_ABORT_WAIT_MS) == 0)
     weir_thread_rewind(t);
   return -1;
 }

@@ -42,6 +42,9 @@
 #define MICROS 10000           /* per input line, in scenarios a and b */
 #define BROKER_MS 180000       /* a real broker's stop or restart, bounded */
 #define MAX_COUNT 4096         /* above any word's count here */
+/* (b): commits far apart, so that the queue fills and the wait for room
+ * begins before a commit's drain (10 s with the broker frozen) comes. */
+#define QUEUE_COMMIT_MS 20000
 
 typedef struct scenario {
   char in[64], out[64], app[64], repartition[128], changelog[128];
@@ -56,7 +59,7 @@ static scenario_t down, queue, restore, eos, down_eos, queue_eos, zombie;
 /* -------------------------------------------------------------- the INI */
 
 static int write_ini_as(const scenario_t *s, const char *path, const char *dir, int micros,
-                        const char *kafka_extra, int exactly_once) {
+                        const char *kafka_extra, int exactly_once, int commit_ms) {
   FILE *f = fopen(path, "w");
   if (!f)
     return -1;
@@ -64,7 +67,7 @@ static int write_ini_as(const scenario_t *s, const char *path, const char *dir, 
           "[weir]\napplication.id = %s\nbootstrap.servers = embedded\n"
           "commit.interval.ms = %d\nstate.dir = %s\nlog.level = debug\n%s"
           "[source:lines]\ntopic = %s\nvalue.serde = string\n",
-          s->app, SS_COMMIT_MS, dir, exactly_once ? "processing.guarantee = exactly_once\n" : "",
+          s->app, commit_ms, dir, exactly_once ? "processing.guarantee = exactly_once\n" : "",
           s->in);
   if (micros > 0)
     fprintf(f,
@@ -85,7 +88,7 @@ static int write_ini_as(const scenario_t *s, const char *path, const char *dir, 
 
 static int write_ini(const scenario_t *s, const char *path, const char *dir, int micros,
                      const char *kafka_extra) {
-  return write_ini_as(s, path, dir, micros, kafka_extra, 0);
+  return write_ini_as(s, path, dir, micros, kafka_extra, 0, SS_COMMIT_MS);
 }
 
 static void start_broker(scenario_t *s) {
@@ -340,13 +343,17 @@ static void produce(scenario_t *s, int first, int last) {
 
 /* Wait until the output has a record: weir is mid-stream (the slow operator
  * leaves seconds of input to go). */
-static void wait_first_output(const scenario_t *s) {
+static void wait_first_in(const scenario_t *s, const char *topic) {
   rd_kafka_t *rk = e2e_client(&s->b, RD_KAFKA_PRODUCER, NULL);
-  assert_true(e2e_wait_end_offsets(rk, s->out, PARTITIONS, 1, E2E_WAIT_MS) >= 1);
+  assert_true(e2e_wait_end_offsets(rk, topic, PARTITIONS, 1, E2E_WAIT_MS) >= 1);
   long long committed = e2e_committed(&s->b, s->app, s->in, PARTITIONS);
   fprintf(stderr, "e2e: mid-stream: %lld of %lld lines committed\n", committed, s->lines);
   assert_true(committed < s->lines);
   rd_kafka_destroy(rk);
+}
+
+static void wait_first_output(const scenario_t *s) {
+  wait_first_in(s, s->out);
 }
 
 /* ------------------------------------------------ a. broker down and up */
@@ -382,7 +389,7 @@ static void test_broker_down_and_up(void **state) {
   long long t0 = e2e_now_ms();
   start_broker(s);
   eos_mode(state, &s->b, "broker down and up");
-  assert_int_equal(write_ini_as(s, s->ini_a, s->dir_a, MICROS, NULL, eos), 0);
+  assert_int_equal(write_ini_as(s, s->ini_a, s->dir_a, MICROS, NULL, eos, SS_COMMIT_MS), 0);
   proc_t a = e2e_weir_run(&s->b, s->ini_a, s->log_a);
   ss_expect_all_tasks(s->log_a, TASKS, E2E_WAIT_MS);
   produce(s, 1, 3);
@@ -414,12 +421,13 @@ static void test_full_queue_at_sigterm(void **state) {
   long long t0 = e2e_now_ms();
   start_broker(s);
   eos_mode(state, &s->b, "full queue at SIGTERM");
-  assert_int_equal(
-      write_ini_as(s, s->ini_a, s->dir_a, MICROS, "queue.buffering.max.messages = 5\n", eos), 0);
+  assert_int_equal(write_ini_as(s, s->ini_a, s->dir_a, MICROS, "queue.buffering.max.messages = 5\n",
+                                eos, QUEUE_COMMIT_MS),
+                   0);
   proc_t a = e2e_weir_run(&s->b, s->ini_a, s->log_a);
   ss_expect_all_tasks(s->log_a, TASKS, E2E_WAIT_MS);
   produce(s, 1, 3);
-  wait_first_output(s);
+  wait_first_in(s, s->repartition); /* no count before the first (20 s) commit */
 
   /* The broker stops answering: the lines weir fetched already go on
    * through the split until the queue is full. */
@@ -535,7 +543,7 @@ static void test_kill9_exactly_once(void **state) {
   long long t0 = e2e_now_ms(), restored = 0;
   int checkpointed = 0;
   start_broker(s);
-  assert_int_equal(write_ini_as(s, s->ini_a, s->dir_a, EOS_MICROS, NULL, 1), 0);
+  assert_int_equal(write_ini_as(s, s->ini_a, s->dir_a, EOS_MICROS, NULL, 1, SS_COMMIT_MS), 0);
   if (!s->b.real) {
     proc_t a = e2e_weir_run(&s->b, s->ini_a, s->log_a);
     assert_int_equal(proc_wait(&a, 60000), 1);
@@ -612,8 +620,8 @@ static void test_zombie_fenced(void **state) {
     assert_int_equal(e2e_broker_stop(&s->b), 0);
     skip();
   }
-  assert_int_equal(write_ini_as(s, s->ini_a, s->dir_a, MICROS, NULL, 1), 0);
-  assert_int_equal(write_ini_as(s, s->ini_b, s->dir_b, MICROS, NULL, 1), 0);
+  assert_int_equal(write_ini_as(s, s->ini_a, s->dir_a, MICROS, NULL, 1, SS_COMMIT_MS), 0);
+  assert_int_equal(write_ini_as(s, s->ini_b, s->dir_b, MICROS, NULL, 1, SS_COMMIT_MS), 0);
   proc_t a = e2e_weir_run(&s->b, s->ini_a, s->log_a);
   ss_expect_all_tasks(s->log_a, TASKS, E2E_WAIT_MS);
   produce(s, 1, 3);
