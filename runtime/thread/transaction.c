@@ -76,7 +76,10 @@ int weir_txn_abort(weir_stream_thread_t *t, const char *why, int wait_ms) {
              "inputs again",
              t->index, rd_kafka_error_string(error));
     rd_kafka_error_destroy(error);
-    t->shared.fail(t->shared.app, err);
+    if (atomic_load(t->shared.stopping))
+      WEIR_WARN("%s", err); /* stopping anyway: the stop itself is no failure */
+    else
+      t->shared.fail(t->shared.app, err);
     return -1;
   }
   /* What failed belonged to the aborted transaction: nothing of it stays. */
