@@ -2,8 +2,11 @@
  * out of order within grace, a record exactly on the grace boundary, hopping
  * windows, two sessions merged by a bridging record (tombstones for the
  * replaced ones), emit = final emitting each window exactly once, late
- * records failed to the dead-letter topic, and Kafka Streams' windowed key
- * bytes. */
+ * records failed to the dead-letter topic, Kafka Streams' windowed key
+ * bytes, and the differential test's own config (tests/kstreams/
+ * weir-windows.ini) emitting every sliding window and session as Kafka
+ * Streams does, with outputs worked out from its KStreamSlidingWindowAggregate
+ * and KStreamSessionWindowAggregate. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -276,6 +279,90 @@ static void test_store_size_must_match(void **state) {
   weir_test_driver_close(td);
 }
 
+/* ------------------------------------------------ the differential test's config */
+
+/* tests/kstreams/weir-windows.ini with its @NAME@ filled in (the sizes of
+ * tests/e2e/test_window_kstreams.c: 5 s windows, 2 s hop, 1 s gap, 2 s
+ * grace), and bootstrap.servers, which the e2e test passes with --set. */
+static char *kstreams_ini(void) {
+  static const char *const subst[][2] = {
+      {"@APP_ID@", "td"},         {"@STATE_DIR@", "/tmp"}, {"@INPUT@", "in"},
+      {"@OUTPUT_PREFIX@", "out"}, {"@SIZE_MS@", "5000"},   {"@ADVANCE_MS@", "2000"},
+      {"@GAP_MS@", "1000"},       {"@GRACE_MS@", "2000"},  {"@RETENTION_MS@", "86400000"},
+  };
+  FILE *f = fopen(WEIR_TEST_SOURCE_DIR "/tests/kstreams/weir-windows.ini", "r");
+  assert_non_null(f);
+  static char text[16384], out[20000];
+  size_t n = fread(text, 1, sizeof text - 1, f);
+  fclose(f);
+  text[n] = '\0';
+  size_t used = 0;
+  for (const char *p = text; *p;) {
+    size_t i = 0, len = 0;
+    for (; *p == '@' && i < sizeof subst / sizeof subst[0]; i++)
+      if (strncmp(p, subst[i][0], len = strlen(subst[i][0])) == 0)
+        break;
+    int hit = *p == '@' && i < sizeof subst / sizeof subst[0]; /* else: a comment's '@' */
+    const char *put = hit ? subst[i][1] : p;
+    size_t put_len = hit ? strlen(put) : 1;
+    assert_true(used + put_len + 64 < sizeof out);
+    memcpy(out + used, put, put_len);
+    used += put_len;
+    p += hit ? len : 1;
+    if (used >= 7 && strncmp(out + used - 7, "[weir]\n", 7) == 0)
+      used += (size_t)snprintf(out + used, 64, "bootstrap.servers = x\n");
+  }
+  out[used] = '\0';
+  return out;
+}
+
+/* Outputs of topic `topic` as "key=count@timestamp " (text keys, counts
+ * as decimal strings or int64, as the sink's serde leaves them). */
+static void topic_outputs(weir_test_driver_t *td, const char *topic, char *buf, size_t size) {
+  const weir_test_record_t *r;
+  size_t n = weir_test_driver_read(td, topic, &r), used = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < n; i++) {
+    long long count = r[i].value_len == 8 ? (long long)be64(r[i].value) : -1;
+    used += (size_t)snprintf(buf + used, size - used, "%s=%lld@%lld ", r[i].key, count,
+                             (long long)r[i].timestamp);
+  }
+}
+
+/* The weir side of the differential test, as Kafka Streams runs with
+ * --emit-check-ms 0: every record looks for closed sliding windows and
+ * sessions. A whole input processed within a second of wall clock still
+ * has every window emitted by the record that closes it (with a 1 s check
+ * interval only the first record looked, and the flush record closed
+ * nothing). And as Kafka Streams (KStreamSessionWindowAggregate: sessions
+ * close at stream time - grace - gap, and that same bound drops late
+ * records), a record within grace can merge into a session already
+ * emitted: the merged session is emitted again when it closes. */
+static void test_kstreams_config_emits_every_window(void **state) {
+  (void)state;
+  char got[2048];
+  weir_test_driver_t *td = open_ini(kstreams_ini());
+  send(td, "a", 10000);
+  send(td, "a", 12000);
+  send(td, "a", 13001); /* close times: sessions 10001, sliding windows 11001 */
+  topic_outputs(td, "out-session", got, sizeof got);
+  assert_string_equal(got, "a@10000/10000=1@10000 ");
+  topic_outputs(td, "out-sliding", got, sizeof got);
+  assert_string_equal(got, "a@5000/10000=1@10000 ");
+  /* Session: merges into [10000, 10000], as its end 10500 >= 10001. Sliding:
+   * counted in [7000, 12000], [8001, 13001], [10001, 15001]; its own left
+   * window [5500, 10500] ends before 11001 and is not made; its right
+   * window [10501, 15501] is (Kafka Streams checks no close time there). */
+  send(td, "a", 10500);
+  send(td, "b", 30000); /* closes every window of a */
+  topic_outputs(td, "out-session", got, sizeof got);
+  assert_string_equal(got, "a@10000/10500=2@10500 a@12000/12000=1@12000 a@13001/13001=1@13001 ");
+  topic_outputs(td, "out-sliding", got, sizeof got);
+  assert_string_equal(got, "a@7000/12000=3@12000 a@8001/13001=4@13001 a@10001/15001=3@13001 "
+                           "a@10501/15501=2@13001 a@12001/17001=1@13001 ");
+  weir_test_driver_close(td);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_out_of_order_within_grace),
@@ -289,6 +376,7 @@ int main(void) {
       cmocka_unit_test(test_windowed_key_bytes),
       cmocka_unit_test(test_store_kind_checked),
       cmocka_unit_test(test_store_size_must_match),
+      cmocka_unit_test(test_kstreams_config_emits_every_window),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
