@@ -13,7 +13,8 @@
  *   function = count         ; count | sum | min | max | avg (`field` as aggregate's)
  *   emit     = final         ; update | final
  *
- * Time is the record's timestamp; stream time the task's. A window [start,
+ * Time is the record's timestamp; stream time the operator's own, as Kafka
+ * Streams' observedStreamTime (see window_process). A window [start,
  * end) takes a record while end + grace > stream time; after that the window
  * is closed and a record for it is late (see is_late for the exact rule and
  * where Kafka Streams has it). A record late for every window it belongs to
@@ -102,6 +103,7 @@ typedef struct win_op {
   int64_t size, advance, gap, grace;
   const char *field; /* host-owned until close; NULL: int64 input */
   int emit_final, text_key, late_error;
+  int64_t observed;                       /* stream time: see window_process() */
   int64_t last_close;                     /* emit = final: windows ending by this are out */
   int64_t last_late_log;                  /* monotonic seconds of the last late warning */
   int64_t emit_interval_ms, next_emit_ms; /* sessions, sliding: see throttled() */
@@ -322,8 +324,7 @@ static int late(weir_ctx_t *ctx, win_op_t *w, const weir_record_t *rec, int64_t 
     weir_log(ctx, WEIR_LOG_WARN,
              "late record (timestamp %lld) for a window that ended at %lld, stream time %lld, "
              "grace %lld ms: %s (metric dropped.late; logged at most once a minute)",
-             (long long)rec->timestamp, (long long)end, (long long)weir_stream_time(ctx),
-             (long long)w->grace,
+             (long long)rec->timestamp, (long long)end, (long long)w->observed, (long long)w->grace,
              w->late_error ? "failed, processing.error.policy applies" : "dropped");
   }
   return w->late_error ? WEIR_EINVAL : WEIR_OK;
@@ -362,7 +363,12 @@ static int time_window_ends_in(const win_op_t *w, int64_t last, int64_t close) {
 
 /* Sessions and sliding windows end anywhere: like Kafka Streams (its
  * emit.interval.ms.kstreams.windowed.aggregation, 1 s), look for closed
- * ones at most once per emit.interval.ms of wall clock. */
+ * ones at most once per emit.interval.ms of wall clock. Which windows a
+ * look emits then depends on the wall clock (a session merged after a look
+ * emitted it is emitted twice, else once), in Kafka Streams too: 0 makes
+ * the output depend on the input only. Time windows (whose ends are known
+ * without a store read) look at every record: the same windows and values
+ * as Kafka Streams, sooner. */
 static int throttled(win_op_t *w) {
   if (w->kind != WK_SESSION && w->kind != WK_SLIDING)
     return 0;
@@ -404,31 +410,44 @@ static int save_last_close(win_op_t *w) {
   return weir_window_put(w->store, "", 0, MARK_START, v, sizeof v);
 }
 
+/* The range of window starts (time windows) or session ends to emit at
+ * close time `close`, as Kafka Streams' emitRangeLowerBound/UpperBound:
+ * 0 when nothing to fetch yet (its upper bound below 0: last_close stays). */
+static int emit_range(const win_op_t *w, int64_t close, int64_t *from, int64_t *to) {
+  int first = w->last_close == NO_TIME;
+  if (w->kind == WK_SESSION) { /* KStreamSessionWindowAggregate: ends in [last, close) */
+    *from = first ? 0 : (w->last_close > 0 ? w->last_close : 0);
+    *to = close - 1;
+  } else if (w->kind == WK_SLIDING) { /* inclusive ends: closed when end < close */
+    *from = first || w->last_close - w->size < 0 ? 0 : w->last_close - w->size;
+    *to = close - w->size - 1;
+  } else {
+    *from = first ? INT64_MIN : w->last_close - w->size + 1;
+    *to = close - w->size;
+    return 1;
+  }
+  return *to >= 0;
+}
+
 static int emit_closed(weir_ctx_t *ctx, win_op_t *w) {
-  int64_t st = weir_stream_time(ctx);
-  if (w->emit_final && !w->close_loaded)
+  int64_t st = w->observed;
+  if (!w->emit_final || st < 0)
+    return WEIR_OK;
+  if (!w->close_loaded)
     load_last_close(w);
   int64_t close = st - w->grace - (w->kind == WK_SESSION ? w->gap : 0);
-  if (!w->emit_final || st < 0 || (w->last_close != NO_TIME && close <= w->last_close))
+  /* Kafka Streams' shouldEmitFinal takes the interval's turn before it
+   * compares close times: a look that finds nothing new still counts. */
+  if (throttled(w) || (w->last_close != NO_TIME && close <= w->last_close))
     return WEIR_OK;
   if ((w->kind == WK_TUMBLING || w->kind == WK_HOPPING) &&
       !time_window_ends_in(w, w->last_close, close)) {
     w->last_close = close; /* no window ends in between: nothing skipped */
     return WEIR_OK;
   }
-  if (throttled(w))
-    return WEIR_OK;
   int64_t from, to;
-  if (w->kind == WK_SESSION) {
-    from = w->last_close == NO_TIME ? INT64_MIN : w->last_close;
-    to = close - 1;
-  } else if (w->kind == WK_SLIDING) { /* inclusive ends: closed when end < close */
-    from = w->last_close == NO_TIME ? INT64_MIN : w->last_close - w->size;
-    to = close - w->size - 1;
-  } else {
-    from = w->last_close == NO_TIME ? INT64_MIN : w->last_close - w->size + 1;
-    to = close - w->size;
-  }
+  if (!emit_range(w, close, &from, &to))
+    return WEIR_OK;
   w->last_close = close;
   if (to < from)
     return WEIR_OK;
@@ -499,7 +518,7 @@ static int update_window(weir_ctx_t *ctx, win_op_t *w, const weir_record_t *rec,
  * the timestamp, starts aligned to `advance` from 0 (TimeWindows.windowsFor). */
 static int process_time(weir_ctx_t *ctx, win_op_t *w, const weir_record_t *rec, int64_t ix,
                         double dx) {
-  int64_t ts = rec->timestamp, st = weir_stream_time(ctx);
+  int64_t ts = rec->timestamp, st = w->observed;
   int64_t first = ts - w->size + w->advance;
   first = (first > 0 ? first : 0) / w->advance * w->advance;
   int taken = 0, rc = WEIR_OK;
@@ -568,7 +587,7 @@ static int process_session(weir_ctx_t *ctx, win_op_t *w, const weir_record_t *re
   int rc = find_sessions(ctx, w, rec, found, &n, &start, &end, &s);
   if (rc != WEIR_OK)
     return rc;
-  if (end < weir_stream_time(ctx) - w->grace - w->gap)
+  if (end < w->observed - w->grace - w->gap)
     return late(ctx, w, rec, end);
   for (size_t i = 0; i < n && rc == WEIR_OK && (start != ts || end != ts); i++) {
     rc = weir_session_remove(w->store, rec->key, rec->key_len, found[i].start, found[i].end);
@@ -769,7 +788,7 @@ static int process_sliding(weir_ctx_t *ctx, win_op_t *w, const weir_record_t *re
   int rc = c && states ? WEIR_OK : WEIR_ENOMEM;
   if (rc == WEIR_OK) {
     *c = (sliding_ctx_t){.ctx = ctx, .w = w, .rec = rec, .ix = ix, .dx = dx};
-    c->close = weir_stream_time(ctx) - w->grace;
+    c->close = w->observed - w->grace;
     /* Every window of the record closed: late (Kafka Streams: ts + 1 +
      * timeDifference <= closeTime). */
     if (ts < 0 || std_i64_sat_add(ts + 1, w->size) <= c->close)
@@ -843,6 +862,7 @@ static int window_init(weir_ctx_t *ctx, void **self, char *errstr, size_t errstr
   w->emit_final = strcmp(weir_param_str(ctx, "emit"), "final") == 0;
   w->text_key = strcmp(weir_param_str(ctx, "window.key.format"), "text") == 0;
   w->late_error = strcmp(weir_param_str(ctx, "late"), "error") == 0;
+  w->observed = -1; /* Kafka Streams' NO_TIMESTAMP */
   w->last_close = NO_TIME;
   w->last_late_log = NO_TIME;
   w->next_emit_ms = NO_TIME;
@@ -858,27 +878,44 @@ static int window_init(weir_ctx_t *ctx, void **self, char *errstr, size_t errstr
   return WEIR_OK;
 }
 
+/* Whether Kafka Streams' KStreamSlidingWindowAggregate looks for closed
+ * windows after this record: not after a late one, nor an early one (before
+ * `size`, processEarly), only after those processInOrder/Reverse takes. */
+static int sliding_checks(const win_op_t *w, int64_t ts) {
+  return ts >= w->size && std_i64_sat_add(ts + 1, w->size) > w->observed - w->grace;
+}
+
+/*
+ * Stream time is the operator's own, as Kafka Streams' observedStreamTime:
+ * the largest timestamp of the records it took, from -1 when its task
+ * starts (not the task's, which counts records an upstream operator
+ * dropped). A record without a key is not taken (no window, no time, no
+ * look for closed windows), nor, in sliding windows, one without a value;
+ * tumbling, hopping and session windows count a null value, as Kafka
+ * Streams' aggregators see it (sum/min/max/avg have no number in it: it
+ * moves time but is skipped).
+ */
 static int window_process(weir_ctx_t *ctx, void *self, const weir_record_t *rec) {
   win_op_t *w = self;
   int64_t ix = 0;
   double dx = 0;
-  /* As Kafka Streams: no key, no window (null values are skipped too, as
-   * the keyed operators do). */
-  if (!rec->key) {
-    weir_metric_add(ctx, "skipped.null.key", 1);
-    return emit_closed(ctx, w);
+  if (!rec->key || (!rec->value && w->kind == WK_SLIDING)) {
+    weir_metric_add(ctx, rec->key ? "skipped.null.value" : "skipped.null.key", 1);
+    return WEIR_OK;
   }
-  if (!rec->value) {
+  w->observed = rec->timestamp > w->observed ? rec->timestamp : w->observed;
+  if (!rec->value && w->fn != WF_COUNT) {
     weir_metric_add(ctx, "skipped.null.value", 1);
     return emit_closed(ctx, w);
   }
   int rc = read_input(ctx, w, rec, &ix, &dx);
   if (rc != WEIR_OK)
     return rc;
+  int check = w->kind != WK_SLIDING || sliding_checks(w, rec->timestamp);
   rc = w->kind == WK_SESSION   ? process_session(ctx, w, rec, ix, dx)
        : w->kind == WK_SLIDING ? process_sliding(ctx, w, rec, ix, dx)
                                : process_time(ctx, w, rec, ix, dx);
-  int closed = emit_closed(ctx, w);
+  int closed = check ? emit_closed(ctx, w) : WEIR_OK;
   return rc != WEIR_OK ? rc : closed;
 }
 

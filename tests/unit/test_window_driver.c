@@ -279,6 +279,72 @@ static void test_store_size_must_match(void **state) {
   weir_test_driver_close(td);
 }
 
+/* Stream time is the operator's, as Kafka Streams' observedStreamTime: a
+ * record without a key (which no window takes) does not move it, so it
+ * neither closes windows nor makes the next record late. */
+static void test_null_key_moves_no_stream_time(void **state) {
+  (void)state;
+  char got[1024];
+  weir_test_driver_t *td =
+      open_ini(HEAD SRC OP "window = session\ngap = 1000\nemit = final\nemit.interval.ms = 0\n"
+                           "window.key.format = text\n" SSTORE SINK);
+  send(td, "a", 1000);
+  assert_int_equal(weir_test_driver_pipe(td, "in", NULL, 0, "v", 1, 10000), 0);
+  send(td, "a", 1500); /* merges: stream time is still 1000 */
+  outputs(td, got, sizeof got);
+  assert_string_equal(got, "");
+  send(td, "b", 5000); /* close time 5000 - 1000: [1000, 1500] closes */
+  outputs(td, got, sizeof got);
+  assert_string_equal(got, "a@1000/1500=2@1500 ");
+  weir_test_driver_close(td);
+}
+
+/* A null value is counted by tumbling, hopping and session windows (Kafka
+ * Streams' KStreamWindowAggregate and KStreamSessionWindowAggregate skip
+ * only a null key) and skipped by sliding windows
+ * (KStreamSlidingWindowAggregate skips a null key or value). */
+static void test_null_value_counted_except_sliding(void **state) {
+  (void)state;
+  char got[1024];
+  weir_test_driver_t *td = open_ini(HEAD SRC OP "window = tumbling\nsize = 10000\n"
+                                                "window.key.format = text\n" WSTORE("10000") SINK);
+  send(td, "a", 1000);
+  assert_int_equal(weir_test_driver_pipe(td, "in", "a", 1, NULL, 0, 2000), 0);
+  outputs(td, got, sizeof got);
+  assert_string_equal(got, "a@0/10000=1@1000 a@0/10000=2@2000 ");
+  weir_test_driver_close(td);
+  td = open_ini(HEAD SRC OP "window = session\ngap = 10\nwindow.key.format = text\n" SSTORE SINK);
+  send(td, "a", 1000);
+  assert_int_equal(weir_test_driver_pipe(td, "in", "a", 1, NULL, 0, 1005), 0);
+  outputs(td, got, sizeof got);
+  assert_string_equal(got, "a@1000/1000=1@1000 a@1000/1000=null@1000 a@1000/1005=2@1005 ");
+  weir_test_driver_close(td);
+  td = open_ini(HEAD SRC OP "window = sliding\nsize = 10\nwindow.key.format = text\n" WSTORE("10")
+                    SINK);
+  send(td, "a", 20);
+  assert_int_equal(weir_test_driver_pipe(td, "in", "a", 1, NULL, 0, 25), 0);
+  outputs(td, got, sizeof got);
+  assert_string_equal(got, "a@10/20=1@20 ");
+  weir_test_driver_close(td);
+}
+
+/* emit = final, sliding windows: like Kafka Streams, only a record that
+ * processInOrder/Reverse takes looks for closed windows, not an early one
+ * (before `size`) nor a late one. With an interval of a day only the first
+ * look happens: here the second record's, which emits [0, 10000]. */
+static void test_sliding_early_record_does_not_look(void **state) {
+  (void)state;
+  char got[1024];
+  weir_test_driver_t *td = open_ini(
+      HEAD SRC OP "window = sliding\nsize = 10000\nemit = final\n"
+                  "emit.interval.ms = 86400000\nwindow.key.format = text\n" WSTORE("10000") SINK);
+  send(td, "a", 1000);  /* early: [0, 10000] */
+  send(td, "a", 20000); /* close time 20000: windows starting up to 9999 close */
+  outputs(td, got, sizeof got);
+  assert_string_equal(got, "a@0/10000=1@1000 ");
+  weir_test_driver_close(td);
+}
+
 /* ------------------------------------------------ the differential test's config */
 
 /* tests/kstreams/weir-windows.ini with its @NAME@ filled in (the sizes of
@@ -377,6 +443,9 @@ int main(void) {
       cmocka_unit_test(test_store_kind_checked),
       cmocka_unit_test(test_store_size_must_match),
       cmocka_unit_test(test_kstreams_config_emits_every_window),
+      cmocka_unit_test(test_null_key_moves_no_stream_time),
+      cmocka_unit_test(test_null_value_counted_except_sliding),
+      cmocka_unit_test(test_sliding_early_record_does_not_look),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
