@@ -109,7 +109,10 @@ typedef struct win_op {
   int64_t emit_interval_ms, next_emit_ms; /* sessions, sliding: see throttled() */
   int close_loaded;                       /* last_close read back from the store */
   std_buf_t key;                          /* the output key */
-  char out[40];                           /* the output value */
+  int64_t *slide_starts;                  /* sliding: the windows a record reads */
+  win_state_t *slide_states;
+  size_t slide_cap;
+  char out[40]; /* the output value */
 } win_op_t;
 
 /* ---------------------------------------------------------------- state */
@@ -618,8 +621,6 @@ static int process_session(weir_ctx_t *ctx, win_op_t *w, const weir_record_t *re
  * A window takes the record while its end >= stream time - grace.
  */
 
-enum { MAX_SLIDING = 256 };
-
 typedef struct sliding_ctx {
   weir_ctx_t *ctx;
   win_op_t *w;
@@ -627,7 +628,7 @@ typedef struct sliding_ctx {
   int64_t ix;
   double dx;
   int64_t close;
-  int64_t starts[MAX_SLIDING]; /* the windows found */
+  int64_t *starts; /* the windows found (w->slide_starts) */
   size_t n;
 } sliding_ctx_t;
 
@@ -680,9 +681,26 @@ static int slide_right(sliding_ctx_t *c, const win_state_t *right) {
   return rc;
 }
 
-/* The key's windows starting in [from, to], by start (at most MAX_SLIDING:
- * two sizes of one key hold far fewer). */
-static int slide_fetch(sliding_ctx_t *c, int64_t from, int64_t to, win_state_t *states) {
+/* Room for window n + 1 in w's buffers, kept from record to record: a busy
+ * key has two windows per record within two sizes, with no bound. */
+static int slide_room(win_op_t *w, size_t n) {
+  if (n < w->slide_cap)
+    return WEIR_OK;
+  size_t cap = w->slide_cap ? 2 * w->slide_cap : 64;
+  int64_t *starts = realloc(w->slide_starts, cap * sizeof *starts);
+  if (starts)
+    w->slide_starts = starts;
+  win_state_t *states = starts ? realloc(w->slide_states, cap * sizeof *states) : NULL;
+  if (!states)
+    return WEIR_ENOMEM;
+  w->slide_states = states;
+  w->slide_cap = cap;
+  return WEIR_OK;
+}
+
+/* The key's windows starting in [from, to], by start, into c->starts and
+ * w->slide_states. */
+static int slide_fetch(sliding_ctx_t *c, int64_t from, int64_t to) {
   weir_iter_t *it = weir_window_fetch(c->w->store, c->rec->key, c->rec->key_len, from, to);
   if (!it)
     return WEIR_EFAIL;
@@ -690,11 +708,13 @@ static int slide_fetch(sliding_ctx_t *c, int64_t from, int64_t to, win_state_t *
   size_t kl, vl;
   int rc = WEIR_OK;
   c->n = 0;
-  while (rc == WEIR_OK && c->n < MAX_SLIDING && weir_iter_next(it, &k, &kl, &v, &vl) == WEIR_OK) {
+  while (rc == WEIR_OK && weir_iter_next(it, &k, &kl, &v, &vl) == WEIR_OK &&
+         (rc = slide_room(c->w, c->n)) == WEIR_OK) {
     int64_t start, end;
     weir_iter_window(it, &start, &end);
+    c->starts = c->w->slide_starts;
     c->starts[c->n] = start;
-    rc = state_decode(c->ctx, c->w, v, vl, &states[c->n++]);
+    rc = state_decode(c->ctx, c->w, v, vl, &c->w->slide_states[c->n++]);
   }
   weir_iter_close(it);
   return rc;
@@ -709,11 +729,12 @@ static int slide_unexpected(sliding_ctx_t *c, int64_t start) {
 }
 
 /* Kafka Streams' processInOrder, then createWindows. */
-static int slide_in_order(sliding_ctx_t *c, win_state_t *states) {
+static int slide_in_order(sliding_ctx_t *c) {
   int64_t ts = c->rec->timestamp, size = c->w->size, prev = 0;
   win_state_t left, right;
   int has_left = 0, has_right = 0, left_made = 0, right_made = 0, has_prev = 0;
-  int rc = slide_fetch(c, ts - 2 * size > 0 ? ts - 2 * size : 0, ts + 1, states);
+  int rc = slide_fetch(c, ts - 2 * size > 0 ? ts - 2 * size : 0, ts + 1);
+  const win_state_t *states = c->w->slide_states;
   for (size_t i = 0; rc == WEIR_OK && i < c->n; i++) {
     int64_t start = c->starts[i], end = start + size;
     if (end < ts) {
@@ -749,11 +770,12 @@ static int slide_in_order(sliding_ctx_t *c, win_state_t *states) {
 
 /* Kafka Streams' processEarly: a record before `size` (ms since the epoch)
  * would open windows starting before 0; they all go to [0, size]. */
-static int slide_early(sliding_ctx_t *c, win_state_t *states) {
+static int slide_early(sliding_ctx_t *c) {
   int64_t ts = c->rec->timestamp, prev = 0;
   win_state_t combined, right;
   int has_combined = 0, has_right = 0, right_made = 0, has_prev = 0;
-  int rc = slide_fetch(c, 0, ts + 1, states);
+  int rc = slide_fetch(c, 0, ts + 1);
+  const win_state_t *states = c->w->slide_states;
   for (size_t i = 0; rc == WEIR_OK && i < c->n; i++) {
     int64_t start = c->starts[i];
     if (start == 0) {
@@ -782,23 +804,14 @@ static int slide_early(sliding_ctx_t *c, win_state_t *states) {
 
 static int process_sliding(weir_ctx_t *ctx, win_op_t *w, const weir_record_t *rec, int64_t ix,
                            double dx) {
-  sliding_ctx_t *c = malloc(sizeof *c);
-  win_state_t *states = malloc(MAX_SLIDING * sizeof *states);
   int64_t ts = rec->timestamp;
-  int rc = c && states ? WEIR_OK : WEIR_ENOMEM;
-  if (rc == WEIR_OK) {
-    *c = (sliding_ctx_t){.ctx = ctx, .w = w, .rec = rec, .ix = ix, .dx = dx};
-    c->close = w->observed - w->grace;
-    /* Every window of the record closed: late (Kafka Streams: ts + 1 +
-     * timeDifference <= closeTime). */
-    if (ts < 0 || std_i64_sat_add(ts + 1, w->size) <= c->close)
-      rc = late(ctx, w, rec, ts + 1 + w->size);
-    else
-      rc = ts < w->size ? slide_early(c, states) : slide_in_order(c, states);
-  }
-  free(states);
-  free(c);
-  return rc;
+  sliding_ctx_t c = {.ctx = ctx, .w = w, .rec = rec, .ix = ix, .dx = dx};
+  c.close = w->observed - w->grace;
+  /* Every window of the record closed: late (Kafka Streams: ts + 1 +
+   * timeDifference <= closeTime). */
+  if (ts < 0 || std_i64_sat_add(ts + 1, w->size) <= c.close)
+    return late(ctx, w, rec, ts + 1 + w->size);
+  return ts < w->size ? slide_early(&c) : slide_in_order(&c);
 }
 
 /* ---------------------------------------------------------------- operator */
@@ -925,6 +938,8 @@ static void window_close(weir_ctx_t *ctx, void *self) {
   if (!w)
     return;
   std_buf_free(&w->key);
+  free(w->slide_starts);
+  free(w->slide_states);
   free(w);
 }
 

@@ -345,6 +345,42 @@ static void test_sliding_early_record_does_not_look(void **state) {
   weir_test_driver_close(td);
 }
 
+/* Sliding windows of a busy key: 300 records 1 ms apart, all within one
+ * size, are 599 windows (each record's left window, and the right window
+ * of every record but the last), every one read back by the next record:
+ * no cap on how many windows a record sees. The last record's left window
+ * holds all 300; the first record's right window the 299 after it. */
+static void test_sliding_windows_of_a_busy_key(void **state) {
+  (void)state;
+  enum { N = 300 };
+  weir_test_driver_t *td = open_ini(HEAD SRC OP "window = sliding\nsize = 1000\n"
+                                                "window.key.format = text\n" WSTORE("1000") SINK);
+  for (int i = 0; i < N; i++)
+    send(td, "a", 10000 + i);
+  const weir_test_record_t *r;
+  size_t n = weir_test_driver_read(td, "out", &r);
+  static char seen[2 * N][32];
+  size_t windows = 0;
+  long long last_left = -1, first_right = -1;
+  for (size_t i = 0; i < n; i++) {
+    size_t j = 0;
+    while (j < windows && strcmp(seen[j], r[i].key) != 0)
+      j++;
+    if (j == windows) {
+      assert_true(windows < 2 * N);
+      snprintf(seen[windows++], sizeof seen[0], "%s", (const char *)r[i].key);
+    }
+    if (strcmp(r[i].key, "a@9299/10299") == 0)
+      last_left = (long long)be64(r[i].value);
+    if (strcmp(r[i].key, "a@10001/11001") == 0)
+      first_right = (long long)be64(r[i].value);
+  }
+  assert_int_equal(windows, 2 * N - 1);
+  assert_int_equal(last_left, N);
+  assert_int_equal(first_right, N - 1);
+  weir_test_driver_close(td);
+}
+
 /* ------------------------------------------------ the differential test's config */
 
 /* tests/kstreams/weir-windows.ini with its @NAME@ filled in (the sizes of
@@ -446,6 +482,7 @@ int main(void) {
       cmocka_unit_test(test_null_key_moves_no_stream_time),
       cmocka_unit_test(test_null_value_counted_except_sliding),
       cmocka_unit_test(test_sliding_early_record_does_not_look),
+      cmocka_unit_test(test_sliding_windows_of_a_busy_key),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
