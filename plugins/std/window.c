@@ -384,19 +384,39 @@ static int throttled(win_op_t *w) {
   return 0;
 }
 
-/* Where the last close time emitted is kept (window stores): a window of
- * the empty key at a start no record has, written with the windows it
- * covers and committed with them, so a restarted or moved task does not
- * emit again what was emitted before its last commit (Kafka Streams keeps
- * it in the commit's processor metadata). Sessions have no exact-lookup
- * call: after a restart they emit again the closed sessions the store still
- * holds. */
+/* Where the last close time emitted is kept, so that a restarted or moved
+ * task does not emit again what was emitted before its last commit (Kafka
+ * Streams keeps it in the commit's processor metadata): a row of the empty
+ * key written with the windows it covers and committed with them. Window
+ * stores: a window at a start no record has. Session stores: a session
+ * from SESSION_MARK_START to the close time itself (a far end would make
+ * every find scan up to its segment), replaced at each emit, skipped
+ * wherever sessions are read. */
 #define MARK_START (INT64_MAX / 2)
+#define SESSION_MARK_START (INT64_MIN / 2)
+
+static int is_mark(const win_op_t *w, size_t key_len, int64_t start) {
+  return w->kind == WK_SESSION && key_len == 0 && start == SESSION_MARK_START;
+}
+
+static void load_session_mark(win_op_t *w) {
+  weir_iter_t *it = weir_session_find(w->store, "", 0, 0, SESSION_MARK_START);
+  const void *k, *v;
+  size_t kl, vl;
+  int64_t start, end;
+  while (it && weir_iter_next(it, &k, &kl, &v, &vl) == WEIR_OK)
+    if (weir_iter_window(it, &start, &end) == WEIR_OK && is_mark(w, kl, start) &&
+        (w->last_close == NO_TIME || end > w->last_close))
+      w->last_close = end;
+  weir_iter_close(it);
+}
 
 static void load_last_close(win_op_t *w) {
   w->close_loaded = 1;
-  if (w->kind == WK_SESSION)
+  if (w->kind == WK_SESSION) {
+    load_session_mark(w);
     return;
+  }
   weir_iter_t *it = weir_window_fetch(w->store, "", 0, MARK_START, MARK_START);
   const void *k, *v;
   size_t kl, vl;
@@ -405,12 +425,17 @@ static void load_last_close(win_op_t *w) {
   weir_iter_close(it);
 }
 
-static int save_last_close(win_op_t *w) {
+/* `prev`: the close time saved before (NO_TIME: none). */
+static int save_last_close(win_op_t *w, int64_t prev) {
   unsigned char v[8];
-  if (w->kind == WK_SESSION)
-    return WEIR_OK;
   std_i64_encode(w->last_close, v);
-  return weir_window_put(w->store, "", 0, MARK_START, v, sizeof v);
+  if (w->kind != WK_SESSION)
+    return weir_window_put(w->store, "", 0, MARK_START, v, sizeof v);
+  int rc =
+      prev == NO_TIME ? WEIR_OK : weir_session_remove(w->store, "", 0, SESSION_MARK_START, prev);
+  if (rc == WEIR_OK)
+    rc = weir_session_put(w->store, "", 0, SESSION_MARK_START, w->last_close, v, sizeof v);
+  return rc;
 }
 
 /* The range of window starts (time windows) or session ends to emit at
@@ -448,13 +473,13 @@ static int emit_closed(weir_ctx_t *ctx, win_op_t *w) {
     w->last_close = close; /* no window ends in between: nothing skipped */
     return WEIR_OK;
   }
-  int64_t from, to;
+  int64_t from, to, prev = w->last_close;
   if (!emit_range(w, close, &from, &to))
     return WEIR_OK;
   w->last_close = close;
   if (to < from)
     return WEIR_OK;
-  if (save_last_close(w) != WEIR_OK)
+  if (save_last_close(w, prev) != WEIR_OK)
     return WEIR_EFAIL;
   weir_iter_t *it = weir_window_fetch_all(w->store, from, to);
   if (!it)
@@ -466,6 +491,8 @@ static int emit_closed(weir_ctx_t *ctx, win_op_t *w) {
     int64_t start, end;
     win_state_t s;
     weir_iter_window(it, &start, &end);
+    if (is_mark(w, kl, start))
+      continue;
     rc = state_decode(ctx, w, v, vl, &s);
     if (rc == WEIR_OK)
       rc = emit(ctx, w, k, kl, start, end, &s, w->kind == WK_SESSION ? end : s.ts);
@@ -564,8 +591,11 @@ static int find_sessions(weir_ctx_t *ctx, win_op_t *w, const weir_record_t *rec,
   int rc = WEIR_OK;
   *n = 0;
   while (rc == WEIR_OK && weir_iter_next(it, &k, &kl, &v, &vl) == WEIR_OK && *n < MAX_MERGED) {
-    found_session_t *f = &found[(*n)++];
+    found_session_t *f = &found[*n];
     weir_iter_window(it, &f->start, &f->end);
+    if (is_mark(w, kl, f->start))
+      continue;
+    (*n)++;
     rc = state_decode(ctx, w, v, vl, &f->s);
     if (rc == WEIR_OK)
       rc = state_merge(ctx, w, merged, &f->s);

@@ -381,6 +381,28 @@ static void test_sliding_windows_of_a_busy_key(void **state) {
   weir_test_driver_close(td);
 }
 
+/* emit = final keeps its last close time in the session store as a
+ * session of the empty key (for a restart, see
+ * tests/integration/test_window_session_restore.c): sessions of records
+ * with an empty key merge, close and are emitted as any other's, the mark
+ * never with them. */
+static void test_empty_key_sessions_beside_the_close_mark(void **state) {
+  (void)state;
+  char got[1024];
+  weir_test_driver_t *td =
+      open_ini(HEAD SRC OP "window = session\ngap = 1000\nemit = final\nemit.interval.ms = 0\n"
+                           "window.key.format = text\n" SSTORE SINK);
+  send(td, "", 1000);
+  send(td, "", 3000); /* close time 2000: [1000, 1000] out, the mark at 2000 */
+  outputs(td, got, sizeof got);
+  assert_string_equal(got, "@1000/1000=1@1000 ");
+  send(td, "", 2500); /* within a gap of the mark's end: merges with [3000, 3000] only */
+  send(td, "x", 6000);
+  outputs(td, got, sizeof got);
+  assert_string_equal(got, "@2500/3000=2@3000 ");
+  weir_test_driver_close(td);
+}
+
 /* ------------------------------------------------ the differential test's config */
 
 /* tests/kstreams/weir-windows.ini with its @NAME@ filled in (the sizes of
@@ -483,6 +505,7 @@ int main(void) {
       cmocka_unit_test(test_null_value_counted_except_sliding),
       cmocka_unit_test(test_sliding_early_record_does_not_look),
       cmocka_unit_test(test_sliding_windows_of_a_busy_key),
+      cmocka_unit_test(test_empty_key_sessions_beside_the_close_mark),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
