@@ -33,7 +33,11 @@
  * into a larger one is deleted downstream with a tombstone first. emit =
  * final forwards each window once, when stream time reaches end + grace
  * (sessions: end + gap + grace), from process() of the record that moves
- * stream time there.
+ * stream time there (sliding and session windows: of the first record that
+ * looks after it, see throttled()). As in Kafka Streams, a record within
+ * grace can merge into a session emitted already (sessions close at stream
+ * time - grace - gap, and only a merged session ending before that is
+ * late): the merged session is emitted again when it closes.
  *
  * Store value (41 bytes): tag ('i' int64 input or count, 'd' JSON numbers),
  * count, sum, min, max, latest timestamp, each 8 bytes big-endian.
@@ -76,7 +80,8 @@ static const weir_param_def_t window_params[] = {
                     "time passes its end plus grace"),
     WEIR_PARAM_INT("emit.interval.ms", "1000", 0, 86400000,
                    "emit = final, session and sliding windows: look for closed windows at most "
-                   "this often (wall clock), as Kafka Streams does; 0: at every record"),
+                   "this often (wall clock), as Kafka Streams does; 0: at every record (what "
+                   "is emitted then depends on the input only)"),
     WEIR_PARAM_ENUM("window.key.format", "windowed", "windowed|text",
                     "windowed: Kafka Streams' windowed key bytes; text: key@start/end"),
     WEIR_PARAM_ENUM("late", "drop", "drop|error",
