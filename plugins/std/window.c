@@ -110,6 +110,7 @@ typedef struct win_op {
   int emit_final, text_key, late_error;
   int64_t observed;                       /* stream time: see window_process() */
   int64_t last_close;                     /* emit = final: windows ending by this are out */
+  int64_t mark_saved;                     /* sessions: the last_close in the store */
   int64_t last_late_log;                  /* monotonic seconds of the last late warning */
   int64_t emit_interval_ms, next_emit_ms; /* sessions, sliding: see throttled() */
   int close_loaded;                       /* last_close read back from the store */
@@ -395,7 +396,8 @@ static int throttled(win_op_t *w) {
  * key written with the windows it covers and committed with them. Window
  * stores: a window at a start no record has. Session stores: a session
  * from SESSION_MARK_START to the close time itself (a far end would make
- * every find scan up to its segment), replaced at each emit, skipped
+ * every find scan up to its segment), replaced by flush() before each
+ * commit (each emit would add two changelog records per record), skipped
  * wherever sessions are read. */
 #define MARK_START (INT64_MAX / 2)
 #define SESSION_MARK_START (INT64_MIN / 2)
@@ -414,6 +416,7 @@ static void load_session_mark(win_op_t *w) {
         (w->last_close == NO_TIME || end > w->last_close))
       w->last_close = end;
   weir_iter_close(it);
+  w->mark_saved = w->last_close;
 }
 
 static void load_last_close(win_op_t *w) {
@@ -430,16 +433,20 @@ static void load_last_close(win_op_t *w) {
   weir_iter_close(it);
 }
 
-/* `prev`: the close time saved before (NO_TIME: none). */
-static int save_last_close(win_op_t *w, int64_t prev) {
+static int save_last_close(win_op_t *w) {
   unsigned char v[8];
   std_i64_encode(w->last_close, v);
   if (w->kind != WK_SESSION)
     return weir_window_put(w->store, "", 0, MARK_START, v, sizeof v);
-  int rc =
-      prev == NO_TIME ? WEIR_OK : weir_session_remove(w->store, "", 0, SESSION_MARK_START, prev);
+  if (w->last_close == w->mark_saved)
+    return WEIR_OK;
+  int rc = w->mark_saved == NO_TIME
+               ? WEIR_OK
+               : weir_session_remove(w->store, "", 0, SESSION_MARK_START, w->mark_saved);
   if (rc == WEIR_OK)
     rc = weir_session_put(w->store, "", 0, SESSION_MARK_START, w->last_close, v, sizeof v);
+  if (rc == WEIR_OK)
+    w->mark_saved = w->last_close;
   return rc;
 }
 
@@ -478,13 +485,13 @@ static int emit_closed(weir_ctx_t *ctx, win_op_t *w) {
     w->last_close = close; /* no window ends in between: nothing skipped */
     return WEIR_OK;
   }
-  int64_t from, to, prev = w->last_close;
+  int64_t from, to;
   if (!emit_range(w, close, &from, &to))
     return WEIR_OK;
   w->last_close = close;
   if (to < from)
     return WEIR_OK;
-  if (save_last_close(w, prev) != WEIR_OK)
+  if (w->kind != WK_SESSION && save_last_close(w) != WEIR_OK)
     return WEIR_EFAIL;
   weir_iter_t *it = weir_window_fetch_all(w->store, from, to);
   if (!it)
@@ -912,6 +919,7 @@ static int window_init(weir_ctx_t *ctx, void **self, char *errstr, size_t errstr
   w->late_error = strcmp(weir_param_str(ctx, "late"), "error") == 0;
   w->observed = -1; /* Kafka Streams' NO_TIMESTAMP */
   w->last_close = NO_TIME;
+  w->mark_saved = NO_TIME;
   w->last_late_log = NO_TIME;
   w->next_emit_ms = NO_TIME;
   w->emit_interval_ms = weir_param_int(ctx, "emit.interval.ms");
@@ -967,6 +975,15 @@ static int window_process(weir_ctx_t *ctx, void *self, const weir_record_t *rec)
   return rc != WEIR_OK ? rc : closed;
 }
 
+/* Before a commit: the sessions' last close time, committed with them. */
+static int window_flush(weir_ctx_t *ctx, void *self) {
+  win_op_t *w = self;
+  (void)ctx;
+  if (w->kind != WK_SESSION || !w->emit_final || w->last_close == NO_TIME)
+    return WEIR_OK;
+  return save_last_close(w);
+}
+
 static void window_close(weir_ctx_t *ctx, void *self) {
   win_op_t *w = self;
   (void)ctx;
@@ -986,5 +1003,6 @@ const weir_operator_def_t std_window_op = {
     .params = window_params,
     .init = window_init,
     .process = window_process,
+    .flush = window_flush,
     .close = window_close,
 };

@@ -393,13 +393,17 @@ static void test_empty_key_sessions_beside_the_close_mark(void **state) {
       open_ini(HEAD SRC OP "window = session\ngap = 1000\nemit = final\nemit.interval.ms = 0\n"
                            "window.key.format = text\n" SSTORE SINK);
   send(td, "", 1000);
-  send(td, "", 3000); /* close time 2000: [1000, 1000] out, the mark at 2000 */
+  send(td, "", 3000);                               /* close time 2000: [1000, 1000] out */
+  assert_int_equal(weir_test_driver_commit(td), 0); /* the mark at 2000 */
   outputs(td, got, sizeof got);
   assert_string_equal(got, "@1000/1000=1@1000 ");
   send(td, "", 2500); /* within a gap of the mark's end: merges with [3000, 3000] only */
   send(td, "x", 6000);
+  assert_int_equal(weir_test_driver_commit(td), 0); /* the mark moved to 5000 */
+  send(td, "", 5600);                               /* a gap from it: a session of its own */
+  send(td, "x", 9000);
   outputs(td, got, sizeof got);
-  assert_string_equal(got, "@2500/3000=2@3000 ");
+  assert_string_equal(got, "@2500/3000=2@3000 @5600/5600=1@5600 x@6000/6000=1@6000 ");
   weir_test_driver_close(td);
 }
 
