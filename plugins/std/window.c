@@ -13,7 +13,8 @@
  *   function = count         ; count | sum | min | max | avg (`field` as aggregate's)
  *   emit     = final         ; update | final
  *
- * Time is the record's timestamp; stream time the task's. A window [start,
+ * Time is the record's timestamp; stream time the operator's own, as Kafka
+ * Streams' observedStreamTime (see window_process). A window [start,
  * end) takes a record while end + grace > stream time; after that the window
  * is closed and a record for it is late (see is_late for the exact rule and
  * where Kafka Streams has it). A record late for every window it belongs to
@@ -32,7 +33,11 @@
  * into a larger one is deleted downstream with a tombstone first. emit =
  * final forwards each window once, when stream time reaches end + grace
  * (sessions: end + gap + grace), from process() of the record that moves
- * stream time there.
+ * stream time there (sliding and session windows: of the first record that
+ * looks after it, see throttled()). As in Kafka Streams, a record within
+ * grace can merge into a session emitted already (sessions close at stream
+ * time - grace - gap, and only a merged session ending before that is
+ * late): the merged session is emitted again when it closes.
  *
  * Store value (41 bytes): tag ('i' int64 input or count, 'd' JSON numbers),
  * count, sum, min, max, latest timestamp, each 8 bytes big-endian.
@@ -75,7 +80,8 @@ static const weir_param_def_t window_params[] = {
                     "time passes its end plus grace"),
     WEIR_PARAM_INT("emit.interval.ms", "1000", 0, 86400000,
                    "emit = final, session and sliding windows: look for closed windows at most "
-                   "this often (wall clock), as Kafka Streams does; 0: at every record"),
+                   "this often (wall clock), as Kafka Streams does; 0: at every record (what "
+                   "is emitted then depends on the input only)"),
     WEIR_PARAM_ENUM("window.key.format", "windowed", "windowed|text",
                     "windowed: Kafka Streams' windowed key bytes; text: key@start/end"),
     WEIR_PARAM_ENUM("late", "drop", "drop|error",
@@ -102,12 +108,17 @@ typedef struct win_op {
   int64_t size, advance, gap, grace;
   const char *field; /* host-owned until close; NULL: int64 input */
   int emit_final, text_key, late_error;
+  int64_t observed;                       /* stream time: see window_process() */
   int64_t last_close;                     /* emit = final: windows ending by this are out */
+  int64_t mark_saved;                     /* sessions: the last_close in the store */
   int64_t last_late_log;                  /* monotonic seconds of the last late warning */
   int64_t emit_interval_ms, next_emit_ms; /* sessions, sliding: see throttled() */
   int close_loaded;                       /* last_close read back from the store */
   std_buf_t key;                          /* the output key */
-  char out[40];                           /* the output value */
+  int64_t *slide_starts;                  /* sliding: the windows a record reads */
+  win_state_t *slide_states;
+  size_t slide_cap;
+  char out[40]; /* the output value */
 } win_op_t;
 
 /* ---------------------------------------------------------------- state */
@@ -322,8 +333,7 @@ static int late(weir_ctx_t *ctx, win_op_t *w, const weir_record_t *rec, int64_t 
     weir_log(ctx, WEIR_LOG_WARN,
              "late record (timestamp %lld) for a window that ended at %lld, stream time %lld, "
              "grace %lld ms: %s (metric dropped.late; logged at most once a minute)",
-             (long long)rec->timestamp, (long long)end, (long long)weir_stream_time(ctx),
-             (long long)w->grace,
+             (long long)rec->timestamp, (long long)end, (long long)w->observed, (long long)w->grace,
              w->late_error ? "failed, processing.error.policy applies" : "dropped");
   }
   return w->late_error ? WEIR_EINVAL : WEIR_OK;
@@ -362,7 +372,12 @@ static int time_window_ends_in(const win_op_t *w, int64_t last, int64_t close) {
 
 /* Sessions and sliding windows end anywhere: like Kafka Streams (its
  * emit.interval.ms.kstreams.windowed.aggregation, 1 s), look for closed
- * ones at most once per emit.interval.ms of wall clock. */
+ * ones at most once per emit.interval.ms of wall clock. Which windows a
+ * look emits then depends on the wall clock (a session merged after a look
+ * emitted it is emitted twice, else once), in Kafka Streams too: 0 makes
+ * the output depend on the input only. Time windows (whose ends are known
+ * without a store read) look at every record: the same windows and values
+ * as Kafka Streams, sooner. */
 static int throttled(win_op_t *w) {
   if (w->kind != WK_SESSION && w->kind != WK_SLIDING)
     return 0;
@@ -375,19 +390,41 @@ static int throttled(win_op_t *w) {
   return 0;
 }
 
-/* Where the last close time emitted is kept (window stores): a window of
- * the empty key at a start no record has, written with the windows it
- * covers and committed with them, so a restarted or moved task does not
- * emit again what was emitted before its last commit (Kafka Streams keeps
- * it in the commit's processor metadata). Sessions have no exact-lookup
- * call: after a restart they emit again the closed sessions the store still
- * holds. */
+/* Where the last close time emitted is kept, so that a restarted or moved
+ * task does not emit again what was emitted before its last commit (Kafka
+ * Streams keeps it in the commit's processor metadata): a row of the empty
+ * key written with the windows it covers and committed with them. Window
+ * stores: a window at a start no record has. Session stores: a session
+ * from SESSION_MARK_START to the close time itself (a far end would make
+ * every find scan up to its segment), replaced by flush() before each
+ * commit (each emit would add two changelog records per record), skipped
+ * wherever sessions are read. */
 #define MARK_START (INT64_MAX / 2)
+#define SESSION_MARK_START (INT64_MIN / 2)
+
+static int is_mark(const win_op_t *w, size_t key_len, int64_t start) {
+  return w->kind == WK_SESSION && key_len == 0 && start == SESSION_MARK_START;
+}
+
+static void load_session_mark(win_op_t *w) {
+  weir_iter_t *it = weir_session_find(w->store, "", 0, 0, SESSION_MARK_START);
+  const void *k, *v;
+  size_t kl, vl;
+  int64_t start, end;
+  while (it && weir_iter_next(it, &k, &kl, &v, &vl) == WEIR_OK)
+    if (weir_iter_window(it, &start, &end) == WEIR_OK && is_mark(w, kl, start) &&
+        (w->last_close == NO_TIME || end > w->last_close))
+      w->last_close = end;
+  weir_iter_close(it);
+  w->mark_saved = w->last_close;
+}
 
 static void load_last_close(win_op_t *w) {
   w->close_loaded = 1;
-  if (w->kind == WK_SESSION)
+  if (w->kind == WK_SESSION) {
+    load_session_mark(w);
     return;
+  }
   weir_iter_t *it = weir_window_fetch(w->store, "", 0, MARK_START, MARK_START);
   const void *k, *v;
   size_t kl, vl;
@@ -398,41 +435,63 @@ static void load_last_close(win_op_t *w) {
 
 static int save_last_close(win_op_t *w) {
   unsigned char v[8];
-  if (w->kind == WK_SESSION)
-    return WEIR_OK;
   std_i64_encode(w->last_close, v);
-  return weir_window_put(w->store, "", 0, MARK_START, v, sizeof v);
+  if (w->kind != WK_SESSION)
+    return weir_window_put(w->store, "", 0, MARK_START, v, sizeof v);
+  if (w->last_close == w->mark_saved)
+    return WEIR_OK;
+  int rc = w->mark_saved == NO_TIME
+               ? WEIR_OK
+               : weir_session_remove(w->store, "", 0, SESSION_MARK_START, w->mark_saved);
+  if (rc == WEIR_OK)
+    rc = weir_session_put(w->store, "", 0, SESSION_MARK_START, w->last_close, v, sizeof v);
+  if (rc == WEIR_OK)
+    w->mark_saved = w->last_close;
+  return rc;
+}
+
+/* The range of window starts (time windows) or session ends to emit at
+ * close time `close`, as Kafka Streams' emitRangeLowerBound/UpperBound:
+ * 0 when nothing to fetch yet (its upper bound below 0: last_close stays). */
+static int emit_range(const win_op_t *w, int64_t close, int64_t *from, int64_t *to) {
+  int first = w->last_close == NO_TIME;
+  if (w->kind == WK_SESSION) { /* KStreamSessionWindowAggregate: ends in [last, close) */
+    *from = first ? 0 : (w->last_close > 0 ? w->last_close : 0);
+    *to = close - 1;
+  } else if (w->kind == WK_SLIDING) { /* inclusive ends: closed when end < close */
+    *from = first || w->last_close - w->size < 0 ? 0 : w->last_close - w->size;
+    *to = close - w->size - 1;
+  } else {
+    *from = first ? INT64_MIN : w->last_close - w->size + 1;
+    *to = close - w->size;
+    return 1;
+  }
+  return *to >= 0;
 }
 
 static int emit_closed(weir_ctx_t *ctx, win_op_t *w) {
-  int64_t st = weir_stream_time(ctx);
-  if (w->emit_final && !w->close_loaded)
+  int64_t st = w->observed;
+  if (!w->emit_final || st < 0)
+    return WEIR_OK;
+  if (!w->close_loaded)
     load_last_close(w);
   int64_t close = st - w->grace - (w->kind == WK_SESSION ? w->gap : 0);
-  if (!w->emit_final || st < 0 || (w->last_close != NO_TIME && close <= w->last_close))
+  /* Kafka Streams' shouldEmitFinal takes the interval's turn before it
+   * compares close times: a look that finds nothing new still counts. */
+  if (throttled(w) || (w->last_close != NO_TIME && close <= w->last_close))
     return WEIR_OK;
   if ((w->kind == WK_TUMBLING || w->kind == WK_HOPPING) &&
       !time_window_ends_in(w, w->last_close, close)) {
     w->last_close = close; /* no window ends in between: nothing skipped */
     return WEIR_OK;
   }
-  if (throttled(w))
-    return WEIR_OK;
   int64_t from, to;
-  if (w->kind == WK_SESSION) {
-    from = w->last_close == NO_TIME ? INT64_MIN : w->last_close;
-    to = close - 1;
-  } else if (w->kind == WK_SLIDING) { /* inclusive ends: closed when end < close */
-    from = w->last_close == NO_TIME ? INT64_MIN : w->last_close - w->size;
-    to = close - w->size - 1;
-  } else {
-    from = w->last_close == NO_TIME ? INT64_MIN : w->last_close - w->size + 1;
-    to = close - w->size;
-  }
+  if (!emit_range(w, close, &from, &to))
+    return WEIR_OK;
   w->last_close = close;
   if (to < from)
     return WEIR_OK;
-  if (save_last_close(w) != WEIR_OK)
+  if (w->kind != WK_SESSION && save_last_close(w) != WEIR_OK)
     return WEIR_EFAIL;
   weir_iter_t *it = weir_window_fetch_all(w->store, from, to);
   if (!it)
@@ -444,6 +503,8 @@ static int emit_closed(weir_ctx_t *ctx, win_op_t *w) {
     int64_t start, end;
     win_state_t s;
     weir_iter_window(it, &start, &end);
+    if (is_mark(w, kl, start))
+      continue;
     rc = state_decode(ctx, w, v, vl, &s);
     if (rc == WEIR_OK)
       rc = emit(ctx, w, k, kl, start, end, &s, w->kind == WK_SESSION ? end : s.ts);
@@ -499,7 +560,7 @@ static int update_window(weir_ctx_t *ctx, win_op_t *w, const weir_record_t *rec,
  * the timestamp, starts aligned to `advance` from 0 (TimeWindows.windowsFor). */
 static int process_time(weir_ctx_t *ctx, win_op_t *w, const weir_record_t *rec, int64_t ix,
                         double dx) {
-  int64_t ts = rec->timestamp, st = weir_stream_time(ctx);
+  int64_t ts = rec->timestamp, st = w->observed;
   int64_t first = ts - w->size + w->advance;
   first = (first > 0 ? first : 0) / w->advance * w->advance;
   int taken = 0, rc = WEIR_OK;
@@ -542,8 +603,11 @@ static int find_sessions(weir_ctx_t *ctx, win_op_t *w, const weir_record_t *rec,
   int rc = WEIR_OK;
   *n = 0;
   while (rc == WEIR_OK && weir_iter_next(it, &k, &kl, &v, &vl) == WEIR_OK && *n < MAX_MERGED) {
-    found_session_t *f = &found[(*n)++];
+    found_session_t *f = &found[*n];
     weir_iter_window(it, &f->start, &f->end);
+    if (is_mark(w, kl, f->start))
+      continue;
+    (*n)++;
     rc = state_decode(ctx, w, v, vl, &f->s);
     if (rc == WEIR_OK)
       rc = state_merge(ctx, w, merged, &f->s);
@@ -568,7 +632,7 @@ static int process_session(weir_ctx_t *ctx, win_op_t *w, const weir_record_t *re
   int rc = find_sessions(ctx, w, rec, found, &n, &start, &end, &s);
   if (rc != WEIR_OK)
     return rc;
-  if (end < weir_stream_time(ctx) - w->grace - w->gap)
+  if (end < w->observed - w->grace - w->gap)
     return late(ctx, w, rec, end);
   for (size_t i = 0; i < n && rc == WEIR_OK && (start != ts || end != ts); i++) {
     rc = weir_session_remove(w->store, rec->key, rec->key_len, found[i].start, found[i].end);
@@ -599,8 +663,6 @@ static int process_session(weir_ctx_t *ctx, win_op_t *w, const weir_record_t *re
  * A window takes the record while its end >= stream time - grace.
  */
 
-enum { MAX_SLIDING = 256 };
-
 typedef struct sliding_ctx {
   weir_ctx_t *ctx;
   win_op_t *w;
@@ -608,7 +670,7 @@ typedef struct sliding_ctx {
   int64_t ix;
   double dx;
   int64_t close;
-  int64_t starts[MAX_SLIDING]; /* the windows found */
+  int64_t *starts; /* the windows found (w->slide_starts) */
   size_t n;
 } sliding_ctx_t;
 
@@ -661,9 +723,26 @@ static int slide_right(sliding_ctx_t *c, const win_state_t *right) {
   return rc;
 }
 
-/* The key's windows starting in [from, to], by start (at most MAX_SLIDING:
- * two sizes of one key hold far fewer). */
-static int slide_fetch(sliding_ctx_t *c, int64_t from, int64_t to, win_state_t *states) {
+/* Room for window n + 1 in w's buffers, kept from record to record: a busy
+ * key has two windows per record within two sizes, with no bound. */
+static int slide_room(win_op_t *w, size_t n) {
+  if (n < w->slide_cap)
+    return WEIR_OK;
+  size_t cap = w->slide_cap ? 2 * w->slide_cap : 64;
+  int64_t *starts = realloc(w->slide_starts, cap * sizeof *starts);
+  if (starts)
+    w->slide_starts = starts;
+  win_state_t *states = starts ? realloc(w->slide_states, cap * sizeof *states) : NULL;
+  if (!states)
+    return WEIR_ENOMEM;
+  w->slide_states = states;
+  w->slide_cap = cap;
+  return WEIR_OK;
+}
+
+/* The key's windows starting in [from, to], by start, into c->starts and
+ * w->slide_states. */
+static int slide_fetch(sliding_ctx_t *c, int64_t from, int64_t to) {
   weir_iter_t *it = weir_window_fetch(c->w->store, c->rec->key, c->rec->key_len, from, to);
   if (!it)
     return WEIR_EFAIL;
@@ -671,11 +750,13 @@ static int slide_fetch(sliding_ctx_t *c, int64_t from, int64_t to, win_state_t *
   size_t kl, vl;
   int rc = WEIR_OK;
   c->n = 0;
-  while (rc == WEIR_OK && c->n < MAX_SLIDING && weir_iter_next(it, &k, &kl, &v, &vl) == WEIR_OK) {
+  while (rc == WEIR_OK && weir_iter_next(it, &k, &kl, &v, &vl) == WEIR_OK &&
+         (rc = slide_room(c->w, c->n)) == WEIR_OK) {
     int64_t start, end;
     weir_iter_window(it, &start, &end);
+    c->starts = c->w->slide_starts;
     c->starts[c->n] = start;
-    rc = state_decode(c->ctx, c->w, v, vl, &states[c->n++]);
+    rc = state_decode(c->ctx, c->w, v, vl, &c->w->slide_states[c->n++]);
   }
   weir_iter_close(it);
   return rc;
@@ -690,11 +771,12 @@ static int slide_unexpected(sliding_ctx_t *c, int64_t start) {
 }
 
 /* Kafka Streams' processInOrder, then createWindows. */
-static int slide_in_order(sliding_ctx_t *c, win_state_t *states) {
+static int slide_in_order(sliding_ctx_t *c) {
   int64_t ts = c->rec->timestamp, size = c->w->size, prev = 0;
   win_state_t left, right;
   int has_left = 0, has_right = 0, left_made = 0, right_made = 0, has_prev = 0;
-  int rc = slide_fetch(c, ts - 2 * size > 0 ? ts - 2 * size : 0, ts + 1, states);
+  int rc = slide_fetch(c, ts - 2 * size > 0 ? ts - 2 * size : 0, ts + 1);
+  const win_state_t *states = c->w->slide_states;
   for (size_t i = 0; rc == WEIR_OK && i < c->n; i++) {
     int64_t start = c->starts[i], end = start + size;
     if (end < ts) {
@@ -730,11 +812,12 @@ static int slide_in_order(sliding_ctx_t *c, win_state_t *states) {
 
 /* Kafka Streams' processEarly: a record before `size` (ms since the epoch)
  * would open windows starting before 0; they all go to [0, size]. */
-static int slide_early(sliding_ctx_t *c, win_state_t *states) {
+static int slide_early(sliding_ctx_t *c) {
   int64_t ts = c->rec->timestamp, prev = 0;
   win_state_t combined, right;
   int has_combined = 0, has_right = 0, right_made = 0, has_prev = 0;
-  int rc = slide_fetch(c, 0, ts + 1, states);
+  int rc = slide_fetch(c, 0, ts + 1);
+  const win_state_t *states = c->w->slide_states;
   for (size_t i = 0; rc == WEIR_OK && i < c->n; i++) {
     int64_t start = c->starts[i];
     if (start == 0) {
@@ -763,23 +846,14 @@ static int slide_early(sliding_ctx_t *c, win_state_t *states) {
 
 static int process_sliding(weir_ctx_t *ctx, win_op_t *w, const weir_record_t *rec, int64_t ix,
                            double dx) {
-  sliding_ctx_t *c = malloc(sizeof *c);
-  win_state_t *states = malloc(MAX_SLIDING * sizeof *states);
   int64_t ts = rec->timestamp;
-  int rc = c && states ? WEIR_OK : WEIR_ENOMEM;
-  if (rc == WEIR_OK) {
-    *c = (sliding_ctx_t){.ctx = ctx, .w = w, .rec = rec, .ix = ix, .dx = dx};
-    c->close = weir_stream_time(ctx) - w->grace;
-    /* Every window of the record closed: late (Kafka Streams: ts + 1 +
-     * timeDifference <= closeTime). */
-    if (ts < 0 || std_i64_sat_add(ts + 1, w->size) <= c->close)
-      rc = late(ctx, w, rec, ts + 1 + w->size);
-    else
-      rc = ts < w->size ? slide_early(c, states) : slide_in_order(c, states);
-  }
-  free(states);
-  free(c);
-  return rc;
+  sliding_ctx_t c = {.ctx = ctx, .w = w, .rec = rec, .ix = ix, .dx = dx};
+  c.close = w->observed - w->grace;
+  /* Every window of the record closed: late (Kafka Streams: ts + 1 +
+   * timeDifference <= closeTime). */
+  if (ts < 0 || std_i64_sat_add(ts + 1, w->size) <= c.close)
+    return late(ctx, w, rec, ts + 1 + w->size);
+  return ts < w->size ? slide_early(&c) : slide_in_order(&c);
 }
 
 /* ---------------------------------------------------------------- operator */
@@ -843,7 +917,9 @@ static int window_init(weir_ctx_t *ctx, void **self, char *errstr, size_t errstr
   w->emit_final = strcmp(weir_param_str(ctx, "emit"), "final") == 0;
   w->text_key = strcmp(weir_param_str(ctx, "window.key.format"), "text") == 0;
   w->late_error = strcmp(weir_param_str(ctx, "late"), "error") == 0;
+  w->observed = -1; /* Kafka Streams' NO_TIMESTAMP */
   w->last_close = NO_TIME;
+  w->mark_saved = NO_TIME;
   w->last_late_log = NO_TIME;
   w->next_emit_ms = NO_TIME;
   w->emit_interval_ms = weir_param_int(ctx, "emit.interval.ms");
@@ -858,28 +934,54 @@ static int window_init(weir_ctx_t *ctx, void **self, char *errstr, size_t errstr
   return WEIR_OK;
 }
 
+/* Whether Kafka Streams' KStreamSlidingWindowAggregate looks for closed
+ * windows after this record: not after a late one, nor an early one (before
+ * `size`, processEarly), only after those processInOrder/Reverse takes. */
+static int sliding_checks(const win_op_t *w, int64_t ts) {
+  return ts >= w->size && std_i64_sat_add(ts + 1, w->size) > w->observed - w->grace;
+}
+
+/*
+ * Stream time is the operator's own, as Kafka Streams' observedStreamTime:
+ * the largest timestamp of the records it took, from -1 when its task
+ * starts (not the task's, which counts records an upstream operator
+ * dropped). A record without a key is not taken (no window, no time, no
+ * look for closed windows), nor, in sliding windows, one without a value;
+ * tumbling, hopping and session windows count a null value, as Kafka
+ * Streams' aggregators see it (sum/min/max/avg have no number in it: it
+ * moves time but is skipped).
+ */
 static int window_process(weir_ctx_t *ctx, void *self, const weir_record_t *rec) {
   win_op_t *w = self;
   int64_t ix = 0;
   double dx = 0;
-  /* As Kafka Streams: no key, no window (null values are skipped too, as
-   * the keyed operators do). */
-  if (!rec->key) {
-    weir_metric_add(ctx, "skipped.null.key", 1);
-    return emit_closed(ctx, w);
+  if (!rec->key || (!rec->value && w->kind == WK_SLIDING)) {
+    weir_metric_add(ctx, rec->key ? "skipped.null.value" : "skipped.null.key", 1);
+    return WEIR_OK;
   }
-  if (!rec->value) {
+  w->observed = rec->timestamp > w->observed ? rec->timestamp : w->observed;
+  if (!rec->value && w->fn != WF_COUNT) {
     weir_metric_add(ctx, "skipped.null.value", 1);
     return emit_closed(ctx, w);
   }
   int rc = read_input(ctx, w, rec, &ix, &dx);
   if (rc != WEIR_OK)
     return rc;
+  int check = w->kind != WK_SLIDING || sliding_checks(w, rec->timestamp);
   rc = w->kind == WK_SESSION   ? process_session(ctx, w, rec, ix, dx)
        : w->kind == WK_SLIDING ? process_sliding(ctx, w, rec, ix, dx)
                                : process_time(ctx, w, rec, ix, dx);
-  int closed = emit_closed(ctx, w);
+  int closed = check ? emit_closed(ctx, w) : WEIR_OK;
   return rc != WEIR_OK ? rc : closed;
+}
+
+/* Before a commit: the sessions' last close time, committed with them. */
+static int window_flush(weir_ctx_t *ctx, void *self) {
+  win_op_t *w = self;
+  (void)ctx;
+  if (w->kind != WK_SESSION || !w->emit_final || w->last_close == NO_TIME)
+    return WEIR_OK;
+  return save_last_close(w);
 }
 
 static void window_close(weir_ctx_t *ctx, void *self) {
@@ -888,6 +990,8 @@ static void window_close(weir_ctx_t *ctx, void *self) {
   if (!w)
     return;
   std_buf_free(&w->key);
+  free(w->slide_starts);
+  free(w->slide_states);
   free(w);
 }
 
@@ -899,5 +1003,6 @@ const weir_operator_def_t std_window_op = {
     .params = window_params,
     .init = window_init,
     .process = window_process,
+    .flush = window_flush,
     .close = window_close,
 };
