@@ -126,6 +126,16 @@ static int same_names(weir_node_t *const *a, size_t na, weir_node_t *const *b, s
   return 1;
 }
 
+static int same_params(const weir_params_t *a, const weir_params_t *b) {
+  if (a->count != b->count)
+    return 0;
+  for (size_t i = 0; i < a->count; i++)
+    if (!same_str(a->values[i].text, b->values[i].text) ||
+        strcmp(a->values[i].def->name, b->values[i].def->name) != 0)
+      return 0;
+  return 1;
+}
+
 static int same_node(const weir_node_t *a, const weir_node_t *b) {
   if (a->kind != b->kind || strcmp(a->name, b->name) != 0 || a->subtopology != b->subtopology ||
       !same_names(a->inputs, a->input_count, b->inputs, b->input_count) ||
@@ -142,11 +152,13 @@ static int same_node(const weir_node_t *a, const weir_node_t *b) {
   if (a->kind == WEIR_NODE_OPERATOR && (strcmp(a->plugin->ref, b->plugin->ref) != 0 ||
                                         strcmp(a->op->def.type, b->op->def.type) != 0))
     return 0;
-  /* A source's extractor is not swapped: changing `timestamp =` is a restart. */
+  /* A source's extractor is not swapped: changing `timestamp =`, or the
+   * extractor's parameters, is a restart. */
   if (a->kind == WEIR_NODE_SOURCE &&
       (a->ts_mode != b->ts_mode || !same_str(a->ts_path, b->ts_path) ||
-       (a->ts_mode == WEIR_TS_EXTRACTOR && (strcmp(a->plugin->ref, b->plugin->ref) != 0 ||
-                                            strcmp(a->op->def.type, b->op->def.type) != 0))))
+       (a->ts_mode == WEIR_TS_EXTRACTOR &&
+        (strcmp(a->plugin->ref, b->plugin->ref) != 0 ||
+         strcmp(a->op->def.type, b->op->def.type) != 0 || !same_params(&a->params, &b->params)))))
     return 0;
   return 1;
 }
@@ -174,16 +186,6 @@ static int structural_change(const weir_topology_t *a, const weir_topology_t *b,
     return 1;
   }
   return 0;
-}
-
-static int same_params(const weir_params_t *a, const weir_params_t *b) {
-  if (a->count != b->count)
-    return 0;
-  for (size_t i = 0; i < a->count; i++)
-    if (!same_str(a->values[i].text, b->values[i].text) ||
-        strcmp(a->values[i].def->name, b->values[i].def->name) != 0)
-      return 0;
-  return 1;
 }
 
 static int same_file(const weir_plugin_t *a, const weir_plugin_t *b) {

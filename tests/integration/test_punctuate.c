@@ -88,17 +88,16 @@ static void test_wall_clock_punctuator_commits(void **state) {
   weir_topology_free(t);
 }
 
-/* A reload cannot swap a source's timestamp extractor: changing
- * `timestamp =` is refused with the node named (before, the reload said
- * "nothing changed" and kept reading the old event time). */
-static void test_reload_refuses_timestamp_change(void **state) {
-  (void)state;
+/* Start with the source's `before` lines, rewrite them as `after` and
+ * reload: refused with the node named and "timestamp" said. */
+static void expect_reload_refused(const char *before, const char *after) {
   char ini[2048], path[600], report[1024];
   static const char body[] = "[weir]\napplication.id = it-ts-reload\nbootstrap.servers = embedded\n"
-                             "state.dir = %s\n[source:in]\ntopic = in\nvalue.serde = json\n%s"
+                             "state.dir = %s\nplugin.dir = %s\n"
+                             "[source:in]\ntopic = in\nvalue.serde = json\n%s"
                              "[sink:out]\ninput = in\ntopic = out\nvalue.serde = json\n";
   snprintf(path, sizeof path, "%s/topology.ini", it_tmp.path);
-  snprintf(ini, sizeof ini, body, it_tmp.path, "");
+  snprintf(ini, sizeof ini, body, it_tmp.path, WEIR_TEST_FIXTURE_DIR, before);
   it_write_file(path, ini);
   weir_diag_t d = {0};
   weir_cfg_t *cfg = weir_cfg_load(path, &d);
@@ -106,7 +105,7 @@ static void test_reload_refuses_timestamp_change(void **state) {
   weir_diag_print(&d, stderr);
   assert_non_null(t);
   weir_app_t *app = it_start(t, IT_WAIT_MS);
-  snprintf(ini, sizeof ini, body, it_tmp.path, "timestamp = json:t\n");
+  snprintf(ini, sizeof ini, body, it_tmp.path, WEIR_TEST_FIXTURE_DIR, after);
   it_write_file(path, ini);
   assert_int_not_equal(weir_app_reload(app, "test", report, sizeof report), 0);
   if (!strstr(report, "reload refused: node 'in' changed") || !strstr(report, "timestamp"))
@@ -119,10 +118,27 @@ static void test_reload_refuses_timestamp_change(void **state) {
   weir_diag_free(&d);
 }
 
+/* A reload cannot swap a source's timestamp extractor: changing
+ * `timestamp =` is refused with the node named (before, the reload said
+ * "nothing changed" and kept reading the old event time). */
+static void test_reload_refuses_timestamp_change(void **state) {
+  (void)state;
+  expect_reload_refused("", "timestamp = json:t\n");
+}
+
+/* Nor its parameters: before, a new `offset` was accepted ("nothing
+ * changed") and never applied — a setting taken and not implemented. */
+static void test_reload_refuses_extractor_params_change(void **state) {
+  (void)state;
+  expect_reload_refused("timestamp = extractor:timer_ops.ts-from-key\noffset = 0\n",
+                        "timestamp = extractor:timer_ops.ts-from-key\noffset = 5\n");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       IT_TEST(test_wall_clock_punctuator_commits),
       IT_TEST(test_reload_refuses_timestamp_change),
+      IT_TEST(test_reload_refuses_extractor_params_change),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
