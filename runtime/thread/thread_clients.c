@@ -64,7 +64,11 @@ static void on_delivery_failed(weir_stream_thread_t *t, const rd_kafka_message_t
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque) {
   weir_stream_thread_t *t = opaque;
   weir_delivery_t d = weir_delivery_decode(msg->_private);
-  if (msg->err && t->txn_aborting)
+  /* Under exactly_once only an abort purges, and librdkafka may serve the
+   * purged records' reports after the abort returned. */
+  int purged =
+      msg->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || msg->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT;
+  if (msg->err && (t->txn_aborting || (purged && weir_txn_enabled(t))))
     return; /* purged by the abort of its transaction (exactly_once): none of
              * its records counts, and its inputs are read again */
   if (msg->err)
