@@ -4,6 +4,7 @@
 # lines, and asks it with `weir query`: a key, a missing key, a range and a
 # prefix. Prints what each printed; "QUERY-OK" when all answered as expected.
 set -u
+. "$(dirname "$0")/../support/wait.sh"
 weir=$1 plugins=$2 config=$3
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/weir-cli-query.XXXXXX")
 pid=""
@@ -18,29 +19,17 @@ trap 'exit 1' INT TERM
   --set weir.http.listen=127.0.0.1:0 --set store:word-counts.key.serde=string \
   --set store:word-counts.value.serde=int64 >"$tmp/log" 2>&1 &
 pid=$!
-# Wait (60 s at most) for a log line, then print its match of a sed pattern.
-wait_for() {
-  i=0
-  until grep -q "$1" "$tmp/log"; do
-    i=$((i + 1))
-    [ $i -le 600 ] || { echo "no '$1' in the log within 60 s"; cat "$tmp/log"; exit 1; }
-    sleep 0.1
-  done
-}
-wait_for "embedded broker on"
-wait_for "(port [0-9]*)"
-wait_for "rebalance: gained"
+wait_for_line "$tmp/log" "embedded broker on"
+wait_for_line "$tmp/log" "(port [0-9]*)"
+wait_for_line "$tmp/log" "rebalance: gained"
 broker=$(sed -n 's/.*embedded broker on \([0-9.:]*\).*/\1/p' "$tmp/log" | head -n 1)
 port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$tmp/log" | head -n 1)
 printf 'hello world hello\nthe quick brown fox\nhello again world\n' |
   "$weir" produce -b "$broker" -t text-lines >/dev/null || exit 1
-i=0
-until "$weir" query "127.0.0.1:$port" word-counts hello >"$tmp/out" 2>&1 &&
-  grep -qx "hello = 3" "$tmp/out"; do
-  i=$((i + 1))
-  [ $i -le 600 ] || { echo "hello never reached 3:"; cat "$tmp/out"; exit 1; }
-  sleep 0.1
-done
+hello_is_3() {
+  "$weir" query "127.0.0.1:$port" word-counts hello >"$tmp/out" 2>&1 && grep -qx "hello = 3" "$tmp/out"
+}
+wait_until 60 hello_is_3 || { echo "hello never reached 3:"; cat "$tmp/out"; exit 1; }
 q() { "$weir" query "127.0.0.1:$port" word-counts "$@"; }
 ok=1
 # check NAME EXPECTED-EXIT EXPECTED-STDOUT EXPECTED-STDERR-PART -- ARGS...

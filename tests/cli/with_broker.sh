@@ -4,6 +4,7 @@
 # @ADDR@ in its arguments replaced by the broker's address, prints its
 # output and "EXIT-NONZERO" when it failed, and stops the broker.
 set -u
+. "$(dirname "$0")/../support/wait.sh"
 weir=$1
 shift
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/weir-cli-broker.XXXXXX")
@@ -21,13 +22,7 @@ while [ $# -gt 0 ] && [ "$1" != "--" ]; do args="$args $1"; shift; done
 # shellcheck disable=SC2086 # broker args are plain words
 "$weir" broker $args >"$tmp/addr" 2>"$tmp/broker.log" &
 broker_pid=$!
-i=0
-until head -n 1 "$tmp/addr" 2>/dev/null | grep -q ':[0-9]'; do
-  i=$((i + 1))
-  [ $i -le 600 ] || { echo "weir broker printed no address within 60 s"; exit 1; }
-  sleep 0.1
-done
-addr=$(head -n 1 "$tmp/addr")
+addr=$(broker_address "$tmp/addr")
 
 n=$#
 while [ $n -gt 0 ]; do

@@ -4,6 +4,7 @@
 # through its std log operator, stops it with SIGINT, then has CHECKER
 # parse every stderr line as JSON. Waits on events, never on fixed sleeps.
 set -u
+. "$(dirname "$0")/../support/wait.sh"
 weir=$1 ini=$2 plugins=$3 python=$4 checker=$5
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/weir-json-logs.XXXXXX")
 broker_pid="" run_pid=""
@@ -15,29 +16,19 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# wait_for FILE REGEX WHAT: up to 60 s for a line of FILE to match.
-wait_for() {
-  i=0
-  until grep -q "$2" "$1" 2>/dev/null; do
-    i=$((i + 1))
-    [ $i -le 600 ] || { echo "no $3 within 60 s; $1:"; cat "$1"; exit 1; }
-    sleep 0.1
-  done
-}
 
 "$weir" broker --topic in --topic out >"$tmp/addr" 2>"$tmp/broker.log" &
 broker_pid=$!
-wait_for "$tmp/addr" ':[0-9]' "broker address"
-addr=$(head -n 1 "$tmp/addr")
+addr=$(broker_address "$tmp/addr")
 
 cd "$tmp" || exit 1
 "$weir" run "$ini" --set weir.bootstrap.servers="$addr" --set weir.plugin.dir="$plugins" \
   2>"$tmp/run.log" &
 run_pid=$!
-wait_for "$tmp/run.log" 'gained tasks' "rebalance"
+wait_for_line "$tmp/run.log" 'gained tasks'
 printf 'k1\thello json\n' | "$weir" produce -b "$addr" -t in --key-separator "$(printf '\t')" \
   || { echo "produce failed"; exit 1; }
-wait_for "$tmp/run.log" 'hello json' "operator log line"
+wait_for_line "$tmp/run.log" 'hello json'
 kill -INT "$run_pid"
 wait "$run_pid"
 rc=$?

@@ -1,11 +1,15 @@
-/* Integration: a window store restored from its changelog. A tumbling
- * 10 s count with emit = final runs over half the input and stops in the
+/* Integration: window and session stores restored from their changelog.
+ * A count with emit = final runs over half the input and stops in the
  * middle of a window; its state directory is wiped; the restart restores
  * the open windows from the changelog (skipping what is past retention) and
  * finishes the input. Its final results, window for window, equal those of
  * an uninterrupted run of the same topology over the whole input (another
  * application.id), and the counts that input must give; and no window is
- * emitted twice, since the last close time emitted is restored too. */
+ * emitted twice, since the last close time emitted is restored too (Kafka
+ * Streams keeps it in its commit's processor metadata).
+ *   - tumbling 10 s windows;
+ *   - 0.5 s sessions: one record a second over 5 keys, so each session is
+ *     one record, closed by the next record. */
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <setjmp.h>
@@ -20,9 +24,9 @@
 
 #define BASE_TS INT64_C(1700000000000) /* a multiple of 10 s */
 #define KEYS 5
-#define TOTAL 600 /* one record a second: 60 windows of 10 s */
-#define FIRST 295 /* stop in the middle of window 29 */
-#define WINDOWS 64
+#define TOTAL 600   /* one record a second: 60 windows of 10 s */
+#define FIRST 295   /* stop in the middle of window 29 */
+#define WINDOWS 700 /* at most: one session a record */
 
 static int show(const char *line) {
   return strstr(line, "restore") || strstr(line, "ERROR") || strstr(line, "WARN");
@@ -34,30 +38,49 @@ static int setup(void **state) {
   return it_mock_setup(&mock, state);
 }
 
+/* One case: its topics' and apps' prefix, the window lines of the operator
+ * and the store, and what the uninterrupted run must give. */
+typedef struct {
+  const char *prefix, *op, *store;
+  size_t finals; /* windows closed (and emitted once each) */
+  int64_t count; /* every window's count */
+} win_case_t;
+
+static const win_case_t tumbling = {
+    "wr", "window = tumbling\nsize = 10000\n",
+    /* Stream time ends at 599 s: windows 0..58 are closed, 59 is not. */
+    "type = window\nwindow.size.ms = 10000\n", 59 * KEYS, 2 /* 10 records over 5 keys */};
+static const win_case_t sessions = {
+    "ws", "window = session\ngap = 500\nemit.interval.ms = 0\n", "type = session\n",
+    /* Sessions close at stream time - 0.5 s: every record's but the last. */
+    TOTAL - 1, 1};
+
 /* Retention 60 s: a segment (60 s) is dropped while the input runs, so the
  * changelog holds windows the restore must skip. */
 static const char ini_fmt[] =
     "[weir]\napplication.id = %s\nbootstrap.servers = %s\ncommit.interval.ms = 100\n"
     "state.dir = %s/%s\n[kafka]\nsession.timeout.ms = 6000\n"
-    "[source:in]\ntopic = wr-in\n"
+    "[source:in]\ntopic = %s-in\n"
     "[operator:w]\nplugin = std\ntype = window\ninput = in\nstore = counts\n"
-    "window = tumbling\nsize = 10000\nemit = final\nwindow.key.format = text\n"
-    "[store:counts]\ntype = window\nwindow.size.ms = 10000\nretention.ms = 60000\n"
+    "%semit = final\nwindow.key.format = text\n"
+    "[store:counts]\n%sretention.ms = 60000\n"
     "[sink:out]\ninput = w\ntopic = %s\nkey.serde = string\nvalue.serde = int64\n";
 
-static weir_topology_t *topology(it_mock_t *c, const char *app, const char *out) {
+static weir_topology_t *topology(it_mock_t *c, const win_case_t *k, const char *app,
+                                 const char *out) {
   char ini[2048];
-  snprintf(ini, sizeof ini, ini_fmt, app, c->bootstrap, c->state_dir, app, out);
+  snprintf(ini, sizeof ini, ini_fmt, app, c->bootstrap, c->state_dir, app, k->prefix, k->op,
+           k->store, out);
   return it_topology(ini);
 }
 
-static void send_range(const char *bootstrap, int from, int to) {
+static void send_range(const char *bootstrap, const char *topic, int from, int to) {
   char key[16];
   rd_kafka_t *p = it_producer(bootstrap);
   assert_non_null(p);
   for (int i = from; i < to; i++) {
     snprintf(key, sizeof key, "k%d", i % KEYS);
-    assert_int_equal(it_send(p, "wr-in", 0, key, "x", 1, BASE_TS + i * 1000, NULL, NULL), 0);
+    assert_int_equal(it_send(p, topic, 0, key, "x", 1, BASE_TS + i * 1000, NULL, NULL), 0);
   }
   assert_int_equal(rd_kafka_flush(p, IT_WAIT_MS), 0);
   rd_kafka_destroy(p);
@@ -65,8 +88,8 @@ static void send_range(const char *bootstrap, int from, int to) {
 
 /* The latest count per window ("k3@<start>/<end>"), as a reader keeps. */
 typedef struct {
-  char key[WINDOWS * KEYS][64];
-  int64_t count[WINDOWS * KEYS];
+  char key[WINDOWS][64];
+  int64_t count[WINDOWS];
   size_t n, records;
 } finals_t;
 
@@ -78,9 +101,9 @@ static void note(const rd_kafka_message_t *m, void *arg) {
   size_t i = 0;
   while (i < f->n && strcmp(f->key[i], key) != 0)
     i++;
-  if (i == f->n && f->n < WINDOWS * KEYS)
+  if (i == f->n && f->n < WINDOWS)
     snprintf(f->key[f->n++], sizeof f->key[0], "%s", key);
-  if (i < WINDOWS * KEYS)
+  if (i < WINDOWS)
     f->count[i] = it_be64(m->payload, m->len);
   f->records++;
 }
@@ -94,14 +117,14 @@ static int64_t final_of(const finals_t *f, const char *key) {
 
 /* Feed [from, to) in chunks of a minute, each committed before the next,
  * so the changelog gets windows before they expire (ones a restore skips). */
-static void run(weir_topology_t *t, const char *bootstrap, const char *group, int from, int to,
-                int feed) {
+static void run(weir_topology_t *t, const char *bootstrap, const char *group, const char *in,
+                int from, int to, int feed) {
   weir_app_t *app = it_start(t, 20000);
   for (int at = from; at < to; at += 60) {
     int end = at + 60 < to ? at + 60 : to;
     if (feed)
-      send_range(bootstrap, at, end);
-    assert_int_equal(it_wait_committed(bootstrap, group, "wr-in", feed ? end : to, 3 * IT_WAIT_MS),
+      send_range(bootstrap, in, at, end);
+    assert_int_equal(it_wait_committed(bootstrap, group, in, feed ? end : to, 3 * IT_WAIT_MS),
                      feed ? end : to);
   }
   weir_app_stop(app);
@@ -109,41 +132,46 @@ static void run(weir_topology_t *t, const char *bootstrap, const char *group, in
   weir_app_free(app);
 }
 
-static void test_window_store_restored_after_wipe(void **state) {
-  it_mock_t *c = *state;
+static void restored_after_wipe(it_mock_t *c, const win_case_t *k) {
   static finals_t restarted, straight;
-  char dir[700];
-  assert_int_equal(rd_kafka_mock_topic_create(c->mc, "wr-in", 1, 1), 0);
-  assert_int_equal(rd_kafka_mock_topic_create(c->mc, "wr-out", 1, 1), 0);
-  assert_int_equal(rd_kafka_mock_topic_create(c->mc, "wr-straight", 1, 1), 0);
-  assert_int_equal(rd_kafka_mock_topic_create(c->mc, "wr-counts-changelog", 1, 1), 0);
-  assert_int_equal(rd_kafka_mock_topic_create(c->mc, "wr2-counts-changelog", 1, 1), 0);
-  weir_topology_t *t = topology(c, "wr", "wr-out");
+  char dir[700], in[32], out[32], straight_out[32], app2[32], name[64];
+  memset(&restarted, 0, sizeof restarted);
+  memset(&straight, 0, sizeof straight);
+  snprintf(in, sizeof in, "%s-in", k->prefix);
+  snprintf(out, sizeof out, "%s-out", k->prefix);
+  snprintf(straight_out, sizeof straight_out, "%s-straight", k->prefix);
+  snprintf(app2, sizeof app2, "%s2", k->prefix);
+  const char *topics[] = {in, out, straight_out};
+  for (size_t i = 0; i < 3; i++)
+    assert_int_equal(rd_kafka_mock_topic_create(c->mc, topics[i], 1, 1), 0);
+  for (int second = 0; second < 2; second++) {
+    snprintf(name, sizeof name, "%s-counts-changelog", second ? app2 : k->prefix);
+    assert_int_equal(rd_kafka_mock_topic_create(c->mc, name, 1, 1), 0);
+  }
+  weir_topology_t *t = topology(c, k, k->prefix, out);
   assert_non_null(t);
-
-  run(t, c->bootstrap, "wr", 0, FIRST, 1);
-  snprintf(dir, sizeof dir, "%s/wr", c->state_dir);
+  run(t, c->bootstrap, k->prefix, in, 0, FIRST, 1);
+  snprintf(dir, sizeof dir, "%s/%s", c->state_dir, k->prefix);
   assert_int_equal(weir_rm_rf(dir), 0); /* the state is lost: restore it */
-  run(t, c->bootstrap, "wr", FIRST, TOTAL, 1);
+  run(t, c->bootstrap, k->prefix, in, FIRST, TOTAL, 1);
   weir_topology_free(t);
   assert_true(it_log_has(c->log_path, "restore: store 'counts' partition 0", NULL));
 
-  t = topology(c, "wr2", "wr-straight");
+  t = topology(c, k, app2, straight_out);
   assert_non_null(t);
-  run(t, c->bootstrap, "wr2", 0, TOTAL, 0);
+  run(t, c->bootstrap, app2, in, 0, TOTAL, 0);
   weir_topology_free(t);
 
-  it_consume_each(c->bootstrap, "wr-out", 1, note, &restarted, IT_WAIT_MS);
-  it_consume_each(c->bootstrap, "wr-straight", 1, note, &straight, IT_WAIT_MS);
-  /* Stream time ends at 599 s: windows 0..58 are closed, 59 is not. */
-  assert_int_equal(straight.n, 59 * KEYS);
-  assert_int_equal(straight.records, 59 * KEYS); /* uninterrupted: each once */
+  it_consume_each(c->bootstrap, out, 1, note, &restarted, IT_WAIT_MS);
+  it_consume_each(c->bootstrap, straight_out, 1, note, &straight, IT_WAIT_MS);
+  assert_int_equal(straight.n, k->finals);
+  assert_int_equal(straight.records, k->finals); /* uninterrupted: each once */
   assert_int_equal(restarted.n, straight.n);
   /* The last close time emitted is restored with the windows: the restart
    * emits none of them again. */
   assert_int_equal(restarted.records, straight.records);
   for (size_t i = 0; i < straight.n; i++) {
-    assert_int_equal(straight.count[i], 2); /* 10 records a window over 5 keys */
+    assert_int_equal(straight.count[i], k->count);
     if (final_of(&restarted, straight.key[i]) != straight.count[i])
       fail_msg("window %s: %lld after the restore, %lld uninterrupted", straight.key[i],
                (long long)final_of(&restarted, straight.key[i]), (long long)straight.count[i]);
@@ -151,9 +179,19 @@ static void test_window_store_restored_after_wipe(void **state) {
   it_records_free(NULL, 0);
 }
 
+static void test_window_store_restored_after_wipe(void **state) {
+  restored_after_wipe(*state, &tumbling);
+}
+
+static void test_sessions_not_emitted_again_after_restore(void **state) {
+  restored_after_wipe(*state, &sessions);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_window_store_restored_after_wipe, setup,
+                                      it_mock_teardown),
+      cmocka_unit_test_setup_teardown(test_sessions_not_emitted_again_after_restore, setup,
                                       it_mock_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

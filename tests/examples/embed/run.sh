@@ -4,6 +4,7 @@
 # records in, the example's linked-in operator and std's filter, exactly the
 # expected records out, and a clean stop with the state read back.
 set -u
+. "$(dirname "$0")/../../support/wait.sh"
 weir=$1 embed=$2
 [ $# -ge 3 ] && { WEIR_WEIR__PLUGIN_DIR=$3; export WEIR_WEIR__PLUGIN_DIR; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/weir-embed.XXXXXX")
@@ -17,13 +18,7 @@ trap 'exit 1' INT TERM
 
 "$weir" broker --partitions 1 --topic in --topic out >"$tmp/addr" 2>"$tmp/broker.log" &
 broker_pid=$!
-i=0
-until head -n 1 "$tmp/addr" 2>/dev/null | grep -q ':[0-9]'; do
-  i=$((i + 1))
-  [ $i -le 600 ] || { echo "weir broker printed no address within 60 s"; exit 1; }
-  sleep 0.1
-done
-addr=$(head -n 1 "$tmp/addr")
+addr=$(broker_address "$tmp/addr")
 printf 'k\thello world\nk\tnot 4 digits\nk\tbye\n' |
   "$weir" produce -b "$addr" -t in --key-separator "$(printf '\t')" || exit 1
 
@@ -31,7 +26,7 @@ printf 'k\thello world\nk\tnot 4 digits\nk\tbye\n' |
 rc=$?
 cat "$tmp/embed.out"
 [ $rc -eq 0 ] || { echo "embed exited $rc"; cat "$tmp/embed.err"; exit 1; }
-"$weir" consume -b "$addr" -t out --max 2 --idle-ms 2000 >"$tmp/out" 2>/dev/null
+"$weir" consume -b "$addr" -t out --max 2 --idle-ms 30000 >"$tmp/out" 2>/dev/null
 printf 'k\tHELLO WORLD\nk\tBYE\n' >"$tmp/want"
 diff "$tmp/want" "$tmp/out" || { echo "unexpected records in 'out'"; exit 1; }
 grep -q '^embed: reload refused: embed.ini was started from INI text' "$tmp/embed.out" ||
