@@ -42,19 +42,18 @@
  * Store value (41 bytes): tag ('i' int64 input or count, 'd' JSON numbers),
  * count, sum, min, max, latest timestamp, each 8 bytes big-endian.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <weir/json.h>
 
+#include "std_agg.h"
 #include "std_ops.h"
 #include "std_state.h"
 #include "std_util.h"
 
-#define WIN_STATE_LEN 41
+#define WIN_STATE_LEN (STD_AGG_LEN + 8) /* the aggregation, then the latest timestamp */
 #define NO_TIME INT64_MIN
 
 static const weir_param_def_t window_params[] = {
@@ -92,19 +91,16 @@ static const weir_param_def_t window_params[] = {
 };
 
 enum win_kind { WK_TUMBLING, WK_HOPPING, WK_SLIDING, WK_SESSION };
-enum win_fn { WF_COUNT, WF_SUM, WF_MIN, WF_MAX, WF_AVG };
-
 typedef struct win_state {
-  int64_t count;
-  int64_t isum, imin, imax; /* tag 'i' */
-  double dsum, dmin, dmax;  /* tag 'd' */
-  int64_t ts;               /* the latest input's timestamp */
+  std_agg_t agg; /* count, sum, min, max: as aggregate's */
+  int64_t ts;    /* the latest input's timestamp */
 } win_state_t;
 
 typedef struct win_op {
   weir_store_t *store;
   enum win_kind kind;
-  enum win_fn fn;
+  enum std_agg_fn fn;
+  int json; /* JSON numbers (field set, not a count); else int64 */
   int64_t size, advance, gap, grace;
   const char *field; /* host-owned until close; NULL: int64 input */
   int emit_final, text_key, late_error;
@@ -123,156 +119,55 @@ typedef struct win_op {
 
 /* ---------------------------------------------------------------- state */
 
-static uint64_t bits(double d) {
-  uint64_t u;
-  memcpy(&u, &d, sizeof u);
-  return u;
-}
-
-static double unbits(const unsigned char *p) {
-  uint64_t u = (uint64_t)std_i64_decode(p);
-  double d;
-  memcpy(&d, &u, sizeof d);
-  return d;
-}
-
 static void state_encode(const win_op_t *w, const win_state_t *s,
                          unsigned char out[WIN_STATE_LEN]) {
-  int json = w->field != NULL && w->fn != WF_COUNT;
-  out[0] = json ? 'd' : 'i';
-  std_i64_encode(s->count, out + 1);
-  std_i64_encode(json ? (int64_t)bits(s->dsum) : s->isum, out + 9);
-  std_i64_encode(json ? (int64_t)bits(s->dmin) : s->imin, out + 17);
-  std_i64_encode(json ? (int64_t)bits(s->dmax) : s->imax, out + 25);
-  std_i64_encode(s->ts, out + 33);
+  std_agg_encode(&s->agg, w->json, out);
+  std_i64_encode(s->ts, out + STD_AGG_LEN);
 }
 
 static int state_decode(weir_ctx_t *ctx, const win_op_t *w, const void *bytes, size_t len,
                         win_state_t *s) {
-  const unsigned char *p = bytes;
-  char want = w->field && w->fn != WF_COUNT ? 'd' : 'i';
-  if (len != WIN_STATE_LEN || p[0] != want) {
+  if (len != WIN_STATE_LEN || std_agg_decode(bytes, STD_AGG_LEN, w->json, &s->agg) != 0) {
     weir_log(ctx, WEIR_LOG_ERROR,
              "the store holds a %zu-byte value that is not this window operator's state (shared "
              "with another operator, or `field` changed?): use a new store",
              len);
     return WEIR_EFAIL;
   }
-  memset(s, 0, sizeof *s);
-  s->count = std_i64_decode(p + 1);
-  if (want == 'd') {
-    s->dsum = unbits(p + 9);
-    s->dmin = unbits(p + 17);
-    s->dmax = unbits(p + 25);
-  } else {
-    s->isum = std_i64_decode(p + 9);
-    s->imin = std_i64_decode(p + 17);
-    s->imax = std_i64_decode(p + 25);
-  }
-  s->ts = std_i64_decode(p + 33);
+  s->ts = std_i64_decode((const unsigned char *)bytes + STD_AGG_LEN);
   return WEIR_OK;
 }
-
-/* ---------------------------------------------------------------- input */
 
 /* The record's number (none for count). WEIR_EINVAL with a warning when it
  * has none, as aggregate does. */
 static int read_input(weir_ctx_t *ctx, const win_op_t *w, const weir_record_t *rec, int64_t *ix,
                       double *dx) {
-  if (w->fn == WF_COUNT)
-    return WEIR_OK;
-  if (!w->field) {
-    if (rec->value_len != 8) {
-      weir_log(ctx, WEIR_LOG_WARN,
-               "the value is %zu bytes, not an int64 (8 bytes big-endian); set `field` for JSON",
-               rec->value_len);
-      return WEIR_EINVAL;
-    }
-    *ix = std_i64_decode(rec->value);
-    return WEIR_OK;
-  }
-  weir_json_value_t v;
-  int rc = weir_json_find(rec->value, rec->value_len, w->field, &v);
-  if (rc > 0 && v.kind == WEIR_JSON_NUMBER && weir_json_double(&v, dx) == 0)
-    return WEIR_OK;
-  weir_log(ctx, WEIR_LOG_WARN, "the value has no number at '%s' (or is not JSON)", w->field);
-  return WEIR_EINVAL;
+  return w->fn == STD_AGG_COUNT ? WEIR_OK : std_agg_read(ctx, w->field, rec, ix, dx);
 }
 
 /* Fold one input (ix or dx) into s. */
 static int state_add(weir_ctx_t *ctx, const win_op_t *w, win_state_t *s, int64_t ix, double dx,
                      int64_t ts) {
-  if (w->fn != WF_COUNT && w->field) {
-    double sum = s->count ? s->dsum + dx : dx;
-    if (!isfinite(sum)) {
-      weir_log(ctx, WEIR_LOG_WARN, "the sum %.17g + %.17g overflows a double", s->dsum, dx);
-      return WEIR_ERANGE;
-    }
-    s->dmin = s->count && s->dmin < dx ? s->dmin : dx;
-    s->dmax = s->count && s->dmax > dx ? s->dmax : dx;
-    s->dsum = sum;
-  } else if (w->fn != WF_COUNT) {
-    if (s->count &&
-        ((ix > 0 && s->isum > INT64_MAX - ix) || (ix < 0 && s->isum < INT64_MIN - ix))) {
-      weir_log(ctx, WEIR_LOG_WARN, "the sum %lld + %lld overflows an int64", (long long)s->isum,
-               (long long)ix);
-      return WEIR_ERANGE;
-    }
-    s->imin = s->count && s->imin < ix ? s->imin : ix;
-    s->imax = s->count && s->imax > ix ? s->imax : ix;
-    s->isum = s->count ? s->isum + ix : ix;
-  }
-  s->count = s->count == INT64_MAX ? s->count : s->count + 1;
-  s->ts = s->count == 1 || ts > s->ts ? ts : s->ts;
-  return WEIR_OK;
+  int rc = std_agg_add(ctx, &s->agg, w->json, ix, dx);
+  if (rc == WEIR_OK)
+    s->ts = s->agg.count == 1 || ts > s->ts ? ts : s->ts;
+  return rc;
 }
 
 /* Merge state b into a (sessions joined by a bridging record). */
 static int state_merge(weir_ctx_t *ctx, const win_op_t *w, win_state_t *a, const win_state_t *b) {
-  if (!b->count)
-    return WEIR_OK;
-  if (!a->count) {
-    *a = *b;
-    return WEIR_OK;
-  }
-  if (w->field && w->fn != WF_COUNT) {
-    a->dsum += b->dsum;
-    a->dmin = a->dmin < b->dmin ? a->dmin : b->dmin;
-    a->dmax = a->dmax > b->dmax ? a->dmax : b->dmax;
-  } else {
-    if ((b->isum > 0 && a->isum > INT64_MAX - b->isum) ||
-        (b->isum < 0 && a->isum < INT64_MIN - b->isum)) {
-      weir_log(ctx, WEIR_LOG_WARN, "merging sessions: the sum overflows an int64");
-      return WEIR_ERANGE;
-    }
-    a->isum += b->isum;
-    a->imin = a->imin < b->imin ? a->imin : b->imin;
-    a->imax = a->imax > b->imax ? a->imax : b->imax;
-  }
-  a->count = std_i64_sat_add(a->count, b->count);
-  a->ts = a->ts > b->ts ? a->ts : b->ts;
-  return WEIR_OK;
+  int had = a->agg.count != 0;
+  int rc = std_agg_merge(ctx, &a->agg, &b->agg, w->json);
+  if (rc == WEIR_OK && b->agg.count)
+    a->ts = had && a->ts > b->ts ? a->ts : b->ts;
+  return rc;
 }
 
 /* ---------------------------------------------------------------- output */
 
 static void render_value(win_op_t *w, const win_state_t *s, const void **out, size_t *out_len) {
+  std_agg_render(&s->agg, w->fn, w->json, w->out, out_len);
   *out = w->out;
-  if (w->fn == WF_COUNT || (!w->field && w->fn != WF_AVG)) {
-    int64_t v = w->fn == WF_COUNT ? s->count
-                : w->fn == WF_SUM ? s->isum
-                : w->fn == WF_MIN ? s->imin
-                                  : s->imax;
-    std_i64_encode(v, (unsigned char *)w->out);
-    *out_len = 8;
-    return;
-  }
-  double d = w->fn == WF_AVG   ? (w->field ? s->dsum : (double)s->isum) / (double)s->count
-             : w->fn == WF_SUM ? s->dsum
-             : w->fn == WF_MIN ? s->dmin
-                               : s->dmax;
-  std_format_double(d, w->out, sizeof w->out);
-  *out_len = strlen(w->out);
 }
 
 /* The output key of (key, window) in w->key: WindowedSerdes' bytes (time
@@ -527,7 +422,7 @@ static int load_window(weir_ctx_t *ctx, win_op_t *w, const weir_record_t *rec, i
   int64_t wstart, wend;
   int rc =
       weir_iter_next(it, &k, &kl, &v, &vl) == WEIR_OK ? state_decode(ctx, w, v, vl, s) : WEIR_OK;
-  if (rc == WEIR_OK && s->count && weir_iter_window(it, &wstart, &wend) == WEIR_OK &&
+  if (rc == WEIR_OK && s->agg.count && weir_iter_window(it, &wstart, &wend) == WEIR_OK &&
       wend - wstart != w->size) {
     /* The store's window.size.ms decides when its windows expire. */
     weir_log(ctx, WEIR_LOG_ERROR,
@@ -901,12 +796,11 @@ static int check_store(weir_ctx_t *ctx, win_op_t *w, char *errstr, size_t errstr
 
 static int window_init(weir_ctx_t *ctx, void **self, char *errstr, size_t errstr_size) {
   static const char *const kinds[] = {"tumbling", "hopping", "sliding", "session"};
-  static const char *const fns[] = {"count", "sum", "min", "max", "avg"};
   win_op_t *w = calloc(1, sizeof *w);
   if (!w)
     return WEIR_ENOMEM;
   w->kind = (enum win_kind)parse_choice(weir_param_str(ctx, "window"), kinds, 4);
-  w->fn = (enum win_fn)parse_choice(weir_param_str(ctx, "function"), fns, 5);
+  w->fn = std_agg_parse_fn(weir_param_str(ctx, "function"));
   w->size = weir_param_int(ctx, "size");
   w->advance = weir_param_int(ctx, "advance");
   if (w->kind != WK_HOPPING || w->advance == 0)
@@ -914,6 +808,7 @@ static int window_init(weir_ctx_t *ctx, void **self, char *errstr, size_t errstr
   w->gap = weir_param_int(ctx, "gap");
   w->grace = weir_param_int(ctx, "grace");
   w->field = weir_param_str(ctx, "field");
+  w->json = w->field != NULL && w->fn != STD_AGG_COUNT;
   w->emit_final = strcmp(weir_param_str(ctx, "emit"), "final") == 0;
   w->text_key = strcmp(weir_param_str(ctx, "window.key.format"), "text") == 0;
   w->late_error = strcmp(weir_param_str(ctx, "late"), "error") == 0;
@@ -960,7 +855,7 @@ static int window_process(weir_ctx_t *ctx, void *self, const weir_record_t *rec)
     return WEIR_OK;
   }
   w->observed = rec->timestamp > w->observed ? rec->timestamp : w->observed;
-  if (!rec->value && w->fn != WF_COUNT) {
+  if (!rec->value && w->fn != STD_AGG_COUNT) {
     weir_metric_add(ctx, "skipped.null.value", 1);
     return emit_closed(ctx, w);
   }
