@@ -675,12 +675,9 @@ weir_state_iter_t *weir_state_iter_prefix(weir_state_db_t *db, const char *store
   return iter_new(db, store, lo, lo_len, hi, hi_len);
 }
 
-int weir_state_iter_next(weir_state_iter_t *it, const void **key, size_t *key_len,
-                         const void **value, size_t *value_len) {
-  if (it->started)
-    rocksdb_iter_next(it->it);
-  else
-    rocksdb_iter_seek_to_first(it->it); /* honours the lower bound */
+/* The row the iterator is on: 1, 0 past the end, -1 on error (it->err). */
+static int iter_current(weir_state_iter_t *it, const void **key, size_t *key_len,
+                        const void **value, size_t *value_len) {
   it->started = 1;
   if (!rocksdb_iter_valid(it->it)) {
     char *err = NULL;
@@ -700,26 +697,19 @@ int weir_state_iter_next(weir_state_iter_t *it, const void **key, size_t *key_le
   return 1;
 }
 
+int weir_state_iter_next(weir_state_iter_t *it, const void **key, size_t *key_len,
+                         const void **value, size_t *value_len) {
+  if (it->started)
+    rocksdb_iter_next(it->it);
+  else
+    rocksdb_iter_seek_to_first(it->it); /* honours the lower bound */
+  return iter_current(it, key, key_len, value, value_len);
+}
+
 int weir_state_iter_last(weir_state_iter_t *it, const void **key, size_t *key_len,
                          const void **value, size_t *value_len) {
   rocksdb_iter_seek_to_last(it->it); /* honours the upper bound */
-  it->started = 1;
-  if (!rocksdb_iter_valid(it->it)) {
-    char *err = NULL;
-    rocksdb_iter_get_error(it->it, &err);
-    if (!err)
-      return 0;
-    snprintf(it->err, sizeof it->err, "%s", err);
-    rocksdb_free(err);
-    return -1;
-  }
-  size_t kn, vn;
-  const char *k = rocksdb_iter_key(it->it, &kn);
-  *key = k + it->strip;
-  *key_len = kn - it->strip;
-  *value = rocksdb_iter_value(it->it, &vn);
-  *value_len = vn;
-  return 1;
+  return iter_current(it, key, key_len, value, value_len);
 }
 
 const char *weir_state_iter_error(const weir_state_iter_t *it) {

@@ -93,11 +93,6 @@ static void route_message(weir_stream_thread_t *t, rd_kafka_message_t *msg) {
     rd_kafka_message_destroy(msg); /* revoked meanwhile: the new owner reads it again */
 }
 
-/* Let the tasks process part of their queues — at most BUDGET records each
- * and SLICE_MS in all, starting after the task that ran last — so a slow
- * task starves neither the others nor the poll (delivery reports, rebalance
- * callbacks). Sets *full when some partition's queue is at its bound or the
- * thread holds THREAD_BUFFER_RECORDS. */
 /* Up to BUDGET records of one task, in chunks of CHUNK while the slice
  * lasts: a slow operator (ms per record) then holds the loop, and the
  * commit, the timers and the poll behind it, for CHUNK records at most, not
@@ -119,6 +114,11 @@ static int run_task(weir_stream_thread_t *t, weir_task_t *task, int64_t start, i
   return total;
 }
 
+/* Let the tasks process part of their queues — at most BUDGET records each
+ * and SLICE_MS in all, starting after the task that ran last — so a slow
+ * task starves neither the others nor the poll (delivery reports, rebalance
+ * callbacks). Sets *full when some partition's queue is at its bound or the
+ * thread holds THREAD_BUFFER_RECORDS. */
 static size_t run_tasks(weir_stream_thread_t *t, int *full) {
   enum { SLICE_MS = 20 };
   size_t buffered = 0;
