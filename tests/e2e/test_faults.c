@@ -363,18 +363,21 @@ static void wait_first_output(const scenario_t *s) {
  * at-least-once (&AT_LEAST_ONCE). */
 static const int AT_LEAST_ONCE = 0, EXACTLY_ONCE = 1;
 
-static int eos_mode(void **state, const e2e_broker_t *b, const char *what) {
-  int eos = state && *state && *(const int *)*state == EXACTLY_ONCE;
+static int eos_of(void **state) {
+  return state && *state && *(const int *)*state == EXACTLY_ONCE;
+}
+
+/* exactly_once is refused on `weir broker`: test d checks that. */
+static void skip_eos_on_mock(int eos, const e2e_broker_t *b, const char *what) {
   if (eos && !b->real) {
     fprintf(stderr, "e2e: SKIPPED %s under exactly_once: refused on `weir broker` (test d)\n",
             what);
     skip();
   }
-  return eos;
 }
 
 static void test_broker_down_and_up(void **state) {
-  int eos = state && *state && *(const int *)*state == EXACTLY_ONCE;
+  int eos = eos_of(state);
   scenario_t *s = eos ? &down_eos : &down;
   const char *real = getenv("WEIR_TEST_KAFKA_BOOTSTRAP"), *dir = getenv("WEIR_TEST_KAFKA_DIR");
   if (!real || !*real) {
@@ -389,7 +392,7 @@ static void test_broker_down_and_up(void **state) {
   }
   long long t0 = e2e_now_ms();
   start_broker(s);
-  eos_mode(state, &s->b, "broker down and up");
+  skip_eos_on_mock(eos, &s->b, "broker down and up");
   assert_int_equal(write_ini_as(s, s->ini_a, s->dir_a, MICROS, NULL, eos, SS_COMMIT_MS), 0);
   proc_t a = e2e_weir_run(&s->b, s->ini_a, s->log_a);
   ss_expect_all_tasks(s->log_a, TASKS, E2E_WAIT_MS);
@@ -417,11 +420,11 @@ static void test_broker_down_and_up(void **state) {
 /* ------------------------------------ b. a full producer queue at SIGTERM */
 
 static void test_full_queue_at_sigterm(void **state) {
-  int eos = state && *state && *(const int *)*state == EXACTLY_ONCE;
+  int eos = eos_of(state);
   scenario_t *s = eos ? &queue_eos : &queue;
   long long t0 = e2e_now_ms();
   start_broker(s);
-  eos_mode(state, &s->b, "full queue at SIGTERM");
+  skip_eos_on_mock(eos, &s->b, "full queue at SIGTERM");
   assert_int_equal(write_ini_as(s, s->ini_a, s->dir_a, MICROS, "queue.buffering.max.messages = 5\n",
                                 eos, eos ? SS_COMMIT_MS : QUEUE_COMMIT_MS),
                    0);
