@@ -1,6 +1,7 @@
 /* Integration: the HTTP server of a running word count on the embedded
  * broker — every word's count read back by key and by pages of a range,
- * /metrics' processed counter equal to the records that went in, and a
+ * /metrics' counters (processed, per node, per policy) equal to the records
+ * that went in, and a
  * burst of malformed, oversized and idle connections that leaves the
  * stream's results exact. */
 #include <setjmp.h>
@@ -83,13 +84,46 @@ static long long sample(const char *body, const char *name) {
   return -1;
 }
 
+#define BAD_LINES 2 /* not UTF-8: deserialization errors, skipped by the default policy */
+#define KEPT (LINES - LINES / 10)
+
+/* What the host counts per node and per policy: each exact. */
+static int node_counts_match(const char *body) {
+  static const struct {
+    const char *name;
+    long long want;
+  } exact[] = {
+      {"weir_source_records_total{source=\"lines\"}", LINES},
+      {"weir_operator_records_in_total{operator=\"keep\"}", LINES},
+      {"weir_operator_records_out_total{operator=\"keep\"}", KEPT},
+      {"weir_operator_records_in_total{operator=\"words\"}", KEPT},
+      {"weir_operator_records_out_total{operator=\"words\"}", 2 * KEPT},
+      {"weir_operator_records_in_total{operator=\"count\"}", 2 * KEPT},
+      {"weir_operator_errors_total{operator=\"keep\"}", 0},
+      {"weir_records_deserialization_errors_total", BAD_LINES},
+      {"weir_records_skipped_total", BAD_LINES},
+      {"weir_records_dead_lettered_total", 0},
+      {"weir_records_processing_errors_total", 0},
+      {"weir_records_late_dropped_total", 0},
+  };
+  for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
+    if (sample(body, exact[i].name) != exact[i].want)
+      return 0;
+  /* The sampled histogram: one call in 16 timed, every one in a bucket. */
+  long long timed = sample(body, "weir_operator_process_seconds_count{operator=\"keep\"}");
+  return timed >= LINES / 16 && timed <= LINES &&
+         sample(body, "weir_operator_process_seconds_bucket{operator=\"keep\",le=\"+Inf\"}") ==
+             timed;
+}
+
 static int metrics_match(void *arg) {
   probe_t *pr = arg;
   http_answer_t a;
   int ok = http_get(pr->port, "/metrics", NULL, &a) == 200 &&
            sample(a.body, "weir_records_processed_total") == (long long)pr->processed &&
            sample(a.body, "weir_operator_metric_total{operator=\"keep\",name=\"dropped\"}") ==
-               LINES / 10;
+               LINES / 10 &&
+           node_counts_match(a.body);
   http_answer_free(&a);
   return ok;
 }
@@ -117,7 +151,10 @@ static void test_queries_and_metrics(void **state) {
   weir_app_t *app = start_app(&t, &port);
   rd_kafka_t *p = it_producer(weir_app_bootstrap(app));
   assert_int_equal(send_lines(p, 0, LINES, expected), 0);
-  probe_t pr = {.port = port, .expected = expected, .processed = LINES + 2 * (LINES - LINES / 10)};
+  for (int i = 0; i < BAD_LINES; i++)
+    assert_int_equal(it_send(p, "lines", i, "bad", "\xff\xfe", 2, BASE_TS, NULL, NULL), 0);
+  rd_kafka_flush(p, IT_WAIT_MS);
+  probe_t pr = {.port = port, .expected = expected, .processed = LINES + BAD_LINES + 2 * KEPT};
   if (it_wait_until(counts_match, &pr, IT_WAIT_MS))
     fail_msg("the counts read over HTTP never matched what was sent");
   if (it_wait_until(metrics_match, &pr, IT_WAIT_MS))
