@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "it_support.h"
+#include "serde/serde.h"
 #include "support/http_client.h"
 
 #define LINES 60
@@ -247,9 +248,116 @@ static void test_abuse_leaves_stream_untouched(void **state) {
   weir_topology_free(t);
 }
 
+/* Window and session stores answer by key and over all keys: rows put by
+ * tests/fixtures/window_put.c, so every window is known. */
+static const char window_ini_fmt[] =
+    "[weir]\napplication.id = it-http-win\nbootstrap.servers = embedded\n"
+    "embedded.partitions = 3\ncommit.interval.ms = 100\nhttp.listen = 127.0.0.1:0\n"
+    "[source:ev]\ntopic = ev\nkey.serde = string\nvalue.serde = int64\n"
+    "[operator:wput]\nplugin = %s/window_put.so\ntype = wput\ninput = ev\nstore = wins\n"
+    "[operator:sput]\nplugin = %s/window_put.so\ntype = wput\ninput = ev\nstore = sess\n"
+    "[store:wins]\ntype = window\nwindow.size.ms = 10000\nretention.ms = 25000\n"
+    "key.serde = string\nvalue.serde = int64\n"
+    "[store:sess]\ntype = session\nretention.ms = 3600000\nkey.serde = string\n"
+    "value.serde = int64\n"
+    "[sink:out]\ninput = wput\ntopic = out\nkey.serde = string\nvalue.serde = int64\n";
+
+typedef struct window_probe {
+  int port;
+  const char *path, *want;
+} window_probe_t;
+
+static int window_answer_is(void *arg) {
+  window_probe_t *w = arg;
+  http_answer_t a;
+  int ok = http_get(w->port, w->path, NULL, &a) == 200 && strstr(a.body, w->want);
+  http_answer_free(&a);
+  return ok;
+}
+
+static void expect_window_answer(int port, const char *path, const char *want) {
+  window_probe_t w = {port, path, want};
+  if (it_wait_until(window_answer_is, &w, IT_WAIT_MS)) {
+    http_answer_t a;
+    http_get(port, path, NULL, &a);
+    fail_msg("GET %s: %s, wanted %s", path, a.body ? a.body : "", want);
+  }
+}
+
+static void send_event(rd_kafka_t *p, const char *key, int64_t at, int64_t value) {
+  unsigned char v[8];
+  weir_int64_encode(value, v);
+  int32_t part = rd_kafka_msg_partitioner_murmur2_random(NULL, key, strlen(key), 3, NULL, NULL);
+  assert_int_equal(it_send(p, "ev", part, key, v, 8, BASE_TS + at, NULL, NULL), 0);
+}
+
+static void test_window_queries(void **state) {
+  (void)state;
+  char ini[4096], stdir[700], path[256], want[512];
+  snprintf(stdir, sizeof stdir, "%s/state", it_tmp.path);
+  snprintf(ini, sizeof ini, window_ini_fmt, WEIR_TEST_FIXTURE_DIR, WEIR_TEST_FIXTURE_DIR);
+  weir_topology_t *t = it_topology_in(ini, stdir);
+  assert_non_null(t);
+  weir_app_t *app = it_start(t, IT_WAIT_MS);
+  int port = weir_app_http_port(app);
+  rd_kafka_t *p = it_producer(weir_app_bootstrap(app));
+  /* Windows (start = time): a@0 a@20000 b@10000 a@40000 c@20000; sessions
+   * [time, time + value]. The last record takes a's stream time to 40000:
+   * with retention 25000, a@0 (end 10000) is past it. */
+  send_event(p, "a", 0, 1);
+  send_event(p, "a", 20000, 2);
+  send_event(p, "b", 10000, 3);
+  send_event(p, "c", 20000, 5);
+  send_event(p, "a", 40000, 4);
+  rd_kafka_flush(p, IT_WAIT_MS);
+  long long T = BASE_TS;
+  snprintf(path, sizeof path, "/v1/stores/wins/keys/a");
+  snprintf(want, sizeof want,
+           "\"key\":\"a\",\"partition\":%d,\"windows\":[{\"start\":%lld,\"end\":%lld,"
+           "\"value\":2},{\"start\":%lld,\"end\":%lld,\"value\":4}],\"truncated\":false}",
+           (int)rd_kafka_msg_partitioner_murmur2_random(NULL, "a", 1, 3, NULL, NULL), T + 20000,
+           T + 30000, T + 40000, T + 50000);
+  expect_window_answer(port, path, want);
+  snprintf(path, sizeof path, "/v1/stores/wins/keys/a?from=%lld&to=%lld", T + 30000, T + 50000);
+  snprintf(want, sizeof want, "\"windows\":[{\"start\":%lld,\"end\":%lld,\"value\":4}]", T + 40000,
+           T + 50000);
+  expect_window_answer(port, path, want);
+  /* Every key over [10000, 20000], by start then key; b's and c's partitions
+   * may be another task's stream time, so only a's window can expire. */
+  snprintf(path, sizeof path, "/v1/stores/wins/windows?from=%lld&to=%lld", T + 10000, T + 20000);
+  expect_window_answer(port, path, "\"key\":\"b\"");
+  http_answer_t a;
+  assert_int_equal(http_get(port, path, NULL, &a), 200);
+  const char *b = strstr(a.body, "\"key\":\"b\""), *a2 = strstr(a.body, "\"key\":\"a\""),
+             *c = strstr(a.body, "\"key\":\"c\"");
+  assert_true(b && a2 && c && b < a2 && a2 < c);
+  assert_non_null(strstr(a.body, "\"truncated\":false"));
+  assert_non_null(strstr(a.body, "\"partitions_here\":[0,1,2]"));
+  http_answer_free(&a);
+  snprintf(path, sizeof path, "/v1/stores/wins/windows?from=%lld&limit=2", T + 10000);
+  expect_window_answer(port, path, "\"truncated\":true");
+  /* Sessions of a overlapping [1, 20000]: [0, 1] and [20000, 20002]. */
+  snprintf(path, sizeof path, "/v1/stores/sess/keys/a?from=%lld&to=%lld", T + 1, T + 20000);
+  snprintf(want, sizeof want,
+           "\"windows\":[{\"start\":%lld,\"end\":%lld,\"value\":1},{\"start\":%lld,\"end\":%lld,"
+           "\"value\":2}],\"truncated\":false}",
+           T, T + 1, T + 20000, T + 20002);
+  expect_window_answer(port, path, want);
+  assert_int_equal(http_get(port, "/v1/stores/wins/keys/a?from=9&to=1", NULL, &a), 400);
+  http_answer_free(&a);
+  assert_int_equal(http_get(port, "/v1/stores/wins/range", NULL, &a), 404);
+  http_answer_free(&a);
+  rd_kafka_destroy(p);
+  weir_app_stop(app);
+  assert_int_equal(weir_app_join(app), 0);
+  weir_app_free(app);
+  weir_topology_free(t);
+}
+
 int main(void) {
   (void)it_records_free; /* it_support.h's, unused here */
   const struct CMUnitTest tests[] = {IT_TEST(test_queries_and_metrics),
-                                     IT_TEST(test_abuse_leaves_stream_untouched)};
+                                     IT_TEST(test_abuse_leaves_stream_untouched),
+                                     IT_TEST(test_window_queries)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
