@@ -157,7 +157,7 @@ static void node_counter(const weir_http_env_t *env, weir_out_t *o, const weir_n
 static void process_histogram(const weir_http_env_t *env, weir_out_t *o,
                               const weir_node_stats_t *st) {
   const char *name = "weir_operator_process_seconds";
-  family(o, name, "histogram", "Time in process() (its children included), one call in 16 timed.");
+  family(o, name, "histogram", "Time in process() (its children included), one call in 64 timed.");
   for (size_t n = 0; n < env->topo->node_count; n++) {
     const weir_node_t *node = env->topo->nodes[n];
     if (node->kind != WEIR_NODE_OPERATOR)

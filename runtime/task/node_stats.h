@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WEIR_STATS_TIME_EVERY 16 /* a power of two */
+#define WEIR_STATS_TIME_EVERY 64 /* a power of two */
 #define WEIR_STATS_BUCKETS 12    /* upper bounds 1 µs × 4^i, the last +Inf */
 
 typedef struct weir_node_stats {
