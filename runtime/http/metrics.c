@@ -54,6 +54,16 @@ static void process_counters(const weir_http_env_t *env, weir_out_t *o) {
   family(o, "weir_state_live_data_bytes", "gauge", "RocksDB's estimate of its live data size.");
   weir_out_printf(o, "weir_state_live_data_bytes %lld\n",
                   weir_state_db_estimate(env->state_db, "rocksdb.estimate-live-data-size"));
+  family(o, "weir_store_file_bytes", "gauge",
+         "RocksDB's estimate of each store's bytes in its files (not yet the memtable's).");
+  for (size_t i = 0; i < env->topo->store_count; i++) {
+    long long bytes = weir_state_db_store_bytes(env->state_db, env->topo->stores[i].name);
+    if (bytes < 0)
+      continue;
+    weir_out_str(o, "weir_store_file_bytes{store=\"");
+    label(o, env->topo->stores[i].name);
+    weir_out_printf(o, "\"} %lld\n", bytes);
+  }
 }
 
 typedef long long (*slot_value_fn)(weir_own_slot_t *s);

@@ -732,3 +732,24 @@ long long weir_state_db_estimate(weir_state_db_t *db, const char *name) {
   rocksdb_free(text);
   return v;
 }
+
+long long weir_state_db_store_bytes(weir_state_db_t *db, const char *store) {
+  if (!db || !store_name_ok(store))
+    return -1;
+  size_t h = header_len(store);
+  unsigned char *lo = malloc(h), *hi = malloc(h);
+  uint64_t size = 0;
+  char *err = NULL;
+  if (lo && hi) {
+    /* Partitions 0 up to 0xffffffff, which no topic has. */
+    write_header(lo, TAG_DATA, store, 0);
+    write_header(hi, TAG_DATA, store, -1);
+    const char *start = (const char *)lo, *limit = (const char *)hi;
+    rocksdb_approximate_sizes(db->rdb, 1, &start, &h, &limit, &h, &size, &err);
+  }
+  long long rc = lo && hi && !err ? (long long)size : -1;
+  rocksdb_free(err);
+  free(lo);
+  free(hi);
+  return rc;
+}

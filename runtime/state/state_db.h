@@ -85,6 +85,10 @@ int weir_state_db_flush(weir_state_db_t *db, char *errstr, size_t errstr_size);
  * "rocksdb.estimate-num-keys"), or -1 when it has none. Read-only, any
  * thread (the HTTP server's /metrics). */
 long long weir_state_db_estimate(weir_state_db_t *db, const char *name);
+/* RocksDB's estimate of the bytes one store takes in its files, over every
+ * partition (what is still only in the memtable is not counted); -1 when
+ * it cannot say. */
+long long weir_state_db_store_bytes(weir_state_db_t *db, const char *store);
 
 /* Iterate the user keys of one store-partition with from <= key < to (NULL =
  * unbounded), in memcmp order; or those starting with a prefix. Key and value

@@ -186,6 +186,7 @@ static void test_queries_and_metrics(void **state) {
   assert_int_equal(sample(a.body, "weir_plugin_reload_failures_total"), 1);
   assert_int_equal(sample(a.body, "weir_plugin_reloads_total"), 0);
   assert_true(sample(a.body, "weir_state_estimated_keys") >= 0);
+  assert_true(sample(a.body, "weir_store_file_bytes{store=\"word-counts\"}") >= 0);
   http_answer_free(&a);
   assert_int_equal(http_get(port, "/v1/stores/word-counts/keys/yak", NULL, &a), 404);
   http_answer_free(&a);

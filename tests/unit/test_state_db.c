@@ -475,6 +475,31 @@ static void test_io_error_is_an_error_not_a_wipe(void **state) {
   assert_true(S_ISREG(st.st_mode));
 }
 
+/* A store's file bytes count its rows in every partition and no other
+ * store's, even one whose name it starts ("a" and "ab"). */
+static void test_store_bytes_per_store(void **state) {
+  fx_t *fx = *state;
+  char err[256], key[16], value[200];
+  fx->db = open_db(fx, NULL);
+  memset(value, 'v', sizeof value);
+  weir_state_batch_t *b = weir_state_batch_new();
+  for (int i = 0; i < 5000; i++) {
+    snprintf(key, sizeof key, "k%05d", i);
+    weir_state_batch_put(b, "ab", i % 4, key, strlen(key), value, sizeof value);
+  }
+  weir_state_batch_put(b, "a", 0, "x", 1, "1", 1);
+  assert_int_equal(weir_state_batch_write(fx->db, b, err, sizeof err), 0);
+  weir_state_batch_free(b);
+  assert_int_equal(weir_state_db_flush(fx->db, err, sizeof err), 0);
+  long long ab = weir_state_db_store_bytes(fx->db, "ab");
+  long long a = weir_state_db_store_bytes(fx->db, "a");
+  /* 5000 rows of 200 bytes, compressed or not, take more than 10 KB; the
+   * one-row store a few hundred bytes at most. */
+  assert_true(ab > 10000);
+  assert_true(a >= 0 && a < ab / 10);
+  assert_int_equal(weir_state_db_store_bytes(fx->db, "none"), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void) {
@@ -493,6 +518,7 @@ int main(void) {
       T(test_garbage_manifest_is_wiped),
       T(test_missing_manifest_is_wiped),
       T(test_io_error_is_an_error_not_a_wipe),
+      T(test_store_bytes_per_store),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
