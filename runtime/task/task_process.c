@@ -135,7 +135,7 @@ static void run_sources(weir_task_t *task, size_t topic_index, const weir_record
   for (size_t s = 0; s < env->topic_source_counts[topic_index]; s++) {
     weir_node_inst_t *src = &task->insts[env->topic_sources[topic_index][s]];
     for (size_t c = 0; c < src->node->child_count; c++)
-      weir_node_deliver(src->children[c], rec);
+      weir_node_deliver_from(src, src->children[c], rec);
   }
 }
 
