@@ -245,6 +245,42 @@ static void test_stream_stream_outer(void **state) {
   weir_test_driver_close(td);
 }
 
+/* ---------------------------------------------------------------- inputs */
+
+/* Joins in a chain: the first join's output is the second's left input,
+ * and each tells its sides apart by the node that delivers a record (SDK
+ * 1.3), whatever topic the record came from. */
+static void test_joins_chained(void **state) {
+  (void)state;
+  weir_test_driver_t *td = open_ini(
+      HEAD SRCS "[source:g]\ntopic = g\n"
+                "[operator:j1]\nplugin = std\ntype = join\ninput = l, r\nkind = stream-table\n"
+                "join = left\nstore = t1\n" KV(
+                    "t1") "[operator:j]\nplugin = std\ntype = join\n"
+                          "input = j1, g\nkind = stream-table\njoin = left\nstore = t2\n" KV("t2")
+                              SINK);
+  send(td, "r", "k", "{\"name\":\"ann\"}", 10);
+  send(td, "g", "k", "{\"region\":\"eu\"}", 20);
+  send(td, "l", "k", "{\"order\":1}", 30);
+  send(td, "l", "z", "{\"order\":2}", 40);
+  assert_string_equal(outputs(td), "k={\"order\":1,\"name\":\"ann\",\"region\":\"eu\"}@30 "
+                                   "z={\"order\":2}@40 ");
+  weir_test_driver_close(td);
+}
+
+/* Both sides fed by one source, directly and through a passthrough: one
+ * input record reaches the join twice, once as each side. */
+static void test_one_record_on_both_sides(void **state) {
+  (void)state;
+  weir_test_driver_t *td = open_ini(
+      HEAD "[source:s]\ntopic = s\n[operator:p]\nplugin = std\ntype = passthrough\ninput = s\n"
+           "[operator:j]\nplugin = std\ntype = join\ninput = s, p\nkind = table-table\n"
+           "value = nest\nstore = a, b\n" KV("a") KV("b") SINK);
+  send(td, "s", "k", "1", 10);
+  assert_string_equal(outputs(td), "k={\"left\":1,\"right\":1}@10 ");
+  weir_test_driver_close(td);
+}
+
 /* ---------------------------------------------------------------- refusals */
 
 /* Open `ini` and expect it refused with a message holding `want`. */
@@ -294,6 +330,7 @@ int main(void) {
       cmocka_unit_test(test_table_table_inner),  cmocka_unit_test(test_table_table_left),
       cmocka_unit_test(test_table_table_outer),  cmocka_unit_test(test_stream_stream_inner),
       cmocka_unit_test(test_stream_stream_left), cmocka_unit_test(test_stream_stream_outer),
+      cmocka_unit_test(test_joins_chained),      cmocka_unit_test(test_one_record_on_both_sides),
       cmocka_unit_test(test_refusals),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
