@@ -26,7 +26,9 @@
  * nothing and a left join the stream value with a null right. A stream
  * tombstone is skipped ("skipped.null.value"). So a table record that
  * arrives after the stream record it would have matched is not joined to
- * it: which comes first is the order the task processes its inputs in.
+ * it: which comes first is the order the task processes its inputs in
+ * (among the records it holds, the smallest timestamp first; it does not
+ * wait for an input that has none buffered: no max.task.idle.ms yet).
  *
  * table-table (inner, left, outer): both inputs are tables, kept in two kv
  * stores (the node's first two, or store.left / store.right). An update of
