@@ -245,6 +245,25 @@ static void test_stream_stream_outer(void **state) {
   weir_test_driver_close(td);
 }
 
+/* late = error: a late record follows processing.error.policy, here to the
+ * dead-letter topic, unchanged, and joins nothing. */
+static void test_stream_stream_late_to_dead_letter(void **state) {
+  (void)state;
+  const weir_test_record_t *r;
+  weir_test_driver_t *td = open_ini(
+      "[weir]\napplication.id = td\nbootstrap.servers = x\nprocessing.error.policy = "
+      "dead-letter\ndead.letter.topic = dlq\n" SRCS STREAM_STREAM("inner", "late = error\n") SINK);
+  send(td, "l", "k", "{\"l\":1}", 100);
+  send(td, "r", "z", "{\"r\":0}", 200);
+  send(td, "r", "k", "{\"r\":1}", 100); /* 100 + 10 + 5 < 200: late */
+  assert_int_equal(weir_test_driver_read(td, "dlq", &r), 1);
+  assert_string_equal(r[0].key, "k");
+  assert_string_equal(r[0].value, "{\"r\":1}");
+  assert_int_equal(r[0].timestamp, 100);
+  assert_string_equal(outputs(td), "");
+  weir_test_driver_close(td);
+}
+
 /* ---------------------------------------------------------------- inputs */
 
 /* Joins in a chain: the first join's output is the second's left input,
@@ -326,11 +345,17 @@ static void test_refusals(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_stream_table_inner), cmocka_unit_test(test_stream_table_left),
-      cmocka_unit_test(test_table_table_inner),  cmocka_unit_test(test_table_table_left),
-      cmocka_unit_test(test_table_table_outer),  cmocka_unit_test(test_stream_stream_inner),
-      cmocka_unit_test(test_stream_stream_left), cmocka_unit_test(test_stream_stream_outer),
-      cmocka_unit_test(test_joins_chained),      cmocka_unit_test(test_one_record_on_both_sides),
+      cmocka_unit_test(test_stream_table_inner),
+      cmocka_unit_test(test_stream_table_left),
+      cmocka_unit_test(test_table_table_inner),
+      cmocka_unit_test(test_table_table_left),
+      cmocka_unit_test(test_table_table_outer),
+      cmocka_unit_test(test_stream_stream_inner),
+      cmocka_unit_test(test_stream_stream_left),
+      cmocka_unit_test(test_stream_stream_outer),
+      cmocka_unit_test(test_stream_stream_late_to_dead_letter),
+      cmocka_unit_test(test_joins_chained),
+      cmocka_unit_test(test_one_record_on_both_sides),
       cmocka_unit_test(test_refusals),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
