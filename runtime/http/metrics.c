@@ -1,5 +1,7 @@
 #include "http/metrics.h"
 
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void family(weir_out_t *o, const char *name, const char *type, const char *help) {
@@ -122,7 +124,99 @@ static void operator_counters(const weir_http_env_t *env, weir_out_t *o) {
     label(o, m[i].name);
     weir_out_printf(o, "\"} %lld\n", (long long)m[i].value);
   }
+  /* The convention of weir.h: an operator counts each late record it drops
+   * as "dropped.late" (the std window and join operators do). */
+  long long late = 0;
+  for (size_t i = 0; i < n; i++)
+    late += strcmp(m[i].name, "dropped.late") == 0 ? m[i].value : 0;
+  family(o, "weir_records_late_dropped_total", "counter",
+         "Records dropped for arriving past their window's grace (operators' dropped.late).");
+  weir_out_printf(o, "weir_records_late_dropped_total %lld\n", late);
   weir_ownership_metrics_free(m, n);
+}
+
+/* One counter per node of `kind`: field(stats) labelled with its name. */
+static void node_counter(const weir_http_env_t *env, weir_out_t *o, const weir_node_stats_t *st,
+                         weir_node_kind_t kind, const char *name, const char *labelname,
+                         const char *help, size_t field) {
+  family(o, name, "counter", help);
+  for (size_t n = 0; n < env->topo->node_count; n++) {
+    const weir_node_t *node = env->topo->nodes[n];
+    if (node->kind != kind)
+      continue;
+    uint64_t v;
+    memcpy(&v, (const char *)&st[n] + field, sizeof v);
+    weir_out_printf(o, "%s{%s=\"", name, labelname);
+    label(o, node->name);
+    weir_out_printf(o, "\"} %llu\n", (unsigned long long)v);
+  }
+}
+
+/* The sampled processing time of each operator, as a Prometheus histogram
+ * (cumulative buckets, in seconds). */
+static void process_histogram(const weir_http_env_t *env, weir_out_t *o,
+                              const weir_node_stats_t *st) {
+  const char *name = "weir_operator_process_seconds";
+  family(o, name, "histogram", "Time in process() (its children included), one call in 16 timed.");
+  for (size_t n = 0; n < env->topo->node_count; n++) {
+    const weir_node_t *node = env->topo->nodes[n];
+    if (node->kind != WEIR_NODE_OPERATOR)
+      continue;
+    uint64_t cumulative = 0;
+    for (int b = 0; b < WEIR_STATS_BUCKETS; b++) {
+      cumulative += st[n].bucket[b];
+      weir_out_printf(o, "%s_bucket{operator=\"", name);
+      label(o, node->name);
+      if (b == WEIR_STATS_BUCKETS - 1)
+        weir_out_printf(o, "\",le=\"+Inf\"} %llu\n", (unsigned long long)cumulative);
+      else
+        weir_out_printf(o, "\",le=\"%g\"} %llu\n", weir_stats_bucket_bound(b),
+                        (unsigned long long)cumulative);
+    }
+    weir_out_printf(o, "%s_sum{operator=\"", name);
+    label(o, node->name);
+    weir_out_printf(o, "\"} %.9f\n", (double)st[n].time_ns / 1e9);
+    weir_out_printf(o, "%s_count{operator=\"", name);
+    label(o, node->name);
+    weir_out_printf(o, "\"} %llu\n", (unsigned long long)st[n].timed);
+  }
+}
+
+static void policy_counter(weir_out_t *o, const char *name, const char *help, uint64_t v) {
+  family(o, name, "counter", help);
+  weir_out_printf(o, "%s %llu\n", name, (unsigned long long)v);
+}
+
+/* What the host counts of every node and record policy (task/node_stats.h). */
+static void node_counters(const weir_http_env_t *env, weir_out_t *o) {
+  weir_node_stats_t *st;
+  weir_policy_stats_t p;
+  if (weir_ownership_stats(env->owners, env->topo->node_count, &st, &p)) {
+    o->failed = 1;
+    return;
+  }
+  node_counter(env, o, st, WEIR_NODE_SOURCE, "weir_source_records_total", "source",
+               "Records read by each source.", offsetof(weir_node_stats_t, in));
+  node_counter(env, o, st, WEIR_NODE_OPERATOR, "weir_operator_records_in_total", "operator",
+               "Records handed to each operator's process().", offsetof(weir_node_stats_t, in));
+  node_counter(env, o, st, WEIR_NODE_OPERATOR, "weir_operator_records_out_total", "operator",
+               "Records each operator forwarded (a record forwarded to two children counts once).",
+               offsetof(weir_node_stats_t, out));
+  node_counter(env, o, st, WEIR_NODE_OPERATOR, "weir_operator_errors_total", "operator",
+               "Calls of process() that returned an error.", offsetof(weir_node_stats_t, errors));
+  node_counter(env, o, st, WEIR_NODE_SINK, "weir_sink_records_total", "sink",
+               "Records handed to the producer by each sink.", offsetof(weir_node_stats_t, in));
+  process_histogram(env, o, st);
+  policy_counter(o, "weir_records_deserialization_errors_total",
+                 "Inputs whose key, value or timestamp could not be read.",
+                 p.deserialization_errors);
+  policy_counter(o, "weir_records_processing_errors_total",
+                 "Inputs an operator failed on (processing.error.policy applied).",
+                 p.processing_errors);
+  policy_counter(o, "weir_records_skipped_total", "Inputs a skip policy dropped.", p.skipped);
+  policy_counter(o, "weir_records_dead_lettered_total", "Inputs sent to the dead-letter topic.",
+                 p.dead_lettered);
+  free(st);
 }
 
 void weir_metrics_handle(const weir_http_env_t *env, weir_http_resp_t *r) {
@@ -134,6 +228,7 @@ void weir_metrics_handle(const weir_http_env_t *env, weir_http_resp_t *r) {
   thread_counters(env, o);
   process_counters(env, o);
   task_gauges(env, o);
+  node_counters(env, o);
   operator_counters(env, o);
 }
 

@@ -40,6 +40,7 @@ void weir_ownership_free(weir_ownership_t *o) {
     free(o->slots[s]);
   for (int i = 0; o->threads && i < o->thread_count; i++) {
     weir_ownership_metrics_free(o->threads[i].metrics, o->threads[i].metric_count);
+    free(o->threads[i].node_stats);
     pthread_mutex_destroy(&o->threads[i].mu);
   }
   free(o->slots);
@@ -136,4 +137,46 @@ int weir_ownership_metrics(weir_ownership_t *o, weir_own_metric_t **out, size_t 
     *count = 0;
   }
   return rc;
+}
+
+int weir_ownership_set_stats(weir_ownership_t *o, int thread, const weir_node_stats_t *nodes,
+                             size_t node_count, const weir_policy_stats_t *policy) {
+  if (!o || thread < 0 || thread >= o->thread_count)
+    return 0;
+  weir_own_thread_t *t = &o->threads[thread];
+  int rc = 0;
+  pthread_mutex_lock(&t->mu);
+  if (t->node_count != node_count) {
+    weir_node_stats_t *fresh = calloc(node_count ? node_count : 1, sizeof *fresh);
+    if (fresh) {
+      free(t->node_stats);
+      t->node_stats = fresh;
+      t->node_count = node_count;
+    }
+  }
+  if (t->node_count == node_count) {
+    memcpy(t->node_stats, nodes, node_count * sizeof *nodes);
+    t->policy_stats = *policy;
+  } else {
+    rc = -1;
+  }
+  pthread_mutex_unlock(&t->mu);
+  return rc;
+}
+
+int weir_ownership_stats(weir_ownership_t *o, size_t node_count, weir_node_stats_t **nodes,
+                         weir_policy_stats_t *policy) {
+  *nodes = calloc(node_count ? node_count : 1, sizeof **nodes);
+  memset(policy, 0, sizeof *policy);
+  if (!*nodes)
+    return -1;
+  for (int i = 0; i < o->thread_count; i++) {
+    weir_own_thread_t *t = &o->threads[i];
+    pthread_mutex_lock(&t->mu);
+    for (size_t n = 0; n < node_count && n < t->node_count; n++)
+      weir_node_stats_add(&(*nodes)[n], &t->node_stats[n]);
+    weir_policy_stats_add(policy, &t->policy_stats);
+    pthread_mutex_unlock(&t->mu);
+  }
+  return 0;
 }

@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "task/node_stats.h"
+
 typedef enum weir_own_state {
   WEIR_OWN_NONE = 0,      /* not in this process (elsewhere, or unassigned) */
   WEIR_OWN_RESTORING = 1, /* assigned here, its stores still restoring */
@@ -53,9 +55,12 @@ typedef struct weir_own_metric {
 typedef struct weir_own_thread {
   atomic_ullong rebalances, commits, commit_us; /* commit_us: summed commit time */
   atomic_int assigned;                          /* 1 once the group gave it an assignment */
-  pthread_mutex_t mu;                           /* guards metrics only */
+  pthread_mutex_t mu;                           /* guards what follows */
   weir_own_metric_t *metrics;
   size_t metric_count;
+  weir_node_stats_t *node_stats; /* by node index: the thread's copy */
+  size_t node_count;
+  weir_policy_stats_t policy_stats;
 } weir_own_thread_t;
 
 typedef struct weir_ownership {
@@ -85,5 +90,14 @@ void weir_ownership_set_metrics(weir_ownership_t *o, int thread, weir_own_metric
  * and name. Free with weir_ownership_metrics_free. -1 on out of memory. */
 int weir_ownership_metrics(weir_ownership_t *o, weir_own_metric_t **out, size_t *count);
 void weir_ownership_metrics_free(weir_own_metric_t *m, size_t count);
+
+/* [the stream thread] Copy thread `thread`'s node and policy counters
+ * (task/node_stats.h). -1 on out of memory (the previous copy stays). */
+int weir_ownership_set_stats(weir_ownership_t *o, int thread, const weir_node_stats_t *nodes,
+                             size_t node_count, const weir_policy_stats_t *policy);
+/* [any thread] Every thread's counters summed: *nodes (node_count entries,
+ * free() it) and *policy. -1 on out of memory. */
+int weir_ownership_stats(weir_ownership_t *o, size_t node_count, weir_node_stats_t **nodes,
+                         weir_policy_stats_t *policy);
 
 #endif

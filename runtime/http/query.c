@@ -1,14 +1,13 @@
 #include "http/query.h"
 
-#include "http/directory.h"
-#include "http/forward.h"
-
-#include <errno.h>
-#include <librdkafka/rdkafka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <weir/weir.h>
 
-enum { KEY_MAX = 4096, DEFAULT_LIMIT = 100, RETRY_S = 1 };
+#include "http/query_common.h"
+#include "http/window_query.h"
+
+enum { DEFAULT_LIMIT = 100 };
 
 typedef struct row {
   unsigned char *key;
@@ -41,167 +40,25 @@ static void list_stores(const weir_http_env_t *env, weir_http_resp_t *r) {
   weir_out_str(&r->body, "]}\n");
 }
 
-static const weir_store_decl_t *find_store(const weir_http_env_t *env, const char *name, size_t len,
-                                           weir_http_resp_t *r) {
-  const weir_topology_t *t = env->topo;
-  for (size_t i = 0; i < t->store_count; i++)
-    if (strlen(t->stores[i].name) == len && memcmp(t->stores[i].name, name, len) == 0) {
-      const weir_store_decl_t *d = &t->stores[i];
-      if (strcmp(d->type, "kv") != 0) {
-        weir_http_error(r, 400, "store '%s' is a %s store: only kv stores answer these queries",
-                        d->name, d->type);
-        return NULL;
-      }
-      if (d->subtopology < 0 || !env->state_db) {
-        weir_http_error(r, 404, "store '%s' is used by no operator, so it holds nothing", d->name);
-        return NULL;
-      }
-      return d;
-    }
-  weir_http_error(r, 404, "no store '%.*s' (GET /v1/stores lists them)",
-                  (int)(len > 200 ? 200 : len), name);
-  return NULL;
-}
-
-/* The bytes a key is stored as, from its text by the store's key serde:
- * int64 a decimal number, anything else the text itself. 0 or -1 (400). */
-static int parse_key(const weir_store_decl_t *d, const char *text, unsigned char *out, size_t *len,
-                     const char *what, weir_http_resp_t *r) {
-  char why[200];
-  size_t n = strlen(text);
-  if (d->key_serde == WEIR_SERDE_INT64) {
-    char *end;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (!*text || *end || errno) {
-      weir_http_error(r, 400, "%s: store '%s' has int64 keys: give a decimal number", what,
-                      d->name);
-      return -1;
-    }
-    weir_int64_encode(v, out);
-    *len = 8;
-    return 0;
-  }
-  if (n > KEY_MAX) {
-    weir_http_error(r, 400, "%s: longer than %d bytes", what, KEY_MAX);
-    return -1;
-  }
-  if (weir_serde_check(d->key_serde, text, n, why, sizeof why)) {
-    weir_http_error(r, 400, "%s is not %s: %s", what, weir_serde_name(d->key_serde), why);
-    return -1;
-  }
-  memcpy(out, text, n);
-  *len = n;
-  return 0;
-}
-
-/* 0 with the slot's generation when this process runs the partition; else
- * a 503 in `r` saying why. */
-static int runs_here(const weir_http_env_t *env, const weir_store_decl_t *d, int32_t p,
-                     unsigned *gen, weir_http_resp_t *r) {
-  weir_own_slot_t *s = weir_ownership_slot(env->owners, d->subtopology, p);
-  if (!s) {
-    weir_http_error(r, 503, "store '%s': partition %d is unknown here", d->name, (int)p);
-  } else {
-    *gen = atomic_load(&s->gen);
-    int state = atomic_load(&s->state);
-    if (state == WEIR_OWN_RUNNING && !(*gen & 1))
-      return 0;
-    if (state == WEIR_OWN_RESTORING)
-      weir_http_error(r, 503,
-                      "store '%s' partition %d is restoring (%lld of %lld records): ask "
-                      "again shortly",
-                      d->name, (int)p, (long long)atomic_load(&s->restore_done),
-                      (long long)atomic_load(&s->restore_total));
-    else
-      weir_http_error(r, 503,
-                      "store '%s' partition %d is not run by this instance (owned "
-                      "elsewhere, or moving in a rebalance): ask its owner, or again shortly",
-                      d->name, (int)p);
-  }
-  r->retry_after = RETRY_S;
-  return -1;
-}
-
-/* 0 when the partition's owner and state did not change since `gen`. */
-static int still_here(const weir_http_env_t *env, const weir_store_decl_t *d, int32_t p,
-                      unsigned gen, weir_http_resp_t *r) {
-  weir_own_slot_t *s = weir_ownership_slot(env->owners, d->subtopology, p);
-  if (atomic_load(&s->gen) == gen)
-    return 0;
-  weir_http_error(r, 503, "store '%s' partition %d moved while it was read: ask again", d->name,
-                  (int)p);
-  r->retry_after = RETRY_S;
-  return -1;
-}
-
-static void answer_head(const weir_http_env_t *env, const weir_store_decl_t *d,
-                        weir_http_resp_t *r) {
-  weir_out_str(&r->body, "{\"store\":");
-  weir_out_json_string(&r->body, d->name, strlen(d->name));
-  weir_out_str(&r->body, ",\"served_by\":");
-  if (env->advertise)
-    weir_out_json_string(&r->body, env->advertise, strlen(env->advertise));
-  else
-    weir_out_str(&r->body, "null");
-}
-
-/* The partition is not here: when the group says which instance has it,
- * hand the query to that one (once: a forwarded query is not forwarded
- * again). `r` keeps its 503 otherwise. */
-static void maybe_forward(const weir_http_env_t *env, const weir_http_req_t *req,
-                          const weir_store_decl_t *d, int32_t p, const char *text,
-                          weir_http_resp_t *r) {
-  char owner[128], why[256];
-  weir_own_slot_t *s = weir_ownership_slot(env->owners, d->subtopology, p);
-  if (!env->directory || req->forwarded || !s || atomic_load(&s->state) != WEIR_OWN_NONE)
-    return;
-  if (weir_directory_owner(env->directory, d->subtopology, p, owner, sizeof owner, why,
-                           sizeof why)) {
-    weir_http_error(r, 503, "store '%s' partition %d: owner unknown: %s", d->name, (int)p, why);
-    r->retry_after = RETRY_S;
-    return;
-  }
-  if (env->advertise && strcmp(owner, env->advertise) == 0)
-    return; /* ours in the group, not open yet: the 503 stands */
-  weir_out_t path = {0};
-  weir_out_str(&path, "/v1/stores/");
-  weir_out_url_encode(&path, d->name);
-  weir_out_str(&path, "/keys/");
-  weir_out_url_encode(&path, text);
-  weir_out_free(&r->body);
-  r->retry_after = 0;
-  if (path.failed)
-    weir_http_error(r, 500, "out of memory");
-  else
-    weir_forward_get(owner, path.data, env->topo->settings.http_token, env->advertise, r);
-  weir_out_free(&path);
-}
-
 static void get_key(const weir_http_env_t *env, const weir_http_req_t *req,
                     const weir_store_decl_t *d, const char *text, weir_http_resp_t *r) {
-  unsigned char key[KEY_MAX];
+  unsigned char key[WEIR_QUERY_KEY_MAX];
   size_t len;
   char why[512];
   unsigned gen;
   void *value = NULL;
   size_t value_len = 0;
-  int32_t parts = env->owners->partitions[d->subtopology];
-  if (parse_key(d, text, key, &len, "the key", r))
+  int32_t p;
+  if (weir_query_parse_key(d, text, key, &len, "the key", r) ||
+      weir_query_partition(env, d, key, len, &p, r))
     return;
-  if (parts <= 0) {
-    weir_http_error(r, 503, "store '%s': its partition count is not known yet", d->name);
-    r->retry_after = RETRY_S;
-    return;
-  }
-  int32_t p = rd_kafka_msg_partitioner_murmur2_random(NULL, key, len, parts, NULL, NULL);
-  if (runs_here(env, d, p, &gen, r)) {
-    maybe_forward(env, req, d, p, text, r);
+  if (weir_query_runs_here(env, d, p, &gen, r)) {
+    weir_query_forward(env, req, d, p, text, NULL, r);
     return;
   }
   int rc =
       weir_state_db_get(env->state_db, d->name, p, key, len, &value, &value_len, why, sizeof why);
-  if (still_here(env, d, p, gen, r)) {
+  if (weir_query_still_here(env, d, p, gen, r)) {
     free(value);
     return;
   }
@@ -211,7 +68,7 @@ static void get_key(const weir_http_env_t *env, const weir_http_req_t *req,
     weir_http_error(r, 404, "store '%s' has no key %s (partition %d)", d->name, text, (int)p);
   if (rc <= 0)
     return;
-  answer_head(env, d, r);
+  weir_query_answer_head(env, d, r);
   weir_out_str(&r->body, ",\"key\":");
   weir_out_json_value(&r->body, d->key_serde, key, len);
   weir_out_str(&r->body, ",\"value\":");
@@ -268,7 +125,7 @@ static int row_cmp(const void *a, const void *b) {
 
 /* The page's bounds: [lo, hi) over the store's keys, hi_len < 0 = none. */
 typedef struct bounds {
-  unsigned char lo[KEY_MAX + 1], hi[KEY_MAX + 1];
+  unsigned char lo[WEIR_QUERY_KEY_MAX + 1], hi[WEIR_QUERY_KEY_MAX + 1];
   size_t lo_len;
   long hi_len;
   int limit;
@@ -303,13 +160,14 @@ static int parse_limit(const weir_http_req_t *req, bounds_t *b, weir_http_resp_t
 /* Raise the lower bound to just above the cursor (the last key of the
  * previous page, in hex). */
 static int apply_cursor(const weir_http_req_t *req, bounds_t *b, weir_http_resp_t *r) {
-  unsigned char after[KEY_MAX + 1];
+  unsigned char after[WEIR_QUERY_KEY_MAX + 1];
   const char *hex = weir_http_arg(req, "cursor");
   if (!hex)
     return 0;
-  long n = weir_hex_decode(hex, after, KEY_MAX);
+  long n = weir_hex_decode(hex, after, WEIR_QUERY_KEY_MAX);
   if (n < 0) {
-    weir_http_error(r, 400, "cursor: not one this server gave (hex of at most %d bytes)", KEY_MAX);
+    weir_http_error(r, 400, "cursor: not one this server gave (hex of at most %d bytes)",
+                    WEIR_QUERY_KEY_MAX);
     return -1;
   }
   after[n] = 0; /* key + "\0": the first key after it */
@@ -332,15 +190,15 @@ static int parse_bounds(const weir_store_decl_t *d, const weir_http_req_t *req, 
     return -1;
   }
   if (prefix) {
-    if (parse_key(d, prefix, b->lo, &b->lo_len, "prefix", r))
+    if (weir_query_parse_key(d, prefix, b->lo, &b->lo_len, "prefix", r))
       return -1;
     memcpy(b->hi, b->lo, b->lo_len);
     b->hi_len = successor(b->hi, b->lo_len);
   }
-  if (from && parse_key(d, from, b->lo, &b->lo_len, "from", r))
+  if (from && weir_query_parse_key(d, from, b->lo, &b->lo_len, "from", r))
     return -1;
   size_t hl = 0;
-  if (to && parse_key(d, to, b->hi, &hl, "to", r))
+  if (to && weir_query_parse_key(d, to, b->hi, &hl, "to", r))
     return -1;
   if (to)
     b->hi_len = (long)hl;
@@ -352,7 +210,7 @@ static int parse_bounds(const weir_store_decl_t *d, const weir_http_req_t *req, 
 static int collect(const weir_http_env_t *env, const weir_store_decl_t *d, int32_t p,
                    const bounds_t *b, rows_t *rs, weir_http_resp_t *r) {
   unsigned gen;
-  if (runs_here(env, d, p, &gen, r))
+  if (weir_query_runs_here(env, d, p, &gen, r))
     return -1;
   weir_state_iter_t *it =
       weir_state_iter_range(env->state_db, d->name, p, b->lo_len ? b->lo : NULL, b->lo_len,
@@ -371,14 +229,14 @@ static int collect(const weir_http_env_t *env, const weir_store_decl_t *d, int32
     weir_http_error(r, 500, "reading store '%s' partition %d: %s", d->name, (int)p,
                     *weir_state_iter_error(it) ? weir_state_iter_error(it) : "out of memory");
   weir_state_iter_close(it);
-  return rc < 0 ? -1 : still_here(env, d, p, gen, r);
+  return rc < 0 ? -1 : weir_query_still_here(env, d, p, gen, r);
 }
 
 static void range_answer(const weir_http_env_t *env, const weir_store_decl_t *d, const bounds_t *b,
                          rows_t *rs, const char *here, const char *elsewhere, weir_http_resp_t *r) {
   qsort(rs->v, rs->n, sizeof *rs->v, row_cmp);
   size_t n = rs->n > (size_t)b->limit ? (size_t)b->limit : rs->n;
-  answer_head(env, d, r);
+  weir_query_answer_head(env, d, r);
   weir_out_str(&r->body, ",\"rows\":[");
   for (size_t i = 0; i < n; i++) {
     weir_out_str(&r->body, i ? ",{\"key\":" : "{\"key\":");
@@ -430,7 +288,7 @@ static void range(const weir_http_env_t *env, const weir_store_decl_t *d,
                     "store '%s': no partition of it runs on this instance now: ask "
                     "another instance, or again shortly",
                     d->name);
-    r->retry_after = RETRY_S;
+    r->retry_after = WEIR_QUERY_RETRY_S;
   } else {
     range_answer(env, d, &b, &rs, here, elsewhere, r);
   }
@@ -446,10 +304,12 @@ void weir_query_handle(const weir_http_env_t *env, const weir_http_req_t *req, c
   const char *name = rest + 1;
   size_t name_len = strcspn(name, "/");
   const char *tail = name + name_len;
-  const weir_store_decl_t *d = find_store(env, name, name_len, r);
+  const weir_store_decl_t *d = weir_query_find_store(env, name, name_len, r);
   if (!d)
     return;
-  if (strncmp(tail, "/keys/", 6) == 0 && tail[6])
+  if (d->kind != WEIR_STORE_KV)
+    weir_window_query_handle(env, req, d, tail, r);
+  else if (strncmp(tail, "/keys/", 6) == 0 && tail[6])
     get_key(env, req, d, tail + 6, r);
   else if (strcmp(tail, "/range") == 0)
     range(env, d, req, r);

@@ -1,4 +1,5 @@
-/* query — interactive queries on key-value stores.
+/* query — interactive queries on key-value stores (window and session
+ * stores: window_query.h).
  *
  *   GET /v1/stores                       every store: type, serdes, partitions here
  *   GET /v1/stores/NAME/keys/KEY         one key (404 when absent)

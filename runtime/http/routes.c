@@ -27,5 +27,6 @@ void weir_http_route(const weir_http_env_t *env, const weir_http_req_t *req, wei
   else
     weir_http_error(r, 404,
                     "no such endpoint: try /v1/stores, /v1/stores/NAME/keys/KEY, "
-                    "/v1/stores/NAME/range, /v1/topology, /v1/tasks, /, /metrics, /health, /ready");
+                    "/v1/stores/NAME/range, /v1/stores/NAME/windows, /v1/topology, /v1/tasks, /, "
+                    "/metrics, /health, /ready");
 }

@@ -13,13 +13,28 @@ static weir_node_inst_t *inst_of(weir_ctx_t *ctx) {
   return (weir_node_inst_t *)ctx;
 }
 
-int weir_node_deliver(weir_node_inst_t *inst, const weir_record_t *rec) {
-  if (inst->node->kind == WEIR_NODE_SINK)
-    return weir_sink_produce(inst, rec);
+/* One call in WEIR_STATS_TIME_EVERY is timed: the others cost a counter. */
+static int process_counted(weir_node_inst_t *inst, const weir_record_t *rec) {
+  weir_node_stats_t *st = inst->stats;
+  if (st->in++ & (WEIR_STATS_TIME_EVERY - 1))
+    return inst->impl->op->def.process(&inst->ctx, inst->self, rec);
+  uint64_t t0 = weir_stats_now_ns();
   int rc = inst->impl->op->def.process(&inst->ctx, inst->self, rec);
-  if (rc != WEIR_OK)
+  weir_node_stats_time(st, weir_stats_now_ns() - t0);
+  return rc;
+}
+
+int weir_node_deliver(weir_node_inst_t *inst, const weir_record_t *rec) {
+  if (inst->node->kind == WEIR_NODE_SINK) {
+    inst->stats->in++;
+    return weir_sink_produce(inst, rec);
+  }
+  int rc = process_counted(inst, rec);
+  if (rc != WEIR_OK) {
+    inst->stats->errors++;
     weir_task_set_error(inst->task, "operator '%s' (plugin %s, type %s) returned error %d",
                         inst->node->name, inst->impl->plugin->ref, inst->impl->op->def.type, rc);
+  }
   return rc;
 }
 
@@ -67,6 +82,7 @@ static int api_forward(weir_ctx_t *ctx, const weir_record_t *rec) {
   int rc = check_record(inst, rec, &full, &in);
   if (rc != WEIR_OK)
     return rc;
+  inst->stats->out++;
   for (size_t c = 0; c < inst->node->child_count; c++) {
     int child_rc = weir_node_deliver_from(inst, inst->children[c], in);
     if (child_rc != WEIR_OK && rc == WEIR_OK)
@@ -83,8 +99,10 @@ static int api_forward_to(weir_ctx_t *ctx, const char *child, const weir_record_
   if (rc != WEIR_OK)
     return rc;
   for (size_t c = 0; c < inst->node->child_count; c++)
-    if (child && strcmp(inst->node->children[c]->name, child) == 0)
+    if (child && strcmp(inst->node->children[c]->name, child) == 0) {
+      inst->stats->out++;
       return weir_node_deliver_from(inst, inst->children[c], in);
+    }
   return WEIR_ENOENT;
 }
 

@@ -61,7 +61,11 @@ weir_task_t *weir_task_new(const weir_task_env_t *env, int subtopology, int32_t 
   task->tracker_count = tracker_count;
   task->partition_time = calloc(tracker_count ? tracker_count : 1, sizeof *task->partition_time);
   weir_timers_init(&task->timers);
-  if (!task->insts || !task->trackers || !task->tracker_slots || !task->queues ||
+  task->policy_stats = env->policy_stats ? env->policy_stats : &task->own_policy_stats;
+  weir_node_stats_t *stats = env->node_stats;
+  if (!stats)
+    stats = task->own_node_stats = calloc(task->inst_count ? task->inst_count : 1, sizeof *stats);
+  if (!stats || !task->insts || !task->trackers || !task->tracker_slots || !task->queues ||
       !task->partition_time) {
     weir_task_free(task);
     return NULL;
@@ -85,6 +89,7 @@ weir_task_t *weir_task_new(const weir_task_env_t *env, int subtopology, int32_t 
     inst->task = task;
     inst->node = node;
     inst->impl = node;
+    inst->stats = &stats[i];
     inst->children = calloc(node->child_count ? node->child_count : 1, sizeof *inst->children);
     if (!inst->children) {
       weir_task_free(task);
@@ -241,6 +246,7 @@ void weir_task_free(weir_task_t *task) {
   free(task->tracker_slots);
   free(task->header_scratch);
   free(task->insts);
+  free(task->own_node_stats);
   free(task);
 }
 

@@ -17,6 +17,7 @@
 #include <weir/weir.h>
 
 #include "task/input_queue.h"
+#include "task/node_stats.h"
 #include "task/offset_tracker.h"
 #include "task/task_state.h"
 #include "task/timers.h"
@@ -54,6 +55,7 @@ typedef struct weir_node_inst {
   rd_kafka_topic_t *rkt; /* sinks */
   weir_node_metric_t *metrics;
   size_t metric_count;
+  weir_node_stats_t *stats; /* the thread's for this node (task/node_stats.h) */
 } weir_node_inst_t;
 
 typedef struct weir_input weir_input_t;
@@ -96,6 +98,10 @@ typedef struct weir_task_env {
   weir_state_db_t *state_db;  /* NULL when the topology has no store */
   weir_cache_budget_t *cache_budget; /* cache.max.bytes, process-wide */
   const int64_t *wall_clock;         /* the test driver's virtual clock (ms); NULL: the real one */
+  /* The thread's counters (task/node_stats.h): one per topology node, and
+   * the record policies'. NULL: each task keeps its own. */
+  weir_node_stats_t *node_stats;
+  weir_policy_stats_t *policy_stats;
 } weir_task_env_t;
 
 struct weir_task {
@@ -145,6 +151,10 @@ struct weir_task {
   int restoring;             /* stores still restoring: the task does not process */
   int restore_checked;       /* the stores were compared with their changelogs since open */
   weir_state_batch_t *batch; /* what the last flush wrote, until applied */
+
+  weir_policy_stats_t *policy_stats; /* the env's, or own_policy_stats */
+  weir_policy_stats_t own_policy_stats;
+  weir_node_stats_t *own_node_stats; /* when the env has none */
 };
 
 /* Fill env's topic_sources / topic_source_counts / topic_subtopology for the

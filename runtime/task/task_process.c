@@ -118,6 +118,10 @@ static int apply_policy(weir_task_t *task, int policy_fail, int policy_dead_lett
   int sent = policy_dead_letter && weir_task_dead_letter(task, in, why) == 0;
   if (task->produce_failed) /* the dead-letter topic did not take it: not skippable */
     return hold_for_producer(task, tr, seq);
+  if (sent)
+    task->policy_stats->dead_lettered++;
+  else
+    task->policy_stats->skipped++;
   if (sent) {
     WEIR_WARN("%s at %s/%d@%lld (task %s): %s; sent to dead-letter topic %s", what, o->topic,
               (int)o->partition, (long long)o->offset, task->id, why,
@@ -134,6 +138,8 @@ static void run_sources(weir_task_t *task, size_t topic_index, const weir_record
   const weir_task_env_t *env = task->env;
   for (size_t s = 0; s < env->topic_source_counts[topic_index]; s++) {
     weir_node_inst_t *src = &task->insts[env->topic_sources[topic_index][s]];
+    src->stats->in++;
+    src->stats->out++;
     for (size_t c = 0; c < src->node->child_count; c++)
       weir_node_deliver_from(src, src->children[c], rec);
   }
@@ -169,6 +175,7 @@ static int bad_timestamp(weir_task_t *task, size_t topic_index, const weir_input
   if (!why[0])
     snprintf(why, sizeof why, "no valid timestamp");
   task->in_process = 0;
+  task->policy_stats->deserialization_errors++;
   return apply_policy(task, cfg->deser_policy == WEIR_DESER_FAIL,
                       cfg->deser_policy == WEIR_DESER_DEAD_LETTER, in, tr, seq,
                       "bad timestamp in record", why);
@@ -195,6 +202,7 @@ static int process_one(weir_task_t *task, size_t topic_index, const weir_input_t
     return bad_timestamp(task, topic_index, in, tr, seq);
   if (check_serdes(first, in, why, sizeof why)) {
     task->in_process = 0;
+    task->policy_stats->deserialization_errors++;
     return apply_policy(task, cfg->deser_policy == WEIR_DESER_FAIL,
                         cfg->deser_policy == WEIR_DESER_DEAD_LETTER, in, tr, seq,
                         "cannot deserialize record", why);
@@ -208,6 +216,7 @@ static int process_one(weir_task_t *task, size_t topic_index, const weir_input_t
   if (task->error[0]) {
     snprintf(why, sizeof why, "%s", task->error);
     task->error[0] = '\0';
+    task->policy_stats->processing_errors++;
     return apply_policy(task, cfg->error_policy == WEIR_ONERR_FAIL,
                         cfg->error_policy == WEIR_ONERR_DEAD_LETTER, in, tr, seq,
                         "processing failed", why);

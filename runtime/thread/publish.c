@@ -134,4 +134,6 @@ void weir_thread_publish(weir_stream_thread_t *t) {
     restore_progress(task, s);
   }
   publish_metrics(t);
+  weir_ownership_set_stats(t->shared.owners, t->index, t->env.node_stats, t->env.topo->node_count,
+                           t->env.policy_stats);
 }

@@ -210,7 +210,9 @@ weir_stream_thread_t *weir_stream_thread_new(const weir_thread_shared_t *shared,
            advertise ? advertise : "");
   t->topics = weir_topology_source_topics(shared->topo, &t->topic_count);
   t->topic_handles = calloc(t->topic_count ? t->topic_count : 1, sizeof *t->topic_handles);
-  if (!t->topics || !t->topic_handles ||
+  t->env.node_stats = calloc(shared->topo->node_count + 1, sizeof *t->env.node_stats);
+  t->env.policy_stats = calloc(1, sizeof *t->env.policy_stats);
+  if (!t->topics || !t->topic_handles || !t->env.node_stats || !t->env.policy_stats ||
       weir_task_env_map_topics(&t->env, shared->topo, t->topics, t->topic_count)) {
     snprintf(errstr, errstr_size, "out of memory");
     weir_stream_thread_free(t);
@@ -262,6 +264,8 @@ void weir_stream_thread_free(weir_stream_thread_t *t) {
     rd_kafka_destroy(t->producer);
   }
   weir_task_env_unmap_topics(&t->env, t->topic_count);
+  free(t->env.node_stats);
+  free(t->env.policy_stats);
   free(t->topic_handles);
   free(t->topics);
   free(t);

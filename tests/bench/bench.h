@@ -146,6 +146,23 @@ typedef struct bench_reload {
 int bench_reload(const bench_opts_t *o, bench_reload_t *res);
 void bench_reload_markdown(FILE *f, const bench_reload_t *r);
 
+/* bench_queries.c: interactive queries, idle and under load (real broker only). */
+typedef struct bench_lookups {
+  double per_sec, p50_ms, p99_ms;
+} bench_lookups_t;
+typedef struct bench_query_phase {
+  bench_lookups_t local, forwarded;
+  long failed; /* answers other than 200 */
+} bench_query_phase_t;
+typedef struct bench_queries {
+  int ok;
+  long keys;
+  bench_query_phase_t idle, busy;
+  double rate_with, rate_without; /* the backlog's records/s, with queries and without */
+} bench_queries_t;
+int bench_queries(const bench_opts_t *o, bench_queries_t *res);
+void bench_queries_markdown(FILE *f, const bench_queries_t *r);
+
 /* bench_proc.c */
 pid_t bench_spawn(char *const argv[], const char *log);
 /* Observe `topic` until it holds `expect` records; stop the child; fill r. */

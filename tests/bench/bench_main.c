@@ -469,7 +469,7 @@ static void usage(void) {
         "--partitions P: run only the cases with P partitions (default: every case)\n"
         "--case NAMES: run only the cases named: passthrough, wordcount, restore, window, "
         "rebalance,\n"
-        "              reload\n"
+        "              reload, queries\n"
         "              (default: every case)\n",
         stderr);
 }
@@ -718,6 +718,10 @@ int main(int argc, char **argv) {
   int reloaded = !rc && !o.embedded && (!o.only_cases || listed(o.only_cases, "reload"));
   if (reloaded)
     rc = bench_reload(&o, &reload);
+  bench_queries_t queries = {0};
+  int queried = !rc && !o.embedded && (!o.only_cases || listed(o.only_cases, "queries"));
+  if (queried)
+    rc = bench_queries(&o, &queries);
   if (!rc) {
     bench_report_t report = {cases,
                              NCASES,
@@ -728,11 +732,13 @@ int main(int argc, char **argv) {
                              rebalanced ? &rb : NULL,
                              REBALANCE_PARTITIONS};
     bench_write_report(&o, &report);
-    FILE *f = reloaded ? fopen(o.markdown, "a") : NULL;
-    if (f) {
+    FILE *f = reloaded || queried ? fopen(o.markdown, "a") : NULL;
+    if (f && reloaded)
       bench_reload_markdown(f, &reload);
+    if (f && queried)
+      bench_queries_markdown(f, &queries);
+    if (f)
       fclose(f);
-    }
   }
   remove_temp_files(rc != 0);
   return rc ? 1 : 0;

@@ -1,6 +1,7 @@
 /* Integration: the HTTP server of a running word count on the embedded
  * broker — every word's count read back by key and by pages of a range,
- * /metrics' processed counter equal to the records that went in, and a
+ * /metrics' counters (processed, per node, per policy) equal to the records
+ * that went in, and a
  * burst of malformed, oversized and idle connections that leaves the
  * stream's results exact. */
 #include <setjmp.h>
@@ -11,6 +12,7 @@
 #include <cmocka.h>
 
 #include "it_support.h"
+#include "serde/serde.h"
 #include "support/http_client.h"
 
 #define LINES 60
@@ -83,13 +85,46 @@ static long long sample(const char *body, const char *name) {
   return -1;
 }
 
+#define BAD_LINES 2 /* not UTF-8: deserialization errors, skipped by the default policy */
+#define KEPT (LINES - LINES / 10)
+
+/* What the host counts per node and per policy: each exact. */
+static int node_counts_match(const char *body) {
+  static const struct {
+    const char *name;
+    long long want;
+  } exact[] = {
+      {"weir_source_records_total{source=\"lines\"}", LINES},
+      {"weir_operator_records_in_total{operator=\"keep\"}", LINES},
+      {"weir_operator_records_out_total{operator=\"keep\"}", KEPT},
+      {"weir_operator_records_in_total{operator=\"words\"}", KEPT},
+      {"weir_operator_records_out_total{operator=\"words\"}", 2 * KEPT},
+      {"weir_operator_records_in_total{operator=\"count\"}", 2 * KEPT},
+      {"weir_operator_errors_total{operator=\"keep\"}", 0},
+      {"weir_records_deserialization_errors_total", BAD_LINES},
+      {"weir_records_skipped_total", BAD_LINES},
+      {"weir_records_dead_lettered_total", 0},
+      {"weir_records_processing_errors_total", 0},
+      {"weir_records_late_dropped_total", 0},
+  };
+  for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
+    if (sample(body, exact[i].name) != exact[i].want)
+      return 0;
+  /* The sampled histogram: one call in 16 timed, every one in a bucket. */
+  long long timed = sample(body, "weir_operator_process_seconds_count{operator=\"keep\"}");
+  return timed >= LINES / 16 && timed <= LINES &&
+         sample(body, "weir_operator_process_seconds_bucket{operator=\"keep\",le=\"+Inf\"}") ==
+             timed;
+}
+
 static int metrics_match(void *arg) {
   probe_t *pr = arg;
   http_answer_t a;
   int ok = http_get(pr->port, "/metrics", NULL, &a) == 200 &&
            sample(a.body, "weir_records_processed_total") == (long long)pr->processed &&
            sample(a.body, "weir_operator_metric_total{operator=\"keep\",name=\"dropped\"}") ==
-               LINES / 10;
+               LINES / 10 &&
+           node_counts_match(a.body);
   http_answer_free(&a);
   return ok;
 }
@@ -117,7 +152,10 @@ static void test_queries_and_metrics(void **state) {
   weir_app_t *app = start_app(&t, &port);
   rd_kafka_t *p = it_producer(weir_app_bootstrap(app));
   assert_int_equal(send_lines(p, 0, LINES, expected), 0);
-  probe_t pr = {.port = port, .expected = expected, .processed = LINES + 2 * (LINES - LINES / 10)};
+  for (int i = 0; i < BAD_LINES; i++)
+    assert_int_equal(it_send(p, "lines", i, "bad", "\xff\xfe", 2, BASE_TS, NULL, NULL), 0);
+  rd_kafka_flush(p, IT_WAIT_MS);
+  probe_t pr = {.port = port, .expected = expected, .processed = LINES + BAD_LINES + 2 * KEPT};
   if (it_wait_until(counts_match, &pr, IT_WAIT_MS))
     fail_msg("the counts read over HTTP never matched what was sent");
   if (it_wait_until(metrics_match, &pr, IT_WAIT_MS))
@@ -210,9 +248,116 @@ static void test_abuse_leaves_stream_untouched(void **state) {
   weir_topology_free(t);
 }
 
+/* Window and session stores answer by key and over all keys: rows put by
+ * tests/fixtures/window_put.c, so every window is known. */
+static const char window_ini_fmt[] =
+    "[weir]\napplication.id = it-http-win\nbootstrap.servers = embedded\n"
+    "embedded.partitions = 3\ncommit.interval.ms = 100\nhttp.listen = 127.0.0.1:0\n"
+    "[source:ev]\ntopic = ev\nkey.serde = string\nvalue.serde = int64\n"
+    "[operator:wput]\nplugin = %s/window_put.so\ntype = wput\ninput = ev\nstore = wins\n"
+    "[operator:sput]\nplugin = %s/window_put.so\ntype = wput\ninput = ev\nstore = sess\n"
+    "[store:wins]\ntype = window\nwindow.size.ms = 10000\nretention.ms = 25000\n"
+    "key.serde = string\nvalue.serde = int64\n"
+    "[store:sess]\ntype = session\nretention.ms = 3600000\nkey.serde = string\n"
+    "value.serde = int64\n"
+    "[sink:out]\ninput = wput\ntopic = out\nkey.serde = string\nvalue.serde = int64\n";
+
+typedef struct window_probe {
+  int port;
+  const char *path, *want;
+} window_probe_t;
+
+static int window_answer_is(void *arg) {
+  window_probe_t *w = arg;
+  http_answer_t a;
+  int ok = http_get(w->port, w->path, NULL, &a) == 200 && strstr(a.body, w->want);
+  http_answer_free(&a);
+  return ok;
+}
+
+static void expect_window_answer(int port, const char *path, const char *want) {
+  window_probe_t w = {port, path, want};
+  if (it_wait_until(window_answer_is, &w, IT_WAIT_MS)) {
+    http_answer_t a;
+    http_get(port, path, NULL, &a);
+    fail_msg("GET %s: %s, wanted %s", path, a.body ? a.body : "", want);
+  }
+}
+
+static void send_event(rd_kafka_t *p, const char *key, int64_t at, int64_t value) {
+  unsigned char v[8];
+  weir_int64_encode(value, v);
+  int32_t part = rd_kafka_msg_partitioner_murmur2_random(NULL, key, strlen(key), 3, NULL, NULL);
+  assert_int_equal(it_send(p, "ev", part, key, v, 8, BASE_TS + at, NULL, NULL), 0);
+}
+
+static void test_window_queries(void **state) {
+  (void)state;
+  char ini[4096], stdir[700], path[256], want[512];
+  snprintf(stdir, sizeof stdir, "%s/state", it_tmp.path);
+  snprintf(ini, sizeof ini, window_ini_fmt, WEIR_TEST_FIXTURE_DIR, WEIR_TEST_FIXTURE_DIR);
+  weir_topology_t *t = it_topology_in(ini, stdir);
+  assert_non_null(t);
+  weir_app_t *app = it_start(t, IT_WAIT_MS);
+  int port = weir_app_http_port(app);
+  rd_kafka_t *p = it_producer(weir_app_bootstrap(app));
+  /* Windows (start = time): a@0 a@20000 b@10000 a@40000 c@20000; sessions
+   * [time, time + value]. The last record takes a's stream time to 40000:
+   * with retention 25000, a@0 (end 10000) is past it. */
+  send_event(p, "a", 0, 1);
+  send_event(p, "a", 20000, 2);
+  send_event(p, "b", 10000, 3);
+  send_event(p, "c", 20000, 5);
+  send_event(p, "a", 40000, 4);
+  rd_kafka_flush(p, IT_WAIT_MS);
+  long long T = BASE_TS;
+  snprintf(path, sizeof path, "/v1/stores/wins/keys/a");
+  snprintf(want, sizeof want,
+           "\"key\":\"a\",\"partition\":%d,\"windows\":[{\"start\":%lld,\"end\":%lld,"
+           "\"value\":2},{\"start\":%lld,\"end\":%lld,\"value\":4}],\"truncated\":false}",
+           (int)rd_kafka_msg_partitioner_murmur2_random(NULL, "a", 1, 3, NULL, NULL), T + 20000,
+           T + 30000, T + 40000, T + 50000);
+  expect_window_answer(port, path, want);
+  snprintf(path, sizeof path, "/v1/stores/wins/keys/a?from=%lld&to=%lld", T + 30000, T + 50000);
+  snprintf(want, sizeof want, "\"windows\":[{\"start\":%lld,\"end\":%lld,\"value\":4}]", T + 40000,
+           T + 50000);
+  expect_window_answer(port, path, want);
+  /* Every key over [10000, 20000], by start then key; b's and c's partitions
+   * may be another task's stream time, so only a's window can expire. */
+  snprintf(path, sizeof path, "/v1/stores/wins/windows?from=%lld&to=%lld", T + 10000, T + 20000);
+  expect_window_answer(port, path, "\"key\":\"b\"");
+  http_answer_t a;
+  assert_int_equal(http_get(port, path, NULL, &a), 200);
+  const char *b = strstr(a.body, "\"key\":\"b\""), *a2 = strstr(a.body, "\"key\":\"a\""),
+             *c = strstr(a.body, "\"key\":\"c\"");
+  assert_true(b && a2 && c && b < a2 && a2 < c);
+  assert_non_null(strstr(a.body, "\"truncated\":false"));
+  assert_non_null(strstr(a.body, "\"partitions_here\":[0,1,2]"));
+  http_answer_free(&a);
+  snprintf(path, sizeof path, "/v1/stores/wins/windows?from=%lld&limit=2", T + 10000);
+  expect_window_answer(port, path, "\"truncated\":true");
+  /* Sessions of a overlapping [1, 20000]: [0, 1] and [20000, 20002]. */
+  snprintf(path, sizeof path, "/v1/stores/sess/keys/a?from=%lld&to=%lld", T + 1, T + 20000);
+  snprintf(want, sizeof want,
+           "\"windows\":[{\"start\":%lld,\"end\":%lld,\"value\":1},{\"start\":%lld,\"end\":%lld,"
+           "\"value\":2}],\"truncated\":false}",
+           T, T + 1, T + 20000, T + 20002);
+  expect_window_answer(port, path, want);
+  assert_int_equal(http_get(port, "/v1/stores/wins/keys/a?from=9&to=1", NULL, &a), 400);
+  http_answer_free(&a);
+  assert_int_equal(http_get(port, "/v1/stores/wins/range", NULL, &a), 404);
+  http_answer_free(&a);
+  rd_kafka_destroy(p);
+  weir_app_stop(app);
+  assert_int_equal(weir_app_join(app), 0);
+  weir_app_free(app);
+  weir_topology_free(t);
+}
+
 int main(void) {
   (void)it_records_free; /* it_support.h's, unused here */
   const struct CMUnitTest tests[] = {IT_TEST(test_queries_and_metrics),
-                                     IT_TEST(test_abuse_leaves_stream_untouched)};
+                                     IT_TEST(test_abuse_leaves_stream_untouched),
+                                     IT_TEST(test_window_queries)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -508,7 +508,11 @@ static inline int64_t weir_stream_time(weir_ctx_t *ctx) {
  * `name` is borrowed for the call only: the host copies it the first time it
  * sees it and keeps the copy as long as the instance (across hot swaps), so
  * it may live in memory the plugin reuses or frees, or in a plugin that is
- * later unloaded. Names are compared by content; a NULL name is ignored. */
+ * later unloaded. Names are compared by content; a NULL name is ignored.
+ * The HTTP server's /metrics shows every counter as
+ * weir_operator_metric_total{operator,name}; one name has a meaning: an
+ * operator that drops a record for arriving too late counts it as
+ * "dropped.late", and weir_records_late_dropped_total sums those. */
 static inline void weir_metric_add(weir_ctx_t *ctx, const char *name, int64_t delta) {
   ctx->api->metric_add(ctx, name, delta);
 }

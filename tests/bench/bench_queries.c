@@ -1,0 +1,390 @@
+/* Interactive queries (real broker only: forwarding finds owners through the
+ * group's description, which `weir broker` lacks). Two weir instances keep
+ * the latest value of every key (a std table, 6 partitions, 3 per instance)
+ * and serve HTTP; the harness asks instance A for random keys on keep-alive
+ * connections: a key whose partition B runs is forwarded by A to B
+ * ("served_by" tells which; a first pass sorts keys by it, then one
+ * client asks only local keys and one only forwarded ones). Measured: lookups/s and p50/p99 of each
+ * kind, idle and while both instances process a backlog of new values for every key at full speed,
+ * and the backlog's rate against the same backlog with no queries. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+enum { INSTANCES = 2, CLIENTS = 2, PARTITIONS = 6, IDLE_SECONDS = 5 };
+
+static const char TOPOLOGY[] =
+    "[source:in]\ntopic = %s\nkey.serde = string\n"
+    "[operator:latest]\nplugin = std\ntype = table\ninput = in\nstore = latest\n"
+    "[store:latest]\ntype = kv\nkey.serde = string\nvalue.serde = string\n"
+    "[sink:out]\ninput = latest\ntopic = %s\n";
+
+typedef struct latencies {
+  double *v;
+  size_t n, cap;
+} latencies_t;
+
+enum { SAMPLE_KEYS = 4000 };
+
+/* Keys sorted by who answers them. */
+typedef struct key_sets {
+  long local[SAMPLE_KEYS], forwarded[SAMPLE_KEYS];
+  size_t n_local, n_forwarded;
+} key_sets_t;
+
+typedef struct client {
+  pthread_t tid;
+  int port;
+  const char *self; /* instance A's advertised address */
+  const long *keys; /* what it asks for */
+  size_t key_count;
+  atomic_int *stop;
+  unsigned seed;
+  latencies_t local, forwarded;
+  long failed; /* not a 200 */
+  int started;
+} client_t;
+
+static int free_port(void) {
+  struct sockaddr_in sa = {.sin_family = AF_INET};
+  socklen_t len = sizeof sa;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int port = -1;
+  if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+      getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+    port = ntohs(sa.sin_port);
+  if (fd >= 0)
+    close(fd);
+  return port;
+}
+
+static int connect_to(int port) {
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+    return fd;
+  if (fd >= 0)
+    close(fd);
+  return -1;
+}
+
+/* One keep-alive GET: the status (0: no answer), "served_by" into `by`. */
+static int lookup(int *fd, int port, const char *path, char *by, size_t by_size) {
+  char req[256], buf[8192];
+  int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path);
+  if (*fd < 0)
+    *fd = connect_to(port);
+  if (*fd < 0 || send(*fd, req, (size_t)n, MSG_NOSIGNAL) != n)
+    goto broken;
+  size_t got = 0, need = 0;
+  char *end = NULL;
+  while (!end || got < need) {
+    ssize_t r = recv(*fd, buf + got, sizeof buf - 1 - got, 0);
+    if (r <= 0)
+      goto broken;
+    got += (size_t)r;
+    buf[got] = '\0';
+    if (!end && (end = strstr(buf, "\r\n\r\n"))) {
+      const char *cl = strcasestr(buf, "Content-Length:");
+      if (!cl)
+        goto broken;
+      need = (size_t)(end + 4 - buf) + (size_t)atol(cl + 15);
+    }
+    if (got >= sizeof buf - 1)
+      goto broken;
+  }
+  const char *s = strstr(end, "\"served_by\":\"");
+  snprintf(by, by_size, "%.*s", s ? (int)strcspn(s + 13, "\"") : 0, s ? s + 13 : "");
+  return atoi(buf + 9);
+broken:
+  if (*fd >= 0)
+    close(*fd);
+  *fd = -1;
+  return 0;
+}
+
+static void add_latency(latencies_t *l, double ms) {
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 4096;
+    double *grown = realloc(l->v, cap * sizeof *grown);
+    if (!grown)
+      return;
+    l->v = grown;
+    l->cap = cap;
+  }
+  l->v[l->n++] = ms;
+}
+
+static void *client_main(void *arg) {
+  client_t *c = arg;
+  char path[128], by[128];
+  int fd = -1;
+  while (!atomic_load(c->stop)) {
+    long k = c->keys[rand_r(&c->seed) % c->key_count];
+    snprintf(path, sizeof path, "/v1/stores/latest/keys/key-%08ld", k);
+    double t0 = bench_now();
+    int status = lookup(&fd, c->port, path, by, sizeof by);
+    double ms = (bench_now() - t0) * 1000;
+    if (status != 200)
+      c->failed++;
+    else
+      add_latency(strcmp(by, c->self) == 0 ? &c->local : &c->forwarded, ms);
+  }
+  if (fd >= 0)
+    close(fd);
+  return NULL;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* The clients' figures of one kind, merged. */
+static void summarize(client_t *cs, int forwarded, double seconds, bench_lookups_t *out) {
+  latencies_t all = {0};
+  for (int i = 0; i < CLIENTS; i++) {
+    latencies_t *l = forwarded ? &cs[i].forwarded : &cs[i].local;
+    for (size_t k = 0; k < l->n; k++)
+      add_latency(&all, l->v[k]);
+  }
+  qsort(all.v, all.n, sizeof *all.v, cmp_double);
+  out->per_sec = seconds > 0 ? (double)all.n / seconds : 0;
+  out->p50_ms = all.n ? all.v[all.n / 2] : 0;
+  out->p99_ms = all.n ? all.v[all.n * 99 / 100] : 0;
+  free(all.v);
+}
+
+/* Ask instance A for keys from CLIENTS connections until `stop` (or for
+ * IDLE_SECONDS when stop is NULL). */
+typedef struct query_run {
+  client_t clients[CLIENTS];
+  atomic_int stop;
+  double started;
+} query_run_t;
+
+/* Ask instance A for SAMPLE_KEYS keys each, spread over all of them, and
+ * sort them by who answered. 0 when both kinds were found. */
+static int sort_keys(int port, const char *self, long keys, key_sets_t *ks) {
+  char path[128], by[128];
+  int fd = -1;
+  memset(ks, 0, sizeof *ks);
+  for (long i = 0; i < keys && (ks->n_local < SAMPLE_KEYS || ks->n_forwarded < SAMPLE_KEYS);
+       i += keys / (4 * SAMPLE_KEYS) + 1) {
+    snprintf(path, sizeof path, "/v1/stores/latest/keys/key-%08ld", i);
+    if (lookup(&fd, port, path, by, sizeof by) != 200)
+      continue;
+    if (strcmp(by, self) == 0 && ks->n_local < SAMPLE_KEYS)
+      ks->local[ks->n_local++] = i;
+    else if (strcmp(by, self) != 0 && ks->n_forwarded < SAMPLE_KEYS)
+      ks->forwarded[ks->n_forwarded++] = i;
+  }
+  if (fd >= 0)
+    close(fd);
+  return ks->n_local && ks->n_forwarded ? 0 : -1;
+}
+
+/* Client 0 asks local keys, client 1 forwarded ones; `which`: 1 the
+ * first, 2 the second, 3 both. */
+static void queries_start(query_run_t *q, int port, const char *self, const key_sets_t *ks,
+                          int which) {
+  memset(q, 0, sizeof *q);
+  q->started = bench_now();
+  for (int i = 0; i < CLIENTS; i++) {
+    if (!(which & (1 << i)))
+      continue;
+    client_t *c = &q->clients[i];
+    *c = (client_t){.started = 1,
+                    .port = port,
+                    .self = self,
+                    .keys = i ? ks->forwarded : ks->local,
+                    .key_count = i ? ks->n_forwarded : ks->n_local,
+                    .stop = &q->stop,
+                    .seed = (unsigned)(i * 7919 + 1)};
+    pthread_create(&c->tid, NULL, client_main, c);
+  }
+}
+
+static void queries_stop(query_run_t *q, bench_query_phase_t *out) {
+  atomic_store(&q->stop, 1);
+  double seconds = bench_now() - q->started;
+  long failed = 0;
+  for (int i = 0; i < CLIENTS; i++) {
+    if (q->clients[i].started)
+      pthread_join(q->clients[i].tid, NULL);
+    failed += q->clients[i].failed;
+  }
+  summarize(q->clients, 0, seconds, &out->local);
+  summarize(q->clients, 1, seconds, &out->forwarded);
+  out->failed = failed;
+  for (int i = 0; i < CLIENTS; i++) {
+    free(q->clients[i].local.v);
+    free(q->clients[i].forwarded.v);
+  }
+}
+
+/* `records` keyed records, key-00000000 up, values tagged with `round` so
+ * every record changes its key's value. */
+static int produce_round(const bench_opts_t *o, const char *topic, int round) {
+  rd_kafka_t *p = bench_client(RD_KAFKA_PRODUCER, o->bootstrap, NULL);
+  char key[32], value[64];
+  if (!p)
+    return -1;
+  for (long i = 0; i < o->records; i++) {
+    int klen = snprintf(key, sizeof key, "key-%08ld", i);
+    int vlen = snprintf(value, sizeof value, "round %d of %s", round, key);
+    while (rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, (size_t)klen),
+                             RD_KAFKA_V_VALUE(value, (size_t)vlen),
+                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                             RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+      rd_kafka_poll(p, 10);
+  }
+  rd_kafka_flush(p, 60000);
+  rd_kafka_destroy(p);
+  return 0;
+}
+
+/* Wait until `out` holds `target` records; the rate from the first record
+ * past `from` to the last (0 when it never got there). */
+static double wait_output(const bench_opts_t *o, const char *out, long long from,
+                          long long target) {
+  rd_kafka_t *rk = bench_client(RD_KAFKA_PRODUCER, o->bootstrap, NULL);
+  double deadline = bench_now() + 600, first = 0, last = 0;
+  long long count = from;
+  while (rk && bench_now() < deadline && count < target) {
+    count = bench_end_offsets(rk, out, PARTITIONS, NULL);
+    last = bench_now();
+    if (count > from && !first)
+      first = last;
+    usleep(10000);
+  }
+  if (rk)
+    rd_kafka_destroy(rk);
+  return count >= target && last > first ? (double)(target - from) / (last - first) : 0;
+}
+
+static pid_t start_instance(const bench_opts_t *o, int i, const char *group, const char *in,
+                            const char *out, int port, const char *state, char *log) {
+  char ini[128], extra[512];
+  snprintf(ini, sizeof ini, "/tmp/weir-bench-queries-%d-%d.ini", (int)getpid(), i);
+  snprintf(log, 128, "/tmp/weir-bench-queries-%d-%d.log", (int)getpid(), i);
+  snprintf(extra, sizeof extra,
+           "commit.interval.ms = 1000\nstate.dir = %s\nhttp.listen = 127.0.0.1:%d\n"
+           "http.advertise = 127.0.0.1:%d\n",
+           state, port, port);
+  bench_weir_ini(o, ini, TOPOLOGY, group, in, out, 1, extra);
+  char *argv[] = {(char *)o->weir, "run", ini, NULL};
+  return bench_spawn(argv, log);
+}
+
+int bench_queries(const bench_opts_t *base, bench_queries_t *res) {
+  char in[96], out[96], group[96], self[64], state[INSTANCES][128], log[INSTANCES][128];
+  bench_opts_t o = *base;
+  pid_t child[INSTANCES];
+  int port[INSTANCES];
+  int id = (int)getpid();
+  o.partitions = PARTITIONS;
+  memset(res, 0, sizeof *res);
+  res->keys = o.records;
+  snprintf(in, sizeof in, "bench-queries-in-%d", id);
+  snprintf(out, sizeof out, "bench-queries-out-%d", id);
+  snprintf(group, sizeof group, "bench-queries-%d", id);
+  if (bench_create_topic(&o, in) || bench_create_topic(&o, out) || produce_round(&o, in, 0))
+    return -1;
+  for (int i = 0; i < INSTANCES; i++) {
+    port[i] = free_port();
+    if (bench_state_dir(state[i], sizeof state[i]))
+      return -1;
+    child[i] = start_instance(&o, i, group, in, out, port[i], state[i], log[i]);
+  }
+  snprintf(self, sizeof self, "127.0.0.1:%d", port[0]);
+  static query_run_t q;
+  static key_sets_t ks;
+  /* Round 0 loads every key; then idle lookups; round 1 runs without
+   * queries, round 2 with them. */
+  int ok = wait_output(&o, out, 0, o.records) > 0;
+  /* A key is in the store once its commit is: wait for that, and for the
+   * group's description to name both instances. */
+  double deadline = bench_now() + 120;
+  while (ok && sort_keys(port[0], self, o.records, &ks) && bench_now() < deadline)
+    sleep(1);
+  ok = ok && ks.n_local && ks.n_forwarded;
+  if (ok) {
+    bench_query_phase_t fwd;
+    queries_start(&q, port[0], self, &ks, 1);
+    sleep(IDLE_SECONDS);
+    queries_stop(&q, &res->idle);
+    queries_start(&q, port[0], self, &ks, 2);
+    sleep(IDLE_SECONDS);
+    queries_stop(&q, &fwd);
+    res->idle.forwarded = fwd.forwarded;
+    res->idle.failed += fwd.failed;
+    ok = produce_round(&o, in, 1) == 0 &&
+         (res->rate_without = wait_output(&o, out, o.records, 2 * o.records)) > 0;
+  }
+  if (ok) {
+    queries_start(&q, port[0], self, &ks, 3);
+    ok = produce_round(&o, in, 2) == 0;
+    res->rate_with = ok ? wait_output(&o, out, 2 * o.records, 3 * o.records) : 0;
+    queries_stop(&q, &res->busy);
+    ok = res->rate_with > 0;
+  }
+  for (int i = 0; i < INSTANCES; i++) {
+    bench_stop(child[i], NULL);
+    bench_remove_tree(state[i]);
+    if (ok)
+      unlink(log[i]);
+  }
+  res->ok = ok && res->idle.local.per_sec > 0 && res->idle.forwarded.per_sec > 0;
+  fprintf(stderr,
+          "weir-bench: queries: idle %.0f local/s (p99 %.3f ms), %.0f forwarded/s (p99 %.3f "
+          "ms); busy %.0f local/s (p99 %.3f ms), %.0f forwarded/s (p99 %.3f ms); stream %.0f "
+          "rec/s with queries, %.0f without%s\n",
+          res->idle.local.per_sec, res->idle.local.p99_ms, res->idle.forwarded.per_sec,
+          res->idle.forwarded.p99_ms, res->busy.local.per_sec, res->busy.local.p99_ms,
+          res->busy.forwarded.per_sec, res->busy.forwarded.p99_ms, res->rate_with,
+          res->rate_without, res->ok ? "" : " (FAILED: logs kept in /tmp/weir-bench-queries-*)");
+  return res->ok ? 0 : -1;
+}
+
+static void phase_row(FILE *f, const char *name, const bench_query_phase_t *p, double stream) {
+  fprintf(f, "| %s | %.0f | %.3f | %.3f | %.0f | %.3f | %.3f | %ld | ", name, p->local.per_sec,
+          p->local.p50_ms, p->local.p99_ms, p->forwarded.per_sec, p->forwarded.p50_ms,
+          p->forwarded.p99_ms, p->failed);
+  if (stream > 0)
+    fprintf(f, "%.2f |\n", stream);
+  else
+    fprintf(f, "— |\n");
+}
+
+void bench_queries_markdown(FILE *f, const bench_queries_t *r) {
+  double kept = r->rate_without > 0 ? r->rate_with / r->rate_without : 0;
+  int local_met = r->busy.local.per_sec >= 20000 && r->busy.local.p99_ms < 5;
+  fprintf(
+      f,
+      "\nInteractive queries (weir only: two instances, 6 partitions, a std `table` of %ld "
+      "keys; two keep-alive clients ask instance A for random keys, one only keys whose "
+      "partition A runs (*local*), one only keys whose partition B runs, which A forwards "
+      "to B (*forwarded*)). *Idle*: nothing to process, one client at a time. *Busy*: both clients "
+      "at once while both instances take a new value for every key at full speed. *Stream kept*: "
+      "that backlog's rate "
+      "with the queries over its rate without them (%.0f vs %.0f records/s). Goals: ≥ "
+      "20,000 local lookups/s with p99 < 5 ms (%s); the stream keeps ≥ 0.9 (%s).\n\n",
+      r->keys, r->rate_with, r->rate_without, local_met ? "met" : "**missed**",
+      kept >= 0.9 ? "met" : "**missed**");
+  fprintf(f,
+          "| phase | local/s | local p50 ms | local p99 ms | forwarded/s | forwarded p50 ms "
+          "| forwarded p99 ms | not 200 | stream kept |\n|---|---|---|---|---|---|---|---|---|\n");
+  phase_row(f, "idle", &r->idle, 0);
+  phase_row(f, "busy", &r->busy, kept);
+}
