@@ -245,6 +245,33 @@ static void test_stream_stream_outer(void **state) {
   weir_test_driver_close(td);
 }
 
+/* before/after differ: a left record at t joins right records in [t -
+ * before, t + after], a right record at t' left records in [t' - after, t'
+ * + before]; a right record is late past t' + before + grace. With before =
+ * 10, after = 0, an unmatched left record at 100 waits for stream time >
+ * 110: a right record at 95 is still taken at stream time 105 and matches
+ * it (Kafka Streams' t + after + grace rule would have emitted its null at
+ * 101). */
+static void test_stream_stream_before_after(void **state) {
+  (void)state;
+  weir_test_driver_t *td = open_ini(
+      HEAD SRCS OP "kind = stream-stream\njoin = left\nbefore = 10\nafter = 0\nvalue = nest\n"
+                   "store = a, b\n" WIN("a") WIN("b") SINK);
+  send(td, "l", "k", "\"A\"", 100);
+  send(td, "r", "k", "\"B\"", 101); /* after A: no pair (after = 0) */
+  send(td, "r", "z", "\"Z\"", 105);
+  send(td, "r", "k", "\"C\"", 95); /* 95 + 10 >= 105: taken, within 10 ms before A */
+  assert_string_equal(outputs(td), "k={\"left\":\"A\",\"right\":\"C\"}@100 ");
+  send(td, "l", "x", "\"X\"", 105); /* at 104 it would be late: 104 + after 0 < 105 */
+  send(td, "l", "k", "\"D\"", 110); /* B (101) and C? C is 15 before: only B */
+  assert_string_equal(outputs(td), "k={\"left\":\"D\",\"right\":\"B\"}@110 ");
+  send(td, "r", "w", "\"W\"", 115); /* closes time <= 104: A was matched */
+  assert_string_equal(outputs(td), "");
+  send(td, "r", "w", "\"W\"", 116); /* closes X (105 + 10 < 116) */
+  assert_string_equal(outputs(td), "x={\"left\":\"X\",\"right\":null}@105 ");
+  weir_test_driver_close(td);
+}
+
 /* late = error: a late record follows processing.error.policy, here to the
  * dead-letter topic, unchanged, and joins nothing. */
 static void test_stream_stream_late_to_dead_letter(void **state) {
@@ -353,6 +380,7 @@ int main(void) {
       cmocka_unit_test(test_stream_stream_inner),
       cmocka_unit_test(test_stream_stream_left),
       cmocka_unit_test(test_stream_stream_outer),
+      cmocka_unit_test(test_stream_stream_before_after),
       cmocka_unit_test(test_stream_stream_late_to_dead_letter),
       cmocka_unit_test(test_joins_chained),
       cmocka_unit_test(test_one_record_on_both_sides),
