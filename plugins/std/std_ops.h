@@ -18,5 +18,7 @@ extern const weir_operator_def_t std_table_op;
 extern const weir_operator_def_t std_dedupe_op;
 /* Windowed (ABI 1.2: window and session stores). */
 extern const weir_operator_def_t std_window_op;
+/* Joins (ABI 1.3: which input a record came from). */
+extern const weir_operator_def_t std_join_op;
 
 #endif

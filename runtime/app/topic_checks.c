@@ -1,29 +1,70 @@
 #include "app/topic_checks.h"
 
+#include <string.h>
+
 #include "kafka/topics.h"
 
+static int planned_partitions(const rd_kafka_metadata_t *md, const weir_topology_t *t,
+                              const char *topic, int depth, int *writer);
+
+/* The most partitions among sub-topology `sub`'s source topics. */
+static int most_partitions(const rd_kafka_metadata_t *md, const weir_topology_t *t, int sub,
+                           int depth) {
+  int best = -1, writer;
+  for (size_t i = 0; i < t->node_count; i++) {
+    const weir_node_t *n = t->nodes[i];
+    for (size_t k = 0; n->kind == WEIR_NODE_SOURCE && n->subtopology == sub && k < n->topic_count;
+         k++) {
+      int count = planned_partitions(md, t, n->topics[k], depth + 1, &writer);
+      best = count > best ? count : best;
+    }
+  }
+  return best;
+}
+
+/* A source topic's partitions: a repartition topic, which does not exist
+ * yet, will have as many as the most of the sub-topology writing it
+ * (*writer; app/internal_topics.c decides so), -1 when unknown. */
+static int planned_partitions(const rd_kafka_metadata_t *md, const weir_topology_t *t,
+                              const char *topic, int depth, int *writer) {
+  *writer = -1;
+  for (size_t j = 0; j < t->internal_topic_count && depth <= t->subtopology_count; j++)
+    if (!t->internal_topics[j].changelog && strcmp(t->internal_topics[j].name, topic) == 0) {
+      *writer = t->internal_topics[j].partitions_of;
+      return most_partitions(md, t, *writer, depth);
+    }
+  return weir_topics_partitions(md, topic);
+}
+
 /* The source topics of one sub-topology are read by one task per partition
- * number, so they must have as many partitions each (co-partitioning). */
+ * number, so they must have as many partitions each (co-partitioning), a
+ * repartition topic's as planned: a join of a re-keyed input and a topic
+ * with another count would otherwise start and join the wrong keys. */
 static void check_copartitioned(const rd_kafka_metadata_t *md, const weir_topology_t *t,
                                 weir_diag_t *d) {
   for (int sub = 0; sub < t->subtopology_count; sub++) {
     const char *first = NULL;
-    int first_count = -1;
+    int first_count = -1, first_writer = -1;
     for (size_t i = 0; i < t->node_count; i++) {
       const weir_node_t *n = t->nodes[i];
       for (size_t k = 0; n->kind == WEIR_NODE_SOURCE && n->subtopology == sub && k < n->topic_count;
            k++) {
-        int count = weir_topics_partitions(md, n->topics[k]);
+        int writer;
+        int count = planned_partitions(md, t, n->topics[k], 0, &writer);
         if (count < 0)
           continue; /* reported as missing */
         if (!first) {
-          first = n->topics[k], first_count = count;
+          first = n->topics[k], first_count = count, first_writer = writer;
         } else if (count != first_count) {
+          int w = writer >= 0 ? writer : first_writer;
           weir_diag_add(d, t->path, n->line,
                         "sub-topology %d reads topic '%s' (%d partitions) and topic '%s' (%d "
                         "partitions): inputs joined in one sub-topology must be co-partitioned; "
-                        "give them the same partition count",
-                        sub, first, first_count, n->topics[k], count);
+                        "give them the same partition count%s",
+                        sub, first, first_count, n->topics[k], count,
+                        w >= 0 ? " (a repartition topic gets as many as the most of the inputs "
+                                 "of the sub-topology writing it)"
+                               : "");
         }
       }
     }

@@ -38,6 +38,24 @@ int weir_node_deliver(weir_node_inst_t *inst, const weir_record_t *rec) {
   return rc;
 }
 
+/* Which of `to`'s inputs `from` is (weir.h 1.3 origin.input): a node has
+ * one or two inputs, so a scan costs less than a table per edge. */
+static int32_t input_index(const weir_node_t *to, const weir_node_t *from) {
+  for (size_t i = 0; i < to->input_count; i++)
+    if (to->inputs[i] == from)
+      return (int32_t)i;
+  return -1;
+}
+
+int weir_node_deliver_from(weir_node_inst_t *from, weir_node_inst_t *to, const weir_record_t *rec) {
+  weir_origin_t *o = &to->task->origin;
+  int32_t was = o->input; /* depth first: the caller's own input comes back after */
+  o->input = input_index(to->node, from->node);
+  int rc = weir_node_deliver(to, rec);
+  o->input = was;
+  return rc;
+}
+
 /* Set *in to the record `rec` forwarded by inst's operator as this host
  * reads it (record_abi.h; `full` holds a widened copy). WEIR_OK, or why not. */
 static int check_record(weir_node_inst_t *inst, const weir_record_t *rec, weir_record_t *full,
@@ -66,7 +84,7 @@ static int api_forward(weir_ctx_t *ctx, const weir_record_t *rec) {
     return rc;
   inst->stats->out++;
   for (size_t c = 0; c < inst->node->child_count; c++) {
-    int child_rc = weir_node_deliver(inst->children[c], in);
+    int child_rc = weir_node_deliver_from(inst, inst->children[c], in);
     if (child_rc != WEIR_OK && rc == WEIR_OK)
       rc = child_rc;
   }
@@ -83,7 +101,7 @@ static int api_forward_to(weir_ctx_t *ctx, const char *child, const weir_record_
   for (size_t c = 0; c < inst->node->child_count; c++)
     if (child && strcmp(inst->node->children[c]->name, child) == 0) {
       inst->stats->out++;
-      return weir_node_deliver(inst->children[c], in);
+      return weir_node_deliver_from(inst, inst->children[c], in);
     }
   return WEIR_ENOENT;
 }
@@ -123,7 +141,7 @@ static void api_log(weir_ctx_t *ctx, int level, const char *message) {
 }
 
 static const weir_origin_t *api_origin(weir_ctx_t *ctx) {
-  static const weir_origin_t none = {sizeof(weir_origin_t), -1, NULL, -1};
+  static const weir_origin_t none = {sizeof(weir_origin_t), -1, NULL, -1, -1};
   weir_node_inst_t *inst = inst_of(ctx);
   return inst->task->in_process ? &inst->task->origin : &none;
 }
@@ -180,6 +198,15 @@ static const char *api_child_name(weir_ctx_t *ctx, size_t index) {
   return index < node->child_count ? node->children[index]->name : NULL;
 }
 
+static size_t api_input_count(weir_ctx_t *ctx) {
+  return inst_of(ctx)->node->input_count;
+}
+
+static const char *api_input_name(weir_ctx_t *ctx, size_t index) {
+  const weir_node_t *node = inst_of(ctx)->node;
+  return index < node->input_count ? node->inputs[index]->name : NULL;
+}
+
 static weir_store_t *api_store_get(weir_ctx_t *ctx, const char *name) {
   weir_node_inst_t *inst = inst_of(ctx);
   return weir_task_store_get(inst->task, inst->node, name);
@@ -229,4 +256,6 @@ const weir_host_api_t weir_host_api_v1 = {
     .session_put = weir_api_session_put,
     .session_remove = weir_api_session_remove,
     .iter_window = weir_api_iter_window,
+    .input_count = api_input_count,
+    .input_name = api_input_name,
 };

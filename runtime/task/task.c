@@ -51,6 +51,7 @@ weir_task_t *weir_task_new(const weir_task_env_t *env, int subtopology, int32_t 
   task->env = env;
   task->partition = partition;
   task->subtopology = subtopology;
+  task->origin.input = -1; /* no delivery yet (weir.h 1.3) */
   snprintf(task->id, sizeof task->id, "%d_%d", subtopology < 0 ? 0 : subtopology, (int)partition);
   task->inst_count = env->topo->node_count;
   task->insts = calloc(task->inst_count, sizeof *task->insts);

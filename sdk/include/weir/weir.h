@@ -1,7 +1,8 @@
 /*
- * weir.h — the weir operator SDK, ABI 1.2 (1.1 added state stores and the
+ * weir.h — the weir operator SDK, ABI 1.3 (1.1 added state stores and the
  * operator's flush callback; 1.2 timers (punctuate), timestamp extractors,
- * store enumeration, and window and session stores).
+ * store enumeration, and window and session stores; 1.3 which input a
+ * record came from, for operators with several inputs such as joins).
  *
  * This is the only header a weir plugin includes. A plugin links nothing from
  * the host: every host service arrives as a function table (weir_host_api_t)
@@ -50,7 +51,7 @@ extern "C" {
 #endif
 
 #define WEIR_ABI_MAJOR 1
-#define WEIR_ABI_MINOR 2
+#define WEIR_ABI_MINOR 3
 
 /* The one symbol a plugin exports, made by WEIR_PLUGIN(). */
 #define WEIR_PLUGIN_ENTRY_SYMBOL "weir_plugin_entry"
@@ -122,12 +123,17 @@ typedef struct weir_record {
 #define WEIR_RECORD_INIT                                                       \
   { (uint32_t)sizeof(weir_record_t), 0, NULL, 0, NULL, 0, 0, NULL, 0 }
 
-/* Where the record being processed came from. Borrowed, valid during process(). */
+/* Where the record being processed came from. Borrowed, valid during process().
+ * Read `input` (1.3) through weir_input_index(), which checks struct_size. */
 typedef struct weir_origin {
   uint32_t struct_size;
   int32_t partition;
   const char *topic;
   int64_t offset;
+  /* 1.3: which of this node's inputs handed the record over: its index in
+   * the node's `input =` list (weir_input_name() names it); -1 when no
+   * input did (outside a delivery). */
+  int32_t input;
 } weir_origin_t;
 
 /* ---------------------------------------------------------------- parameters */
@@ -412,6 +418,9 @@ struct weir_host_api {
                         int64_t end);
   /* 1.2: the window of the item weir_iter_next() last returned. */
   int (*iter_window)(weir_iter_t *it, int64_t *start, int64_t *end);
+  /* 1.3: the nodes this node reads (`input =`). */
+  size_t (*input_count)(weir_ctx_t *ctx);
+  const char *(*input_name)(weir_ctx_t *ctx, size_t index);
   /* Later minors append here. */
 };
 
@@ -525,6 +534,34 @@ static inline size_t weir_child_count(weir_ctx_t *ctx) {
 }
 static inline const char *weir_child_name(weir_ctx_t *ctx, size_t index) {
   return ctx->api->child_name(ctx, index);
+}
+
+/*
+ * 1.3: the inputs of this node, in the order its `input =` lists them
+ * (weir_input_count() is 2 for `input = a, b`), and which of them handed
+ * over the record being processed: an operator reading two inputs (a join)
+ * tells its sides apart by weir_input_index(), 0 for `a`, 1 for `b`, in
+ * process() and in every record forwarded to it from a flush() or
+ * punctuate() upstream. A `group.by` on the node replaces its inputs with
+ * the one repartition topic that merges them ("NAME.repartition-source").
+ * Names are valid until close(); index >= weir_input_count() gives NULL.
+ * On a host before 1.3: count 0, name NULL, index -1.
+ */
+static inline size_t weir_input_count(weir_ctx_t *ctx) {
+  if (!WEIR_API_HAS_FN(ctx->api, input_count))
+    return 0;
+  return ctx->api->input_count(ctx);
+}
+static inline const char *weir_input_name(weir_ctx_t *ctx, size_t index) {
+  if (!WEIR_API_HAS_FN(ctx->api, input_name))
+    return NULL;
+  return ctx->api->input_name(ctx, index);
+}
+static inline int weir_input_index(weir_ctx_t *ctx) {
+  const weir_origin_t *o = ctx->api->origin(ctx);
+  if (!o || o->struct_size < offsetof(weir_origin_t, input) + sizeof o->input)
+    return -1;
+  return o->input;
 }
 
 /* Append bytes to the state a save() hands over (copied). WEIR_OK, or

@@ -1,0 +1,48 @@
+/* join — the std join operator's instance, shared by join.c (parameters,
+ * stream-table and table-table) and join_window.c (stream-stream). Internal
+ * to std.so. */
+#ifndef WEIR_STD_JOIN_H
+#define WEIR_STD_JOIN_H
+
+#include <stdint.h>
+#include <weir/weir.h>
+
+#include "join_value.h"
+#include "std_util.h"
+
+enum join_kind { JOIN_STREAM_TABLE, JOIN_STREAM_STREAM, JOIN_TABLE_TABLE };
+enum join_type { JOIN_INNER, JOIN_LEFT, JOIN_OUTER };
+
+#define JOIN_LEFT_SIDE 0
+#define JOIN_RIGHT_SIDE 1
+#define JOIN_NO_TIME INT64_MIN
+
+typedef struct join_op {
+  enum join_kind kind;
+  enum join_type type;
+  weir_store_t *store[2]; /* per side; stream-table: only the table's (right) */
+  std_join_value_t value;
+  /* stream-stream */
+  int64_t before, after, grace;
+  int late_error;
+  int64_t observed;      /* stream time: the largest timestamp this join took */
+  int64_t swept[2];      /* per side: buckets starting by this were emitted */
+  int64_t last_late_log; /* monotonic seconds of the last late warning */
+  std_buf_t bucket;      /* a bucket being rebuilt */
+  std_buf_t found;       /* buckets copied out of an iterator */
+  std_buf_t scratch;     /* a table value with its timestamp; an other side's copy */
+} join_op_t;
+
+/* Whether unmatched records of `side` are emitted with a null other side. */
+static inline int join_keeps_unmatched(const join_op_t *j, int side) {
+  return j->type == JOIN_OUTER || (j->type == JOIN_LEFT && side == JOIN_LEFT_SIDE);
+}
+
+/* Render left/right (either may be absent) and forward (key, value, ts). */
+int join_emit(weir_ctx_t *ctx, join_op_t *j, const void *key, size_t key_len, std_side_t left,
+              std_side_t right, int64_t ts);
+
+/* join_window.c: one record of either side of a stream-stream join. */
+int join_window_process(weir_ctx_t *ctx, join_op_t *j, int side, const weir_record_t *rec);
+
+#endif
