@@ -122,6 +122,9 @@ int bench_create_topic(const bench_opts_t *o, const char *topic);
 int bench_produce_input(const bench_opts_t *o, const char *topic);
 int bench_produce_words(const bench_opts_t *o, const char *topic, int words);
 int bench_produce_windowed(const bench_opts_t *o, const char *topic, int keys, int window_ms);
+/* As bench_produce_windowed over span_windows windows. */
+int bench_produce_windowed_span(const bench_opts_t *o, const char *topic, int keys, int window_ms,
+                                int span_windows);
 long long bench_end_offsets(rd_kafka_t *rk, const char *topic, int partitions, long long *low_sum);
 
 /* bench_loop.c: the baseline, run as `weir-bench loop ...` in its own process. */
@@ -162,6 +165,20 @@ typedef struct bench_queries {
 } bench_queries_t;
 int bench_queries(const bench_opts_t *o, bench_queries_t *res);
 void bench_queries_markdown(FILE *f, const bench_queries_t *r);
+
+/* bench_retention.c: a windowed count whose event time spans a hundred retention periods
+ * (real broker only): weir's RSS and its state directory's size along the way. */
+enum { BENCH_RETENTION_SAMPLES = 10 };
+typedef struct bench_retention {
+  int ok;
+  long records;
+  int periods;                              /* retention periods the event time spans */
+  double seconds;                           /* to process it all */
+  double rss_mib[BENCH_RETENTION_SAMPLES];  /* the largest seen in each tenth of the input */
+  double disk_mib[BENCH_RETENTION_SAMPLES]; /* likewise, the state directory */
+} bench_retention_t;
+int bench_retention(const bench_opts_t *o, bench_retention_t *res);
+void bench_retention_markdown(FILE *f, const bench_retention_t *r);
 
 /* bench_proc.c */
 pid_t bench_spawn(char *const argv[], const char *log);

@@ -97,10 +97,12 @@ static long word_of(long i, long records, int words, uint64_t *state) {
 int bench_produce_words(const bench_opts_t *o, const char *topic, int words) {
   rd_kafka_t *rk = bench_client(RD_KAFKA_PRODUCER, o->bootstrap, NULL);
   char value[32];
-  int digits = snprintf(value, sizeof value, "%d", (words >= o->records ? (int)o->records : words) - 1);
+  int digits =
+      snprintf(value, sizeof value, "%d", (words >= o->records ? (int)o->records : words) - 1);
   uint64_t state = 0x9e3779b97f4a7c15u;
   for (long i = 0; i < o->records; i++) {
-    int len = snprintf(value, sizeof value, "w%0*ld", digits, word_of(i, o->records, words, &state));
+    int len =
+        snprintf(value, sizeof value, "w%0*ld", digits, word_of(i, o->records, words, &state));
     while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                              RD_KAFKA_V_VALUE(value, (size_t)len),
                              RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
@@ -119,9 +121,14 @@ int bench_produce_words(const bench_opts_t *o, const char *topic, int words) {
  * clock); then one record a partition an hour past the last window, which
  * closes every window of the input (its own never closes). */
 int bench_produce_windowed(const bench_opts_t *o, const char *topic, int keys, int window_ms) {
+  return bench_produce_windowed_span(o, topic, keys, window_ms, BENCH_WINDOW_SPAN);
+}
+
+int bench_produce_windowed_span(const bench_opts_t *o, const char *topic, int keys, int window_ms,
+                                int span_windows) {
   rd_kafka_t *rk = bench_client(RD_KAFKA_PRODUCER, o->bootstrap, NULL);
   char key[32], value[16] = "v";
-  long long span = (long long)BENCH_WINDOW_SPAN * window_ms;
+  long long span = (long long)span_windows * window_ms;
   long long t0 = ((long long)time(NULL) * 1000 - 7200000LL - span) / window_ms * window_ms;
   uint64_t state = 0x9e3779b97f4a7c15u;
   for (long i = 0; i < o->records; i++) {
@@ -129,14 +136,16 @@ int bench_produce_windowed(const bench_opts_t *o, const char *topic, int keys, i
     long long ts = t0 + (long long)((double)i * (double)span / (double)o->records);
     while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                              RD_KAFKA_V_KEY(key, (size_t)klen), RD_KAFKA_V_VALUE(value, 1),
-                             RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                             RD_KAFKA_V_TIMESTAMP(ts),
+                             RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
       rd_kafka_poll(rk, 10);
     rd_kafka_poll(rk, 0);
   }
   for (int p = 0; p < o->partitions; p++)
     while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(p),
                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY("flush", 5),
-                             RD_KAFKA_V_VALUE(value, 1), RD_KAFKA_V_TIMESTAMP(t0 + span + 3600000LL),
+                             RD_KAFKA_V_VALUE(value, 1),
+                             RD_KAFKA_V_TIMESTAMP(t0 + span + 3600000LL),
                              RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
       rd_kafka_poll(rk, 10);
   int rc = rd_kafka_flush(rk, 120000) ? -1 : 0;

@@ -469,7 +469,7 @@ static void usage(void) {
         "--partitions P: run only the cases with P partitions (default: every case)\n"
         "--case NAMES: run only the cases named: passthrough, wordcount, restore, window, "
         "rebalance,\n"
-        "              reload, queries\n"
+        "              reload, queries, retention\n"
         "              (default: every case)\n",
         stderr);
 }
@@ -718,6 +718,10 @@ int main(int argc, char **argv) {
   int reloaded = !rc && !o.embedded && (!o.only_cases || listed(o.only_cases, "reload"));
   if (reloaded)
     rc = bench_reload(&o, &reload);
+  bench_retention_t retention = {0};
+  int retained = !rc && !o.embedded && (!o.only_cases || listed(o.only_cases, "retention"));
+  if (retained)
+    rc = bench_retention(&o, &retention);
   bench_queries_t queries = {0};
   int queried = !rc && !o.embedded && (!o.only_cases || listed(o.only_cases, "queries"));
   if (queried)
@@ -732,7 +736,9 @@ int main(int argc, char **argv) {
                              rebalanced ? &rb : NULL,
                              REBALANCE_PARTITIONS};
     bench_write_report(&o, &report);
-    FILE *f = reloaded || queried ? fopen(o.markdown, "a") : NULL;
+    FILE *f = reloaded || queried || retained ? fopen(o.markdown, "a") : NULL;
+    if (f && retained)
+      bench_retention_markdown(f, &retention);
     if (f && reloaded)
       bench_reload_markdown(f, &reload);
     if (f && queried)
