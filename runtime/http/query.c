@@ -234,7 +234,8 @@ static int collect(const weir_http_env_t *env, const weir_store_decl_t *d, int32
 
 static void range_answer(const weir_http_env_t *env, const weir_store_decl_t *d, const bounds_t *b,
                          rows_t *rs, const char *here, const char *elsewhere, weir_http_resp_t *r) {
-  qsort(rs->v, rs->n, sizeof *rs->v, row_cmp);
+  if (rs->n) /* qsort takes no NULL array, even empty */
+    qsort(rs->v, rs->n, sizeof *rs->v, row_cmp);
   size_t n = rs->n > (size_t)b->limit ? (size_t)b->limit : rs->n;
   weir_query_answer_head(env, d, r);
   weir_out_str(&r->body, ",\"rows\":[");

@@ -224,7 +224,8 @@ static int gather(const weir_http_env_t *env, const weir_store_decl_t *d, int32_
 /* The sorted windows, at most q->limit, then "truncated". */
 static void windows_out(const weir_store_decl_t *d, const range_t *q, wrows_t *rs, int with_key,
                         weir_http_resp_t *r) {
-  qsort(rs->v, rs->n, sizeof *rs->v, wrow_cmp);
+  if (rs->n) /* qsort takes no NULL array, even empty */
+    qsort(rs->v, rs->n, sizeof *rs->v, wrow_cmp);
   size_t n = rs->n > (size_t)q->limit ? (size_t)q->limit : rs->n;
   weir_out_str(&r->body, ",\"windows\":[");
   for (size_t i = 0; i < n; i++) {
