@@ -477,6 +477,18 @@ int weir_kv_store_get(weir_kv_store_t *s, const void *key, size_t key_len, const
   return entry_result(e, value, value_len);
 }
 
+int weir_kv_store_get_cached(weir_kv_store_t *s, const void *key, size_t key_len,
+                             const void **value, size_t *value_len) {
+  int found;
+  uint64_t h = 0;
+  size_t slot = lookup(s, key ? key : "", key_len, &h, &found);
+  if (!found)
+    return 0;
+  kv_entry_t *e = s->slots[slot].e;
+  e->flags |= F_REF;
+  return entry_result(e, value, value_len);
+}
+
 int weir_kv_store_put(weir_kv_store_t *s, const void *key, size_t key_len, const void *value,
                       size_t value_len) {
   int found;
@@ -510,10 +522,29 @@ static void unflush(kv_entry_t **v, size_t stop) {
     v[i]->state = ST_DIRTY;
 }
 
+static int entry_key_cmp(const void *a, const void *b) {
+  kv_entry_t *x = *(kv_entry_t *const *)a, *y = *(kv_entry_t *const *)b;
+  size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
+  int c = n ? memcmp(entry_key(x), entry_key(y), n) : 0;
+  return c ? c : (x->key_len > y->key_len) - (x->key_len < y->key_len);
+}
+
+/* Key order, for RocksDB: its memtable's skiplist starts each insert from
+ * where the previous one went, so a batch of sorted keys costs a few
+ * comparisons a key where scattered keys cost a full search each
+ * (callgrind: most of a windowed count's commit). */
+static void sort_dirty(weir_kv_store_t *s) {
+  if (s->dirty.n > 1)
+    qsort(s->dirty.v, s->dirty.n, sizeof *s->dirty.v, entry_key_cmp);
+  for (size_t i = 0; i < s->dirty.n; i++)
+    s->dirty.v[i]->dirty_idx = (uint32_t)i;
+}
+
 int weir_kv_store_flush(weir_kv_store_t *s, weir_state_batch_t *batch, weir_kv_flush_fn fn,
                         void *opaque) {
   if (list_reserve(&s->pending, s->pending.n + s->dirty.n) != 0)
     return -1;
+  sort_dirty(s);
   for (size_t i = 0; i < s->dirty.n; i++) {
     kv_entry_t *e = s->dirty.v[i];
     const void *v = (e->flags & F_PRESENT) ? entry_value(e) : NULL;

@@ -53,13 +53,17 @@ void weir_kv_store_free(weir_kv_store_t *s); /* dirty entries are dropped */
  * has room. */
 int weir_kv_store_get(weir_kv_store_t *s, const void *key, size_t key_len, const void **value,
                       size_t *value_len, char *errstr, size_t errstr_size);
+/* As weir_kv_store_get, from the cache alone: 0 when the key is not cached
+ * (for a caller that knows RocksDB cannot hold it). */
+int weir_kv_store_get_cached(weir_kv_store_t *s, const void *key, size_t key_len,
+                             const void **value, size_t *value_len);
 /* 0, 1 when the process-wide budget is exceeded (flush soon), -1 out of memory.
  * value NULL = delete. */
 int weir_kv_store_put(weir_kv_store_t *s, const void *key, size_t key_len, const void *value,
                       size_t value_len);
 
 /* Hand every dirty entry to `fn` (NULL: a store without changelog) and add
- * it to `batch`, in the order the keys were first dirtied; the entries stay
+ * it to `batch`, in key order (RocksDB inserts sorted keys cheaply); the entries stay
  * readable from the cache until weir_kv_store_batch_written(). 0, or -1
  * (out of memory, nothing handed over), or the first non-zero from fn:
  * then the entries this call handed over are dirty again (`batch` may hold

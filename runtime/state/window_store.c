@@ -25,6 +25,13 @@ struct weir_window_store {
   int drop_pending; /* live_seg moved since the last flush */
   int64_t max_seg;  /* the highest segment that may hold rows */
   int scanned;      /* max_seg includes RocksDB's last row */
+  /* Window stores: RocksDB holds no window starting after db_max_start (an
+   * upper bound: the end of its last segment at open, then raised by each
+   * flush to the latest start put before it, and by the restore), so a
+   * window starting later is in the cache or nowhere — the get of a new
+   * window, most of a windowed count's misses, skips RocksDB. */
+  int64_t db_max_start;
+  int64_t put_max_start; /* the latest start put since the last flush */
 };
 
 typedef struct {
@@ -97,6 +104,8 @@ weir_window_store_t *weir_window_store_new(weir_kv_store_t *kv, int kind, int64_
   ws->observed = INT64_MIN;
   ws->live_seg = INT64_MIN;
   ws->max_seg = INT64_MIN;
+  ws->db_max_start = INT64_MIN;
+  ws->put_max_start = INT64_MIN;
   return ws;
 }
 
@@ -155,6 +164,8 @@ void weir_window_store_advance(weir_window_store_t *ws, int64_t stream_time) {
 }
 
 void weir_window_store_flush(weir_window_store_t *ws, weir_state_batch_t *batch) {
+  if (ws->put_max_start > ws->db_max_start)
+    ws->db_max_start = ws->put_max_start;
   if (!ws->drop_pending)
     return;
   unsigned char to[WEIR_WKEY_TIME];
@@ -199,6 +210,9 @@ int weir_window_store_restore_keep(weir_window_store_t *ws, const void *key, siz
   if (weir_wkey_time(times) < RESERVED_TIME) /* bookkeeping rows are no time */
     weir_window_store_advance(ws, weir_wkey_time(times));
   weir_window_store_saw(ws, weir_wkey_time(key));
+  int64_t start = weir_wkey_time(times);
+  if (ws->kind == WEIR_STORE_WINDOW && start < RESERVED_TIME && start > ws->db_max_start)
+    ws->db_max_start = start;
   return weir_window_store_live(ws, row_end(ws, times));
 }
 
@@ -245,10 +259,21 @@ int weir_window_store_put(weir_window_store_t *ws, const void *key, size_t key_l
   wkey_done(&k);
   if (rc >= 0)
     weir_window_store_saw(ws, seg);
+  if (rc >= 0 && start < RESERVED_TIME && start > ws->put_max_start)
+    ws->put_max_start = start;
   return rc;
 }
 
 /* ------------------------------------------------------------ scans */
+
+/* RocksDB's last row is in segment seg: any window starting there or
+ * below may be in it. */
+static void saw_in_db(weir_window_store_t *ws, int64_t seg) {
+  weir_window_store_saw(ws, seg);
+  int64_t last = seg >= INT64_MAX / ws->interval - 1 ? INT64_MAX : (seg + 1) * ws->interval - 1;
+  if (ws->kind == WEIR_STORE_WINDOW && last > ws->db_max_start)
+    ws->db_max_start = last;
+}
 
 /* RocksDB's highest segment, once per open: rows a previous run or the
  * restore wrote may lie above anything put since. */
@@ -268,7 +293,7 @@ static int ensure_scanned(weir_window_store_t *ws, char *errstr, size_t errstr_s
     snprintf(errstr, errstr_size, "cannot read store %s: %s", weir_kv_store_name(kv),
              it ? weir_state_iter_error(it) : "out of memory");
   else if (rc > 0 && kl >= WEIR_WKEY_TIME)
-    weir_window_store_saw(ws, weir_wkey_time(k));
+    saw_in_db(ws, weir_wkey_time(k));
   weir_state_iter_close(it);
   ws->scanned = rc >= 0;
   return rc < 0 ? -1 : 0;
@@ -382,9 +407,11 @@ static weir_window_iter_t *fetch_one(weir_window_store_t *ws, const void *key, s
   }
   const void *v;
   size_t vl;
-  int rc = weir_window_store_live(ws, end)
-               ? weir_kv_store_get(ws->kv, k.p, k.len, &v, &vl, errstr, errstr_size)
-               : 0;
+  int rc = ensure_scanned(ws, errstr, errstr_size);
+  if (rc == 0 && weir_window_store_live(ws, end))
+    rc = start > ws->db_max_start && start < RESERVED_TIME
+             ? weir_kv_store_get_cached(ws->kv, k.p, k.len, &v, &vl)
+             : weir_kv_store_get(ws->kv, k.p, k.len, &v, &vl, errstr, errstr_size);
   wkey_done(&k);
   if (rc > 0 && weir_window_iter_add(it, key, key_len, v, vl, start, end))
     rc = -1;

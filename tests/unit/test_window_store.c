@@ -235,6 +235,51 @@ static void test_session_expiry_by_end(void **state) {
   assert_int_equal(db_rows(fx), 1); /* segment 1's row stays until its segment goes */
 }
 
+/* Write window (key "a", start) into RocksDB behind the store's back. */
+static void db_put_window(fx_t *fx, int64_t start, const char *value) {
+  unsigned char key[8 + 4 + 1 + 8];
+  weir_wkey_put_time(key, weir_window_store_segment(fx->ws, start));
+  memcpy(key + 8, "\0\0\0\1a", 5);
+  weir_wkey_put_time(key + 13, start);
+  weir_state_batch_t *b = weir_state_batch_new();
+  weir_state_batch_put(b, "w", 0, key, sizeof key, value, strlen(value));
+  assert_int_equal(weir_state_batch_write(fx->t.db, b, fx->t.err, sizeof fx->t.err), 0);
+  weir_state_batch_free(b);
+}
+
+static void fetch_one(fx_t *fx, int64_t start, char *out, size_t size) {
+  char err[256];
+  render(weir_window_store_fetch(fx->ws, "a", 1, start, start, err, sizeof err), out, size);
+}
+
+/* A lookup of one window reads RocksDB only when RocksDB may hold it: a
+ * window flushed, then evicted, is found there; one starting after every
+ * start ever flushed is not looked for (the row written behind the
+ * store's back proves it); after a reopen, the bound is the end of
+ * RocksDB's last segment. */
+static void test_new_windows_skip_rocksdb_only_past_what_it_holds(void **state) {
+  fx_t *fx = *state;
+  char out[256];
+  fx->t.budget.max = 1;                  /* every clean entry is evicted once written */
+  fetch_one(fx, 10000, out, sizeof out); /* RocksDB read once while empty */
+  assert_string_equal(out, "");
+  /* 1: over the budget, commit soon */
+  assert_int_equal(weir_window_store_put(fx->ws, "a", 1, 10000, "1", 1), 1);
+  commit(fx);
+  assert_int_equal(weir_kv_store_dirty_count(fx->kv), 0);
+  fetch_one(fx, 10000, out, sizeof out);
+  assert_string_equal(out, "a@10000/20000=1 "); /* evicted: from RocksDB */
+  db_put_window(fx, 20000, "hidden");
+  fetch_one(fx, 20000, out, sizeof out);
+  assert_string_equal(out, ""); /* after every flushed start: not looked for */
+  weir_window_store_free(fx->ws);
+  weir_kv_store_free(fx->kv);
+  fx->kv = weir_kv_store_new(fx->t.db, "w", 0, &fx->t.budget);
+  fx->ws = weir_window_store_new(fx->kv, WEIR_STORE_WINDOW, SIZE, RETENTION);
+  fetch_one(fx, 20000, out, sizeof out);
+  assert_string_equal(out, "a@20000/30000=hidden "); /* segment 0 may hold it */
+}
+
 #define TW(f) cmocka_unit_test_setup_teardown(f, setup_window, teardown)
 #define TS(f) cmocka_unit_test_setup_teardown(f, setup_session, teardown)
 
@@ -244,6 +289,7 @@ int main(void) {
       TW(test_expiry_drops_whole_segments_with_one_range_delete),
       TW(test_windows_after_reopen_found_in_rocksdb),
       TW(test_restore_skips_rows_past_retention),
+      TW(test_new_windows_skip_rocksdb_only_past_what_it_holds),
       TS(test_session_find_overlapping_by_start),
       TS(test_session_expiry_by_end),
   };
