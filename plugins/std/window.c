@@ -47,11 +47,11 @@
 #include <string.h>
 #include <time.h>
 
-
 #include "std_agg.h"
 #include "std_ops.h"
 #include "std_state.h"
 #include "std_util.h"
+#include "window_pending.h"
 
 #define WIN_STATE_LEN (STD_AGG_LEN + 8) /* the aggregation, then the latest timestamp */
 #define NO_TIME INT64_MIN
@@ -114,7 +114,8 @@ typedef struct win_op {
   int64_t *slide_starts;                  /* sliding: the windows a record reads */
   win_state_t *slide_states;
   size_t slide_cap;
-  char out[40]; /* the output value */
+  char out[40];          /* the output value */
+  win_pending_t pending; /* emit = final, tumbling and hopping: windows not emitted yet */
 } win_op_t;
 
 /* ---------------------------------------------------------------- state */
@@ -364,6 +365,34 @@ static int emit_range(const win_op_t *w, int64_t close, int64_t *from, int64_t *
   return *to >= 0;
 }
 
+static int emit_scanned(weir_ctx_t *ctx, win_op_t *w, int64_t from, int64_t to);
+
+/* Emit the time windows due in [from, to] from the pending list: each one
+ * looked up, in the order a scan gives (start, then key). */
+static int emit_pending(weir_ctx_t *ctx, win_op_t *w, int64_t from, int64_t to) {
+  win_pending_item_t *due;
+  size_t n;
+  if (win_pending_due(&w->pending, from, to, &due, &n))
+    return emit_scanned(ctx, w, from, to); /* out of memory: the list stays whole */
+  int rc = WEIR_OK;
+  for (size_t i = 0; rc == WEIR_OK && i < n; i++) {
+    weir_iter_t *it =
+        weir_window_fetch(w->store, due[i].key, due[i].key_len, due[i].start, due[i].start);
+    const void *k, *v;
+    size_t kl, vl;
+    win_state_t s;
+    if (!it)
+      rc = WEIR_EFAIL;
+    else if (weir_iter_next(it, &k, &kl, &v, &vl) == WEIR_OK &&
+             (rc = state_decode(ctx, w, v, vl, &s)) == WEIR_OK)
+      rc = emit(ctx, w, due[i].key, due[i].key_len, due[i].start, due[i].start + w->size, &s, s.ts);
+    weir_iter_close(it);
+  }
+  win_pending_items_free(due, n);
+  win_pending_closed(&w->pending, to, 0);
+  return rc;
+}
+
 static int emit_closed(weir_ctx_t *ctx, win_op_t *w) {
   int64_t st = w->observed;
   if (!w->emit_final || st < 0)
@@ -388,6 +417,17 @@ static int emit_closed(weir_ctx_t *ctx, win_op_t *w) {
     return WEIR_OK;
   if (w->kind != WK_SESSION && save_last_close(w) != WEIR_OK)
     return WEIR_EFAIL;
+  int time_kind = w->kind == WK_TUMBLING || w->kind == WK_HOPPING;
+  if (time_kind && win_pending_usable(&w->pending))
+    return emit_pending(ctx, w, from, to);
+  int rc = emit_scanned(ctx, w, from, to);
+  if (rc == WEIR_OK && time_kind)
+    win_pending_closed(&w->pending, to, 1);
+  return rc;
+}
+
+/* Emit the windows due in [from, to] found by scanning the store. */
+static int emit_scanned(weir_ctx_t *ctx, win_op_t *w, int64_t from, int64_t to) {
   weir_iter_t *it = weir_window_fetch_all(w->store, from, to);
   if (!it)
     return WEIR_EFAIL;
@@ -412,16 +452,17 @@ static int emit_closed(weir_ctx_t *ctx, win_op_t *w) {
 
 /* The stored state of (key, start), or an empty one. */
 static int load_window(weir_ctx_t *ctx, win_op_t *w, const weir_record_t *rec, int64_t start,
-                       win_state_t *s) {
+                       win_state_t *s, int *found) {
   memset(s, 0, sizeof *s);
+  *found = 0;
   weir_iter_t *it = weir_window_fetch(w->store, rec->key, rec->key_len, start, start);
   if (!it)
     return WEIR_EFAIL;
   const void *k, *v;
   size_t kl, vl;
   int64_t wstart, wend;
-  int rc =
-      weir_iter_next(it, &k, &kl, &v, &vl) == WEIR_OK ? state_decode(ctx, w, v, vl, s) : WEIR_OK;
+  *found = weir_iter_next(it, &k, &kl, &v, &vl) == WEIR_OK;
+  int rc = *found ? state_decode(ctx, w, v, vl, s) : WEIR_OK;
   if (rc == WEIR_OK && s->agg.count && weir_iter_window(it, &wstart, &wend) == WEIR_OK &&
       wend - wstart != w->size) {
     /* The store's window.size.ms decides when its windows expire. */
@@ -439,13 +480,16 @@ static int update_window(weir_ctx_t *ctx, win_op_t *w, const weir_record_t *rec,
                          int64_t ix, double dx) {
   win_state_t s;
   unsigned char enc[WIN_STATE_LEN];
-  int rc = load_window(ctx, w, rec, start, &s);
+  int found;
+  int rc = load_window(ctx, w, rec, start, &s, &found);
   if (rc == WEIR_OK)
     rc = state_add(ctx, w, &s, ix, dx, rec->timestamp);
   if (rc != WEIR_OK)
     return rc;
   state_encode(w, &s, enc);
   rc = weir_window_put(w->store, rec->key, rec->key_len, start, enc, sizeof enc);
+  if (rc == WEIR_OK && w->emit_final && !found)
+    win_pending_add(&w->pending, rec->key, rec->key_len, start);
   if (rc == WEIR_OK && !w->emit_final)
     rc = emit(ctx, w, rec->key, rec->key_len, start, start + w->size, &s, s.ts);
   return rc;
@@ -885,6 +929,7 @@ static void window_close(weir_ctx_t *ctx, void *self) {
   if (!w)
     return;
   std_buf_free(&w->key);
+  win_pending_free(&w->pending);
   free(w->slide_starts);
   free(w->slide_states);
   free(w);
