@@ -40,9 +40,15 @@ typedef struct {
   int64_t start, end;
 } witem_t;
 
+enum { INLINE_ITEM = 96 };
+
+/* One window fits in the iterator itself (a lookup of one window, every
+ * record of a windowed count, allocates once); more grow on the heap. */
 struct weir_window_iter {
-  witem_t *items;
+  witem_t *items; /* &first until a second item */
   size_t count, cap, next;
+  witem_t first;
+  char first_buf[INLINE_ITEM];
 };
 
 /* ------------------------------------------------------------ encoding */
@@ -458,20 +464,34 @@ weir_window_iter_t *weir_window_store_fetch_all(weir_window_store_t *ws, int64_t
 /* ------------------------------------------------------------ iterator */
 
 weir_window_iter_t *weir_window_iter_new(void) {
-  return calloc(1, sizeof(weir_window_iter_t));
+  weir_window_iter_t *it = malloc(sizeof *it);
+  if (it) {
+    it->items = &it->first;
+    it->count = it->next = 0;
+    it->cap = 1;
+  }
+  return it;
+}
+
+static int grow_items(weir_window_iter_t *it) {
+  size_t cap = it->cap * 2 > 8 ? it->cap * 2 : 8;
+  witem_t *grown = it->items == &it->first ? malloc(cap * sizeof *grown)
+                                           : realloc(it->items, cap * sizeof *grown);
+  if (!grown)
+    return -1;
+  if (it->items == &it->first)
+    grown[0] = it->first;
+  it->items = grown;
+  it->cap = cap;
+  return 0;
 }
 
 int weir_window_iter_add(weir_window_iter_t *it, const void *key, size_t key_len, const void *value,
                          size_t value_len, int64_t start, int64_t end) {
-  if (it->count == it->cap) {
-    size_t cap = it->cap ? it->cap * 2 : 8;
-    witem_t *grown = realloc(it->items, cap * sizeof *grown);
-    if (!grown)
-      return -1;
-    it->items = grown;
-    it->cap = cap;
-  }
-  char *buf = malloc(key_len + value_len + 1);
+  if (it->count == it->cap && grow_items(it))
+    return -1;
+  char *buf = it->count == 0 && key_len + value_len < INLINE_ITEM ? it->first_buf
+                                                                  : malloc(key_len + value_len + 1);
   if (!buf)
     return -1;
   if (key_len)
@@ -516,7 +536,9 @@ void weir_window_iter_close(weir_window_iter_t *it) {
   if (!it)
     return;
   for (size_t i = 0; i < it->count; i++)
-    free(it->items[i].buf);
-  free(it->items);
+    if (it->items[i].buf != it->first_buf)
+      free(it->items[i].buf);
+  if (it->items != &it->first)
+    free(it->items);
   free(it);
 }
