@@ -94,6 +94,18 @@ static const weir_param_def_t store_keys[] = {
     WEIR_PARAM_ENUM("value.serde", "bytes", SERDES, "format of its values (queries print them)"),
 };
 
+/* Kafka Streams' globalTable(topic, Consumed.with(keySerde, valueSerde)):
+ * the store is named by the section, read from the earliest offset always
+ * (a global table is its whole topic), no timestamp extractor (a lookup
+ * table has no stream time). */
+static const weir_param_def_t global_keys[] = {
+    WEIR_PARAM_STR_REQ("topic", "the topic every instance reads whole (all partitions, outside "
+                                "the consumer group) into this read-only table"),
+    WEIR_PARAM_ENUM("key.serde", "bytes", SERDES,
+                    "format of its keys (queries parse and print them)"),
+    WEIR_PARAM_ENUM("value.serde", "bytes", SERDES, "format of its values (queries print them)"),
+};
+
 /* Values a table above declares (so the INI shape and `describe --params`
  * are the final ones) but weir does not implement yet. Each is refused at
  * validate with its file:line, never run as something else. */
@@ -133,7 +145,8 @@ const weir_param_def_t *topo_section_keys(const char *kind, size_t *count) {
                {"source", source_keys, N(source_keys)},
                {"operator", operator_keys, N(operator_keys)},
                {"sink", sink_keys, N(sink_keys)},
-               {"store", store_keys, N(store_keys)}};
+               {"store", store_keys, N(store_keys)},
+               {"global", global_keys, N(global_keys)}};
   for (size_t i = 0; i < N(kinds); i++) {
     if (strcmp(kinds[i].kind, kind) == 0) {
       *count = kinds[i].count;
