@@ -92,10 +92,9 @@ static void test_left_nest(void **state) {
   send(td, "orders", "c1", "{\"order\":1}", 100);
   send(td, "orders", "c2", "{\"order\":2}", 110);
   send(td, "orders", NULL, "{\"order\":3}", 120);
-  assert_string_equal(outputs(td),
-                      "c1={\"left\":{\"order\":1},\"right\":{\"name\":\"ann\"}}@100 "
-                      "c2={\"left\":{\"order\":2},\"right\":null}@110 "
-                      "-={\"left\":{\"order\":3},\"right\":null}@120 ");
+  assert_string_equal(outputs(td), "c1={\"left\":{\"order\":1},\"right\":{\"name\":\"ann\"}}@100 "
+                                   "c2={\"left\":{\"order\":2},\"right\":null}@110 "
+                                   "-={\"left\":{\"order\":3},\"right\":null}@120 ");
   weir_test_driver_close(td);
 }
 
@@ -121,8 +120,8 @@ static void test_key_from_json(void **state) {
 /* key.from = regex:PATTERN: the first capture group over the value. */
 static void test_key_from_regex(void **state) {
   (void)state;
-  weir_test_driver_t *td = open_ini(
-      HEAD "[source:orders]\ntopic = orders\n[global:customers]\ntopic = customers\n" JOIN(
+  weir_test_driver_t *td =
+      open_ini(HEAD "[source:orders]\ntopic = orders\n[global:customers]\ntopic = customers\n" JOIN(
           "inner", "key.from = regex:cust=([a-z0-9]+);\nvalue = right\n") SINK);
   send(td, "customers", "c7", "ann", 1);
   send(td, "orders", "o1", "id=1;cust=c7;qty=2", 100);
@@ -137,13 +136,15 @@ static void test_key_from_regex(void **state) {
  * repartition; and an operator that lists it in `store =` reads it too. */
 static void test_read_from_every_subtopology(void **state) {
   (void)state;
-  weir_test_driver_t *td = open_ini(
-      HEAD SRC "[source:returns]\ntopic = returns\n" GLOBAL JOIN("inner", "value = right\n")
-          "[operator:byvalue]\nplugin = std\ntype = passthrough\ninput = returns\n"
-          "group.by = value\n"
-          "[operator:j2]\nplugin = std\ntype = join\ninput = byvalue\nkind = stream-global\n"
-          "global = customers\nvalue = nest\nstore = customers\n"
-          "[sink:out]\ninput = j\ntopic = out\n[sink:out2]\ninput = j2\ntopic = out2\n");
+  weir_test_driver_t *td = open_ini(HEAD SRC "[source:returns]\ntopic = returns\n" GLOBAL JOIN(
+      "inner",
+      "value = right\n") "[operator:byvalue]\nplugin = std\ntype = passthrough\ninput = returns\n"
+                         "group.by = value\n"
+                         "[operator:j2]\nplugin = std\ntype = join\ninput = byvalue\nkind = "
+                         "stream-global\n"
+                         "global = customers\nvalue = nest\nstore = customers\n"
+                         "[sink:out]\ninput = j\ntopic = out\n[sink:out2]\ninput = j2\ntopic = "
+                         "out2\n");
   send(td, "customers", "c1", "{\"name\":\"ann\"}", 1);
   send(td, "orders", "c1", "{\"order\":1}", 100);
   send(td, "returns", "r9", "c1", 200);
@@ -194,15 +195,16 @@ static void test_refusals(void **state) {
   expect_refused(HEAD SRC GLOBAL JOIN("inner", "window = 5\n") SINK,
                  "window is only for kind = stream-stream");
   expect_refused(HEAD SRC "[source:more]\ntopic = more\n" GLOBAL
-                 "[operator:j]\nplugin = std\ntype = join\ninput = orders, more\n"
-                 "kind = stream-global\nglobal = customers\n" SINK,
+                          "[operator:j]\nplugin = std\ntype = join\ninput = orders, more\n"
+                          "kind = stream-global\nglobal = customers\n" SINK,
                  "kind = stream-global reads one input, the stream (it lists 2)");
-  expect_refused(HEAD SRC GLOBAL
-                 "[operator:j]\nplugin = std\ntype = join\ninput = orders\nkind = stream-global\n" SINK,
-                 "kind = stream-global needs global = NAME");
+  expect_refused(
+      HEAD SRC GLOBAL
+      "[operator:j]\nplugin = std\ntype = join\ninput = orders\nkind = stream-global\n" SINK,
+      "kind = stream-global needs global = NAME");
   expect_refused(HEAD SRC "[source:r]\ntopic = r\n" GLOBAL
-                 "[operator:j]\nplugin = std\ntype = join\ninput = orders, r\n"
-                 "kind = stream-table\nglobal = customers\nstore = customers\n" SINK,
+                          "[operator:j]\nplugin = std\ntype = join\ninput = orders, r\n"
+                          "kind = stream-table\nglobal = customers\nstore = customers\n" SINK,
                  "global is only for kind = stream-global; remove it");
   expect_refused(HEAD SRC GLOBAL "[store:customers]\ntype = kv\n" JOIN("inner", "") SINK,
                  "test-driver.ini:10: [store:customers] clashes with [global:customers] at line 7");
