@@ -185,7 +185,15 @@ static void take(weir_global_t *g, const rd_kafka_message_t *m) {
 /* One poll's records into RocksDB with their checkpoints. 0, or -1 + errstr. */
 static int poll_once(weir_global_t *g, int timeout_ms, char *errstr, size_t errstr_size) {
   rd_kafka_message_t *msgs[POLL_BATCH];
-  ssize_t n = rd_kafka_consume_batch_queue(g->queue, timeout_ms, msgs, POLL_BATCH);
+  /* Wait for one message, then take what else is there without waiting: a
+   * batch call with a timeout waits for a full batch or the timeout, which
+   * held each update (and the restore's end) back by the whole timeout. */
+  rd_kafka_message_t *first = rd_kafka_consume_queue(g->queue, timeout_ms);
+  ssize_t n = first ? rd_kafka_consume_batch_queue(g->queue, 0, msgs, POLL_BATCH) : 0;
+  if (first) {
+    take(g, first);
+    rd_kafka_message_destroy(first);
+  }
   for (ssize_t i = 0; i < n; i++) {
     take(g, msgs[i]);
     rd_kafka_message_destroy(msgs[i]);

@@ -75,7 +75,13 @@ static void test_inner_by_key(void **state) {
   send(td, "customers", "c1", "{\"name\":\"bob\"}", 300);
   send(td, "orders", "c1", "{\"order\":3}", 250); /* an older timestamp: the table is as it is */
   assert_string_equal(outputs(td), "c1={\"order\":3,\"name\":\"bob\"}@250 ");
+  const void *v;
+  size_t len;
+  assert_int_equal(weir_test_driver_store_get(td, "customers", "c1", 2, &v, &len), 0);
+  assert_int_equal(len, 14);
+  assert_memory_equal(v, "{\"name\":\"bob\"}", 14);
   send(td, "customers", "c1", NULL, 400);
+  assert_int_equal(weir_test_driver_store_get(td, "customers", "c1", 2, &v, &len), -3);
   send(td, "orders", "c1", "{\"order\":4}", 500);
   send(td, "orders", NULL, "{\"order\":5}", 500); /* no key: no lookup */
   send(td, "orders", "c1", NULL, 500);            /* a stream tombstone: skipped */

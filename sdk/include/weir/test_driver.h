@@ -114,9 +114,9 @@ int64_t weir_test_driver_wall_clock(const weir_test_driver_t *td);
  * reason in weir_test_driver_error(). */
 void weir_test_driver_advance_stream_time(weir_test_driver_t *td, int64_t ms);
 
-/* The value of `key` in store `store` (whichever task holds it): WEIR_OK,
- * WEIR_ENOENT (no such key, or no such store). The value is valid until the
- * next call into the driver. */
+/* The value of `key` in store `store` (whichever task holds it) or in global
+ * table `store`: WEIR_OK, WEIR_ENOENT (no such key, or no such store). The
+ * value is valid until the next call into the driver. */
 int weir_test_driver_store_get(weir_test_driver_t *td, const char *store, const void *key,
                                size_t key_len, const void **value, size_t *value_len);
 
