@@ -217,8 +217,23 @@ static int at_end(const weir_global_t *g) {
   return 1;
 }
 
+/* Said before a restore that has something to read: start waits for it. */
+static void announce(const weir_global_t *g) {
+  for (size_t i = 0; i < g->count; i++) {
+    const gtable_t *gt = &g->tables[i];
+    long long behind = 0;
+    for (int32_t p = 0; p < gt->partitions; p++)
+      behind += gt->end[p] > gt->next[p] ? gt->end[p] - gt->next[p] : 0;
+    if (behind)
+      WEIR_INFO("global table '%s': reading up to %lld record(s) of topic '%s' before any "
+                "record is processed",
+                gt->decl->name, behind, gt->decl->global_topic);
+  }
+}
+
 static int restore(weir_global_t *g, char *errstr, size_t errstr_size) {
   int64_t start = now_ms();
+  announce(g);
   while (!at_end(g)) {
     if (atomic_load(g->env.stopping)) {
       snprintf(errstr, errstr_size, "stopped while the global tables were restoring");
