@@ -1,14 +1,17 @@
 /* The rows and checkpoints of a global table (global_store.h). */
 #include "state/global_store.h"
 
-void weir_global_store_add(weir_state_batch_t *batch, const char *name, int32_t partition,
-                           int64_t offset, const void *key, size_t key_len, const void *value,
-                           size_t value_len) {
+void weir_global_store_add(weir_state_batch_t *batch, const char *name, const void *key,
+                           size_t key_len, const void *value, size_t value_len) {
   if (key && value)
     weir_state_batch_put(batch, name, WEIR_GLOBAL_PARTITION, key, key_len, value, value_len);
   else if (key)
     weir_state_batch_delete(batch, name, WEIR_GLOBAL_PARTITION, key, key_len);
-  weir_state_batch_checkpoint(batch, name, partition, offset + 1);
+}
+
+void weir_global_store_checkpoint(weir_state_batch_t *batch, const char *name, int32_t partition,
+                                  int64_t next) {
+  weir_state_batch_checkpoint(batch, name, partition, next);
 }
 
 int weir_global_store_get(weir_state_db_t *db, const char *name, const void *key, size_t key_len,

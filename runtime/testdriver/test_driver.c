@@ -205,8 +205,8 @@ static int pipe_global(weir_test_driver_t *td, const char *topic, const weir_tes
     return WEIR_ENOMEM;
   for (size_t i = 0; i < t->store_count; i++)
     if (t->stores[i].global_topic && strcmp(t->stores[i].global_topic, topic) == 0) {
-      weir_global_store_add(b, t->stores[i].name, 0, td->global_offset, r->key, r->key_len,
-                            r->value, r->value_len);
+      weir_global_store_add(b, t->stores[i].name, r->key, r->key_len, r->value, r->value_len);
+      weir_global_store_checkpoint(b, t->stores[i].name, 0, td->global_offset + 1);
       found = 1;
     }
   int rc = !found ? 1 : weir_state_batch_write(td->db, b, why, sizeof why) ? WEIR_EFAIL : WEIR_OK;
