@@ -33,9 +33,18 @@ static int globals_new(weir_task_t *task) {
     return 0;
   if (!(task->globals = calloc(n, sizeof *task->globals)))
     return -1;
-  for (size_t i = 0; i < t->store_count; i++)
-    if (t->stores[i].global_topic)
-      store_init(&task->globals[task->global_count++], task, &t->stores[i]);
+  for (size_t i = 0; i < t->store_count; i++) {
+    if (!t->stores[i].global_topic)
+      continue;
+    weir_task_store_t *ts = &task->globals[task->global_count++];
+    store_init(ts, task, &t->stores[i]);
+    /* For range and prefix reads only (kv_iter.h over RocksDB's rows): it
+     * is never written and never read by key, so it caches nothing that
+     * could go stale. */
+    if (task->env->state_db && !(ts->kv = weir_kv_store_new(task->env->state_db, t->stores[i].name,
+                                                            WEIR_GLOBAL_PARTITION, NULL)))
+      return -1;
+  }
   return 0;
 }
 
@@ -64,8 +73,10 @@ void weir_task_stores_free(weir_task_t *task) {
   free(task->stores);
   task->stores = NULL;
   task->store_count = 0;
-  for (size_t i = 0; i < task->global_count; i++)
+  for (size_t i = 0; i < task->global_count; i++) {
     free(task->globals[i].global_value);
+    weir_kv_store_free(task->globals[i].kv);
+  }
   free(task->globals);
   task->globals = NULL;
   task->global_count = 0;

@@ -160,6 +160,24 @@ static void test_read_from_every_subtopology(void **state) {
   weir_test_driver_close(td);
 }
 
+/* Range and prefix reads of a global table (weir_kv_prefix): its rows in
+ * key order, as the table is when the iterator is made. */
+static void test_prefix_read(void **state) {
+  (void)state;
+  weir_test_driver_t *td = open_ini(HEAD SRC GLOBAL "[operator:j]\nplugin = " WEIR_TEST_FIXTURE_DIR
+                                                    "/global_scan.so\ntype = gscan\n"
+                                                    "input = orders\nstore = customers\n" SINK);
+  send(td, "customers", "b1", "B1", 1);
+  send(td, "customers", "a2", "A2", 1);
+  send(td, "customers", "a1", "A1", 1);
+  send(td, "orders", "x", "a", 10);
+  send(td, "customers", "a1", NULL, 11);
+  send(td, "orders", "y", "a", 12);
+  send(td, "orders", "z", "", 13);
+  assert_string_equal(outputs(td), "x=a1=A1;a2=A2;@10 y=a2=A2;@12 z=a2=A2;b1=B1;@13 ");
+  weir_test_driver_close(td);
+}
+
 /* A global table is read-only: an operator writing it fails the record
  * with a message naming the table and its topic. */
 static void test_writes_refused(void **state) {
@@ -223,6 +241,7 @@ int main(void) {
       cmocka_unit_test(test_key_from_json),
       cmocka_unit_test(test_key_from_regex),
       cmocka_unit_test(test_read_from_every_subtopology),
+      cmocka_unit_test(test_prefix_read),
       cmocka_unit_test(test_writes_refused),
       cmocka_unit_test(test_refusals),
   };

@@ -602,9 +602,9 @@ static inline int weir_buf_write(weir_ctx_t *ctx, weir_buf_t *buf, const void *d
  * the name as a parameter (std join: global = NAME) check it in init(),
  * which `weir validate` and start run before anything else, so a wrong name
  * is refused with the operator's file:line. weir_store_kind() says
- * WEIR_STORE_KV. weir_kv_put() and weir_kv_delete() return WEIR_ENOTSUP (the
- * host's error policy then applies); weir_kv_range() and weir_kv_prefix()
- * return NULL (not built).
+ * WEIR_STORE_KV. weir_kv_get(), weir_kv_range() and weir_kv_prefix() read
+ * it; weir_kv_put() and weir_kv_delete() return WEIR_ENOTSUP (the host's
+ * error policy then applies).
  *
  * What a read sees: RocksDB as the host has written it at that moment (no
  * write cache), any thread. The first record any task processes sees every
@@ -613,8 +613,9 @@ static inline int weir_buf_write(weir_ctx_t *ctx, weir_buf_t *buf, const void *d
  * time (typically milliseconds after they reach the broker, with no order
  * against the stream's records: a stream record may see a table record of
  * a later timestamp, or not yet see one of an earlier). Two reads in one
- * process() call may see different versions. The value is valid until the
- * next store call of the task, as for other stores.
+ * process() call may see different versions; an iterator reads the table as
+ * it was when the iterator was made. The value is valid until the next store
+ * call of the task, as for other stores.
  */
 
 /* The store named `name`: its [store:NAME] section if this operator lists
