@@ -3,6 +3,7 @@
 
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,12 +249,26 @@ static void announce(const weir_global_t *g) {
   }
 }
 
+/* A stop asked for while weir_app_start still runs: `weir run` blocks
+ * SIGINT and SIGTERM and takes them only once the start has returned, so a
+ * long restore would otherwise ignore them. They stay pending for it. */
+static int stop_signal_pending(void) {
+  sigset_t pending;
+  return sigpending(&pending) == 0 &&
+         (sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1);
+}
+
 static int restore(weir_global_t *g, char *errstr, size_t errstr_size) {
   int64_t start = now_ms();
   announce(g);
   while (!at_end(g)) {
-    if (atomic_load(g->env.stopping)) {
-      snprintf(errstr, errstr_size, "stopped while the global tables were restoring");
+    if (atomic_load(g->env.stopping) || stop_signal_pending()) {
+      snprintf(errstr, errstr_size,
+               "stopped while the global tables were restoring (what was read is kept: the next "
+               "start goes on from there)");
+      char why[512]; /* kept: the rows read so far, with their checkpoints (or not at all) */
+      if (write_batch(g, 0, why, sizeof why))
+        WEIR_WARN("%s", why);
       return -1;
     }
     poll_once(g, POLL_MS);
