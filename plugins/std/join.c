@@ -64,7 +64,7 @@ static const weir_param_def_t join_params[] = {
                 "looking up the global table `global`)"),
     WEIR_PARAM_ENUM("join", "inner", "inner|left|outer",
                     "inner: only matches; left: every left record, null when unmatched; outer: "
-                    "every record of both sides (not stream-table)"),
+                    "every record of both sides (not stream-table, stream-global)"),
     WEIR_PARAM_ENUM("value", "merge", "merge|nest|left|right",
                     "Output value: merge (two JSON objects, the right's member wins a clash), "
                     "nest ({\"left\":L,\"right\":R}), or one side's value"),

@@ -66,7 +66,9 @@ static const weir_param_def_t operator_keys[] = {
     WEIR_PARAM_STR_REQ("plugin", "plugin name (searched in plugin.dir) or path to a .so"),
     WEIR_PARAM_STR_REQ("type", "operator type within the plugin"),
     WEIR_PARAM_STR_REQ("input", "nodes it reads from, comma separated"),
-    WEIR_PARAM_STR("store", NULL, "[store:*] sections it uses, comma separated"),
+    WEIR_PARAM_STR("store", NULL,
+                   "[store:*] sections it uses, comma separated (a [global:*] table may be "
+                   "listed too, but any operator reads one by name)"),
     WEIR_PARAM_STR("group.by", NULL,
                    "re-key before this operator through a repartition topic: "
                    "'value' or 'json:PATH' (a member of the JSON value)"),
