@@ -5,6 +5,7 @@
  *   type   = join
  *   input  = orders, customers   ; LEFT, RIGHT: the order of `input =`
  *   kind   = stream-table        ; stream-table | stream-stream | table-table
+ *                                ; (stream-global: one input and a global table, below)
  *   join   = left                ; inner | left | outer
  *   value  = merge               ; merge | nest | left | right (join_value.h)
  *   store  = customers-by-id     ; [store:customers-by-id] type = kv
