@@ -83,6 +83,22 @@ static int64_t start_of(weir_global_t *g, gtable_t *gt, int32_t p, int64_t low, 
   return ck < low ? low : ck;
 }
 
+/* A partition's low and end offsets. A partition without a leader yet (a
+ * topic just created, a broker restarting) is asked again for up to
+ * OFFSETS_TIMEOUT_MS in all, as the tasks' restore waits for its changelogs. */
+static rd_kafka_resp_err_t ends_of(weir_global_t *g, const char *topic, int32_t p, int64_t *low,
+                                   int64_t *high) {
+  int64_t deadline = now_ms() + OFFSETS_TIMEOUT_MS;
+  for (;;) {
+    rd_kafka_resp_err_t err =
+        rd_kafka_query_watermark_offsets(g->rk, topic, p, low, high, OFFSETS_TIMEOUT_MS);
+    if (!err || now_ms() >= deadline || atomic_load(g->env.stopping))
+      return err;
+    struct timespec pause = {0, 200 * 1000000L};
+    nanosleep(&pause, NULL);
+  }
+}
+
 /* The table's partitions, end offsets and start offsets, added to `assign`. */
 static int plan_table(weir_global_t *g, gtable_t *gt, const rd_kafka_metadata_t *md,
                       rd_kafka_topic_partition_list_t *assign, char *errstr, size_t errstr_size) {
@@ -101,8 +117,7 @@ static int plan_table(weir_global_t *g, gtable_t *gt, const rd_kafka_metadata_t 
   int64_t *low = calloc((size_t)gt->partitions, sizeof *low);
   int stale = 0, rc = gt->end && gt->next && gt->moved && low ? 0 : -1;
   for (int32_t p = 0; rc == 0 && p < gt->partitions; p++) {
-    rd_kafka_resp_err_t err =
-        rd_kafka_query_watermark_offsets(g->rk, topic, p, &low[p], &gt->end[p], OFFSETS_TIMEOUT_MS);
+    rd_kafka_resp_err_t err = ends_of(g, topic, p, &low[p], &gt->end[p]);
     if (err) {
       snprintf(errstr, errstr_size, "global table '%s': cannot read the end of topic '%s' [%d]: %s",
                gt->decl->name, topic, (int)p, rd_kafka_err2str(err));
