@@ -5,6 +5,7 @@
  *   type   = join
  *   input  = orders, customers   ; LEFT, RIGHT: the order of `input =`
  *   kind   = stream-table        ; stream-table | stream-stream | table-table
+ *                                ; (stream-global: one input and a global table, below)
  *   join   = left                ; inner | left | outer
  *   value  = merge               ; merge | nest | left | right (join_value.h)
  *   store  = customers-by-id     ; [store:customers-by-id] type = kv
@@ -40,6 +41,10 @@
  *
  * stream-stream (inner, left, outer): join_window.c.
  *
+ * stream-global (inner, left): one input, looking up a global table
+ * (`global = NAME`) by a key taken from each record (`key.from`), with no
+ * co-partitioning: join_global.c.
+ *
  * Stored values: a kv value is the record's timestamp (8 bytes big-endian)
  * and its value.
  */
@@ -54,12 +59,13 @@
 
 static const weir_param_def_t join_params[] = {
     WEIR_PARAM_("kind", WEIR_PARAM_ENUM, WEIR_PARAM_REQUIRED, NULL, 1, 0,
-                "stream-table|stream-stream|table-table",
+                "stream-table|stream-stream|table-table|stream-global",
                 "What the two inputs are: stream-table (left a stream, right a table), "
-                "stream-stream (windowed), table-table"),
+                "stream-stream (windowed), table-table; or stream-global (one input, a stream, "
+                "looking up the global table `global`)"),
     WEIR_PARAM_ENUM("join", "inner", "inner|left|outer",
                     "inner: only matches; left: every left record, null when unmatched; outer: "
-                    "every record of both sides (not stream-table)"),
+                    "every record of both sides (not stream-table, stream-global)"),
     WEIR_PARAM_ENUM("value", "merge", "merge|nest|left|right",
                     "Output value: merge (two JSON objects, the right's member wins a clash), "
                     "nest ({\"left\":L,\"right\":R}), or one side's value"),
@@ -77,6 +83,11 @@ static const weir_param_def_t join_params[] = {
     WEIR_PARAM_ENUM("late", "drop", "drop|error",
                     "stream-stream: a record past grace is dropped (counted, logged once a "
                     "minute), or failed so processing.error.policy applies"),
+    WEIR_PARAM_STR("global", NULL,
+                   "stream-global: the [global:NAME] table each stream record looks up"),
+    WEIR_PARAM_STR("key.from", "key",
+                   "stream-global: the lookup key: key (the record's), json:PATH (a member of "
+                   "the JSON value) or regex:PATTERN (its first capture group over the value)"),
     WEIR_PARAM_STR("store.left", NULL,
                    "The left side's store (stream-stream: a window store; table-table: kv); "
                    "unset: the node's first store"),
@@ -317,18 +328,46 @@ static int read_window(weir_ctx_t *ctx, join_op_t *j, char *errstr, size_t errst
   return WEIR_OK;
 }
 
+static int unset_or_eq(const char *a, const char *b) {
+  return !a || strcmp(a, b) == 0; /* unset: the default */
+}
+
+/* global and key.from belong to stream-global; the store keys to the others. */
+static int check_kind_keys(weir_ctx_t *ctx, join_op_t *j, char *errstr, size_t errstr_size) {
+  static const char *const global_only[] = {"global", "key.from"};
+  static const char *const others_only[] = {"store.left", "store.right"};
+  int global = j->kind == JOIN_STREAM_GLOBAL;
+  const char *const *keys = global ? others_only : global_only;
+  for (int i = 0; i < 2; i++)
+    if (strcmp(keys[i], "key.from") == 0 ? !unset_or_eq(weir_param_str(ctx, keys[i]), "key")
+                                         : is_set(ctx, keys[i])) {
+      snprintf(errstr, errstr_size, "%s is %sfor kind = stream-global; remove it", keys[i],
+               global ? "not " : "only ");
+      return WEIR_EINVAL;
+    }
+  return WEIR_OK;
+}
+
 static int configure(weir_ctx_t *ctx, join_op_t *j, char *errstr, size_t errstr_size) {
-  static const char *const kinds[] = {"stream-table", "stream-stream", "table-table"};
+  static const char *const kinds[] = {"stream-table", "stream-stream", "table-table",
+                                      "stream-global"};
   static const char *const types[] = {"inner", "left", "outer"};
-  j->kind = (enum join_kind)parse_choice(weir_param_str(ctx, "kind"), kinds, 3);
+  j->kind = (enum join_kind)parse_choice(weir_param_str(ctx, "kind"), kinds, 4);
   j->type = (enum join_type)parse_choice(weir_param_str(ctx, "join"), types, 3);
-  if (j->kind == JOIN_STREAM_TABLE && j->type == JOIN_OUTER) {
+  if ((j->kind == JOIN_STREAM_TABLE || j->kind == JOIN_STREAM_GLOBAL) && j->type == JOIN_OUTER) {
     snprintf(errstr, errstr_size,
-             "kind = stream-table joins are inner or left (a table update emits nothing); use "
-             "join = left, or kind = table-table for an outer join");
+             "kind = %s joins are inner or left (a table update emits nothing); use join = "
+             "left%s",
+             j->kind == JOIN_STREAM_TABLE ? "stream-table" : "stream-global",
+             j->kind == JOIN_STREAM_TABLE ? ", or kind = table-table for an outer join" : "");
     return WEIR_EINVAL;
   }
-  int rc = check_inputs(ctx, errstr, errstr_size);
+  int rc = check_kind_keys(ctx, j, errstr, errstr_size);
+  if (rc == WEIR_OK && j->kind == JOIN_STREAM_GLOBAL)
+    rc = read_window(ctx, j, errstr, errstr_size);
+  if (rc != WEIR_OK || j->kind == JOIN_STREAM_GLOBAL)
+    return rc == WEIR_OK ? join_global_configure(ctx, j, errstr, errstr_size) : rc;
+  rc = check_inputs(ctx, errstr, errstr_size);
   if (rc == WEIR_OK)
     rc = read_window(ctx, j, errstr, errstr_size);
   if (rc == WEIR_OK)
@@ -345,6 +384,7 @@ static void join_close(weir_ctx_t *ctx, void *self) {
   std_buf_free(&j->bucket);
   std_buf_free(&j->found);
   std_buf_free(&j->scratch);
+  join_global_free(j);
   free(j);
 }
 
@@ -375,6 +415,7 @@ static int join_process(weir_ctx_t *ctx, void *self, const weir_record_t *rec) {
     return WEIR_EFAIL;
   }
   switch (j->kind) {
+  case JOIN_STREAM_GLOBAL: return join_global_process(ctx, j, rec);
   case JOIN_STREAM_TABLE: return stream_table(ctx, j, side, rec);
   case JOIN_TABLE_TABLE: return table_table(ctx, j, side, rec);
   default: return join_window_process(ctx, j, side, rec);
@@ -385,7 +426,8 @@ const weir_operator_def_t std_join_op = {
     .struct_size = sizeof(weir_operator_def_t),
     .type = "join",
     .doc = "Join two co-partitioned inputs on their keys, as Kafka Streams: stream-table, "
-           "stream-stream (windowed) or table-table; inner, left or outer (needs stores)",
+           "stream-stream (windowed) or table-table; inner, left or outer (needs stores); or "
+           "one stream with a global table (stream-global, by a key from each record)",
     .params = join_params,
     .init = join_init,
     .process = join_process,

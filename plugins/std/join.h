@@ -4,13 +4,16 @@
 #ifndef WEIR_STD_JOIN_H
 #define WEIR_STD_JOIN_H
 
+#include <regex.h>
 #include <stdint.h>
 #include <weir/weir.h>
 
 #include "join_value.h"
 #include "std_util.h"
 
-enum join_kind { JOIN_STREAM_TABLE, JOIN_STREAM_STREAM, JOIN_TABLE_TABLE };
+enum join_kind { JOIN_STREAM_TABLE, JOIN_STREAM_STREAM, JOIN_TABLE_TABLE, JOIN_STREAM_GLOBAL };
+/* stream-global: where the lookup key comes from (`key.from`). */
+enum join_key_from { JOIN_KEY_FROM_KEY, JOIN_KEY_FROM_JSON, JOIN_KEY_FROM_REGEX };
 enum join_type { JOIN_INNER, JOIN_LEFT, JOIN_OUTER };
 
 #define JOIN_LEFT_SIDE 0
@@ -31,6 +34,13 @@ typedef struct join_op {
   std_buf_t bucket;      /* a bucket being rebuilt */
   std_buf_t found;       /* buckets copied out of an iterator */
   std_buf_t scratch;     /* a table value with its timestamp; an other side's copy */
+  /* stream-global */
+  weir_store_t *global;
+  enum join_key_from key_from;
+  char *key_path; /* json: the member path (a copy) */
+  regex_t key_re; /* regex: compiled when key_re_set */
+  int key_re_set;
+  std_buf_t subject; /* regex: the value, NUL-terminated */
 } join_op_t;
 
 /* Whether unmatched records of `side` are emitted with a null other side. */
@@ -41,6 +51,12 @@ static inline int join_keeps_unmatched(const join_op_t *j, int side) {
 /* Render left/right (either may be absent) and forward (key, value, ts). */
 int join_emit(weir_ctx_t *ctx, join_op_t *j, const void *key, size_t key_len, std_side_t left,
               std_side_t right, int64_t ts);
+
+/* join_global.c: stream-global's key.from and global (init), and one
+ * stream record. */
+int join_global_configure(weir_ctx_t *ctx, join_op_t *j, char *errstr, size_t errstr_size);
+int join_global_process(weir_ctx_t *ctx, join_op_t *j, const weir_record_t *rec);
+void join_global_free(join_op_t *j);
 
 /* join_window.c: one record of either side of a stream-stream join. */
 int join_window_process(weir_ctx_t *ctx, join_op_t *j, int side, const weir_record_t *rec);

@@ -21,6 +21,7 @@
 #include "state/kv_store.h"
 #include "state/state_db.h"
 #include "task/task.h"
+#include "thread/global_thread.h"
 #include "thread/stream_thread.h"
 #include "util/log.h"
 
@@ -41,10 +42,11 @@ struct weir_app {
   int swap_ready;
   weir_reloader_t *reloader;
   weir_control_t *control;
-  char instance_id[128]; /* exactly_once: in the producers' transactional.id */
+  char instance_id[128];    /* exactly_once: in the producers' transactional.id */
   weir_ownership_t *owners; /* NULL unless http.listen is set */
   weir_http_t *http;
   weir_directory_t *directory; /* NULL unless http.advertise is set */
+  weir_global_t *global;       /* NULL unless the topology has [global:] tables */
 };
 
 void weir_app_stop(weir_app_t *app) {
@@ -99,6 +101,10 @@ static int start_embedded(weir_app_t *app, char *errstr, size_t errstr_size) {
   for (size_t i = 0; rc == 0 && i < n_sink; i++)
     rc = weir_embedded_create_topic(app->embedded, sink[i], t->settings.embedded_partitions, errstr,
                                     errstr_size);
+  for (size_t i = 0; rc == 0 && i < t->store_count; i++)
+    if (t->stores[i].global_topic)
+      rc = weir_embedded_create_topic(app->embedded, t->stores[i].global_topic,
+                                      t->settings.embedded_partitions, errstr, errstr_size);
   if (rc == 0 && t->settings.dead_letter_topic)
     rc = weir_embedded_create_topic(app->embedded, t->settings.dead_letter_topic,
                                     t->settings.embedded_partitions, errstr, errstr_size);
@@ -285,6 +291,18 @@ static int start_http(weir_app_t *app, char *errstr, size_t errstr_size) {
   return app->http ? 0 : -1;
 }
 
+/* The global tables, whole, before any stream thread exists: no record is
+ * processed against a table still loading (thread/global_thread.h). */
+static int start_global(weir_app_t *app, char *errstr, size_t errstr_size) {
+  weir_global_env_t env = {.topo = app->topo,
+                           .bootstrap = app->bootstrap,
+                           .db = app->state_db,
+                           .stopping = &app->stopping,
+                           .fail = fail_cb,
+                           .app = app};
+  return weir_global_start(&env, &app->global, errstr, errstr_size);
+}
+
 static int start_threads(weir_app_t *app, char *errstr, size_t errstr_size) {
   app->thread_count = app->topo->settings.threads;
   app->threads = calloc((size_t)app->thread_count, sizeof *app->threads);
@@ -381,8 +399,9 @@ weir_app_t *weir_app_start(const weir_topology_t *t, const weir_app_options_t *o
   }
   if (!app->bootstrap || weir_eos_check_broker(t, app->bootstrap, errstr, errstr_size) ||
       open_state(app, errstr, errstr_size) || prepare_topics(app, errstr, errstr_size) ||
-      new_owners(app, errstr, errstr_size) || start_threads(app, errstr, errstr_size) ||
-      start_http(app, errstr, errstr_size) || start_reload(app, opts, errstr, errstr_size)) {
+      new_owners(app, errstr, errstr_size) || start_global(app, errstr, errstr_size) ||
+      start_threads(app, errstr, errstr_size) || start_http(app, errstr, errstr_size) ||
+      start_reload(app, opts, errstr, errstr_size)) {
     weir_app_stop(app);
     weir_app_free(app);
     return NULL;
@@ -423,6 +442,7 @@ void weir_app_free(weir_app_t *app) {
   for (int i = 0; i < app->thread_count; i++)
     weir_stream_thread_free(app->threads[i]);
   free(app->threads);
+  weir_global_stop(app->global); /* before the RocksDB it writes closes */
   /* The threads' tasks released their versions: the current ones go last. */
   if (app->swap_ready)
     weir_swap_destroy(&app->swap);

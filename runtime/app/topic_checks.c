@@ -90,6 +90,14 @@ int weir_topic_checks(const rd_kafka_metadata_t *md, const weir_topology_t *t,
   for (size_t i = 0; i < t->node_count; i++)
     if (t->nodes[i]->kind != WEIR_NODE_OPERATOR && !t->nodes[i]->internal)
       check_node(md, t, t->nodes[i], bootstrap, d);
+  for (size_t i = 0; i < t->store_count; i++) {
+    const char *topic = t->stores[i].global_topic;
+    if (topic && !weir_topics_exists(md, topic))
+      weir_diag_add(d, t->path, t->stores[i].line,
+                    "global '%s': topic '%s' does not exist on %s: create it first "
+                    "(kafka-topics.sh --create --topic %s) or fix the name",
+                    t->stores[i].name, topic, bootstrap, topic);
+  }
   check_copartitioned(md, t, d);
   const char *dl = t->settings.dead_letter_topic;
   int dl_line = t->settings.dead_letter_line;

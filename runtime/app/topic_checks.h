@@ -8,7 +8,7 @@
 #include "topology/topology.h"
 #include "util/diag.h"
 
-/* Every source, sink and dead-letter topic of `t` exists in `md`, and the
+/* Every source, sink, global-table and dead-letter topic of `t` exists in `md`, and the
  * source topics of each sub-topology are co-partitioned. Each problem is one
  * diagnostic naming the section or key, its file:line, the topic and what
  * to do. Internal topics are not checked: they are created after this.

@@ -94,17 +94,20 @@ static void print_count(size_t n, const char *what, const char *sep) {
 /* What the user wrote, then what weir added to it: a group.by inserts a
  * sink and a source per repartition, which are not the user's sections. */
 static void print_valid(const char *file, const weir_topology_t *t) {
-  size_t kinds[4] = {0}, repartitions = 0;
+  size_t kinds[4] = {0}, repartitions = 0, globals = 0;
   for (size_t i = 0; i < t->node_count; i++)
     if (!t->nodes[i]->internal)
       kinds[t->nodes[i]->kind]++;
   for (size_t i = 0; i < t->internal_topic_count; i++)
     repartitions += !t->internal_topics[i].changelog;
+  for (size_t i = 0; i < t->store_count; i++)
+    globals += t->stores[i].global_topic != NULL;
   printf("%s: valid (", file);
   print_count(kinds[WEIR_NODE_SOURCE], "source", "");
   print_count(kinds[WEIR_NODE_OPERATOR], "operator", ", "); /* a valid topology has a source */
   print_count(kinds[WEIR_NODE_SINK], "sink", ", ");
-  print_count(t->store_count, "store", ", ");
+  print_count(t->store_count - globals, "store", ", ");
+  print_count(globals, "global table", ", ");
   print_count(t->plugin_count, "plugin", "; ");
   if (!t->plugin_count)
     printf("; no plugins");

@@ -185,6 +185,12 @@ static int structural_change(const weir_topology_t *a, const weir_topology_t *b,
     snprintf(what, size, "stores or [weir] settings changed");
     return 1;
   }
+  for (size_t i = 0; i < a->store_count; i++) /* a global table's thread reads its topic */
+    if (strcmp(a->stores[i].name, b->stores[i].name) != 0 ||
+        !same_str(a->stores[i].global_topic, b->stores[i].global_topic)) {
+      snprintf(what, size, "store or global table '%s' changed", a->stores[i].name);
+      return 1;
+    }
   return 0;
 }
 

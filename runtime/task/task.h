@@ -148,6 +148,10 @@ struct weir_task {
 
   weir_task_store_t *stores; /* the stores its sub-topology uses; kept like the task */
   size_t store_count;
+  /* A read-only handle per global table of the topology (any operator may
+   * read any of them): no cache, no changelog, no restore of the task's. */
+  weir_task_store_t *globals;
+  size_t global_count;
   int restoring;             /* stores still restoring: the task does not process */
   int restore_checked;       /* the stores were compared with their changelogs since open */
   weir_state_batch_t *batch; /* what the last flush wrote, until applied */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "state/global_store.h"
 #include "state/kv_iter.h"
 #include "state/window_store.h"
 #include "task/delivery.h"
@@ -16,9 +17,42 @@ static int used_by_task(const weir_task_t *task, const weir_store_decl_t *d) {
   return d->subtopology >= 0 && (task->subtopology < 0 || d->subtopology == task->subtopology);
 }
 
+static void store_init(weir_task_store_t *ts, weir_task_t *task, const weir_store_decl_t *d) {
+  ts->pub = (weir_store_t){(uint32_t)sizeof(weir_store_t), 0, &weir_host_api_v1};
+  ts->task = task;
+  ts->decl = d;
+  ts->acked_next = -1;
+}
+
+static int globals_new(weir_task_t *task) {
+  const weir_topology_t *t = task->env->topo;
+  size_t n = 0;
+  for (size_t i = 0; i < t->store_count; i++)
+    n += t->stores[i].global_topic != NULL;
+  if (!n)
+    return 0;
+  if (!(task->globals = calloc(n, sizeof *task->globals)))
+    return -1;
+  for (size_t i = 0; i < t->store_count; i++) {
+    if (!t->stores[i].global_topic)
+      continue;
+    weir_task_store_t *ts = &task->globals[task->global_count++];
+    store_init(ts, task, &t->stores[i]);
+    /* For range and prefix reads only (kv_iter.h over RocksDB's rows): it
+     * is never written and never read by key, so it caches nothing that
+     * could go stale. */
+    if (task->env->state_db && !(ts->kv = weir_kv_store_new(task->env->state_db, t->stores[i].name,
+                                                            WEIR_GLOBAL_PARTITION, NULL)))
+      return -1;
+  }
+  return 0;
+}
+
 int weir_task_stores_new(weir_task_t *task) {
   const weir_topology_t *t = task->env->topo;
   size_t n = 0;
+  if (globals_new(task))
+    return -1;
   for (size_t i = 0; i < t->store_count; i++)
     n += (size_t)used_by_task(task, &t->stores[i]);
   if (!n)
@@ -29,11 +63,7 @@ int weir_task_stores_new(weir_task_t *task) {
   for (size_t i = 0; i < t->store_count; i++) {
     if (!used_by_task(task, &t->stores[i]))
       continue;
-    weir_task_store_t *ts = &task->stores[task->store_count++];
-    ts->pub = (weir_store_t){(uint32_t)sizeof(weir_store_t), 0, &weir_host_api_v1};
-    ts->task = task;
-    ts->decl = &t->stores[i];
-    ts->acked_next = -1;
+    store_init(&task->stores[task->store_count++], task, &t->stores[i]);
   }
   return 0;
 }
@@ -43,6 +73,13 @@ void weir_task_stores_free(weir_task_t *task) {
   free(task->stores);
   task->stores = NULL;
   task->store_count = 0;
+  for (size_t i = 0; i < task->global_count; i++) {
+    free(task->globals[i].global_value);
+    weir_kv_store_free(task->globals[i].kv);
+  }
+  free(task->globals);
+  task->globals = NULL;
+  task->global_count = 0;
   weir_state_batch_free(task->batch);
   task->batch = NULL;
 }
@@ -116,7 +153,12 @@ static int node_lists(const weir_node_t *node, const char *name) {
 weir_store_t *weir_task_store_get(weir_task_t *task, const weir_node_t *node, const char *name) {
   if (!name)
     name = node->store_count ? node->stores[0] : NULL;
-  if (!name || !node_lists(node, name))
+  if (!name)
+    return NULL;
+  for (size_t i = 0; i < task->global_count; i++) /* the process's, read-only: no listing */
+    if (strcmp(task->globals[i].decl->name, name) == 0)
+      return &task->globals[i].pub;
+  if (!node_lists(node, name))
     return NULL;
   for (size_t i = 0; i < task->store_count; i++)
     if (strcmp(task->stores[i].decl->name, name) == 0)
@@ -262,10 +304,39 @@ static int store_failed(weir_task_store_t *ts, const char *what, const char *why
   return WEIR_EFAIL;
 }
 
+/* A global table: RocksDB as the global thread has written it so far. */
+static int global_get(weir_task_store_t *ts, const void *key, size_t key_len, const void **value,
+                      size_t *value_len) {
+  char why[512];
+  void *copy = NULL;
+  size_t len = 0;
+  if (!ts->task->env->state_db)
+    return WEIR_ESTATE;
+  int rc = weir_global_store_get(ts->task->env->state_db, ts->decl->name, key, key_len, &copy, &len,
+                                 why, sizeof why);
+  if (rc < 0)
+    return store_failed(ts, "a read", why);
+  free(ts->global_value); /* the previous value: valid until this call */
+  ts->global_value = copy;
+  *value = copy;
+  *value_len = len;
+  return rc ? WEIR_OK : WEIR_ENOENT;
+}
+
+static int global_write(weir_task_store_t *ts) {
+  weir_task_set_error(ts->task,
+                      "store '%s' (task %s) is a global table, read-only: only its topic '%s' "
+                      "changes it",
+                      ts->decl->name, ts->task->id, ts->decl->global_topic);
+  return WEIR_ENOTSUP;
+}
+
 int weir_api_kv_get(weir_store_t *store, const void *key, size_t key_len, const void **value,
                     size_t *value_len) {
   weir_task_store_t *ts = store_of(store);
   char why[512];
+  if (ts->decl->global_topic)
+    return global_get(ts, key, key_len, value, value_len);
   if (is_windowed(ts))
     return WEIR_EINVAL; /* a window or session store: its keys are laid out by window_store.h */
   if (!ts->kv)
@@ -276,6 +347,8 @@ int weir_api_kv_get(weir_store_t *store, const void *key, size_t key_len, const 
 
 static int put(weir_task_store_t *ts, const void *key, size_t key_len, const void *value,
                size_t value_len) {
+  if (ts->decl->global_topic)
+    return global_write(ts);
   if (is_windowed(ts))
     return WEIR_EINVAL;
   if (!ts->kv)

@@ -38,10 +38,10 @@ typedef struct weir_task_store {
   weir_store_t pub; /* first: the plugin's handle is this struct */
   weir_task_t *task;
   const weir_store_decl_t *decl;
-  weir_kv_store_t *kv;         /* NULL while the task is closed (and in a dry run) */
+  weir_kv_store_t *kv;           /* NULL while the task is closed (and in a dry run) */
   struct weir_window_store *win; /* window and session stores: segments over kv */
-  rd_kafka_topic_t *changelog; /* NULL: no changelog */
-  int64_t acked_next;          /* changelog offset after the last acknowledged record; -1 none */
+  rd_kafka_topic_t *changelog;   /* NULL: no changelog */
+  int64_t acked_next;            /* changelog offset after the last acknowledged record; -1 none */
   int delivery_failed;
   /* Restore: [restore_from, restore_to) of the changelog, while restoring. */
   int restoring;
@@ -49,6 +49,7 @@ typedef struct weir_task_store {
   int64_t restore_next;    /* checkpoint to write with this poll's batch; 0 none */
   const void *restore_rkt; /* the restore consumer's handle of the changelog (a cache) */
   int64_t begin_deadline;  /* waiting to read the changelog's offsets until then; 0 not */
+  void *global_value;      /* a global table's: the last value read (the host owns it) */
 } weir_task_store_t;
 
 /* Allocate the handles of the stores the task's sub-topology uses. */
@@ -60,7 +61,8 @@ int weir_task_stores_open(weir_task_t *task, char *errstr, size_t errstr_size);
  * the task was lost and the changelog has what counts). */
 void weir_task_stores_close(weir_task_t *task);
 
-/* The store `name` of the operator instance's node (NULL = its first). */
+/* The store `name` of the operator instance's node (NULL = its first), or
+ * the global table `name`, listed in `store =` or not. */
 weir_store_t *weir_task_store_get(weir_task_t *task, const weir_node_t *node, const char *name);
 
 /* Whether the task's commits must flush and wait (steps 1-4): it has

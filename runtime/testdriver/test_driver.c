@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "state/global_store.h"
 #include "state/kv_store.h"
 #include "state/state_db.h"
 #include "task/task.h"
@@ -38,8 +39,9 @@ struct weir_test_driver {
   weir_task_env_t env;
   const char **topics;
   size_t topic_count;
-  int64_t *next_offset; /* per source topic */
-  weir_task_t **tasks;  /* per sub-topology */
+  int64_t *next_offset;  /* per source topic */
+  int64_t global_offset; /* the next offset of a record piped into a global table's topic */
+  weir_task_t **tasks;   /* per sub-topology */
   td_output_t *outputs;
   size_t output_count;
   td_pending_t *pending;
@@ -191,8 +193,36 @@ static int topic_index(const weir_test_driver_t *td, const char *topic) {
   return -1;
 }
 
+/* A record of a global table's topic: into the table at once, as the
+ * global thread would (the table is read from RocksDB by every task). 1
+ * when `topic` is no global table's. */
+static int pipe_global(weir_test_driver_t *td, const char *topic, const weir_test_record_t *r) {
+  const weir_topology_t *t = td->topo;
+  char why[512];
+  int found = 0;
+  weir_state_batch_t *b = weir_state_batch_new();
+  if (!b)
+    return WEIR_ENOMEM;
+  for (size_t i = 0; i < t->store_count; i++)
+    if (t->stores[i].global_topic && strcmp(t->stores[i].global_topic, topic) == 0) {
+      weir_global_store_add(b, t->stores[i].name, r->key, r->key_len, r->value, r->value_len);
+      weir_global_store_checkpoint(b, t->stores[i].name, 0, td->global_offset + 1);
+      found = 1;
+    }
+  int rc = !found ? 1 : weir_state_batch_write(td->db, b, why, sizeof why) ? WEIR_EFAIL : WEIR_OK;
+  if (rc == WEIR_EFAIL)
+    set_error(td, why);
+  if (found)
+    td->global_offset++;
+  weir_state_batch_free(b);
+  return rc;
+}
+
 static int process(weir_test_driver_t *td, const char *topic, const weir_test_record_t *r) {
   int idx = topic_index(td, topic);
+  int global = idx < 0 ? pipe_global(td, topic, r) : 1;
+  if (global != 1)
+    return global;
   if (idx < 0) {
     snprintf(td->error, sizeof td->error, "no source reads topic '%s'", topic);
     return WEIR_ENOENT;
@@ -339,9 +369,31 @@ API void weir_test_driver_advance_stream_time(weir_test_driver_t *td, int64_t ms
     punctuate_all(td, weir_task_stream_timers); /* a failure is in weir_test_driver_error() */
 }
 
+/* A global table's row, as every task reads it. */
+static int global_get(weir_test_driver_t *td, const weir_store_decl_t *d, const void *key,
+                      size_t key_len, const void **value, size_t *value_len) {
+  char why[512];
+  void *copy = NULL;
+  size_t len = 0;
+  int rc = weir_global_store_get(td->db, d->name, key, key_len, &copy, &len, why, sizeof why);
+  if (rc < 0) {
+    set_error(td, why);
+    return WEIR_EFAIL;
+  }
+  if (rc == 0)
+    return WEIR_ENOENT;
+  free(td->value_copy);
+  td->value_copy = copy;
+  *value = copy;
+  *value_len = len;
+  return WEIR_OK;
+}
+
 API int weir_test_driver_store_get(weir_test_driver_t *td, const char *store, const void *key,
                                    size_t key_len, const void **value, size_t *value_len) {
   const weir_store_decl_t *d = weir_topology_store(td->topo, store);
+  if (d && d->global_topic)
+    return global_get(td, d, key, key_len, value, value_len);
   weir_task_t *task = d && d->subtopology >= 0 ? td->tasks[d->subtopology] : NULL;
   for (size_t i = 0; task && i < task->store_count; i++) {
     if (task->stores[i].decl != d)

@@ -153,6 +153,7 @@ void weir_topology_free(weir_topology_t *t) {
     free(t->stores[i].name);
     free(t->stores[i].type);
     free(t->stores[i].changelog_topic);
+    free(t->stores[i].global_topic);
   }
   free(t->internal_topics);
   free(t->stores);

@@ -106,6 +106,10 @@ typedef struct weir_store_decl {
   int subtopology; /* of the operators using it; -1 when none does */
   char *changelog_topic; /* "<application.id>-<name>-changelog" */
   weir_serde_t key_serde, value_serde; /* how queries read and print it */
+  /* [global:NAME]: a read-only kv store every instance fills from every
+   * partition of this topic (thread/global_thread.h), subtopology -1, no
+   * changelog (the topic is one). NULL for a [store:]. */
+  char *global_topic;
 } weir_store_decl_t;
 
 /* A topic the host creates: a repartition or a changelog. It gets as many

@@ -66,7 +66,9 @@ static const weir_param_def_t operator_keys[] = {
     WEIR_PARAM_STR_REQ("plugin", "plugin name (searched in plugin.dir) or path to a .so"),
     WEIR_PARAM_STR_REQ("type", "operator type within the plugin"),
     WEIR_PARAM_STR_REQ("input", "nodes it reads from, comma separated"),
-    WEIR_PARAM_STR("store", NULL, "[store:*] sections it uses, comma separated"),
+    WEIR_PARAM_STR("store", NULL,
+                   "[store:*] sections it uses, comma separated (a [global:*] table may be "
+                   "listed too, but any operator reads one by name)"),
     WEIR_PARAM_STR("group.by", NULL,
                    "re-key before this operator through a repartition topic: "
                    "'value' or 'json:PATH' (a member of the JSON value)"),
@@ -89,6 +91,18 @@ static const weir_param_def_t store_keys[] = {
     WEIR_PARAM_INT("retention.ms", "86400000", 1, 1e15,
                    "type = window/session: how long after its end a window or session is kept "
                    "(stream time); older ones are dropped a segment at a time"),
+    WEIR_PARAM_ENUM("key.serde", "bytes", SERDES,
+                    "format of its keys (queries parse and print them)"),
+    WEIR_PARAM_ENUM("value.serde", "bytes", SERDES, "format of its values (queries print them)"),
+};
+
+/* Kafka Streams' globalTable(topic, Consumed.with(keySerde, valueSerde)):
+ * the store is named by the section, read from the earliest offset always
+ * (a global table is its whole topic), no timestamp extractor (a lookup
+ * table has no stream time). */
+static const weir_param_def_t global_keys[] = {
+    WEIR_PARAM_STR_REQ("topic", "the topic every instance reads whole (all partitions, outside "
+                                "the consumer group) into this read-only table"),
     WEIR_PARAM_ENUM("key.serde", "bytes", SERDES,
                     "format of its keys (queries parse and print them)"),
     WEIR_PARAM_ENUM("value.serde", "bytes", SERDES, "format of its values (queries print them)"),
@@ -133,7 +147,8 @@ const weir_param_def_t *topo_section_keys(const char *kind, size_t *count) {
                {"source", source_keys, N(source_keys)},
                {"operator", operator_keys, N(operator_keys)},
                {"sink", sink_keys, N(sink_keys)},
-               {"store", store_keys, N(store_keys)}};
+               {"store", store_keys, N(store_keys)},
+               {"global", global_keys, N(global_keys)}};
   for (size_t i = 0; i < N(kinds); i++) {
     if (strcmp(kinds[i].kind, kind) == 0) {
       *count = kinds[i].count;

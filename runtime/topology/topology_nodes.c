@@ -16,8 +16,7 @@ static const topo_pending_t *pending_named(const topo_build_t *b, const char *na
   return NULL;
 }
 
-static topo_pending_t *add_pending(topo_build_t *b, weir_node_t *n,
-                                   const weir_cfg_section_t *s) {
+static topo_pending_t *add_pending(topo_build_t *b, weir_node_t *n, const weir_cfg_section_t *s) {
   weir_topology_t *t = b->t;
   if (t->node_count == b->pending_cap) {
     size_t cap = b->pending_cap ? b->pending_cap * 2 : 16;
@@ -36,8 +35,7 @@ static topo_pending_t *add_pending(topo_build_t *b, weir_node_t *n,
 
 /* Node names are one namespace across sources, operators and sinks: they
  * are what `input =` refers to. */
-topo_pending_t *topo_new_node(topo_build_t *b, const weir_cfg_section_t *s,
-                              weir_node_kind_t kind) {
+topo_pending_t *topo_new_node(topo_build_t *b, const weir_cfg_section_t *s, weir_node_kind_t kind) {
   const topo_pending_t *other = pending_named(b, s->name);
   if (other) {
     topo_error(b, s->line, "node name '%s' is already used by [%s:%s] at line %d; rename one",
@@ -90,14 +88,13 @@ static void read_topics(topo_build_t *b, const weir_cfg_section_t *s, const weir
   const char *one = topo_param_text(p, "topic", &line1);
   const char *many = topo_param_text(p, "topics", &line2);
   if (one && many) {
-    topo_error(b, line1 > line2 ? line1 : line2,
-               "[source:%s] sets both topic and topics; keep one", s->name);
+    topo_error(b, line1 > line2 ? line1 : line2, "[source:%s] sets both topic and topics; keep one",
+               s->name);
   } else if (!one && !many) {
     if (!weir_cfg_entry(s, "topic") && !weir_cfg_entry(s, "topics"))
       topo_error(b, s->line, "[source:%s] needs 'topic = NAME' or 'topics = A, B'", s->name);
   } else {
-    n->topics = topo_split_list(b, one ? one : many, one ? line1 : line2, "topic",
-                                &n->topic_count);
+    n->topics = topo_split_list(b, one ? one : many, one ? line1 : line2, "topic", &n->topic_count);
     if (one && n->topic_count > 1)
       topo_error(b, line1, "'topic' names one topic; write 'topics = %s' for several", one);
   }
@@ -202,6 +199,7 @@ static int add_store(topo_build_t *b, const weir_cfg_section_t *s, const weir_pa
   st->changelog_topic = NULL;
   st->key_serde = serde_of(p, "key.serde");
   st->value_serde = serde_of(p, "value.serde");
+  st->global_topic = NULL;
   if (!st->name || !st->type) {
     free(st->name);
     free(st->type);
@@ -211,20 +209,62 @@ static int add_store(topo_build_t *b, const weir_cfg_section_t *s, const weir_pa
   return 0;
 }
 
-static void read_store(topo_build_t *b, const weir_cfg_section_t *s) {
-  weir_topology_t *t = b->t;
+/* Stores and global tables share one namespace (an operator reads either
+ * with weir_store_get(ctx, NAME)): a second section of either kind with a
+ * name already used is refused, naming both. 1 when `s` is refused. */
+static int name_taken(topo_build_t *b, const weir_cfg_section_t *s) {
+  const weir_topology_t *t = b->t;
   for (size_t i = 0; i < t->store_count; i++) {
-    if (strcmp(t->stores[i].name, s->name) == 0) {
-      topo_error(b, s->line, "[store:%s] is declared twice (first at line %d); remove one",
-                 s->name, t->stores[i].line);
-      return;
-    }
+    const weir_store_decl_t *other = &t->stores[i];
+    if (strcmp(other->name, s->name) != 0)
+      continue;
+    const char *kind = other->global_topic ? "global" : "store";
+    if (strcmp(kind, s->kind) == 0)
+      topo_error(b, s->line, "[%s:%s] is declared twice (first at line %d); remove one", s->kind,
+                 s->name, other->line);
+    else
+      topo_error(b, s->line,
+                 "[%s:%s] clashes with [%s:%s] at line %d: stores and global tables share one "
+                 "namespace; rename one",
+                 s->kind, s->name, kind, s->name, other->line);
+    return 1;
   }
+  return 0;
+}
+
+static void read_store(topo_build_t *b, const weir_cfg_section_t *s) {
+  if (name_taken(b, s))
+    return;
   weir_params_t p = {0};
   bind_keys(b, s, NULL, &p);
   check_store_keys(b, s, &p);
   if (add_store(b, s, &p))
     topo_error(b, s->line, "out of memory reading [store:%s]", s->name);
+  weir_params_free(&p);
+}
+
+/* [global:NAME]: a kv store, without changelog (its topic is one), that
+ * no sub-topology owns. */
+static void read_global(topo_build_t *b, const weir_cfg_section_t *s) {
+  if (name_taken(b, s))
+    return;
+  weir_params_t p = {0};
+  int line = 0;
+  bind_keys(b, s, NULL, &p);
+  const char *topic = topo_param_text(&p, "topic", &line);
+  size_t count = 0;
+  char **topics = topic ? topo_split_list(b, topic, line, "topic", &count) : NULL;
+  if (count > 1)
+    topo_error(b, line, "[global:%s] reads one topic, not %zu; add a [global:] per topic", s->name,
+               count);
+  if (count == 1) {
+    weir_topology_t *t = b->t;
+    if (add_store(b, s, &p) || !(t->stores[t->store_count - 1].global_topic = strdup(topics[0])))
+      topo_error(b, s->line, "out of memory reading [global:%s]", s->name);
+    else
+      t->stores[t->store_count - 1].changelog = 0;
+  }
+  topo_free_list(topics, count);
   weir_params_free(&p);
 }
 
@@ -235,7 +275,8 @@ static void read_section(topo_build_t *b, const weir_cfg_section_t *s) {
   } readers[] = {{"source", read_source},
                  {"operator", topo_read_operator},
                  {"sink", read_sink},
-                 {"store", read_store}};
+                 {"store", read_store},
+                 {"global", read_global}};
   for (size_t i = 0; i < sizeof readers / sizeof readers[0]; i++) {
     if (strcmp(s->kind, readers[i].kind) != 0)
       continue;
@@ -245,9 +286,10 @@ static void read_section(topo_build_t *b, const weir_cfg_section_t *s) {
       readers[i].read(b, s);
     return;
   }
-  topo_error(b, s->line,
-             "unknown section kind '%s' (expected weir, kafka, source, operator, sink, store)",
-             s->kind);
+  topo_error(
+      b, s->line,
+      "unknown section kind '%s' (expected weir, kafka, source, operator, sink, store, global)",
+      s->kind);
 }
 
 void topo_read_nodes(topo_build_t *b) {

@@ -130,9 +130,13 @@ void weir_topology_print_text(const weir_topology_t *t, FILE *out) {
   if (t->store_count)
     fprintf(out, "stores:\n");
   for (size_t i = 0; i < t->store_count; i++)
-    fprintf(out, "  %s: %s, sub-topology %d, changelog %s\n", t->stores[i].name, t->stores[i].type,
-            t->stores[i].subtopology,
-            t->stores[i].changelog_topic ? t->stores[i].changelog_topic : "off");
+    if (t->stores[i].global_topic)
+      fprintf(out, "  %s: global kv, every partition of topic %s\n", t->stores[i].name,
+              t->stores[i].global_topic);
+    else
+      fprintf(out, "  %s: %s, sub-topology %d, changelog %s\n", t->stores[i].name,
+              t->stores[i].type, t->stores[i].subtopology,
+              t->stores[i].changelog_topic ? t->stores[i].changelog_topic : "off");
 }
 
 /* ---------------------------------------------------------------- dot */
@@ -290,6 +294,10 @@ void weir_topology_print_params(const weir_topology_t *t, FILE *out) {
   print_kind("operator", "[operator:NAME]  (plus the operator's own parameters, below)", out);
   print_kind("sink", "[sink:NAME]  (writes a Kafka topic)", out);
   print_kind("store", "[store:NAME]  (a state store operators name in store =)", out);
+  print_kind("global",
+             "[global:NAME]  (a read-only table of a whole topic, in every instance; any "
+             "operator reads it by name)",
+             out);
   for (size_t i = 0; t && i < t->plugin_count; i++)
     print_plugin_ops(t->plugins[i], out);
 }

@@ -137,6 +137,8 @@ void topo_assign_stores(topo_build_t *b) {
   for (size_t i = 0; i < t->store_count; i++) {
     weir_store_decl_t *st = &t->stores[i];
     char topic[768];
+    if (st->global_topic)
+      continue; /* every task of every sub-topology may read it; its topic is its changelog */
     place_store(b, st);
     if (!st->changelog || st->subtopology < 0)
       continue;

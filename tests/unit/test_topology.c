@@ -410,7 +410,7 @@ static void test_section_kind_and_names(void **state) {
                      "[store]\n",        /* 15 */
                 5,
                 "t.ini:10: unknown section kind 'table' (expected weir, kafka, source, "
-                "operator, sink, store)",
+                "operator, sink, store, global)",
                 "t.ini:11: [source] needs a name; write [source:NAME]",
                 "t.ini:13: node name 's' is already used by [source:s] at line 5; rename one",
                 "t.ini:14: node name 'k' is already used by [sink:k] at line 7; rename one",
@@ -473,6 +473,64 @@ static void test_sink_and_store_errors(void **state) {
   expect_errors(HEAD "[source:s]\ntopic = t\n[sink:k]\ninput = s\ntopic = o\n"
                      "[store:v]\n", /* 10 */
                 1, "t.ini:10: [store:v] needs 'type' (store kind: kv, window", NULL);
+}
+
+/* [global:NAME]: a topic, one; a name no [store:] has, in either order;
+ * no sub-topology and no changelog, whoever lists it in `store =`. */
+static void test_global_sections(void **state) {
+  (void)state;
+  expect_errors(HEAD "[source:s]\n"      /* 5 */
+                     "topic = t\n"       /* 6 */
+                     "[sink:k]\n"        /* 7 */
+                     "input = s\n"       /* 8 */
+                     "topic = o\n"       /* 9 */
+                     "[global:g]\n"      /* 10 */
+                     "[global:h]\n"      /* 11 */
+                     "topic = a, b\n"    /* 12 */
+                     "[store:c]\n"       /* 13 */
+                     "type = kv\n"       /* 14 */
+                     "[global:c]\n"      /* 15 */
+                     "topic = c\n"       /* 16 */
+                     "[global:d]\n"      /* 17 */
+                     "topic = d\n"       /* 18 */
+                     "[store:d]\n"       /* 19 */
+                     "type = kv\n"       /* 20 */
+                     "[global:d]\n"      /* 21 */
+                     "topic = d2\n"      /* 22 */
+                     "[global:e]\n"      /* 23 */
+                     "topic = e\n"       /* 24 */
+                     "partitions = 3\n", /* 25 */
+                6, "t.ini:10: [global:g] needs 'topic'",
+                "t.ini:12: [global:h] reads one topic, not 2; add a [global:] per topic",
+                "t.ini:15: [global:c] clashes with [store:c] at line 13: stores and global "
+                "tables share one namespace; rename one",
+                "t.ini:19: [store:d] clashes with [global:d] at line 17: stores and global "
+                "tables share one namespace; rename one",
+                "t.ini:21: [global:d] is declared twice (first at line 17); remove one",
+                "t.ini:25: unknown key 'partitions' in [global:e]", NULL);
+  weir_diag_t d = {0};
+  weir_topology_t *t = build(HEAD "[source:s]\ntopic = t\n"
+                                  "[operator:o]\nplugin = topo_ops\ntype = pass\ninput = s\n"
+                                  "store = g\n[sink:k]\ninput = o\ntopic = out\n"
+                                  "[global:g]\ntopic = gt\nvalue.serde = json\n",
+                             &d);
+  weir_diag_print(&d, stderr);
+  assert_non_null(t);
+  const weir_store_decl_t *g = weir_topology_store(t, "g");
+  assert_non_null(g);
+  assert_string_equal(g->global_topic, "gt");
+  assert_int_equal(g->kind, WEIR_STORE_KV);
+  assert_int_equal(g->subtopology, -1);
+  assert_int_equal(g->changelog, 0);
+  assert_null(g->changelog_topic);
+  assert_int_equal(g->value_serde, WEIR_SERDE_JSON);
+  assert_int_equal(t->internal_topic_count, 0);
+  size_t n = 0;
+  const char **src = weir_topology_source_topics(t, &n);
+  assert_int_equal(n, 1); /* the global's topic is no source: the group never reads it */
+  free(src);
+  weir_topology_free(t);
+  weir_diag_free(&d);
 }
 
 /* ---------------------------------------------------------------- operators */
@@ -731,6 +789,7 @@ int main(void) {
       cmocka_unit_test(test_section_kind_and_names),
       cmocka_unit_test(test_source_errors),
       cmocka_unit_test(test_sink_and_store_errors),
+      cmocka_unit_test(test_global_sections),
       cmocka_unit_test(test_operator_keys),
       cmocka_unit_test(test_group_by_repartition),
       cmocka_unit_test(test_group_by_and_store_errors),

@@ -9,7 +9,9 @@
  * what reaches a sink topic can be read back. Stores are real (RocksDB, in a
  * temporary directory removed by weir_test_driver_close), with their write
  * caches; repartition topics feed the next sub-topology right away;
- * changelog topics are not written (there is no Kafka).
+ * changelog topics are not written (there is no Kafka). A global table
+ * ([global:NAME]) starts empty; a record piped into its topic updates it at
+ * once (a tombstone deletes), and every operator's next read sees it.
  *
  * Time: stream time is the largest record timestamp piped so far (as the
  * sources' `timestamp =` reads it), per task, as in `weir run`;
@@ -76,8 +78,9 @@ void weir_test_driver_close(weir_test_driver_t *td);
  * Process one record read from source topic `topic`, and whatever it causes
  * downstream, before returning. Headers may be NULL. Returns WEIR_OK, or the
  * error the topology's policies turn it into (processing.error.policy =
- * fail: WEIR_EFAIL, with the reason in weir_test_driver_error()). A topic no
- * source reads is WEIR_ENOENT.
+ * fail: WEIR_EFAIL, with the reason in weir_test_driver_error()). A global
+ * table's topic updates the table (nothing is processed). A topic no source
+ * and no global table reads is WEIR_ENOENT.
  */
 int weir_test_driver_pipe(weir_test_driver_t *td, const char *topic, const void *key,
                           size_t key_len, const void *value, size_t value_len, int64_t timestamp);
@@ -111,9 +114,9 @@ int64_t weir_test_driver_wall_clock(const weir_test_driver_t *td);
  * reason in weir_test_driver_error(). */
 void weir_test_driver_advance_stream_time(weir_test_driver_t *td, int64_t ms);
 
-/* The value of `key` in store `store` (whichever task holds it): WEIR_OK,
- * WEIR_ENOENT (no such key, or no such store). The value is valid until the
- * next call into the driver. */
+/* The value of `key` in store `store` (whichever task holds it) or in global
+ * table `store`: WEIR_OK, WEIR_ENOENT (no such key, or no such store). The
+ * value is valid until the next call into the driver. */
 int weir_test_driver_store_get(weir_test_driver_t *td, const char *store, const void *key,
                                size_t key_len, const void **value, size_t *value_len);
 

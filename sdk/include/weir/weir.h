@@ -588,8 +588,39 @@ static inline int weir_buf_write(weir_ctx_t *ctx, weir_buf_t *buf, const void *d
  * Keys compare as bytes (memcmp, shorter first on a tie).
  */
 
-/* The store named `name` (its [store:NAME] section) if this operator lists it
- * in `store =`; NULL otherwise, or on a host older than 1.1. Call from init(). */
+/*
+ * Global tables ([global:NAME], topic = T): a read-only key-value store that
+ * every instance fills from ALL partitions of topic T (outside the consumer
+ * group), so a lookup needs no co-partitioning. The host reads T whole, up to
+ * its end offsets at start, before any task processes a record, then applies
+ * new records of T on a thread of its own: a value sets its key, a tombstone
+ * deletes it (T is the table's changelog: no other is made).
+ *
+ * Any operator of any sub-topology reads a global table by its name, listed
+ * in `store =` or not (a global table belongs to the process, not to a
+ * task): weir_store_get(ctx, NAME) then weir_kv_get(). Operators that take
+ * the name as a parameter (std join: global = NAME) check it in init(),
+ * which `weir validate` and start run before anything else, so a wrong name
+ * is refused with the operator's file:line. weir_store_kind() says
+ * WEIR_STORE_KV. weir_kv_get(), weir_kv_range() and weir_kv_prefix() read
+ * it; weir_kv_put() and weir_kv_delete() return WEIR_ENOTSUP (the host's
+ * error policy then applies).
+ *
+ * What a read sees: RocksDB as the host has written it at that moment (no
+ * write cache), any thread. The first record any task processes sees every
+ * record of T written before the instance started; later records of T are
+ * seen once the host's global thread has applied them, a poll's worth at a
+ * time (typically milliseconds after they reach the broker, with no order
+ * against the stream's records: a stream record may see a table record of
+ * a later timestamp, or not yet see one of an earlier). Two reads in one
+ * process() call may see different versions; an iterator reads the table as
+ * it was when the iterator was made. The value is valid until the next store
+ * call of the task, as for other stores.
+ */
+
+/* The store named `name`: its [store:NAME] section if this operator lists
+ * it in `store =`, or its [global:NAME] section whether listed or not; NULL
+ * otherwise, or on a host older than 1.1. Call from init(). */
 static inline weir_store_t *weir_store_get(weir_ctx_t *ctx, const char *name) {
   if (!WEIR_API_HAS(ctx->api, store_get))
     return NULL;
