@@ -6,6 +6,7 @@
 
 #include "http/query_common.h"
 #include "http/window_query.h"
+#include "state/global_store.h"
 
 enum { DEFAULT_LIMIT = 100 };
 
@@ -27,8 +28,10 @@ static void list_stores(const weir_http_env_t *env, weir_http_resp_t *r) {
     weir_out_json_string(&r->body, d->name, strlen(d->name));
     weir_out_str(&r->body, ",\"type\":");
     weir_out_json_string(&r->body, d->type, strlen(d->type));
-    weir_out_printf(&r->body, ",\"key_serde\":\"%s\",\"value_serde\":\"%s\",\"partitions\":%d,",
-                    weir_serde_name(d->key_serde), weir_serde_name(d->value_serde), parts);
+    weir_out_printf(&r->body,
+                    ",\"key_serde\":\"%s\",\"value_serde\":\"%s\",\"global\":%s,\"partitions\":%d,",
+                    weir_serde_name(d->key_serde), weir_serde_name(d->value_serde),
+                    d->global_topic ? "true" : "false", parts);
     weir_out_str(&r->body, "\"running_here\":[");
     for (int p = 0, n = 0; p < parts; p++) {
       weir_own_slot_t *s = weir_ownership_slot(env->owners, d->subtopology, p);
@@ -48,17 +51,18 @@ static void get_key(const weir_http_env_t *env, const weir_http_req_t *req,
   unsigned gen;
   void *value = NULL;
   size_t value_len = 0;
-  int32_t p;
+  int32_t p = WEIR_GLOBAL_PARTITION;
+  int global = d->global_topic != NULL; /* every instance holds all of it */
   if (weir_query_parse_key(d, text, key, &len, "the key", r) ||
-      weir_query_partition(env, d, key, len, &p, r))
+      (!global && weir_query_partition(env, d, key, len, &p, r)))
     return;
-  if (weir_query_runs_here(env, d, p, &gen, r)) {
+  if (!global && weir_query_runs_here(env, d, p, &gen, r)) {
     weir_query_forward(env, req, d, p, text, NULL, r);
     return;
   }
   int rc =
       weir_state_db_get(env->state_db, d->name, p, key, len, &value, &value_len, why, sizeof why);
-  if (weir_query_still_here(env, d, p, gen, r)) {
+  if (!global && weir_query_still_here(env, d, p, gen, r)) {
     free(value);
     return;
   }
@@ -209,8 +213,9 @@ static int parse_bounds(const weir_store_decl_t *d, const weir_http_req_t *req, 
  * page exists). 0, or -1 with `r` set. */
 static int collect(const weir_http_env_t *env, const weir_store_decl_t *d, int32_t p,
                    const bounds_t *b, rows_t *rs, weir_http_resp_t *r) {
-  unsigned gen;
-  if (weir_query_runs_here(env, d, p, &gen, r))
+  unsigned gen = 0;
+  int global = d->global_topic != NULL;
+  if (!global && weir_query_runs_here(env, d, p, &gen, r))
     return -1;
   weir_state_iter_t *it =
       weir_state_iter_range(env->state_db, d->name, p, b->lo_len ? b->lo : NULL, b->lo_len,
@@ -229,7 +234,7 @@ static int collect(const weir_http_env_t *env, const weir_store_decl_t *d, int32
     weir_http_error(r, 500, "reading store '%s' partition %d: %s", d->name, (int)p,
                     *weir_state_iter_error(it) ? weir_state_iter_error(it) : "out of memory");
   weir_state_iter_close(it);
-  return rc < 0 ? -1 : weir_query_still_here(env, d, p, gen, r);
+  return rc < 0 ? -1 : global ? 0 : weir_query_still_here(env, d, p, gen, r);
 }
 
 static void range_answer(const weir_http_env_t *env, const weir_store_decl_t *d, const bounds_t *b,
@@ -269,9 +274,15 @@ static void range(const weir_http_env_t *env, const weir_store_decl_t *d,
   static _Thread_local bounds_t b; /* 8 KB: off the polling thread's stack */
   char here[4096] = "", elsewhere[4096] = "";
   rows_t rs = {0};
-  int32_t parts = env->owners->partitions[d->subtopology];
   if (parse_bounds(d, req, &b, r))
     return;
+  if (d->global_topic) { /* this instance's copy of the whole table */
+    if (collect(env, d, WEIR_GLOBAL_PARTITION, &b, &rs, r) == 0)
+      range_answer(env, d, &b, &rs, "", "", r);
+    rows_free(&rs);
+    return;
+  }
+  int32_t parts = env->owners->partitions[d->subtopology];
   for (int32_t p = 0; p < parts; p++) {
     weir_own_slot_t *s = weir_ownership_slot(env->owners, d->subtopology, p);
     if (atomic_load(&s->state) == WEIR_OWN_NONE) {

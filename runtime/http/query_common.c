@@ -18,7 +18,7 @@ const weir_store_decl_t *weir_query_find_store(const weir_http_env_t *env, const
   for (size_t i = 0; i < t->store_count; i++)
     if (strlen(t->stores[i].name) == len && memcmp(t->stores[i].name, name, len) == 0) {
       const weir_store_decl_t *d = &t->stores[i];
-      if (d->subtopology < 0 || !env->state_db) {
+      if ((d->subtopology < 0 && !d->global_topic) || !env->state_db) {
         weir_http_error(r, 404, "store '%s' is used by no operator, so it holds nothing", d->name);
         return NULL;
       }

@@ -19,6 +19,7 @@
 
 #include "it_mock.h"
 #include "it_support.h"
+#include "support/http_client.h"
 
 #define BASE_TS INT64_C(1700000000000)
 
@@ -34,9 +35,9 @@ static int setup(void **state) {
 
 static const char ini_fmt[] =
     "[weir]\napplication.id = it-global\nbootstrap.servers = %s\ncommit.interval.ms = 100\n"
-    "state.dir = %s\nthreads = 2\n"
+    "state.dir = %s\nthreads = 2\nhttp.listen = 127.0.0.1:0\n"
     "[source:orders]\ntopic = orders\n"
-    "[global:customers]\ntopic = %s\nvalue.serde = json\n" /* line 9 */
+    "[global:customers]\ntopic = %s\nvalue.serde = json\n" /* line 10 */
     "[operator:j]\nplugin = std\ntype = join\ninput = orders\nkind = stream-global\n"
     "global = customers\njoin = left\n"
     "[sink:out]\ninput = j\ntopic = enriched\n"
@@ -162,6 +163,19 @@ static void test_restore_update_restart(void **state) {
   put_rec(p, "orders", 0, "c2", "{\"id\":4}", BASE_TS + 3);
   rd_kafka_flush(p, IT_WAIT_MS);
   assert_string_equal(enriched_is(c, FOUR), FOUR);
+  /* Over HTTP, any instance answers for any key of a global table from its
+   * own copy: no partition to own, nothing to forward. */
+  http_answer_t a;
+  int port = weir_app_http_port(app);
+  assert_int_equal(http_get(port, "/v1/stores/customers/keys/c2", NULL, &a), 200);
+  assert_non_null(strstr(a.body, "\"key\":\"c2\",\"value\":{\"name\":\"bo\"}"));
+  http_answer_free(&a);
+  assert_int_equal(http_get(port, "/v1/stores/customers/keys/c3", NULL, &a), 404);
+  http_answer_free(&a);
+  assert_int_equal(http_get(port, "/v1/stores/customers/range", NULL, &a), 200);
+  const char *c1 = strstr(a.body, "\"key\":\"c1\""), *c2 = strstr(a.body, "\"key\":\"c2\"");
+  assert_true(c1 && c2 && c1 < c2 && !strstr(a.body, "\"key\":\"c3\""));
+  http_answer_free(&a);
   stop(app);
 
   /* Down: one more customer and an order of it. */
@@ -194,7 +208,7 @@ static void test_missing_topic_refused(void **state) {
   }
   char want[1024];
   snprintf(want, sizeof want,
-           "it.ini:9: global 'customers': topic 'no-such-topic' does not exist on %s: create it "
+           "it.ini:10: global 'customers': topic 'no-such-topic' does not exist on %s: create it "
            "first (kafka-topics.sh --create --topic no-such-topic) or fix the name",
            c->bootstrap);
   assert_string_equal(err, want);
