@@ -263,10 +263,17 @@ static void range_answer(const weir_http_env_t *env, const weir_store_decl_t *d,
                   elsewhere);
 }
 
-/* A partition list for the answer, "0,3,4". */
-static void list_add(char *list, size_t size, int32_t p) {
-  size_t used = strlen(list);
-  snprintf(list + used, size - used, "%s%d", used ? "," : "", (int)p);
+typedef struct range_read {
+  const weir_http_env_t *env;
+  const weir_store_decl_t *d;
+  const bounds_t *b;
+  rows_t *rs;
+  weir_http_resp_t *r;
+} range_read_t;
+
+static int range_read(int32_t p, void *arg) {
+  range_read_t *x = arg;
+  return collect(x->env, x->d, p, x->b, x->rs, x->r);
 }
 
 static void range(const weir_http_env_t *env, const weir_store_decl_t *d,
@@ -282,28 +289,10 @@ static void range(const weir_http_env_t *env, const weir_store_decl_t *d,
     rows_free(&rs);
     return;
   }
-  int32_t parts = env->owners->partitions[d->subtopology];
-  for (int32_t p = 0; p < parts; p++) {
-    weir_own_slot_t *s = weir_ownership_slot(env->owners, d->subtopology, p);
-    if (atomic_load(&s->state) == WEIR_OWN_NONE) {
-      list_add(elsewhere, sizeof elsewhere, p);
-      continue;
-    }
-    if (collect(env, d, p, &b, &rs, r)) {
-      rows_free(&rs);
-      return;
-    }
-    list_add(here, sizeof here, p);
-  }
-  if (!here[0]) {
-    weir_http_error(r, 503,
-                    "store '%s': no partition of it runs on this instance now: ask "
-                    "another instance, or again shortly",
-                    d->name);
-    r->retry_after = WEIR_QUERY_RETRY_S;
-  } else {
+  range_read_t x = {env, d, &b, &rs, r};
+  if (weir_query_each_partition(env, d, range_read, &x, here, sizeof here, elsewhere,
+                                sizeof elsewhere, r) == 0)
     range_answer(env, d, &b, &rs, here, elsewhere, r);
-  }
   rows_free(&rs);
 }
 

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <librdkafka/rdkafka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,4 +157,34 @@ int weir_query_partition(const weir_http_env_t *env, const weir_store_decl_t *d,
   }
   *p = rd_kafka_msg_partitioner_murmur2_random(NULL, key, len, parts, NULL, NULL);
   return 0;
+}
+
+/* A partition list for an answer, "0,3,4". */
+static void list_add(char *list, size_t size, int32_t p) {
+  size_t used = strlen(list);
+  snprintf(list + used, size - used, "%s%d", used ? "," : "", (int)p);
+}
+
+int weir_query_each_partition(const weir_http_env_t *env, const weir_store_decl_t *d,
+                              weir_query_read_fn read, void *arg, char *here, size_t here_size,
+                              char *elsewhere, size_t elsewhere_size, weir_http_resp_t *r) {
+  here[0] = elsewhere[0] = '\0';
+  for (int32_t p = 0; p < env->owners->partitions[d->subtopology]; p++) {
+    weir_own_slot_t *s = weir_ownership_slot(env->owners, d->subtopology, p);
+    if (atomic_load(&s->state) == WEIR_OWN_NONE) {
+      list_add(elsewhere, elsewhere_size, p);
+      continue;
+    }
+    if (read(p, arg))
+      return -1;
+    list_add(here, here_size, p);
+  }
+  if (here[0])
+    return 0;
+  weir_http_error(r, 503,
+                  "store '%s': no partition of it runs on this instance now: ask another "
+                  "instance, or again shortly",
+                  d->name);
+  r->retry_after = WEIR_QUERY_RETRY_S;
+  return -1;
 }

@@ -43,4 +43,13 @@ void weir_query_forward(const weir_http_env_t *env, const weir_http_req_t *req,
                         const weir_store_decl_t *d, int32_t p, const char *text, const char *tail,
                         weir_http_resp_t *r);
 
+/* Read every partition of d this process has (a restoring one included:
+ * `read` answers it with a 503) by read(p, arg), listing them in `here` and
+ * the others in `elsewhere` ("0,3,4"). 0 when at least one was read; -1
+ * when a read failed (it set `r`) or none is here (`r`: a 503). */
+typedef int (*weir_query_read_fn)(int32_t p, void *arg);
+int weir_query_each_partition(const weir_http_env_t *env, const weir_store_decl_t *d,
+                              weir_query_read_fn read, void *arg, char *here, size_t here_size,
+                              char *elsewhere, size_t elsewhere_size, weir_http_resp_t *r);
+
 #endif

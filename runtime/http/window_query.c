@@ -271,10 +271,17 @@ static void one_key(const weir_http_env_t *env, const weir_http_req_t *req,
   wrows_free(&rs);
 }
 
-/* A partition list for the answer, "0,3,4". */
-static void list_add(char *list, size_t size, int32_t p) {
-  size_t used = strlen(list);
-  snprintf(list + used, size - used, "%s%d", used ? "," : "", (int)p);
+typedef struct gather_all {
+  const weir_http_env_t *env;
+  const weir_store_decl_t *d;
+  const range_t *q;
+  wrows_t *rs;
+  weir_http_resp_t *r;
+} gather_all_t;
+
+static int gather_one(int32_t p, void *arg) {
+  gather_all_t *x = arg;
+  return gather(x->env, x->d, p, x->q, NULL, 0, x->rs, x->r);
 }
 
 static void all_keys(const weir_http_env_t *env, const weir_http_req_t *req,
@@ -284,25 +291,9 @@ static void all_keys(const weir_http_env_t *env, const weir_http_req_t *req,
   wrows_t rs = {0};
   if (parse_range(req, &q, r))
     return;
-  for (int32_t p = 0; p < env->owners->partitions[d->subtopology]; p++) {
-    weir_own_slot_t *s = weir_ownership_slot(env->owners, d->subtopology, p);
-    if (atomic_load(&s->state) == WEIR_OWN_NONE) {
-      list_add(elsewhere, sizeof elsewhere, p);
-      continue;
-    }
-    if (gather(env, d, p, &q, NULL, 0, &rs, r)) {
-      wrows_free(&rs);
-      return;
-    }
-    list_add(here, sizeof here, p);
-  }
-  if (!here[0]) {
-    weir_http_error(r, 503,
-                    "store '%s': no partition of it runs on this instance now: ask "
-                    "another instance, or again shortly",
-                    d->name);
-    r->retry_after = WEIR_QUERY_RETRY_S;
-  } else {
+  gather_all_t x = {env, d, &q, &rs, r};
+  if (weir_query_each_partition(env, d, gather_one, &x, here, sizeof here, elsewhere,
+                                sizeof elsewhere, r) == 0) {
     weir_query_answer_head(env, d, r);
     windows_out(d, &q, &rs, 1, r);
     weir_out_printf(&r->body, ",\"partitions_here\":[%s],\"partitions_elsewhere\":[%s]}\n", here,

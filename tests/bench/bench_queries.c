@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../support/http_client.h"
 #include "bench.h"
 
 enum { INSTANCES = 2, CLIENTS = 2, PARTITIONS = 6, IDLE_SECONDS = 5 };
@@ -67,23 +68,12 @@ static int free_port(void) {
   return port;
 }
 
-static int connect_to(int port) {
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
-    return fd;
-  if (fd >= 0)
-    close(fd);
-  return -1;
-}
-
 /* One keep-alive GET: the status (0: no answer), "served_by" into `by`. */
 static int lookup(int *fd, int port, const char *path, char *by, size_t by_size) {
   char req[256], buf[8192];
   int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path);
   if (*fd < 0)
-    *fd = connect_to(port);
+    *fd = http_connect(port);
   if (*fd < 0 || send(*fd, req, (size_t)n, MSG_NOSIGNAL) != n)
     goto broken;
   size_t got = 0, need = 0;

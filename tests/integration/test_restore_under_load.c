@@ -158,6 +158,30 @@ static void test_restore_under_load_skips_no_offset(void **state) {
   it_records_free(NULL, 0); /* it_support.h's: every includer uses it */
 }
 
+/* Count n records with `ini`, stop, lose the state directory, take the
+ * changelog's leader away and start again: the app it returns is held in
+ * its restore until the leader comes back (the log line is waited for). */
+static weir_app_t *restart_without_changelog_leader(it_mock_t *c, const char *ini, int n,
+                                                    weir_topology_t **t) {
+  assert_int_equal(rd_kafka_mock_topic_create(c->mc, "rl-in", 1, 1), 0);
+  assert_int_equal(rd_kafka_mock_topic_create(c->mc, "rl-out", 1, 1), 0);
+  assert_int_equal(rd_kafka_mock_topic_create(c->mc, CHANGELOG, 1, 1), 0);
+  *t = it_topology(ini);
+  assert_non_null(*t);
+  weir_app_t *app = it_start(*t, 1000);
+  assert_int_equal(send_range(c->bootstrap, 0, n), 0);
+  assert_int_equal(wait_committed(c->bootstrap, n), n);
+  stop(app);
+  assert_int_equal(weir_rm_rf(c->state_dir), 0);
+  rd_kafka_mock_partition_set_leader(c->mc, CHANGELOG, 0, -1);
+  app = it_start(*t, 1000);
+  assert_int_equal(it_wait_log(c->log_path,
+                               "cannot read the offsets of changelog '" CHANGELOG "' yet", NULL,
+                               IT_WAIT_MS),
+                   0);
+  return app;
+}
+
 /* A changelog with no leader when the restore begins (a broker that just
  * came back: seen for more than 10 s after Kafka was paused, e2e/test_faults)
  * makes the task wait, trying again from the loop, not stop the app once a
@@ -168,23 +192,8 @@ static void test_restore_waits_for_a_changelog_leader(void **state) {
   char ini[2048];
   enum { N = 2000, MORE = 100 };
   snprintf(ini, sizeof ini, ini_fmt, c->bootstrap, c->state_dir);
-  assert_int_equal(rd_kafka_mock_topic_create(c->mc, "rl-in", 1, 1), 0);
-  assert_int_equal(rd_kafka_mock_topic_create(c->mc, "rl-out", 1, 1), 0);
-  assert_int_equal(rd_kafka_mock_topic_create(c->mc, CHANGELOG, 1, 1), 0);
-  weir_topology_t *t = it_topology(ini);
-  assert_non_null(t);
-  weir_app_t *app = it_start(t, 1000);
-  assert_int_equal(send_range(c->bootstrap, 0, N), 0);
-  assert_int_equal(wait_committed(c->bootstrap, N), N);
-  stop(app);
-  assert_int_equal(weir_rm_rf(c->state_dir), 0);
-
-  rd_kafka_mock_partition_set_leader(c->mc, CHANGELOG, 0, -1);
-  app = it_start(t, 1000);
-  assert_int_equal(it_wait_log(c->log_path,
-                               "cannot read the offsets of changelog '" CHANGELOG "' yet", NULL,
-                               IT_WAIT_MS),
-                   0);
+  weir_topology_t *t;
+  weir_app_t *app = restart_without_changelog_leader(c, ini, N, &t);
   /* Keys k0..k(MORE-1) again: counted 2 only on a restored store. */
   assert_int_equal(send_range(c->bootstrap, 0, MORE), 0);
   rd_kafka_mock_partition_set_leader(c->mc, CHANGELOG, 0, 1);
@@ -226,24 +235,9 @@ static void test_queries_wait_for_a_restore(void **state) {
   char ini[2048], retry[16];
   enum { N = 500 };
   snprintf(ini, sizeof ini, http_ini_fmt, c->bootstrap, c->state_dir);
-  assert_int_equal(rd_kafka_mock_topic_create(c->mc, "rl-in", 1, 1), 0);
-  assert_int_equal(rd_kafka_mock_topic_create(c->mc, "rl-out", 1, 1), 0);
-  assert_int_equal(rd_kafka_mock_topic_create(c->mc, CHANGELOG, 1, 1), 0);
-  weir_topology_t *t = it_topology(ini);
-  assert_non_null(t);
-  weir_app_t *app = it_start(t, 1000);
-  assert_int_equal(send_range(c->bootstrap, 0, N), 0);
-  assert_int_equal(wait_committed(c->bootstrap, N), N);
-  stop(app);
-  assert_int_equal(weir_rm_rf(c->state_dir), 0);
-
-  rd_kafka_mock_partition_set_leader(c->mc, CHANGELOG, 0, -1);
-  app = it_start(t, 1000);
+  weir_topology_t *t;
+  weir_app_t *app = restart_without_changelog_leader(c, ini, N, &t);
   int port = weir_app_http_port(app);
-  assert_int_equal(it_wait_log(c->log_path,
-                               "cannot read the offsets of changelog '" CHANGELOG "' yet", NULL,
-                               IT_WAIT_MS),
-                   0);
   http_answer_t a;
   assert_int_equal(http_get(port, "/v1/stores/counts/keys/k7", NULL, &a), 503);
   assert_int_equal(http_header(&a, "Retry-After", retry, sizeof retry), 0);
