@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "support/td_open.h"
 #include <cmocka.h>
 #include <weir/test_driver.h>
 
@@ -23,14 +24,6 @@
 #define JOIN(join, extra)                                                                          \
   "[operator:j]\nplugin = std\ntype = join\ninput = orders\nkind = stream-global\n"                \
   "global = customers\njoin = " join "\n" extra
-
-static weir_test_driver_t *open_ini(const char *ini) {
-  char err[2048] = "";
-  weir_test_driver_t *td = weir_test_driver_open(ini, WEIR_TEST_PLUGIN_DIR, err, sizeof err);
-  if (!td)
-    fail_msg("open: %s", err);
-  return td;
-}
 
 /* Pipe (key, value) at ts into `topic`; value NULL: a tombstone, key
  * NULL: no key. */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "support/td_open.h"
 #include <cmocka.h>
 #include <weir/test_driver.h>
 
@@ -30,14 +31,6 @@
 #define STREAM_STREAM(join, extra)                                                                 \
   OP "kind = stream-stream\njoin = " join "\nwindow = 10\ngrace = 5\n" extra                       \
      "store = a, b\n" WIN("a") WIN("b")
-
-static weir_test_driver_t *open_ini(const char *ini) {
-  char err[2048] = "";
-  weir_test_driver_t *td = weir_test_driver_open(ini, WEIR_TEST_PLUGIN_DIR, err, sizeof err);
-  if (!td)
-    fail_msg("open: %s", err);
-  return td;
-}
 
 /* Pipe (key, value) at ts into topic "l" or "r"; value NULL: a tombstone,
  * key NULL: no key. */

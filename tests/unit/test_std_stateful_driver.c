@@ -8,18 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "support/td_open.h"
 #include <cmocka.h>
 #include <weir/test_driver.h>
 
 #define HEAD "[weir]\napplication.id = td\nbootstrap.servers = x\ncommit.interval.ms = 100\n"
-
-static weir_test_driver_t *open_ini(const char *ini) {
-  char err[2048] = "";
-  weir_test_driver_t *td = weir_test_driver_open(ini, WEIR_TEST_PLUGIN_DIR, err, sizeof err);
-  if (!td)
-    fail_msg("open: %s", err);
-  return td;
-}
 
 static void send(weir_test_driver_t *td, const char *key, const char *value, int64_t ts) {
   assert_int_equal(weir_test_driver_pipe(td, "in", key, key ? strlen(key) : 0, value,

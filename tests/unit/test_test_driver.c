@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "support/td_open.h"
 #include <cmocka.h>
 #include <weir/test_driver.h>
 
@@ -17,14 +18,6 @@ static int64_t be64(const char *v, size_t len) {
   for (int i = 0; i < 8; i++)
     x = x << 8 | (unsigned char)v[i];
   return (int64_t)x;
-}
-
-static weir_test_driver_t *open_ini(const char *ini) {
-  char err[2048] = "";
-  weir_test_driver_t *td = weir_test_driver_open(ini, WEIR_TEST_PLUGIN_DIR, err, sizeof err);
-  if (!td)
-    fail_msg("open: %s", err);
-  return td;
 }
 
 static void pipe_str(weir_test_driver_t *td, const char *topic, const char *key, const char *value,

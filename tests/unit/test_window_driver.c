@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "support/td_open.h"
 #include <cmocka.h>
 #include <weir/test_driver.h>
 
@@ -23,14 +24,6 @@
 #define OP "[operator:w]\nplugin = std\ntype = window\ninput = in\nstore = s\n"
 #define WSTORE(size) "[store:s]\ntype = window\nwindow.size.ms = " size "\n"
 #define SSTORE "[store:s]\ntype = session\n"
-
-static weir_test_driver_t *open_ini(const char *ini) {
-  char err[2048] = "";
-  weir_test_driver_t *td = weir_test_driver_open(ini, WEIR_TEST_PLUGIN_DIR, err, sizeof err);
-  if (!td)
-    fail_msg("open: %s", err);
-  return td;
-}
 
 static int send_rc(weir_test_driver_t *td, const char *key, int64_t ts) {
   return weir_test_driver_pipe(td, "in", key, strlen(key), "v", 1, ts);
