@@ -31,8 +31,9 @@ typedef struct bench_opts {
 
 /* What one process did. */
 typedef struct bench_result {
-  double records_per_sec; /* from the first output record to the last */
-  double startup_sec;     /* from spawn to the first output record */
+  double records_per_sec;    /* from the first output record to the last */
+  double rate_min, rate_max; /* of the runs a median was taken over (0: one run) */
+  double startup_sec;        /* from spawn to the first output record */
   long peak_rss_kb;
   double cpu_sec; /* user + system CPU of the process, start to stop */
   int ok;

@@ -423,6 +423,12 @@ static void run_case(const bench_opts_t *o, size_t ci, bench_result_t med[COLS],
   for (int col = 0; col < COLS; col++) {
     med[col].ok = n[col] == o->runs;
     med[col].records_per_sec = median(rate[col], n[col]);
+    for (int k = 0; k < n[col]; k++) {
+      if (!k || rate[col][k] < med[col].rate_min)
+        med[col].rate_min = rate[col][k];
+      if (!k || rate[col][k] > med[col].rate_max)
+        med[col].rate_max = rate[col][k];
+    }
     med[col].startup_sec = median(start[col], n[col]);
     med[col].peak_rss_kb = (long)median(rss[col], n[col]);
     med[col].cpu_sec = median(cpu[col], n[col]);

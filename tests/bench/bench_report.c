@@ -4,11 +4,14 @@
 
 #include "bench.h"
 
+/* The median, and the slowest and fastest run when there were several. */
 static void rate_cell(FILE *f, const bench_result_t *r) {
-  if (r->ok)
-    fprintf(f, " %.0f |", r->records_per_sec);
-  else
+  if (!r->ok)
     fprintf(f, " n/a |");
+  else if (r->rate_max > r->rate_min)
+    fprintf(f, " %.0f (%.0f–%.0f) |", r->records_per_sec, r->rate_min, r->rate_max);
+  else
+    fprintf(f, " %.0f |", r->records_per_sec);
 }
 
 static void ratio(FILE *f, const bench_result_t *a, const bench_result_t *b) {
@@ -22,9 +25,9 @@ static void ratio(FILE *f, const bench_result_t *a, const bench_result_t *b) {
 static void triple(FILE *f, const bench_result_t res[BENCH_COLS], const char *fmt, int what) {
   for (int col = 0; col < BENCH_COLS; col++) {
     const bench_result_t *r = &res[col];
-    double v = what == 0 ? (double)r->peak_rss_kb / 1024.0
+    double v = what == 0   ? (double)r->peak_rss_kb / 1024.0
                : what == 1 ? r->cpu_sec * 1e6 /* already CPU s per record */
-               : r->startup_sec;
+                           : r->startup_sec;
     fputs(col ? " / " : " ", f);
     if (r->ok)
       fprintf(f, fmt, v);
@@ -34,7 +37,9 @@ static void triple(FILE *f, const bench_result_t res[BENCH_COLS], const char *fm
   fputs(" |", f);
 }
 
-static const char *met(int ok) { return ok ? "met" : "**missed**"; }
+static const char *met(int ok) {
+  return ok ? "met" : "**missed**";
+}
 
 /* "≥ 0.6: met", and "; ahead of Kafka Streams: met" where the case asks it. */
 static void goal_cell(FILE *f, const bench_case_t *c, const bench_result_t res[BENCH_COLS]) {
@@ -42,7 +47,8 @@ static void goal_cell(FILE *f, const bench_case_t *c, const bench_result_t res[B
   if (c->goal <= 0)
     fprintf(f, " —");
   else if (loop->ok && weir->ok && loop->records_per_sec > 0)
-    fprintf(f, " ≥ %.1f: %s", c->goal, met(weir->records_per_sec / loop->records_per_sec >= c->goal));
+    fprintf(f, " ≥ %.1f: %s", c->goal,
+            met(weir->records_per_sec / loop->records_per_sec >= c->goal));
   else
     fprintf(f, " ≥ %.1f: n/a", c->goal);
   if (c->ahead_of_ks)
@@ -77,8 +83,7 @@ static void case_label(FILE *f, const bench_case_t *c, long records) {
     fprintf(f, "| %s (", c->name);
     thousands(f, c->words);
     fprintf(f, " words) |");
-  }
-  else {
+  } else {
     fprintf(f, "| %s |", c->name);
   }
 }
@@ -105,12 +110,15 @@ static void throughput_row(FILE *f, const bench_report_t *r, size_t i) {
 }
 
 static void throughput_table(FILE *f, const bench_opts_t *o, const bench_report_t *r) {
-  fprintf(f, "Threads: weir's `threads`, as many consumer/producer pairs (one per thread) in the loop, "
-             "Kafka Streams' stream threads; every thread is its own member of the group. "
-             "Goal: the weir / loop ratio the case is held to.\n\n");
-  fprintf(f, "| case | partitions | threads | records | loop rec/s | weir rec/s | Kafka Streams rec/s | weir / loop "
+  fprintf(
+      f, "Threads: weir's `threads`, as many consumer/producer pairs (one per thread) in the loop, "
+         "Kafka Streams' stream threads; every thread is its own member of the group. "
+         "Goal: the weir / loop ratio the case is held to.\n\n");
+  fprintf(f, "| case | partitions | threads | records | loop rec/s | weir rec/s | Kafka Streams "
+             "rec/s | weir / loop "
              "| goal | weir / Kafka Streams "
-             "| CPU µs per record (loop / weir / KS) | peak RSS MiB (loop / weir / KS) | start s (loop / weir / KS) |\n");
+             "| CPU µs per record (loop / weir / KS) | peak RSS MiB (loop / weir / KS) | start s "
+             "(loop / weir / KS) |\n");
   fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (size_t i = 0; i < r->ncases; i++)
     if (r->ran[i] && !r->cases[i].restore_only)
@@ -128,20 +136,22 @@ static int table_words(const bench_report_t *r) {
 static void words_note(FILE *f, int words) {
   fprintf(f, "\nWord count: each input record is one of ");
   thousands(f, words);
-  fprintf(f, " words (`w0`, `w1`, ... zero-padded, in a fixed pseudo-random sequence) with a NULL "
-             "key, so the count repartitions by word. weir: `std` split → "
-             "`std` count with `group.by = value` into a kv store, a sink with `value.serde = int64`; "
-             "Kafka Streams: `flatMapValues` (split on whitespace) → `groupBy` word → "
-             "`count(Materialized.as(\"counts\"))` (RocksDB, the default record cache) → `toStream()` → "
-             "`to(output, Long)`; both with one thread and `commit.interval.ms = 1000`. A store's cache "
-             "sends one update per key per commit, so the harness reads the output and a run is done "
-             "when the latest count of every word adds up to the records. Throughput: the records over "
-             "the time from the first record in the application's repartition topic (processing has "
-             "begun, seen from outside) to the count that completed the sum; not from the first count, "
-             "which waits for a commit and comes after very different shares of the input (Kafka "
-             "Streams: ~40%%), and *start s* is spawn to that first repartitioned record. The loop "
-             "forwards the same input as it is (done at as many output records, timed as above): the "
-             "ceiling of reading and writing it.\n");
+  fprintf(
+      f,
+      " words (`w0`, `w1`, ... zero-padded, in a fixed pseudo-random sequence) with a NULL "
+      "key, so the count repartitions by word. weir: `std` split → "
+      "`std` count with `group.by = value` into a kv store, a sink with `value.serde = int64`; "
+      "Kafka Streams: `flatMapValues` (split on whitespace) → `groupBy` word → "
+      "`count(Materialized.as(\"counts\"))` (RocksDB, the default record cache) → `toStream()` → "
+      "`to(output, Long)`; both with one thread and `commit.interval.ms = 1000`. A store's cache "
+      "sends one update per key per commit, so the harness reads the output and a run is done "
+      "when the latest count of every word adds up to the records. Throughput: the records over "
+      "the time from the first record in the application's repartition topic (processing has "
+      "begun, seen from outside) to the count that completed the sum; not from the first count, "
+      "which waits for a commit and comes after very different shares of the input (Kafka "
+      "Streams: ~40%%), and *start s* is spawn to that first repartitioned record. The loop "
+      "forwards the same input as it is (done at as many output records, timed as above): the "
+      "ceiling of reading and writing it.\n");
 }
 
 static void restore_row(FILE *f, const bench_case_t *c, long records, const bench_restore_t *x) {
@@ -171,16 +181,19 @@ static void restore_table(FILE *f, const bench_opts_t *o, const bench_report_t *
     any |= r->ran[i] && r->cases[i].store != NULL && !r->cases[i].no_restore;
   if (!any)
     return;
-  fprintf(f, "\nRestore (weir only, `threads = 1`; median of %d): after a weir run of the case, "
-             "`weir run` again on the same application.id with an empty state.dir restores every "
-             "store-partition from its changelog. Time: from the first store-partition's restore start "
-             "to the last one's end, from weir's `restore:` log lines (start-up and group join are not "
-             "in it). The word count's changelog holds about one record per word per commit; the "
-             "restore case counts every record as a distinct word, so that its changelog holds "
-             "as many records to restore. *weir rec/s counting*: the run that filled the changelog.\n\n",
-          o->runs);
-  fprintf(f, "| case | records counted | weir rec/s counting | changelog records | restored records "
-             "| store-partitions | restore s | restore rec/s | goal |\n");
+  fprintf(
+      f,
+      "\nRestore (weir only, `threads = 1`; median of %d): after a weir run of the case, "
+      "`weir run` again on the same application.id with an empty state.dir restores every "
+      "store-partition from its changelog. Time: from the first store-partition's restore start "
+      "to the last one's end, from weir's `restore:` log lines (start-up and group join are not "
+      "in it). The word count's changelog holds about one record per word per commit; the "
+      "restore case counts every record as a distinct word, so that its changelog holds "
+      "as many records to restore. *weir rec/s counting*: the run that filled the changelog.\n\n",
+      o->runs);
+  fprintf(f,
+          "| case | records counted | weir rec/s counting | changelog records | restored records "
+          "| store-partitions | restore s | restore rec/s | goal |\n");
   fprintf(f, "|---|---|---|---|---|---|---|---|---|\n");
   for (size_t i = 0; i < r->ncases; i++)
     if (r->ran[i] && r->cases[i].store && !r->cases[i].no_restore)
@@ -188,20 +201,25 @@ static void restore_table(FILE *f, const bench_opts_t *o, const bench_report_t *
 }
 
 static void rebalance_table(FILE *f, const bench_rebalance_t *rb, int partitions) {
-  fprintf(f, "\nRebalance (weir only, %d partitions, `threads = 1`; %s of %d run%s): "
-             "instance A processes a steady %d records/s; a second `weir run` with the same "
-             "application.id is started. *Join* is the moment the harness spawns it. *Assigned*: "
-             "both instances have logged `rebalance: gained tasks` since the join and those last "
-             "lines cover all %d partitions (times from the logs). *Resumed*: every output partition "
-             "(the input's keys and partitioner map input partition p to output partition p) has grown "
-             "past its end offset at *assigned* — every task processes again. *Stall*: the longest time "
-             "one output partition did not grow. Records in / out: summed over the runs; out > in are "
-             "records processed twice (at-least-once), out < in would be a loss.\n\n",
-          partitions, rb->runs > 1 ? "median" : "the figures", rb->runs,
-          rb->runs > 1 ? "s, min–max in brackets; A warms up 2 s, 3 s, ... so the runs fall at "
-                         "different points of its 3 s heartbeat cycle" : "",
-          rb->rate, partitions);
-  fprintf(f, "| join → assigned s | join → resumed s | longest partition stall s | records in / out |\n");
+  fprintf(
+      f,
+      "\nRebalance (weir only, %d partitions, `threads = 1`; %s of %d run%s): "
+      "instance A processes a steady %d records/s; a second `weir run` with the same "
+      "application.id is started. *Join* is the moment the harness spawns it. *Assigned*: "
+      "both instances have logged `rebalance: gained tasks` since the join and those last "
+      "lines cover all %d partitions (times from the logs). *Resumed*: every output partition "
+      "(the input's keys and partitioner map input partition p to output partition p) has grown "
+      "past its end offset at *assigned* — every task processes again. *Stall*: the longest time "
+      "one output partition did not grow. Records in / out: summed over the runs; out > in are "
+      "records processed twice (at-least-once), out < in would be a loss.\n\n",
+      partitions, rb->runs > 1 ? "median" : "the figures", rb->runs,
+      rb->runs > 1 ? "s, min–max in brackets; A warms up 2 s, 3 s, ... so the runs fall at "
+                     "different points of its 3 s heartbeat cycle"
+                   : "",
+      rb->rate, partitions);
+  fprintf(
+      f,
+      "| join → assigned s | join → resumed s | longest partition stall s | records in / out |\n");
   fprintf(f, "|---|---|---|---|\n");
   if (rb->runs > 1)
     fprintf(f, "| %.2f (%.2f–%.2f) | %.2f (%.2f–%.2f) | %.2f | %lld / %lld |\n", rb->assigned,

@@ -46,7 +46,10 @@ tests/kafka/kafka.sh run "$work/kafka" -- sh -c \
   --label 'weir broker (librdkafka 2.0.2 mock cluster, in memory)' --markdown "$work/embedded.md"
 
 {
-  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB;"
+  cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n 1)
+  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($cpu), $(free -g | awk '/Mem:/ {print $2}') GiB;"
+  echo "throughput cells give the median and, in brackets, the slowest and fastest run, so a"
+  echo "change can be told from noise;"
   echo "each contender is its own process; throughput from its first output record to its"
   echo "last, peak RSS and CPU time from wait4(); lz4 and Java's murmur2 partitioner on every"
   echo "producer; runs interleave the contenders after one warm-up. The loop commits nothing, so"
