@@ -111,7 +111,11 @@ typedef struct input {
   long long clock[3][PARTITIONS]; /* st, tt, ss: each partition's stream time */
   int seq;
   /* what the input holds, checked so the test tests it */
-  int table_deletes, null_keys, stream_tombstones, out_of_order, late, table_after;
+  int table_deletes, null_keys, stream_tombstones, out_of_order, late, table_after, on_bound;
+  /* stream-stream: each side's in-order records of its last phase */
+  char hist_key[2][PARTITIONS][STREAM_PER][8];
+  long long hist_ts[2][PARTITIONS][STREAM_PER];
+  int hist_n[2][PARTITIONS];
 } input_t;
 
 static void produce(input_t *in, const char *side, int part, const char *key, const char *value,
@@ -196,11 +200,37 @@ static int with_late(void) {
 /* A phase of one side of stream-stream: mostly in order, some behind stream
  * time by less than OOO_MS, a few tombstones at stream time (skipped by
  * both); with_late(): some late past window + grace, tombstones ahead. */
+/* A record exactly `window` after one of the other side's last phase with
+ * the same key (a left record: the right one `before` it; a right record:
+ * `after` the left one), or one millisecond more: a window bound off by one
+ * cannot pass. The first such record whose pair is on time, less than
+ * OOO_MS behind stream time. */
+static void ss_on_bound(input_t *in, int right, int part, const char *prefix) {
+  char v[32];
+  long long clock = in->clock[2][part];
+  for (int i = 0; i < in->hist_n[!right][part]; i++) {
+    long long ts = in->hist_ts[!right][part][i] + WINDOW_MS + (long long)rnd(2);
+    if (ts <= clock - OOO_MS + 1)
+      continue;
+    produce(in, right ? "ss-r" : "ss-l", part, in->hist_key[!right][part][i],
+            next_value(in, prefix, v, sizeof v), ts);
+    if (ts > clock)
+      in->clock[2][part] = ts;
+    in->on_bound++;
+    return;
+  }
+}
+
 static void ss_phase(input_t *in, const char *side, const char *prefix) {
   char k[16], v[32];
+  int right = strcmp(side, "ss-r") == 0;
   for (int part = 0; part < PARTITIONS; part++)
     for (int n = 0; n < STREAM_PER; n++) {
       long long *clock = &in->clock[2][part];
+      if (n == 0) {
+        ss_on_bound(in, right, part, prefix);
+        in->hist_n[right][part] = 0;
+      }
       uint64_t dice = rnd(100);
       const char *key = key_of(part + PARTITIONS * (int)rnd(KEYS / PARTITIONS), k, sizeof k);
       if (dice < 4) {
@@ -217,6 +247,9 @@ static void ss_phase(input_t *in, const char *side, const char *prefix) {
         in->out_of_order++;
       } else {
         ts = *clock += (long long)rnd(250);
+        int h = in->hist_n[right][part]++;
+        snprintf(in->hist_key[right][part][h], sizeof in->hist_key[0][0][0], "%s", key);
+        in->hist_ts[right][part][h] = ts;
       }
       produce(in, side, part, key, next_value(in, prefix, v, sizeof v), ts);
     }
@@ -595,11 +628,11 @@ static void test_joins_equal_kafka_streams(void **state) {
   fprintf(stderr,
           "join-kstreams: input: %lld records; %d table deletes, %d keys whose table comes after "
           "the stream, %d stream records without a key, %d stream tombstones, %d stream-stream "
-          "records out of order within grace, %d late past it%s\n",
+          "records out of order within grace, %d late past it%s, %d on a window bound\n",
           in->produced, in->table_deletes, in->table_after, in->null_keys, in->stream_tombstones,
-          in->out_of_order, in->late, with_late() ? " (WEIR_TEST_JOIN_LATE=1)" : "");
+          in->out_of_order, in->late, with_late() ? " (WEIR_TEST_JOIN_LATE=1)" : "", in->on_bound);
   assert_true(in->table_deletes >= 10 && in->null_keys >= 3 && in->out_of_order >= 50 &&
-              in->stream_tombstones >= 10 && in->table_after >= 3);
+              in->stream_tombstones >= 10 && in->table_after >= 3 && in->on_bound >= 10);
   free(in);
   int weir_rc = weir.pid > 0 ? proc_stop(&weir, SIGTERM, E2E_WAIT_MS) : 0;
   if (ks.pid > 0)
