@@ -3,6 +3,13 @@
 #ifndef WEIR_TESTS_SUPPORT_TD_OPEN_H
 #define WEIR_TESTS_SUPPORT_TD_OPEN_H
 
+/* cmocka's fail_msg, whatever the includer included before this. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
 #include <weir/test_driver.h>
 
 static inline weir_test_driver_t *open_ini(const char *ini) {
