@@ -8,6 +8,9 @@
  *   tt-inner, tt-left, -outer KTable-KTable join / leftJoin / outerJoin
  *   ss-inner, ss-left, -outer KStream-KStream join / leftJoin / outerJoin,
  *                             JoinWindows.ofTimeDifferenceAndGrace(2 s, 1 s)
+ *   sg-inner, sg-left         KStream-GlobalKTable join / leftJoin, the lookup
+ *                             key "c=(k[0-9]+)" of the stream value (weir:
+ *                             kind = stream-global, key.from = regex:...)
  *
  * Each kind has its own two co-partitioned topics (3 partitions, 12 keys,
  * explicit partitions). What is deterministic, and so compared:
@@ -20,7 +23,11 @@
  *   how an engine interleaves its two inputs: weir does not wait for an
  *   empty input (no max.task.idle.ms), Kafka Streams may. Within a phase a
  *   side's partition is read in offset order by both.
- * - stream-table and stream-stream: the outputs as multisets of
+ * - stream-global: the global table is produced before either engine
+ *   starts (both read it whole before processing anything; a later update
+ *   would race the stream in both), the stream in the left phases, keyed on
+ *   its own keys, with lookup keys present, deleted and never there.
+ * - stream-table, stream-stream and stream-global: the outputs as multisets of
  *   "key | value | timestamp" (a null key as <null>).
  * - table-table: no record cache in Kafka Streams (statestore.cache.max.bytes
  *   = 0, caching disabled on the tables), so every update emits; compared per
@@ -86,12 +93,13 @@ enum {
   GRACE_MS = 1000,
   /* on time but behind stream time: less than min(grace, window) */
   OOO_MS = GRACE_MS < WINDOW_MS ? GRACE_MS : WINDOW_MS,
-  SIDES = 6,
-  MODES = 8,
+  SIDES = 7, /* the inputs the groups consume (not sg-g, the global table) */
+  MODES = 10,
+  SG_PER = 20, /* stream-global records a partition a left phase */
 };
-static const char *const sides[SIDES] = {"st-l", "st-r", "tt-l", "tt-r", "ss-l", "ss-r"};
-static const char *const modes[MODES] = {"st-inner", "st-left",  "tt-inner", "tt-left",
-                                         "tt-outer", "ss-inner", "ss-left",  "ss-outer"};
+static const char *const sides[SIDES] = {"st-l", "st-r", "tt-l", "tt-r", "ss-l", "ss-r", "sg-s"};
+static const char *const modes[MODES] = {"st-inner", "st-left", "tt-inner", "tt-left",  "tt-outer",
+                                         "ss-inner", "ss-left", "ss-outer", "sg-inner", "sg-left"};
 static const long long START_AGO_MS = 3600000LL;
 static const long long FLUSH_AHEAD_MS = 600000LL;
 /* A phase, the first one with the JVM's start and both group joins: 30 s
@@ -124,7 +132,8 @@ static uint64_t rnd(uint64_t below) {
 typedef struct input {
   rd_kafka_t *p;
   long long produced;
-  long long clock[3][PARTITIONS]; /* st, tt, ss: each partition's stream time */
+  long long clock[4][PARTITIONS]; /* st, tt, ss, sg: each partition's stream time */
+  long long global_produced;      /* of those, to the global table's topic */
   int seq;
   /* what the input holds, checked so the test tests it */
   int table_deletes, null_keys, stream_tombstones, out_of_order, late, table_after, on_bound;
@@ -271,6 +280,39 @@ static void ss_phase(input_t *in, const char *side, const char *prefix) {
     }
 }
 
+/* The global table, before either engine starts (both read it whole before
+ * processing; a later update would race the stream): keys k00..k11, some
+ * updated, some deleted, a quarter never there, as k12 and k13. */
+static void produce_global(input_t *in) {
+  char k[16], v[32];
+  for (int i = 0; i < KEYS; i++) {
+    uint64_t dice = rnd(100);
+    if (i % 4 == 3)
+      continue;
+    for (int n = 1 + (int)rnd(2); n > 0; n--)
+      produce(in, "sg-g", i % PARTITIONS, key_of(i, k, sizeof k), next_value(in, "g", v, sizeof v),
+              in->clock[3][0] += 1);
+    if (dice < 25) {
+      produce(in, "sg-g", i % PARTITIONS, key_of(i, k, sizeof k), NULL, in->clock[3][0] += 1);
+      in->table_deletes++;
+    }
+  }
+  in->global_produced = in->produced;
+}
+
+/* Stream records of stream-global: keys of their own, the lookup key in the
+ * value ("c=kNN"), on any partition (no co-partitioning). */
+static void sg_stream_phase(input_t *in) {
+  char k[16], v[48];
+  for (int part = 0; part < PARTITIONS; part++)
+    for (int n = 0; n < SG_PER; n++) {
+      int seq = in->seq++;
+      snprintf(k, sizeof k, "o%d", seq);
+      snprintf(v, sizeof v, "c=k%02d;n%d", (int)rnd(KEYS + 2), seq);
+      produce(in, "sg-s", part, k, v, in->clock[3][part] += (long long)rnd(200));
+    }
+}
+
 static void produce_phase(input_t *in, int phase) {
   int right = phase % 2 == 0;
   if (right)
@@ -279,6 +321,8 @@ static void produce_phase(input_t *in, int phase) {
     st_stream_phase(in);
   table_phase(in, 1, right ? "tt-r" : "tt-l", right ? "b" : "a", phase);
   ss_phase(in, right ? "ss-r" : "ss-l", right ? "y" : "x");
+  if (!right)
+    sg_stream_phase(in);
 }
 
 /* Ten minutes ahead on both sides of stream-stream, under keys of their own. */
@@ -551,7 +595,8 @@ static void check_meaningful(const char *mode, const wdiff_set_t *ks) {
   assert_true(ks->n >= (stream ? 50u : 6u));
   if (stream)
     assert_true(count_having(ks, "\"left\":\"") >= 50 && count_having(ks, "\"right\":\"") >= 50);
-  if (strcmp(mode, "st-left") == 0 || strcmp(mode, "ss-left") == 0 || strcmp(mode, "ss-outer") == 0)
+  if (strcmp(mode, "st-left") == 0 || strcmp(mode, "ss-left") == 0 ||
+      strcmp(mode, "ss-outer") == 0 || strcmp(mode, "sg-left") == 0)
     assert_true(count_having(ks, "\"right\":null") >= 10);
   if (strcmp(mode, "st-left") == 0)
     assert_true(count_having(ks, "<null> |") >= 3);
@@ -604,37 +649,45 @@ static size_t compare_outputs(const e2e_broker_t *b) {
 /* ------------------------------------------------------------ the test */
 
 static void test_joins_equal_kafka_streams(void **state) {
-  char names[SIDES + MODES][128], ks_names[MODES][128];
-  const char *topics[SIDES + MODES + 1] = {0}, *ks_topics[MODES + 1] = {0};
+  char names[SIDES + 1 + MODES][128], ks_names[MODES][128];
+  /* inputs (and the global table's topic), then weir's outputs: at most 16
+   * topics an e2e_broker_start */
+  const char *topics[SIDES + 2] = {0}, *outs[MODES + 1] = {0}, *ks_topics[MODES + 1] = {0};
   e2e_broker_t b;
   (void)state;
   for (int i = 0; i < SIDES; i++) {
     snprintf(names[i], sizeof names[0], "%s-%s", in_prefix, sides[i]);
     topics[i] = names[i];
   }
+  snprintf(names[SIDES], sizeof names[0], "%s-sg-g", in_prefix);
+  topics[SIDES] = names[SIDES];
   for (int i = 0; i < MODES; i++) {
-    snprintf(names[SIDES + i], sizeof names[0], "%s-%s", weir_prefix, modes[i]);
+    snprintf(names[SIDES + 1 + i], sizeof names[0], "%s-%s", weir_prefix, modes[i]);
     snprintf(ks_names[i], sizeof ks_names[0], "%s-%s", ks_prefix, modes[i]);
-    topics[SIDES + i] = names[SIDES + i];
+    outs[i] = names[SIDES + 1 + i];
     ks_topics[i] = ks_names[i];
   }
   build_kstreams();
   assert_int_equal(e2e_broker_start(&b, topics, PARTITIONS, NULL), 0);
+  assert_int_equal(e2e_broker_start(&b, outs, PARTITIONS, NULL), 0);
   /* Kafka Streams makes its own, but a self-check's stand-in would race it. */
   assert_int_equal(e2e_broker_start(&b, ks_topics, PARTITIONS, NULL), 0);
 
-  long long t0 = e2e_now_ms();
-  proc_t ks = start_kstreams(&b, ks_app, ks_prefix, ks_log);
-  proc_t weir = selfcheck() ? start_kstreams(&b, weir_app, weir_prefix, weir_log) : start_weir(&b);
   input_t *in = calloc(1, sizeof *in);
   assert_non_null(in);
   in->p = e2e_client(&b, RD_KAFKA_PRODUCER, NULL);
   struct timespec now;
   clock_gettime(CLOCK_REALTIME, &now);
   long long start = ((long long)now.tv_sec * 1000 - START_AGO_MS) / 60000 * 60000;
-  for (int k = 0; k < 3; k++)
+  for (int k = 0; k < 4; k++)
     for (int p = 0; p < PARTITIONS; p++)
       in->clock[k][p] = start;
+  produce_global(in);
+  assert_int_equal(rd_kafka_flush(in->p, 30000), 0);
+
+  long long t0 = e2e_now_ms();
+  proc_t ks = start_kstreams(&b, ks_app, ks_prefix, ks_log);
+  proc_t weir = selfcheck() ? start_kstreams(&b, weir_app, weir_prefix, weir_log) : start_weir(&b);
   int ok = 1;
   for (int phase = 0; ok && phase <= PHASES; phase++) {
     if (phase < PHASES)
@@ -642,7 +695,7 @@ static void test_joins_equal_kafka_streams(void **state) {
     else
       produce_flush(in);
     assert_int_equal(rd_kafka_flush(in->p, 30000), 0);
-    ok = wait_committed(&b, &weir, &ks, in->produced, phase);
+    ok = wait_committed(&b, &weir, &ks, in->produced - in->global_produced, phase);
   }
   rd_kafka_destroy(in->p);
   fprintf(stderr,

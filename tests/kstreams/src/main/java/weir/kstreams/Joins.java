@@ -24,6 +24,7 @@ import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.GlobalKTable;
 import org.apache.kafka.streams.kstream.JoinWindows;
 import org.apache.kafka.streams.kstream.Joined;
 import org.apache.kafka.streams.kstream.KStream;
@@ -45,14 +46,18 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *   <li>st-inner, st-left: KStream-KTable join / leftJoin;
  *   <li>tt-inner, tt-left, tt-outer: KTable-KTable join / leftJoin / outerJoin;
  *   <li>ss-inner, ss-left, ss-outer: KStream-KStream join / leftJoin / outerJoin within
- *       JoinWindows.ofTimeDifferenceAndGrace(window, grace).
+ *       JoinWindows.ofTimeDifferenceAndGrace(window, grace);
+ *   <li>sg-inner, sg-left: KStream-GlobalKTable join / leftJoin of P-sg-s with the global table
+ *       P-sg-g, the lookup key taken from the stream value by "c=(k[0-9]+)" (weir's
+ *       key.from = regex:c=(k[0-9]+)).
  * </ul>
  *
  * String keys and values; the joined value is weir's `value = nest` text: {"left":L,"right":R},
  * each side a JSON string, null when missing (the test's values are plain words, no escapes).
  */
 public final class Joins {
-  static final String MODES = "st-inner,st-left,tt-inner,tt-left,tt-outer,ss-inner,ss-left,ss-outer";
+  static final String MODES =
+      "st-inner,st-left,tt-inner,tt-left,tt-outer,ss-inner,ss-left,ss-outer,sg-inner,sg-left";
 
   private Joins() {}
 
@@ -77,7 +82,7 @@ public final class Joins {
             + MODES
             + "] --window-ms N [--grace-ms N]\n"
             + "         [--partitions N] [--commit-interval-ms N] [--timeout-sec N]\n"
-            + "  reads P-st-l, P-st-r, P-tt-l, P-tt-r, P-ss-l, P-ss-r as the modes need;\n"
+            + "  reads P-st-l, P-st-r, P-tt-l, P-tt-r, P-ss-l, P-ss-r, P-sg-s, P-sg-g as the modes need;\n"
             + "  mode M writes to O-M (made with --partitions partitions if missing)");
     System.exit(2);
   }
@@ -157,6 +162,14 @@ public final class Joins {
             .withCachingDisabled());
   }
 
+  private static final java.util.regex.Pattern LOOKUP = java.util.regex.Pattern.compile("c=(k[0-9]+)");
+
+  /** weir's key.from = regex:c=(k[0-9]+): the first capture group, null without a match. */
+  static String lookupKey(String value) {
+    java.util.regex.Matcher m = LOOKUP.matcher(value);
+    return m.find() ? m.group(1) : null;
+  }
+
   private static KStream<String, String> stream(StreamsBuilder b, String topic) {
     return b.stream(topic, Consumed.with(Serdes.String(), Serdes.String()));
   }
@@ -173,6 +186,15 @@ public final class Joins {
     KTable<String, String> ttR = has(o, "tt-") ? table(b, in + "-tt-r") : null;
     KStream<String, String> ssL = has(o, "ss-") ? stream(b, in + "-ss-l") : null;
     KStream<String, String> ssR = has(o, "ss-") ? stream(b, in + "-ss-r") : null;
+    KStream<String, String> sgS = has(o, "sg-") ? stream(b, in + "-sg-s") : null;
+    GlobalKTable<String, String> sgG =
+        has(o, "sg-")
+            ? b.globalTable(
+                in + "-sg-g",
+                Consumed.with(Serdes.String(), Serdes.String()),
+                Materialized.<String, String, KeyValueStore<Bytes, byte[]>>as(in + "-sg-g-store")
+                    .withCachingDisabled())
+            : null;
     JoinWindows w =
         JoinWindows.ofTimeDifferenceAndGrace(
             Duration.ofMillis(Math.max(o.windowMs, 0)), Duration.ofMillis(o.graceMs));
@@ -188,7 +210,9 @@ public final class Joins {
         case "tt-outer" -> ttL.outerJoin(ttR, NEST).toStream().to(topic, out);
         case "ss-inner" -> ssL.join(ssR, NEST, w, sj.withStoreName(m)).to(topic, out);
         case "ss-left" -> ssL.leftJoin(ssR, NEST, w, sj.withStoreName(m)).to(topic, out);
-        default -> ssL.outerJoin(ssR, NEST, w, sj.withStoreName(m)).to(topic, out);
+        case "ss-outer" -> ssL.outerJoin(ssR, NEST, w, sj.withStoreName(m)).to(topic, out);
+        case "sg-inner" -> sgS.join(sgG, (k, v) -> lookupKey(v), NEST).to(topic, out);
+        default -> sgS.leftJoin(sgG, (k, v) -> lookupKey(v), NEST).to(topic, out);
       }
     }
     return b.build();
