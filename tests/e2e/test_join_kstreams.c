@@ -55,13 +55,14 @@
  *   once with a null), where weir drops them (dropped.late); and records it
  *   skips (no value) move its join's stream time, weir's do not. By design
  *   on weir's side (README), so the input has no late record and its
- *   tombstones are at stream time. WEIR_TEST_JOIN_LATE=1 adds both: the
- *   test then fails (991 differences, all stream-stream).
+ *   tombstones are at stream time. WEIR_TEST_JOIN_LATE=1 adds both (47
+ *   late records, 26 tombstones of which some ahead): the test then fails
+ *   (1,865 differences, all stream-stream).
  * - weir's window stores keep before + after + grace (the least README
  *   allows, Kafka Streams' own). This found a weir bug: the stores expired
  *   by the task's new stream time before the join read the records that
  *   time closed, so left and outer joins emitted no unmatched record at all
- *   (1,016 results each, as the inner join; fixed in
+ *   (1,016 results each when found, as the inner join; fixed in
  *   runtime/task/host_api_windows.c, reads no longer expire). With
  *   WEIR_TEST_JOIN_RETENTION_MS=86400000 the test passes either way.
  *
