@@ -22,9 +22,10 @@
  * skip them (a segment holds some until it goes whole).
  *
  * Stream time: the caller passes the task's with weir_window_store_advance
- * before each call; during a restore, weir_window_store_restore_keep
- * advances it from the restored keys themselves (as Kafka Streams' segmented
- * stores do) and tells which records are already past retention.
+ * before each write (the host API does not before a read, so an operator
+ * reads what the record in hand is about to expire); during a restore,
+ * weir_window_store_restore_keep advances it from the restored keys themselves (as Kafka Streams'
+ * segmented stores do) and tells which records are already past retention.
  *
  * Not thread-safe: one store instance belongs to one task on one thread.
  */

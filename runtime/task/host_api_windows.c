@@ -36,8 +36,14 @@ static const weir_host_api_t window_iter_api = {
     .iter_window = iter_window,
 };
 
-/* The store when it is open and of `kind`; NULL otherwise (*rc says why). */
-static weir_task_store_t *windowed(weir_store_t *store, int kind, int *rc) {
+/* The store when it is open and of `kind`; NULL otherwise (*rc says why).
+ * A write moves the store's stream time to the task's (expiring what is past
+ * retention); a read does not: it sees the store as of its last write, so an
+ * operator reads what the record in hand is about to expire before its
+ * first write does (a stream-stream join emits the unmatched records a jump
+ * in stream time closed; with retention = before + after + grace they were
+ * expired first and lost). */
+static weir_task_store_t *windowed(weir_store_t *store, int kind, int *rc, int write) {
   weir_task_store_t *ts = (weir_task_store_t *)store;
   if (!ts->kv) {
     *rc = WEIR_ESTATE;
@@ -47,7 +53,8 @@ static weir_task_store_t *windowed(weir_store_t *store, int kind, int *rc) {
     *rc = WEIR_EINVAL;
     return NULL;
   }
-  weir_window_store_advance(ts->win, ts->task->stream_time);
+  if (write)
+    weir_window_store_advance(ts->win, ts->task->stream_time);
   return ts;
 }
 
@@ -90,7 +97,7 @@ int weir_api_store_kind(weir_store_t *store) {
 int weir_api_window_put(weir_store_t *store, const void *key, size_t key_len, int64_t window_start,
                         const void *value, size_t value_len) {
   int rc;
-  weir_task_store_t *ts = windowed(store, WEIR_STORE_WINDOW, &rc);
+  weir_task_store_t *ts = windowed(store, WEIR_STORE_WINDOW, &rc, 1);
   if (!ts)
     return rc;
   if (value && !value_len)
@@ -103,7 +110,7 @@ weir_iter_t *weir_api_window_fetch(weir_store_t *store, const void *key, size_t 
                                    int64_t time_from, int64_t time_to) {
   int rc;
   char why[512] = "";
-  weir_task_store_t *ts = windowed(store, WEIR_STORE_WINDOW, &rc);
+  weir_task_store_t *ts = windowed(store, WEIR_STORE_WINDOW, &rc, 0);
   if (!ts)
     return NULL;
   return wrap(ts,
@@ -119,7 +126,7 @@ weir_iter_t *weir_api_window_fetch_all(weir_store_t *store, int64_t time_from, i
   char why[512] = "";
   weir_task_store_t *ts = (weir_task_store_t *)store;
   int kind = ts->win ? weir_window_store_kind(ts->win) : WEIR_STORE_WINDOW;
-  if (!(ts = windowed(store, kind, &rc)))
+  if (!(ts = windowed(store, kind, &rc, 0)))
     return NULL;
   if (kind == WEIR_STORE_SESSION)
     return wrap(ts, weir_session_store_fetch_all(ts->win, time_from, time_to, why, sizeof why),
@@ -131,7 +138,7 @@ weir_iter_t *weir_api_session_find(weir_store_t *store, const void *key, size_t 
                                    int64_t earliest_end, int64_t latest_start) {
   int rc;
   char why[512] = "";
-  weir_task_store_t *ts = windowed(store, WEIR_STORE_SESSION, &rc);
+  weir_task_store_t *ts = windowed(store, WEIR_STORE_SESSION, &rc, 0);
   if (!ts)
     return NULL;
   return wrap(
@@ -143,7 +150,7 @@ weir_iter_t *weir_api_session_find(weir_store_t *store, const void *key, size_t 
 int weir_api_session_put(weir_store_t *store, const void *key, size_t key_len, int64_t start,
                          int64_t end, const void *value, size_t value_len) {
   int rc;
-  weir_task_store_t *ts = windowed(store, WEIR_STORE_SESSION, &rc);
+  weir_task_store_t *ts = windowed(store, WEIR_STORE_SESSION, &rc, 1);
   if (!ts)
     return rc;
   if (start > end)
@@ -155,7 +162,7 @@ int weir_api_session_put(weir_store_t *store, const void *key, size_t key_len, i
 int weir_api_session_remove(weir_store_t *store, const void *key, size_t key_len, int64_t start,
                             int64_t end) {
   int rc;
-  weir_task_store_t *ts = windowed(store, WEIR_STORE_SESSION, &rc);
+  weir_task_store_t *ts = windowed(store, WEIR_STORE_SESSION, &rc, 1);
   if (!ts)
     return rc;
   if (start > end)

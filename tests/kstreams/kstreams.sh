@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The Kafka Streams windowed counts (WindowCounts.java) for weir's window
-# differential test and the windowed benchmark. See tests/kstreams/README.md.
+# differential test and the windowed benchmark, and its joins (Joins.java)
+# for the join differential test. See tests/kstreams/README.md.
 #
 #   kstreams.sh build            build the jar and write the class path of its
 #                                dependencies in ~/.m2 beside it (offline from ~/.m2 first, then from Maven Central);
 #                                does nothing when the jar is newer than its sources
 #   kstreams.sh run ARGS...      exec the JVM on WindowCounts ARGS (builds first if needed)
+#   kstreams.sh joins ARGS...    the same on Joins (the join differential test's joins)
 #   kstreams.sh classpath        print the class path (after building if needed)
 #
 # Environment: WEIR_KSTREAMS_OUT (where the jar and classpath.txt go; default
@@ -68,12 +70,14 @@ classpath() {
     printf '%s:%s' "$JAR" "$(cat "$CPFILE")"
 }
 
-[ $# -ge 1 ] || die "usage: kstreams.sh build | run ARGS... | classpath"
+[ $# -ge 1 ] || die "usage: kstreams.sh build | run ARGS... | joins ARGS... | classpath"
 sub=$1; shift
 case "$sub" in
     build) [ $# -eq 0 ] || die "usage: kstreams.sh build"; cmd_build ;;
     classpath) cmd_build; classpath; echo ;;
-    run)
+    run|joins)
+        main=weir.kstreams.WindowCounts
+        [ "$sub" = joins ] && main=weir.kstreams.Joins
         command -v "$JAVA" >/dev/null 2>&1 || die "java ($JAVA) not found (Debian package: default-jdk-headless)"
         cmd_build
         exec "$JAVA" "-Xmx$HEAP" -XX:+UseG1GC -Djava.awt.headless=true \
@@ -81,7 +85,7 @@ case "$sub" in
             -Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS \
             -Dorg.slf4j.simpleLogger.log.org.apache.kafka.streams.kstream.internals="${WEIR_KSTREAMS_LOG:-error}" \
             -cp "$(classpath)" \
-            weir.kstreams.WindowCounts "$@" ;;
+            "$main" "$@" ;;
     -h|--help|help) sed -n '2,/^[^#]/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//' ;;
-    *) die "unknown subcommand '$sub' (build | run | classpath)" ;;
+    *) die "unknown subcommand '$sub' (build | run | joins | classpath)" ;;
 esac
