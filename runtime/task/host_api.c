@@ -38,20 +38,11 @@ int weir_node_deliver(weir_node_inst_t *inst, const weir_record_t *rec) {
   return rc;
 }
 
-/* Which of `to`'s inputs `from` is (weir.h 1.3 origin.input): a node has
- * one or two inputs, so a scan costs less than a table per edge. */
-static int32_t input_index(const weir_node_t *to, const weir_node_t *from) {
-  for (size_t i = 0; i < to->input_count; i++)
-    if (to->inputs[i] == from)
-      return (int32_t)i;
-  return -1;
-}
-
-int weir_node_deliver_from(weir_node_inst_t *from, weir_node_inst_t *to, const weir_record_t *rec) {
-  weir_origin_t *o = &to->task->origin;
+int weir_node_deliver_child(weir_node_inst_t *from, size_t c, const weir_record_t *rec) {
+  weir_origin_t *o = &from->task->origin;
   int32_t was = o->input; /* depth first: the caller's own input comes back after */
-  o->input = input_index(to->node, from->node);
-  int rc = weir_node_deliver(to, rec);
+  o->input = from->child_input[c];
+  int rc = weir_node_deliver(from->children[c], rec);
   o->input = was;
   return rc;
 }
@@ -84,7 +75,7 @@ static int api_forward(weir_ctx_t *ctx, const weir_record_t *rec) {
     return rc;
   inst->stats->out++;
   for (size_t c = 0; c < inst->node->child_count; c++) {
-    int child_rc = weir_node_deliver_from(inst, inst->children[c], in);
+    int child_rc = weir_node_deliver_child(inst, c, in);
     if (child_rc != WEIR_OK && rc == WEIR_OK)
       rc = child_rc;
   }
@@ -101,7 +92,7 @@ static int api_forward_to(weir_ctx_t *ctx, const char *child, const weir_record_
   for (size_t c = 0; c < inst->node->child_count; c++)
     if (child && strcmp(inst->node->children[c]->name, child) == 0) {
       inst->stats->out++;
-      return weir_node_deliver_from(inst, inst->children[c], in);
+      return weir_node_deliver_child(inst, c, in);
     }
   return WEIR_ENOENT;
 }

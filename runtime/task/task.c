@@ -43,6 +43,14 @@ void weir_task_env_unmap_topics(weir_task_env_t *env, size_t topic_count) {
   env->topic_subtopology = NULL;
 }
 
+/* Which of `to`'s inputs `from` is (weir.h 1.3 origin.input), -1 if none. */
+static int32_t input_index(const weir_node_t *to, const weir_node_t *from) {
+  for (size_t i = 0; i < to->input_count; i++)
+    if (to->inputs[i] == from)
+      return (int32_t)i;
+  return -1;
+}
+
 weir_task_t *weir_task_new(const weir_task_env_t *env, int subtopology, int32_t partition,
                            size_t tracker_count, const uint32_t *slots) {
   weir_task_t *task = calloc(1, sizeof *task);
@@ -91,12 +99,16 @@ weir_task_t *weir_task_new(const weir_task_env_t *env, int subtopology, int32_t 
     inst->impl = node;
     inst->stats = &stats[i];
     inst->children = calloc(node->child_count ? node->child_count : 1, sizeof *inst->children);
-    if (!inst->children) {
+    inst->child_input =
+        calloc(node->child_count ? node->child_count : 1, sizeof *inst->child_input);
+    if (!inst->children || !inst->child_input) {
       weir_task_free(task);
       return NULL;
     }
-    for (size_t c = 0; c < node->child_count; c++)
+    for (size_t c = 0; c < node->child_count; c++) {
       inst->children[c] = &task->insts[node->children[c]->index];
+      inst->child_input[c] = input_index(node->children[c], node);
+    }
   }
   return task;
 }
@@ -231,6 +243,7 @@ void weir_task_free(weir_task_t *task) {
     for (size_t i = 0; i < task->inst_count; i++) {
       weir_version_release(task->insts[i].version);
       free(task->insts[i].children);
+      free(task->insts[i].child_input);
       weir_node_metrics_free(&task->insts[i]);
     }
   }

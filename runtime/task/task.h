@@ -52,6 +52,7 @@ typedef struct weir_node_inst {
   weir_version_t *next_version;
   void *next_self;
   struct weir_node_inst **children;
+  int32_t *child_input;  /* per child: which of its inputs this node is (origin.input) */
   rd_kafka_topic_t *rkt; /* sinks */
   weir_node_metric_t *metrics;
   size_t metric_count;
@@ -252,9 +253,10 @@ extern const weir_host_api_t weir_host_api_v1;
 
 /* Deliver `rec` to one node instance (operator process or sink produce). */
 int weir_node_deliver(weir_node_inst_t *inst, const weir_record_t *rec);
-/* The same, from `from`, one of `to`'s inputs: weir_input_index() tells
- * `to` which one while it runs (origin.input, restored after). */
-int weir_node_deliver_from(weir_node_inst_t *from, weir_node_inst_t *to, const weir_record_t *rec);
+/* The same, to child number `c` of `from`: weir_input_index() tells the
+ * child which of its inputs `from` is while it runs (origin.input, restored
+ * after). */
+int weir_node_deliver_child(weir_node_inst_t *from, size_t c, const weir_record_t *rec);
 /* Produce `rec` to a sink's topic, tracked against the current input. */
 int weir_sink_produce(weir_node_inst_t *sink, const weir_record_t *rec);
 /* Send the current input unchanged to the dead-letter topic with `reason`. */

@@ -141,7 +141,7 @@ static void run_sources(weir_task_t *task, size_t topic_index, const weir_record
     src->stats->in++;
     src->stats->out++;
     for (size_t c = 0; c < src->node->child_count; c++)
-      weir_node_deliver_from(src, src->children[c], rec);
+      weir_node_deliver_child(src, c, rec);
   }
 }
 
