@@ -20,7 +20,9 @@
 #include "../support/http_client.h"
 #include "bench.h"
 
-enum { INSTANCES = 2, CLIENTS = 2, PARTITIONS = 6, IDLE_SECONDS = 5 };
+/* Idle, each client asks this many keys: the figure is their rate, not a
+ * count over a guessed time. */
+enum { INSTANCES = 2, CLIENTS = 2, PARTITIONS = 6, IDLE_LOOKUPS = 50000 };
 
 static const char TOPOLOGY[] =
     "[source:in]\ntopic = %s\nkey.serde = string\n"
@@ -50,7 +52,9 @@ typedef struct client {
   atomic_int *stop;
   unsigned seed;
   latencies_t local, forwarded;
-  long failed; /* not a 200 */
+  long failed;  /* not a 200 */
+  long limit;   /* lookups to make; 0: until stop */
+  double ended; /* when it stopped asking */
   int started;
 } client_t;
 
@@ -119,7 +123,7 @@ static void *client_main(void *arg) {
   client_t *c = arg;
   char path[128], by[128];
   int fd = -1;
-  while (!atomic_load(c->stop)) {
+  for (long n = 0; !atomic_load(c->stop) && (!c->limit || n < c->limit); n++) {
     long k = c->keys[rand_r(&c->seed) % c->key_count];
     snprintf(path, sizeof path, "/v1/stores/latest/keys/key-%08ld", k);
     double t0 = bench_now();
@@ -130,6 +134,7 @@ static void *client_main(void *arg) {
     else
       add_latency(strcmp(by, c->self) == 0 ? &c->local : &c->forwarded, ms);
   }
+  c->ended = bench_now();
   if (fd >= 0)
     close(fd);
   return NULL;
@@ -155,8 +160,8 @@ static void summarize(client_t *cs, int forwarded, double seconds, bench_lookups
   free(all.v);
 }
 
-/* Ask instance A for keys from CLIENTS connections until `stop` (or for
- * IDLE_SECONDS when stop is NULL). */
+/* Ask instance A for keys from CLIENTS connections, each until `stop` or
+ * its `limit`. */
 typedef struct query_run {
   client_t clients[CLIENTS];
   atomic_int stop;
@@ -187,7 +192,7 @@ static int sort_keys(int port, const char *self, long keys, key_sets_t *ks) {
 /* Client 0 asks local keys, client 1 forwarded ones; `which`: 1 the
  * first, 2 the second, 3 both. */
 static void queries_start(query_run_t *q, int port, const char *self, const key_sets_t *ks,
-                          int which) {
+                          int which, long limit) {
   memset(q, 0, sizeof *q);
   q->started = bench_now();
   for (int i = 0; i < CLIENTS; i++) {
@@ -200,20 +205,26 @@ static void queries_start(query_run_t *q, int port, const char *self, const key_
                     .keys = i ? ks->forwarded : ks->local,
                     .key_count = i ? ks->n_forwarded : ks->n_local,
                     .stop = &q->stop,
+                    .limit = limit,
                     .seed = (unsigned)(i * 7919 + 1)};
     pthread_create(&c->tid, NULL, client_main, c);
   }
 }
 
-static void queries_stop(query_run_t *q, bench_query_phase_t *out) {
-  atomic_store(&q->stop, 1);
-  double seconds = bench_now() - q->started;
+/* Stop the clients (stop_now) or wait until they made their lookups;
+ * rates over the time to the last one's end. */
+static void queries_end(query_run_t *q, int stop_now, bench_query_phase_t *out) {
+  double ended = q->started;
   long failed = 0;
+  if (stop_now)
+    atomic_store(&q->stop, 1);
   for (int i = 0; i < CLIENTS; i++) {
     if (q->clients[i].started)
       pthread_join(q->clients[i].tid, NULL);
     failed += q->clients[i].failed;
+    ended = q->clients[i].ended > ended ? q->clients[i].ended : ended;
   }
+  double seconds = ended - q->started;
   summarize(q->clients, 0, seconds, &out->local);
   summarize(q->clients, 1, seconds, &out->forwarded);
   out->failed = failed;
@@ -256,7 +267,7 @@ static double wait_output(const bench_opts_t *o, const char *out, long long from
     last = bench_now();
     if (count > from && !first)
       first = last;
-    usleep(10000);
+    usleep(10000); /* a bounded poll of the end offsets, 600 s at most */
   }
   if (rk)
     rd_kafka_destroy(rk);
@@ -307,26 +318,24 @@ int bench_queries(const bench_opts_t *base, bench_queries_t *res) {
    * group's description to name both instances. */
   double deadline = bench_now() + 120;
   while (ok && sort_keys(port[0], self, o.records, &ks) && bench_now() < deadline)
-    sleep(1);
+    usleep(200000);
   ok = ok && ks.n_local && ks.n_forwarded;
   if (ok) {
     bench_query_phase_t fwd;
-    queries_start(&q, port[0], self, &ks, 1);
-    sleep(IDLE_SECONDS);
-    queries_stop(&q, &res->idle);
-    queries_start(&q, port[0], self, &ks, 2);
-    sleep(IDLE_SECONDS);
-    queries_stop(&q, &fwd);
+    queries_start(&q, port[0], self, &ks, 1, IDLE_LOOKUPS);
+    queries_end(&q, 0, &res->idle);
+    queries_start(&q, port[0], self, &ks, 2, IDLE_LOOKUPS);
+    queries_end(&q, 0, &fwd);
     res->idle.forwarded = fwd.forwarded;
     res->idle.failed += fwd.failed;
     ok = produce_round(&o, in, 1) == 0 &&
          (res->rate_without = wait_output(&o, out, o.records, 2 * o.records)) > 0;
   }
   if (ok) {
-    queries_start(&q, port[0], self, &ks, 3);
+    queries_start(&q, port[0], self, &ks, 3, 0);
     ok = produce_round(&o, in, 2) == 0;
     res->rate_with = ok ? wait_output(&o, out, 2 * o.records, 3 * o.records) : 0;
-    queries_stop(&q, &res->busy);
+    queries_end(&q, 1, &res->busy);
     ok = res->rate_with > 0;
   }
   for (int i = 0; i < INSTANCES; i++) {
@@ -365,7 +374,8 @@ void bench_queries_markdown(FILE *f, const bench_queries_t *r) {
       "\nInteractive queries (weir only: two instances, 6 partitions, a std `table` of %ld "
       "keys; two keep-alive clients ask instance A for random keys, one only keys whose "
       "partition A runs (*local*), one only keys whose partition B runs, which A forwards "
-      "to B (*forwarded*)). *Idle*: nothing to process, one client at a time. *Busy*: both clients "
+      "to B (*forwarded*)). *Idle*: nothing to process, one client at a time, 50,000 lookups each. "
+      "*Busy*: both clients "
       "at once while both instances take a new value for every key at full speed. *Stream kept*: "
       "that backlog's rate "
       "with the queries over its rate without them (%.0f vs %.0f records/s). Goals: ≥ "

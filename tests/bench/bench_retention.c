@@ -92,7 +92,7 @@ int bench_retention(const bench_opts_t *base, bench_retention_t *res) {
   double started = bench_now(), deadline = started + 1800, share = 0;
   pid_t child = bench_spawn(argv, log);
   while (c && share < 1 && bench_now() < deadline) {
-    usleep(100000);
+    usleep(100000); /* the sampling period; the loop ends on the committed offsets */
     share = committed_share(c, in, end);
     int tenth = share >= 1 ? BENCH_RETENTION_SAMPLES - 1 : (int)(share * BENCH_RETENTION_SAMPLES);
     double rss = rss_mib(child), disk = disk_mib(state);

@@ -78,7 +78,6 @@ static const char *enriched(it_mock_t *c, size_t want) {
   return buf;
 }
 
-/* The number of the first line of the log holding `text` (0: none). */
 /* enriched() until it is `want` (the records are there, duplicates
  * aside, and none else), or IT_WAIT_MS: what it last was. A count alone
  * cannot tell when to stop reading: a duplicate makes up for a record not
@@ -93,6 +92,7 @@ static const char *enriched_is(it_mock_t *c, const char *want) {
   return got;
 }
 
+/* The number of the first line of the log holding `text` (0: none). */
 static int log_line_of(it_mock_t *c, const char *text) {
   char line[4096];
   int n = 0, found = 0;
