@@ -83,6 +83,7 @@
 #include <cmocka.h>
 
 #include "e2e.h"
+#include "kstreams_support.h"
 #include "window_diff.h"
 
 enum {
@@ -111,14 +112,6 @@ static const int BUILD_WAIT_MS = 600000;
 static char in_prefix[64], weir_prefix[64], ks_prefix[64], weir_app[64], ks_app[64];
 static char ini_path[256], weir_log[256], ks_log[256], build_log[256], state_dir[256];
 static char ks_out[512];
-
-static int skipped(const char *why) {
-  printf("######################################################################\n"
-         "# SKIPPED: weir's join operator against Kafka Streams: %s\n"
-         "######################################################################\n",
-         why);
-  return 77;
-}
 
 /* ------------------------------------------------------------ the input */
 
@@ -337,35 +330,6 @@ static void produce_flush(input_t *in) {
 
 /* ------------------------------------------------------------ the contenders */
 
-typedef struct subst {
-  const char *name, *value;
-} subst_t;
-
-static void write_ini(const char *template_path, const char *path, const subst_t *subs, size_t n) {
-  FILE *t = fopen(template_path, "r"), *f = fopen(path, "w");
-  char line[1024];
-  assert_non_null(t);
-  assert_non_null(f);
-  while (fgets(line, sizeof line, t)) {
-    for (char *at = line; (at = strchr(at, '@'));) {
-      size_t i = 0;
-      while (i < n && strncmp(at + 1, subs[i].name, strlen(subs[i].name)) != 0)
-        i++;
-      if (i == n || at[1 + strlen(subs[i].name)] != '@') {
-        at++;
-        continue;
-      }
-      fwrite(line, 1, (size_t)(at - line), f);
-      fputs(subs[i].value, f);
-      memmove(line, at + strlen(subs[i].name) + 2, strlen(at + strlen(subs[i].name) + 2) + 1);
-      at = line;
-    }
-    fputs(line, f);
-  }
-  fclose(t);
-  fclose(f);
-}
-
 static proc_t start_weir(const e2e_broker_t *b) {
   char window[16], grace[16], retention[16];
   snprintf(window, sizeof window, "%d", WINDOW_MS);
@@ -379,27 +343,13 @@ static proc_t start_weir(const e2e_broker_t *b) {
     snprintf(retention, sizeof retention, "%s", ret);
   else
     snprintf(retention, sizeof retention, "%d", 2 * WINDOW_MS + GRACE_MS);
-  const subst_t subs[] = {{"APP_ID", weir_app},        {"STATE_DIR", state_dir},
-                          {"INPUT_PREFIX", in_prefix}, {"OUTPUT_PREFIX", weir_prefix},
-                          {"WINDOW_MS", window},       {"GRACE_MS", grace},
-                          {"RETENTION_MS", retention}};
-  write_ini(WEIR_TEST_SOURCE_DIR "/tests/kstreams/weir-joins.ini", ini_path, subs,
-            sizeof subs / sizeof subs[0]);
+  const ks_subst_t subs[] = {{"APP_ID", weir_app},        {"STATE_DIR", state_dir},
+                             {"INPUT_PREFIX", in_prefix}, {"OUTPUT_PREFIX", weir_prefix},
+                             {"WINDOW_MS", window},       {"GRACE_MS", grace},
+                             {"RETENTION_MS", retention}};
+  ks_write_ini(WEIR_TEST_SOURCE_DIR "/tests/kstreams/weir-joins.ini", ini_path, subs,
+               sizeof subs / sizeof subs[0]);
   return e2e_weir_run(b, ini_path, weir_log);
-}
-
-static const char *kstreams_sh = WEIR_TEST_SOURCE_DIR "/tests/kstreams/kstreams.sh";
-
-static void build_kstreams(void) {
-  char *argv[] = {(char *)kstreams_sh, "build", NULL};
-  long long t0 = e2e_now_ms();
-  setenv("WEIR_KSTREAMS_OUT", ks_out, 1);
-  proc_t p = proc_start(argv, 0, build_log);
-  int rc = proc_wait(&p, BUILD_WAIT_MS);
-  if (rc != 0)
-    e2e_dump_log(build_log);
-  assert_int_equal(rc, 0);
-  fprintf(stderr, "join-kstreams: app built (or up to date) in %lld ms\n", e2e_now_ms() - t0);
 }
 
 static proc_t start_kstreams(const e2e_broker_t *b, char *app, char *prefix, const char *log) {
@@ -407,7 +357,7 @@ static proc_t start_kstreams(const e2e_broker_t *b, char *app, char *prefix, con
   snprintf(window, sizeof window, "%d", WINDOW_MS);
   snprintf(grace, sizeof grace, "%d", GRACE_MS);
   snprintf(parts, sizeof parts, "%d", PARTITIONS);
-  char *argv[] = {(char *)kstreams_sh,
+  char *argv[] = {(char *)ks_script,
                   "joins",
                   "--bootstrap",
                   (char *)b->bootstrap,
@@ -437,16 +387,6 @@ static int selfcheck(void) {
   return v && strcmp(v, "1") == 0;
 }
 
-static int still_running(proc_t *p, const char *name) {
-  int status;
-  if (p->pid > 0 && waitpid(p->pid, &status, WNOHANG) == p->pid) {
-    fprintf(stderr, "join-kstreams: %s exited (status %d) before processing its input\n", name,
-            WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-    p->pid = -1;
-  }
-  return p->pid > 0;
-}
-
 static long long committed(const e2e_broker_t *b, const char *app) {
   long long sum = 0;
   char topic[128];
@@ -462,9 +402,11 @@ static int wait_committed(const e2e_broker_t *b, proc_t *weir, proc_t *ks, long 
                           int phase) {
   long long deadline = e2e_now_ms() + PHASE_WAIT_MS, t0 = e2e_now_ms(), w = 0, k = 0;
   while (e2e_now_ms() < deadline && (w < total || k < total)) {
-    if (w < total && (w = committed(b, weir_app)) < total && !still_running(weir, "weir"))
+    if (w < total && (w = committed(b, weir_app)) < total &&
+        !ks_still_running(weir, "join-kstreams", "weir"))
       break;
-    if (k < total && (k = committed(b, ks_app)) < total && !still_running(ks, "Kafka Streams"))
+    if (k < total && (k = committed(b, ks_app)) < total &&
+        !ks_still_running(ks, "join-kstreams", "Kafka Streams"))
       break;
     if (w < total || k < total)
       usleep(100000);
@@ -668,7 +610,7 @@ static void test_joins_equal_kafka_streams(void **state) {
     outs[i] = names[SIDES + 1 + i];
     ks_topics[i] = ks_names[i];
   }
-  build_kstreams();
+  ks_build(ks_out, build_log, BUILD_WAIT_MS, "join-kstreams");
   assert_int_equal(e2e_broker_start(&b, topics, PARTITIONS, NULL), 0);
   assert_int_equal(e2e_broker_start(&b, outs, PARTITIONS, NULL), 0);
   /* Kafka Streams makes its own, but a self-check's stand-in would race it. */
@@ -740,7 +682,8 @@ int main(void) {
   const char *real = getenv("WEIR_TEST_KAFKA_BOOTSTRAP");
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_joins_equal_kafka_streams)};
   if (!real || !*real)
-    return skipped("needs the real Kafka broker (make test's stage 3): Kafka Streams needs the "
-                   "Admin API, which `weir broker` lacks");
+    return ks_skipped("weir's join operator",
+                      "needs the real Kafka broker (make test's stage 3): Kafka Streams needs the "
+                      "Admin API, which `weir broker` lacks");
   return e2e_main("join-kstreams", setup, tests, 1);
 }

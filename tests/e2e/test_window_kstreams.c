@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "e2e.h"
+#include "kstreams_support.h"
 #include "window_diff.h"
 
 /* The input: small, so the test costs seconds; the windows: seconds wide, so
@@ -69,14 +70,6 @@ static int std_has_window(void) {
   if (p)
     pclose(p);
   return found;
-}
-
-static int skipped(const char *why) {
-  printf("######################################################################\n"
-         "# SKIPPED: weir's window operator against Kafka Streams: %s\n"
-         "######################################################################\n",
-         why);
-  return 77;
 }
 
 /* ------------------------------------------------------------ the input */
@@ -165,34 +158,6 @@ static void produce_input(const e2e_broker_t *b, input_stats_t *st) {
 /* ------------------------------------------------------------ the contenders */
 
 /* `@NAME@` of the template -> value. */
-typedef struct subst {
-  const char *name, *value;
-} subst_t;
-
-static void write_ini(const char *template_path, const char *path, const subst_t *subs, size_t n) {
-  FILE *t = fopen(template_path, "r"), *f = fopen(path, "w");
-  char line[1024];
-  assert_non_null(t);
-  assert_non_null(f);
-  while (fgets(line, sizeof line, t)) {
-    for (char *at = line; (at = strchr(at, '@'));) {
-      size_t i = 0;
-      while (i < n && strncmp(at + 1, subs[i].name, strlen(subs[i].name)) != 0)
-        i++;
-      if (i == n || at[1 + strlen(subs[i].name)] != '@') {
-        at++;
-        continue;
-      }
-      fwrite(line, 1, (size_t)(at - line), f);
-      fputs(subs[i].value, f);
-      memmove(line, at + strlen(subs[i].name) + 2, strlen(at + strlen(subs[i].name) + 2) + 1);
-      at = line;
-    }
-    fputs(line, f);
-  }
-  fclose(t);
-  fclose(f);
-}
 
 static proc_t start_weir(const e2e_broker_t *b) {
   char size[16], advance[16], gap[16], grace[16], retention[16];
@@ -205,35 +170,22 @@ static proc_t start_weir(const e2e_broker_t *b) {
    * before emitting them (a shorter retention did, in weir and could in Kafka
    * Streams) would test retention, not windows. */
   snprintf(retention, sizeof retention, "%d", 86400000);
-  const subst_t subs[] = {{"APP_ID", weir_app},
-                          {"STATE_DIR", state_dir},
-                          {"INPUT", in},
-                          {"OUTPUT_PREFIX", weir_prefix},
-                          {"SIZE_MS", size},
-                          {"ADVANCE_MS", advance},
-                          {"GAP_MS", gap},
-                          {"GRACE_MS", grace},
-                          {"RETENTION_MS", retention}};
-  write_ini(WEIR_TEST_SOURCE_DIR "/tests/kstreams/weir-windows.ini", ini_path, subs,
-            sizeof subs / sizeof subs[0]);
+  const ks_subst_t subs[] = {{"APP_ID", weir_app},
+                             {"STATE_DIR", state_dir},
+                             {"INPUT", in},
+                             {"OUTPUT_PREFIX", weir_prefix},
+                             {"SIZE_MS", size},
+                             {"ADVANCE_MS", advance},
+                             {"GAP_MS", gap},
+                             {"GRACE_MS", grace},
+                             {"RETENTION_MS", retention}};
+  ks_write_ini(WEIR_TEST_SOURCE_DIR "/tests/kstreams/weir-windows.ini", ini_path, subs,
+               sizeof subs / sizeof subs[0]);
   return e2e_weir_run(b, ini_path, weir_log);
 }
 
-static const char *kstreams_sh = WEIR_TEST_SOURCE_DIR "/tests/kstreams/kstreams.sh";
-
 /* Maven builds the app once (offline from ~/.m2 when it can), into the
  * build directory; later runs find it up to date. */
-static void build_kstreams(void) {
-  char *argv[] = {(char *)kstreams_sh, "build", NULL};
-  long long t0 = e2e_now_ms();
-  setenv("WEIR_KSTREAMS_OUT", ks_out, 1);
-  proc_t p = proc_start(argv, 0, build_log);
-  int rc = proc_wait(&p, BUILD_WAIT_MS);
-  if (rc != 0)
-    e2e_dump_log(build_log);
-  assert_int_equal(rc, 0);
-  fprintf(stderr, "kstreams: app built (or up to date) in %lld ms\n", e2e_now_ms() - t0);
-}
 
 /* Kafka Streams on application.id `app`, writing to `prefix`-KIND, its grace
  * `grace_delta` ms off the test's (0 but for the self-check). */
@@ -244,7 +196,7 @@ static proc_t start_kstreams(const e2e_broker_t *b, char *app, char *prefix, int
   snprintf(advance, sizeof advance, "%d", ADVANCE_MS);
   snprintf(gap, sizeof gap, "%d", GAP_MS);
   snprintf(grace, sizeof grace, "%d", GRACE_MS + grace_delta);
-  char *argv[] = {(char *)kstreams_sh,
+  char *argv[] = {(char *)ks_script,
                   "run",
                   "--bootstrap",
                   (char *)b->bootstrap,
@@ -278,15 +230,6 @@ static int selfcheck(void) {
 }
 
 /* A child that has exited is reaped (pid -1) and named. */
-static int still_running(proc_t *p, const char *name) {
-  int status;
-  if (p->pid > 0 && waitpid(p->pid, &status, WNOHANG) == p->pid) {
-    fprintf(stderr, "window-kstreams: %s exited (status %d) before processing its input\n", name,
-            WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-    p->pid = -1;
-  }
-  return p->pid > 0;
-}
 
 /* Done = the group committed the whole input: at least once, each commits
  * only after its outputs are acknowledged, so its final results are all in
@@ -302,8 +245,8 @@ static void wait_committed(const e2e_broker_t *b, proc_t *weir, proc_t *ks, long
       w_at = e2e_now_ms() - t0;
     if (k < total && (k = e2e_committed(b, ks_app, in, PARTITIONS)) >= total)
       k_at = e2e_now_ms() - t0;
-    w_up = w_up && (w >= total || still_running(weir, "weir"));
-    k_up = k_up && (k >= total || still_running(ks, "Kafka Streams"));
+    w_up = w_up && (w >= total || ks_still_running(weir, "window-kstreams", "weir"));
+    k_up = k_up && (k >= total || ks_still_running(ks, "window-kstreams", "Kafka Streams"));
     usleep(100000);
   }
   fprintf(stderr,
@@ -387,7 +330,7 @@ static void test_window_counts_equal_kafka_streams(void **state) {
     topics[1 + 2 * i] = names[2 * i];
     topics[2 + 2 * i] = names[2 * i + 1];
   }
-  build_kstreams();
+  ks_build(ks_out, build_log, BUILD_WAIT_MS, "window-kstreams");
   assert_int_equal(e2e_broker_start(&b, topics, PARTITIONS, NULL), 0);
   produce_input(&b, &st);
   fprintf(stderr,
@@ -437,9 +380,11 @@ int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_window_counts_equal_kafka_streams)};
   const char *force = getenv("WEIR_TEST_WINDOW_FORCE");
   if (!(force && strcmp(force, "1") == 0) && selfcheck() < 0 && !std_has_window())
-    return skipped("the std plugin has no `window` operator yet (weir plugin info)");
+    return ks_skipped("weir's window operator",
+                      "the std plugin has no `window` operator yet (weir plugin info)");
   if (!real || !*real)
-    return skipped("needs the real Kafka broker (make test's stage 3): Kafka Streams needs the "
-                   "Admin API, which `weir broker` lacks");
+    return ks_skipped("weir's window operator",
+                      "needs the real Kafka broker (make test's stage 3): Kafka Streams needs the "
+                      "Admin API, which `weir broker` lacks");
   return e2e_main("window-kstreams", setup, tests, 1);
 }
