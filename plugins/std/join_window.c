@@ -194,19 +194,11 @@ static int sweep(weir_ctx_t *ctx, join_op_t *j) {
 
 /* ---------------------------------------------------------------- late records */
 
-static int64_t monotonic_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (int64_t)t.tv_sec;
-}
-
 /* Counted, logged at most once a minute (a replay would log every record),
  * dropped or failed as `late` says. */
 static int late(weir_ctx_t *ctx, join_op_t *j, int side, const weir_record_t *rec) {
   weir_metric_add(ctx, "dropped.late", 1);
-  int64_t now = monotonic_s();
-  if (j->last_late_log == JOIN_NO_TIME || now - j->last_late_log >= 60) {
-    j->last_late_log = now;
+  if (std_log_due(&j->last_late_log)) {
     weir_log(ctx, WEIR_LOG_WARN,
              "late %s record (timestamp %lld), stream time %lld, grace %lld ms: %s (metric "
              "dropped.late; logged at most once a minute)",

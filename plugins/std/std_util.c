@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int std_buf_reserve(std_buf_t *b, size_t need) {
   if (need <= b->cap)
@@ -25,8 +26,8 @@ void std_buf_free(std_buf_t *b) {
   b->cap = 0;
 }
 
-int std_regex_compile(regex_t *re, const char *pattern, int extra_flags,
-                      const char *param, char *errstr, size_t errstr_size) {
+int std_regex_compile(regex_t *re, const char *pattern, int extra_flags, const char *param,
+                      char *errstr, size_t errstr_size) {
   if (!pattern) {
     snprintf(errstr, errstr_size, "%s: a regex is required", param);
     return WEIR_EINVAL;
@@ -49,8 +50,8 @@ const char *std_regex_subject(std_buf_t *scratch, const void *data, size_t len) 
   return scratch->data;
 }
 
-int std_regex_find(const regex_t *re, const char *subject, size_t from, size_t len,
-                   size_t nmatch, regmatch_t *m) {
+int std_regex_find(const regex_t *re, const char *subject, size_t from, size_t len, size_t nmatch,
+                   regmatch_t *m) {
   regmatch_t whole[1];
   if (nmatch == 0) {
     m = whole;
@@ -72,4 +73,14 @@ int std_param_is_key(weir_ctx_t *ctx, const char *name) {
 const void *std_field(const weir_record_t *rec, int is_key, size_t *len) {
   *len = is_key ? rec->key_len : rec->value_len;
   return is_key ? rec->key : rec->value;
+}
+
+int std_log_due(int64_t *last_s) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  int64_t now = (int64_t)t.tv_sec;
+  if (*last_s != INT64_MIN && now - *last_s < 60)
+    return 0;
+  *last_s = now;
+  return 1;
 }

@@ -212,20 +212,12 @@ static int emit(weir_ctx_t *ctx, win_op_t *w, const void *key, size_t key_len, i
 
 /* ---------------------------------------------------------------- late records */
 
-static int64_t monotonic_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (int64_t)t.tv_sec;
-}
-
 /* A record that no window takes any more: counted, logged at most once a
  * minute (a replay of old data would log every record), and dropped or
  * failed as `late` says. */
 static int late(weir_ctx_t *ctx, win_op_t *w, const weir_record_t *rec, int64_t end) {
   weir_metric_add(ctx, "dropped.late", 1);
-  int64_t now = monotonic_s();
-  if (w->last_late_log == NO_TIME || now - w->last_late_log >= 60) {
-    w->last_late_log = now;
+  if (std_log_due(&w->last_late_log)) {
     weir_log(ctx, WEIR_LOG_WARN,
              "late record (timestamp %lld) for a window that ended at %lld, stream time %lld, "
              "grace %lld ms: %s (metric dropped.late; logged at most once a minute)",
