@@ -39,6 +39,16 @@ typedef struct bench_result {
   int ok;
 } bench_result_t;
 
+/* One word a record, so split passes each through; the count re-keys by word
+ * (a repartition topic) as Kafka Streams' groupBy does. The store is `counts`. */
+#define BENCH_WORDCOUNT                                                                            \
+  "[source:lines]\ntopic = %s\nvalue.serde = string\n"                                             \
+  "[operator:words]\nplugin = std\ntype = split\ninput = lines\n"                                  \
+  "[operator:count]\nplugin = std\ntype = count\ninput = words\ngroup.by = value\n"                \
+  "store = counts\n"                                                                               \
+  "[store:counts]\ntype = kv\n"                                                                    \
+  "[sink:out]\ninput = count\ntopic = %s\nvalue.serde = int64\n"
+
 /* A case: the same job for each of the three columns. Adding a case is an
  * entry in the table in bench_main.c. */
 typedef struct bench_case {
@@ -88,6 +98,7 @@ typedef struct bench_restore {
   double seconds;      /* first restore start -> last restore end, from weir's log */
   double rate;         /* records / seconds */
   double process_rate; /* the weir run that filled the changelog, records/s */
+  double end;          /* the last restore's end, bench_now()'s clock */
 } bench_restore_t;
 
 /* What the rebalance measurement found (bench_rebalance.c), medians of runs. */
@@ -126,6 +137,9 @@ int bench_produce_windowed(const bench_opts_t *o, const char *topic, int keys, i
 /* As bench_produce_windowed over span_windows windows. */
 int bench_produce_windowed_span(const bench_opts_t *o, const char *topic, int keys, int window_ms,
                                 int span_windows);
+/* The share of `topic`'s `end` records (summed end offsets) that consumer `c`'s group has
+ * committed, over its first `partitions` partitions. */
+double bench_committed_share(rd_kafka_t *c, const char *topic, int partitions, long long end);
 long long bench_end_offsets(rd_kafka_t *rk, const char *topic, int partitions, long long *low_sum);
 
 /* bench_loop.c: the baseline, run as `weir-bench loop ...` in its own process. */
@@ -180,6 +194,36 @@ typedef struct bench_retention {
 } bench_retention_t;
 int bench_retention(const bench_opts_t *o, bench_retention_t *res);
 void bench_retention_markdown(FILE *f, const bench_retention_t *r);
+
+/* bench_crash.c: kill -9 under exactly-once, then the restart's restore, weir against Kafka
+ * Streams' exactly_once_v2 (real broker only). Medians of the runs, min and max beside. */
+typedef struct bench_crash_side {
+  int runs;                                 /* that completed */
+  double share_at_kill;                     /* of the input in the changelog when killed */
+  double changelog, restored;               /* records at the restart, and read back */
+  double seconds, seconds_min, seconds_max; /* first restore start -> last restore end */
+  double restart, restart_min, restart_max; /* spawn -> last restore end */
+} bench_crash_side_t;
+typedef struct bench_crash {
+  int ok;
+  long records;
+  bench_crash_side_t weir, kstreams; /* kstreams.runs = 0: no Kafka Streams peer given */
+} bench_crash_t;
+int bench_crash(const bench_opts_t *o, bench_crash_t *res);
+void bench_crash_markdown(FILE *f, const bench_crash_t *r);
+
+/* bench_joins.c: stream-table and stream-stream joins against the loop and Kafka Streams'
+ * joins (real broker only). Rates in input records/s. */
+enum { BENCH_JOIN_CASES = 2 };
+typedef struct bench_joins {
+  int ok;
+  struct {
+    long inputs, outputs;
+    bench_result_t col[BENCH_COLS]; /* loop, weir, Kafka Streams: medians */
+  } cases[BENCH_JOIN_CASES];
+} bench_joins_t;
+int bench_joins(const bench_opts_t *o, bench_joins_t *res);
+void bench_joins_markdown(FILE *f, const bench_joins_t *r);
 
 /* bench_proc.c */
 pid_t bench_spawn(char *const argv[], const char *log);

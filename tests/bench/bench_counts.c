@@ -43,8 +43,8 @@ typedef struct slot {
 typedef struct counts {
   slot_t *slots;
   size_t cap, used;
-  long long sum;  /* of every key's latest count */
-  long long odd;  /* values that are not 8-byte counts */
+  long long sum; /* of every key's latest count */
+  long long odd; /* values that are not 8-byte counts */
 } counts_t;
 
 static uint64_t fnv1a(const void *p, size_t n) {
@@ -229,22 +229,28 @@ void bench_observe_counts(const bench_opts_t *o, pid_t child, const char *topic,
   if (!why && c.sum > expect)
     why = "counted more words than the input holds";
   if (why)
-    fprintf(stderr, "weir-bench: %s: %s; the latest counts of %zu keys add up to %lld of %ld "
-                    "(%lld values were not 8-byte counts)\n",
+    fprintf(stderr,
+            "weir-bench: %s: %s; the latest counts of %zu keys add up to %lld of %ld "
+            "(%lld values were not 8-byte counts)\n",
             topic, why, c.used, c.sum, expect, c.odd);
   counts_free(&c);
   if (why)
     return;
   if (before_first)
-    fprintf(stderr, "weir-bench: %s: timed from the first output record, over the %ld records "
-                    "after the %ld before it\n", topic, expect - before_first, before_first);
+    fprintf(stderr,
+            "weir-bench: %s: timed from the first output record, over the %ld records "
+            "after the %ld before it\n",
+            topic, expect - before_first, before_first);
   else if (!start)
-    fprintf(stderr, "weir-bench: %s: saw no repartition topic of %s fill before the first count; "
-                    "timed from the first output record\n", topic, group);
+    fprintf(stderr,
+            "weir-bench: %s: saw no repartition topic of %s fill before the first count; "
+            "timed from the first output record\n",
+            topic, group);
   else
-    fprintf(stderr, "weir-bench: %s: first count %.2f s after processing began; from the first "
-                    "count %.0f records/s\n", topic, first - start,
-            last > first ? (double)expect / (last - first) : 0);
+    fprintf(stderr,
+            "weir-bench: %s: first count %.2f s after processing began; from the first "
+            "count %.0f records/s\n",
+            topic, first - start, last > first ? (double)expect / (last - first) : 0);
   start = start ? start : first;
   r->ok = 1;
   r->startup_sec = start - spawned_at;

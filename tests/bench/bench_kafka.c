@@ -166,3 +166,15 @@ long long bench_end_offsets(rd_kafka_t *rk, const char *topic, int partitions, l
     *low_sum = low;
   return high;
 }
+
+double bench_committed_share(rd_kafka_t *c, const char *topic, int partitions, long long end) {
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; p++)
+    rd_kafka_topic_partition_list_add(l, topic, p);
+  long long done = 0;
+  if (rd_kafka_committed(c, l, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+    for (int i = 0; i < l->cnt; i++)
+      done += l->elems[i].offset > 0 ? l->elems[i].offset : 0;
+  rd_kafka_topic_partition_list_destroy(l);
+  return end > 0 ? (double)done / (double)end : 0;
+}

@@ -14,7 +14,9 @@
 #include "bench.h"
 
 static volatile sig_atomic_t stop;
-static void on_signal(int sig) { stop = 1; }
+static void on_signal(int sig) {
+  stop = 1;
+}
 
 static void set(rd_kafka_conf_t *c, const char *k, const char *v) {
   char why[256];
@@ -36,8 +38,13 @@ static rd_kafka_t *consumer(const char *bootstrap, const char *group, const char
   set(c, "enable.auto.offset.store", "false");
   rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, NULL, 0);
   rd_kafka_poll_set_consumer(rk);
-  rd_kafka_topic_partition_list_t *t = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(t, input, RD_KAFKA_PARTITION_UA);
+  /* INPUT may be "a,b": the two-input cases (joins) forward both. */
+  char topics[512];
+  snprintf(topics, sizeof topics, "%s", input);
+  rd_kafka_topic_partition_list_t *t = rd_kafka_topic_partition_list_new(2);
+  for (char *save = NULL, *name = strtok_r(topics, ",", &save); name;
+       name = strtok_r(NULL, ",", &save))
+    rd_kafka_topic_partition_list_add(t, name, RD_KAFKA_PARTITION_UA);
   rd_kafka_subscribe(rk, t);
   rd_kafka_topic_partition_list_destroy(t);
   return rk;
@@ -59,8 +66,7 @@ static rd_kafka_t *producer(const char *bootstrap) {
 
 static void forward(rd_kafka_t *p, rd_kafka_topic_t *out, const rd_kafka_message_t *m) {
   while (rd_kafka_producev(p, RD_KAFKA_V_RKT(out), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                           RD_KAFKA_V_KEY(m->key, m->key_len),
-                           RD_KAFKA_V_VALUE(m->payload, m->len),
+                           RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_VALUE(m->payload, m->len),
                            RD_KAFKA_V_TIMESTAMP(rd_kafka_message_timestamp(m, NULL)),
                            RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
     rd_kafka_poll(p, 5);
@@ -107,7 +113,8 @@ static void *run_pair(void *arg) {
 /* weir-bench loop BOOTSTRAP INPUT OUTPUT GROUP [THREADS] */
 int bench_loop_main(int argc, char **argv) {
   enum { MAX_THREADS = 64 };
-  int timeout_ms = getenv("WEIR_BENCH_LOOP_TIMEOUT_MS") ? atoi(getenv("WEIR_BENCH_LOOP_TIMEOUT_MS")) : 100;
+  int timeout_ms =
+      getenv("WEIR_BENCH_LOOP_TIMEOUT_MS") ? atoi(getenv("WEIR_BENCH_LOOP_TIMEOUT_MS")) : 100;
   int threads = argc == 6 ? atoi(argv[5]) : 1;
   if ((argc != 5 && argc != 6) || threads < 1 || threads > MAX_THREADS) {
     fprintf(stderr, "usage: weir-bench loop BOOTSTRAP INPUT OUTPUT GROUP [THREADS]\n");

@@ -20,16 +20,6 @@ static char INPUT[64]; /* the input of the case running: bench-in-<pid>-<P>p[-<W
   "[operator:pass]\nplugin = std\ntype = passthrough\ninput = in\n"                                \
   "[sink:out]\ninput = pass\ntopic = %s\n"
 
-/* One word a record, so split passes each through; the count re-keys by word
- * (a repartition topic) as Kafka Streams' groupBy does. */
-#define WORDCOUNT                                                                                  \
-  "[source:lines]\ntopic = %s\nvalue.serde = string\n"                                             \
-  "[operator:words]\nplugin = std\ntype = split\ninput = lines\n"                                  \
-  "[operator:count]\nplugin = std\ntype = count\ninput = words\ngroup.by = value\n"                \
-  "store = counts\n"                                                                               \
-  "[store:counts]\ntype = kv\n"                                                                    \
-  "[sink:out]\ninput = count\ntopic = %s\nvalue.serde = int64\n"
-
 /* A tumbling count with final results only, as tests/kstreams/WindowCounts.java
  * does it (the app tests/e2e/test_window_kstreams.c holds to the same
  * results); the window operator's parameters as in tests/kstreams/weir-windows.ini.
@@ -65,7 +55,7 @@ static const bench_case_t cases[] = {
     PASS(64, 1, 0, 2),
     PASS(256, 1, 0.8, 2),
     {.name = "wordcount",
-     .weir_topology = WORDCOUNT,
+     .weir_topology = BENCH_WORDCOUNT,
      .kstreams_mode = "wordcount",
      .baseline = 1,
      .partitions = 6,
@@ -79,7 +69,7 @@ static const bench_case_t cases[] = {
     /* The word count under exactly-once, at Kafka Streams' EOS commit interval;
      * compare its weir column with the wordcount case's (goal: >= 0.8 of it). */
     {.name = "wordcount-eos",
-     .weir_topology = WORDCOUNT,
+     .weir_topology = BENCH_WORDCOUNT,
      .kstreams_mode = "wordcount",
      .baseline = 1,
      .partitions = 6,
@@ -93,7 +83,7 @@ static const bench_case_t cases[] = {
      .exactly_once = 1,
      .ks_goal = 2.0},
     {.name = "restore",
-     .weir_topology = WORDCOUNT,
+     .weir_topology = BENCH_WORDCOUNT,
      .partitions = 6,
      .threads = 1,
      .records_div = 1,
@@ -475,7 +465,7 @@ static void usage(void) {
         "--partitions P: run only the cases with P partitions (default: every case)\n"
         "--case NAMES: run only the cases named: passthrough, wordcount, restore, window, "
         "rebalance,\n"
-        "              reload, queries, retention\n"
+        "              reload, queries, retention, crash-restore, joins\n"
         "              (default: every case)\n",
         stderr);
 }
@@ -728,6 +718,14 @@ int main(int argc, char **argv) {
   int retained = !rc && !o.embedded && (!o.only_cases || listed(o.only_cases, "retention"));
   if (retained)
     rc = bench_retention(&o, &retention);
+  bench_joins_t joins = {0};
+  int joined = !rc && !o.embedded && (!o.only_cases || listed(o.only_cases, "joins"));
+  if (joined)
+    rc = bench_joins(&o, &joins);
+  bench_crash_t crash = {0};
+  int crashed = !rc && !o.embedded && (!o.only_cases || listed(o.only_cases, "crash-restore"));
+  if (crashed)
+    rc = bench_crash(&o, &crash);
   bench_queries_t queries = {0};
   int queried = !rc && !o.embedded && (!o.only_cases || listed(o.only_cases, "queries"));
   if (queried)
@@ -742,11 +740,15 @@ int main(int argc, char **argv) {
                              rebalanced ? &rb : NULL,
                              REBALANCE_PARTITIONS};
     bench_write_report(&o, &report);
-    FILE *f = reloaded || queried || retained ? fopen(o.markdown, "a") : NULL;
+    FILE *f = reloaded || queried || retained || crashed || joined ? fopen(o.markdown, "a") : NULL;
     if (f && retained)
       bench_retention_markdown(f, &retention);
     if (f && reloaded)
       bench_reload_markdown(f, &reload);
+    if (f && crashed)
+      bench_crash_markdown(f, &crash);
+    if (f && joined)
+      bench_joins_markdown(f, &joins);
     if (f && queried)
       bench_queries_markdown(f, &queries);
     if (f)

@@ -41,7 +41,9 @@ double bench_log_time(const char *line) {
   return (double)timegm(&tm) + atof(rest); /* rest: ".mmmZ ..." */
 }
 
-static double seconds(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec / 1e6; }
+static double seconds(struct timeval tv) {
+  return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
 
 /* Stop the child; its peak RSS and CPU time come from wait4(). */
 void bench_stop(pid_t child, bench_result_t *r) {

@@ -69,7 +69,8 @@ static void *feed(void *arg) {
     long long due = (long long)((bench_now() - start) * RATE);
     for (; n < due; n++) {
       int klen = snprintf(key, sizeof key, "rb-%010lld", n);
-      while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(f->topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+      while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(f->topic),
+                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                RD_KAFKA_V_KEY(key, (size_t)klen),
                                RD_KAFKA_V_VALUE(value, (size_t)f->o->value_size),
                                RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
@@ -214,7 +215,8 @@ static int measure(const bench_opts_t *o, const char *topology, int run, outcome
     usleep(20000);
   }
   if (!first_all) {
-    fprintf(stderr, "weir-bench: rebalance run %d: instance A never processed every partition; see %s\n",
+    fprintf(stderr,
+            "weir-bench: rebalance run %d: instance A never processed every partition; see %s\n",
             run + 1, log_a);
     goto done;
   }
@@ -239,9 +241,12 @@ static int measure(const bench_opts_t *o, const char *topology, int run, outcome
     usleep(10000);
   }
   if (resumed < 0) {
-    fprintf(stderr, "weir-bench: rebalance run %d: processing did not resume on every partition "
-                    "within %.0f s (%s); see %s and %s\n", run + 1, DEADLINE,
-            assigned < 0 ? "tasks not all assigned" : "assigned, but not all output partitions grew",
+    fprintf(stderr,
+            "weir-bench: rebalance run %d: processing did not resume on every partition "
+            "within %.0f s (%s); see %s and %s\n",
+            run + 1, DEADLINE,
+            assigned < 0 ? "tasks not all assigned"
+                         : "assigned, but not all output partitions grew",
             log_a, log_b);
     goto done;
   }
@@ -274,12 +279,14 @@ done:
     bench_stop(b, NULL);
   free(s);
   if (feeder.failed) {
-    fprintf(stderr, "weir-bench: rebalance run %d: the input producer did not deliver everything\n", run + 1);
+    fprintf(stderr, "weir-bench: rebalance run %d: the input producer did not deliver everything\n",
+            run + 1);
     rc = -1;
   }
   if (rc == 0) {
-    fprintf(stderr, "weir-bench: rebalance run %d: join -> assigned %.2f s, -> resumed %.2f s, "
-                    "longest stall %.2f s; records in %lld, out %lld\n",
+    fprintf(stderr,
+            "weir-bench: rebalance run %d: join -> assigned %.2f s, -> resumed %.2f s, "
+            "longest stall %.2f s; records in %lld, out %lld\n",
             run + 1, res->assigned, res->resumed, res->stall, res->in, res->out);
     if (!getenv("WEIR_BENCH_KEEP_LOGS")) {
       unlink(log_a);

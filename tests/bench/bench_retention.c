@@ -52,19 +52,6 @@ static double rss_mib(pid_t pid) {
   return kb / 1024;
 }
 
-/* The share of `topic`'s records (end offsets) `group` has committed. */
-static double committed_share(rd_kafka_t *c, const char *topic, long long end) {
-  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(PARTITIONS);
-  for (int p = 0; p < PARTITIONS; p++)
-    rd_kafka_topic_partition_list_add(l, topic, p);
-  long long done = 0;
-  if (rd_kafka_committed(c, l, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR)
-    for (int i = 0; i < l->cnt; i++)
-      done += l->elems[i].offset > 0 ? l->elems[i].offset : 0;
-  rd_kafka_topic_partition_list_destroy(l);
-  return end > 0 ? (double)done / (double)end : 0;
-}
-
 int bench_retention(const bench_opts_t *base, bench_retention_t *res) {
   char in[96], out[96], group[96], ini[128], log[128], state[128];
   bench_opts_t o = *base;
@@ -93,7 +80,7 @@ int bench_retention(const bench_opts_t *base, bench_retention_t *res) {
   pid_t child = bench_spawn(argv, log);
   while (c && share < 1 && bench_now() < deadline) {
     usleep(100000); /* the sampling period; the loop ends on the committed offsets */
-    share = committed_share(c, in, end);
+    share = bench_committed_share(c, in, PARTITIONS, end);
     int tenth = share >= 1 ? BENCH_RETENTION_SAMPLES - 1 : (int)(share * BENCH_RETENTION_SAMPLES);
     double rss = rss_mib(child), disk = disk_mib(state);
     if (rss > res->rss_mib[tenth])

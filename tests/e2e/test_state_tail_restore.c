@@ -75,6 +75,8 @@ static void check_after_kill(const ss_restore_t *r, const int64_t *at_kill, long
     fprintf(stderr, "e2e: partition %d: changelog end at the kill %lld; restored %lld from %lld\n",
             p, (long long)at_kill[p], r->first[p] ? r->n[p] : 0, r->first[p] ? r->from[p] : -1);
     assert_int_equal(r->no_cp[p], 0);
+    /* A store found up to date says so, with where its checkpoint is. */
+    assert_int_equal(r->first[p], at_kill[p] > 0);
     if (r->first[p]) {
       assert_int_equal(r->from[p], at_kill[p]);
       assert_int_equal(r->n[p], 0);
@@ -107,9 +109,11 @@ static long long check_tail(const ss_restore_t *r, const int64_t *at_a_stop,
             p, (long long)at_a_stop[p], (long long)at_b_stop[p], r->first[p] ? r->n[p] : 0,
             r->first[p] ? r->from[p] : -1, r->first[p] ? r->to[p] : -1);
     assert_int_equal(r->no_cp[p], 0);
-    assert_int_equal(r->first[p], at_b_stop[p] > at_a_stop[p]);
-    if (!r->first[p])
+    if (at_b_stop[p] <= at_a_stop[p]) { /* nothing new: at most the "up to date" line */
+      assert_true(!r->first[p] || (r->n[p] == 0 && r->from[p] == at_a_stop[p]));
       continue;
+    }
+    assert_true(r->first[p]);
     assert_int_equal(r->from[p], at_a_stop[p]);
     assert_int_equal(r->to[p], at_b_stop[p]);
     assert_int_equal(r->n[p], at_b_stop[p] - at_a_stop[p]);

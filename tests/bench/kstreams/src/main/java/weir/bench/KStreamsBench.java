@@ -5,6 +5,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -15,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -43,6 +47,7 @@ import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.processor.StateRestoreListener;
 
 /**
  * Kafka Streams peer for weir's benchmarks.
@@ -51,6 +56,7 @@ import org.apache.kafka.streams.kstream.Produced;
  * --bootstrap ADDR --mode passthrough|wordcount --input TOPIC --output TOPIC
  * --expect N --app-id ID [--threads 1] [--commit-interval-ms 1000]
  * [--timeout-sec 600] [--partitions P] [--state-dir DIR] [--exactly-once] [--until-stopped]
+ * [--restore-log]
  * </pre>
  *
  * passthrough: stream(input).to(output), byte-array serdes. Done when the output
@@ -61,6 +67,10 @@ import org.apache.kafka.streams.kstream.Produced;
  * offsets reached the end offsets of the input and of its repartition topics.
  * --until-stopped: never done; runs until SIGTERM (weir-bench watches the output
  * itself and stops the process, as it stops weir).
+ * --restore-log: a line on stderr as each store-partition's restore ends, in the shape
+ * of weir's, so weir-bench times both restores from their logs alike:
+ * 2026-01-02T03:04:05.678Z INFO restore: store 'S' partition P: N records from offset A
+ * to B in T ms
  * Every producer compresses with lz4, as weir's and the baseline loop's do.
  *
  * Prints one line to stdout:
@@ -101,14 +111,15 @@ public final class KStreamsBench {
         System.err.println("usage: java -jar weir-kstreams-bench.jar --bootstrap ADDR"
                 + " --mode passthrough|wordcount --input TOPIC --output TOPIC --expect N --app-id ID\n"
                 + "       [--threads 1] [--commit-interval-ms 1000] [--timeout-sec 600]"
-                + " [--partitions P] [--state-dir DIR] [--exactly-once] [--until-stopped]");
+                + " [--partitions P] [--state-dir DIR] [--exactly-once] [--until-stopped]"
+                + " [--restore-log]");
     }
 
     private static Map<String, String> parse(String[] argv) {
         Set<String> valued = Set.of("--bootstrap", "--mode", "--input", "--output", "--expect",
                 "--app-id", "--threads", "--commit-interval-ms", "--timeout-sec", "--partitions",
                 "--state-dir");
-        Set<String> flags = Set.of("--exactly-once", "--until-stopped", "--help");
+        Set<String> flags = Set.of("--exactly-once", "--until-stopped", "--restore-log", "--help");
         Map<String, String> m = new HashMap<>();
         for (int i = 0; i < argv.length; i++) {
             String k = argv[i];
@@ -218,6 +229,7 @@ public final class KStreamsBench {
 
             final AtomicReference<Throwable> failure = new AtomicReference<>();
             KafkaStreams streams = new KafkaStreams(b.build(), p);
+            if (a.containsKey("--restore-log")) streams.setGlobalStateRestoreListener(new RestoreLog());
             streams.setUncaughtExceptionHandler(e -> {
                 failure.compareAndSet(null, e);
                 return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler
@@ -310,6 +322,32 @@ public final class KStreamsBench {
             System.err.println("kstreams-bench: cleanUp: " + e.getMessage());
         }
         deleteTree(stateDir);
+    }
+
+    /** Prints each store-partition's restore as weir logs its own (see --restore-log). */
+    static final class RestoreLog implements StateRestoreListener {
+        private static final DateTimeFormatter TIME =
+                DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+        private final Map<TopicPartition, long[]> begun = new ConcurrentHashMap<>();
+
+        @Override
+        public void onRestoreStart(TopicPartition tp, String store, long start, long end) {
+            begun.put(tp, new long[] {System.nanoTime(), start, end});
+        }
+
+        @Override
+        public void onBatchRestored(TopicPartition tp, String store, long batchEnd, long n) {}
+
+        @Override
+        public void onRestoreEnd(TopicPartition tp, String store, long total) {
+            long[] b = begun.remove(tp);
+            if (b == null) return;
+            long ms = (System.nanoTime() - b[0]) / 1_000_000;
+            System.err.printf(Locale.ROOT,
+                    "%s INFO restore: store '%s' partition %d: %d records from offset %d to %d in %d ms%n",
+                    TIME.format(Instant.now()), store, tp.partition(), total, b[1], b[2], ms);
+            System.err.flush();
+        }
     }
 
     static void markFirstInput() {

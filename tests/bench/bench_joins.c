@@ -1,0 +1,331 @@
+/* Joins (real broker only, as the Kafka Streams peer needs one): the std
+ * join operator against the plain loop forwarding the same input and against
+ * Kafka Streams' own join (tests/kstreams' Joins app, the join differential
+ * test's peer), each case's input made once and read by every run.
+ *
+ * - stream-table, left: ENRICH_RECORDS stream records whose keys are picked
+ *   from TABLE_KEYS, each joined with a table of TABLE_KEYS rows written
+ *   before it (older timestamps); one output per stream record.
+ * - stream-stream, inner: two streams of STREAM_RECORDS records each; record
+ *   i of either side has key i % SS_KEYS and timestamps SS_SKEW_MS apart, so
+ *   within the SS_WINDOW_MS window each left record meets exactly one right
+ *   record: one output per pair. The rates are input records per second (two
+ *   per output), as the loop's, which forwards both streams.
+ *
+ * Throughput from the first output record to the last, as every case of
+ * make bench; CPU and peak RSS from wait4(). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+enum {
+  PARTITIONS = 6,
+  TABLE_KEYS = 100000,
+  SS_KEYS = 100000,
+  SS_WINDOW_MS = 100,
+  SS_SKEW_MS = 5,
+  SS_GRACE_MS = 60000, /* the two sides may run apart in stream time: nothing late */
+  COMMIT_MS = 1000,
+  MAX_RUNS = 16,
+};
+
+/* %s: the two input topics, then the output. */
+static const char ENRICH_TOPOLOGY[] =
+    "[source:orders]\ntopic = %s\nkey.serde = string\nvalue.serde = string\n"
+    "[source:customers]\ntopic = %s\nkey.serde = string\nvalue.serde = string\n"
+    "[operator:enrich]\nplugin = std\ntype = join\ninput = orders, customers\n"
+    "kind = stream-table\njoin = left\nvalue = nest\nstore = customers\n"
+    "[store:customers]\ntype = kv\n"
+    "[sink:out]\ninput = enrich\ntopic = %s\n";
+
+/* %s: the two inputs, %d: window, grace, each store's retention (twice), %s: output. */
+static const char CORRELATE_TOPOLOGY[] =
+    "[source:left]\ntopic = %s\nkey.serde = string\nvalue.serde = string\n"
+    "[source:right]\ntopic = %s\nkey.serde = string\nvalue.serde = string\n"
+    "[operator:join]\nplugin = std\ntype = join\ninput = left, right\n"
+    "kind = stream-stream\njoin = inner\nwindow = %d\ngrace = %d\nvalue = nest\n"
+    "store = join-left, join-right\n"
+    "[store:join-left]\ntype = window\nwindow.size.ms = 1\nretention.ms = %d\n"
+    "[store:join-right]\ntype = window\nwindow.size.ms = 1\nretention.ms = %d\n"
+    "[sink:out]\ninput = join\ntopic = %s\n";
+
+static const char *const CASE_NAMES[BENCH_JOIN_CASES] = {"stream-table (left)",
+                                                         "stream-stream (inner)"};
+static const char *const KS_MODES[BENCH_JOIN_CASES] = {"st-left", "ss-inner"};
+static const char *const COL_NAMES[BENCH_COLS] = {"loop", "weir", "Kafka Streams"};
+
+typedef struct join_case {
+  int index;
+  char left[128], right[128]; /* input topics, as the Joins app names them */
+  long inputs, outputs;       /* records read (the loop's outputs), join results */
+} join_case_t;
+
+/* key "k000042"; a value of `size` bytes naming its side and number. */
+static int produce_side(const bench_opts_t *o, const char *topic, long count, long keys,
+                        int random_keys, long long t0, long long step, long long skew,
+                        const char *side, int size) {
+  rd_kafka_t *rk = bench_client(RD_KAFKA_PRODUCER, o->bootstrap, NULL);
+  char key[32], value[256];
+  uint64_t state = 0x9e3779b97f4a7c15u;
+  for (long i = 0; rk && i < count; i++) {
+    long k = i % keys;
+    if (random_keys) { /* xorshift64: the same sequence every run */
+      state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+      k = (long)(state % (uint64_t)keys);
+    }
+    int klen = snprintf(key, sizeof key, "k%06ld", k);
+    int vlen = snprintf(value, sizeof value, "%s %ld %-*s", side, i, size, "payload");
+    vlen = vlen < size ? vlen : size;
+    vlen = vlen < (int)sizeof value ? vlen : (int)sizeof value - 1;
+    while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                             RD_KAFKA_V_KEY(key, (size_t)klen),
+                             RD_KAFKA_V_VALUE(value, (size_t)vlen),
+                             RD_KAFKA_V_TIMESTAMP(t0 + i * step + skew),
+                             RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+      rd_kafka_poll(rk, 10);
+    rd_kafka_poll(rk, 0);
+  }
+  int rc = !rk || rd_kafka_flush(rk, 120000) ? -1 : 0;
+  if (rk)
+    rd_kafka_destroy(rk);
+  return rc;
+}
+
+/* The inputs, timestamped an hour ago on (the broker deletes by timestamp
+ * past its retention and refuses timestamps far ahead of its clock). */
+static int make_inputs(const bench_opts_t *o, const char *prefix, join_case_t jc[]) {
+  long long t0 = (long long)time(NULL) * 1000 - 3600000LL;
+  long stream = o->records, half = o->records / 2;
+  for (int c = 0; c < BENCH_JOIN_CASES; c++) {
+    jc[c].index = c;
+    snprintf(jc[c].left, sizeof jc[c].left, "%s-%s-l", prefix, c ? "ss" : "st");
+    snprintf(jc[c].right, sizeof jc[c].right, "%s-%s-r", prefix, c ? "ss" : "st");
+    if (bench_create_topic(o, jc[c].left) || bench_create_topic(o, jc[c].right))
+      return -1;
+  }
+  jc[0].inputs = jc[0].outputs = stream;
+  jc[1].inputs = 2 * half, jc[1].outputs = half;
+  /* The table first, older than every order: it is there when they come. */
+  return produce_side(o, jc[0].right, TABLE_KEYS, TABLE_KEYS, 0, t0, 0, 0, "customer", 60) ||
+         produce_side(o, jc[0].left, stream, TABLE_KEYS, 1, t0 + 1000, 1, 0, "order",
+                      o->value_size) ||
+         produce_side(o, jc[1].left, half, SS_KEYS, 0, t0, 1, 0, "click", o->value_size) ||
+         produce_side(o, jc[1].right, half, SS_KEYS, 0, t0, 1, SS_SKEW_MS, "view", o->value_size);
+}
+
+static void write_ini(const bench_opts_t *o, const join_case_t *jc, const char *path,
+                      const char *group, const char *out, const char *state) {
+  char topology[2048], extra[256];
+  if (jc->index == 0)
+    snprintf(topology, sizeof topology, ENRICH_TOPOLOGY, jc->left, jc->right, out);
+  else
+    snprintf(topology, sizeof topology, CORRELATE_TOPOLOGY, jc->left, jc->right, SS_WINDOW_MS,
+             SS_GRACE_MS, 2 * SS_WINDOW_MS + SS_GRACE_MS, 2 * SS_WINDOW_MS + SS_GRACE_MS, out);
+  snprintf(extra, sizeof extra, "commit.interval.ms = %d\nstate.dir = %s\n", COMMIT_MS, state);
+  /* bench_weir_ini formats its topology with (input, output): this one is whole already. */
+  char escaped[4096];
+  size_t n = 0;
+  for (const char *p = topology; *p && n + 2 < sizeof escaped; p++) {
+    if (*p == '%')
+      escaped[n++] = '%';
+    escaped[n++] = *p;
+  }
+  escaped[n] = 0;
+  bench_weir_ini(o, path, escaped, group, jc->left, out, 1, extra);
+}
+
+static pid_t spawn_column(const bench_opts_t *o, const join_case_t *jc, int col, const char *out,
+                          const char *group, const char *state, const char *ini, const char *prefix,
+                          const char *log) {
+  if (col == 0) {
+    char inputs[300];
+    snprintf(inputs, sizeof inputs, jc->index ? "%s,%s" : "%s", jc->left, jc->right);
+    char *argv[] = {(char *)o->self,
+                    "loop",
+                    (char *)o->bootstrap,
+                    inputs,
+                    (char *)out,
+                    (char *)group,
+                    "1",
+                    NULL};
+    return bench_spawn(argv, log);
+  }
+  if (col == 1) {
+    write_ini(o, jc, ini, group, out, state);
+    char *argv[] = {(char *)o->weir, "run", (char *)ini, NULL};
+    return bench_spawn(argv, log);
+  }
+  char window[16], grace[16], parts[16], commit[16], outp[160];
+  snprintf(window, sizeof window, "%d", SS_WINDOW_MS);
+  snprintf(grace, sizeof grace, "%d", SS_GRACE_MS);
+  snprintf(parts, sizeof parts, "%d", PARTITIONS);
+  snprintf(commit, sizeof commit, "%d", COMMIT_MS);
+  /* Joins writes mode M to OUTPUT_PREFIX-M: `out` minus its "-M". */
+  snprintf(outp, sizeof outp, "%.*s", (int)(strlen(out) - strlen(KS_MODES[jc->index]) - 1), out);
+  setenv("WEIR_KSTREAMS_HEAP", "1g", 1);
+  char *argv[] = {(char *)o->kstreams_sh,
+                  "joins",
+                  "--bootstrap",
+                  (char *)o->bootstrap,
+                  "--app-id",
+                  (char *)group,
+                  "--input-prefix",
+                  (char *)prefix,
+                  "--output-prefix",
+                  outp,
+                  "--modes",
+                  (char *)KS_MODES[jc->index],
+                  "--window-ms",
+                  window,
+                  "--grace-ms",
+                  grace,
+                  "--partitions",
+                  parts,
+                  "--commit-interval-ms",
+                  commit,
+                  NULL};
+  return bench_spawn(argv, log);
+}
+
+/* One run of one column: its rate in input records/s. */
+static int run_column(const bench_opts_t *o, const join_case_t *jc, int col, int run,
+                      const char *prefix, bench_result_t *r) {
+  char out[192], group[160], state[64] = "", ini[96], log[128];
+  int id = (int)getpid();
+  snprintf(group, sizeof group, "bench-join-%d-%d-%d-%d", id, jc->index, col, run);
+  snprintf(out, sizeof out, "bench-join-out-%d-%d-%d-%d-%s", id, jc->index, col, run,
+           KS_MODES[jc->index]);
+  snprintf(ini, sizeof ini, "/tmp/weir-bench-join-%d.ini", id);
+  snprintf(log, sizeof log, "/tmp/weir-bench-join-%d-%d-%d-%d.log", id, jc->index, col, run);
+  if ((col != 2 && bench_create_topic(o, out)) ||
+      (col == 1 && bench_state_dir(state, sizeof state)))
+    return -1;
+  double t0 = bench_now();
+  pid_t child = spawn_column(o, jc, col, out, group, state, ini, prefix, log);
+  long expect = col == 0 ? jc->inputs : jc->outputs;
+  bench_observe(o, child, out, expect, t0, r);
+  r->records_per_sec *= (double)jc->inputs / (double)expect;
+  if (state[0])
+    bench_remove_tree(state);
+  unlink(ini);
+  fprintf(stderr,
+          "weir-bench: join %-22s %-13s run %d: %s %.0f input records/s, peak RSS %ld KiB\n",
+          CASE_NAMES[jc->index], COL_NAMES[col], run + 1, r->ok ? "" : "FAILED (log kept)",
+          r->records_per_sec, r->peak_rss_kb);
+  if (r->ok && !getenv("WEIR_BENCH_KEEP_LOG"))
+    unlink(log);
+  return r->ok ? 0 : -1;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double median_of(double *v, int n) {
+  qsort(v, (size_t)n, sizeof *v, cmp_double);
+  return n ? v[n / 2] : 0;
+}
+
+/* The medians of one column's runs, min and max of the rate beside. */
+static void summarize(const bench_result_t *runs, int n, bench_result_t *med) {
+  double rate[MAX_RUNS], rss[MAX_RUNS], cpu[MAX_RUNS], start[MAX_RUNS];
+  for (int i = 0; i < n; i++)
+    rate[i] = runs[i].records_per_sec, rss[i] = (double)runs[i].peak_rss_kb,
+    cpu[i] = runs[i].cpu_sec, start[i] = runs[i].startup_sec;
+  med->ok = n > 0;
+  med->records_per_sec = median_of(rate, n);
+  med->rate_min = n ? rate[0] : 0, med->rate_max = n ? rate[n - 1] : 0;
+  med->peak_rss_kb = (long)median_of(rss, n);
+  med->cpu_sec = median_of(cpu, n);
+  med->startup_sec = median_of(start, n);
+}
+
+int bench_joins(const bench_opts_t *base, bench_joins_t *res) {
+  char prefix[96];
+  bench_opts_t o = *base;
+  o.partitions = PARTITIONS;
+  memset(res, 0, sizeof *res);
+  snprintf(prefix, sizeof prefix, "bench-join-%d", (int)getpid());
+  join_case_t jc[BENCH_JOIN_CASES];
+  if (make_inputs(&o, prefix, jc))
+    return -1;
+  int cols = o.kstreams_sh ? BENCH_COLS : BENCH_COLS - 1,
+      runs = o.runs < MAX_RUNS ? o.runs : MAX_RUNS;
+  int failed = 0;
+  for (int c = 0; c < BENCH_JOIN_CASES; c++) {
+    bench_result_t got[BENCH_COLS][MAX_RUNS];
+    int n[BENCH_COLS] = {0};
+    /* Runs interleave the columns, so a busy machine weighs on all alike. */
+    for (int run = 0; run < runs; run++)
+      for (int col = 0; col < cols; col++) {
+        bench_result_t r = {0};
+        if (run_column(&o, &jc[c], col, run, prefix, &r) == 0)
+          got[col][n[col]++] = r;
+        else
+          failed = 1;
+      }
+    res->cases[c].inputs = jc[c].inputs;
+    res->cases[c].outputs = jc[c].outputs;
+    for (int col = 0; col < cols; col++)
+      summarize(got[col], n[col], &res->cases[c].col[col]);
+  }
+  res->ok = !failed;
+  return res->ok ? 0 : -1;
+}
+
+void bench_joins_markdown(FILE *f, const bench_joins_t *r) {
+  fprintf(f,
+          "\nJoins (6 partitions, one thread each, 1 s commits; median of the runs, min–max in "
+          "brackets; rates in input records/s from the first output record to the last): "
+          "*stream-table*: %ld orders, keys picked from %d, left-joined with a table of %d "
+          "customers written before them; *stream-stream*: two streams of %ld records, each "
+          "left record meeting one right record %d ms apart within a %d ms window (grace %d "
+          "ms). The loop forwards the same input records (both streams for stream-stream). "
+          "weir: std `join`, `value = nest`; Kafka Streams: `leftJoin(KTable)` / "
+          "`join(KStream, JoinWindows)` (tests/kstreams/Joins.java, its table without a record "
+          "cache, as in the differential test).\n\n"
+          "| join | input records | outputs | loop rec/s | weir rec/s | Kafka Streams rec/s | "
+          "weir / loop (goal ≥ 0.5) | weir / Kafka Streams (goal ≥ 2) | CPU µs per input "
+          "record (loop / weir / KS) | peak RSS MiB (loop / weir / KS) |\n"
+          "|---|---|---|---|---|---|---|---|---|---|\n",
+          r->cases[0].inputs, TABLE_KEYS, TABLE_KEYS, r->cases[1].inputs / 2, SS_SKEW_MS,
+          SS_WINDOW_MS, SS_GRACE_MS);
+  for (int c = 0; c < BENCH_JOIN_CASES; c++) {
+    const bench_result_t *col = r->cases[c].col;
+    double in = (double)r->cases[c].inputs;
+    fprintf(f, "| %s | %ld | %ld |", CASE_NAMES[c], r->cases[c].inputs, r->cases[c].outputs);
+    for (int k = 0; k < BENCH_COLS; k++)
+      if (col[k].ok)
+        fprintf(f, " %.0f (%.0f–%.0f) |", col[k].records_per_sec, col[k].rate_min, col[k].rate_max);
+      else
+        fprintf(f, " — |");
+    double vs_loop = col[0].ok ? col[1].records_per_sec / col[0].records_per_sec : 0;
+    double vs_ks = col[2].ok ? col[1].records_per_sec / col[2].records_per_sec : 0;
+    fprintf(f, " %.2f: %s | ", vs_loop, vs_loop >= 0.5 ? "met" : "**missed**");
+    if (col[2].ok)
+      fprintf(f, "%.2f: %s |", vs_ks, vs_ks >= 2 ? "met" : "**missed**");
+    else
+      fprintf(f, "— |");
+    for (int k = 0; k < BENCH_COLS; k++) {
+      fprintf(f, k ? " / " : " ");
+      if (col[k].ok)
+        fprintf(f, "%.2f", col[k].cpu_sec * 1e6 / in);
+      else
+        fprintf(f, "—");
+    }
+    fprintf(f, " |");
+    for (int k = 0; k < BENCH_COLS; k++) {
+      fprintf(f, k ? " / " : " ");
+      if (col[k].ok)
+        fprintf(f, "%.0f", (double)col[k].peak_rss_kb / 1024);
+      else
+        fprintf(f, "—");
+    }
+    fprintf(f, " |\n");
+  }
+}
