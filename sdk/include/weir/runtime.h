@@ -57,6 +57,10 @@ typedef struct weir_runtime_options {
   weir_runtime_log_fn log;
   void *log_user;
   int shutdown_timeout_ms; /* bound on each flush/commit/close step; 0: 10000 */
+  /* Padding in 1.0 (whatever a 1.0 program left there): never read. A
+   * field added later starts past the 1.0 size, so struct_size alone tells
+   * which fields a caller has. */
+  int reserved_1_0;
   /* 1.1: 1 to speak systemd's notify protocol when $NOTIFY_SOCKET is set,
    * as `weir run` does: READY=1 once every stream thread runs its tasks,
    * WATCHDOG=1 while every thread's loop turns (within $WATCHDOG_USEC),
@@ -107,6 +111,7 @@ typedef struct weir_runtime_state {
   weir_runtime_status_t status;
   unsigned long long records_processed; /* all stream threads, so far */
   int exit_code;                        /* once stopped: 0 clean, 1 after a failure; -1 before */
+  int reserved_1_0;                     /* padding in 1.0: written as 0 */
   int stopping; /* 1.1: 1 once a stop was asked for or a failure began one */
 } weir_runtime_state_t;
 
