@@ -39,7 +39,7 @@ static void run_until_stop(weir_runtime_t *rt, const sigset_t *signals) {
     int sig = next_signal(signals, TICK_MS);
     if (sig == SIGHUP) {
       char report[1024];
-      weir_runtime_reload(rt, report, sizeof report); /* logs its report line */
+      weir_runtime_reload_from(rt, "SIGHUP", report, sizeof report); /* logs the report */
       continue;
     }
     if (sig == SIGINT || sig == SIGTERM) {

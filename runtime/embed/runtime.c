@@ -160,7 +160,8 @@ PUBLIC weir_runtime_t *weir_runtime_start_text(const char *name, const char *ini
                errstr_size);
 }
 
-PUBLIC int weir_runtime_reload(weir_runtime_t *rt, char *report, size_t report_size) {
+PUBLIC int weir_runtime_reload_from(weir_runtime_t *rt, const char *trigger, char *report,
+                                    size_t report_size) {
   if (!rt)
     return -1;
   if (!rt->from_file) {
@@ -170,7 +171,11 @@ PUBLIC int weir_runtime_reload(weir_runtime_t *rt, char *report, size_t report_s
              rt->topo->path);
     return -1;
   }
-  return weir_app_reload(rt->app, "weir_runtime_reload", report, report_size);
+  return weir_app_reload(rt->app, trigger ? trigger : "weir_runtime_reload", report, report_size);
+}
+
+PUBLIC int weir_runtime_reload(weir_runtime_t *rt, char *report, size_t report_size) {
+  return weir_runtime_reload_from(rt, NULL, report, report_size);
 }
 
 PUBLIC void weir_runtime_stop(weir_runtime_t *rt) {

@@ -159,13 +159,26 @@ static void test_describe_plugin(void **state) {
   assert_non_null(strstr(err, "/nonexistent/nope.so does not exist"));
 }
 
-/* The control socket a runtime from a file answers, asked by path. */
+static int trigger_logged;
+
+static void on_log(void *user, int level, const char *thread, const char *task, const char *node,
+                   const char *message) {
+  if (strstr(message, "nothing changed") && strstr(message, "(by-the-test)"))
+    __atomic_store_n(&trigger_logged, 1, __ATOMIC_RELAXED);
+}
+
+/* The control socket a runtime from a file answers, asked by path; and a
+ * reload in-process logged with what asked for it. */
 static void test_request_reload(void **state) {
   fixture_t *f = *state;
   char err[4096], report[1024];
-  weir_runtime_t *rt = weir_runtime_start_file(f->ini, &f->opts, err, sizeof err);
+  weir_runtime_options_t o = f->opts;
+  o.log = on_log;
+  weir_runtime_t *rt = weir_runtime_start_file(f->ini, &o, err, sizeof err);
   if (!rt)
     fail_msg("start: %s", err);
+  assert_int_equal(weir_runtime_reload_from(rt, "by-the-test", report, sizeof report), 0);
+  assert_int_equal(__atomic_load_n(&trigger_logged, __ATOMIC_RELAXED), 1);
   int rc = weir_runtime_request_reload(f->ini, &f->opts, report, sizeof report);
   if (rc != 0 || !strstr(report, "nothing changed"))
     fail_msg("request_reload: %d %s", rc, report);

@@ -95,6 +95,11 @@ weir_runtime_t *weir_runtime_start_text(const char *name, const char *ini_text,
  * a rebuilt plugin file by itself, as `weir run` does. */
 int weir_runtime_reload(weir_runtime_t *rt, char *report, size_t report_size);
 
+/* 1.1: the same, with `trigger` naming what asked in the line weir logs
+ * for the reload ("SIGHUP" for the weir command); NULL: as above. */
+int weir_runtime_reload_from(weir_runtime_t *rt, const char *trigger, char *report,
+                             size_t report_size);
+
 /* Ask it to stop (drain, flush, commit); returns at once. */
 void weir_runtime_stop(weir_runtime_t *rt);
 
