@@ -29,6 +29,21 @@ for f in usr/bin/weir usr/lib/weir/plugins/std.so usr/lib/systemd/system/weir@.s
   [ -e "$root/$f" ] || fail "$f is in neither package"
 done
 weir=$root/usr/bin/weir
+# Every library the packaged weir and libweir link (but libc6's) is a
+# package the weir package depends on.
+depends=$(dpkg-deb -f "$(ls "$tmp/debs/weir_"*.deb | head -n 1)" Depends)
+for elf in "$weir" "$root/usr/lib/libweir.so.0"; do
+  for needed in $(readelf -d "$elf" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p'); do
+    [ -e "$root/usr/lib/$needed" ] && continue # in the package itself
+    case $needed in ld-linux*) continue ;; esac  # libc6's loader
+    path=$(ldd "$elf" | awk -v n="$needed" '$1 == n {print $3}')
+    # dpkg knows a file by one of its paths (merged /usr: /lib or /usr/lib).
+    pkg=$( (dpkg -S "$path" || dpkg -S "$(readlink -f "$path")") 2>/dev/null | head -n 1 | cut -d: -f1)
+    [ -n "$pkg" ] || fail "$elf links $needed ($path), which no Debian package holds"
+    [ "$pkg" = libc6 ] && continue
+    echo "$depends" | grep -q "$pkg" || fail "$elf links $needed of $pkg, not in Depends: $depends"
+  done
+done
 "$weir" --version | head -n 1
 # The packaged weir is a program on the packaged libweir (issue 17, item 1),
 # and finds the packaged std relative to itself.
