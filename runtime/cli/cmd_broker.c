@@ -3,10 +3,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <weir/runtime.h>
 
-#include "broker/embedded.h"
-#include "cli/commands.h"
-#include "util/log.h"
+#include "commands.h"
 
 static const char broker_usage[] =
     "usage: weir broker [--brokers N] [--partitions N] [--topic T]...\n"
@@ -47,24 +46,26 @@ int weir_cmd_broker(int argc, char **argv) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, NULL);
-  weir_embedded_t *e = weir_embedded_start((int)brokers, errstr, sizeof errstr);
+  weir_broker_t *e = weir_broker_start((int)brokers, errstr, sizeof errstr);
   if (!e) {
     fprintf(stderr, "weir: error: %s\n", errstr);
     return 1;
   }
   for (int i = 0; i < topic_count; i++)
-    if (weir_embedded_create_topic(e, topics[i], (int)partitions, errstr, sizeof errstr)) {
+    if (weir_broker_create_topic(e, topics[i], (int)partitions, errstr, sizeof errstr)) {
       fprintf(stderr, "weir: error: %s\n", errstr);
-      weir_embedded_stop(e);
+      weir_broker_stop(e);
       return 1;
     }
-  printf("%s\n", weir_embedded_bootstrap(e));
+  printf("%s\n", weir_broker_address(e));
   fflush(stdout);
-  WEIR_INFO("embedded broker on %s with %d topic(s) of %ld partition(s); in memory only, for "
-            "development and tests; stop with SIGINT or SIGTERM",
-            weir_embedded_bootstrap(e), topic_count, partitions);
+  weir_runtime_log(
+      WEIR_LOG_INFO,
+      "embedded broker on %s with %d topic(s) of %ld partition(s); in memory only, for "
+      "development and tests; stop with SIGINT or SIGTERM",
+      weir_broker_address(e), topic_count, partitions);
   int sig = 0;
   sigwait(&signals, &sig);
-  weir_embedded_stop(e);
+  weir_broker_stop(e);
   return 0;
 }

@@ -8,28 +8,33 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <weir/runtime.h>
 
-#include "cli/commands.h"
-#include "serde/serde.h"
+#include "commands.h"
 
 typedef struct client_args {
   const char *bootstrap, *topic, *key_sep;
   long max, idle_ms, timeout_ms;
-  weir_serde_t key_serde, value_serde;
+  const char *key_serde, *value_serde; /* names, as weir_runtime_print_value takes */
   int verbose;
 } client_args_t;
 
 static int parse_client_args(int argc, char **argv, client_args_t *a, const char *usage) {
-  static const struct option opts[] = {
-      {"bootstrap", required_argument, NULL, 'b'}, {"topic", required_argument, NULL, 't'},
-      {"key-separator", required_argument, NULL, 'k'}, {"max", required_argument, NULL, 'm'},
-      {"idle-ms", required_argument, NULL, 'i'}, {"timeout-ms", required_argument, NULL, 'T'},
-      {"key-serde", required_argument, NULL, 'K'}, {"value-serde", required_argument, NULL, 'V'},
-      {"verbose", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+  static const struct option opts[] = {{"bootstrap", required_argument, NULL, 'b'},
+                                       {"topic", required_argument, NULL, 't'},
+                                       {"key-separator", required_argument, NULL, 'k'},
+                                       {"max", required_argument, NULL, 'm'},
+                                       {"idle-ms", required_argument, NULL, 'i'},
+                                       {"timeout-ms", required_argument, NULL, 'T'},
+                                       {"key-serde", required_argument, NULL, 'K'},
+                                       {"value-serde", required_argument, NULL, 'V'},
+                                       {"verbose", no_argument, NULL, 'v'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
   int c, bad = 0;
   memset(a, 0, sizeof *a);
   a->max = -1, a->idle_ms = 3000, a->timeout_ms = 60000;
-  a->key_serde = a->value_serde = WEIR_SERDE_STRING;
+  a->key_serde = a->value_serde = "string";
   optind = 1;
   while ((c = getopt_long(argc, argv, "b:t:k:m:i:T:K:V:vh", opts, NULL)) != -1) {
     switch (c) {
@@ -39,8 +44,8 @@ static int parse_client_args(int argc, char **argv, client_args_t *a, const char
     case 'm': bad |= (a->max = weir_cli_parse_long(optarg)) < 0; break;
     case 'i': bad |= (a->idle_ms = weir_cli_parse_long(optarg)) < 0; break;
     case 'T': bad |= (a->timeout_ms = weir_cli_parse_long(optarg)) < 0; break;
-    case 'K': bad |= weir_serde_parse(optarg, &a->key_serde) != 0; break;
-    case 'V': bad |= weir_serde_parse(optarg, &a->value_serde) != 0; break;
+    case 'K': bad |= weir_runtime_print_value(a->key_serde = optarg, NULL, 0, NULL) != 0; break;
+    case 'V': bad |= weir_runtime_print_value(a->value_serde = optarg, NULL, 0, NULL) != 0; break;
     case 'v': a->verbose = 1; break;
     case 'h': fputs(usage, stdout); return 1;
     default: bad = 1;
@@ -91,7 +96,9 @@ static int produce_line(rd_kafka_t *rk, const char *topic, char *line, size_t le
         RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE(value, value_len), RD_KAFKA_V_END);
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
       return err ? (fprintf(stderr, "weir: error: produce to %s: %s\n", topic,
-                            rd_kafka_err2str(err)), -1) : 0;
+                            rd_kafka_err2str(err)),
+                    -1)
+                 : 0;
     rd_kafka_poll(rk, 10);
   }
 }
@@ -132,7 +139,8 @@ int weir_cmd_produce(int argc, char **argv) {
   }
   free(line);
   if (rd_kafka_flush(rk, 30000))
-    fprintf(stderr, "weir: error: %d record(s) not acknowledged within 30 s\n", rd_kafka_outq_len(rk));
+    fprintf(stderr, "weir: error: %d record(s) not acknowledged within 30 s\n",
+            rd_kafka_outq_len(rk));
   rd_kafka_destroy(rk);
   fprintf(stderr, "weir produce: %ld record(s) sent to %s, %ld failed\n", sent, a.topic, failed);
   return failed ? 1 : 0;
@@ -164,7 +172,8 @@ static int assign_all(rd_kafka_t *rk, const char *topic) {
       rd_kafka_metadata_destroy(md);
     return -1;
   }
-  rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
+  rd_kafka_topic_partition_list_t *parts =
+      rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
   for (int p = 0; p < md->topics[0].partition_cnt; p++)
     rd_kafka_topic_partition_list_add(parts, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
   rd_kafka_metadata_destroy(md);
@@ -178,9 +187,9 @@ static void print_record(const client_args_t *a, const rd_kafka_message_t *m) {
     printf("%d@%lld ts=%lld key=", (int)m->partition, (long long)m->offset,
            (long long)rd_kafka_message_timestamp(m, NULL));
   }
-  weir_serde_print(a->key_serde, m->key, m->key_len, stdout);
+  weir_runtime_print_value(a->key_serde, m->key, m->key_len, stdout);
   fputs(a->verbose ? " value=" : "\t", stdout);
-  weir_serde_print(a->value_serde, m->payload, m->len, stdout);
+  weir_runtime_print_value(a->value_serde, m->payload, m->len, stdout);
   rd_kafka_headers_t *hdrs;
   if (a->verbose && rd_kafka_message_headers(m, &hdrs) == 0) {
     const char *name;
@@ -188,7 +197,7 @@ static void print_record(const client_args_t *a, const rd_kafka_message_t *m) {
     size_t size;
     for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &size) == 0; i++) {
       printf(" %s=", name);
-      weir_serde_print(WEIR_SERDE_BYTES, val, size, stdout);
+      weir_runtime_print_value("bytes", val, size, stdout);
     }
   }
   putchar('\n');

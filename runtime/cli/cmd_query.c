@@ -10,8 +10,8 @@
 #include <unistd.h>
 #include <weir/json.h>
 
-#include "cli/commands.h"
-#include "http/out.h"
+#include "commands.h"
+#include "text_buf.h"
 
 static const char usage[] =
     "usage: weir query ADDR STORE KEY              print one key's value\n"
@@ -56,30 +56,30 @@ static int connect_to(const char *addr) {
 }
 
 /* GET `path`: the status (0 when there was no answer) and the body in `body`. */
-static int http_get(const query_args_t *a, const char *path, weir_out_t *body) {
-  weir_out_t req = {0}, resp = {0};
+static int http_get(const query_args_t *a, const char *path, cli_buf_t *body) {
+  cli_buf_t req = {0}, resp = {0};
   char buf[16384];
   int fd = connect_to(a->addr);
   if (fd < 0)
     return 0;
-  weir_out_printf(&req, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n", path, a->addr);
+  cli_buf_printf(&req, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n", path, a->addr);
   if (a->token)
-    weir_out_printf(&req, "Authorization: Bearer %s\r\n", a->token);
-  weir_out_str(&req, "\r\n");
+    cli_buf_printf(&req, "Authorization: Bearer %s\r\n", a->token);
+  cli_buf_str(&req, "\r\n");
   int ok = !req.failed && send(fd, req.data, req.len, MSG_NOSIGNAL) == (ssize_t)req.len;
   struct pollfd p = {.fd = fd, .events = POLLIN};
   ssize_t n;
   while (ok && poll(&p, 1, 30000) > 0 && (n = recv(fd, buf, sizeof buf, 0)) > 0)
-    weir_out_bytes(&resp, buf, (size_t)n);
+    cli_buf_bytes(&resp, buf, (size_t)n);
   close(fd);
-  weir_out_free(&req);
+  cli_buf_free(&req);
   char *end = resp.data ? strstr(resp.data, "\r\n\r\n") : NULL;
   int status = end && strncmp(resp.data, "HTTP/1.", 7) == 0 ? atoi(resp.data + 9) : 0;
   if (end)
-    weir_out_str(body, end + 4);
+    cli_buf_str(body, end + 4);
   if (!status)
     fprintf(stderr, "weir query: no HTTP answer from %s\n", a->addr);
-  weir_out_free(&resp);
+  cli_buf_free(&resp);
   return status;
 }
 
@@ -90,7 +90,7 @@ static void print_member(const char *json, size_t len, const char *name, FILE *o
     fprintf(out, "%.*s", (int)v.len, v.text);
 }
 
-static int refused(int status, const weir_out_t *body) {
+static int refused(int status, const cli_buf_t *body) {
   if (status == 0)
     return 1;
   fprintf(stderr, "weir query: ");
@@ -100,11 +100,11 @@ static int refused(int status, const weir_out_t *body) {
 }
 
 static int get_key(const query_args_t *a) {
-  weir_out_t path = {0}, body = {0};
-  weir_out_str(&path, "/v1/stores/");
-  weir_out_url_encode(&path, a->store);
-  weir_out_str(&path, "/keys/");
-  weir_out_url_encode(&path, a->key);
+  cli_buf_t path = {0}, body = {0};
+  cli_buf_str(&path, "/v1/stores/");
+  cli_buf_url_encode(&path, a->store);
+  cli_buf_str(&path, "/keys/");
+  cli_buf_url_encode(&path, a->key);
   int status = http_get(a, path.data, &body);
   int rc = status == 200 ? 0 : refused(status, &body);
   if (rc == 0) {
@@ -113,15 +113,15 @@ static int get_key(const query_args_t *a) {
     print_member(body.data, body.len, "value", stdout);
     fputs("\n", stdout);
   }
-  weir_out_free(&path);
-  weir_out_free(&body);
+  cli_buf_free(&path);
+  cli_buf_free(&body);
   return rc;
 }
 
 /* Print a page's rows; returns how many. Each row object starts with
  * {"key": (a quote inside a string is escaped, so this never matches
  * inside one). */
-static long print_rows(const weir_out_t *body) {
+static long print_rows(const cli_buf_t *body) {
   long n = 0;
   const char *end = body->data + body->len;
   for (const char *r = strstr(body->data, "{\"key\":"); r; r = strstr(r + 1, "{\"key\":")) {
@@ -134,23 +134,23 @@ static long print_rows(const weir_out_t *body) {
   return n;
 }
 
-static void range_path(const query_args_t *a, long page, const char *cursor, weir_out_t *path) {
+static void range_path(const query_args_t *a, long page, const char *cursor, cli_buf_t *path) {
   path->len = 0;
-  weir_out_str(path, "/v1/stores/");
-  weir_out_url_encode(path, a->store);
-  weir_out_printf(path, "/range?limit=%ld", page);
+  cli_buf_str(path, "/v1/stores/");
+  cli_buf_url_encode(path, a->store);
+  cli_buf_printf(path, "/range?limit=%ld", page);
   const char *names[] = {"from", "to", "prefix", "cursor"};
   const char *values[] = {a->from, a->to, a->prefix, cursor};
   for (int i = 0; i < 4; i++)
     if (values[i] && *values[i]) {
-      weir_out_printf(path, "&%s=", names[i]);
-      weir_out_url_encode(path, values[i]);
+      cli_buf_printf(path, "&%s=", names[i]);
+      cli_buf_url_encode(path, values[i]);
     }
 }
 
 /* Pages of up to 1000 until `limit` rows are printed or none are left. */
 static int range(const query_args_t *a) {
-  weir_out_t path = {0}, body = {0};
+  cli_buf_t path = {0}, body = {0};
   char cursor[8300] = "";
   long printed = 0;
   int rc = 0;
@@ -171,18 +171,18 @@ static int range(const query_args_t *a) {
   } while (cursor[0] && printed < a->limit);
   if (rc == 0 && cursor[0])
     fprintf(stderr, "weir query: more keys follow (--limit %ld printed)\n", printed);
-  weir_out_free(&path);
-  weir_out_free(&body);
+  cli_buf_free(&path);
+  cli_buf_free(&body);
   return rc;
 }
 
 static int list_stores(const query_args_t *a) {
-  weir_out_t body = {0};
+  cli_buf_t body = {0};
   int status = http_get(a, "/v1/stores", &body);
   int rc = status == 200 ? 0 : refused(status, &body);
   if (rc == 0)
     fputs(body.data, stdout);
-  weir_out_free(&body);
+  cli_buf_free(&body);
   return rc;
 }
 

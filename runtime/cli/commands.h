@@ -1,4 +1,6 @@
-/* The `weir` command's subcommands. Each returns the process exit code. */
+/* The `weir` command's subcommands, each a user of libweir's public API
+ * (weir/runtime.h) or a plain librdkafka client. Each returns the process
+ * exit code. */
 #ifndef WEIR_CLI_COMMANDS_H
 #define WEIR_CLI_COMMANDS_H
 
@@ -12,12 +14,8 @@ int weir_cmd_consume(int argc, char **argv);
 int weir_cmd_reload(int argc, char **argv);
 int weir_cmd_query(int argc, char **argv);
 
-/* Shared by the commands that read a topology: load FILE, apply --set
- * overrides, build and validate. Prints every error; NULL on failure. */
-struct weir_topology;
-struct weir_topology *weir_cli_load_topology(const char *path, char **overrides,
-                                             int override_count);
-void weir_cli_free_topology(struct weir_topology *t);
+/* Each line of `lines` on stderr as "weir: error: LINE". */
+void weir_cli_print_errors(const char *lines);
 
 /* Milliseconds to a number; -1 when not a non-negative integer. */
 long weir_cli_parse_long(const char *s);

@@ -1,10 +1,13 @@
-/* weir — run stream-processing topologies of plugin operators over Kafka. */
+/* weir — run stream-processing topologies of plugin operators over Kafka.
+ * A program on libweir's public API (weir/runtime.h), as an embedding one
+ * is: the runtime itself lives in libweir.so. */
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <string.h>
+#include <weir/runtime.h>
 #include <weir/weir.h>
 
-#include "cli/commands.h"
+#include "commands.h"
 
 static const char usage[] =
     "usage: weir <command> [options]\n"
@@ -27,7 +30,7 @@ static const char usage[] =
     "  consume -b ADDR -t TOPIC [--max N] [--idle-ms MS] [--timeout-ms MS]\n"
     "          [--key-serde S] [--value-serde S] [--verbose]   print a topic's records\n"
     "\n"
-    "Run `weir <command> --help` for a command's options. Version " WEIR_VERSION ".\n";
+    "Run `weir <command> --help` for a command's options. Version %s.\n";
 
 int main(int argc, char **argv) {
   static const struct {
@@ -39,14 +42,15 @@ int main(int argc, char **argv) {
                   {"consume", weir_cmd_consume},   {"reload", weir_cmd_reload},
                   {"query", weir_cmd_query}};
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-    fputs(usage, argc < 2 ? stderr : stdout);
+    fprintf(argc < 2 ? stderr : stdout, usage, weir_runtime_version());
     return argc < 2 ? 2 : 0;
   }
   if (strcmp(argv[1], "--version") == 0) {
     /* What a bug report needs: the versions of everything that shapes
      * behaviour, librdkafka as loaded at run time (not as compiled). */
-    printf("weir %s (plugin ABI %d.%d)\nlibrdkafka %s\nRocksDB %s (built against)\n", WEIR_VERSION,
-           WEIR_ABI_MAJOR, WEIR_ABI_MINOR, rd_kafka_version_str(), WEIR_ROCKSDB_VERSION);
+    printf("weir %s (plugin ABI %d.%d)\nlibrdkafka %s\nRocksDB %s (built against)\n",
+           weir_runtime_version(), WEIR_ABI_MAJOR, WEIR_ABI_MINOR, rd_kafka_version_str(),
+           WEIR_ROCKSDB_VERSION);
     return 0;
   }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -1,5 +1,6 @@
 # Debian packages (`make package`, CPack DEB), issue 17 item 2:
-#   weir         the binary, its plugins, libweir.so.0, weir@.service, weir(1)
+#   weir         the binary and libweir.so.0 it runs on, the plugins,
+#                weir@.service, weir(1)
 #   libweir-dev  headers, pkg-config, CMake packages, the test driver
 # Installed under /usr whatever CMAKE_INSTALL_PREFIX is: the binary finds
 # its plugins relative to itself, libweir relative to itself.
@@ -41,7 +42,8 @@ set(CPACK_COMPONENT_SDK_GROUP libweir-dev)
 set(CPACK_DEBIAN_WEIR_PACKAGE_NAME weir)
 set(CPACK_DEBIAN_WEIR_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_WEIR_PACKAGE_SECTION net)
-set(CPACK_DEBIAN_WEIR_PACKAGE_DEPENDS "librdkafka1 (>= 2.0), libinih1, librocksdb7.8")
+# What libweir.so.0 (and so weir) links: ldd build/libweir.so.0.
+set(CPACK_DEBIAN_WEIR_PACKAGE_DEPENDS "librdkafka1 (>= 2.0), libinih1, librocksdb7.8, libmicrohttpd12")
 set(CPACK_DEBIAN_LIBWEIR-DEV_PACKAGE_NAME libweir-dev)
 set(CPACK_DEBIAN_LIBWEIR-DEV_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_LIBWEIR-DEV_PACKAGE_SECTION libdevel)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # usage: package.sh BUILD_DIR SOURCE_DIR
 # The Debian packages as a user gets them: `cpack -G DEB`, both packages
-# unpacked into a throwaway root with dpkg -x, then, against the files of
+# unpacked into a throwaway root with dpkg -x; the packaged weir runs on the
+# packaged libweir and plugins; then, against the files of
 # that root only, a plugin built with pkg-config and run by the packaged
 # weir, and the embedding example built with pkg-config and with CMake
 # (find_package(weir)) and run on a `weir broker` with exact outputs, its
@@ -28,7 +29,30 @@ for f in usr/bin/weir usr/lib/weir/plugins/std.so usr/lib/systemd/system/weir@.s
   [ -e "$root/$f" ] || fail "$f is in neither package"
 done
 weir=$root/usr/bin/weir
+# Every library the packaged weir and libweir link (but libc6's) is a
+# package the weir package depends on.
+depends=$(dpkg-deb -f "$(ls "$tmp/debs/weir_"*.deb | head -n 1)" Depends)
+for elf in "$weir" "$root/usr/lib/libweir.so.0"; do
+  for needed in $(readelf -d "$elf" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p'); do
+    [ -e "$root/usr/lib/$needed" ] && continue # in the package itself
+    case $needed in ld-linux*) continue ;; esac  # libc6's loader
+    path=$(ldd "$elf" | awk -v n="$needed" '$1 == n {print $3}')
+    # dpkg knows a file by one of its paths (merged /usr: /lib or /usr/lib).
+    pkg=$( (dpkg -S "$path" || dpkg -S "$(readlink -f "$path")") 2>/dev/null | head -n 1 | cut -d: -f1)
+    [ -n "$pkg" ] || fail "$elf links $needed ($path), which no Debian package holds"
+    [ "$pkg" = libc6 ] && continue
+    echo "$depends" | grep -q "$pkg" || fail "$elf links $needed of $pkg, not in Depends: $depends"
+  done
+done
 "$weir" --version | head -n 1
+# The packaged weir is a program on the packaged libweir (issue 17, item 1),
+# and finds the packaged std relative to itself.
+linked=$(ldd "$weir" | awk '/libweir\.so/ {print $3}')
+[ "$(readlink -f "$linked")" = "$(readlink -f "$root/usr/lib/libweir.so.0")" ] ||
+  fail "the packaged weir runs with '$linked', not the packaged libweir"
+"$weir" describe "$src/config/demo.ini" --set weir.plugin.dir=/nonexistent |
+  grep -q "plugin std ($root/usr/bin/../lib/weir/plugins/std.so)" ||
+  fail "the packaged weir does not find the packaged std plugin"
 man -l "$root/usr/share/man/man1/weir.1" 2>/dev/null | grep -q 'processing.guarantee' ||
   fail "weir(1) does not document [weir] processing.guarantee"
 
