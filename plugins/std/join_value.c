@@ -56,22 +56,27 @@ static void puts_(out_t *o, const char *s) {
 }
 
 /* `data` as a JSON string: quotes, and escapes for '"', '\\' and control
- * bytes. */
+ * bytes. Runs of bytes that need none go in one copy: a byte at a time was
+ * 12% of a stream-table join's CPU with plain-text values. */
 static void put_string(out_t *o, const char *data, size_t len) {
   put(o, "\"", 1);
+  size_t run = 0; /* start of the bytes not written yet */
   for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char)data[i];
+    if (c != '"' && c != '\\' && c >= 0x20)
+      continue;
     char esc[8];
+    put(o, data + run, i - run);
+    run = i + 1;
     if (c == '"' || c == '\\') {
       esc[0] = '\\', esc[1] = (char)c;
       put(o, esc, 2);
-    } else if (c < 0x20) {
+    } else {
       snprintf(esc, sizeof esc, "\\u%04x", c);
       put(o, esc, 6);
-    } else {
-      put(o, &data[i], 1);
     }
   }
+  put(o, data + run, len - run);
   put(o, "\"", 1);
 }
 

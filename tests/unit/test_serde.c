@@ -74,36 +74,40 @@ static void bytes_take_anything(void **state) {
 static void utf8_valid(void **state) {
   OK(WEIR_SERDE_STRING, "");
   OK(WEIR_SERDE_STRING, "plain ascii");
-  OK(WEIR_SERDE_STRING, "caf\xc3\xa9");             /* é */
-  OK(WEIR_SERDE_STRING, "\xe2\x82\xac");            /* € */
-  OK(WEIR_SERDE_STRING, "\xf0\x9f\x98\x80");        /* 😀 */
-  OK(WEIR_SERDE_STRING, "\xef\xbf\xbf");            /* U+FFFF */
-  OK(WEIR_SERDE_STRING, "\xf4\x8f\xbf\xbf");        /* U+10FFFF, the last */
-  OK(WEIR_SERDE_STRING, "\xed\x9f\xbf");            /* U+D7FF, just below surrogates */
-  OK(WEIR_SERDE_STRING, "nul\x00inside");           /* U+0000 is a character */
+  OK(WEIR_SERDE_STRING, "caf\xc3\xa9");      /* é */
+  OK(WEIR_SERDE_STRING, "\xe2\x82\xac");     /* € */
+  OK(WEIR_SERDE_STRING, "\xf0\x9f\x98\x80"); /* 😀 */
+  OK(WEIR_SERDE_STRING, "\xef\xbf\xbf");     /* U+FFFF */
+  OK(WEIR_SERDE_STRING, "\xf4\x8f\xbf\xbf"); /* U+10FFFF, the last */
+  OK(WEIR_SERDE_STRING, "\xed\x9f\xbf");     /* U+D7FF, just below surrogates */
+  OK(WEIR_SERDE_STRING, "nul\x00inside");    /* U+0000 is a character */
 }
 
 static void utf8_invalid(void **state) {
   BAD(WEIR_SERDE_STRING, "ab\x80", "invalid UTF-8 at byte 2: unexpected continuation byte");
-  BAD(WEIR_SERDE_STRING, "\xc0\xaf", "at byte 0: overlong");         /* overlong '/' */
+  /* Past the eight-bytes-at-a-time ASCII run, and inside one. */
+  BAD(WEIR_SERDE_STRING, "abcdefghij\x80", "at byte 10: unexpected continuation byte");
+  BAD(WEIR_SERDE_STRING, "abcdefg\xc3\xa9hijklmno\xff", "at byte 17");
+  OK(WEIR_SERDE_STRING, "abcdefg\xc3\xa9hijklmnopqrstuvwxyz");
+  BAD(WEIR_SERDE_STRING, "\xc0\xaf", "at byte 0: overlong"); /* overlong '/' */
   BAD(WEIR_SERDE_STRING, "\xc1\xbf", "overlong");
-  BAD(WEIR_SERDE_STRING, "\xe0\x80\xaf", "overlong");                /* 3-byte overlong */
-  BAD(WEIR_SERDE_STRING, "\xf0\x80\x80\xaf", "overlong");            /* 4-byte overlong */
+  BAD(WEIR_SERDE_STRING, "\xe0\x80\xaf", "overlong");                     /* 3-byte overlong */
+  BAD(WEIR_SERDE_STRING, "\xf0\x80\x80\xaf", "overlong");                 /* 4-byte overlong */
   BAD(WEIR_SERDE_STRING, "x\xed\xa0\x80", "at byte 1: UTF-16 surrogate"); /* U+D800 */
-  BAD(WEIR_SERDE_STRING, "\xed\xbf\xbf", "surrogate");               /* U+DFFF */
+  BAD(WEIR_SERDE_STRING, "\xed\xbf\xbf", "surrogate");                    /* U+DFFF */
   BAD(WEIR_SERDE_STRING, "\xf4\x90\x80\x80", "above U+10FFFF");
   BAD(WEIR_SERDE_STRING, "\xf5\x80\x80\x80", "never appears");
   BAD(WEIR_SERDE_STRING, "\xff", "never appears");
-  BAD(WEIR_SERDE_STRING, "\xe2\x82", "truncated");                   /* cut at the end */
-  BAD(WEIR_SERDE_STRING, "\xe2\x28\xa1", "truncated");               /* broken in the middle */
+  BAD(WEIR_SERDE_STRING, "\xe2\x82", "truncated");     /* cut at the end */
+  BAD(WEIR_SERDE_STRING, "\xe2\x28\xa1", "truncated"); /* broken in the middle */
   BAD(WEIR_SERDE_STRING, "\xc3", "truncated");
 }
 
 /* ---------------------------------------------------------------- int64 */
 
 static void int64_round_trip(void **state) {
-  const int64_t values[] = {0, 1, -1, 255, 256, -256, 1234567890123LL, INT64_MAX, INT64_MIN,
-                            INT64_MIN + 1};
+  const int64_t values[] = {0,         1,         -1,           255, 256, -256, 1234567890123LL,
+                            INT64_MAX, INT64_MIN, INT64_MIN + 1};
   unsigned char b[8];
   for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
     weir_int64_encode(values[i], b);
