@@ -205,7 +205,11 @@ static void test_joins_equal_kafka_streams(void **state) {
   if (ks.pid > 0)
     proc_stop(&ks, SIGTERM, E2E_WAIT_MS);
   assert_true(ok);
-  join_pair_t jp = {"join-kstreams", weir_prefix, "weir", ks_prefix, "Kafka Streams", {0}, {0}};
+  join_pair_t jp = {.tag = "join-kstreams",
+                    .a_prefix = weir_prefix,
+                    .a_name = "weir",
+                    .b_prefix = ks_prefix,
+                    .b_name = "Kafka Streams"};
   size_t diffs = join_compare_outputs(&b, &jp);
   assert_int_equal(weir_rc, 0);
   fprintf(stderr, "join-kstreams: %zu differences; both ran and were compared in %lld ms\n", diffs,
