@@ -422,6 +422,12 @@ static int join_process(weir_ctx_t *ctx, void *self, const weir_record_t *rec) {
   }
 }
 
+static int join_flush(weir_ctx_t *ctx, void *self) {
+  join_op_t *j = self;
+  (void)ctx;
+  return j->kind == JOIN_STREAM_STREAM ? join_window_flush(j) : WEIR_OK;
+}
+
 const weir_operator_def_t std_join_op = {
     .struct_size = sizeof(weir_operator_def_t),
     .type = "join",
@@ -431,5 +437,6 @@ const weir_operator_def_t std_join_op = {
     .params = join_params,
     .init = join_init,
     .process = join_process,
+    .flush = join_flush,
     .close = join_close,
 };

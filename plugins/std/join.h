@@ -30,6 +30,8 @@ typedef struct join_op {
   int late_error;
   int64_t observed;      /* stream time: the largest timestamp this join took */
   int64_t swept[2];      /* per side: buckets starting by this were emitted */
+  int marks_loaded;      /* observed and swept read back from the left store */
+  int64_t saved[3];      /* observed, swept[0], swept[1] as last written there */
   int64_t last_late_log; /* monotonic seconds of the last late warning */
   std_buf_t bucket;      /* a bucket being rebuilt */
   std_buf_t found;       /* buckets copied out of an iterator */
@@ -60,5 +62,8 @@ void join_global_free(join_op_t *j);
 
 /* join_window.c: one record of either side of a stream-stream join. */
 int join_window_process(weir_ctx_t *ctx, join_op_t *j, int side, const weir_record_t *rec);
+/* Before a commit: the join's stream time and how far it swept, committed
+ * with its buffers. */
+int join_window_flush(join_op_t *j);
 
 #endif

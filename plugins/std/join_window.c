@@ -32,6 +32,13 @@
  * record is joined, left side first, each side's in timestamp then key
  * order, with their own timestamp; then their buckets are deleted (every
  * record that could match them is late by then).
+ *
+ * Stream time and how far each side was swept are kept in a bookkeeping row
+ * of the left store, written before each commit (join_window_flush): a task
+ * opened again (moved, restarted, given back) neither emits again the
+ * unmatched records it emitted before its last commit (their buckets' deletes
+ * come past the store's retention, which ignores them) nor takes a record
+ * that was late before.
  */
 #include <stdio.h>
 #include <string.h>
@@ -276,7 +283,43 @@ static int buffer_own(join_op_t *j, int side, const weir_record_t *rec, int matc
                          len + ENTRY_HEAD + rec->value_len);
 }
 
+/* ---------------------------------------------------------------- marks */
+
+/* The bookkeeping row: the empty key at a start past every window
+ * (window_store.c's RESERVED_TIME on: it moves no time, expires never). */
+#define MARK_START (INT64_MAX / 2)
+#define MARK_LEN 24
+
+static void load_marks(join_op_t *j) {
+  const void *k, *v;
+  size_t kl, vl;
+  j->marks_loaded = 1;
+  weir_iter_t *it = weir_window_fetch(j->store[JOIN_LEFT_SIDE], "", 0, MARK_START, MARK_START);
+  if (it && weir_iter_next(it, &k, &kl, &v, &vl) == WEIR_OK && kl == 0 && vl == MARK_LEN) {
+    j->observed = std_i64_decode(v);
+    j->swept[0] = std_i64_decode((const unsigned char *)v + 8);
+    j->swept[1] = std_i64_decode((const unsigned char *)v + 16);
+  }
+  weir_iter_close(it);
+  j->saved[0] = j->observed, j->saved[1] = j->swept[0], j->saved[2] = j->swept[1];
+}
+
+int join_window_flush(join_op_t *j) {
+  int64_t now[3] = {j->observed, j->swept[0], j->swept[1]};
+  if (!j->marks_loaded || memcmp(now, j->saved, sizeof now) == 0)
+    return WEIR_OK;
+  unsigned char v[MARK_LEN];
+  for (int i = 0; i < 3; i++)
+    std_i64_encode(now[i], v + 8 * i);
+  int rc = weir_window_put(j->store[JOIN_LEFT_SIDE], "", 0, MARK_START, v, sizeof v);
+  if (rc == WEIR_OK)
+    memcpy(j->saved, now, sizeof now);
+  return rc;
+}
+
 int join_window_process(weir_ctx_t *ctx, join_op_t *j, int side, const weir_record_t *rec) {
+  if (!j->marks_loaded)
+    load_marks(j);
   if (!rec->key || !rec->value) {
     weir_metric_add(ctx, rec->key ? "skipped.null.value" : "skipped.null.key", 1);
     return WEIR_OK;

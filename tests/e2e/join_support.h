@@ -407,12 +407,7 @@ typedef struct join_pair {
   const char *tag;               /* the test's name, heading every line */
   const char *a_prefix, *a_name; /* output topics PREFIX-MODE */
   const char *b_prefix, *b_name;
-  /* Stream-stream results with a null side that a has more often than b,
-   * where b has them too (a repeated an unmatched result b emitted once),
-   * are counted in repeats[], not as differences (still printed). */
-  int repeats_known;
   long long a_records[MODES], b_records[MODES];
-  size_t repeats[MODES];
 } join_pair_t;
 
 __attribute__((unused)) static size_t join_diff(const join_pair_t *jp, const char *mode,
@@ -424,25 +419,6 @@ __attribute__((unused)) static size_t join_diff(const join_pair_t *jp, const cha
     wdiff_compare(a, jp->a_name, b, jp->b_name, stderr, 40);
   }
   return d;
-}
-
-/* Of the differences of sorted a and b: the copies of null-side results
- * that a has beyond b's count, where b has at least one. */
-__attribute__((unused)) static size_t join_repeats(const wdiff_set_t *a, const wdiff_set_t *b) {
-  size_t i = 0, j = 0, repeats = 0;
-  while (i < a->n) {
-    const char *line = a->lines[i];
-    size_t ca = 0, cb = 0;
-    while (i < a->n && strcmp(a->lines[i], line) == 0)
-      i++, ca++;
-    while (j < b->n && strcmp(b->lines[j], line) < 0)
-      j++;
-    while (j < b->n && strcmp(b->lines[j], line) == 0)
-      j++, cb++;
-    if (cb > 0 && ca > cb && (strstr(line, "\"left\":null") || strstr(line, "\"right\":null")))
-      repeats += ca - cb;
-  }
-  return repeats;
 }
 
 /* Every mode's two outputs read (the record counts into jp), checked to hold
@@ -467,15 +443,7 @@ __attribute__((unused)) static size_t join_compare_outputs(const e2e_broker_t *b
       fprintf(stderr, "%s: %-8s %d keys; %zu with a result at the end\n", jp->tag, modes[i],
               y->nkeys, y->finals.n - count_having(&y->finals, "<absent>"));
     check_meaningful(modes[i], &y->lines);
-    size_t d = join_diff(jp, modes[i], table ? "sequences" : "results", &x->lines, &y->lines);
-    if (d && jp->repeats_known && strncmp(modes[i], "ss-", 3) == 0) {
-      jp->repeats[i] = join_repeats(&x->lines, &y->lines); /* sorted by join_diff */
-      d -= jp->repeats[i];
-      if (jp->repeats[i])
-        fprintf(stderr, "%s: %-8s of which %zu repeat an unmatched result %s has too\n", jp->tag,
-                modes[i], jp->repeats[i], jp->b_name);
-    }
-    all += d;
+    all += join_diff(jp, modes[i], table ? "sequences" : "results", &x->lines, &y->lines);
     if (table)
       all += join_diff(jp, modes[i], "final values", &x->finals, &y->finals);
     wdiff_free(&x->lines), wdiff_free(&x->finals), wdiff_free(&y->lines), wdiff_free(&y->finals);
