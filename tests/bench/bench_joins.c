@@ -257,7 +257,11 @@ int bench_joins(const bench_opts_t *base, bench_joins_t *res) {
   int cols = o.kstreams_sh ? BENCH_COLS : BENCH_COLS - 1,
       runs = o.runs < MAX_RUNS ? o.runs : MAX_RUNS;
   int failed = 0;
+  /* WEIR_BENCH_JOINS=stream-table or stream-stream: that one only. */
+  const char *only = getenv("WEIR_BENCH_JOINS");
   for (int c = 0; c < BENCH_JOIN_CASES; c++) {
+    if (only && strncmp(CASE_NAMES[c], only, strlen(only)) != 0)
+      continue;
     bench_result_t got[BENCH_COLS][MAX_RUNS];
     int n[BENCH_COLS] = {0};
     /* Runs interleave the columns, so a busy machine weighs on all alike. */

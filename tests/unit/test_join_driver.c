@@ -97,6 +97,13 @@ static void test_stream_table_left(void **state) {
                                    "k1={\"left\":{\"order\":2},\"right\":\"gold\"}@110 "
                                    "-={\"left\":{\"order\":3},\"right\":null}@120 "
                                    "k1={\"left\":\"plain text\",\"right\":null}@140 ");
+  /* Escapes inside and between the eight-byte runs a string is copied in. */
+  send(td, "l", "k1", "0123456789\"abcdefgh\\ijklmnop\tq", 150);
+  send(td, "l", "k1", "\"x", 160);
+  assert_string_equal(
+      outputs(td),
+      "k1={\"left\":\"0123456789\\\"abcdefgh\\\\ijklmnop\\u0009q\",\"right\":null}@150 "
+      "k1={\"left\":\"\\\"x\",\"right\":null}@160 ");
   weir_test_driver_close(td);
 }
 
