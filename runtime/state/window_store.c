@@ -32,7 +32,13 @@ struct weir_window_store {
    * window, most of a windowed count's misses, skips RocksDB. */
   int64_t db_max_start;
   int64_t put_max_start; /* the latest start put since the last flush */
+  /* A closed iterator kept for the next fetch: a windowed count or a
+   * stream-stream join fetches once or twice a record, and the malloc and
+   * free of each iterator were a visible share of it. */
+  struct weir_window_iter *spare;
 };
+
+static struct weir_window_iter *iter_of(weir_window_store_t *ws);
 
 typedef struct {
   char *buf; /* key then value */
@@ -45,7 +51,8 @@ enum { INLINE_ITEM = 96 };
 /* One window fits in the iterator itself (a lookup of one window, every
  * record of a windowed count, allocates once); more grow on the heap. */
 struct weir_window_iter {
-  witem_t *items; /* &first until a second item */
+  weir_window_store_t *home; /* where it goes back when closed; NULL: freed */
+  witem_t *items;            /* &first until a second item */
   size_t count, cap, next;
   witem_t first;
   char first_buf[INLINE_ITEM];
@@ -116,6 +123,8 @@ weir_window_store_t *weir_window_store_new(weir_kv_store_t *kv, int kind, int64_
 }
 
 void weir_window_store_free(weir_window_store_t *ws) {
+  if (ws)
+    free(ws->spare);
   free(ws);
 }
 
@@ -403,7 +412,7 @@ static int fetch_row(void *opaque, const void *key, size_t key_len, const unsign
  * window operator reads each window it updates this way). */
 static weir_window_iter_t *fetch_one(weir_window_store_t *ws, const void *key, size_t key_len,
                                      int64_t start, char *errstr, size_t errstr_size) {
-  weir_window_iter_t *it = weir_window_iter_new();
+  weir_window_iter_t *it = iter_of(ws);
   int64_t end = sat_add(start, ws->size);
   wkey_t k;
   if (!it || wkey_build(&k, weir_window_store_segment(ws, start), key, key_len, &start, 1)) {
@@ -433,7 +442,7 @@ weir_window_iter_t *weir_window_store_fetch(weir_window_store_t *ws, const void 
                                             char *errstr, size_t errstr_size) {
   if (time_from == time_to)
     return fetch_one(ws, key, key_len, time_from, errstr, errstr_size);
-  fetch_t f = {ws, weir_window_iter_new(), time_from, time_to};
+  fetch_t f = {ws, iter_of(ws), time_from, time_to};
   if (!f.it || time_from > time_to)
     return f.it;
   if (weir_window_store_scan(ws, key, key_len, weir_window_store_segment(ws, time_from),
@@ -448,7 +457,7 @@ weir_window_iter_t *weir_window_store_fetch(weir_window_store_t *ws, const void 
 
 weir_window_iter_t *weir_window_store_fetch_all(weir_window_store_t *ws, int64_t time_from,
                                                 int64_t time_to, char *errstr, size_t errstr_size) {
-  fetch_t f = {ws, weir_window_iter_new(), time_from, time_to};
+  fetch_t f = {ws, iter_of(ws), time_from, time_to};
   if (!f.it || time_from > time_to)
     return f.it;
   if (weir_window_store_scan(ws, NULL, 0, weir_window_store_segment(ws, time_from),
@@ -466,10 +475,20 @@ weir_window_iter_t *weir_window_store_fetch_all(weir_window_store_t *ws, int64_t
 weir_window_iter_t *weir_window_iter_new(void) {
   weir_window_iter_t *it = malloc(sizeof *it);
   if (it) {
+    it->home = NULL;
     it->items = &it->first;
     it->count = it->next = 0;
     it->cap = 1;
   }
+  return it;
+}
+
+/* An iterator of ws: its spare if it has one. */
+static weir_window_iter_t *iter_of(weir_window_store_t *ws) {
+  weir_window_iter_t *it = ws->spare ? ws->spare : weir_window_iter_new();
+  ws->spare = NULL;
+  if (it)
+    it->home = ws;
   return it;
 }
 
@@ -540,5 +559,12 @@ void weir_window_iter_close(weir_window_iter_t *it) {
       free(it->items[i].buf);
   if (it->items != &it->first)
     free(it->items);
+  if (it->home && !it->home->spare) {
+    it->items = &it->first;
+    it->count = it->next = 0;
+    it->cap = 1;
+    it->home->spare = it;
+    return;
+  }
   free(it);
 }

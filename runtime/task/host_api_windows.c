@@ -17,7 +17,8 @@ enum { EARLY_COMMIT_RUN = 1024 };
 typedef struct window_iter {
   weir_iter_t pub; /* first */
   weir_window_iter_t *it;
-  int64_t start, end; /* of the item last returned */
+  weir_task_store_t *ts; /* whose iter_spare it becomes when closed */
+  int64_t start, end;    /* of the item last returned */
 } window_iter_t;
 
 static int iter_next(weir_iter_t *it, const void **key, size_t *key_len, const void **value,
@@ -75,8 +76,12 @@ static int put_result(weir_task_store_t *ts, int rc) {
   return WEIR_OK; /* 2: past retention, ignored as Kafka Streams does */
 }
 
+/* The store keeps one closed wrapper for the next fetch (a fetch or two a
+ * record in windowed counts and stream-stream joins). */
 static weir_iter_t *wrap(weir_task_store_t *ts, weir_window_iter_t *it, const char *why) {
-  window_iter_t *w = it ? malloc(sizeof *w) : NULL;
+  window_iter_t *w = it ? (ts->iter_spare ? ts->iter_spare : malloc(sizeof *w)) : NULL;
+  if (w == ts->iter_spare)
+    ts->iter_spare = NULL;
   if (!w) {
     if (!it)
       failed(ts, "a read", why[0] ? why : "out of memory");
@@ -85,6 +90,7 @@ static weir_iter_t *wrap(weir_task_store_t *ts, weir_window_iter_t *it, const ch
   }
   w->pub = (weir_iter_t){(uint32_t)sizeof(weir_iter_t), 0, &window_iter_api};
   w->it = it;
+  w->ts = ts;
   w->start = w->end = 0;
   return &w->pub;
 }
@@ -189,7 +195,15 @@ static int iter_next(weir_iter_t *it, const void **key, size_t *key_len, const v
 static void iter_close(weir_iter_t *it) {
   window_iter_t *w = (window_iter_t *)it;
   weir_window_iter_close(w->it);
-  free(w);
+  if (!w->ts->iter_spare)
+    w->ts->iter_spare = w;
+  else
+    free(w);
+}
+
+void weir_api_window_spare_free(weir_task_store_t *ts) {
+  free(ts->iter_spare);
+  ts->iter_spare = NULL;
 }
 
 static int iter_window(weir_iter_t *it, int64_t *start, int64_t *end) {

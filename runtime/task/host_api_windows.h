@@ -6,6 +6,8 @@
 
 #include <weir/weir.h>
 
+#include "task/task_state.h"
+
 int weir_api_store_kind(weir_store_t *store);
 int weir_api_window_put(weir_store_t *store, const void *key, size_t key_len, int64_t window_start,
                         const void *value, size_t value_len);
@@ -21,5 +23,7 @@ int weir_api_session_remove(weir_store_t *store, const void *key, size_t key_len
 /* For an iterator of the key-value kind: WEIR_EINVAL (window iterators carry
  * their own table, whose iter_window answers). */
 int weir_api_iter_window(weir_iter_t *it, int64_t *start, int64_t *end);
+/* The store's kept iterator wrapper, freed when the store closes. */
+void weir_api_window_spare_free(weir_task_store_t *ts);
 
 #endif

@@ -10,6 +10,7 @@
 #include "state/kv_iter.h"
 #include "state/window_store.h"
 #include "task/delivery.h"
+#include "task/host_api_windows.h"
 #include "task/task.h"
 #include "util/log.h"
 
@@ -129,6 +130,7 @@ int weir_task_stores_open(weir_task_t *task, char *errstr, size_t errstr_size) {
 void weir_task_stores_close(weir_task_t *task) {
   for (size_t i = 0; i < task->store_count; i++) {
     weir_task_store_t *ts = &task->stores[i];
+    weir_api_window_spare_free(ts);
     weir_window_store_free(ts->win);
     ts->win = NULL;
     weir_kv_store_free(ts->kv);

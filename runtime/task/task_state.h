@@ -50,6 +50,7 @@ typedef struct weir_task_store {
   const void *restore_rkt; /* the restore consumer's handle of the changelog (a cache) */
   int64_t begin_deadline;  /* waiting to read the changelog's offsets until then; 0 not */
   void *global_value;      /* a global table's: the last value read (the host owns it) */
+  void *iter_spare;        /* host_api_windows.c: a closed iterator wrapper, reused */
 } weir_task_store_t;
 
 /* Allocate the handles of the stores the task's sub-topology uses. */

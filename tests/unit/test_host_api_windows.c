@@ -14,6 +14,7 @@
 
 #include "state/window_store.h"
 #include "support/state_fixture.h"
+#include "task/host_api_windows.h"
 #include "task/task.h"
 
 typedef struct {
@@ -54,6 +55,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
   fx_t *fx = *state;
   for (int i = 0; i < 3; i++) {
+    weir_api_window_spare_free(&fx->ts[i]);
     weir_window_store_free(fx->ts[i].win);
     weir_kv_store_free(fx->ts[i].kv);
   }
