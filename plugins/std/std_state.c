@@ -34,22 +34,6 @@ int std_store_open(weir_ctx_t *ctx, const char *type, weir_store_t **store, char
   return WEIR_ENOENT;
 }
 
-void std_i64_encode(int64_t v, unsigned char out[8]) {
-  uint64_t u = (uint64_t)v;
-  for (int i = 7; i >= 0; i--, u >>= 8)
-    out[i] = (unsigned char)(u & 0xFF);
-}
-
-int64_t std_i64_decode(const void *bytes) {
-  const unsigned char *b = bytes;
-  uint64_t u = 0;
-  for (int i = 0; i < 8; i++)
-    u = u << 8 | b[i];
-  /* Two's complement by value: casting a uint64 above INT64_MAX to int64 is
-   * implementation-defined. */
-  return u <= (uint64_t)INT64_MAX ? (int64_t)u : -(int64_t)(~u) - 1;
-}
-
 int64_t std_i64_sat_add(int64_t a, int64_t b) {
   if (b > 0 && a > INT64_MAX - b)
     return INT64_MAX;

@@ -60,19 +60,6 @@ struct weir_window_iter {
 
 /* ------------------------------------------------------------ encoding */
 
-void weir_wkey_put_time(unsigned char *p, int64_t t) {
-  uint64_t u = (uint64_t)t ^ 0x8000000000000000ULL;
-  for (int i = 0; i < 8; i++)
-    p[i] = (unsigned char)(u >> (56 - 8 * i));
-}
-
-int64_t weir_wkey_time(const unsigned char *p) {
-  uint64_t u = 0;
-  for (int i = 0; i < 8; i++)
-    u = u << 8 | p[i];
-  return (int64_t)(u ^ 0x8000000000000000ULL);
-}
-
 static void put_be32(unsigned char *p, uint32_t v) {
   for (int i = 0; i < 4; i++)
     p[i] = (unsigned char)(v >> (24 - 8 * i));

@@ -34,6 +34,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "state/kv_store.h"
 
@@ -89,8 +90,22 @@ void weir_window_iter_close(weir_window_iter_t *it);
 
 enum { WEIR_WKEY_TIME = 8, WEIR_WKEY_HEAD = 8 + 4 };
 
-void weir_wkey_put_time(unsigned char *p, int64_t t);
-int64_t weir_wkey_time(const unsigned char *p);
+/* Inline: several a fetch or a put. */
+static inline void weir_wkey_put_time(unsigned char *p, int64_t t) {
+  uint64_t u = (uint64_t)t ^ 0x8000000000000000ULL;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  u = __builtin_bswap64(u); /* big-endian: RocksDB's byte order is time order */
+#endif
+  memcpy(p, &u, 8);
+}
+static inline int64_t weir_wkey_time(const unsigned char *p) {
+  uint64_t u;
+  memcpy(&u, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  u = __builtin_bswap64(u);
+#endif
+  return (int64_t)(u ^ 0x8000000000000000ULL);
+}
 int64_t weir_window_store_segment(const weir_window_store_t *ws, int64_t t);
 /* Whether a window or session ending at `end` is live at the store's time. */
 int weir_window_store_live(const weir_window_store_t *ws, int64_t end);
