@@ -204,8 +204,10 @@ int weir_task_idle_run(weir_task_t *task, int budget) {
     done++;
     if (task->waited)
       break; /* back to the poll, as weir_task_run */
-    if (!task->queues[idx].count)
+    if (!task->queues[idx].count && task->buffered)
       go = ready(task); /* an input just emptied: the rule again */
   }
+  if (!task->buffered)
+    task->idle.waiting = 0; /* nothing left to wait with */
   return done;
 }

@@ -90,6 +90,9 @@ static void resume_part(weir_stream_thread_t *t, weir_task_t *task, size_t k, in
   task->idle.parts[k].paused = 0;
   task->idle.paused--;
   const char *why = error ? rd_kafka_error_string(error) : err ? rd_kafka_err2str(err) : NULL;
+  if (!why && at >= 0)
+    WEIR_DEBUG("thread %d: task %s: '%s' [%d] resumed at offset %lld", t->index, task->id,
+               t->topics[k], (int)task->partition, (long long)at);
   if (why && seek)
     fail_pause(t, task, k, "resume and seek", why);
   else if (why) /* closing: the partition is being revoked, or sought again */

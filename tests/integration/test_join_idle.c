@@ -1,0 +1,175 @@
+/* Integration: max.task.idle.ms on a stream-table join whose table
+ * partition is slower to fetch than the stream's (Kafka Streams' rule,
+ * KIP-695). A mock cluster of two brokers: the stream topic's leader is
+ * broker 1, the table topic's broker 2. Both backlogs are written first
+ * (table rows at timestamps 1000.., stream records at 2000.., so every
+ * table row precedes every stream record), then broker 2 is taken down and
+ * weir starts: the stream's records arrive, the table's cannot. Broker 2
+ * comes back once weir has either processed the whole stream (nothing
+ * waited) or said that its task waits for the table: no fixed sleep, and
+ * the same outcome on any machine.
+ *   - 0 (the default): the task waits, then takes the table rows first, so
+ *     every stream record is joined; it then goes on without the caught-up
+ *     table partition, which is counted and logged;
+ *   - -1: the stream is processed at once, every record joined with nothing;
+ *   - 0 with buffered.records.per.partition far below the stream backlog:
+ *     the stream's full queue must not stop the thread's fetching while its
+ *     task waits (that would never let the table in), and the run ends with
+ *     every record joined. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "it_mock.h"
+#include "it_support.h"
+
+#define TABLE_ROWS 50
+#define STREAM_RECORDS 300
+#define STREAM_BACKLOG 3000 /* more than one batch of the thread's poll (1024) */
+#define WAITS "waits for 'customers' [0]"
+
+/* The waits, pauses and enforced processing, for whoever reads a failure. */
+static int show(const char *line) {
+  return strstr(line, "task 0_0") || strstr(line, "ERROR") || strstr(line, "WARN");
+}
+
+static it_mock_t mock = {.brokers = 2, .capture_log = 1, .debug = 1, .show = show};
+
+static int setup(void **state) {
+  return it_mock_setup(&mock, state);
+}
+
+/* Topics with their leaders placed, the group's coordinator on broker 1,
+ * and both backlogs written (row i: key k<i>, "name":"n<i>"; stream record
+ * j: key k<j % rows>, "id":j). */
+static void write_backlogs(it_mock_t *m, const char *group, int records) {
+  char key[16], value[64];
+  assert_int_equal(rd_kafka_mock_topic_create(m->mc, "orders", 1, 1), 0);
+  assert_int_equal(rd_kafka_mock_topic_create(m->mc, "customers", 1, 1), 0);
+  assert_int_equal(rd_kafka_mock_topic_create(m->mc, "enriched", 1, 1), 0);
+  assert_int_equal(rd_kafka_mock_partition_set_leader(m->mc, "orders", 0, 1), 0);
+  assert_int_equal(rd_kafka_mock_partition_set_leader(m->mc, "customers", 0, 2), 0);
+  assert_int_equal(rd_kafka_mock_partition_set_leader(m->mc, "enriched", 0, 1), 0);
+  assert_int_equal(rd_kafka_mock_coordinator_set(m->mc, "group", group, 1), 0);
+  rd_kafka_t *p = it_producer(m->bootstrap);
+  assert_non_null(p);
+  for (int i = 0; i < TABLE_ROWS; i++) {
+    snprintf(key, sizeof key, "k%d", i);
+    int n = snprintf(value, sizeof value, "{\"name\":\"n%d\"}", i);
+    assert_int_equal(it_send(p, "customers", 0, key, value, (size_t)n, 1000 + i, NULL, NULL), 0);
+  }
+  for (int j = 0; j < records; j++) {
+    snprintf(key, sizeof key, "k%d", j % TABLE_ROWS);
+    int n = snprintf(value, sizeof value, "{\"id\":%d}", j);
+    assert_int_equal(it_send(p, "orders", 0, key, value, (size_t)n, 2000 + j, NULL, NULL), 0);
+  }
+  assert_int_equal(rd_kafka_flush(p, IT_WAIT_MS), 0);
+  rd_kafka_destroy(p);
+}
+
+typedef struct {
+  weir_app_t *app;
+  const char *log;
+  unsigned long long records;
+} idle_wait_t;
+
+static int waits_or_done(void *arg) {
+  const idle_wait_t *w = arg;
+  return it_log_has(w->log, WAITS, NULL) || weir_app_processed(w->app) >= w->records;
+}
+
+/* Run the join with `settings` ([weir] lines) while the table's broker is
+ * down until weir waits or is done; the joined output, in order. */
+static size_t run_join(it_mock_t *m, const char *group, const char *settings, int records,
+                       it_record_t *out) {
+  char ini[2048];
+  write_backlogs(m, group, records);
+  assert_int_equal(rd_kafka_mock_broker_set_down(m->mc, 2), 0);
+  snprintf(ini, sizeof ini,
+           "[weir]\napplication.id = %s\nbootstrap.servers = %s\ncommit.interval.ms = 200\n%s"
+           "[source:orders]\ntopic = orders\n[source:customers]\ntopic = customers\n"
+           "[operator:j]\nplugin = std\ntype = join\ninput = orders, customers\n"
+           "kind = stream-table\njoin = left\nstore = c\n"
+           "[store:c]\ntype = kv\nchangelog = false\n"
+           "[sink:out]\ninput = j\ntopic = enriched\n",
+           group, m->bootstrap, settings);
+  weir_topology_t *t = it_topology_in(ini, m->state_dir);
+  assert_non_null(t);
+  weir_app_t *app = it_start(t, 10000);
+  idle_wait_t w = {app, m->log_path, (unsigned long long)records};
+  assert_int_equal(it_wait_until(waits_or_done, &w, IT_WAIT_MS), 0);
+  assert_int_equal(rd_kafka_mock_broker_set_up(m->mc, 2), 0);
+  size_t n =
+      it_consume(m->bootstrap, "enriched", (size_t)records, out, (size_t)records, IT_WAIT_MS);
+  assert_int_equal(it_wait_processed(app, (unsigned long long)(TABLE_ROWS + records), IT_WAIT_MS),
+                   0);
+  weir_app_stop(app);
+  assert_int_equal(weir_app_join(app), 0);
+  weir_app_free(app);
+  weir_topology_free(t);
+  return n;
+}
+
+/* Stream record j, joined with its table row (or with nothing). */
+static void expect_output(const it_record_t *got, size_t n, int records, int joined) {
+  char want[96];
+  assert_int_equal(n, records);
+  for (int j = 0; j < records; j++) {
+    if (joined)
+      snprintf(want, sizeof want, "{\"id\":%d,\"name\":\"n%d\"}", j, j % TABLE_ROWS);
+    else
+      snprintf(want, sizeof want, "{\"id\":%d}", j);
+    assert_string_equal(got[j].value, want);
+    assert_int_equal(got[j].timestamp, 2000 + j);
+  }
+}
+
+static void test_default_waits_for_the_table(void **state) {
+  it_mock_t *m = *state;
+  static it_record_t got[STREAM_RECORDS];
+  size_t n = run_join(m, "it-idle-0", "", STREAM_RECORDS, got);
+  assert_true(it_log_has(m->log_path, WAITS, NULL));
+  expect_output(got, n, STREAM_RECORDS, 1);
+  /* The table partition, emptied and caught up, is then gone on without. */
+  assert_true(it_log_has(m->log_path, "task 0_0: goes on without 'customers' [0]", NULL));
+  it_records_free(got, n);
+}
+
+static void test_minus_one_never_waits(void **state) {
+  it_mock_t *m = *state;
+  static it_record_t got[STREAM_RECORDS];
+  size_t n = run_join(m, "it-idle-off", "max.task.idle.ms = -1\n", STREAM_RECORDS, got);
+  assert_false(it_log_has(m->log_path, WAITS, NULL));
+  expect_output(got, n, STREAM_RECORDS, 0);
+  it_records_free(got, n);
+}
+
+/* The stream's queue (bound 10) fills long before the table can come: its
+ * partition is paused rather than the thread's consuming stopped, and
+ * resumed, from the record after its last one queued, once the queue is
+ * below the bound: a backlog of more than one poll's batch is then read on
+ * with no record lost or doubled. */
+static void test_full_queue_does_not_stop_the_wait(void **state) {
+  it_mock_t *m = *state;
+  static it_record_t got[STREAM_BACKLOG];
+  size_t n =
+      run_join(m, "it-idle-full", "buffered.records.per.partition = 10\n", STREAM_BACKLOG, got);
+  assert_true(it_log_has(m->log_path, WAITS, NULL));
+  assert_true(it_log_has(m->log_path, "'orders' [0] paused at", NULL));
+  assert_true(it_log_has(m->log_path, "'orders' [0] resumed at offset", NULL));
+  expect_output(got, n, STREAM_BACKLOG, 1);
+  it_records_free(got, n);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_default_waits_for_the_table, setup, it_mock_teardown),
+      cmocka_unit_test_setup_teardown(test_minus_one_never_waits, setup, it_mock_teardown),
+      cmocka_unit_test_setup_teardown(test_full_queue_does_not_stop_the_wait, setup,
+                                      it_mock_teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
