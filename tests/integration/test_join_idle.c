@@ -131,8 +131,8 @@ static void test_default_waits_for_the_table(void **state) {
   it_mock_t *m = *state;
   static it_record_t got[STREAM_RECORDS];
   size_t n = run_join(m, "it-idle-0", "", STREAM_RECORDS, got);
-  assert_true(it_log_has(m->log_path, WAITS, NULL));
   expect_output(got, n, STREAM_RECORDS, 1);
+  assert_true(it_log_has(m->log_path, WAITS, NULL));
   /* The table partition, emptied and caught up, is then gone on without. */
   assert_true(it_log_has(m->log_path, "task 0_0: goes on without 'customers' [0]", NULL));
   it_records_free(got, n);
@@ -142,8 +142,8 @@ static void test_minus_one_never_waits(void **state) {
   it_mock_t *m = *state;
   static it_record_t got[STREAM_RECORDS];
   size_t n = run_join(m, "it-idle-off", "max.task.idle.ms = -1\n", STREAM_RECORDS, got);
-  assert_false(it_log_has(m->log_path, WAITS, NULL));
   expect_output(got, n, STREAM_RECORDS, 0);
+  assert_false(it_log_has(m->log_path, WAITS, NULL));
   it_records_free(got, n);
 }
 
@@ -157,10 +157,10 @@ static void test_full_queue_does_not_stop_the_wait(void **state) {
   static it_record_t got[STREAM_BACKLOG];
   size_t n =
       run_join(m, "it-idle-full", "buffered.records.per.partition = 10\n", STREAM_BACKLOG, got);
+  expect_output(got, n, STREAM_BACKLOG, 1);
   assert_true(it_log_has(m->log_path, WAITS, NULL));
   assert_true(it_log_has(m->log_path, "'orders' [0] paused at", NULL));
   assert_true(it_log_has(m->log_path, "'orders' [0] resumed at offset", NULL));
-  expect_output(got, n, STREAM_BACKLOG, 1);
   it_records_free(got, n);
 }
 
