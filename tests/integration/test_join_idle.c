@@ -164,12 +164,45 @@ static void test_full_queue_does_not_stop_the_wait(void **state) {
   it_records_free(got, n);
 }
 
+/* The threads' consumers are built for the setting (end-of-partition
+ * events): a reload that changes it is refused with its name, never taken
+ * and left unapplied. */
+static void test_reload_refuses_a_change(void **state) {
+  (void)state;
+  char ini[1024], path[600], report[1024];
+  static const char body[] =
+      "[weir]\napplication.id = it-idle-reload\nbootstrap.servers = embedded\n"
+      "state.dir = %s\nmax.task.idle.ms = %d\n"
+      "[source:in]\ntopic = in\n[sink:out]\ninput = in\ntopic = out\n";
+  snprintf(path, sizeof path, "%s/topology.ini", it_tmp.path);
+  snprintf(ini, sizeof ini, body, it_tmp.path, 0);
+  it_write_file(path, ini);
+  weir_diag_t d = {0};
+  weir_cfg_t *cfg = weir_cfg_load(path, &d);
+  weir_topology_t *t = weir_topology_build(cfg, NULL, &d);
+  weir_diag_print(&d, stderr);
+  assert_non_null(t);
+  weir_app_t *app = it_start(t, IT_WAIT_MS);
+  snprintf(ini, sizeof ini, body, it_tmp.path, 500);
+  it_write_file(path, ini);
+  assert_int_not_equal(weir_app_reload(app, "test", report, sizeof report), 0);
+  if (!strstr(report, "reload refused: [weir] max.task.idle.ms changed (0 to 500)"))
+    fail_msg("report: %s", report);
+  weir_app_stop(app);
+  assert_int_equal(weir_app_join(app), 0);
+  weir_app_free(app);
+  weir_topology_free(t);
+  weir_cfg_free(cfg);
+  weir_diag_free(&d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_default_waits_for_the_table, setup, it_mock_teardown),
       cmocka_unit_test_setup_teardown(test_minus_one_never_waits, setup, it_mock_teardown),
       cmocka_unit_test_setup_teardown(test_full_queue_does_not_stop_the_wait, setup,
                                       it_mock_teardown),
+      IT_TEST(test_reload_refuses_a_change),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
