@@ -25,6 +25,7 @@
 
 #include "it_mock.h"
 #include "it_support.h"
+#include "support/http_client.h"
 
 #define TABLE_ROWS 50
 #define STREAM_RECORDS 300
@@ -81,10 +82,16 @@ static int waits_or_done(void *arg) {
   return it_log_has(w->log, WAITS, NULL) || weir_app_processed(w->app) >= w->records;
 }
 
+typedef struct {
+  weir_topology_t *t;
+  weir_app_t *app;
+} join_run_t;
+
 /* Run the join with `settings` ([weir] lines) while the table's broker is
- * down until weir waits or is done; the joined output, in order. */
+ * down until weir waits or is done; its output, in order, once every
+ * record was processed. The app runs on: stop_join. */
 static size_t run_join(it_mock_t *m, const char *group, const char *settings, int records,
-                       it_record_t *out) {
+                       it_record_t *out, join_run_t *run) {
   char ini[2048];
   write_backlogs(m, group, records);
   assert_int_equal(rd_kafka_mock_broker_set_down(m->mc, 2), 0);
@@ -96,21 +103,24 @@ static size_t run_join(it_mock_t *m, const char *group, const char *settings, in
            "[store:c]\ntype = kv\nchangelog = false\n"
            "[sink:out]\ninput = j\ntopic = enriched\n",
            group, m->bootstrap, settings);
-  weir_topology_t *t = it_topology_in(ini, m->state_dir);
-  assert_non_null(t);
-  weir_app_t *app = it_start(t, 10000);
-  idle_wait_t w = {app, m->log_path, (unsigned long long)records};
+  run->t = it_topology_in(ini, m->state_dir);
+  assert_non_null(run->t);
+  run->app = it_start(run->t, 10000);
+  idle_wait_t w = {run->app, m->log_path, (unsigned long long)records};
   assert_int_equal(it_wait_until(waits_or_done, &w, IT_WAIT_MS), 0);
   assert_int_equal(rd_kafka_mock_broker_set_up(m->mc, 2), 0);
   size_t n =
       it_consume(m->bootstrap, "enriched", (size_t)records, out, (size_t)records, IT_WAIT_MS);
-  assert_int_equal(it_wait_processed(app, (unsigned long long)(TABLE_ROWS + records), IT_WAIT_MS),
-                   0);
-  weir_app_stop(app);
-  assert_int_equal(weir_app_join(app), 0);
-  weir_app_free(app);
-  weir_topology_free(t);
+  assert_int_equal(
+      it_wait_processed(run->app, (unsigned long long)(TABLE_ROWS + records), IT_WAIT_MS), 0);
   return n;
+}
+
+static void stop_join(join_run_t *run) {
+  weir_app_stop(run->app);
+  assert_int_equal(weir_app_join(run->app), 0);
+  weir_app_free(run->app);
+  weir_topology_free(run->t);
 }
 
 /* Stream record j, joined with its table row (or with nothing). */
@@ -127,23 +137,45 @@ static void expect_output(const it_record_t *got, size_t n, int records, int joi
   }
 }
 
+static int one_enforced(void *arg) {
+  http_answer_t a;
+  int ok = http_get(*(int *)arg, "/metrics", NULL, &a) == 200 &&
+           strstr(a.body, "# TYPE weir_task_enforced_processing_total counter\n") &&
+           strstr(a.body, "\nweir_task_enforced_processing_total{task=\"0_0\"} 1\n");
+  http_answer_free(&a);
+  return ok;
+}
+
+/* The metric, published once a second: the one time the task went on
+ * without the emptied table partition. */
+static void expect_one_enforced(weir_app_t *app) {
+  int port = weir_app_http_port(app);
+  assert_true(port > 0);
+  assert_int_equal(it_wait_until(one_enforced, &port, IT_WAIT_MS), 0);
+}
+
 static void test_default_waits_for_the_table(void **state) {
   it_mock_t *m = *state;
   static it_record_t got[STREAM_RECORDS];
-  size_t n = run_join(m, "it-idle-0", "", STREAM_RECORDS, got);
+  join_run_t run;
+  size_t n = run_join(m, "it-idle-0", "http.listen = 127.0.0.1:0\n", STREAM_RECORDS, got, &run);
   expect_output(got, n, STREAM_RECORDS, 1);
   assert_true(it_log_has(m->log_path, WAITS, NULL));
   /* The table partition, emptied and caught up, is then gone on without. */
   assert_true(it_log_has(m->log_path, "task 0_0: goes on without 'customers' [0]", NULL));
+  expect_one_enforced(run.app);
+  stop_join(&run);
   it_records_free(got, n);
 }
 
 static void test_minus_one_never_waits(void **state) {
   it_mock_t *m = *state;
   static it_record_t got[STREAM_RECORDS];
-  size_t n = run_join(m, "it-idle-off", "max.task.idle.ms = -1\n", STREAM_RECORDS, got);
+  join_run_t run;
+  size_t n = run_join(m, "it-idle-off", "max.task.idle.ms = -1\n", STREAM_RECORDS, got, &run);
   expect_output(got, n, STREAM_RECORDS, 0);
   assert_false(it_log_has(m->log_path, WAITS, NULL));
+  stop_join(&run);
   it_records_free(got, n);
 }
 
@@ -155,12 +187,14 @@ static void test_minus_one_never_waits(void **state) {
 static void test_full_queue_does_not_stop_the_wait(void **state) {
   it_mock_t *m = *state;
   static it_record_t got[STREAM_BACKLOG];
-  size_t n =
-      run_join(m, "it-idle-full", "buffered.records.per.partition = 10\n", STREAM_BACKLOG, got);
+  join_run_t run;
+  size_t n = run_join(m, "it-idle-full", "buffered.records.per.partition = 10\n", STREAM_BACKLOG,
+                      got, &run);
   expect_output(got, n, STREAM_BACKLOG, 1);
   assert_true(it_log_has(m->log_path, WAITS, NULL));
   assert_true(it_log_has(m->log_path, "'orders' [0] paused at", NULL));
   assert_true(it_log_has(m->log_path, "'orders' [0] resumed at offset", NULL));
+  stop_join(&run);
   it_records_free(got, n);
 }
 
