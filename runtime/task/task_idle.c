@@ -160,9 +160,12 @@ static int ready(weir_task_t *task) {
   weir_idle_input_t in[MAX_INPUTS];
   size_t at[MAX_INPUTS], n = 0;
   for (size_t k = 0; k < task->tracker_count && n < MAX_INPUTS; k++) {
-    const weir_idle_part_t *p = &idle->parts[k];
-    if (!p->input && !task->queues[k].count)
+    weir_idle_part_t *p = &idle->parts[k];
+    const weir_input_queue_t *q = &task->queues[k];
+    if (!p->input && !q->count)
       continue; /* a queue holding records counts whatever the assignment said */
+    if (q->count && q->ring[q->head].msg->offset < p->end_at)
+      p->end_at = -1; /* read again from before it (a seek back): that end is behind us */
     in[n] = (weir_idle_input_t){task->queues[k].count, -1, -1, p->idle_since, p->expired};
     if (!in[n].buffered) { /* only an empty input needs its lag */
       in[n].position = position_of(task, k);

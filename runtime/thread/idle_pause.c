@@ -81,6 +81,7 @@ static void resume_part(weir_stream_thread_t *t, weir_task_t *task, size_t k, in
   int64_t at = seek ? resume_offset(task, k) : -1;
   rd_kafka_error_t *error = NULL;
   if (!err && at >= 0) {
+    task->idle.parts[k].end_at = -1; /* an end seen before is ahead of where it goes on */
     l->elems[0].offset = at;
     error = rd_kafka_seek_partitions(t->consumer, l, t->shared.shutdown_timeout_ms);
     if (!error)
@@ -104,6 +105,11 @@ static void resume_part(weir_stream_thread_t *t, weir_task_t *task, size_t k, in
 
 void weir_idle_account(weir_stream_thread_t *t, weir_task_t *task, size_t *buffered, int *full) {
   size_t bound = (size_t)t->buffer_bound;
+  /* Below the bound again, waiting or not: it may be the input waited for
+   * now (the task went on with it and emptied it). */
+  for (size_t k = 0; task->idle.paused && k < task->tracker_count; k++)
+    if (task->idle.parts[k].paused && task->queues[k].count < bound)
+      resume_part(t, task, k, 1);
   if (task->idle.waiting) {
     for (size_t k = 0; k < task->tracker_count; k++)
       if (task->queues[k].count >= bound && !task->idle.parts[k].paused)
@@ -112,9 +118,6 @@ void weir_idle_account(weir_stream_thread_t *t, weir_task_t *task, size_t *buffe
       t->idle_wake = task->idle.wake;
     return; /* neither full nor work: the thread polls on (a short wait, never a busy loop) */
   }
-  for (size_t k = 0; task->idle.paused && k < task->tracker_count; k++)
-    if (task->idle.parts[k].paused && task->queues[k].count < bound)
-      resume_part(t, task, k, 1);
   *buffered += task->buffered;
   for (size_t k = 0; k < task->tracker_count; k++)
     *full |= task->queues[k].count >= bound;

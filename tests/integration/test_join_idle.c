@@ -27,7 +27,7 @@
 #include "it_support.h"
 #include "support/http_client.h"
 
-#define TABLE_ROWS 50
+#define KEYS 50
 #define STREAM_RECORDS 300
 #define STREAM_BACKLOG 3000 /* more than one batch of the thread's poll (1024) */
 #define WAITS "waits for 'customers' [0]"
@@ -43,10 +43,25 @@ static int setup(void **state) {
   return it_mock_setup(&mock, state);
 }
 
+/* The two backlogs: table row i (key k<i % KEYS>, "name":"n<i>") and stream
+ * record j (key k<j % KEYS>, "id":j). Apart, every row comes before every
+ * record in time; interleaved, a row every 20 records, the timestamps never
+ * equal (odd and even). */
+typedef struct {
+  int rows, records, interleaved;
+} backlog_t;
+
+static int64_t row_ts(const backlog_t *b, int i) {
+  return b->interleaved ? 1001 + 40 * i : 1000 + i;
+}
+
+static int64_t record_ts(const backlog_t *b, int j) {
+  return b->interleaved ? 1000 + 2 * j : 2000 + j;
+}
+
 /* Topics with their leaders placed, the group's coordinator on broker 1,
- * and both backlogs written (row i: key k<i>, "name":"n<i>"; stream record
- * j: key k<j % rows>, "id":j). */
-static void write_backlogs(it_mock_t *m, const char *group, int records) {
+ * and both backlogs written. */
+static void write_backlogs(it_mock_t *m, const char *group, const backlog_t *b) {
   char key[16], value[64];
   assert_int_equal(rd_kafka_mock_topic_create(m->mc, "orders", 1, 1), 0);
   assert_int_equal(rd_kafka_mock_topic_create(m->mc, "customers", 1, 1), 0);
@@ -57,15 +72,17 @@ static void write_backlogs(it_mock_t *m, const char *group, int records) {
   assert_int_equal(rd_kafka_mock_coordinator_set(m->mc, "group", group, 1), 0);
   rd_kafka_t *p = it_producer(m->bootstrap);
   assert_non_null(p);
-  for (int i = 0; i < TABLE_ROWS; i++) {
-    snprintf(key, sizeof key, "k%d", i);
+  for (int i = 0; i < b->rows; i++) {
+    snprintf(key, sizeof key, "k%d", i % KEYS);
     int n = snprintf(value, sizeof value, "{\"name\":\"n%d\"}", i);
-    assert_int_equal(it_send(p, "customers", 0, key, value, (size_t)n, 1000 + i, NULL, NULL), 0);
+    assert_int_equal(it_send(p, "customers", 0, key, value, (size_t)n, row_ts(b, i), NULL, NULL),
+                     0);
   }
-  for (int j = 0; j < records; j++) {
-    snprintf(key, sizeof key, "k%d", j % TABLE_ROWS);
+  for (int j = 0; j < b->records; j++) {
+    snprintf(key, sizeof key, "k%d", j % KEYS);
     int n = snprintf(value, sizeof value, "{\"id\":%d}", j);
-    assert_int_equal(it_send(p, "orders", 0, key, value, (size_t)n, 2000 + j, NULL, NULL), 0);
+    assert_int_equal(it_send(p, "orders", 0, key, value, (size_t)n, record_ts(b, j), NULL, NULL),
+                     0);
   }
   assert_int_equal(rd_kafka_flush(p, IT_WAIT_MS), 0);
   rd_kafka_destroy(p);
@@ -90,10 +107,10 @@ typedef struct {
 /* Run the join with `settings` ([weir] lines) while the table's broker is
  * down until weir waits or is done; its output, in order, once every
  * record was processed. The app runs on: stop_join. */
-static size_t run_join(it_mock_t *m, const char *group, const char *settings, int records,
+static size_t run_join(it_mock_t *m, const char *group, const char *settings, const backlog_t *b,
                        it_record_t *out, join_run_t *run) {
   char ini[2048];
-  write_backlogs(m, group, records);
+  write_backlogs(m, group, b);
   assert_int_equal(rd_kafka_mock_broker_set_down(m->mc, 2), 0);
   snprintf(ini, sizeof ini,
            "[weir]\napplication.id = %s\nbootstrap.servers = %s\ncommit.interval.ms = 200\n%s"
@@ -106,13 +123,13 @@ static size_t run_join(it_mock_t *m, const char *group, const char *settings, in
   run->t = it_topology_in(ini, m->state_dir);
   assert_non_null(run->t);
   run->app = it_start(run->t, 10000);
-  idle_wait_t w = {run->app, m->log_path, (unsigned long long)records};
+  idle_wait_t w = {run->app, m->log_path, (unsigned long long)b->records};
   assert_int_equal(it_wait_until(waits_or_done, &w, IT_WAIT_MS), 0);
   assert_int_equal(rd_kafka_mock_broker_set_up(m->mc, 2), 0);
   size_t n =
-      it_consume(m->bootstrap, "enriched", (size_t)records, out, (size_t)records, IT_WAIT_MS);
+      it_consume(m->bootstrap, "enriched", (size_t)b->records, out, (size_t)b->records, IT_WAIT_MS);
   assert_int_equal(
-      it_wait_processed(run->app, (unsigned long long)(TABLE_ROWS + records), IT_WAIT_MS), 0);
+      it_wait_processed(run->app, (unsigned long long)(b->rows + b->records), IT_WAIT_MS), 0);
   return n;
 }
 
@@ -123,17 +140,28 @@ static void stop_join(join_run_t *run) {
   weir_topology_free(run->t);
 }
 
-/* Stream record j, joined with its table row (or with nothing). */
-static void expect_output(const it_record_t *got, size_t n, int records, int joined) {
+/* The table row a stream record meets when records are taken in time
+ * order: the latest of its key before it; -1 none. */
+static int row_met(const backlog_t *b, int j) {
+  for (int i = b->rows - 1; i >= 0; i--)
+    if (i % KEYS == j % KEYS && row_ts(b, i) < record_ts(b, j))
+      return i;
+  return -1;
+}
+
+/* Every stream record in order, joined with the row it meets in time
+ * order (`joined`), or with nothing. */
+static void expect_output(const it_record_t *got, size_t n, const backlog_t *b, int joined) {
   char want[96];
-  assert_int_equal(n, records);
-  for (int j = 0; j < records; j++) {
-    if (joined)
-      snprintf(want, sizeof want, "{\"id\":%d,\"name\":\"n%d\"}", j, j % TABLE_ROWS);
+  assert_int_equal(n, b->records);
+  for (int j = 0; j < b->records; j++) {
+    int i = joined ? row_met(b, j) : -1;
+    if (i >= 0)
+      snprintf(want, sizeof want, "{\"id\":%d,\"name\":\"n%d\"}", j, i);
     else
       snprintf(want, sizeof want, "{\"id\":%d}", j);
     assert_string_equal(got[j].value, want);
-    assert_int_equal(got[j].timestamp, 2000 + j);
+    assert_int_equal(got[j].timestamp, record_ts(b, j));
   }
 }
 
@@ -157,9 +185,10 @@ static void expect_one_enforced(weir_app_t *app) {
 static void test_default_waits_for_the_table(void **state) {
   it_mock_t *m = *state;
   static it_record_t got[STREAM_RECORDS];
+  static const backlog_t b = {KEYS, STREAM_RECORDS, 0};
   join_run_t run;
-  size_t n = run_join(m, "it-idle-0", "http.listen = 127.0.0.1:0\n", STREAM_RECORDS, got, &run);
-  expect_output(got, n, STREAM_RECORDS, 1);
+  size_t n = run_join(m, "it-idle-0", "http.listen = 127.0.0.1:0\n", &b, got, &run);
+  expect_output(got, n, &b, 1);
   assert_true(it_log_has(m->log_path, WAITS, NULL));
   /* The table partition, emptied and caught up, is then gone on without. */
   assert_true(it_log_has(m->log_path, "task 0_0: goes on without 'customers' [0]", NULL));
@@ -171,9 +200,10 @@ static void test_default_waits_for_the_table(void **state) {
 static void test_minus_one_never_waits(void **state) {
   it_mock_t *m = *state;
   static it_record_t got[STREAM_RECORDS];
+  static const backlog_t b = {KEYS, STREAM_RECORDS, 0};
   join_run_t run;
-  size_t n = run_join(m, "it-idle-off", "max.task.idle.ms = -1\n", STREAM_RECORDS, got, &run);
-  expect_output(got, n, STREAM_RECORDS, 0);
+  size_t n = run_join(m, "it-idle-off", "max.task.idle.ms = -1\n", &b, got, &run);
+  expect_output(got, n, &b, 0);
   assert_false(it_log_has(m->log_path, WAITS, NULL));
   stop_join(&run);
   it_records_free(got, n);
@@ -187,12 +217,28 @@ static void test_minus_one_never_waits(void **state) {
 static void test_full_queue_does_not_stop_the_wait(void **state) {
   it_mock_t *m = *state;
   static it_record_t got[STREAM_BACKLOG];
+  static const backlog_t b = {KEYS, STREAM_BACKLOG, 0};
   join_run_t run;
-  size_t n = run_join(m, "it-idle-full", "buffered.records.per.partition = 10\n", STREAM_BACKLOG,
-                      got, &run);
-  expect_output(got, n, STREAM_BACKLOG, 1);
+  size_t n = run_join(m, "it-idle-full", "buffered.records.per.partition = 10\n", &b, got, &run);
+  expect_output(got, n, &b, 1);
   assert_true(it_log_has(m->log_path, WAITS, NULL));
   assert_true(it_log_has(m->log_path, "'orders' [0] paused at", NULL));
+  assert_true(it_log_has(m->log_path, "'orders' [0] resumed at offset", NULL));
+  stop_join(&run);
+  it_records_free(got, n);
+}
+
+/* Table rows among the stream records in time, the same small queues: the
+ * task alternates between its inputs, waits each time one empties while it
+ * is behind on the broker, and its paused stream partition is resumed over
+ * and over; every record meets exactly the rows before it. */
+static void test_interleaved_inputs_in_time_order(void **state) {
+  it_mock_t *m = *state;
+  static it_record_t got[STREAM_BACKLOG];
+  static const backlog_t b = {3 * KEYS, STREAM_BACKLOG, 1};
+  join_run_t run;
+  size_t n = run_join(m, "it-idle-mix", "buffered.records.per.partition = 10\n", &b, got, &run);
+  expect_output(got, n, &b, 1);
   assert_true(it_log_has(m->log_path, "'orders' [0] resumed at offset", NULL));
   stop_join(&run);
   it_records_free(got, n);
@@ -235,6 +281,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_default_waits_for_the_table, setup, it_mock_teardown),
       cmocka_unit_test_setup_teardown(test_minus_one_never_waits, setup, it_mock_teardown),
       cmocka_unit_test_setup_teardown(test_full_queue_does_not_stop_the_wait, setup,
+                                      it_mock_teardown),
+      cmocka_unit_test_setup_teardown(test_interleaved_inputs_in_time_order, setup,
                                       it_mock_teardown),
       IT_TEST(test_reload_refuses_a_change),
   };
