@@ -204,7 +204,9 @@ void weir_task_free(weir_task_t *task);
 /* Queue a consumed record of source topic `topic_index` (the task takes it). */
 int weir_task_enqueue(weir_task_t *task, size_t topic_index, rd_kafka_message_t *msg);
 /* Process up to `budget` queued records, oldest timestamp first across the
- * task's partitions. Returns how many, or -1 when one must stop the app. */
+ * task's partitions; a task of several input partitions may stop early to
+ * wait for an empty one (max.task.idle.ms, task/task_idle.h). Returns how
+ * many, or -1 when one must stop the app. */
 int weir_task_run(weir_task_t *task, int budget);
 
 /* One input record: from the consumer (msg set), or from the test driver
