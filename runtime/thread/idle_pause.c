@@ -94,6 +94,9 @@ static void resume_part(weir_stream_thread_t *t, weir_task_t *task, size_t k, in
   if (!why && at >= 0)
     WEIR_DEBUG("thread %d: task %s: '%s' [%d] resumed at offset %lld", t->index, task->id,
                t->topics[k], (int)task->partition, (long long)at);
+  else if (!why)
+    WEIR_DEBUG("thread %d: task %s: '%s' [%d] resumed: its task closes", t->index, task->id,
+               t->topics[k], (int)task->partition);
   if (why && seek)
     fail_pause(t, task, k, "resume and seek", why);
   else if (why) /* closing: the partition is being revoked, or sought again */

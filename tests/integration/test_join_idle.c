@@ -49,7 +49,12 @@ static int setup(void **state) {
  * equal (odd and even). */
 typedef struct {
   int rows, records, interleaved;
+  int partitions; /* of each topic (0: 1); a key's partition: its number modulo this */
 } backlog_t;
+
+static int parts_of(const backlog_t *b) {
+  return b->partitions > 0 ? b->partitions : 1;
+}
 
 static int64_t row_ts(const backlog_t *b, int i) {
   return b->interleaved ? 1001 + 40 * i : 1000 + i;
@@ -63,26 +68,31 @@ static int64_t record_ts(const backlog_t *b, int j) {
  * and both backlogs written. */
 static void write_backlogs(it_mock_t *m, const char *group, const backlog_t *b) {
   char key[16], value[64];
-  assert_int_equal(rd_kafka_mock_topic_create(m->mc, "orders", 1, 1), 0);
-  assert_int_equal(rd_kafka_mock_topic_create(m->mc, "customers", 1, 1), 0);
-  assert_int_equal(rd_kafka_mock_topic_create(m->mc, "enriched", 1, 1), 0);
-  assert_int_equal(rd_kafka_mock_partition_set_leader(m->mc, "orders", 0, 1), 0);
-  assert_int_equal(rd_kafka_mock_partition_set_leader(m->mc, "customers", 0, 2), 0);
-  assert_int_equal(rd_kafka_mock_partition_set_leader(m->mc, "enriched", 0, 1), 0);
+  int parts = parts_of(b);
+  assert_int_equal(rd_kafka_mock_topic_create(m->mc, "orders", parts, 1), 0);
+  assert_int_equal(rd_kafka_mock_topic_create(m->mc, "customers", parts, 1), 0);
+  assert_int_equal(rd_kafka_mock_topic_create(m->mc, "enriched", parts, 1), 0);
+  for (int k = 0; k < parts; k++) {
+    assert_int_equal(rd_kafka_mock_partition_set_leader(m->mc, "orders", k, 1), 0);
+    assert_int_equal(rd_kafka_mock_partition_set_leader(m->mc, "customers", k, 2), 0);
+    assert_int_equal(rd_kafka_mock_partition_set_leader(m->mc, "enriched", k, 1), 0);
+  }
   assert_int_equal(rd_kafka_mock_coordinator_set(m->mc, "group", group, 1), 0);
   rd_kafka_t *p = it_producer(m->bootstrap);
   assert_non_null(p);
   for (int i = 0; i < b->rows; i++) {
     snprintf(key, sizeof key, "k%d", i % KEYS);
     int n = snprintf(value, sizeof value, "{\"name\":\"n%d\"}", i);
-    assert_int_equal(it_send(p, "customers", 0, key, value, (size_t)n, row_ts(b, i), NULL, NULL),
-                     0);
+    assert_int_equal(
+        it_send(p, "customers", i % KEYS % parts, key, value, (size_t)n, row_ts(b, i), NULL, NULL),
+        0);
   }
   for (int j = 0; j < b->records; j++) {
     snprintf(key, sizeof key, "k%d", j % KEYS);
     int n = snprintf(value, sizeof value, "{\"id\":%d}", j);
-    assert_int_equal(it_send(p, "orders", 0, key, value, (size_t)n, record_ts(b, j), NULL, NULL),
-                     0);
+    assert_int_equal(
+        it_send(p, "orders", j % KEYS % parts, key, value, (size_t)n, record_ts(b, j), NULL, NULL),
+        0);
   }
   assert_int_equal(rd_kafka_flush(p, IT_WAIT_MS), 0);
   rd_kafka_destroy(p);
@@ -104,6 +114,19 @@ typedef struct {
   weir_app_t *app;
 } join_run_t;
 
+/* The join's topology text, with `settings` in [weir] and `kafka` in [kafka]. */
+static void join_ini(char *ini, size_t size, const char *group, const char *bootstrap,
+                     const char *settings, const char *kafka) {
+  snprintf(ini, size,
+           "[weir]\napplication.id = %s\nbootstrap.servers = %s\ncommit.interval.ms = 200\n%s"
+           "[source:orders]\ntopic = orders\n[source:customers]\ntopic = customers\n"
+           "[operator:j]\nplugin = std\ntype = join\ninput = orders, customers\n"
+           "kind = stream-table\njoin = left\nstore = c\n"
+           "[store:c]\ntype = kv\nchangelog = false\n"
+           "[sink:out]\ninput = j\ntopic = enriched\n[kafka]\n%s",
+           group, bootstrap, settings, kafka);
+}
+
 /* Run the join with `settings` ([weir] lines) while the table's broker is
  * down until weir waits or is done; its output, in order, once every
  * record was processed. The app runs on: stop_join. */
@@ -112,14 +135,7 @@ static size_t run_join(it_mock_t *m, const char *group, const char *settings, co
   char ini[2048];
   write_backlogs(m, group, b);
   assert_int_equal(rd_kafka_mock_broker_set_down(m->mc, 2), 0);
-  snprintf(ini, sizeof ini,
-           "[weir]\napplication.id = %s\nbootstrap.servers = %s\ncommit.interval.ms = 200\n%s"
-           "[source:orders]\ntopic = orders\n[source:customers]\ntopic = customers\n"
-           "[operator:j]\nplugin = std\ntype = join\ninput = orders, customers\n"
-           "kind = stream-table\njoin = left\nstore = c\n"
-           "[store:c]\ntype = kv\nchangelog = false\n"
-           "[sink:out]\ninput = j\ntopic = enriched\n",
-           group, m->bootstrap, settings);
+  join_ini(ini, sizeof ini, group, m->bootstrap, settings, "");
   run->t = it_topology_in(ini, m->state_dir);
   assert_non_null(run->t);
   run->app = it_start(run->t, 10000);
@@ -165,6 +181,26 @@ static void expect_output(const it_record_t *got, size_t n, const backlog_t *b, 
   }
 }
 
+/* The same over several partitions, in whatever order they interleave. */
+static void expect_joined_any_order(const it_record_t *got, size_t n, const backlog_t *b) {
+  static char seen[STREAM_BACKLOG];
+  char want[96];
+  int j;
+  assert_int_equal(n, b->records);
+  memset(seen, 0, sizeof seen);
+  for (size_t r = 0; r < n; r++) {
+    assert_int_equal(sscanf(got[r].value, "{\"id\":%d", &j), 1);
+    assert_true(j >= 0 && j < b->records && !seen[j]);
+    seen[j] = 1;
+    int i = row_met(b, j);
+    if (i >= 0)
+      snprintf(want, sizeof want, "{\"id\":%d,\"name\":\"n%d\"}", j, i);
+    else
+      snprintf(want, sizeof want, "{\"id\":%d}", j);
+    assert_string_equal(got[r].value, want);
+  }
+}
+
 static int one_enforced(void *arg) {
   http_answer_t a;
   int ok = http_get(*(int *)arg, "/metrics", NULL, &a) == 200 &&
@@ -185,7 +221,7 @@ static void expect_one_enforced(weir_app_t *app) {
 static void test_default_waits_for_the_table(void **state) {
   it_mock_t *m = *state;
   static it_record_t got[STREAM_RECORDS];
-  static const backlog_t b = {KEYS, STREAM_RECORDS, 0};
+  static const backlog_t b = {KEYS, STREAM_RECORDS, 0, 1};
   join_run_t run;
   size_t n = run_join(m, "it-idle-0", "http.listen = 127.0.0.1:0\n", &b, got, &run);
   expect_output(got, n, &b, 1);
@@ -200,7 +236,7 @@ static void test_default_waits_for_the_table(void **state) {
 static void test_minus_one_never_waits(void **state) {
   it_mock_t *m = *state;
   static it_record_t got[STREAM_RECORDS];
-  static const backlog_t b = {KEYS, STREAM_RECORDS, 0};
+  static const backlog_t b = {KEYS, STREAM_RECORDS, 0, 1};
   join_run_t run;
   size_t n = run_join(m, "it-idle-off", "max.task.idle.ms = -1\n", &b, got, &run);
   expect_output(got, n, &b, 0);
@@ -217,7 +253,7 @@ static void test_minus_one_never_waits(void **state) {
 static void test_full_queue_does_not_stop_the_wait(void **state) {
   it_mock_t *m = *state;
   static it_record_t got[STREAM_BACKLOG];
-  static const backlog_t b = {KEYS, STREAM_BACKLOG, 0};
+  static const backlog_t b = {KEYS, STREAM_BACKLOG, 0, 1};
   join_run_t run;
   size_t n = run_join(m, "it-idle-full", "buffered.records.per.partition = 10\n", &b, got, &run);
   expect_output(got, n, &b, 1);
@@ -232,10 +268,51 @@ static void test_full_queue_does_not_stop_the_wait(void **state) {
  * task alternates between its inputs, waits each time one empties while it
  * is behind on the broker, and its paused stream partition is resumed over
  * and over; every record meets exactly the rows before it. */
+/* Two instances of two partitions: the first waits with both stream
+ * partitions paused, then the second joins the group. The first's tasks are
+ * revoked (their partitions resumed as they close: librdkafka keeps an
+ * application's pause across an unassign) and one of them is assigned to
+ * it again, which must then be read: every record is joined once. */
+static void test_rebalance_leaves_nothing_paused(void **state) {
+  it_mock_t *m = *state;
+  static it_record_t got[2 * STREAM_RECORDS];
+  static const backlog_t b = {KEYS, 2 * STREAM_RECORDS, 0, 2};
+  char ini[2048], dir[2][700];
+  weir_topology_t *t[2];
+  weir_app_t *app[2];
+  write_backlogs(m, "it-idle-rb", &b);
+  assert_int_equal(rd_kafka_mock_broker_set_down(m->mc, 2), 0);
+  /* The coordinator waits a session for members to rejoin: keep it short. */
+  join_ini(ini, sizeof ini, "it-idle-rb", m->bootstrap, "buffered.records.per.partition = 10\n",
+           "session.timeout.ms = 6000\nheartbeat.interval.ms = 500\n");
+  for (int a = 0; a < 2; a++) {
+    snprintf(dir[a], sizeof dir[a], "%s/%c", m->state_dir, 'a' + a);
+    assert_int_equal(mkdir(dir[a], 0700), 0);
+    t[a] = it_topology_in(ini, dir[a]);
+    assert_non_null(t[a]);
+  }
+  app[0] = it_start(t[0], 10000);
+  assert_int_equal(it_wait_log(m->log_path, "'orders' [0] paused at", NULL, IT_WAIT_MS), 0);
+  assert_int_equal(it_wait_log(m->log_path, "'orders' [1] paused at", NULL, IT_WAIT_MS), 0);
+  app[1] = it_start(t[1], 10000);
+  assert_int_equal(it_wait_log(m->log_path, "resumed: its task closes", NULL, IT_WAIT_MS), 0);
+  assert_int_equal(rd_kafka_mock_broker_set_up(m->mc, 2), 0);
+  size_t n =
+      it_consume(m->bootstrap, "enriched", (size_t)b.records, got, (size_t)b.records, IT_WAIT_MS);
+  expect_joined_any_order(got, n, &b);
+  for (int a = 0; a < 2; a++) {
+    weir_app_stop(app[a]);
+    assert_int_equal(weir_app_join(app[a]), 0);
+    weir_app_free(app[a]);
+    weir_topology_free(t[a]);
+  }
+  it_records_free(got, n);
+}
+
 static void test_interleaved_inputs_in_time_order(void **state) {
   it_mock_t *m = *state;
   static it_record_t got[STREAM_BACKLOG];
-  static const backlog_t b = {3 * KEYS, STREAM_BACKLOG, 1};
+  static const backlog_t b = {3 * KEYS, STREAM_BACKLOG, 1, 1};
   join_run_t run;
   size_t n = run_join(m, "it-idle-mix", "buffered.records.per.partition = 10\n", &b, got, &run);
   expect_output(got, n, &b, 1);
@@ -283,6 +360,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_full_queue_does_not_stop_the_wait, setup,
                                       it_mock_teardown),
       cmocka_unit_test_setup_teardown(test_interleaved_inputs_in_time_order, setup,
+                                      it_mock_teardown),
+      cmocka_unit_test_setup_teardown(test_rebalance_leaves_nothing_paused, setup,
                                       it_mock_teardown),
       IT_TEST(test_reload_refuses_a_change),
   };
