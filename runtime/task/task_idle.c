@@ -102,6 +102,21 @@ static int64_t position_of(const weir_task_t *task, size_t k) {
   return next > end ? next : end;
 }
 
+/* An empty input's position and end. Read committed (exactly_once), the
+ * end is the last stable offset, which librdkafka does not cache: records
+ * of an open transaction are not readable yet, so the offset of the
+ * consumer's end-of-partition event, when nothing came after it, stands
+ * for it (Kafka Streams' lag is the LSO's there). */
+static void lag_of(const weir_task_t *task, size_t k, weir_idle_input_t *in) {
+  const weir_task_env_t *env = task->env;
+  int64_t end = task->idle.parts[k].end_at;
+  in->position = position_of(task, k);
+  in->high = env->high_watermark(env->watermark_opaque, k, task->partition);
+  if (env->topo->settings.guarantee == WEIR_EXACTLY_ONCE && end >= 0 && end == in->position &&
+      in->high > end)
+    in->high = end;
+}
+
 static const char *topic_of(const weir_task_t *task, size_t k) {
   return task->env->topic_names ? task->env->topic_names[k] : "?";
 }
@@ -167,10 +182,8 @@ static int ready(weir_task_t *task) {
     if (q->count && q->ring[q->head].msg->offset < p->end_at)
       p->end_at = -1; /* read again from before it (a seek back): that end is behind us */
     in[n] = (weir_idle_input_t){task->queues[k].count, -1, -1, p->idle_since, p->expired};
-    if (!in[n].buffered) { /* only an empty input needs its lag */
-      in[n].position = position_of(task, k);
-      in[n].high = env->high_watermark(env->watermark_opaque, k, task->partition);
-    }
+    if (!in[n].buffered) /* only an empty input needs its lag */
+      lag_of(task, k, &in[n]);
     at[n++] = k;
   }
   int64_t now = mono_ms(), wake;

@@ -20,7 +20,11 @@
  * RD_KAFKA_OFFSET_INVALID before the first). The position of an empty
  * partition is one past the last record the task took from it, or the
  * offset of the consumer's end-of-partition event when later (it steps over
- * transaction markers, which are never handed over as records).
+ * transaction markers, which are never handed over as records). Under
+ * exactly_once (read committed) that event's offset also stands for the
+ * end while nothing came after it: an open transaction's records are not
+ * readable, so they are not waited for (Kafka Streams measures the lag to
+ * the last stable offset there).
  *
  * While a task waits, its records stay buffered and the thread keeps
  * polling; a full queue of a waiting task pauses that partition instead of
