@@ -159,8 +159,8 @@ static void note_enforced(weir_task_t *task, const weir_idle_input_t *in, const 
     if (!in[i].buffered) {
       WEIR_INFO("task %s: goes on without '%s' [%d] after %lld ms (max.task.idle.ms = %lld): "
                 "nothing of it is buffered or on the broker, so a record of it that comes later "
-                "may follow newer records of the other inputs (%llu times so far, metric "
-                "weir_task_enforced_processing_total)",
+                "may follow newer records of the other inputs (weir_task_enforced_processing_total "
+                "%llu)",
                 task->id, topic_of(task, at[i]), (int)task->partition,
                 (long long)(now - in[i].idle_since),
                 (long long)task->env->topo->settings.max_task_idle_ms, idle->enforced);
