@@ -245,6 +245,40 @@ static void test_minus_one_never_waits(void **state) {
   it_records_free(got, n);
 }
 
+/* The ms after which the task went on without the table partition, from
+ * its log line; -1 when there is none. */
+static long long enforced_after_ms(const char *path) {
+  static const char mark[] = "goes on without 'customers' [0] after ";
+  char line[4096];
+  long long ms = -1;
+  FILE *f = fopen(path, "r");
+  while (f && ms < 0 && fgets(line, sizeof line, f)) {
+    const char *at = strstr(line, mark);
+    if (at && sscanf(at + sizeof mark - 1, "%lld ms", &ms) != 1)
+      ms = -1;
+  }
+  if (f)
+    fclose(f);
+  return ms;
+}
+
+/* N > 0: once the table partition is emptied and caught up, the task waits
+ * N ms more for it (the poll's wait shortened to wake up then), then goes
+ * on: the same output, the wait logged. */
+static void test_positive_waits_n_ms_more(void **state) {
+  it_mock_t *m = *state;
+  static it_record_t got[STREAM_RECORDS];
+  static const backlog_t b = {KEYS, STREAM_RECORDS, 0, 1};
+  join_run_t run;
+  size_t n = run_join(m, "it-idle-n", "max.task.idle.ms = 1500\n", &b, got, &run);
+  expect_output(got, n, &b, 1);
+  long long after = enforced_after_ms(m->log_path);
+  if (after < 1500)
+    fail_msg("went on without the table after %lld ms, not 1500 or more", after);
+  stop_join(&run);
+  it_records_free(got, n);
+}
+
 /* The stream's queue (bound 10) fills long before the table can come: its
  * partition is paused rather than the thread's consuming stopped, and
  * resumed, from the record after its last one queued, once the queue is
@@ -357,6 +391,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_default_waits_for_the_table, setup, it_mock_teardown),
       cmocka_unit_test_setup_teardown(test_minus_one_never_waits, setup, it_mock_teardown),
+      cmocka_unit_test_setup_teardown(test_positive_waits_n_ms_more, setup, it_mock_teardown),
       cmocka_unit_test_setup_teardown(test_full_queue_does_not_stop_the_wait, setup,
                                       it_mock_teardown),
       cmocka_unit_test_setup_teardown(test_interleaved_inputs_in_time_order, setup,
