@@ -85,13 +85,16 @@ static long long v_rdone(weir_own_slot_t *s) {
 static long long v_rtotal(weir_own_slot_t *s) {
   return atomic_load(&s->restore_total);
 }
+static long long v_enforced(weir_own_slot_t *s) {
+  return atomic_load(&s->enforced);
+}
 
-/* One gauge per task this process has; a value below `min` is left out
+/* One value per task this process has; a value below `min` is left out
  * (not known yet). */
-static void task_gauge(const weir_http_env_t *env, weir_out_t *o, const char *name,
-                       const char *help, slot_value_fn fn, long long min) {
+static void task_family(const weir_http_env_t *env, weir_out_t *o, const char *name,
+                        const char *type, const char *help, slot_value_fn fn, long long min) {
   const weir_ownership_t *w = env->owners;
-  family(o, name, "gauge", help);
+  family(o, name, type, help);
   for (int sub = 0; sub < w->subtopologies; sub++)
     for (int32_t p = 0; p < w->partitions[sub]; p++) {
       weir_own_slot_t *s = &w->slots[sub][p];
@@ -100,6 +103,11 @@ static void task_gauge(const weir_http_env_t *env, weir_out_t *o, const char *na
         continue;
       weir_out_printf(o, "%s{task=\"%d_%d\"} %lld\n", name, sub, (int)p, v);
     }
+}
+
+static void task_gauge(const weir_http_env_t *env, weir_out_t *o, const char *name,
+                       const char *help, slot_value_fn fn, long long min) {
+  task_family(env, o, name, "gauge", help, fn, min);
 }
 
 static void task_gauges(const weir_http_env_t *env, weir_out_t *o) {
@@ -114,6 +122,10 @@ static void task_gauges(const weir_http_env_t *env, weir_out_t *o) {
              v_rdone, 1);
   task_gauge(env, o, "weir_task_restore_records_total", "Changelog records to restore.", v_rtotal,
              1);
+  task_family(env, o, "weir_task_enforced_processing_total", "counter",
+              "Times the task went on without an input partition that had nothing buffered, "
+              "once max.task.idle.ms had passed.",
+              v_enforced, 0);
 }
 
 static void operator_counters(const weir_http_env_t *env, weir_out_t *o) {

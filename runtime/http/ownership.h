@@ -43,6 +43,7 @@ typedef struct weir_own_slot {
   atomic_llong buffered;    /* records queued, not processed yet */
   atomic_llong position;    /* its partitions' next offsets summed: a rate is its change */
   atomic_llong restore_done, restore_total; /* changelog records, while restoring */
+  atomic_llong enforced; /* waits for an empty input that expired (task/task_idle.h) */
 } weir_own_slot_t;
 
 /* One operator counter, summed over a thread's tasks. */

@@ -185,6 +185,11 @@ static int structural_change(const weir_topology_t *a, const weir_topology_t *b,
     snprintf(what, size, "stores or [weir] settings changed");
     return 1;
   }
+  if (x->max_task_idle_ms != y->max_task_idle_ms) { /* the threads' consumers are built for it */
+    snprintf(what, size, "[weir] max.task.idle.ms changed (%lld to %lld)",
+             (long long)x->max_task_idle_ms, (long long)y->max_task_idle_ms);
+    return 1;
+  }
   for (size_t i = 0; i < a->store_count; i++) /* a global table's thread reads its topic */
     if (strcmp(a->stores[i].name, b->stores[i].name) != 0 ||
         !same_str(a->stores[i].global_topic, b->stores[i].global_topic)) {

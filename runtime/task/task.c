@@ -74,7 +74,7 @@ weir_task_t *weir_task_new(const weir_task_env_t *env, int subtopology, int32_t 
   if (!stats)
     stats = task->own_node_stats = calloc(task->inst_count ? task->inst_count : 1, sizeof *stats);
   if (!stats || !task->insts || !task->trackers || !task->tracker_slots || !task->queues ||
-      !task->partition_time) {
+      !task->partition_time || weir_task_idle_init(&task->idle, tracker_count)) {
     weir_task_free(task);
     return NULL;
   }
@@ -230,6 +230,7 @@ void weir_task_close(weir_task_t *task) {
   for (size_t i = 0; task->queues && i < task->tracker_count; i++)
     weir_input_queue_clear(&task->queues[i]);
   task->buffered = 0;
+  weir_task_idle_reset(&task->idle, task->tracker_count);
   task->active = 0;
   weir_timers_clear(&task->timers); /* timers end with their task */
   weir_task_stores_close(task);
@@ -253,6 +254,7 @@ void weir_task_free(weir_task_t *task) {
   for (size_t i = 0; task->queues && i < task->tracker_count; i++)
     weir_input_queue_free(&task->queues[i]);
   free(task->queues);
+  weir_task_idle_free(&task->idle);
   free(task->partition_time);
   weir_timers_free(&task->timers);
   free(task->trackers);

@@ -19,6 +19,7 @@
 #include "task/input_queue.h"
 #include "task/node_stats.h"
 #include "task/offset_tracker.h"
+#include "task/task_idle.h"
 #include "task/task_state.h"
 #include "task/timers.h"
 #include "topology/topology.h"
@@ -103,6 +104,13 @@ typedef struct weir_task_env {
    * the record policies'. NULL: each task keeps its own. */
   weir_node_stats_t *node_stats;
   weir_policy_stats_t *policy_stats;
+  /* max.task.idle.ms (task/task_idle.h): the cached high watermark of
+   * source topic `topic_index`'s `partition` (-1 unknown), and the source
+   * topics' names. NULL: no task waits for an empty input (the test
+   * driver). */
+  int64_t (*high_watermark)(void *opaque, size_t topic_index, int32_t partition);
+  void *watermark_opaque;
+  const char *const *topic_names;
 } weir_task_env_t;
 
 struct weir_task {
@@ -121,6 +129,7 @@ struct weir_task {
   int64_t stream_time;
   weir_task_timers_t timers; /* the instances' punctuators (task/timers.h) */
   int64_t *partition_time;   /* per source topic: the largest timestamp extracted */
+  weir_task_idle_t idle;     /* waiting for an empty input (task/task_idle.h) */
 
   /* The input being processed: set by weir_task_process for its duration. */
   int in_process;
@@ -195,7 +204,9 @@ void weir_task_free(weir_task_t *task);
 /* Queue a consumed record of source topic `topic_index` (the task takes it). */
 int weir_task_enqueue(weir_task_t *task, size_t topic_index, rd_kafka_message_t *msg);
 /* Process up to `budget` queued records, oldest timestamp first across the
- * task's partitions. Returns how many, or -1 when one must stop the app. */
+ * task's partitions; a task of several input partitions may stop early to
+ * wait for an empty one (max.task.idle.ms, task/task_idle.h). Returns how
+ * many, or -1 when one must stop the app. */
 int weir_task_run(weir_task_t *task, int budget);
 
 /* One input record: from the consumer (msg set), or from the test driver

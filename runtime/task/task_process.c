@@ -244,6 +244,8 @@ int weir_task_enqueue(weir_task_t *task, size_t topic_index, rd_kafka_message_t 
 }
 
 int weir_task_run(weir_task_t *task, int budget) {
+  if (task->idle.inputs > 1) /* several input partitions: max.task.idle.ms (task_idle.h) */
+    return weir_task_idle_run(task, budget);
   int done = 0;
   /* Once stopping, no new record starts: one whose produce cannot wait
    * would only be held back. */

@@ -131,6 +131,7 @@ void weir_thread_publish(weir_stream_thread_t *t) {
     atomic_store(&s->buffered, (long long)task->buffered);
     atomic_store(&s->lag, lag_of(t, task));
     atomic_store(&s->position, position_of(task));
+    atomic_store(&s->enforced, (long long)task->idle.enforced);
     restore_progress(task, s);
   }
   publish_metrics(t);

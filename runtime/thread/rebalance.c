@@ -97,6 +97,7 @@ static int open_tasks(weir_stream_thread_t *t, const rd_kafka_topic_partition_li
       t->shared.fail(t->shared.app, "out of memory creating a task");
       return -1;
     }
+    weir_task_idle_add_input(task, (size_t)weir_thread_topic_index(t, parts->elems[i].topic));
     if (task->active)
       continue; /* co-partitioned topics share one task */
     if (weir_task_open(task, why, sizeof why)) {
@@ -117,6 +118,7 @@ static void close_tasks(weir_stream_thread_t *t, const rd_kafka_topic_partition_
     if (!task || !task->active)
       continue;
     weir_restore_cancel(t, task);
+    weir_idle_release(t, task); /* nothing left paused for the partition's next owner */
     weir_task_close(task);
     used += (size_t)snprintf(list + used, used < list_size ? list_size - used : 0, "%s%s",
                              used ? ", " : "", task->id);

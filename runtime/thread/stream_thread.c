@@ -58,8 +58,10 @@ static int internal_topic(const weir_topology_t *topo, const char *topic) {
 
 static void handle_consumer_error(weir_stream_thread_t *t, const rd_kafka_message_t *msg) {
   const char *topic = msg->rkt ? rd_kafka_topic_name(msg->rkt) : "-";
-  if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+  if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) { /* on for max.task.idle.ms only */
+    weir_idle_partition_end(t, msg, msg->rkt ? topic_index(t, msg->rkt) : -1);
     return;
+  }
   if (msg->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
       msg->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
     if (internal_topic(t->shared.topo, topic)) {
@@ -125,6 +127,7 @@ static size_t run_tasks(weir_stream_thread_t *t, int *full) {
   int64_t start = weir_now_ms();
   int sliced = 0;
   *full = 0;
+  t->idle_wake = INT64_MAX;
   for (size_t n = 0; n < t->task_cap && !atomic_load(t->shared.stopping); n++) {
     size_t k = (t->next_task + n) % t->task_cap;
     weir_task_t *task = t->tasks[k];
@@ -136,6 +139,10 @@ static size_t run_tasks(weir_stream_thread_t *t, int *full) {
     } else if (!sliced) {
       t->next_task = k; /* the slice ran out: this task goes first next time */
       sliced = 1;
+    }
+    if (task->idle.inputs > 1) { /* it may wait for an empty input (idle_pause.c) */
+      weir_idle_account(t, task, &buffered, full);
+      continue;
     }
     buffered += task->buffered;
     for (size_t i = 0; i < task->tracker_count; i++)
@@ -210,12 +217,25 @@ static void serve_swap(weir_stream_thread_t *t) {
   weir_swap_done(s, &t->swap_member, moved);
 }
 
+/* No wait while there is work; else up to POLL_TIMEOUT_MS, shorter when a
+ * task waiting for an empty input may stop waiting sooner (its wait is no
+ * work: counting it so would poll with no wait in a busy loop). */
+static int poll_timeout(const weir_stream_thread_t *t, int work) {
+  if (work)
+    return 0;
+  if (t->idle_wake == INT64_MAX)
+    return POLL_TIMEOUT_MS;
+  int64_t left = t->idle_wake - weir_now_ms();
+  return left <= 0 ? 0 : left < POLL_TIMEOUT_MS ? (int)left : POLL_TIMEOUT_MS;
+}
+
 static void run_loop(weir_stream_thread_t *t) {
   rd_kafka_message_t *msgs[BATCH_SIZE];
   int64_t interval = t->shared.topo->settings.commit_interval_ms;
   int64_t last_commit = weir_now_ms();
   size_t buffered = 0;
   int full = 0;
+  t->idle_wake = INT64_MAX;
   while (!atomic_load(t->shared.stopping)) {
     serve_swap(t); /* between two records */
     /* Back-pressure: while a partition's queue is at its bound, take nothing
@@ -229,8 +249,8 @@ static void run_loop(weir_stream_thread_t *t) {
     if (restoring || t->begin_pending)
       weir_restore_poll(t);
     if (!full) {
-      ssize_t n = rd_kafka_consume_batch_queue(
-          t->queue, buffered || restoring ? 0 : POLL_TIMEOUT_MS, msgs, BATCH_SIZE);
+      ssize_t n = rd_kafka_consume_batch_queue(t->queue, poll_timeout(t, buffered || restoring),
+                                               msgs, BATCH_SIZE);
       for (ssize_t i = 0; i < n; i++)
         route_message(t, msgs[i]);
     }

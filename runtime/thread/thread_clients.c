@@ -133,6 +133,32 @@ static int exactly_once_conf(weir_stream_thread_t *t, weir_client_role_t role,
   return weir_kafka_conf_set(conf, "transactional.id", id, errstr, errstr_size);
 }
 
+/* Whether a task of this thread may wait for an empty input: some
+ * sub-topology reads several topics and max.task.idle.ms >= 0. */
+static int waits_for_inputs(const weir_stream_thread_t *t) {
+  if (t->shared.topo->settings.max_task_idle_ms < 0)
+    return 0;
+  for (size_t i = 0; i < t->topic_count; i++)
+    for (size_t j = i + 1; j < t->topic_count; j++)
+      if (t->env.topic_subtopology[i] == t->env.topic_subtopology[j])
+        return 1;
+  return 0;
+}
+
+/* The consumer's end-of-partition events tell a waiting task where an
+ * empty partition is when no record of it came since the assignment, and
+ * step over transaction markers, which no record shows (task/task_idle.h):
+ * without them a task could wait for ever. */
+static int idle_conf(weir_stream_thread_t *t, rd_kafka_conf_t *conf, char *errstr,
+                     size_t errstr_size) {
+  if (!waits_for_inputs(t))
+    return 0;
+  t->env.high_watermark = weir_idle_high_watermark;
+  t->env.watermark_opaque = t;
+  t->env.topic_names = t->topics;
+  return weir_kafka_conf_set(conf, "enable.partition.eof", "true", errstr, errstr_size);
+}
+
 static rd_kafka_t *new_client(weir_stream_thread_t *t, weir_client_role_t role, char *errstr,
                               size_t errstr_size) {
   char why[512];
@@ -142,7 +168,8 @@ static rd_kafka_t *new_client(weir_stream_thread_t *t, weir_client_role_t role, 
     return NULL;
   rd_kafka_conf_set_opaque(conf, t);
   rd_kafka_conf_set_error_cb(conf, weir_thread_on_error);
-  if (weir_txn_enabled(t) && exactly_once_conf(t, role, conf, errstr, errstr_size)) {
+  if ((weir_txn_enabled(t) && exactly_once_conf(t, role, conf, errstr, errstr_size)) ||
+      (role == WEIR_CLIENT_CONSUMER && idle_conf(t, conf, errstr, errstr_size))) {
     rd_kafka_conf_destroy(conf);
     return NULL;
   }

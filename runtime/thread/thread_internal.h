@@ -61,6 +61,7 @@ struct weir_stream_thread {
   struct weir_purge *purge;       /* repartition purges (purge.h); NULL until the first */
 
   int64_t last_publish_ms; /* publish.c: the last time stats went to shared.owners */
+  int64_t idle_wake;       /* idle_pause.c: when a waiting task's wait may end by time alone */
 
   /* Non-fatal errors of each client: one warning per episode. */
   weir_client_errors_t producer_errors, consumer_errors, restorer_errors;
@@ -131,6 +132,17 @@ void weir_thread_publish_states(weir_stream_thread_t *t);
 void weir_thread_publish_revoked(weir_stream_thread_t *t,
                                  const rd_kafka_topic_partition_list_t *parts);
 void weir_thread_publish(weir_stream_thread_t *t);
+
+/* A task waiting for an empty input (idle_pause.c, task/task_idle.h). The
+ * cached high watermark (weir_task_env_t.high_watermark); the consumer's
+ * end-of-partition event of source topic `idx`; run_tasks' accounting of
+ * a task of several inputs (a waiting one's full partitions are paused,
+ * neither full nor work; others' resumed below the bound); and its paused
+ * partitions resumed before it closes. */
+int64_t weir_idle_high_watermark(void *opaque, size_t topic_index, int32_t partition);
+void weir_idle_partition_end(weir_stream_thread_t *t, const rd_kafka_message_t *msg, int idx);
+void weir_idle_account(weir_stream_thread_t *t, weir_task_t *task, size_t *buffered, int *full);
+void weir_idle_release(weir_stream_thread_t *t, weir_task_t *task);
 
 /* Stop: drain, commit, close tasks, leave the group — each step bounded. */
 void weir_thread_shutdown(weir_stream_thread_t *t);

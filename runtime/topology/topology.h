@@ -137,6 +137,7 @@ typedef struct weir_settings {
   int log_format;             /* WEIR_LOG_TEXT or WEIR_LOG_JSON */
   int embedded_partitions;    /* default 6 */
   int buffered_records_per_partition; /* default 1000, as Kafka Streams */
+  int64_t max_task_idle_ms; /* -1: never wait for an empty input; default 0 (task/task_idle.h) */
   weir_deser_policy_t deser_policy;
   weir_error_policy_t error_policy; /* `processing.error.policy` */
   char *dead_letter_topic;          /* required by either dead-letter policy */

@@ -41,6 +41,11 @@ static const weir_param_def_t weir_keys[] = {
                     "message) for log shippers"),
     WEIR_PARAM_INT("buffered.records.per.partition", "1000", 1, 1000000,
                    "records buffered per input partition before consuming stops (back-pressure)"),
+    WEIR_PARAM_INT("max.task.idle.ms", "0", -1, 2147483647,
+                   "a task of several input partitions, one of which has nothing buffered: "
+                   "-1 goes on without it; 0 waits while the broker has records of it not "
+                   "fetched yet (or that is not known yet); N also waits up to N ms for more "
+                   "once it is caught up (Kafka Streams' rule, for joins over a backlog)"),
     WEIR_PARAM_INT("embedded.partitions", "6", 1, 10000,
                    "partitions per topic of the embedded broker"),
     WEIR_PARAM_ENUM("deserialization.policy", "skip", "skip|fail|dead-letter",

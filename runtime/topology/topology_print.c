@@ -46,6 +46,7 @@ static void print_settings(const weir_settings_t *s, FILE *out) {
           s->log_format == WEIR_LOG_JSON ? "json" : "text");
   fprintf(out, "  embedded.partitions     = %d\n", s->embedded_partitions);
   fprintf(out, "  buffered.records.per.partition = %d\n", s->buffered_records_per_partition);
+  fprintf(out, "  max.task.idle.ms        = %lld\n", (long long)s->max_task_idle_ms);
   fprintf(out, "  deserialization.policy  = %s\n", deser[s->deser_policy % 3]);
   fprintf(out, "  processing.error.policy = %s\n", onerr[s->error_policy % 3]);
   fprintf(out, "  dead.letter.topic       = %s\n", or_none(s->dead_letter_topic, "(unset)"));

@@ -78,6 +78,7 @@ static void fill_settings(topo_build_t *b, const weir_params_t *p) {
     s->log_format = WEIR_LOG_TEXT;
   s->embedded_partitions = (int)int_of(p, "embedded.partitions");
   s->buffered_records_per_partition = (int)int_of(p, "buffered.records.per.partition");
+  s->max_task_idle_ms = int_of(p, "max.task.idle.ms");
   fill_policies(s, p);
   s->dead_letter_topic = dup_of(b, p, "dead.letter.topic");
   const weir_param_value_t *dl = weir_params_find(p, "dead.letter.topic");
