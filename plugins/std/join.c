@@ -28,8 +28,8 @@
  * tombstone is skipped ("skipped.null.value"). So a table record that
  * arrives after the stream record it would have matched is not joined to
  * it: which comes first is the order the task processes its inputs in
- * (among the records it holds, the smallest timestamp first; it does not
- * wait for an input that has none buffered: no max.task.idle.ms yet).
+ * (among the records it holds, the smallest timestamp first, after waiting
+ * for an input with none buffered as max.task.idle.ms says).
  *
  * table-table (inner, left, outer): both inputs are tables, kept in two kv
  * stores (the node's first two, or store.left / store.right). An update of

@@ -20,8 +20,8 @@
  *   records of one side only (right, left, right, ...). So which table value
  *   a stream record sees, which records a join has seen when a record comes,
  *   and a join's stream time (which decides what is late) do not depend on
- *   how an engine interleaves its two inputs: weir does not wait for an
- *   empty input (no max.task.idle.ms), Kafka Streams may. Within a phase a
+ *   how an engine interleaves its two inputs, nor on how long each waits
+ *   for an empty one (max.task.idle.ms in both). Within a phase a
  *   side's partition is read in offset order by both.
  * - stream-global: the global table is produced before either engine
  *   starts (both read it whole before processing anything; a later update
