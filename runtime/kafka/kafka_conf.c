@@ -20,25 +20,25 @@ int weir_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *valu
   return -1;
 }
 
-/* The prefetch is most of weir's memory. librdkafka 2.0.2 checks its queue
- * before each Fetch; once the queue holds queued.min.messages (counted over
- * the whole consumer: the partitions' queues forward to one) its broker
- * thread sleeps until the next I/O or for 1 s (rd_kafka_max_block_ms; no
- * setting before 2.2's fetch.queue.backoff.ms). So the queue must hold ~1 s
- * of processing, and a smaller one idles the thread each second: 200000
- * held a passthrough to 0.70 of the loop, 300000 to 0.90 (as 200000 did
- * before). What the check cannot stop is the Fetch already under way: at
- * 1 MiB per partition, 365,000 lz4-compressed 100-byte records in one
- * response on top of the queue. 64 KiB per partition cuts that to ~25,000
- * at no measured cost (Kafka still returns a whole batch larger than it):
- * peak RSS of a 3 M-record passthrough 225-256 -> 167-178 MiB (bench, 6
- * partitions, 1 thread, 2026-12-03). The producer batches up to 5 ms:
- * throughput without a visible latency cost. */
+/* The prefetch is most of weir's memory, and librdkafka 2.0.2 ties it to
+ * throughput: before each Fetch it checks the queue (queued.min.messages is
+ * counted over the whole consumer, as the partitions' queues forward to
+ * one); once that is reached its broker thread sleeps until the next I/O or
+ * 1 s (rd_kafka_max_block_ms; fetch.queue.backoff.ms only exists from 2.2).
+ * So the queue plus the Fetch in flight (at 1 MiB per partition, up to
+ * 365,000 lz4-compressed 100-byte records) must hold ~1 s of processing.
+ * max.partition.fetch.bytes = 65536 with queued.min.messages = 300000 cut a
+ * 3 M-record passthrough's peak RSS from 225-256 to 167-178 MiB but kept
+ * only ~0.91 of its throughput (bench, 2026-12-03): a setting for users who
+ * trade throughput for memory, not a default. The producer batches up to
+ * 5 ms: throughput without a visible latency cost. */
 static const char *const consumer_defaults[][2] = {
-    {"queued.min.messages", "300000"},          {"queued.max.messages.kbytes", "262144"},
-    {"max.partition.fetch.bytes", "65536"},     {"fetch.max.bytes", "52428800"},
+    {"queued.min.messages", "200000"},
+    {"queued.max.messages.kbytes", "262144"},
+    {"fetch.max.bytes", "52428800"},
     {"auto.offset.reset", "earliest"}, /* Kafka Streams' default */
-    {"partition.assignment.strategy", "range"}, {"session.timeout.ms", "45000"},
+    {"partition.assignment.strategy", "range"},
+    {"session.timeout.ms", "45000"},
     {"enable.partition.eof", "false"},
 };
 

@@ -57,29 +57,6 @@ static void test_each_client_takes_its_own_keys(void **state) {
   assert_string_equal(value_for(WEIR_CLIENT_CONSUMER, "group.id", buf, sizeof buf), "app");
 }
 
-/* The prefetch defaults (kafka_conf.c says why), for both consumers, and a
- * [kafka] value still wins over them. */
-static void test_prefetch_defaults(void **state) {
-  (void)state;
-  char buf[64];
-  assert_string_equal(value_for(WEIR_CLIENT_CONSUMER, "max.partition.fetch.bytes", buf, sizeof buf),
-                      "65536");
-  assert_string_equal(value_for(WEIR_CLIENT_RESTORE, "max.partition.fetch.bytes", buf, sizeof buf),
-                      "65536");
-  assert_string_equal(value_for(WEIR_CLIENT_CONSUMER, "queued.min.messages", buf, sizeof buf),
-                      "300000");
-  static const weir_kafka_prop_t mine[] = {{"max.partition.fetch.bytes", "1048576", 4}};
-  const weir_kafka_settings_t s = {"t.ini", "app", mine, 1};
-  char err[512];
-  size_t n = sizeof buf;
-  rd_kafka_conf_t *conf =
-      weir_kafka_conf_new(&s, "127.0.0.1:9", WEIR_CLIENT_CONSUMER, "t", err, sizeof err);
-  assert_non_null(conf);
-  assert_int_equal(rd_kafka_conf_get(conf, "max.partition.fetch.bytes", buf, &n), RD_KAFKA_CONF_OK);
-  assert_string_equal(buf, "1048576");
-  rd_kafka_conf_destroy(conf);
-}
-
 /* A key librdkafka does not know goes to it, and its refusal names the line. */
 static void test_unknown_key_refused_with_line(void **state) {
   (void)state;
@@ -95,7 +72,6 @@ int main(void) {
       cmocka_unit_test(test_admin_takes_no_client_only_keys),
       cmocka_unit_test(test_each_client_takes_its_own_keys),
       cmocka_unit_test(test_unknown_key_refused_with_line),
-      cmocka_unit_test(test_prefetch_defaults),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
