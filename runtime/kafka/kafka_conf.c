@@ -20,9 +20,18 @@ int weir_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *valu
   return -1;
 }
 
-/* librdkafka 2.0.2 backs off fetching for ~1 s each time its prefetch queue
- * reaches queued.min.messages; a large queue keeps a fast loop fed. The
- * producer batches up to 5 ms: throughput without a visible latency cost. */
+/* The prefetch is most of weir's memory, and librdkafka 2.0.2 ties it to
+ * throughput: before each Fetch it checks the queue (queued.min.messages is
+ * counted over the whole consumer, as the partitions' queues forward to
+ * one); once that is reached its broker thread sleeps until the next I/O or
+ * 1 s (rd_kafka_max_block_ms; fetch.queue.backoff.ms only exists from 2.2).
+ * So the queue plus the Fetch in flight (at 1 MiB per partition, up to
+ * 365,000 lz4-compressed 100-byte records) must hold ~1 s of processing.
+ * max.partition.fetch.bytes = 65536 with queued.min.messages = 300000 cut a
+ * 3 M-record passthrough's peak RSS from 225-256 to 167-178 MiB but kept
+ * only ~0.91 of its throughput (bench, 2026-12-03): a setting for users who
+ * trade throughput for memory, not a default. The producer batches up to
+ * 5 ms: throughput without a visible latency cost. */
 static const char *const consumer_defaults[][2] = {
     {"queued.min.messages", "200000"},
     {"queued.max.messages.kbytes", "262144"},

@@ -159,6 +159,18 @@ static int selected(const bench_opts_t *o, const bench_case_t *c) {
          (!o->only_cases || listed(o->only_cases, c->name));
 }
 
+/* WEIR_BENCH_WEIR_KAFKA="key=value;key=value" adds [kafka] lines to weir's
+ * ini: client settings tried without a rebuild. */
+static void weir_kafka_extra(FILE *f) {
+  const char *env = getenv("WEIR_BENCH_WEIR_KAFKA");
+  for (const char *p = env; p && *p;) {
+    size_t n = strcspn(p, ";");
+    if (n)
+      fprintf(f, "%.*s\n", (int)n, p);
+    p += n + (p[n] == ';');
+  }
+}
+
 void bench_weir_ini(const bench_opts_t *o, const char *path, const char *topology,
                     const char *group, const char *input, const char *output, int threads,
                     const char *extra) {
@@ -169,6 +181,7 @@ void bench_weir_ini(const bench_opts_t *o, const char *path, const char *topolog
           "[weir]\napplication.id = %s\nbootstrap.servers = %s\nplugin.dir = %s\nthreads = %d\n%s"
           "[kafka]\ncompression.type = lz4\n",
           group, o->bootstrap, o->plugin_dir, threads, extra ? extra : "");
+  weir_kafka_extra(f);
   fprintf(f, topology, input, output);
   fclose(f);
 }
@@ -184,6 +197,7 @@ static void window_weir_ini(const bench_opts_t *o, const char *path, const bench
           "[weir]\napplication.id = %s\nbootstrap.servers = %s\nplugin.dir = %s\nthreads = %d\n%s"
           "[kafka]\ncompression.type = lz4\n",
           group, o->bootstrap, o->plugin_dir, c->threads, extra ? extra : "");
+  weir_kafka_extra(f);
   fprintf(f, c->weir_topology, INPUT, c->window_ms, c->window_ms, 86400000, output);
   fclose(f);
 }
@@ -466,7 +480,8 @@ static void usage(void) {
         "--case NAMES: run only the cases named: passthrough, wordcount, restore, window, "
         "rebalance,\n"
         "              reload, queries, retention, crash-restore, joins\n"
-        "              (default: every case)\n",
+        "              (default: every case)\n"
+        "env WEIR_BENCH_WEIR_KAFKA=\"key=value;key=value\": extra [kafka] lines for weir\n",
         stderr);
 }
 
