@@ -208,6 +208,10 @@ int weir_task_enqueue(weir_task_t *task, size_t topic_index, rd_kafka_message_t 
  * wait for an empty one (max.task.idle.ms, task/task_idle.h). Returns how
  * many, or -1 when one must stop the app. */
 int weir_task_run(weir_task_t *task, int budget);
+/* The buffered record with the smallest timestamp, processed: 1, or 0 when
+ * none is buffered, -1 on failure (task->error); *idx its input. Both run
+ * loops take records through it. */
+int weir_task_run_one(weir_task_t *task, int *idx);
 
 /* One input record: from the consumer (msg set), or from the test driver
  * (msg NULL, headers given). */

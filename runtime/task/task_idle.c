@@ -207,16 +207,11 @@ int weir_task_idle_run(weir_task_t *task, int budget) {
   int done = 0;
   int go = ready(task);
   while (go && done < budget && task->buffered > 0 && !atomic_load(task->env->stopping)) {
-    int idx = weir_input_queue_pick(task->queues, task->tracker_count);
-    if (idx < 0)
-      break;
-    int64_t timestamp;
-    rd_kafka_message_t *msg = weir_input_queue_pop_ts(&task->queues[idx], &timestamp);
-    task->buffered--;
-    int rc = weir_task_process(task, (size_t)idx, msg, timestamp);
-    rd_kafka_message_destroy(msg);
-    if (rc)
+    int idx, rc = weir_task_run_one(task, &idx);
+    if (rc < 0)
       return -1;
+    if (rc == 0)
+      break;
     done++;
     if (task->waited)
       break; /* back to the poll, as weir_task_run */

@@ -243,23 +243,27 @@ int weir_task_enqueue(weir_task_t *task, size_t topic_index, rd_kafka_message_t 
   return 0;
 }
 
+int weir_task_run_one(weir_task_t *task, int *idx) {
+  *idx = weir_input_queue_pick(task->queues, task->tracker_count);
+  if (*idx < 0)
+    return 0;
+  int64_t timestamp; /* read once, when the record was queued */
+  rd_kafka_message_t *msg = weir_input_queue_pop_ts(&task->queues[*idx], &timestamp);
+  task->buffered--;
+  int rc = weir_task_process(task, (size_t)*idx, msg, timestamp);
+  rd_kafka_message_destroy(msg);
+  return rc ? -1 : 1;
+}
+
 int weir_task_run(weir_task_t *task, int budget) {
   if (task->idle.inputs > 1) /* several input partitions: max.task.idle.ms (task_idle.h) */
     return weir_task_idle_run(task, budget);
-  int done = 0;
+  int done = 0, idx, rc;
   /* Once stopping, no new record starts: one whose produce cannot wait
    * would only be held back. */
   while (done < budget && task->buffered > 0 && !atomic_load(task->env->stopping)) {
-    int idx = weir_input_queue_pick(task->queues, task->tracker_count);
-    if (idx < 0)
-      break;
-    int64_t timestamp; /* read once, when the record was queued */
-    rd_kafka_message_t *msg = weir_input_queue_pop_ts(&task->queues[idx], &timestamp);
-    task->buffered--;
-    int rc = weir_task_process(task, (size_t)idx, msg, timestamp);
-    rd_kafka_message_destroy(msg);
-    if (rc)
-      return -1;
+    if ((rc = weir_task_run_one(task, &idx)) <= 0)
+      return rc < 0 ? -1 : done;
     done++;
     if (task->waited)
       break; /* back to the poll: a full queue must not keep the consumer waiting */

@@ -124,6 +124,8 @@ static int crash_once(const bench_opts_t *o, int contender, int run, const char 
   pid_t child = spawn_contender(o, contender, in, &n, n.log1);
   c = bench_client(RD_KAFKA_PRODUCER, o->bootstrap, NULL);
   if (c && wait_changelog(c, child, changelog, o->records, share)) {
+    /* Not a wait for anything: where the kill lands, a seeded random point
+     * inside the next transactions, as the issue's kill -9 tests ask. */
     usleep((useconds_t)(rand_r(seed) % KILL_JITTER_MS) * 1000);
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);

@@ -318,7 +318,7 @@ int bench_queries(const bench_opts_t *base, bench_queries_t *res) {
    * group's description to name both instances. */
   double deadline = bench_now() + 120;
   while (ok && sort_keys(port[0], self, o.records, &ks) && bench_now() < deadline)
-    usleep(200000);
+    usleep(200000); /* a poll of the instances' answers, bounded by the deadline above */
   ok = ok && ks.n_local && ks.n_forwarded;
   if (ok) {
     bench_query_phase_t fwd;
