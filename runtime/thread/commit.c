@@ -121,7 +121,7 @@ static int flush_tasks(weir_stream_thread_t *t, const rd_kafka_topic_partition_l
                   "outputs and store changes are sent; nothing since the last commit is "
                   "committed and it is processed again after a restart",
                   task->id);
-      else
+      else if (!weir_txn_broken(t)) /* a broken producer is replaced at the next turn */
         t->shared.fail(t->shared.app, task->error);
       return -1;
     }

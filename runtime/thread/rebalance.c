@@ -162,27 +162,33 @@ static void on_assign(weir_stream_thread_t *t, rd_kafka_t *rk,
 }
 
 /* Every task of the thread back to where the last committed transaction
- * left it (exactly_once, after an abort): closed without committing (their
- * caches and held-back outputs dropped, as for a lost assignment), opened
- * again, their stores restored from the checkpoint and the changelog's
- * committed records, and the consumer sought to the group's committed
- * offsets. */
+ * left it (exactly_once, after an abort or a broken producer): closed
+ * without committing (their caches and held-back outputs dropped, as for a
+ * lost assignment), a broken producer replaced while no task holds its
+ * handles, the tasks opened again, their stores restored from the checkpoint
+ * and the changelog's committed records, and the consumer sought to the
+ * group's committed offsets. */
 int weir_thread_rewind(weir_stream_thread_t *t) {
   char list[2048] = "", again[2048] = "", why[512];
   rd_kafka_topic_partition_list_t *parts = NULL;
   if (rd_kafka_assignment(t->consumer, &parts) || !parts)
     return -1;
   close_tasks(t, parts, list, sizeof list);
-  rd_kafka_resp_err_t err =
-      open_tasks(t, parts, again, sizeof again)
-          ? RD_KAFKA_RESP_ERR__FAIL
-          : rd_kafka_committed(t->consumer, parts, t->shared.shutdown_timeout_ms);
+  if (t->txn_broken && weir_txn_recover(t)) {
+    rd_kafka_topic_partition_list_destroy(parts);
+    return -1;
+  }
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
   rd_kafka_error_t *error = NULL;
-  if (!err) {
-    for (int i = 0; i < parts->cnt; i++)
+  if (parts->cnt > 0) {
+    err = open_tasks(t, parts, again, sizeof again)
+              ? RD_KAFKA_RESP_ERR__FAIL
+              : rd_kafka_committed(t->consumer, parts, t->shared.shutdown_timeout_ms);
+    for (int i = 0; !err && i < parts->cnt; i++)
       if (parts->elems[i].offset < 0) /* none committed: auto.offset.reset = earliest */
         parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
-    error = rd_kafka_seek_partitions(t->consumer, parts, t->shared.shutdown_timeout_ms);
+    if (!err)
+      error = rd_kafka_seek_partitions(t->consumer, parts, t->shared.shutdown_timeout_ms);
   }
   if (err || error) {
     snprintf(why, sizeof why,
@@ -204,9 +210,9 @@ int weir_thread_rewind(weir_stream_thread_t *t) {
 
 /* Exactly-once: the transaction committed above unless the assignment was
  * lost or the commit could not finish; then it is aborted, and the tasks
- * the thread keeps (a cooperative revoke of some) cannot go on from where
- * their consumer is, past inputs whose outputs were just aborted: the app
- * stops and a restart processes them again. */
+ * the thread keeps (a cooperative revoke of some) go back to the last
+ * committed transaction, as after any abort: their consumer is past inputs
+ * whose outputs were just aborted. */
 static void revoke_transaction(weir_stream_thread_t *t, rd_kafka_t *rk, int lost) {
   if (!t->txn_open || (!lost && rd_kafka_outq_len(t->producer) == 0))
     return;
@@ -214,10 +220,9 @@ static void revoke_transaction(weir_stream_thread_t *t, rd_kafka_t *rk, int lost
                  atomic_load(t->shared.stopping) ? t->shared.shutdown_timeout_ms
                                                  : WEIR_TXN_ABORT_WAIT_MS);
   rd_kafka_topic_partition_list_t *kept = NULL;
-  if (!lost && !rd_kafka_assignment(rk, &kept) && kept && kept->cnt)
-    t->shared.fail(t->shared.app, "exactly_once: a transaction was aborted at a revoke while "
-                                  "the thread keeps other partitions; stopping so that a restart "
-                                  "processes their inputs again");
+  if (!lost && !rd_kafka_assignment(rk, &kept) && kept && kept->cnt &&
+      !atomic_load(t->shared.stopping))
+    weir_thread_rewind(t); /* the revoked ones are closed again by the caller */
   if (kept)
     rd_kafka_topic_partition_list_destroy(kept);
 }

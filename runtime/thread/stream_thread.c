@@ -105,7 +105,8 @@ static int run_task(weir_stream_thread_t *t, weir_task_t *task, int64_t start, i
   while (total < BUDGET && task->buffered && weir_now_ms() - start < slice_ms) {
     int done = weir_task_run(task, CHUNK);
     if (done < 0) {
-      t->shared.fail(t->shared.app, task->error);
+      if (!weir_txn_broken(t)) /* a broken producer is replaced at the next turn */
+        t->shared.fail(t->shared.app, task->error);
       return -1;
     }
     atomic_fetch_add_explicit(&t->processed, (unsigned long long)done, memory_order_relaxed);
@@ -159,7 +160,8 @@ static void run_wall_timers(weir_stream_thread_t *t) {
   for (size_t k = 0; k < t->task_cap && !atomic_load(t->shared.stopping); k++) {
     weir_task_t *task = t->tasks[k];
     if (task && task->active && !task->restoring && weir_task_wall_timers(task)) {
-      t->shared.fail(t->shared.app, task->error);
+      if (!weir_txn_broken(t))
+        t->shared.fail(t->shared.app, task->error);
       return;
     }
   }
@@ -237,7 +239,9 @@ static void run_loop(weir_stream_thread_t *t) {
   int full = 0;
   t->idle_wake = INT64_MAX;
   while (!atomic_load(t->shared.stopping)) {
-    serve_swap(t); /* between two records */
+    if (weir_txn_broken(t))
+      weir_thread_rewind(t); /* exactly_once: a new producer, from the last commit */
+    serve_swap(t);           /* between two records */
     /* Back-pressure: while a partition's queue is at its bound, take nothing
      * more from librdkafka, whose own prefetch limits (queued.max.messages.
      * kbytes) then stop the fetching. Pausing the partition instead made

@@ -33,6 +33,8 @@ void weir_thread_on_error(rd_kafka_t *rk, int err, const char *reason, void *opa
   char fatal[512];
   const char *role;
   if (err == RD_KAFKA_RESP_ERR__FATAL) {
+    if (rk == t->producer && weir_txn_broken(t))
+      return; /* exactly_once: the producer is replaced (transaction.c) */
     rd_kafka_fatal_error(rk, fatal, sizeof fatal);
     t->shared.fail(t->shared.app, fatal);
     return;
@@ -68,9 +70,10 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
    * purged records' reports after the abort returned. */
   int purged =
       msg->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || msg->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT;
-  if (msg->err && (t->txn_aborting || (purged && weir_txn_enabled(t))))
-    return; /* purged by the abort of its transaction (exactly_once): none of
-             * its records counts, and its inputs are read again */
+  if (msg->err && (t->txn_aborting || (purged && weir_txn_enabled(t)) || weir_txn_broken(t)))
+    return; /* purged by the abort of its transaction, or the producer failed
+             * and is replaced (exactly_once): none of its records counts, and
+             * its inputs are read again */
   if (msg->err)
     t->delivery_failed++;
   else
@@ -214,6 +217,20 @@ static int open_dead_letter(weir_stream_thread_t *t, char *errstr, size_t errstr
     return -1;
   }
   return 0;
+}
+
+int weir_thread_renew_producer(weir_stream_thread_t *t, char *errstr, size_t errstr_size) {
+  if (t->env.dead_letter)
+    rd_kafka_topic_destroy(t->env.dead_letter);
+  t->env.dead_letter = NULL;
+  weir_purge_free(t->purge); /* its answer queue is on the old producer */
+  t->purge = NULL;
+  if (t->producer) {
+    rd_kafka_purge(t->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_destroy(t->producer);
+  }
+  t->env.producer = t->producer = new_client(t, WEIR_CLIENT_PRODUCER, errstr, errstr_size);
+  return t->producer ? open_dead_letter(t, errstr, errstr_size) : -1;
 }
 
 weir_stream_thread_t *weir_stream_thread_new(const weir_thread_shared_t *shared, int index,

@@ -41,9 +41,13 @@ struct weir_stream_thread {
    * has, this thread commits nothing more and writes no store. */
   unsigned delivery_failed;
   int delivery_failure_logged;
-  int commit_wanted; /* a write cache is over budget: commit at the next turn */
-  int txn_open;      /* exactly_once: a transaction is open (transaction.c) */
-  int txn_aborting;  /* ...and being aborted: its purged records are expected */
+  int commit_wanted;         /* a write cache is over budget: commit at the next turn */
+  int txn_open;              /* exactly_once: a transaction is open (transaction.c) */
+  int txn_aborting;          /* ...and being aborted: its purged records are expected */
+  int txn_broken;            /* ...the producer failed fatally: replaced at the next turn */
+  int txn_recoveries;        /* producers replaced since the last committed transaction */
+  long long txn_commits;     /* commits of input offsets begun (txn_fault_after) */
+  long long txn_fault_after; /* testing: WEIR_FAULT_TXN_FATAL_AFTER (transaction.c) */
 
   /* Restoring stores from their changelogs (restore.c). */
   rd_kafka_t *restorer; /* a consumer outside the group, created on first use */
@@ -116,8 +120,21 @@ int weir_txn_start(weir_stream_thread_t *t, char *errstr, size_t errstr_size);
 /* Send the offsets, commit the transaction, open the next. 0, or -1 after
  * aborting it and failing the app. */
 int weir_txn_commit(weir_stream_thread_t *t, const rd_kafka_topic_partition_list_t *offsets);
-/* Every task back to the last committed transaction (rebalance.c). */
+/* Every task back to the last committed transaction (rebalance.c); a
+ * broken producer is replaced meanwhile, while no task holds its handles. */
 int weir_thread_rewind(weir_stream_thread_t *t);
+/* Whether the transactional producer failed fatally (it is then replaced
+ * at the thread's next turn by weir_thread_rewind); its errors until then
+ * are no failure of the app. */
+int weir_txn_broken(weir_stream_thread_t *t);
+/* Replace the broken producer and start its transactions (called by
+ * weir_thread_rewind with every task closed). -1: the app is failed or
+ * stopping. */
+int weir_txn_recover(weir_stream_thread_t *t);
+/* A new producer for the thread, the old one purged and destroyed, and the
+ * handles made on it (dead-letter topic, repartition purges) made again
+ * (thread_clients.c). */
+int weir_thread_renew_producer(weir_stream_thread_t *t, char *errstr, size_t errstr_size);
 /* Abort the open transaction (a lost assignment, a failed commit, a stop
  * that could not drain). */
 int weir_txn_abort(weir_stream_thread_t *t, const char *why, int wait_ms);

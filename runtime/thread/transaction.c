@@ -6,6 +6,7 @@
  * broker. RocksDB is written only after the transaction commits
  * (commit.c, apply_tasks), so local state never holds an aborted write. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "thread/thread_internal.h"
 #include "util/log.h"
@@ -21,6 +22,37 @@ static int txn_timeout_ms(const weir_stream_thread_t *t) {
   return t->shared.shutdown_timeout_ms;
 }
 
+/* The producer cannot go on: fenced (another producer took this
+ * transactional.id, or the coordinator bumped its epoch after a timeout),
+ * or its transaction state is gone (a broker back from an outage longer
+ * than the session answers the abort of a lost assignment's transaction
+ * with INVALID_TXN_STATE). As Kafka Streams, the thread goes on: its tasks
+ * close dirty, a new producer with the same transactional.id ends whatever
+ * the old one left open, and the tasks start again from the last committed
+ * transaction (weir_txn_recover, at the thread's next turn). Nothing of the
+ * broken producer's transaction becomes visible. */
+static void broken(weir_stream_thread_t *t, const char *why) {
+  if (!t->txn_broken)
+    WEIR_WARN("thread %d: %s; the producer is replaced and the thread's tasks start again from "
+              "the last committed transaction (nothing of the open one is visible)",
+              t->index, why);
+  t->txn_broken = 1;
+  t->txn_open = 0;
+}
+
+int weir_txn_broken(weir_stream_thread_t *t) {
+  char why[512], reason[400];
+  if (t->txn_broken || !weir_txn_enabled(t))
+    return t->txn_broken;
+  rd_kafka_resp_err_t err = rd_kafka_fatal_error(t->producer, reason, sizeof reason);
+  if (err) {
+    snprintf(why, sizeof why, "the transactional producer failed: %s (%s)", reason,
+             rd_kafka_err2name(err));
+    broken(t, why);
+  }
+  return t->txn_broken;
+}
+
 static int begin(weir_stream_thread_t *t, char *errstr, size_t errstr_size) {
   rd_kafka_error_t *error = rd_kafka_begin_transaction(t->producer);
   if (!error) {
@@ -33,8 +65,32 @@ static int begin(weir_stream_thread_t *t, char *errstr, size_t errstr_size) {
   return -1;
 }
 
+/* Testing only: WEIR_FAULT_TXN_FATAL_AFTER=N makes thread 0's producer fail
+ * fatally (librdkafka's rd_kafka_test_fatal_error) once, as its N-th commit
+ * of input offsets begins, with the transaction's records sent and its
+ * offsets not yet: the e2e tests prove the recovery so, without a broker
+ * outage of the right length. */
+static void read_fault(weir_stream_thread_t *t) {
+  const char *v = getenv("WEIR_FAULT_TXN_FATAL_AFTER");
+  t->txn_fault_after = v && *v && t->index == 0 ? strtoll(v, NULL, 10) : 0;
+}
+
+static void maybe_inject_fault(weir_stream_thread_t *t,
+                               const rd_kafka_topic_partition_list_t *offsets) {
+  if (t->txn_fault_after <= 0 || !offsets || !offsets->cnt || ++t->txn_commits < t->txn_fault_after)
+    return;
+  t->txn_fault_after = 0;
+  WEIR_WARN("thread %d: WEIR_FAULT_TXN_FATAL_AFTER: making the producer fail (testing)", t->index);
+  rd_kafka_test_fatal_error(t->producer, RD_KAFKA_RESP_ERR_INVALID_TXN_STATE,
+                            "injected by WEIR_FAULT_TXN_FATAL_AFTER");
+}
+
+static rd_kafka_error_t *init_transactions(weir_stream_thread_t *t, int timeout_ms) {
+  return rd_kafka_init_transactions(t->producer, timeout_ms);
+}
+
 int weir_txn_start(weir_stream_thread_t *t, char *errstr, size_t errstr_size) {
-  rd_kafka_error_t *error = rd_kafka_init_transactions(t->producer, 60000);
+  rd_kafka_error_t *error = init_transactions(t, 60000);
   if (error) {
     snprintf(errstr, errstr_size,
              "thread %d: cannot start transactions (processing.guarantee = exactly_once): %s; "
@@ -44,7 +100,70 @@ int weir_txn_start(weir_stream_thread_t *t, char *errstr, size_t errstr_size) {
     rd_kafka_error_destroy(error);
     return -1;
   }
+  read_fault(t);
   return begin(t, errstr, errstr_size);
+}
+
+/* A producer recovering after a broken one: init_transactions tried until
+ * it works (a broker still away) or the app stops; each try is bounded so a
+ * stop is not held up. */
+static int restart_transactions(weir_stream_thread_t *t) {
+  char why[512];
+  for (int tries = 1; !atomic_load(t->shared.stopping); tries++) {
+    rd_kafka_error_t *error = init_transactions(t, txn_timeout_ms(t));
+    if (!error) {
+      if (begin(t, why, sizeof why) == 0)
+        return 0;
+      t->shared.fail(t->shared.app, why);
+      return -1;
+    }
+    int retry = rd_kafka_error_is_retriable(error) ||
+                rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__TIMED_OUT;
+    snprintf(why, sizeof why,
+             "thread %d: the new transactional producer cannot start: %s; stopping (a restart "
+             "processes the inputs since the last commit again)",
+             t->index, rd_kafka_error_string(error));
+    if (retry)
+      WEIR_DEBUG("thread %d: starting transactions, try %d: %s: trying again", t->index, tries,
+                 rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+    if (!retry) {
+      t->shared.fail(t->shared.app, why);
+      return -1;
+    }
+  }
+  return -1;
+}
+
+/* Recoveries in a row with no transaction committed between them: past this,
+ * the producer is fenced as soon as it starts (another process uses this
+ * transactional.id), and going on would only fence that one in turn. */
+enum { MAX_RECOVERIES_WITHOUT_COMMIT = 5 };
+
+int weir_txn_recover(weir_stream_thread_t *t) {
+  char why[768];
+  if (++t->txn_recoveries > MAX_RECOVERIES_WITHOUT_COMMIT) {
+    snprintf(why, sizeof why,
+             "thread %d: the transactional producer failed %d times in a row without a "
+             "committed transaction; stopping: another process may use this instance's "
+             "transactional.id (its state.dir's instance.id, or group.instance.id, must be "
+             "unique per instance)",
+             t->index, MAX_RECOVERIES_WITHOUT_COMMIT);
+    t->shared.fail(t->shared.app, why);
+    return -1;
+  }
+  if (weir_thread_renew_producer(t, why, sizeof why)) {
+    t->shared.fail(t->shared.app, why);
+    return -1;
+  }
+  t->txn_broken = 0;
+  t->delivery_failed = 0;
+  t->delivery_failure_logged = 0;
+  if (restart_transactions(t))
+    return -1;
+  WEIR_INFO("thread %d: a new transactional producer started (recovery %d)", t->index,
+            t->txn_recoveries);
+  return 0;
 }
 
 /* Abort the open transaction: none of its records becomes visible to a
@@ -70,23 +189,21 @@ int weir_txn_abort(weir_stream_thread_t *t, const char *why, int wait_ms) {
   t->txn_aborting = 0;
   t->txn_open = 0;
   if (error) {
-    snprintf(err, sizeof err,
-             "thread %d: aborting the transaction failed: %s; the broker aborts it after "
-             "transaction.timeout.ms, and nothing of it is visible; a restart processes its "
-             "inputs again",
-             t->index, rd_kafka_error_string(error));
+    snprintf(err, sizeof err, "aborting the transaction failed: %s", rd_kafka_error_string(error));
     rd_kafka_error_destroy(error);
-    if (atomic_load(t->shared.stopping))
-      WEIR_WARN("%s", err); /* stopping anyway: the stop itself is no failure */
+    if (atomic_load(t->shared.stopping)) /* stopping anyway: the stop itself is no failure */
+      WEIR_WARN("thread %d: %s; the broker aborts it after transaction.timeout.ms, and nothing "
+                "of it is visible; a restart processes its inputs again",
+                t->index, err);
     else
-      t->shared.fail(t->shared.app, err);
+      broken(t, err); /* a new producer's init ends the transaction */
     return -1;
   }
   /* What failed belonged to the aborted transaction: nothing of it stays. */
   t->delivery_failed = 0;
   t->delivery_failure_logged = 0;
   if (begin(t, err, sizeof err)) {
-    t->shared.fail(t->shared.app, err);
+    broken(t, err);
     return -1;
   }
   return 0;
@@ -95,25 +212,19 @@ int weir_txn_abort(weir_stream_thread_t *t, const char *why, int wait_ms) {
 /* A transactional error. Abortable (the broker refused the offsets or the
  * commit, e.g. a coordinator still loading after a restart): the
  * transaction is aborted and every task of the thread goes back to the last
- * committed one and processes again, as Kafka Streams does. Fatal (fenced:
- * another instance with this transactional.id, or the group moved on):
- * the app stops; nothing of the transaction is visible. */
+ * committed one and processes again, as Kafka Streams does. Fatal (fenced,
+ * or a producer that cannot go on): the producer is replaced (broken());
+ * nothing of the transaction is visible. */
 static int failed(weir_stream_thread_t *t, const char *step, rd_kafka_error_t *error) {
   char why[768];
   int fatal = rd_kafka_error_is_fatal(error) || !rd_kafka_error_txn_requires_abort(error);
-  snprintf(why, sizeof why, "thread %d: %s failed: %s%s", t->index, step,
-           rd_kafka_error_string(error),
-           fatal ? "; stopping: this instance was fenced by a newer one, or its producer cannot "
-                   "go on; nothing of the transaction is visible and a restart processes its "
-                   "inputs again"
-                 : "");
+  snprintf(why, sizeof why, "%s failed: %s", step, rd_kafka_error_string(error));
   rd_kafka_error_destroy(error);
   if (fatal) {
-    t->txn_open = 0;
-    t->shared.fail(t->shared.app, why);
+    broken(t, why);
     return -1;
   }
-  WEIR_WARN("%s", why);
+  WEIR_WARN("thread %d: %s", t->index, why);
   if (weir_txn_abort(t, "the broker refused it", WEIR_TXN_ABORT_WAIT_MS) == 0)
     weir_thread_rewind(t);
   return -1;
@@ -150,6 +261,7 @@ int weir_txn_commit(weir_stream_thread_t *t, const rd_kafka_topic_partition_list
   char why[512];
   if (!t->txn_open)
     return -1;
+  maybe_inject_fault(t, offsets);
   rd_kafka_error_t *error = offsets && offsets->cnt ? with_retries(t, 1, offsets) : NULL;
   if (error)
     return failed(t, "sending the input offsets to the transaction", error);
@@ -157,8 +269,9 @@ int weir_txn_commit(weir_stream_thread_t *t, const rd_kafka_topic_partition_list
   if (error)
     return failed(t, "committing the transaction", error);
   t->txn_open = 0;
+  t->txn_recoveries = 0;
   if (begin(t, why, sizeof why)) {
-    t->shared.fail(t->shared.app, why);
+    broken(t, why);
     return -1;
   }
   return 0;

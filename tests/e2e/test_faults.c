@@ -19,6 +19,13 @@
  *   c. a rebalance during a restore: A's state directory wiped, A restarted
  *      (a full restore from the changelog), B started as soon as A logs its
  *      restore began, then more input. Both brokers.
+ *   d, e. kill -9 and a zombie under exactly_once (below);
+ *   f. under exactly_once, the broker down until weir's session expires (the
+ *      assignment lost and its transaction's abort begun), then back: weir
+ *      aborts or replaces its producer, rejoins and counts exactly;
+ *   g. under exactly_once, a fatal producer error mid-transaction
+ *      (WEIR_FAULT_TXN_FATAL_AFTER): the producer is replaced, the tasks go
+ *      back to the last committed transaction, the counts are exact.
  *
  * A leaderless changelog partition is not here: on the single-node real
  * broker a partition loses its leader only with the broker itself (scenario
@@ -55,7 +62,7 @@ typedef struct scenario {
   long long lines;
 } scenario_t;
 
-static scenario_t down, queue, restore, eos, down_eos, queue_eos, zombie;
+static scenario_t down, queue, restore, eos, down_eos, queue_eos, zombie, lost_eos, fatal_eos;
 
 /* -------------------------------------------------------------- the INI */
 
@@ -659,6 +666,81 @@ static void test_zombie_fenced(void **state) {
   assert_int_equal(e2e_broker_stop(&s->b), 0);
 }
 
+/* ------------------- f. the broker away past the session (exactly_once) */
+
+/* Kafka only (kafka.sh stop/restart). The broker stays down until A's log
+ * shows the lost assignment's abort begin: its session expired, so its
+ * transaction can no longer commit. When the broker returns, the abort
+ * either works or meets a transaction the coordinator no longer knows
+ * (INVALID_TXN_STATE, fatal: the producer is replaced); either way A
+ * rejoins, and every count is exact and once. */
+static void test_broker_away_past_session(void **state) {
+  (void)state;
+  scenario_t *s = &lost_eos;
+  const char *real = getenv("WEIR_TEST_KAFKA_BOOTSTRAP"), *dir = getenv("WEIR_TEST_KAFKA_DIR");
+  if (!real || !*real || !dir || !*dir) {
+    fprintf(stderr, "e2e: SKIPPED broker away past the session: runs on the real broker "
+                    "through kafka.sh run (stop/restart)\n");
+    skip();
+  }
+  long long t0 = e2e_now_ms();
+  start_broker(s);
+  assert_int_equal(write_ini_as(s, s->ini_a, s->dir_a, MICROS, NULL, 1, SS_COMMIT_MS), 0);
+  proc_t a = e2e_weir_run(&s->b, s->ini_a, s->log_a);
+  ss_expect_all_tasks(s->log_a, TASKS, E2E_WAIT_MS);
+  produce(s, 1, 3);
+  wait_first_output(s);
+  assert_int_equal(kafka_sh("stop"), 0);
+  long long t_down = e2e_now_ms();
+  assert_int_equal(
+      e2e_wait_log(s->log_a, "aborting the transaction: the assignment was lost", 1, BROKER_MS), 0);
+  assert_int_equal(kafka_sh("restart"), 0);
+  long long t_up = e2e_now_ms();
+  assert_true(alive(&a));
+  produce(s, 4, 4);
+  finish_exact(s, &a, 4, "broker away past the session (exactly_once)");
+  fprintf(stderr,
+          "e2e: summary (f): %lld lines; broker down for %lld ms; %d producer(s) replaced; all "
+          "counted and stopped %lld ms after it came back; total %lld ms\n",
+          s->lines, t_up - t_down, e2e_log_count(s->log_a, "a new transactional producer started"),
+          e2e_now_ms() - t_up, e2e_now_ms() - t0);
+  assert_int_equal(e2e_broker_stop(&s->b), 0);
+}
+
+/* ----------------------- g. a fatal producer error (exactly_once, testing hook) */
+
+/* The third commit of input offsets of thread 0 finds its producer failed (librdkafka's
+ * rd_kafka_test_fatal_error, through WEIR_FAULT_TXN_FATAL_AFTER): the
+ * transaction holds repartition, changelog and output records that must
+ * never become visible. A replaces the producer and goes on from the last
+ * committed transaction; it exits 0 and every count is exact and once. */
+static void test_fatal_producer_error(void **state) {
+  (void)state;
+  scenario_t *s = &fatal_eos;
+  long long t0 = e2e_now_ms();
+  start_broker(s);
+  if (!s->b.real) {
+    fprintf(stderr, "e2e: SKIPPED fatal producer error: exactly_once is refused on `weir broker` "
+                    "(test d)\n");
+    assert_int_equal(e2e_broker_stop(&s->b), 0);
+    skip();
+  }
+  assert_int_equal(write_ini_as(s, s->ini_a, s->dir_a, MICROS, NULL, 1, SS_COMMIT_MS), 0);
+  setenv("WEIR_FAULT_TXN_FATAL_AFTER", "3", 1);
+  proc_t a = e2e_weir_run(&s->b, s->ini_a, s->log_a);
+  unsetenv("WEIR_FAULT_TXN_FATAL_AFTER");
+  ss_expect_all_tasks(s->log_a, TASKS, E2E_WAIT_MS);
+  produce(s, 1, 3);
+  assert_int_equal(e2e_wait_log(s->log_a, "a new transactional producer started", 1, E2E_WAIT_MS),
+                   0);
+  assert_int_equal(e2e_wait_log(s->log_a, "back to the last committed transaction", 1, E2E_WAIT_MS),
+                   0);
+  produce(s, 4, 4);
+  finish_exact(s, &a, 4, "fatal producer error (exactly_once)");
+  fprintf(stderr, "e2e: summary (g): %lld lines; total %lld ms\n", s->lines, e2e_now_ms() - t0);
+  assert_int_equal(e2e_broker_stop(&s->b), 0);
+}
+
 /* ------------------------------------------------------------------ main */
 
 static void name(scenario_t *s, const char *tag, int pid) {
@@ -690,6 +772,8 @@ static void setup(int pid) {
   name(&down_eos, "down-eos", pid);
   name(&queue_eos, "queue-eos", pid);
   name(&zombie, "zombie", pid);
+  name(&lost_eos, "lost-eos", pid);
+  name(&fatal_eos, "fatal-eos", pid);
 }
 
 E2E_MAIN("faults", setup, cmocka_unit_test(test_kill9_exactly_once),
@@ -697,4 +781,6 @@ E2E_MAIN("faults", setup, cmocka_unit_test(test_kill9_exactly_once),
          cmocka_unit_test_prestate(test_full_queue_at_sigterm, (void *)&AT_LEAST_ONCE),
          cmocka_unit_test_prestate(test_broker_down_and_up, (void *)&AT_LEAST_ONCE),
          cmocka_unit_test_prestate(test_full_queue_at_sigterm, (void *)&EXACTLY_ONCE),
-         cmocka_unit_test_prestate(test_broker_down_and_up, (void *)&EXACTLY_ONCE))
+         cmocka_unit_test_prestate(test_broker_down_and_up, (void *)&EXACTLY_ONCE),
+         cmocka_unit_test(test_fatal_producer_error),
+         cmocka_unit_test(test_broker_away_past_session))
