@@ -26,7 +26,9 @@ static void thread_counters(const weir_http_env_t *env, weir_out_t *o) {
   for (int i = 0; i < w->thread_count; i++)
     weir_out_printf(o, "weir_rebalances_total{thread=\"%d\"} %llu\n", i,
                     (unsigned long long)atomic_load(&w->threads[i].rebalances));
-  family(o, "weir_commits_total", "counter", "Offset commits that succeeded.");
+  family(
+      o, "weir_commits_total", "counter",
+      "Offset commits that succeeded (exactly_once: transactions that committed input offsets).");
   for (int i = 0; i < w->thread_count; i++)
     weir_out_printf(o, "weir_commits_total{thread=\"%d\"} %llu\n", i,
                     (unsigned long long)atomic_load(&w->threads[i].commits));

@@ -209,11 +209,24 @@ static rd_kafka_resp_err_t commit_positions(weir_stream_thread_t *t,
   return err;
 }
 
+/* weir_commits_total and weir_commit_seconds_total (http/metrics.c). */
+static void count_commit(weir_stream_thread_t *t, int64_t start_us) {
+  if (!t->shared.owners)
+    return;
+  atomic_fetch_add(&t->shared.owners->threads[t->index].commits, 1);
+  atomic_fetch_add(&t->shared.owners->threads[t->index].commit_us,
+                   (unsigned long long)(weir_now_us() - start_us));
+}
+
 /* Exactly-once: every task of the thread in one transaction (a partial one
  * cannot be committed), always holding back: everything produced is
- * acknowledged, then the offsets go into the transaction, which commits;
- * only then is RocksDB written. A drain that times out leaves the
- * transaction open for the next turn. */
+ * acknowledged, then the offsets that moved go into the transaction, which
+ * commits; only then is RocksDB written. A drain that times out leaves the
+ * transaction open for the next turn. An idle thread's commit sends
+ * nothing: no offset moved and nothing was produced, so librdkafka ends the
+ * transaction locally (no EndTxn), as Kafka Streams skips such a commit;
+ * the broker sees no transaction from an idle instance, and a kill -9 then
+ * leaves none open for the next owner to wait out. */
 static void commit_transaction(weir_stream_thread_t *t) {
   if (!t->txn_open)
     return;
@@ -234,12 +247,15 @@ static void commit_transaction(weir_stream_thread_t *t) {
     t->shared.fail(t->shared.app, "out of memory committing a transaction");
     return;
   }
-  rd_kafka_topic_partition_list_t *list = collect(t, NULL, from, 1);
+  int64_t start_us = weir_now_us();
+  rd_kafka_topic_partition_list_t *list = collect(t, NULL, from, 0);
   if (weir_txn_commit(t, list) == 0) {
     for (int i = 0; i < list->cnt; i++)
       from[i]->committed = list->elems[i].offset;
-    if (list->cnt)
+    if (list->cnt) {
       WEIR_DEBUG("thread %d: committed %d partition(s) in a transaction", t->index, list->cnt);
+      count_commit(t, start_us);
+    }
     apply_tasks(t, NULL);
   }
   rd_kafka_topic_partition_list_destroy(list);
@@ -270,11 +286,8 @@ void weir_thread_commit(weir_stream_thread_t *t, const rd_kafka_topic_partition_
   rd_kafka_resp_err_t err = commit_positions(t, only, sync || holding, sync);
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR && holding)
     apply_tasks(t, only);
-  if (err == RD_KAFKA_RESP_ERR_NO_ERROR && t->shared.owners) {
-    atomic_fetch_add(&t->shared.owners->threads[t->index].commits, 1);
-    atomic_fetch_add(&t->shared.owners->threads[t->index].commit_us,
-                     (unsigned long long)(weir_now_us() - start_us));
-  }
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+    count_commit(t, start_us);
   weir_purge_after_commit(t); /* repartition topics: what the group committed */
 }
 

@@ -25,7 +25,8 @@
  *      aborts or replaces its producer, rejoins and counts exactly;
  *   g. under exactly_once, a fatal producer error mid-transaction
  *      (WEIR_FAULT_TXN_FATAL_AFTER): the producer is replaced, the tasks go
- *      back to the last committed transaction, the counts are exact.
+ *      back to the last committed transaction, the counts are exact;
+ *   h. under exactly_once, an idle instance sends no transaction.
  *
  * A leaderless changelog partition is not here: on the single-node real
  * broker a partition loses its leader only with the broker itself (scenario
@@ -62,7 +63,8 @@ typedef struct scenario {
   long long lines;
 } scenario_t;
 
-static scenario_t down, queue, restore, eos, down_eos, queue_eos, zombie, lost_eos, fatal_eos;
+static scenario_t down, queue, restore, eos, down_eos, queue_eos, zombie, lost_eos, fatal_eos,
+    idle_eos;
 
 /* -------------------------------------------------------------- the INI */
 
@@ -741,6 +743,79 @@ static void test_fatal_producer_error(void **state) {
   assert_int_equal(e2e_broker_stop(&s->b), 0);
 }
 
+/* ---------------------------------- h. idle under exactly_once: no transaction */
+
+/* The __consumer_offsets partition that holds `group`'s offsets: Java's
+ * String.hashCode, as the broker computes it, modulo the topic's
+ * partitions (kafka.sh sets 8; asked, not assumed). */
+static int32_t offsets_partition(rd_kafka_t *rk, const char *group) {
+  const rd_kafka_metadata_t *md = NULL;
+  rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, "__consumer_offsets", NULL);
+  assert_int_equal(rd_kafka_metadata(rk, 0, rkt, &md, 10000), 0);
+  assert_true(md->topic_cnt == 1 && md->topics[0].partition_cnt > 0);
+  int32_t n = md->topics[0].partition_cnt;
+  rd_kafka_metadata_destroy(md);
+  rd_kafka_topic_destroy(rkt);
+  int32_t h = 0;
+  for (const unsigned char *c = (const unsigned char *)group; *c; c++)
+    h = (int32_t)((uint32_t)h * 31u + *c);
+  return (h == INT32_MIN ? 0 : h < 0 ? -h : h) % n;
+}
+
+static int64_t offsets_end(rd_kafka_t *rk, int32_t partition) {
+  int64_t lo = -1, hi = -1;
+  assert_int_equal(
+      rd_kafka_query_watermark_offsets(rk, "__consumer_offsets", partition, &lo, &hi, 10000), 0);
+  return hi;
+}
+
+/* Once everything is counted and committed, an idle instance commits
+ * nothing: no "committed ... in a transaction" line and no record (offset
+ * commit or transaction marker) in its group's __consumer_offsets
+ * partition, over 30 commit intervals. An absence needs a window; the
+ * window only bounds how long it is looked for: before the fix every
+ * interval sent a transaction (two records each), so any machine shows it.
+ * More input then commits again. */
+static void test_idle_sends_no_transaction(void **state) {
+  (void)state;
+  scenario_t *s = &idle_eos;
+  start_broker(s);
+  if (!s->b.real) {
+    fprintf(stderr, "e2e: SKIPPED idle under exactly_once: refused on `weir broker` (test d)\n");
+    assert_int_equal(e2e_broker_stop(&s->b), 0);
+    skip();
+  }
+  assert_int_equal(write_ini_as(s, s->ini_a, s->dir_a, 0, NULL, 1, SS_COMMIT_MS), 0);
+  proc_t a = e2e_weir_run(&s->b, s->ini_a, s->log_a);
+  ss_expect_all_tasks(s->log_a, TASKS, E2E_WAIT_MS);
+  produce(s, 1, 1);
+  int64_t want[SS_WORDS];
+  ss_expect(1, 1, want);
+  ss_expect_counts(&s->b, s->out, PARTITIONS, want, E2E_WAIT_MS, "idle: phase 1");
+  long long deadline = e2e_now_ms() + E2E_WAIT_MS;
+  while (e2e_committed(&s->b, s->app, s->in, PARTITIONS) < s->lines && e2e_now_ms() < deadline)
+    usleep(100000);
+  assert_int_equal(e2e_committed(&s->b, s->app, s->in, PARTITIONS), s->lines);
+  const char *line = "in a transaction";
+  assert_true(e2e_wait_log(s->log_a, line, 1, E2E_WAIT_MS) == 0);
+  rd_kafka_t *rk = e2e_client(&s->b, RD_KAFKA_PRODUCER, NULL);
+  int32_t part = offsets_partition(rk, s->app);
+  int n1 = e2e_log_count(s->log_a, line);
+  int64_t o1 = offsets_end(rk, part);
+  usleep(30 * SS_COMMIT_MS * 1000);
+  int n2 = e2e_log_count(s->log_a, line);
+  int64_t o2 = offsets_end(rk, part);
+  fprintf(stderr, "e2e: idle: %d -> %d transaction lines, __consumer_offsets [%d] %lld -> %lld\n",
+          n1, n2, (int)part, (long long)o1, (long long)o2);
+  assert_int_equal(n2, n1);
+  assert_int_equal(o2, o1);
+  produce(s, 2, 2);
+  finish_exact(s, &a, 2, "idle under exactly_once, then more input");
+  assert_true(e2e_log_count(s->log_a, line) > n2);
+  rd_kafka_destroy(rk);
+  assert_int_equal(e2e_broker_stop(&s->b), 0);
+}
+
 /* ------------------------------------------------------------------ main */
 
 static void name(scenario_t *s, const char *tag, int pid) {
@@ -774,6 +849,7 @@ static void setup(int pid) {
   name(&zombie, "zombie", pid);
   name(&lost_eos, "lost-eos", pid);
   name(&fatal_eos, "fatal-eos", pid);
+  name(&idle_eos, "idle-eos", pid);
 }
 
 E2E_MAIN("faults", setup, cmocka_unit_test(test_kill9_exactly_once),
@@ -783,4 +859,5 @@ E2E_MAIN("faults", setup, cmocka_unit_test(test_kill9_exactly_once),
          cmocka_unit_test_prestate(test_full_queue_at_sigterm, (void *)&EXACTLY_ONCE),
          cmocka_unit_test_prestate(test_broker_down_and_up, (void *)&EXACTLY_ONCE),
          cmocka_unit_test(test_fatal_producer_error),
-         cmocka_unit_test(test_broker_away_past_session))
+         cmocka_unit_test(test_broker_away_past_session),
+         cmocka_unit_test(test_idle_sends_no_transaction))
