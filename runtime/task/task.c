@@ -68,13 +68,17 @@ weir_task_t *weir_task_new(const weir_task_env_t *env, int subtopology, int32_t 
   task->queues = calloc(tracker_count ? tracker_count : 1, sizeof *task->queues);
   task->tracker_count = tracker_count;
   task->partition_time = calloc(tracker_count ? tracker_count : 1, sizeof *task->partition_time);
+  task->resume_time = malloc((tracker_count ? tracker_count : 1) * sizeof *task->resume_time);
+  for (size_t i = 0; task->resume_time && i < tracker_count; i++)
+    task->resume_time[i] = -1;
   weir_timers_init(&task->timers);
   task->policy_stats = env->policy_stats ? env->policy_stats : &task->own_policy_stats;
   weir_node_stats_t *stats = env->node_stats;
   if (!stats)
     stats = task->own_node_stats = calloc(task->inst_count ? task->inst_count : 1, sizeof *stats);
   if (!stats || !task->insts || !task->trackers || !task->tracker_slots || !task->queues ||
-      !task->partition_time || weir_task_idle_init(&task->idle, tracker_count)) {
+      !task->partition_time || !task->resume_time ||
+      weir_task_idle_init(&task->idle, tracker_count)) {
     weir_task_free(task);
     return NULL;
   }
@@ -188,12 +192,17 @@ static int open_node(weir_task_t *task, weir_node_inst_t *inst, const weir_publi
 }
 
 int weir_task_open(weir_task_t *task, char *errstr, size_t errstr_size) {
+  /* Before the stores (a window store keeps what this time keeps, task_state.c)
+   * and init() (a stream-time timer it schedules starts from here). */
+  task->stream_time = -1;
+  for (size_t i = 0; i < task->tracker_count; i++) {
+    task->partition_time[i] = task->resume_time[i];
+    if (task->resume_time[i] > task->stream_time)
+      task->stream_time = task->resume_time[i];
+    task->resume_time[i] = -1; /* read once: a later open sets it again */
+  }
   if (weir_task_stores_open(task, errstr, errstr_size))
     return -1;
-  /* Before init(): a stream-time timer it schedules starts from here. */
-  task->stream_time = -1;
-  for (size_t i = 0; i < task->tracker_count; i++)
-    task->partition_time[i] = -1;
   /* One snapshot for every instance of the task: all of one version's
    * publishing, whatever a reload does meanwhile. */
   weir_published_t *now = task->env->versions ? weir_publisher_acquire(task->env->versions) : NULL;
@@ -256,6 +265,7 @@ void weir_task_free(weir_task_t *task) {
   free(task->queues);
   weir_task_idle_free(&task->idle);
   free(task->partition_time);
+  free(task->resume_time);
   weir_timers_free(&task->timers);
   free(task->trackers);
   free(task->tracker_slots);

@@ -129,7 +129,12 @@ struct weir_task {
   int64_t stream_time;
   weir_task_timers_t timers; /* the instances' punctuators (task/timers.h) */
   int64_t *partition_time;   /* per source topic: the largest timestamp extracted */
-  weir_task_idle_t idle;     /* waiting for an empty input (task/task_idle.h) */
+  /* Per source topic: the stream time its committed offset carried
+   * (weir_stream_time_decode), or -1; set by the thread before
+   * weir_task_open, which starts the task there, as Kafka Streams resumes a
+   * task at the partition time of its commit's offset metadata. */
+  int64_t *resume_time;
+  weir_task_idle_t idle; /* waiting for an empty input (task/task_idle.h) */
 
   /* The input being processed: set by weir_task_process for its duration. */
   int in_process;

@@ -103,6 +103,12 @@ static int open_store(weir_task_t *task, weir_task_store_t *ts, char *errstr, si
     weir_kv_store_free(ts->kv);
     ts->kv = NULL;
   }
+  /* A task resumed at its committed stream time (task.h resume_time): its
+   * window stores keep what they kept where it ran before, not everything
+   * until their first write (a store that reads before it writes, one side
+   * of a stream-stream join, would return windows the task had expired). */
+  if (ts->win && task->stream_time >= 0)
+    weir_window_store_advance(ts->win, task->stream_time);
   if (ts->decl->changelog_topic && env->producer)
     ts->changelog = rd_kafka_topic_new(env->producer, ts->decl->changelog_topic, NULL);
   if (!ts->kv || (ts->decl->changelog_topic && env->producer && !ts->changelog)) {

@@ -1,6 +1,8 @@
 #include "task/timestamp.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <weir/json.h>
 
@@ -167,4 +169,26 @@ int64_t weir_task_message_timestamp(weir_task_t *task, size_t topic_index,
                      msg->key_len, msg->payload, msg->len,       NULL,        0};
   in.timestamp = rd_kafka_message_timestamp(msg, NULL);
   return weir_task_extract_timestamp(task, topic_index, &in, NULL, 0);
+}
+
+/* Text, not binary: a person reading the group's offsets (kafka-consumer-
+ * groups, kcat) sees what it is. */
+static const char STREAM_TIME_TAG[] = "weir:st=";
+
+size_t weir_stream_time_encode(int64_t stream_time, char *buf) {
+  int n = snprintf(buf, WEIR_STREAM_TIME_META, "%s%lld", STREAM_TIME_TAG, (long long)stream_time);
+  return n > 0 && n < WEIR_STREAM_TIME_META ? (size_t)n : 0;
+}
+
+int64_t weir_stream_time_decode(const void *metadata, size_t size) {
+  char text[WEIR_STREAM_TIME_META];
+  size_t tag = sizeof STREAM_TIME_TAG - 1;
+  if (!metadata || size <= tag || size >= sizeof text || memcmp(metadata, STREAM_TIME_TAG, tag))
+    return -1;
+  memcpy(text, metadata, size);
+  text[size] = '\0';
+  char *end;
+  errno = 0;
+  long long v = strtoll(text + tag, &end, 10);
+  return errno || *end || end == text + tag || v < 0 ? -1 : (int64_t)v;
 }

@@ -30,6 +30,14 @@ int64_t weir_task_extract_timestamp(struct weir_task *task, size_t topic_index,
 int64_t weir_task_message_timestamp(struct weir_task *task, size_t topic_index,
                                     const rd_kafka_message_t *msg);
 
+/* A task's stream time in a committed offset's metadata ("weir:st=<ms>"),
+ * so the task resumes there wherever it opens next: the text in buf (at
+ * least WEIR_STREAM_TIME_META bytes), its length returned. Decoded: the
+ * time, or -1 for metadata that is not weir's or holds none. */
+enum { WEIR_STREAM_TIME_META = 32 };
+size_t weir_stream_time_encode(int64_t stream_time, char *buf);
+int64_t weir_stream_time_decode(const void *metadata, size_t size);
+
 /* An ISO-8601 date-time with its zone, as ms since the epoch: 0 and *ms, or
  * -1 when `text` (len bytes) is not one. */
 int weir_parse_iso8601(const char *text, size_t len, int64_t *ms);

@@ -3,8 +3,10 @@
  * consumer close would block forever. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "http/ownership.h"
+#include "task/timestamp.h"
 #include "thread/thread_internal.h"
 #include "util/log.h"
 
@@ -21,6 +23,20 @@ int weir_thread_drain(weir_stream_thread_t *t) {
 
 static int wanted(const rd_kafka_topic_partition_list_t *only, const char *topic, int32_t p) {
   return !only || rd_kafka_topic_partition_list_find(only, topic, p) != NULL;
+}
+
+/* The task's stream time goes with each offset (offset metadata), so the
+ * task resumes there when it opens elsewhere (rebalance.c), as Kafka
+ * Streams resumes a task at its committed partition time: what windows
+ * keep and what is late do not start again after a move. The list owns it
+ * (librdkafka frees it with the list). */
+static void with_stream_time(rd_kafka_topic_partition_t *tp, int64_t stream_time) {
+  char text[WEIR_STREAM_TIME_META];
+  size_t n = stream_time >= 0 ? weir_stream_time_encode(stream_time, text) : 0;
+  if (n && (tp->metadata = malloc(n))) {
+    memcpy(tp->metadata, text, n);
+    tp->metadata_size = n;
+  }
 }
 
 /* Offsets ready to commit, with the trackers they came from (same order;
@@ -40,7 +56,10 @@ static rd_kafka_topic_partition_list_t *collect(weir_stream_thread_t *t,
       if (pos < 0 || (!all && pos == tr->committed) || !wanted(only, t->topics[i], task->partition))
         continue;
       from[list->cnt] = tr;
-      rd_kafka_topic_partition_list_add(list, t->topics[i], task->partition)->offset = pos;
+      rd_kafka_topic_partition_t *tp =
+          rd_kafka_topic_partition_list_add(list, t->topics[i], task->partition);
+      tp->offset = pos;
+      with_stream_time(tp, task->stream_time);
     }
   }
   return list;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "http/ownership.h"
+#include "task/timestamp.h"
 #include "thread/thread_internal.h"
 #include "util/log.h"
 #include "util/sdnotify.h"
@@ -87,6 +88,36 @@ static weir_task_t *task_of(weir_stream_thread_t *t, const rd_kafka_topic_partit
   return create ? task_for(t, sub, tp->partition) : weir_thread_task(t, sub, tp->partition);
 }
 
+/* Each new task's stream time from its committed offsets' metadata
+ * (commit.c), read before the tasks open: one OffsetFetch per assignment,
+ * as Kafka Streams does. `parts` gets the committed offsets. A broker that
+ * cannot answer leaves the tasks starting with no stream time, as before
+ * their first commit: logged, not fatal. */
+static rd_kafka_resp_err_t read_stream_times(weir_stream_thread_t *t,
+                                             rd_kafka_topic_partition_list_t *parts) {
+  rd_kafka_resp_err_t err = rd_kafka_committed(t->consumer, parts, t->shared.shutdown_timeout_ms);
+  if (err) {
+    WEIR_WARN("thread %d: cannot read the committed offsets of %d partition(s): %s; their tasks "
+              "start with no stream time (windows and late records count from their first "
+              "record)",
+              t->index, parts->cnt, rd_kafka_err2str(err));
+    return err;
+  }
+  for (int i = 0; i < parts->cnt; i++) {
+    const rd_kafka_topic_partition_t *tp = &parts->elems[i];
+    weir_task_t *task = task_of(t, tp, 1);
+    int idx = weir_thread_topic_index(t, tp->topic);
+    if (task && idx >= 0 && !task->active && !tp->err) {
+      task->resume_time[idx] = weir_stream_time_decode(tp->metadata, tp->metadata_size);
+      WEIR_DEBUG("thread %d: task %s resumes %s [%d] at stream time %lld (committed offset "
+                 "%lld)",
+                 t->index, task->id, tp->topic, (int)tp->partition,
+                 (long long)task->resume_time[idx], (long long)tp->offset);
+    }
+  }
+  return RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
 static int open_tasks(weir_stream_thread_t *t, const rd_kafka_topic_partition_list_t *parts,
                       char *list, size_t list_size) {
   char why[1024];
@@ -145,6 +176,9 @@ static void on_assign(weir_stream_thread_t *t, rd_kafka_t *rk,
                       rd_kafka_topic_partition_list_t *parts) {
   char list[2048] = "";
   int64_t start = weir_now_ms();
+  rd_kafka_topic_partition_list_t *committed = rd_kafka_topic_partition_list_copy(parts);
+  read_stream_times(t, committed);
+  rd_kafka_topic_partition_list_destroy(committed);
   open_tasks(t, parts, list, sizeof list);
   if (cooperative(rk))
     rd_kafka_incremental_assign(rk, parts);
@@ -181,9 +215,9 @@ int weir_thread_rewind(weir_stream_thread_t *t) {
   rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
   rd_kafka_error_t *error = NULL;
   if (parts->cnt > 0) {
-    err = open_tasks(t, parts, again, sizeof again)
-              ? RD_KAFKA_RESP_ERR__FAIL
-              : rd_kafka_committed(t->consumer, parts, t->shared.shutdown_timeout_ms);
+    err = read_stream_times(t, parts);
+    if (!err && open_tasks(t, parts, again, sizeof again))
+      err = RD_KAFKA_RESP_ERR__FAIL;
     for (int i = 0; !err && i < parts->cnt; i++)
       if (parts->elems[i].offset < 0) /* none committed: auto.offset.reset = earliest */
         parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;

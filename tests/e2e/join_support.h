@@ -391,8 +391,10 @@ __attribute__((unused)) static void check_meaningful(const char *mode, const wdi
     assert_true(count_having(ref, "\"right\":null") >= 10);
   if (strcmp(mode, "st-left") == 0)
     assert_true(count_having(ref, "<null> |") >= 3);
+  /* The late input's right side is mostly late or matched: its outer join
+   * has few unmatched right records (the count is printed). */
   if (strcmp(mode, "ss-outer") == 0)
-    assert_true(count_having(ref, "\"left\":null") >= 10);
+    assert_true(count_having(ref, "\"left\":null") >= (with_late() ? 1u : 10u));
   if (!stream)
     assert_true(count_having(ref, "<delete>") >= 2);
   if (strcmp(mode, "tt-outer") == 0 || strcmp(mode, "tt-left") == 0)

@@ -9,7 +9,9 @@
  * Streams keeps it in its commit's processor metadata).
  *   - tumbling 10 s windows;
  *   - 0.5 s sessions: one record a second over 5 keys, so each session is
- *     one record, closed by the next record. */
+ *     one record, closed by the next record.
+ * And a task's stream time survives a restart (it travels in the committed
+ * offsets' metadata, as Kafka Streams' partition time). */
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <setjmp.h>
@@ -21,6 +23,7 @@
 
 #include "it_mock.h"
 #include "it_support.h"
+#include "support/http_client.h"
 
 #define BASE_TS INT64_C(1700000000000) /* a multiple of 10 s */
 #define KEYS 5
@@ -187,12 +190,63 @@ static void test_sessions_not_emitted_again_after_restore(void **state) {
   restored_after_wipe(*state, &sessions);
 }
 
+/* The restarted instance's task, before any record comes: its stream time
+ * (weir_task_stream_time_ms) is the one it committed, 99 s into the input,
+ * not "none". A probe for it_wait_until. */
+typedef struct {
+  int port;
+  long long want;
+} time_probe_t;
+
+static int stream_time_shown(void *arg) {
+  time_probe_t *pr = arg;
+  http_answer_t a;
+  char want[96];
+  snprintf(want, sizeof want, "weir_task_stream_time_ms{task=\"0_0\"} %lld\n", pr->want);
+  int ok = http_get(pr->port, "/metrics", NULL, &a) == 200 && strstr(a.body, want);
+  http_answer_free(&a);
+  return ok;
+}
+
+/* A task's stream time survives a restart: it travels in the committed
+ * offsets' metadata (Kafka Streams' partition time), so the restarted task
+ * starts there, as its window stores do (what they keep, and so what a
+ * stream-stream join finds, does not start again after a move:
+ * e2e/test_join_rebalance_late). Before, the task started with none (-1,
+ * left out of /metrics). */
+static void test_stream_time_survives_restart(void **state) {
+  it_mock_t *c = *state;
+  const char *topics[] = {"wt-in", "wt-out", "wt-counts-changelog"};
+  for (size_t i = 0; i < 3; i++)
+    assert_int_equal(rd_kafka_mock_topic_create(c->mc, topics[i], 1, 1), 0);
+  char ini[2048];
+  snprintf(ini, sizeof ini, ini_fmt, "wt", c->bootstrap, c->state_dir, "wt", "wt", tumbling.op,
+           tumbling.store, "wt-out");
+  char *weir = strstr(ini, "[weir]\n") + strlen("[weir]\n"),
+       listen[] = "http.listen = 127.0.0.1:0\n";
+  memmove(weir + strlen(listen), weir, strlen(weir) + 1);
+  memcpy(weir, listen, strlen(listen));
+  weir_topology_t *t = it_topology(ini);
+  assert_non_null(t);
+  run(t, c->bootstrap, "wt", "wt-in", 0, 100, 1);
+  weir_app_t *app = it_start(t, 20000);
+  time_probe_t pr = {weir_app_http_port(app), BASE_TS + 99 * 1000};
+  assert_true(pr.port > 0);
+  if (it_wait_until(stream_time_shown, &pr, IT_WAIT_MS))
+    fail_msg("/metrics never showed task 0_0 at stream time %lld after the restart", pr.want);
+  weir_app_stop(app);
+  assert_int_equal(weir_app_join(app), 0);
+  weir_app_free(app);
+  weir_topology_free(t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_window_store_restored_after_wipe, setup,
                                       it_mock_teardown),
       cmocka_unit_test_setup_teardown(test_sessions_not_emitted_again_after_restore, setup,
                                       it_mock_teardown),
+      cmocka_unit_test_setup_teardown(test_stream_time_survives_restart, setup, it_mock_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
