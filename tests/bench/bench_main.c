@@ -317,8 +317,12 @@ static pid_t spawn_case(const bench_opts_t *o, size_t ci, int col, int run, cons
     char repartition[192], changelog[192], commit[16];
     count_topics(ci, col, run, repartition, changelog, sizeof repartition);
     snprintf(commit, sizeof commit, "%d", c->commit_ms ? c->commit_ms : 30000);
-    char *argv[] = {(char *)o->self, "twohop",    (char *)o->bootstrap, INPUT,  repartition,
-                    changelog,       (char *)out, (char *)group,        commit, NULL};
+    /* WEIR_BENCH_TWOHOP_THREADS=1: each hop on a thread of its own (bench_twohop.c). */
+    char *shape = getenv("WEIR_BENCH_TWOHOP_THREADS") ? "threads" : NULL;
+    char *argv[] = {(char *)o->self, "twohop",      (char *)o->bootstrap,
+                    INPUT,           repartition,   changelog,
+                    (char *)out,     (char *)group, commit,
+                    shape,           NULL};
     return bench_spawn(argv, log);
   }
   if (col == 0) {
@@ -529,7 +533,8 @@ static void usage(void) {
         "                  [--markdown FILE]\n"
         "       weir-bench loop BOOTSTRAP INPUT OUTPUT GROUP [THREADS]   (the baseline, run by the "
         "harness)\n"
-        "       weir-bench twohop BOOTSTRAP INPUT REPARTITION CHANGELOG OUTPUT GROUP COMMIT_MS\n"
+        "       weir-bench twohop BOOTSTRAP INPUT REPARTITION CHANGELOG OUTPUT GROUP COMMIT_MS "
+        "[threads]\n"
         "                  (the word count's ceiling, run by the harness)\n"
         "--partitions P: run only the cases with P partitions (default: every case)\n"
         "--case NAMES: run only the cases named: passthrough, wordcount, restore, window, "

@@ -180,13 +180,13 @@ static void words_note(FILE *f, int words) {
       "Streams: ~40%%), and *start s* is spawn to that first repartitioned record. The loop "
       "forwards the same input as it is (done at as many output records, timed as above): the "
       "ceiling of reading and writing it once. The two-hop loop (`weir-bench twohop`, the loop's "
-      "clients and tuning) puts the same records through the same topics as weir: one thread "
-      "splits each input record on spaces and produces each word to a repartition topic keyed by "
-      "it; a second thread's consumer reads that topic, counts each word in a hash table in "
-      "memory and, every commit interval, produces the words counted since the last to a "
-      "changelog topic and the output (8-byte counts, as weir's cache flushes at a commit); it "
-      "has no store, tasks or commits. Timed as weir, from its first repartitioned record to its "
-      "output's counts adding up to the input: the word count's ceiling.\n");
+      "clients and tuning, one consumer and one producer on one thread as weir's `threads = 1`) "
+      "puts the same records through the same topics as weir: it splits each input record on "
+      "spaces and produces each word to a repartition topic keyed by it, reads that topic back, "
+      "counts each word in a hash table in memory and, every commit interval, produces the words "
+      "counted since the last to a changelog topic and the output (8-byte counts, as weir's "
+      "cache flushes at a commit); it has no store, tasks or commits. Timed as weir, from its "
+      "first repartitioned record to its output's counts adding up to the input.\n");
 }
 
 static void restore_row(FILE *f, const bench_case_t *c, long records, const bench_restore_t *x) {
