@@ -4,14 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kafka/wire_headers.h"
 #include "task/task.h"
 #include "task/timestamp.h"
 #include "util/log.h"
 
-/* The consumed headers as SDK headers, in a buffer reused across records. */
+/* The consumed headers as SDK headers, in a buffer reused across records.
+ * A record whose bytes show no headers skips librdkafka's parse of them
+ * (kafka/wire_headers.h: it allocates for every record). */
 static int convert_headers(weir_task_t *task, const rd_kafka_message_t *msg, weir_record_t *rec) {
   rd_kafka_headers_t *hdrs = NULL;
-  if (!msg || rd_kafka_message_headers(msg, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR || !hdrs)
+  if (!msg || weir_message_no_headers(msg) ||
+      rd_kafka_message_headers(msg, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR || !hdrs)
     return 0;
   size_t n = rd_kafka_header_cnt(hdrs);
   if (n > task->header_cap) {

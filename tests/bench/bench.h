@@ -84,6 +84,10 @@ typedef struct bench_case {
   int no_restore;   /* a store, but no restore measured after each run */
   int exactly_once; /* weir's processing.guarantee = exactly_once, Kafka Streams'
                      * exactly_once_v2 (the loop stays as it is: no transactions) */
+  /* A word count's ceiling: the two-hop loop (bench_twohop.c) as a fourth column. */
+  int twohop;
+  double twohop_goal; /* weir / two-hop loop to report against; 0: none */
+  double cpu_ks_goal; /* weir's CPU per record at most 1 / this of Kafka Streams'; 0: none */
 } bench_case_t;
 
 /* The windows a windowed case's input spans (its flush records aside). */
@@ -114,16 +118,18 @@ typedef struct bench_rebalance {
 
 /* The columns: the baseline loop, weir, Kafka Streams. */
 enum { BENCH_COLS = 3 };
+/* The throughput table's: those, then the two-hop loop (cases with `twohop` only). */
+enum { BENCH_TABLE_COLS = 4, BENCH_TWOHOP = 3 };
 
 /* bench_report.c: the Markdown of a whole run, per case (arrays of ncases). */
 typedef struct bench_report {
   const bench_case_t *cases;
   size_t ncases;
-  const int *ran;                          /* 1: the case ran */
-  const long *records;                     /* the records it ran on */
-  const bench_result_t (*res)[BENCH_COLS]; /* medians per column */
-  const bench_restore_t *restore;          /* its restore figures (cases with a store) */
-  const bench_rebalance_t *rb;             /* NULL: no rebalance measurement */
+  const int *ran;                                /* 1: the case ran */
+  const long *records;                           /* the records it ran on */
+  const bench_result_t (*res)[BENCH_TABLE_COLS]; /* medians per column */
+  const bench_restore_t *restore;                /* its restore figures (cases with a store) */
+  const bench_rebalance_t *rb;                   /* NULL: no rebalance measurement */
   int rebalance_partitions;
 } bench_report_t;
 void bench_write_report(const bench_opts_t *o, const bench_report_t *r);
@@ -144,6 +150,13 @@ long long bench_end_offsets(rd_kafka_t *rk, const char *topic, int partitions, l
 
 /* bench_loop.c: the baseline, run as `weir-bench loop ...` in its own process. */
 int bench_loop_main(int argc, char **argv);
+/* The loop's clients (its tuning, shared with the two-hop loop): a consumer of group `group`
+ * subscribed to `input` ("a,b": both), a producer. */
+rd_kafka_t *bench_loop_consumer(const char *bootstrap, const char *group, const char *input);
+rd_kafka_t *bench_loop_producer(const char *bootstrap);
+
+/* bench_twohop.c: the word count's ceiling, run as `weir-bench twohop ...`. */
+int bench_twohop_main(int argc, char **argv);
 
 /* bench_main.c: the `weir run` INI for a job; `extra`: more [weir] lines, or NULL. */
 void bench_weir_ini(const bench_opts_t *o, const char *path, const char *topology,

@@ -24,7 +24,7 @@ static void set(rd_kafka_conf_t *c, const char *k, const char *v) {
     fprintf(stderr, "loop: %s\n", why);
 }
 
-static rd_kafka_t *consumer(const char *bootstrap, const char *group, const char *input) {
+rd_kafka_t *bench_loop_consumer(const char *bootstrap, const char *group, const char *input) {
   rd_kafka_conf_t *c = rd_kafka_conf_new();
   set(c, "bootstrap.servers", bootstrap);
   set(c, "group.id", group);
@@ -50,7 +50,7 @@ static rd_kafka_t *consumer(const char *bootstrap, const char *group, const char
   return rk;
 }
 
-static rd_kafka_t *producer(const char *bootstrap) {
+rd_kafka_t *bench_loop_producer(const char *bootstrap) {
   rd_kafka_conf_t *c = rd_kafka_conf_new();
   set(c, "bootstrap.servers", bootstrap);
   set(c, "linger.ms", "5");
@@ -88,8 +88,8 @@ static void *run_pair(void *arg) {
   enum { BATCH = 1024 };
   const pair_t *a = arg;
   rd_kafka_message_t *msgs[BATCH];
-  rd_kafka_t *c = consumer(a->bootstrap, a->group, a->input);
-  rd_kafka_t *p = producer(a->bootstrap);
+  rd_kafka_t *c = bench_loop_consumer(a->bootstrap, a->group, a->input);
+  rd_kafka_t *p = bench_loop_producer(a->bootstrap);
   rd_kafka_topic_t *out = rd_kafka_topic_new(p, a->output, NULL);
   rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(c);
   while (!stop) {

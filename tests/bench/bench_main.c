@@ -60,12 +60,14 @@ static const bench_case_t cases[] = {
      .baseline = 1,
      .partitions = 6,
      .threads = 1,
-     .goal = 0.6,
      .records_div = 1,
      .words = 10000,
      .commit_ms = 1000,
      .store = "counts",
-     .ahead_of_ks = 1},
+     .twohop = 1,
+     .twohop_goal = 0.8,
+     .ks_goal = 3.0,
+     .cpu_ks_goal = 6},
     /* The word count under exactly-once, at Kafka Streams' EOS commit interval;
      * compare its weir column with the wordcount case's (goal: >= 0.8 of it). */
     {.name = "wordcount-eos",
@@ -112,8 +114,9 @@ enum { NCASES = sizeof cases / sizeof cases[0] };
 /* The rebalance measurement runs on the input of this many partitions. */
 enum { REBALANCE_PARTITIONS = 6 };
 
-enum { COLS = BENCH_COLS };
-static const char *const col_names[COLS] = {"plain librdkafka loop", "weir", "Kafka Streams"};
+enum { COLS = BENCH_TABLE_COLS };
+static const char *const col_names[COLS] = {"plain librdkafka loop", "weir", "Kafka Streams",
+                                            "two-hop loop"};
 
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -143,6 +146,16 @@ static void input_topic(char *buf, size_t size, const bench_case_t *c) {
 /* The application.id (and consumer group) of one run of one column. */
 static void group_name(char *buf, size_t size, size_t ci, int col, int run) {
   snprintf(buf, size, "bench-%s-%zu-%d-%d-%d", cases[ci].name, ci, col, run, (int)getpid());
+}
+
+/* The repartition and changelog topics of a word count's run (weir's names;
+ * the two-hop loop is given the same ones under its own group). */
+static void count_topics(size_t ci, int col, int run, char *repartition, char *changelog,
+                         size_t size) {
+  char group[160];
+  group_name(group, sizeof group, ci, col, run);
+  snprintf(repartition, size, "%s-count-repartition", group);
+  snprintf(changelog, size, "%s-%s-changelog", group, cases[ci].store);
 }
 
 /* `name` is one of the comma-separated names of `list`. */
@@ -295,10 +308,23 @@ static pid_t spawn_kstreams(const bench_opts_t *o, const bench_case_t *c, const 
   return bench_spawn(argv, log);
 }
 
-static pid_t spawn_case(const bench_opts_t *o, const bench_case_t *c, int col, const char *out,
+static pid_t spawn_case(const bench_opts_t *o, size_t ci, int col, int run, const char *out,
                         const char *group, const char *state_dir, const char *log) {
+  const bench_case_t *c = &cases[ci];
   char threads[16];
   snprintf(threads, sizeof threads, "%d", c->threads);
+  if (col == BENCH_TWOHOP) {
+    char repartition[192], changelog[192], commit[16];
+    count_topics(ci, col, run, repartition, changelog, sizeof repartition);
+    snprintf(commit, sizeof commit, "%d", c->commit_ms ? c->commit_ms : 30000);
+    /* WEIR_BENCH_TWOHOP_THREADS=1: each hop on a thread of its own (bench_twohop.c). */
+    char *shape = getenv("WEIR_BENCH_TWOHOP_THREADS") ? "threads" : NULL;
+    char *argv[] = {(char *)o->self, "twohop",      (char *)o->bootstrap,
+                    INPUT,           repartition,   changelog,
+                    (char *)out,     (char *)group, commit,
+                    shape,           NULL};
+    return bench_spawn(argv, log);
+  }
   if (col == 0) {
     char *argv[] = {(char *)o->self, "loop",      (char *)o->bootstrap,
                     INPUT,           (char *)out, (char *)group,
@@ -311,8 +337,30 @@ static pid_t spawn_case(const bench_opts_t *o, const bench_case_t *c, int col, c
 }
 
 static int column_applies(const bench_opts_t *o, const bench_case_t *c, int col) {
-  return col == 1 || (col == 0 && c->baseline) ||
+  return col == 1 || (col == 0 && c->baseline) || (col == BENCH_TWOHOP && c->twohop) ||
          (col == 2 && ((o->kstreams_jar && c->kstreams_mode) || (o->kstreams_sh && c->window_ms)));
+}
+
+/* The records a word count put through each of its topics, so weir's and the
+ * two-hop loop's can be compared; the two-hop loop's run fails unless its
+ * repartition topic got one record a word (each input record is one word). */
+static void wire_check(const bench_opts_t *o, const char *name, int col, const char *repartition,
+                       const char *changelog, const char *out, bench_result_t *r) {
+  rd_kafka_t *rk = bench_client(RD_KAFKA_PRODUCER, o->bootstrap, NULL);
+  if (!rk)
+    return;
+  long long rp = bench_end_offsets(rk, repartition, o->partitions, NULL),
+            cl = bench_end_offsets(rk, changelog, o->partitions, NULL),
+            op = bench_end_offsets(rk, out, o->partitions, NULL);
+  rd_kafka_destroy(rk);
+  fprintf(stderr,
+          "weir-bench: %s, %s: records through repartition %lld, changelog %lld, output %lld\n",
+          name, col_names[col], rp, cl, op);
+  if (col == BENCH_TWOHOP && rp != o->records) {
+    fprintf(stderr, "weir-bench: %s, %s: the repartition topic holds %lld records, not %ld\n", name,
+            col_names[col], rp, o->records);
+    r->ok = 0;
+  }
 }
 
 /* One run of one column of one case; a stateful weir gets a fresh state.dir,
@@ -324,10 +372,17 @@ static int run_once(const bench_opts_t *o, size_t ci, int col, int run, bench_re
   snprintf(name, sizeof name, "%s/%dp/%dt", c->name, c->partitions, c->threads);
   output_topic(out, sizeof out, ci, col, run);
   group_name(group, sizeof group, ci, col, run);
+  char repartition[192], changelog[192];
+  if (c->twohop)
+    count_topics(ci, col, run, repartition, changelog, sizeof repartition);
   if (bench_create_topic(o, out) || (col == 1 && c->store && bench_state_dir(state, sizeof state)))
     return -1;
+  /* weir makes its own; the two-hop loop is given them, as many partitions as the input. */
+  if (col == BENCH_TWOHOP &&
+      (bench_create_topic(o, repartition) || bench_create_topic(o, changelog)))
+    return -1;
   double t0 = bench_now();
-  pid_t child = spawn_case(o, c, col, out, group, state[0] ? state : NULL, log);
+  pid_t child = spawn_case(o, ci, col, run, out, group, state[0] ? state : NULL, log);
   if ((c->words || c->window_ms) && col != 0)
     bench_observe_counts(o, child, out, group, o->records,
                          c->window_ms ? o->records / BENCH_WINDOW_SPAN : 0, t0, r);
@@ -335,6 +390,8 @@ static int run_once(const bench_opts_t *o, size_t ci, int col, int run, bench_re
     bench_observe(o, child, out, o->records, t0, r);
   if (state[0])
     bench_remove_tree(state);
+  if (c->twohop && r->ok && (col == 1 || col == BENCH_TWOHOP))
+    wire_check(o, name, col, repartition, changelog, out, r);
   if (!r->ok)
     fprintf(stderr, "weir-bench: %s, %s: FAILED; its output is in %s\n", name, col_names[col], log);
   else
@@ -476,6 +533,9 @@ static void usage(void) {
         "                  [--markdown FILE]\n"
         "       weir-bench loop BOOTSTRAP INPUT OUTPUT GROUP [THREADS]   (the baseline, run by the "
         "harness)\n"
+        "       weir-bench twohop BOOTSTRAP INPUT REPARTITION CHANGELOG OUTPUT GROUP COMMIT_MS "
+        "[threads]\n"
+        "                  (the word count's ceiling, run by the harness)\n"
         "--partitions P: run only the cases with P partitions (default: every case)\n"
         "--case NAMES: run only the cases named: passthrough, wordcount, restore, window, "
         "rebalance,\n"
@@ -564,16 +624,16 @@ static pid_t start_embedded(const bench_opts_t *o, int rebalance, char *addr, si
         argv[a++] = names[k];
       }
     /* weir's internal topics (the mock cannot create them for it): the
-     * stateful topologies' operator is `count`. */
-    for (int run = -1; cases[i].store && run < o->runs && k + 1 < MAX_TOPICS; run++, k += 2) {
-      char group[160];
-      group_name(group, sizeof group, i, 1, run);
-      snprintf(names[k], sizeof names[k], "%s-count-repartition", group);
-      snprintf(names[k + 1], sizeof names[k + 1], "%s-%s-changelog", group, cases[i].store);
-      argv[a++] = "--topic";
-      argv[a++] = names[k];
-      argv[a++] = "--topic";
-      argv[a++] = names[k + 1];
+     * stateful topologies' operator is `count`; the two-hop loop's too. */
+    static const int counting[] = {1, BENCH_TWOHOP};
+    for (int m = 0; cases[i].store && m < (cases[i].twohop ? 2 : 1); m++) {
+      for (int run = -1; run < o->runs && k + 1 < MAX_TOPICS; run++, k += 2) {
+        count_topics(i, counting[m], run, names[k], names[k + 1], sizeof names[k]);
+        argv[a++] = "--topic";
+        argv[a++] = names[k];
+        argv[a++] = "--topic";
+        argv[a++] = names[k + 1];
+      }
     }
   }
   for (int run = 0; rebalance && run < o->rebalance_runs && k + 1 < MAX_TOPICS; run++, k += 2) {
@@ -708,6 +768,8 @@ int main(int argc, char **argv) {
   bench_opts_t o;
   if (argc > 1 && strcmp(argv[1], "loop") == 0)
     return bench_loop_main(argc - 1, argv + 1);
+  if (argc > 1 && strcmp(argv[1], "twohop") == 0)
+    return bench_twohop_main(argc - 1, argv + 1);
   if (parse(argc, argv, &o)) {
     usage();
     return 2;

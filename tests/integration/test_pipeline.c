@@ -310,6 +310,62 @@ static void test_two_subtopologies_run_side_by_side(void **state) {
   weir_topology_free(t);
 }
 
+/* Headers pass through whether a record has them or not, in plain and in
+ * lz4 batches: the task skips librdkafka's parse of a record whose bytes show
+ * no headers (kafka/wire_headers.h), and must skip it for those only. Values
+ * of 0, 2, 63, 64 and 300 bytes (a 1- and a 2-byte varint length), with and
+ * without a header, mixed in one batch. */
+static void test_headers_with_and_without(void **state) {
+  static const char ini[] = "[weir]\napplication.id = it-headers\nbootstrap.servers = embedded\n"
+                            "embedded.partitions = 1\n"
+                            "[source:in]\ntopic = in\n"
+                            "[operator:pass]\nplugin = std\ntype = passthrough\ninput = in\n"
+                            "[sink:out]\ninput = pass\ntopic = out\n";
+  enum { N = 40 };
+  static const size_t sizes[] = {0, 2, 63, 64, 300};
+  char value[300], key[16], hval[16], want[32];
+  it_record_t got[N];
+  memset(value, 'x', sizeof value);
+  weir_topology_t *t = topology(ini);
+  assert_non_null(t);
+  weir_app_t *app = start(t);
+  rd_kafka_t *plain = it_producer(weir_app_bootstrap(app));
+  char why[256];
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", weir_app_bootstrap(app), NULL, 0);
+  rd_kafka_conf_set(conf, "linger.ms", "100", NULL, 0);
+  rd_kafka_conf_set(conf, "compression.type", "lz4", NULL, 0);
+  rd_kafka_t *lz4 = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
+  assert_non_null(lz4);
+  for (int i = 0; i < N; i++) {
+    snprintf(key, sizeof key, "k%02d", i);
+    snprintf(hval, sizeof hval, "v%02d", i);
+    assert_int_equal(it_send(i < N / 2 ? plain : lz4, "in", 0, key, value, sizes[i % 5],
+                             BASE_TS + i, i % 2 ? "h" : NULL, hval),
+                     0);
+    if (i == N / 2 - 1)
+      assert_int_equal(rd_kafka_flush(plain, IT_WAIT_MS), 0);
+  }
+  assert_int_equal(rd_kafka_flush(lz4, IT_WAIT_MS), 0);
+  rd_kafka_destroy(plain);
+  rd_kafka_destroy(lz4);
+  size_t n = it_consume(weir_app_bootstrap(app), "out", N, got, N, IT_WAIT_MS);
+  assert_int_equal(n, N);
+  qsort(got, n, sizeof *got, cmp_records);
+  for (int i = 0; i < N; i++) {
+    snprintf(key, sizeof key, "k%02d", i);
+    snprintf(want, sizeof want, "h=v%02d", i);
+    assert_string_equal(got[i].key, key);
+    assert_int_equal(got[i].value_len, sizes[i % 5]);
+    assert_string_equal(got[i].headers, i % 2 ? want : "");
+  }
+  it_records_free(got, n);
+  weir_app_stop(app);
+  assert_int_equal(weir_app_join(app), 0);
+  weir_app_free(app);
+  weir_topology_free(t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       IT_TEST(test_split_filter_exact),
@@ -320,6 +376,7 @@ int main(void) {
       IT_TEST(test_missing_sink_topic_is_refused),
       IT_TEST(test_copartitioning_is_checked),
       IT_TEST(test_two_subtopologies_run_side_by_side),
+      IT_TEST(test_headers_with_and_without),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
