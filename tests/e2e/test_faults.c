@@ -368,6 +368,16 @@ static void wait_first_output(const scenario_t *s) {
 
 /* ------------------------------------------------ a. broker down and up */
 
+/* A running the slow count with every task, phases 1-3 in, mid-stream. */
+static proc_t start_mid_stream(scenario_t *s, int eos) {
+  assert_int_equal(write_ini_as(s, s->ini_a, s->dir_a, MICROS, NULL, eos, SS_COMMIT_MS), 0);
+  proc_t a = e2e_weir_run(&s->b, s->ini_a, s->log_a);
+  ss_expect_all_tasks(s->log_a, TASKS, E2E_WAIT_MS);
+  produce(s, 1, 3);
+  wait_first_output(s);
+  return a;
+}
+
 /* Under exactly_once on the real broker (state: &EXACTLY_ONCE), or
  * at-least-once (&AT_LEAST_ONCE). */
 static const int AT_LEAST_ONCE = 0, EXACTLY_ONCE = 1;
@@ -402,12 +412,7 @@ static void test_broker_down_and_up(void **state) {
   long long t0 = e2e_now_ms();
   start_broker(s);
   skip_eos_on_mock(eos, &s->b, "broker down and up");
-  assert_int_equal(write_ini_as(s, s->ini_a, s->dir_a, MICROS, NULL, eos, SS_COMMIT_MS), 0);
-  proc_t a = e2e_weir_run(&s->b, s->ini_a, s->log_a);
-  ss_expect_all_tasks(s->log_a, TASKS, E2E_WAIT_MS);
-  produce(s, 1, 3);
-  wait_first_output(s);
-
+  proc_t a = start_mid_stream(s, eos);
   assert_int_equal(kafka_sh("stop"), 0);
   long long t_down = e2e_now_ms();
   assert_true(alive(&a));
@@ -687,11 +692,7 @@ static void test_broker_away_past_session(void **state) {
   }
   long long t0 = e2e_now_ms();
   start_broker(s);
-  assert_int_equal(write_ini_as(s, s->ini_a, s->dir_a, MICROS, NULL, 1, SS_COMMIT_MS), 0);
-  proc_t a = e2e_weir_run(&s->b, s->ini_a, s->log_a);
-  ss_expect_all_tasks(s->log_a, TASKS, E2E_WAIT_MS);
-  produce(s, 1, 3);
-  wait_first_output(s);
+  proc_t a = start_mid_stream(s, 1);
   assert_int_equal(kafka_sh("stop"), 0);
   long long t_down = e2e_now_ms();
   assert_int_equal(
