@@ -151,7 +151,12 @@ void weir_key_index_remove(weir_key_index_t *x, uint32_t id) {
   v[id].key = NULL;
   v[id].left = x->free;
   x->free = id;
-  x->count--;
+  /* Empty (a store's index empties at most commits): hand out ids from
+   * the start again, so the next ones are adjacent in memory. */
+  if (--x->count == 0) {
+    x->used = 1;
+    x->free = 0;
+  }
 }
 
 void weir_key_index_move(weir_key_index_t *x, uint32_t id, const void *key) {
