@@ -84,36 +84,60 @@ static void db_advance(weir_kv_iter_t *it) {
   it->db_has = rc;
 }
 
-static weir_kv_iter_t *open_iter(weir_kv_store_t *s, weir_kv_iter_t *it) {
-  if (!it->db || weir_kv_store_unwritten_from(s, it->from, it->from_len, collect, it) != 0 ||
-      it->failed) {
+/* with_db 0: the cache's part alone (db_has stays 0: past RocksDB's end). */
+static weir_kv_iter_t *open_iter(weir_kv_store_t *s, weir_kv_iter_t *it, int with_db) {
+  if ((with_db && !it->db) ||
+      weir_kv_store_unwritten_from(s, it->from, it->from_len, collect, it) != 0 || it->failed) {
     weir_kv_iter_close(it);
     return NULL;
   }
   it->from = it->to = NULL; /* the caller's bounds are not kept */
-  db_advance(it);
+  if (with_db)
+    db_advance(it);
   return it;
 }
 
-weir_kv_iter_t *weir_kv_iter_range(weir_kv_store_t *s, const void *from, size_t from_len,
-                                   const void *to, size_t to_len) {
+static weir_kv_iter_t *range_iter(weir_kv_store_t *s, const void *from, size_t from_len,
+                                  const void *to, size_t to_len, int with_db) {
   weir_kv_iter_t *it = calloc(1, sizeof *it);
   if (!it)
     return NULL;
   *it = (weir_kv_iter_t){.from = from, .from_len = from_len, .to = to, .to_len = to_len};
-  it->db = weir_state_iter_range(weir_kv_store_db(s), weir_kv_store_name(s),
-                                 weir_kv_store_partition(s), from, from_len, to, to_len);
-  return open_iter(s, it);
+  if (with_db)
+    it->db = weir_state_iter_range(weir_kv_store_db(s), weir_kv_store_name(s),
+                                   weir_kv_store_partition(s), from, from_len, to, to_len);
+  return open_iter(s, it, with_db);
 }
 
-weir_kv_iter_t *weir_kv_iter_prefix(weir_kv_store_t *s, const void *prefix, size_t prefix_len) {
+static weir_kv_iter_t *prefix_iter(weir_kv_store_t *s, const void *prefix, size_t prefix_len,
+                                   int with_db) {
   weir_kv_iter_t *it = calloc(1, sizeof *it);
   if (!it)
     return NULL;
   *it = (weir_kv_iter_t){.from = prefix, .from_len = prefix ? prefix_len : 0, .prefix = 1};
-  it->db = weir_state_iter_prefix(weir_kv_store_db(s), weir_kv_store_name(s),
-                                  weir_kv_store_partition(s), prefix, it->from_len);
-  return open_iter(s, it);
+  if (with_db)
+    it->db = weir_state_iter_prefix(weir_kv_store_db(s), weir_kv_store_name(s),
+                                    weir_kv_store_partition(s), prefix, it->from_len);
+  return open_iter(s, it, with_db);
+}
+
+weir_kv_iter_t *weir_kv_iter_range(weir_kv_store_t *s, const void *from, size_t from_len,
+                                   const void *to, size_t to_len) {
+  return range_iter(s, from, from_len, to, to_len, 1);
+}
+
+weir_kv_iter_t *weir_kv_iter_prefix(weir_kv_store_t *s, const void *prefix, size_t prefix_len) {
+  return prefix_iter(s, prefix, prefix_len, 1);
+}
+
+weir_kv_iter_t *weir_kv_iter_range_unwritten(weir_kv_store_t *s, const void *from, size_t from_len,
+                                             const void *to, size_t to_len) {
+  return range_iter(s, from, from_len, to, to_len, 0);
+}
+
+weir_kv_iter_t *weir_kv_iter_prefix_unwritten(weir_kv_store_t *s, const void *prefix,
+                                              size_t prefix_len) {
+  return prefix_iter(s, prefix, prefix_len, 0);
 }
 
 static int hand_out(const void *k, size_t kl, const void *v, size_t vl, const void **key,
