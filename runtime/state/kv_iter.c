@@ -1,5 +1,7 @@
-/* The merged iterator of kv_iter.h: a sorted copy of the cache's unwritten
- * entries in range, merged with RocksDB's iterator like two sorted lists. */
+/* The merged iterator of kv_iter.h: a copy of the cache's unwritten entries
+ * in range, which the store hands over in key order from its index (so only
+ * those are visited), merged with RocksDB's iterator like two sorted
+ * lists. */
 #include "state/kv_iter.h"
 
 #include <stdlib.h>
@@ -15,7 +17,8 @@ struct weir_kv_iter {
   weir_state_iter_t *db;
   cached_t *cached;
   size_t count, cap, next;
-  /* Bounds while the cache is copied (range: from/to; prefix: from). */
+  /* Bounds while the cache is copied (range: from/to; prefix: from = the
+   * prefix). */
   const void *from, *to;
   size_t from_len, to_len;
   int prefix;
@@ -35,25 +38,28 @@ static int key_cmp(const void *a, size_t a_len, const void *b, size_t b_len) {
   return c ? c : (a_len > b_len) - (a_len < b_len);
 }
 
-static int in_bounds(const weir_kv_iter_t *it, const void *key, size_t key_len) {
+/* Whether a key at or after the lower bound is still in range. Keys come
+ * in order from the lower bound, so the first that is not ends the range:
+ * past `to`, or (prefix) past every key starting with the prefix. */
+static int below_end(const weir_kv_iter_t *it, const void *key, size_t key_len) {
   if (it->prefix)
     return key_len >= it->from_len && (!it->from_len || memcmp(key, it->from, it->from_len) == 0);
-  if (it->from && key_cmp(key, key_len, it->from, it->from_len) < 0)
-    return 0;
   return !it->to || key_cmp(key, key_len, it->to, it->to_len) < 0;
 }
 
-static void collect(void *opaque, const void *key, size_t key_len, const void *value,
-                    size_t value_len) {
+/* Copy one entry; non-zero stops the visit (past the range, or out of
+ * memory). */
+static int collect(void *opaque, const void *key, size_t key_len, const void *value,
+                   size_t value_len) {
   weir_kv_iter_t *it = opaque;
-  if (it->failed || !in_bounds(it, key, key_len))
-    return;
+  if (!below_end(it, key, key_len))
+    return 1;
   if (it->count == it->cap) {
     size_t cap = it->cap ? it->cap * 2 : 16;
     cached_t *grown = realloc(it->cached, cap * sizeof *grown);
     if (!grown) {
       it->failed = 1;
-      return;
+      return 1;
     }
     it->cached = grown;
     it->cap = cap;
@@ -62,18 +68,14 @@ static void collect(void *opaque, const void *key, size_t key_len, const void *v
   char *copy = malloc(key_len + vlen + 1);
   if (!copy) {
     it->failed = 1;
-    return;
+    return 1;
   }
   if (key_len)
     memcpy(copy, key, key_len);
   if (vlen)
     memcpy(copy + key_len, value, vlen);
   it->cached[it->count++] = (cached_t){copy, key_len, vlen, value != NULL};
-}
-
-static int cached_cmp(const void *a, const void *b) {
-  const cached_t *x = a, *y = b;
-  return key_cmp(x->key, x->key_len, y->key, y->key_len);
+  return 0;
 }
 
 static void db_advance(weir_kv_iter_t *it) {
@@ -82,38 +84,60 @@ static void db_advance(weir_kv_iter_t *it) {
   it->db_has = rc;
 }
 
-static weir_kv_iter_t *open_iter(weir_kv_store_t *s, weir_kv_iter_t *it) {
-  weir_kv_store_unwritten(s, collect, it);
-  if (it->failed || !it->db) {
+/* with_db 0: the cache's part alone (db_has stays 0: past RocksDB's end). */
+static weir_kv_iter_t *open_iter(weir_kv_store_t *s, weir_kv_iter_t *it, int with_db) {
+  if ((with_db && !it->db) ||
+      weir_kv_store_unwritten_from(s, it->from, it->from_len, collect, it) != 0 || it->failed) {
     weir_kv_iter_close(it);
     return NULL;
   }
-  if (it->count > 1)
-    qsort(it->cached, it->count, sizeof *it->cached, cached_cmp);
   it->from = it->to = NULL; /* the caller's bounds are not kept */
-  db_advance(it);
+  if (with_db)
+    db_advance(it);
   return it;
 }
 
-weir_kv_iter_t *weir_kv_iter_range(weir_kv_store_t *s, const void *from, size_t from_len,
-                                   const void *to, size_t to_len) {
+static weir_kv_iter_t *range_iter(weir_kv_store_t *s, const void *from, size_t from_len,
+                                  const void *to, size_t to_len, int with_db) {
   weir_kv_iter_t *it = calloc(1, sizeof *it);
   if (!it)
     return NULL;
   *it = (weir_kv_iter_t){.from = from, .from_len = from_len, .to = to, .to_len = to_len};
-  it->db = weir_state_iter_range(weir_kv_store_db(s), weir_kv_store_name(s),
-                                 weir_kv_store_partition(s), from, from_len, to, to_len);
-  return open_iter(s, it);
+  if (with_db)
+    it->db = weir_state_iter_range(weir_kv_store_db(s), weir_kv_store_name(s),
+                                   weir_kv_store_partition(s), from, from_len, to, to_len);
+  return open_iter(s, it, with_db);
 }
 
-weir_kv_iter_t *weir_kv_iter_prefix(weir_kv_store_t *s, const void *prefix, size_t prefix_len) {
+static weir_kv_iter_t *prefix_iter(weir_kv_store_t *s, const void *prefix, size_t prefix_len,
+                                   int with_db) {
   weir_kv_iter_t *it = calloc(1, sizeof *it);
   if (!it)
     return NULL;
   *it = (weir_kv_iter_t){.from = prefix, .from_len = prefix ? prefix_len : 0, .prefix = 1};
-  it->db = weir_state_iter_prefix(weir_kv_store_db(s), weir_kv_store_name(s),
-                                  weir_kv_store_partition(s), prefix, it->from_len);
-  return open_iter(s, it);
+  if (with_db)
+    it->db = weir_state_iter_prefix(weir_kv_store_db(s), weir_kv_store_name(s),
+                                    weir_kv_store_partition(s), prefix, it->from_len);
+  return open_iter(s, it, with_db);
+}
+
+weir_kv_iter_t *weir_kv_iter_range(weir_kv_store_t *s, const void *from, size_t from_len,
+                                   const void *to, size_t to_len) {
+  return range_iter(s, from, from_len, to, to_len, 1);
+}
+
+weir_kv_iter_t *weir_kv_iter_prefix(weir_kv_store_t *s, const void *prefix, size_t prefix_len) {
+  return prefix_iter(s, prefix, prefix_len, 1);
+}
+
+weir_kv_iter_t *weir_kv_iter_range_unwritten(weir_kv_store_t *s, const void *from, size_t from_len,
+                                             const void *to, size_t to_len) {
+  return range_iter(s, from, from_len, to, to_len, 0);
+}
+
+weir_kv_iter_t *weir_kv_iter_prefix_unwritten(weir_kv_store_t *s, const void *prefix,
+                                              size_t prefix_len) {
+  return prefix_iter(s, prefix, prefix_len, 0);
 }
 
 static int hand_out(const void *k, size_t kl, const void *v, size_t vl, const void **key,

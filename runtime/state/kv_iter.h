@@ -24,6 +24,14 @@ weir_kv_iter_t *weir_kv_iter_range(weir_kv_store_t *s, const void *from, size_t 
                                    const void *to, size_t to_len);
 /* Keys that start with `prefix`. NULL on out of memory. */
 weir_kv_iter_t *weir_kv_iter_prefix(weir_kv_store_t *s, const void *prefix, size_t prefix_len);
+/* As weir_kv_iter_range and weir_kv_iter_prefix over the cache's unwritten
+ * entries alone (deletes skipped), without RocksDB: for a caller that knows RocksDB holds no row it
+ * wants (a window store reading windows newer than any it has written), which then skips making and
+ * seeking a RocksDB iterator, most of such a read's cost. */
+weir_kv_iter_t *weir_kv_iter_range_unwritten(weir_kv_store_t *s, const void *from, size_t from_len,
+                                             const void *to, size_t to_len);
+weir_kv_iter_t *weir_kv_iter_prefix_unwritten(weir_kv_store_t *s, const void *prefix,
+                                              size_t prefix_len);
 /* 1 and the row, 0 past the end, -1 on a RocksDB error (weir_kv_iter_error). */
 int weir_kv_iter_next(weir_kv_iter_t *it, const void **key, size_t *key_len, const void **value,
                       size_t *value_len);

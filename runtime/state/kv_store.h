@@ -32,9 +32,11 @@ typedef struct weir_cache_budget {
 typedef struct weir_kv_store weir_kv_store_t;
 
 /* What one cached entry costs the budget beyond its key and value bytes:
- * its header (24), its share of the hash table (16-byte slots, 35-70% full)
- * and the allocator's chunk header. */
-#define WEIR_KV_ENTRY_OVERHEAD 64
+ * its header (32), its share of the hash table (16-byte slots, 35-70% full:
+ * 23-46) and the allocator's chunk header (8). An entry of a store that is
+ * range-read also has a node in its ordered index while unwritten
+ * (WEIR_KEY_INDEX_NODE_BYTES, counted apart). */
+#define WEIR_KV_ENTRY_OVERHEAD 72
 
 /* Called by flush for each dirty entry; value NULL = a delete. Non-zero
  * stops the flush (the entries not yet handed over stay dirty). */
@@ -89,12 +91,19 @@ void weir_kv_store_forget_range(weir_kv_store_t *s, const void *from, size_t fro
 size_t weir_kv_store_dirty_count(const weir_kv_store_t *s);
 size_t weir_kv_store_cached_bytes(const weir_kv_store_t *s);
 
-/* Hand `fn` every entry RocksDB does not hold yet (dirty, or flushed into a
- * batch not yet written), value NULL for a delete; the merged iterator
- * (kv_iter.h) lays them over RocksDB's rows. */
-typedef void (*weir_kv_visit_fn)(void *opaque, const void *key, size_t key_len, const void *value,
-                                 size_t value_len);
-void weir_kv_store_unwritten(const weir_kv_store_t *s, weir_kv_visit_fn fn, void *opaque);
+/* Hand `fn`, in key order (memcmp, a key before the longer keys it
+ * prefixes: RocksDB's), the entries RocksDB does not hold yet (dirty, or
+ * flushed into a batch not yet written) whose key is >= from (from NULL:
+ * all), value NULL for a delete, until fn returns non-zero; the merged
+ * iterator (kv_iter.h) lays them over RocksDB's rows. fn must not change
+ * the store. The first call builds the store's ordered index of those
+ * entries (O(n log n), and WEIR_KEY_INDEX_NODE_BYTES of the budget each);
+ * the store keeps it from then on, so a call costs O(log n + entries
+ * handed over). 0, or -1 out of memory (nothing handed over). */
+typedef int (*weir_kv_visit_fn)(void *opaque, const void *key, size_t key_len, const void *value,
+                                size_t value_len);
+int weir_kv_store_unwritten_from(weir_kv_store_t *s, const void *from, size_t from_len,
+                                 weir_kv_visit_fn fn, void *opaque);
 weir_state_db_t *weir_kv_store_db(const weir_kv_store_t *s);
 
 const char *weir_kv_store_name(const weir_kv_store_t *s);

@@ -325,13 +325,18 @@ static int scan_iter(weir_window_store_t *ws, weir_kv_iter_t *it, const void *ke
   return rc < 0 ? -1 : 0;
 }
 
+/* unwritten: read the cache's unwritten entries alone (RocksDB holds
+ * nothing the caller wants). */
 static int scan_range(weir_window_store_t *ws, const void *key, size_t key_len, int64_t lo,
-                      int64_t hi, weir_wrow_fn fn, void *opaque, char *errstr, size_t errstr_size) {
+                      int64_t hi, int unwritten, weir_wrow_fn fn, void *opaque, char *errstr,
+                      size_t errstr_size) {
   unsigned char from[WEIR_WKEY_TIME], to[WEIR_WKEY_TIME];
   weir_wkey_put_time(from, lo);
   weir_wkey_put_time(to, hi == INT64_MAX ? hi : hi + 1);
-  weir_kv_iter_t *it =
-      weir_kv_iter_range(ws->kv, from, sizeof from, hi == INT64_MAX ? NULL : to, sizeof to);
+  const void *end = hi == INT64_MAX ? NULL : to;
+  weir_kv_iter_t *it = unwritten
+                           ? weir_kv_iter_range_unwritten(ws->kv, from, sizeof from, end, sizeof to)
+                           : weir_kv_iter_range(ws->kv, from, sizeof from, end, sizeof to);
   if (!it) {
     snprintf(errstr, errstr_size, "out of memory reading store %s", weir_kv_store_name(ws->kv));
     return -1;
@@ -342,11 +347,13 @@ static int scan_range(weir_window_store_t *ws, const void *key, size_t key_len, 
 }
 
 static int scan_prefix(weir_window_store_t *ws, const void *key, size_t key_len, int64_t seg,
-                       weir_wrow_fn fn, void *opaque, char *errstr, size_t errstr_size) {
+                       int unwritten, weir_wrow_fn fn, void *opaque, char *errstr,
+                       size_t errstr_size) {
   wkey_t k;
   weir_kv_iter_t *it = NULL;
   if (wkey_build(&k, seg, key, key_len, NULL, 0) == 0) {
-    it = weir_kv_iter_prefix(ws->kv, k.p, k.len);
+    it = unwritten ? weir_kv_iter_prefix_unwritten(ws->kv, k.p, k.len)
+                   : weir_kv_iter_prefix(ws->kv, k.p, k.len);
     wkey_done(&k);
   }
   if (!it) {
@@ -358,9 +365,9 @@ static int scan_prefix(weir_window_store_t *ws, const void *key, size_t key_len,
   return rc;
 }
 
-int weir_window_store_scan(weir_window_store_t *ws, const void *key, size_t key_len, int64_t seg_lo,
-                           int64_t seg_hi, weir_wrow_fn fn, void *opaque, char *errstr,
-                           size_t errstr_size) {
+static int scan(weir_window_store_t *ws, const void *key, size_t key_len, int64_t seg_lo,
+                int64_t seg_hi, int unwritten, weir_wrow_fn fn, void *opaque, char *errstr,
+                size_t errstr_size) {
   if (ensure_scanned(ws, errstr, errstr_size))
     return -1;
   if (seg_lo < ws->live_seg)
@@ -370,11 +377,17 @@ int weir_window_store_scan(weir_window_store_t *ws, const void *key, size_t key_
   if (seg_lo > seg_hi)
     return 0;
   if (!key || (uint64_t)(seg_hi - seg_lo) >= MAX_PREFIX_SEGMENTS)
-    return scan_range(ws, key, key_len, seg_lo, seg_hi, fn, opaque, errstr, errstr_size);
+    return scan_range(ws, key, key_len, seg_lo, seg_hi, unwritten, fn, opaque, errstr, errstr_size);
   for (int64_t seg = seg_lo; seg <= seg_hi; seg++)
-    if (scan_prefix(ws, key, key_len, seg, fn, opaque, errstr, errstr_size))
+    if (scan_prefix(ws, key, key_len, seg, unwritten, fn, opaque, errstr, errstr_size))
       return -1;
   return 0;
+}
+
+int weir_window_store_scan(weir_window_store_t *ws, const void *key, size_t key_len, int64_t seg_lo,
+                           int64_t seg_hi, weir_wrow_fn fn, void *opaque, char *errstr,
+                           size_t errstr_size) {
+  return scan(ws, key, key_len, seg_lo, seg_hi, 0, fn, opaque, errstr, errstr_size);
 }
 
 /* ------------------------------------------------------------ fetch */
@@ -393,6 +406,21 @@ static int fetch_row(void *opaque, const void *key, size_t key_len, const unsign
     return 0;
   return weir_window_iter_add(f->it, key, key_len, value, value_len, start,
                               sat_add(start, f->ws->size));
+}
+
+/* The windows of f's time range: from the cache alone when they all start
+ * after db_max_start, as fetch_one's get does (a stream-stream join fetches
+ * just behind and ahead of the record in hand, mostly past what the last
+ * commit wrote; making and seeking a RocksDB iterator was most of such a
+ * fetch, with the cache's part indexed). */
+static int fetch_scan(weir_window_store_t *ws, const void *key, size_t key_len, fetch_t *f,
+                      char *errstr, size_t errstr_size) {
+  if (ensure_scanned(ws, errstr, errstr_size)) /* db_max_start from RocksDB */
+    return -1;
+  int unwritten =
+      ws->kind == WEIR_STORE_WINDOW && f->from > ws->db_max_start && f->to < RESERVED_TIME;
+  return scan(ws, key, key_len, weir_window_store_segment(ws, f->from),
+              weir_window_store_segment(ws, f->to), unwritten, fetch_row, f, errstr, errstr_size);
 }
 
 /* One window by its exact key: a cache lookup, no RocksDB iterator (the
@@ -432,9 +460,7 @@ weir_window_iter_t *weir_window_store_fetch(weir_window_store_t *ws, const void 
   fetch_t f = {ws, iter_of(ws), time_from, time_to};
   if (!f.it || time_from > time_to)
     return f.it;
-  if (weir_window_store_scan(ws, key, key_len, weir_window_store_segment(ws, time_from),
-                             weir_window_store_segment(ws, time_to), fetch_row, &f, errstr,
-                             errstr_size)) {
+  if (fetch_scan(ws, key, key_len, &f, errstr, errstr_size)) {
     weir_window_iter_close(f.it);
     return NULL;
   }
@@ -447,9 +473,7 @@ weir_window_iter_t *weir_window_store_fetch_all(weir_window_store_t *ws, int64_t
   fetch_t f = {ws, iter_of(ws), time_from, time_to};
   if (!f.it || time_from > time_to)
     return f.it;
-  if (weir_window_store_scan(ws, NULL, 0, weir_window_store_segment(ws, time_from),
-                             weir_window_store_segment(ws, time_to), fetch_row, &f, errstr,
-                             errstr_size)) {
+  if (fetch_scan(ws, NULL, 0, &f, errstr, errstr_size)) {
     weir_window_iter_close(f.it);
     return NULL;
   }

@@ -399,7 +399,7 @@ static void test_eviction_keeps_values_readable(void **state) {
     snprintf(v, sizeof v, "value-%02d", i);
     expect(s, k, v);
   }
-  /* Reads cache while there is room: 12 entries of 78 bytes fit in 1000. */
+  /* Reads cache while there is room: 11 entries of 86 bytes fit in 1000. */
   assert_int_equal(weir_kv_store_cached_bytes(s), (1000 / ENTRY) * ENTRY);
   weir_kv_store_free(s);
   assert_int_equal(used(fx), 0);

@@ -280,6 +280,36 @@ static void test_new_windows_skip_rocksdb_only_past_what_it_holds(void **state) 
   assert_string_equal(out, "a@20000/30000=hidden "); /* segment 0 may hold it */
 }
 
+/* A fetch over a time range reads the cache alone when every window it
+ * asks for starts after every start flushed (a stream-stream join's fetch
+ * around the record in hand), RocksDB as soon as one may not: the row
+ * written behind the store's back shows which was read. After a reopen the
+ * bound is again the end of RocksDB's last segment. */
+static void test_range_fetch_skips_rocksdb_only_past_what_it_holds(void **state) {
+  fx_t *fx = *state;
+  char out[256], err[256];
+  fx->t.budget.max = 1;                  /* every clean entry is evicted once written */
+  fetch_one(fx, 10000, out, sizeof out); /* RocksDB's last segment read once while empty */
+  assert_int_equal(weir_window_store_put(fx->ws, "a", 1, 10000, "1", 1), 1);
+  commit(fx);
+  assert_int_equal(weir_window_store_put(fx->ws, "a", 1, 30000, "3", 1), 1);
+  db_put_window(fx, 20000, "hidden");
+  render(weir_window_store_fetch(fx->ws, "a", 1, 10001, 40000, err, sizeof err), out, sizeof out);
+  assert_string_equal(out, "a@30000/40000=3 "); /* the cache alone */
+  render(weir_window_store_fetch_all(fx->ws, 10001, 40000, err, sizeof err), out, sizeof out);
+  assert_string_equal(out, "a@30000/40000=3 ");
+  render(weir_window_store_fetch(fx->ws, "a", 1, 10000, 40000, err, sizeof err), out, sizeof out);
+  assert_string_equal(out, "a@10000/20000=1 a@20000/30000=hidden a@30000/40000=3 ");
+  render(weir_window_store_fetch_all(fx->ws, 10000, 40000, err, sizeof err), out, sizeof out);
+  assert_string_equal(out, "a@10000/20000=1 a@20000/30000=hidden a@30000/40000=3 ");
+  weir_window_store_free(fx->ws);
+  weir_kv_store_free(fx->kv);
+  fx->kv = weir_kv_store_new(fx->t.db, "w", 0, &fx->t.budget);
+  fx->ws = weir_window_store_new(fx->kv, WEIR_STORE_WINDOW, SIZE, RETENTION);
+  render(weir_window_store_fetch(fx->ws, "a", 1, 10001, 40000, err, sizeof err), out, sizeof out);
+  assert_string_equal(out, "a@20000/30000=hidden "); /* segment 0 may hold it */
+}
+
 #define TW(f) cmocka_unit_test_setup_teardown(f, setup_window, teardown)
 #define TS(f) cmocka_unit_test_setup_teardown(f, setup_session, teardown)
 
@@ -290,6 +320,7 @@ int main(void) {
       TW(test_windows_after_reopen_found_in_rocksdb),
       TW(test_restore_skips_rows_past_retention),
       TW(test_new_windows_skip_rocksdb_only_past_what_it_holds),
+      TW(test_range_fetch_skips_rocksdb_only_past_what_it_holds),
       TS(test_session_find_overlapping_by_start),
       TS(test_session_expiry_by_end),
   };
