@@ -221,8 +221,11 @@ int weir_thread_rewind(weir_stream_thread_t *t) {
     for (int i = 0; !err && i < parts->cnt; i++)
       if (parts->elems[i].offset < 0) /* none committed: auto.offset.reset = earliest */
         parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
-    if (!err)
-      error = rd_kafka_seek_partitions(t->consumer, parts, t->shared.shutdown_timeout_ms);
+    if (!err) /* asynchronous: see restore.c's seek_back */
+      error = rd_kafka_seek_partitions(t->consumer, parts, 0);
+    for (int i = 0; !err && !error && i < parts->cnt; i++)
+      if (parts->elems[i].err && parts->elems[i].err != RD_KAFKA_RESP_ERR__IN_PROGRESS)
+        err = parts->elems[i].err;
   }
   if (err || error) {
     snprintf(why, sizeof why,

@@ -99,10 +99,12 @@ static void seek_back(weir_stream_thread_t *t, weir_task_t *task) {
   rd_kafka_topic_partition_list_t *parts = take_held_back(t, task);
   if (!parts)
     return;
-  rd_kafka_error_t *error =
-      rd_kafka_seek_partitions(t->consumer, parts, t->shared.shutdown_timeout_ms);
+  /* Asynchronous, as idle_pause.c's: librdkafka drops what its fetcher
+   * still brings from the old position, and a synchronous seek waited on a
+   * busy fetcher until it timed out and stopped weir (seen under load). */
+  rd_kafka_error_t *error = rd_kafka_seek_partitions(t->consumer, parts, 0);
   for (int i = 0; !error && i < parts->cnt; i++)
-    if (parts->elems[i].err) {
+    if (parts->elems[i].err && parts->elems[i].err != RD_KAFKA_RESP_ERR__IN_PROGRESS) {
       char why[512];
       snprintf(why, sizeof why,
                "restore: task %s: cannot read '%s' [%d] again from offset %lld: %s; stopping "
