@@ -269,7 +269,8 @@ int weir_txn_commit(weir_stream_thread_t *t, const rd_kafka_topic_partition_list
   if (error)
     return failed(t, "committing the transaction", error);
   t->txn_open = 0;
-  t->txn_recoveries = 0;
+  if (offsets && offsets->cnt) /* an empty commit never reached a broker */
+    t->txn_recoveries = 0;
   if (begin(t, why, sizeof why)) {
     broken(t, why);
     return -1;
