@@ -173,15 +173,20 @@ static int selected(const bench_opts_t *o, const bench_case_t *c) {
 }
 
 /* WEIR_BENCH_WEIR_KAFKA="key=value;key=value" adds [kafka] lines to weir's
- * ini: client settings tried without a rebuild. */
-static void weir_kafka_extra(FILE *f) {
-  const char *env = getenv("WEIR_BENCH_WEIR_KAFKA");
+ * ini, WEIR_BENCH_WEIR_SETTINGS [weir] lines: settings tried without a
+ * rebuild. */
+static void env_lines(FILE *f, const char *var) {
+  const char *env = getenv(var);
   for (const char *p = env; p && *p;) {
     size_t n = strcspn(p, ";");
     if (n)
       fprintf(f, "%.*s\n", (int)n, p);
     p += n + (p[n] == ';');
   }
+}
+
+static void weir_kafka_extra(FILE *f) {
+  env_lines(f, "WEIR_BENCH_WEIR_KAFKA");
 }
 
 void bench_weir_ini(const bench_opts_t *o, const char *path, const char *topology,
@@ -191,9 +196,10 @@ void bench_weir_ini(const bench_opts_t *o, const char *path, const char *topolog
   if (!f)
     return;
   fprintf(f,
-          "[weir]\napplication.id = %s\nbootstrap.servers = %s\nplugin.dir = %s\nthreads = %d\n%s"
-          "[kafka]\ncompression.type = lz4\n",
+          "[weir]\napplication.id = %s\nbootstrap.servers = %s\nplugin.dir = %s\nthreads = %d\n%s",
           group, o->bootstrap, o->plugin_dir, threads, extra ? extra : "");
+  env_lines(f, "WEIR_BENCH_WEIR_SETTINGS");
+  fprintf(f, "[kafka]\ncompression.type = lz4\n");
   weir_kafka_extra(f);
   fprintf(f, topology, input, output);
   fclose(f);
@@ -207,9 +213,10 @@ static void window_weir_ini(const bench_opts_t *o, const char *path, const bench
   if (!f)
     return;
   fprintf(f,
-          "[weir]\napplication.id = %s\nbootstrap.servers = %s\nplugin.dir = %s\nthreads = %d\n%s"
-          "[kafka]\ncompression.type = lz4\n",
+          "[weir]\napplication.id = %s\nbootstrap.servers = %s\nplugin.dir = %s\nthreads = %d\n%s",
           group, o->bootstrap, o->plugin_dir, c->threads, extra ? extra : "");
+  env_lines(f, "WEIR_BENCH_WEIR_SETTINGS");
+  fprintf(f, "[kafka]\ncompression.type = lz4\n");
   weir_kafka_extra(f);
   fprintf(f, c->weir_topology, INPUT, c->window_ms, c->window_ms, 86400000, output);
   fclose(f);
