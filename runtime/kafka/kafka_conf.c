@@ -33,7 +33,7 @@ int weir_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *valu
  * trade throughput for memory, not a default. fetch.max.bytes bounds one
  * Fetch response as a whole: at 50 MiB, the responses of 12 partitions of
  * small records (a count over 5,000,000 distinct 8-byte words and its
- * repartition topic) landed ~3,600,000 records at once, 408 MiB of
+ * repartition topic) landed ~3,500,000 records at once, 408 MiB of
  * librdkafka's per-message memory (heaptrack), and peak RSS grew with the
  * backlog: 303 MiB at 1,000,000 records, 634 at 5,000,000. At 2 MiB a
  * response still holds ~730,000 lz4-compressed 100-byte records, more than

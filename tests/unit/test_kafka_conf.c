@@ -68,7 +68,7 @@ static void test_unknown_key_refused_with_line(void **state) {
 }
 
 /* The consumer's Fetch is bounded as a whole (fetch.max.bytes): one
- * response of 1 MiB per partition landed ~3,600,000 small records at once.
+ * response of 1 MiB per partition landed ~3,500,000 small records at once.
  * A [kafka] value still wins. */
 static void test_fetch_bounded_by_default_and_settable(void **state) {
   (void)state;
