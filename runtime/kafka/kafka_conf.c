@@ -30,12 +30,19 @@ int weir_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *valu
  * max.partition.fetch.bytes = 65536 with queued.min.messages = 300000 cut a
  * 3 M-record passthrough's peak RSS from 225-256 to 167-178 MiB but kept
  * only ~0.91 of its throughput (bench, 2026-12-03): a setting for users who
- * trade throughput for memory, not a default. The producer batches up to
- * 5 ms: throughput without a visible latency cost. */
+ * trade throughput for memory, not a default. fetch.max.bytes bounds one
+ * Fetch response as a whole: at 50 MiB, the responses of 12 partitions of
+ * small records (a count over 5,000,000 distinct 8-byte words and its
+ * repartition topic) landed ~3,500,000 records at once, 408 MiB of
+ * librdkafka's per-message memory (heaptrack), and peak RSS grew with the
+ * backlog: 303 MiB at 1,000,000 records, 634 at 5,000,000. At 2 MiB a
+ * response still holds ~730,000 lz4-compressed 100-byte records, more than
+ * a thread processes in the 1 s librdkafka may wait before the next. The
+ * producer batches up to 5 ms: throughput without a visible latency cost. */
 static const char *const consumer_defaults[][2] = {
     {"queued.min.messages", "200000"},
     {"queued.max.messages.kbytes", "262144"},
-    {"fetch.max.bytes", "52428800"},
+    {"fetch.max.bytes", "2097152"},
     {"auto.offset.reset", "earliest"}, /* Kafka Streams' default */
     {"partition.assignment.strategy", "range"},
     {"session.timeout.ms", "45000"},

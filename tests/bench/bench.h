@@ -27,6 +27,7 @@ typedef struct bench_opts {
   const char *kstreams_sh;  /* tests/kstreams/kstreams.sh (windowed cases); NULL: no such column */
   const char *self;         /* this binary, for the baseline child */
   const char *markdown;     /* where the table goes */
+  const char *keys;         /* --keys: the cardinality case's key counts, "N,N"; NULL: default */
 } bench_opts_t;
 
 /* What one process did. */
@@ -208,6 +209,21 @@ typedef struct bench_retention {
 int bench_retention(const bench_opts_t *o, bench_retention_t *res);
 void bench_retention_markdown(FILE *f, const bench_retention_t *r);
 
+/* bench_cardinality.c: the word count over inputs of distinct words, at each key count of
+ * --keys (real broker only): peak RSS, records/s and CPU per key count. */
+enum { BENCH_CARDINALITY_MAX = 8 };
+typedef struct bench_cardinality_row {
+  double rate, rate_min, rate_max; /* records/s */
+  double rss_mib, rss_min, rss_max;
+  double cpu_us, cpu_min, cpu_max; /* CPU us per record */
+} bench_cardinality_row_t;
+typedef struct bench_cardinality {
+  int ok, n, runs;
+  long keys[BENCH_CARDINALITY_MAX];
+  bench_cardinality_row_t rows[BENCH_CARDINALITY_MAX];
+} bench_cardinality_t;
+int bench_cardinality(const bench_opts_t *o, bench_cardinality_t *res);
+void bench_cardinality_markdown(FILE *f, const bench_cardinality_t *r);
 /* bench_crash.c: kill -9 under exactly-once, then the restart's restore, weir against Kafka
  * Streams' exactly_once_v2 (real broker only). Medians of the runs, min and max beside. */
 typedef struct bench_crash_side {

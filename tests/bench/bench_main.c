@@ -535,7 +535,7 @@ static int check_nothing_dropped(const bench_opts_t *o, const char *topic) {
 static void usage(void) {
   fputs("usage: weir-bench --bootstrap ADDR|--embedded --weir BIN --plugin-dir DIR\n"
         "                  [--kstreams-jar JAR] [--kstreams-windows KSTREAMS_SH] [--records N] "
-        "[--value-size B] [--partitions P]\n"
+        "[--value-size B] [--partitions P] [--keys N,N]\n"
         "                  [--case NAME[,NAME...]] [--runs R] [--rebalance-runs R] [--label TEXT]\n"
         "                  [--markdown FILE]\n"
         "       weir-bench loop BOOTSTRAP INPUT OUTPUT GROUP [THREADS]   (the baseline, run by the "
@@ -546,8 +546,9 @@ static void usage(void) {
         "--partitions P: run only the cases with P partitions (default: every case)\n"
         "--case NAMES: run only the cases named: passthrough, wordcount, restore, window, "
         "rebalance,\n"
-        "              reload, queries, retention, crash-restore, joins\n"
+        "              reload, queries, retention, crash-restore, joins, cardinality\n"
         "              (default: every case)\n"
+        "--keys N,N: the cardinality case's key counts (default 1000000,5000000)\n"
         "env WEIR_BENCH_WEIR_KAFKA=\"key=value;key=value\": extra [kafka] lines for weir\n",
         stderr);
 }
@@ -567,6 +568,7 @@ static int parse(int argc, char **argv, bench_opts_t *o) {
                                        {"rebalance-runs", required_argument, NULL, 'R'},
                                        {"case", required_argument, NULL, 'c'},
                                        {"kstreams-windows", required_argument, NULL, 'K'},
+                                       {"keys", required_argument, NULL, 'x'},
                                        {NULL, 0, NULL, 0}};
   int c;
   *o = (bench_opts_t){.records = 1000000,
@@ -591,6 +593,7 @@ static int parse(int argc, char **argv, bench_opts_t *o) {
     case 'l': o->broker_label = optarg; break;
     case 'm': o->markdown = optarg; break;
     case 'c': o->only_cases = optarg; break;
+    case 'x': o->keys = optarg; break;
     default: return -1;
     }
   }
@@ -806,6 +809,10 @@ int main(int argc, char **argv) {
   int joined = !rc && !o.embedded && (!o.only_cases || listed(o.only_cases, "joins"));
   if (joined)
     rc = bench_joins(&o, &joins);
+  bench_cardinality_t cardinality = {0};
+  int cardinal = !rc && !o.embedded && (!o.only_cases || listed(o.only_cases, "cardinality"));
+  if (cardinal)
+    rc = bench_cardinality(&o, &cardinality);
   bench_crash_t crash = {0};
   int crashed = !rc && !o.embedded && (!o.only_cases || listed(o.only_cases, "crash-restore"));
   if (crashed)
@@ -824,9 +831,13 @@ int main(int argc, char **argv) {
                              rebalanced ? &rb : NULL,
                              REBALANCE_PARTITIONS};
     bench_write_report(&o, &report);
-    FILE *f = reloaded || queried || retained || crashed || joined ? fopen(o.markdown, "a") : NULL;
+    FILE *f = reloaded || queried || retained || crashed || joined || cardinal
+                  ? fopen(o.markdown, "a")
+                  : NULL;
     if (f && retained)
       bench_retention_markdown(f, &retention);
+    if (f && cardinal)
+      bench_cardinality_markdown(f, &cardinality);
     if (f && reloaded)
       bench_reload_markdown(f, &reload);
     if (f && crashed)

@@ -67,11 +67,31 @@ static void test_unknown_key_refused_with_line(void **state) {
   assert_non_null(strstr(err, "t.ini:9: [kafka] librdkafka rejected no.such.key=1"));
 }
 
+/* The consumer's Fetch is bounded as a whole (fetch.max.bytes): one
+ * response of 1 MiB per partition landed ~3,500,000 small records at once.
+ * A [kafka] value still wins. */
+static void test_fetch_bounded_by_default_and_settable(void **state) {
+  (void)state;
+  char buf[64], err[512];
+  assert_string_equal(value_for(WEIR_CLIENT_CONSUMER, "fetch.max.bytes", buf, sizeof buf),
+                      "2097152");
+  static const weir_kafka_prop_t set[] = {{"fetch.max.bytes", "8388608", 5}};
+  const weir_kafka_settings_t s = {"t.ini", "app", set, 1};
+  rd_kafka_conf_t *conf =
+      weir_kafka_conf_new(&s, "127.0.0.1:9", WEIR_CLIENT_CONSUMER, "t", err, sizeof err);
+  assert_non_null(conf);
+  size_t n = sizeof buf;
+  assert_int_equal(rd_kafka_conf_get(conf, "fetch.max.bytes", buf, &n), RD_KAFKA_CONF_OK);
+  assert_string_equal(buf, "8388608");
+  rd_kafka_conf_destroy(conf);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_admin_takes_no_client_only_keys),
       cmocka_unit_test(test_each_client_takes_its_own_keys),
       cmocka_unit_test(test_unknown_key_refused_with_line),
+      cmocka_unit_test(test_fetch_bounded_by_default_and_settable),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
