@@ -73,6 +73,7 @@ void weir_task_idle_reset(weir_task_idle_t *idle, size_t parts) {
   idle->paused = 0;
   idle->waiting = 0;
   idle->wake = INT64_MAX;
+  idle->bound_scale = 1;
 }
 
 void weir_task_idle_add_input(weir_task_t *task, size_t idx) {

@@ -70,6 +70,9 @@ typedef struct weir_idle_part {
   unsigned char paused;  /* paused by the thread (thread/idle_pause.c) */
 } weir_idle_part_t;
 
+/* How far a task of several inputs may grow its queues' bound. */
+#define WEIR_IDLE_BOUND_SCALE_MAX 16
+
 typedef struct weir_task_idle {
   weir_idle_part_t *parts;     /* one per queue of the task */
   size_t inputs;               /* parts that are inputs; the rule applies when > 1 */
@@ -77,7 +80,11 @@ typedef struct weir_task_idle {
   int waiting;                 /* the task's last run stopped to wait for an empty input */
   int64_t wake;                /* while waiting: when time alone may end the wait */
   unsigned long long enforced; /* waits that expired (weir_task_enforced_processing_total) */
-  int64_t logged_ms;           /* the last INFO line about one; 0 never */
+  /* Its queues' bound, as a multiple of buffered.records.per.partition:
+   * doubled at each pause up to WEIR_IDLE_BOUND_SCALE_MAX (thread/idle_pause.c),
+   * 1 when the task opens. */
+  unsigned bound_scale;
+  int64_t logged_ms; /* the last INFO line about one; 0 never */
 } weir_task_idle_t;
 
 struct weir_task;

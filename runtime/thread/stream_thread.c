@@ -124,7 +124,7 @@ static int run_task(weir_stream_thread_t *t, weir_task_t *task, int64_t start, i
  * thread holds THREAD_BUFFER_RECORDS. */
 static size_t run_tasks(weir_stream_thread_t *t, int *full) {
   enum { SLICE_MS = 20 };
-  size_t buffered = 0;
+  size_t buffered = 0, cap = (size_t)t->buffer_bound; /* or a task's grown bound (idle_pause.c) */
   int64_t start = weir_now_ms();
   int sliced = 0;
   *full = 0;
@@ -143,13 +143,15 @@ static size_t run_tasks(weir_stream_thread_t *t, int *full) {
     }
     if (task->idle.inputs > 1) { /* it may wait for an empty input (idle_pause.c) */
       weir_idle_account(t, task, &buffered, full);
+      size_t bound = weir_idle_bound(t, task);
+      cap = bound > cap ? bound : cap;
       continue;
     }
     buffered += task->buffered;
     for (size_t i = 0; i < task->tracker_count; i++)
       *full |= task->queues[i].count >= (size_t)t->buffer_bound;
   }
-  *full |= buffered >= (size_t)THREAD_BUFFER_RECORDS && buffered >= (size_t)t->buffer_bound;
+  *full |= buffered >= (size_t)THREAD_BUFFER_RECORDS && buffered >= cap;
   return buffered;
 }
 

@@ -159,6 +159,9 @@ void weir_thread_publish(weir_stream_thread_t *t);
 int64_t weir_idle_high_watermark(void *opaque, size_t topic_index, int32_t partition);
 void weir_idle_partition_end(weir_stream_thread_t *t, const rd_kafka_message_t *msg, int idx);
 void weir_idle_account(weir_stream_thread_t *t, weir_task_t *task, size_t *buffered, int *full);
+/* The bound of a task's queues: buffered.records.per.partition, grown for a
+ * task of several inputs each time it must pause one (idle_pause.c). */
+size_t weir_idle_bound(const weir_stream_thread_t *t, const weir_task_t *task);
 void weir_idle_release(weir_stream_thread_t *t, weir_task_t *task);
 
 /* Stop: drain, commit, close tasks, leave the group — each step bounded. */

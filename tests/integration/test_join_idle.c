@@ -283,7 +283,8 @@ static void test_positive_waits_n_ms_more(void **state) {
  * partition is paused rather than the thread's consuming stopped, and
  * resumed, from the record after its last one queued, once the queue is
  * below the bound: a backlog of more than one poll's batch is then read on
- * with no record lost or doubled. */
+ * with no record lost or doubled. Each pause doubles the task's bound, up
+ * to 16 times the setting. */
 static void test_full_queue_does_not_stop_the_wait(void **state) {
   it_mock_t *m = *state;
   static it_record_t got[STREAM_BACKLOG];
@@ -294,6 +295,10 @@ static void test_full_queue_does_not_stop_the_wait(void **state) {
   assert_true(it_log_has(m->log_path, WAITS, NULL));
   assert_true(it_log_has(m->log_path, "'orders' [0] paused at", NULL));
   assert_true(it_log_has(m->log_path, "'orders' [0] resumed at offset", NULL));
+  /* Each pause doubles the task's bound: the first to 20 (a join over a
+   * backlog paid a re-fetch per 1000 records otherwise), never past 16x. */
+  assert_true(it_log_has(m->log_path, "its queues' bound is now 20\n", NULL));
+  assert_false(it_log_has(m->log_path, "its queues' bound is now 320", NULL));
   stop_join(&run);
   it_records_free(got, n);
 }
