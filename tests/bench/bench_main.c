@@ -169,6 +169,7 @@ static int listed(const char *list, const char *name) {
 
 static int selected(const bench_opts_t *o, const bench_case_t *c) {
   return (!o->only_partitions || c->partitions == o->only_partitions) &&
+         (!o->only_threads || c->threads == o->only_threads) &&
          (!o->only_cases || listed(o->only_cases, c->name));
 }
 
@@ -285,7 +286,9 @@ static pid_t spawn_kstreams(const bench_opts_t *o, const bench_case_t *c, const 
   snprintf(threads, sizeof threads, "%d", c->threads);
   snprintf(parts, sizeof parts, "%d", c->partitions);
   snprintf(commit, sizeof commit, "%d", c->commit_ms);
-  char *argv[26] = {"java",         "-Xmx1g",
+  char xmx[40];
+  snprintf(xmx, sizeof xmx, "-Xmx%s", bench_kstreams_heap(o, c));
+  char *argv[26] = {"java",         xmx,
                     "-jar",         (char *)o->kstreams_jar,
                     "--bootstrap",  (char *)o->bootstrap,
                     "--mode",       (char *)c->kstreams_mode,
@@ -460,7 +463,7 @@ static void restore_medians(restores_t *rs, int expected, double process_rate,
 static void run_case(const bench_opts_t *o, size_t ci, bench_result_t med[COLS],
                      bench_restore_t *rmed) {
   const bench_case_t *c = &cases[ci];
-  double rate[COLS][16], start[COLS][16], rss[COLS][16], cpu[COLS][16];
+  bench_result_t got[COLS][16];
   int n[COLS] = {0}, weir_runs = 1;
   restores_t rs = {0};
   bench_result_t warm = {0};
@@ -474,25 +477,13 @@ static void run_case(const bench_opts_t *o, size_t ci, bench_result_t med[COLS],
       bench_result_t r = {0};
       if (!column_applies(o, c, col) || (col == 1 && !weir_runs) || run_once(o, ci, col, run, &r))
         continue;
-      rate[col][n[col]] = r.records_per_sec, start[col][n[col]] = r.startup_sec;
-      rss[col][n[col]] = (double)r.peak_rss_kb;
-      cpu[col][n[col]] = r.cpu_sec;
-      n[col]++;
+      got[col][n[col]++] = r;
       if (col == 1 && c->store && !c->no_restore)
         restore_once(o, ci, run, 0, &rs);
     }
   for (int col = 0; col < COLS; col++) {
+    bench_summarize(got[col], n[col], &med[col]);
     med[col].ok = n[col] == o->runs;
-    med[col].records_per_sec = median(rate[col], n[col]);
-    for (int k = 0; k < n[col]; k++) {
-      if (!k || rate[col][k] < med[col].rate_min)
-        med[col].rate_min = rate[col][k];
-      if (!k || rate[col][k] > med[col].rate_max)
-        med[col].rate_max = rate[col][k];
-    }
-    med[col].startup_sec = median(start[col], n[col]);
-    med[col].peak_rss_kb = (long)median(rss[col], n[col]);
-    med[col].cpu_sec = median(cpu[col], n[col]);
   }
   if (c->store && !c->no_restore)
     restore_medians(&rs, o->runs < 16 ? o->runs : 16, med[1].ok ? med[1].records_per_sec : 0, rmed);
@@ -528,19 +519,23 @@ static int check_nothing_dropped(const bench_opts_t *o, const char *topic) {
 static void usage(void) {
   fputs("usage: weir-bench --bootstrap ADDR|--embedded --weir BIN --plugin-dir DIR\n"
         "                  [--kstreams-jar JAR] [--kstreams-windows KSTREAMS_SH] [--records N] "
-        "[--value-size B] [--partitions P]\n"
+        "[--value-size B] [--partitions P] [--threads T]\n"
         "                  [--case NAME[,NAME...]] [--runs R] [--rebalance-runs R] [--label TEXT]\n"
-        "                  [--markdown FILE]\n"
+        "                  [--markdown FILE] [--kstreams-heap SIZE]\n"
         "       weir-bench loop BOOTSTRAP INPUT OUTPUT GROUP [THREADS]   (the baseline, run by the "
         "harness)\n"
         "       weir-bench twohop BOOTSTRAP INPUT REPARTITION CHANGELOG OUTPUT GROUP COMMIT_MS "
         "[threads]\n"
         "                  (the word count's ceiling, run by the harness)\n"
         "--partitions P: run only the cases with P partitions (default: every case)\n"
+        "--threads T: run only the cases with T threads (default: every case)\n"
         "--case NAMES: run only the cases named: passthrough, wordcount, restore, window, "
         "rebalance,\n"
         "              reload, queries, retention, crash-restore, joins\n"
         "              (default: every case)\n"
+        "--kstreams-heap SIZE: Kafka Streams' -Xmx (the jar's cases) for every case (default: "
+        "each case's own,\n"
+        "              the smallest that keeps its throughput; 1g where none was found)\n"
         "env WEIR_BENCH_WEIR_KAFKA=\"key=value;key=value\": extra [kafka] lines for weir\n",
         stderr);
 }
@@ -560,6 +555,8 @@ static int parse(int argc, char **argv, bench_opts_t *o) {
                                        {"rebalance-runs", required_argument, NULL, 'R'},
                                        {"case", required_argument, NULL, 'c'},
                                        {"kstreams-windows", required_argument, NULL, 'K'},
+                                       {"kstreams-heap", required_argument, NULL, 'H'},
+                                       {"threads", required_argument, NULL, 'T'},
                                        {NULL, 0, NULL, 0}};
   int c;
   *o = (bench_opts_t){.records = 1000000,
@@ -584,6 +581,8 @@ static int parse(int argc, char **argv, bench_opts_t *o) {
     case 'l': o->broker_label = optarg; break;
     case 'm': o->markdown = optarg; break;
     case 'c': o->only_cases = optarg; break;
+    case 'H': o->kstreams_heap = optarg; break;
+    case 'T': o->only_threads = atoi(optarg); break;
     default: return -1;
     }
   }
