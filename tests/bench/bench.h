@@ -20,14 +20,17 @@ typedef struct bench_opts {
   int runs;
   int rebalance_runs;     /* 0: no rebalance measurement */
   int only_partitions;    /* 0: every case; P: only the cases with P partitions */
+  int only_threads;       /* 0: every case; T: only the cases with T threads */
   const char *only_cases; /* NULL: every case; "a,b": only the cases (and "rebalance") named */
   const char *weir;       /* the weir binary */
   const char *plugin_dir;
-  const char *kstreams_jar; /* NULL: no Kafka Streams column */
-  const char *kstreams_sh;  /* tests/kstreams/kstreams.sh (windowed cases); NULL: no such column */
-  const char *self;         /* this binary, for the baseline child */
-  const char *markdown;     /* where the table goes */
-  const char *keys;         /* --keys: the cardinality case's key counts, "N,N"; NULL: default */
+  const char *kstreams_jar;  /* NULL: no Kafka Streams column */
+  const char *kstreams_sh;   /* tests/kstreams/kstreams.sh (windowed cases); NULL: no such column */
+  const char *self;          /* this binary, for the baseline child */
+  const char *markdown;      /* where the table goes */
+  const char *kstreams_heap; /* --kstreams-heap: every case's Kafka Streams -Xmx; NULL: each
+                              * case's own (bench_case_t.kstreams_heap) */
+  const char *keys;          /* --keys: the cardinality case's key counts, "N,N"; NULL: default */
 } bench_opts_t;
 
 /* What one process did. */
@@ -36,9 +39,15 @@ typedef struct bench_result {
   double rate_min, rate_max; /* of the runs a median was taken over (0: one run) */
   double startup_sec;        /* from spawn to the first output record */
   long peak_rss_kb;
-  double cpu_sec; /* user + system CPU of the process, start to stop */
+  long rss_min_kb, rss_max_kb; /* likewise */
+  double cpu_sec;              /* user + system CPU of the process, start to stop */
+  double cpu_min, cpu_max;     /* likewise */
   int ok;
 } bench_result_t;
+
+/* bench_stats.c: the median of each figure of n runs (ok when n > 0), and the
+ * min and max of the rate, the CPU and the peak RSS. */
+void bench_summarize(const bench_result_t *runs, int n, bench_result_t *med);
 
 /* One word a record, so split passes each through; the count re-keys by word
  * (a repartition topic) as Kafka Streams' groupBy does. The store is `counts`. */
@@ -89,7 +98,16 @@ typedef struct bench_case {
   int twohop;
   double twohop_goal; /* weir / two-hop loop to report against; 0: none */
   double cpu_ks_goal; /* weir's CPU per record at most 1 / this of Kafka Streams'; 0: none */
+  /* Kafka Streams' -Xmx (the jar's cases): the smallest heap that keeps its throughput
+   * (within 5% of it at 1g), so its RSS is not inflated by a heap it does not need;
+   * NULL: 1g. */
+  const char *kstreams_heap;
 } bench_case_t;
+
+/* The -Xmx Kafka Streams runs case c with. */
+static inline const char *bench_kstreams_heap(const bench_opts_t *o, const bench_case_t *c) {
+  return o->kstreams_heap ? o->kstreams_heap : c->kstreams_heap ? c->kstreams_heap : "1g";
+}
 
 /* The windows a windowed case's input spans (its flush records aside). */
 enum { BENCH_WINDOW_SPAN = 10 };
@@ -134,6 +152,15 @@ typedef struct bench_report {
   int rebalance_partitions;
 } bench_report_t;
 void bench_write_report(const bench_opts_t *o, const bench_report_t *r);
+/* "median (min–max)", or the median alone when the runs agree; `decimals` 0
+ * writes thousands separators ("472,797 (440,462–480,000)"). */
+void bench_spread_cell(FILE *f, double median, double min, double max, int decimals);
+/* The three of a result, as cells: records/s; CPU µs per record of `records`; peak RSS MiB. */
+void bench_rate_cell(FILE *f, const bench_result_t *r);
+void bench_cpu_cell(FILE *f, const bench_result_t *r, double records);
+void bench_rss_cell(FILE *f, const bench_result_t *r);
+/* One line naming the machine, the libraries, the broker and the date. */
+void bench_machine_line(FILE *f, const bench_opts_t *o);
 
 /* bench_kafka.c */
 rd_kafka_t *bench_client(rd_kafka_type_t type, const char *bootstrap, const char *group);

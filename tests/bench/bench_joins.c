@@ -221,30 +221,6 @@ static int run_column(const bench_opts_t *o, const join_case_t *jc, int col, int
   return r->ok ? 0 : -1;
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-static double median_of(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n ? v[n / 2] : 0;
-}
-
-/* The medians of one column's runs, min and max of the rate beside. */
-static void summarize(const bench_result_t *runs, int n, bench_result_t *med) {
-  double rate[MAX_RUNS], rss[MAX_RUNS], cpu[MAX_RUNS], start[MAX_RUNS];
-  for (int i = 0; i < n; i++)
-    rate[i] = runs[i].records_per_sec, rss[i] = (double)runs[i].peak_rss_kb,
-    cpu[i] = runs[i].cpu_sec, start[i] = runs[i].startup_sec;
-  med->ok = n > 0;
-  med->records_per_sec = median_of(rate, n);
-  med->rate_min = n ? rate[0] : 0, med->rate_max = n ? rate[n - 1] : 0;
-  med->peak_rss_kb = (long)median_of(rss, n);
-  med->cpu_sec = median_of(cpu, n);
-  med->startup_sec = median_of(start, n);
-}
-
 int bench_joins(const bench_opts_t *base, bench_joins_t *res) {
   char prefix[96];
   bench_opts_t o = *base;
@@ -276,7 +252,7 @@ int bench_joins(const bench_opts_t *base, bench_joins_t *res) {
     res->cases[c].inputs = jc[c].inputs;
     res->cases[c].outputs = jc[c].outputs;
     for (int col = 0; col < cols; col++)
-      summarize(got[col], n[col], &res->cases[c].col[col]);
+      bench_summarize(got[col], n[col], &res->cases[c].col[col]);
   }
   res->ok = !failed;
   return res->ok ? 0 : -1;
@@ -303,11 +279,14 @@ void bench_joins_markdown(FILE *f, const bench_joins_t *r) {
     const bench_result_t *col = r->cases[c].col;
     double in = (double)r->cases[c].inputs;
     fprintf(f, "| %s | %ld | %ld |", CASE_NAMES[c], r->cases[c].inputs, r->cases[c].outputs);
-    for (int k = 0; k < BENCH_COLS; k++)
+    for (int k = 0; k < BENCH_COLS; k++) {
+      fputc(' ', f);
       if (col[k].ok)
-        fprintf(f, " %.0f (%.0f–%.0f) |", col[k].records_per_sec, col[k].rate_min, col[k].rate_max);
+        bench_rate_cell(f, &col[k]);
       else
-        fprintf(f, " — |");
+        fputs("—", f);
+      fputs(" |", f);
+    }
     double vs_loop = col[0].ok ? col[1].records_per_sec / col[0].records_per_sec : 0;
     double vs_ks = col[2].ok ? col[1].records_per_sec / col[2].records_per_sec : 0;
     fprintf(f, " %.2f: %s | ", vs_loop, vs_loop >= 0.5 ? "met" : "**missed**");
@@ -318,7 +297,7 @@ void bench_joins_markdown(FILE *f, const bench_joins_t *r) {
     for (int k = 0; k < BENCH_COLS; k++) {
       fprintf(f, k ? " / " : " ");
       if (col[k].ok)
-        fprintf(f, "%.2f", col[k].cpu_sec * 1e6 / in);
+        bench_cpu_cell(f, &col[k], in);
       else
         fprintf(f, "—");
     }
@@ -326,7 +305,7 @@ void bench_joins_markdown(FILE *f, const bench_joins_t *r) {
     for (int k = 0; k < BENCH_COLS; k++) {
       fprintf(f, k ? " / " : " ");
       if (col[k].ok)
-        fprintf(f, "%.0f", (double)col[k].peak_rss_kb / 1024);
+        bench_rss_cell(f, &col[k]);
       else
         fprintf(f, "—");
     }

@@ -31,10 +31,11 @@ static char INPUT[64]; /* the input of the case running: bench-in-<pid>-<P>p[-<W
   "[store:windows]\ntype = window\nwindow.size.ms = %d\nretention.ms = %d\n"                       \
   "[sink:out]\ninput = windows\ntopic = %s\nvalue.serde = int64\n"
 
-#define PASS(P, T, GOAL, DIV)                                                                      \
+#define PASS(P, T, GOAL, DIV, HEAP)                                                                \
   {                                                                                                \
     .name = "passthrough", .weir_topology = PASSTHROUGH, .kstreams_mode = "passthrough",           \
-    .baseline = 1, .partitions = P, .threads = T, .goal = GOAL, .records_div = DIV                 \
+    .baseline = 1, .partitions = P, .threads = T, .goal = GOAL, .records_div = DIV,                \
+    .kstreams_heap = HEAP                                                                          \
   }
 
 /* The cases. A new one is an entry here: its weir topology (after [weir]),
@@ -50,10 +51,13 @@ static char INPUT[64]; /* the input of the case running: bench-in-<pid>-<P>p[-<W
  * records, where the word count's holds only about one per word per commit.
  * --case picks cases by name ("rebalance" names the rebalance measurement). */
 static const bench_case_t cases[] = {
-    PASS(6, 1, 0.9, 1),
-    PASS(6, 2, 0.9, 1),
-    PASS(64, 1, 0, 2),
-    PASS(256, 1, 0.8, 2),
+    /* Kafka Streams' heap (bench.h: kstreams_heap): 6 partitions, 1 thread kept its 1g
+     * throughput at -Xmx64m, the smallest tried (2026-12-04, README: Benchmarks); the other
+     * passthrough cases are not sized yet and keep 1g. */
+    PASS(6, 1, 0.9, 1, "64m"),
+    PASS(6, 2, 0.9, 1, NULL),
+    PASS(64, 1, 0, 2, NULL),
+    PASS(256, 1, 0.8, 2, NULL),
     {.name = "wordcount",
      .weir_topology = BENCH_WORDCOUNT,
      .kstreams_mode = "wordcount",
@@ -67,7 +71,10 @@ static const bench_case_t cases[] = {
      .twohop = 1,
      .twohop_goal = 0.8,
      .ks_goal = 3.0,
-     .cpu_ks_goal = 6},
+     .cpu_ks_goal = 6,
+     /* Kept its 1g throughput at 96m in two rounds of 3 runs (2026-12-04); at 64m it fell to
+      * 0.45 of it and spent 1.4x the CPU a record (README: Benchmarks). */
+     .kstreams_heap = "96m"},
     /* The word count under exactly-once, at Kafka Streams' EOS commit interval;
      * compare its weir column with the wordcount case's (goal: >= 0.8 of it). */
     {.name = "wordcount-eos",
@@ -169,6 +176,7 @@ static int listed(const char *list, const char *name) {
 
 static int selected(const bench_opts_t *o, const bench_case_t *c) {
   return (!o->only_partitions || c->partitions == o->only_partitions) &&
+         (!o->only_threads || c->threads == o->only_threads) &&
          (!o->only_cases || listed(o->only_cases, c->name));
 }
 
@@ -292,7 +300,9 @@ static pid_t spawn_kstreams(const bench_opts_t *o, const bench_case_t *c, const 
   snprintf(threads, sizeof threads, "%d", c->threads);
   snprintf(parts, sizeof parts, "%d", c->partitions);
   snprintf(commit, sizeof commit, "%d", c->commit_ms);
-  char *argv[26] = {"java",         "-Xmx1g",
+  char xmx[40];
+  snprintf(xmx, sizeof xmx, "-Xmx%s", bench_kstreams_heap(o, c));
+  char *argv[26] = {"java",         xmx,
                     "-jar",         (char *)o->kstreams_jar,
                     "--bootstrap",  (char *)o->bootstrap,
                     "--mode",       (char *)c->kstreams_mode,
@@ -467,7 +477,7 @@ static void restore_medians(restores_t *rs, int expected, double process_rate,
 static void run_case(const bench_opts_t *o, size_t ci, bench_result_t med[COLS],
                      bench_restore_t *rmed) {
   const bench_case_t *c = &cases[ci];
-  double rate[COLS][16], start[COLS][16], rss[COLS][16], cpu[COLS][16];
+  bench_result_t got[COLS][16];
   int n[COLS] = {0}, weir_runs = 1;
   restores_t rs = {0};
   bench_result_t warm = {0};
@@ -481,25 +491,13 @@ static void run_case(const bench_opts_t *o, size_t ci, bench_result_t med[COLS],
       bench_result_t r = {0};
       if (!column_applies(o, c, col) || (col == 1 && !weir_runs) || run_once(o, ci, col, run, &r))
         continue;
-      rate[col][n[col]] = r.records_per_sec, start[col][n[col]] = r.startup_sec;
-      rss[col][n[col]] = (double)r.peak_rss_kb;
-      cpu[col][n[col]] = r.cpu_sec;
-      n[col]++;
+      got[col][n[col]++] = r;
       if (col == 1 && c->store && !c->no_restore)
         restore_once(o, ci, run, 0, &rs);
     }
   for (int col = 0; col < COLS; col++) {
+    bench_summarize(got[col], n[col], &med[col]);
     med[col].ok = n[col] == o->runs;
-    med[col].records_per_sec = median(rate[col], n[col]);
-    for (int k = 0; k < n[col]; k++) {
-      if (!k || rate[col][k] < med[col].rate_min)
-        med[col].rate_min = rate[col][k];
-      if (!k || rate[col][k] > med[col].rate_max)
-        med[col].rate_max = rate[col][k];
-    }
-    med[col].startup_sec = median(start[col], n[col]);
-    med[col].peak_rss_kb = (long)median(rss[col], n[col]);
-    med[col].cpu_sec = median(cpu[col], n[col]);
   }
   if (c->store && !c->no_restore)
     restore_medians(&rs, o->runs < 16 ? o->runs : 16, med[1].ok ? med[1].records_per_sec : 0, rmed);
@@ -535,20 +533,24 @@ static int check_nothing_dropped(const bench_opts_t *o, const char *topic) {
 static void usage(void) {
   fputs("usage: weir-bench --bootstrap ADDR|--embedded --weir BIN --plugin-dir DIR\n"
         "                  [--kstreams-jar JAR] [--kstreams-windows KSTREAMS_SH] [--records N] "
-        "[--value-size B] [--partitions P] [--keys N,N]\n"
+        "[--value-size B] [--partitions P] [--threads T] [--keys N,N]\n"
         "                  [--case NAME[,NAME...]] [--runs R] [--rebalance-runs R] [--label TEXT]\n"
-        "                  [--markdown FILE]\n"
+        "                  [--markdown FILE] [--kstreams-heap SIZE]\n"
         "       weir-bench loop BOOTSTRAP INPUT OUTPUT GROUP [THREADS]   (the baseline, run by the "
         "harness)\n"
         "       weir-bench twohop BOOTSTRAP INPUT REPARTITION CHANGELOG OUTPUT GROUP COMMIT_MS "
         "[threads]\n"
         "                  (the word count's ceiling, run by the harness)\n"
         "--partitions P: run only the cases with P partitions (default: every case)\n"
+        "--threads T: run only the cases with T threads (default: every case)\n"
         "--case NAMES: run only the cases named: passthrough, wordcount, restore, window, "
         "rebalance,\n"
         "              reload, queries, retention, crash-restore, joins, cardinality\n"
         "              (default: every case)\n"
         "--keys N,N: the cardinality case's key counts (default 1000000,5000000)\n"
+        "--kstreams-heap SIZE: Kafka Streams' -Xmx (the jar's cases) for every case (default: "
+        "each case's own,\n"
+        "              the smallest that keeps its throughput; 1g where none was found)\n"
         "env WEIR_BENCH_WEIR_KAFKA=\"key=value;key=value\": extra [kafka] lines for weir\n",
         stderr);
 }
@@ -569,6 +571,8 @@ static int parse(int argc, char **argv, bench_opts_t *o) {
                                        {"case", required_argument, NULL, 'c'},
                                        {"kstreams-windows", required_argument, NULL, 'K'},
                                        {"keys", required_argument, NULL, 'x'},
+                                       {"kstreams-heap", required_argument, NULL, 'H'},
+                                       {"threads", required_argument, NULL, 'T'},
                                        {NULL, 0, NULL, 0}};
   int c;
   *o = (bench_opts_t){.records = 1000000,
@@ -594,6 +598,8 @@ static int parse(int argc, char **argv, bench_opts_t *o) {
     case 'm': o->markdown = optarg; break;
     case 'c': o->only_cases = optarg; break;
     case 'x': o->keys = optarg; break;
+    case 'H': o->kstreams_heap = optarg; break;
+    case 'T': o->only_threads = atoi(optarg); break;
     default: return -1;
     }
   }

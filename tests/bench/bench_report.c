@@ -1,17 +1,108 @@
 /* The Markdown that `make bench` puts into tests/bench/RESULTS.md and the
  * README: the throughput table, the restore table, the rebalance table. */
 #include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "bench.h"
 
-/* The median, and the slowest and fastest run when there were several. */
-static void rate_cell(FILE *f, const bench_result_t *r) {
-  if (!r->ok)
-    fprintf(f, " n/a |");
-  else if (r->rate_max > r->rate_min)
-    fprintf(f, " %.0f (%.0f–%.0f) |", r->records_per_sec, r->rate_min, r->rate_max);
+/* 10000 -> "10,000". */
+static void thousands(FILE *f, long n) {
+  if (n >= 1000) {
+    thousands(f, n / 1000);
+    fprintf(f, ",%03ld", n % 1000);
+  } else {
+    fprintf(f, "%ld", n);
+  }
+}
+
+static void number(FILE *f, double v, int decimals) {
+  if (decimals == 0)
+    thousands(f, (long)(v + 0.5));
   else
-    fprintf(f, " %.0f |", r->records_per_sec);
+    fprintf(f, "%.*f", decimals, v);
+}
+
+void bench_spread_cell(FILE *f, double median, double min, double max, int decimals) {
+  number(f, median, decimals);
+  /* Runs that agree to the digits shown need no brackets. */
+  char lo[64], hi[64];
+  snprintf(lo, sizeof lo, "%.*f", decimals, min);
+  snprintf(hi, sizeof hi, "%.*f", decimals, max);
+  if (strcmp(lo, hi) == 0)
+    return;
+  fputs(" (", f);
+  number(f, min, decimals);
+  fputs("–", f);
+  number(f, max, decimals);
+  fputc(')', f);
+}
+
+void bench_rate_cell(FILE *f, const bench_result_t *r) {
+  if (r->ok)
+    bench_spread_cell(f, r->records_per_sec, r->rate_min, r->rate_max, 0);
+  else
+    fputs("n/a", f);
+}
+
+void bench_cpu_cell(FILE *f, const bench_result_t *r, double records) {
+  if (r->ok && records > 0)
+    bench_spread_cell(f, r->cpu_sec * 1e6 / records, r->cpu_min * 1e6 / records,
+                      r->cpu_max * 1e6 / records, 2);
+  else
+    fputs("n/a", f);
+}
+
+void bench_rss_cell(FILE *f, const bench_result_t *r) {
+  if (r->ok)
+    bench_spread_cell(f, (double)r->peak_rss_kb / 1024.0, (double)r->rss_min_kb / 1024.0,
+                      (double)r->rss_max_kb / 1024.0, 0);
+  else
+    fputs("n/a", f);
+}
+
+/* The first line of /proc/cpuinfo's `model name`, into buf. */
+static void cpu_model(char *buf, size_t size) {
+  snprintf(buf, size, "unknown CPU");
+  FILE *f = fopen("/proc/cpuinfo", "r");
+  if (!f)
+    return;
+  char line[512];
+  while (fgets(line, sizeof line, f)) {
+    char *colon = strchr(line, ':');
+    if (strncmp(line, "model name", 10) == 0 && colon) {
+      colon += 1 + strspn(colon + 1, " \t");
+      colon[strcspn(colon, "\n")] = '\0';
+      snprintf(buf, size, "%s", colon);
+      break;
+    }
+  }
+  fclose(f);
+}
+
+void bench_machine_line(FILE *f, const bench_opts_t *o) {
+  char cpu[256], date[64], load[64] = "?";
+  struct utsname u;
+  time_t now = time(NULL);
+  struct tm tm;
+  cpu_model(cpu, sizeof cpu);
+  if (uname(&u))
+    snprintf(u.release, sizeof u.release, "?");
+  strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", gmtime_r(&now, &tm));
+  FILE *la = fopen("/proc/loadavg", "r");
+  if (la) {
+    if (fscanf(la, "%63s", load) != 1)
+      snprintf(load, sizeof load, "?");
+    fclose(la);
+  }
+  double gib = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE) / (1 << 30);
+  fprintf(f,
+          "Machine: %s, %ld cores (nproc), %.0f GiB, Linux %s; librdkafka %s; broker: %s; "
+          "%s, load average %s when the tables were written (the machine is shared).\n\n",
+          cpu, sysconf(_SC_NPROCESSORS_ONLN), gib, u.release, rd_kafka_version_str(),
+          o->broker_label, date, load);
 }
 
 static void ratio(FILE *f, const bench_result_t *a, const bench_result_t *b) {
@@ -19,24 +110,6 @@ static void ratio(FILE *f, const bench_result_t *a, const bench_result_t *b) {
     fprintf(f, " %.2f |", a->records_per_sec / b->records_per_sec);
   else
     fprintf(f, " n/a |");
-}
-
-/* "a / b / c / d" of one figure for the four columns ("—": a column the
- * case does not have). */
-static void quad(FILE *f, const bench_case_t *c, const bench_result_t res[BENCH_TABLE_COLS],
-                 const char *fmt, int what) {
-  for (int col = 0; col < BENCH_TABLE_COLS; col++) {
-    const bench_result_t *r = &res[col];
-    double v = what == 0   ? (double)r->peak_rss_kb / 1024.0
-               : what == 1 ? r->cpu_sec * 1e6 /* already CPU s per record */
-                           : r->startup_sec;
-    fputs(col ? " / " : " ", f);
-    if (r->ok)
-      fprintf(f, fmt, v);
-    else
-      fputs(col == BENCH_TWOHOP && !c->twohop ? "—" : "n/a", f);
-  }
-  fputs(" |", f);
 }
 
 static const char *met(int ok) {
@@ -82,16 +155,6 @@ static void goal_cell(FILE *f, const bench_case_t *c, const bench_result_t res[B
   fputs(*sep == ' ' ? " — |" : " |", f);
 }
 
-/* 10000 -> "10,000". */
-static void thousands(FILE *f, long n) {
-  if (n >= 1000) {
-    thousands(f, n / 1000);
-    fprintf(f, ",%03ld", n % 1000);
-  } else {
-    fprintf(f, "%ld", n);
-  }
-}
-
 static void case_label(FILE *f, const bench_case_t *c, long records) {
   if (c->window_ms) {
     fprintf(f, "| %s (tumbling %d s, final results, ", c->name, c->window_ms / 1000);
@@ -111,18 +174,18 @@ static void case_label(FILE *f, const bench_case_t *c, long records) {
 static void throughput_row(FILE *f, const bench_report_t *r, size_t i) {
   const bench_case_t *c = &r->cases[i];
   const bench_result_t *res = r->res[i];
-  bench_result_t per[BENCH_TABLE_COLS];
-  for (int col = 0; col < BENCH_TABLE_COLS; col++) {
-    per[col] = res[col];
-    per[col].cpu_sec = per[col].cpu_sec / (double)r->records[i]; /* CPU s per record */
-  }
   case_label(f, c, r->records[i]);
-  fprintf(f, " %d | %d | %ld |", c->partitions, c->threads, r->records[i]);
-  for (int col = 0; col < BENCH_TABLE_COLS; col++)
+  fprintf(f, " %d | %d | ", c->partitions, c->threads);
+  thousands(f, r->records[i]);
+  fputs(" |", f);
+  for (int col = 0; col < BENCH_TABLE_COLS; col++) {
+    fputc(' ', f);
     if (col == BENCH_TWOHOP && !c->twohop)
-      fprintf(f, " — |");
+      fputs("—", f);
     else
-      rate_cell(f, &res[col]);
+      bench_rate_cell(f, &res[col]);
+    fputs(" |", f);
+  }
   ratio(f, &res[1], &res[0]);
   if (c->twohop)
     ratio(f, &res[1], &res[BENCH_TWOHOP]);
@@ -130,27 +193,56 @@ static void throughput_row(FILE *f, const bench_report_t *r, size_t i) {
     fprintf(f, " — |");
   goal_cell(f, c, res);
   ratio(f, &res[1], &res[2]);
-  quad(f, c, per, "%.2f", 1);
-  quad(f, c, res, "%.0f", 0);
-  quad(f, c, res, "%.1f", 2);
   fputc('\n', f);
+}
+
+static const char *const contender[BENCH_TABLE_COLS] = {"loop", "weir", "Kafka Streams",
+                                                        "two-hop loop"};
+
+/* What each contender of each case cost: one row a contender that ran. */
+static void cost_table(FILE *f, const bench_opts_t *o, const bench_report_t *r) {
+  fprintf(f, "\nCost (the same runs; median, min–max in brackets): CPU is user + system time of "
+             "the process from spawn to stop over the records, peak RSS its largest resident "
+             "set (both from wait4()); *start s*: spawn to its first output record "
+             "(median).\n\n");
+  fprintf(f, "| case | partitions | threads | contender | CPU µs per record | peak RSS MiB "
+             "| start s |\n");
+  fprintf(f, "|---|---|---|---|---|---|---|\n");
+  for (size_t i = 0; i < r->ncases; i++) {
+    if (!r->ran[i] || r->cases[i].restore_only)
+      continue;
+    for (int col = 0; col < BENCH_TABLE_COLS; col++) {
+      const bench_result_t *x = &r->res[i][col];
+      if (!x->ok)
+        continue;
+      case_label(f, &r->cases[i], r->records[i]);
+      fprintf(f, " %d | %d | %s", r->cases[i].partitions, r->cases[i].threads, contender[col]);
+      if (col == 2 && !r->cases[i].window_ms)
+        fprintf(f, " (-Xmx%s)", bench_kstreams_heap(o, &r->cases[i]));
+      fputs(" | ", f);
+      bench_cpu_cell(f, x, (double)r->records[i]);
+      fputs(" | ", f);
+      bench_rss_cell(f, x);
+      fprintf(f, " | %.1f |\n", x->startup_sec);
+    }
+  }
 }
 
 static void throughput_table(FILE *f, const bench_opts_t *o, const bench_report_t *r) {
   fprintf(
       f, "Threads: weir's `threads`, as many consumer/producer pairs (one per thread) in the loop, "
          "Kafka Streams' stream threads; every thread is its own member of the group. "
-         "Two-hop: the word count's ceiling (below). "
+         "Two-hop: the word count's ceiling (below). Rates: the median, and in brackets the "
+         "slowest and fastest run. "
          "Goal: the ratios the case is held to.\n\n");
   fprintf(f, "| case | partitions | threads | records | loop rec/s | weir rec/s | Kafka Streams "
              "rec/s | two-hop loop rec/s | weir / loop | weir / two-hop "
-             "| goal | weir / Kafka Streams "
-             "| CPU µs per record (loop / weir / KS / two-hop) | peak RSS MiB (loop / weir / KS / "
-             "two-hop) | start s (loop / weir / KS / two-hop) |\n");
-  fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+             "| goal | weir / Kafka Streams |\n");
+  fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (size_t i = 0; i < r->ncases; i++)
     if (r->ran[i] && !r->cases[i].restore_only)
       throughput_row(f, r, i);
+  cost_table(f, o, r);
 }
 
 /* The distinct words of the word-count rows of the table; 0: none ran. */
@@ -274,6 +366,7 @@ void bench_write_report(const bench_opts_t *o, const bench_report_t *r) {
   int words = table_words(r);
   fprintf(f, "#### %s — records of %d bytes%s, median of %d\n\n", o->broker_label, o->value_size,
           words ? " (the word count's: one word)" : "", o->runs);
+  bench_machine_line(f, o);
   throughput_table(f, o, r);
   if (words)
     words_note(f, words);

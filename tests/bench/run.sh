@@ -46,10 +46,11 @@ tests/kafka/kafka.sh run "$work/kafka" -- sh -c \
   --label 'weir broker (librdkafka 2.0.2 mock cluster, in memory)' --markdown "$work/embedded.md"
 
 {
-  cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n 1)
-  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($cpu), $(free -g | awk '/Mem:/ {print $2}') GiB;"
-  echo "throughput cells give the median and, in brackets, the slowest and fastest run, so a"
-  echo "change can be told from noise;"
+  echo "Measured $(date -u +%Y-%m-%d), Kafka $version; each broker's tables open with a line"
+  echo "naming the machine (CPU model, nproc, memory, kernel), librdkafka and the load. Every"
+  echo "figure is the median of the runs and, in brackets, the slowest and fastest run (rates,"
+  echo "CPU per record, peak RSS), so a change can be told from noise; Kafka Streams runs at the"
+  echo "heap named beside it in the cost table (the smallest that keeps its throughput);"
   echo "each contender is its own process; throughput from its first output record to its"
   echo "last, peak RSS and CPU time from wait4(); lz4 and Java's murmur2 partitioner on every"
   echo "producer; runs interleave the contenders after one warm-up. The loop commits nothing, so"

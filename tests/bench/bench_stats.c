@@ -1,0 +1,36 @@
+/* The medians of a column's runs, with the slowest and fastest beside each,
+ * so a table can tell a change from noise. */
+#include <stdlib.h>
+
+#include "bench.h"
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Sorts v; its middle value (the upper one of an even count). */
+static double median_sorted(double *v, int n) {
+  qsort(v, (size_t)n, sizeof *v, cmp_double);
+  return n ? v[n / 2] : 0;
+}
+
+void bench_summarize(const bench_result_t *runs, int n, bench_result_t *med) {
+  enum { MAX = 64 };
+  double rate[MAX], rss[MAX], cpu[MAX], start[MAX];
+  if (n > MAX)
+    n = MAX;
+  for (int i = 0; i < n; i++)
+    rate[i] = runs[i].records_per_sec, rss[i] = (double)runs[i].peak_rss_kb,
+    cpu[i] = runs[i].cpu_sec, start[i] = runs[i].startup_sec;
+  *med = (bench_result_t){.ok = n > 0};
+  med->records_per_sec = median_sorted(rate, n);
+  med->peak_rss_kb = (long)median_sorted(rss, n);
+  med->cpu_sec = median_sorted(cpu, n);
+  med->startup_sec = median_sorted(start, n);
+  if (!n)
+    return;
+  med->rate_min = rate[0], med->rate_max = rate[n - 1];
+  med->rss_min_kb = (long)rss[0], med->rss_max_kb = (long)rss[n - 1];
+  med->cpu_min = cpu[0], med->cpu_max = cpu[n - 1];
+}
