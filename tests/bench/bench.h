@@ -45,6 +45,21 @@ typedef struct bench_result {
   int ok;
 } bench_result_t;
 
+/* bench_stats.c. Sorts v; its middle value (the upper one of an even count),
+ * 0 for none. */
+double bench_median(double *v, int n);
+/* The same, with v's min and max (either may be NULL). */
+double bench_median_range(double *v, int n, double *min, double *max);
+
+/* FNV-1a: the harness's hash tables (counts, the two-hop loop). */
+static inline uint64_t bench_fnv1a(const void *p, size_t n) {
+  const unsigned char *b = p;
+  uint64_t h = 0xcbf29ce484222325u;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ b[i]) * 0x100000001b3u;
+  return h;
+}
+
 /* bench_stats.c: the median of each figure of n runs (ok when n > 0), and the
  * min and max of the rate, the CPU and the peak RSS. */
 void bench_summarize(const bench_result_t *runs, int n, bench_result_t *med);

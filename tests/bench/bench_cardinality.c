@@ -15,19 +15,6 @@
 
 enum { PARTITIONS = 6, ROCKSDB_BUDGET_MIB = 64 };
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-/* The median of v[0..n), and its min and max. */
-static double median3(double *v, int n, double *lo, double *hi) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  *lo = n ? v[0] : 0;
-  *hi = n ? v[n - 1] : 0;
-  return n ? v[n / 2] : 0;
-}
-
 /* One count over `in` (o->records distinct words). */
 static int count_once(const bench_opts_t *o, const char *in, int k, int run, bench_result_t *r) {
   char out[128], group[128], ini[128], log[128], state[64], extra[256];
@@ -109,9 +96,9 @@ int bench_cardinality(const bench_opts_t *base, bench_cardinality_t *res) {
     if (ok != runs)
       return -1;
     bench_cardinality_row_t *row = &res->rows[k];
-    row->rate = median3(rate, ok, &row->rate_min, &row->rate_max);
-    row->rss_mib = median3(rss, ok, &row->rss_min, &row->rss_max);
-    row->cpu_us = median3(cpu, ok, &row->cpu_min, &row->cpu_max);
+    row->rate = bench_median_range(rate, ok, &row->rate_min, &row->rate_max);
+    row->rss_mib = bench_median_range(rss, ok, &row->rss_min, &row->rss_max);
+    row->cpu_us = bench_median_range(cpu, ok, &row->cpu_min, &row->cpu_max);
   }
   res->runs = runs;
   res->ok = 1;

@@ -47,14 +47,6 @@ typedef struct counts {
   long long odd; /* values that are not 8-byte counts */
 } counts_t;
 
-static uint64_t fnv1a(const void *p, size_t n) {
-  const unsigned char *b = p;
-  uint64_t h = 0xcbf29ce484222325u;
-  for (size_t i = 0; i < n; i++)
-    h = (h ^ b[i]) * 0x100000001b3u;
-  return h;
-}
-
 static slot_t *find(slot_t *slots, size_t cap, const void *key, size_t len, uint64_t h) {
   for (size_t i = h & (cap - 1);; i = (i + 1) & (cap - 1)) {
     slot_t *s = &slots[i];
@@ -96,7 +88,7 @@ static int update(counts_t *c, const rd_kafka_message_t *m) {
     n = (long long)((unsigned long long)n << 8 | v[i]);
   if (c->used * 2 >= c->cap && grow(c))
     return -1;
-  uint64_t h = fnv1a(m->key, m->key_len);
+  uint64_t h = bench_fnv1a(m->key, m->key_len);
   slot_t *s = find(c->slots, c->cap, m->key, m->key_len, h);
   if (!s->key) {
     s->key = malloc(m->key_len ? m->key_len : 1);

@@ -153,21 +153,6 @@ static int crash_once(const bench_opts_t *o, int contender, int run, const char 
   return rc;
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-/* The median of v[0..n), its min and max (v is sorted). */
-static double median_of(double *v, int n, double *min, double *max) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  if (min)
-    *min = n ? v[0] : 0;
-  if (max)
-    *max = n ? v[n - 1] : 0;
-  return n ? v[n / 2] : 0;
-}
-
 typedef struct samples {
   int n;
   double share[MAX_RUNS], changelog[MAX_RUNS], restored[MAX_RUNS], seconds[MAX_RUNS],
@@ -176,11 +161,11 @@ typedef struct samples {
 
 static void summarize(samples_t *s, bench_crash_side_t *side) {
   side->runs = s->n;
-  side->share_at_kill = median_of(s->share, s->n, NULL, NULL);
-  side->changelog = median_of(s->changelog, s->n, NULL, NULL);
-  side->restored = median_of(s->restored, s->n, NULL, NULL);
-  side->seconds = median_of(s->seconds, s->n, &side->seconds_min, &side->seconds_max);
-  side->restart = median_of(s->restart, s->n, &side->restart_min, &side->restart_max);
+  side->share_at_kill = bench_median_range(s->share, s->n, NULL, NULL);
+  side->changelog = bench_median_range(s->changelog, s->n, NULL, NULL);
+  side->restored = bench_median_range(s->restored, s->n, NULL, NULL);
+  side->seconds = bench_median_range(s->seconds, s->n, &side->seconds_min, &side->seconds_max);
+  side->restart = bench_median_range(s->restart, s->n, &side->restart_min, &side->restart_max);
 }
 
 int bench_crash(const bench_opts_t *base, bench_crash_t *res) {

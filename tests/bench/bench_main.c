@@ -125,16 +125,6 @@ enum { COLS = BENCH_TABLE_COLS };
 static const char *const col_names[COLS] = {"plain librdkafka loop", "weir", "Kafka Streams",
                                             "two-hop loop"};
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n ? v[n / 2] : 0;
-}
-
 /* Unique per harness process: a long-lived broker may hold earlier runs. */
 static void output_topic(char *buf, size_t size, size_t c, int col, int run) {
   snprintf(buf, size, "bench-out-%zu-%d-%d-%d", c, col, run + 1, (int)getpid());
@@ -462,11 +452,11 @@ static void restore_once(const bench_opts_t *o, size_t ci, int run, int k, resto
 static void restore_medians(restores_t *rs, int expected, double process_rate,
                             bench_restore_t *med) {
   med->ok = rs->n == expected && expected > 0;
-  med->records = (long long)median(rs->records, rs->n);
-  med->changelog = (long long)median(rs->changelog, rs->n);
-  med->partitions = (int)median(rs->partitions, rs->n);
-  med->seconds = median(rs->seconds, rs->n);
-  med->rate = median(rs->rate, rs->n);
+  med->records = (long long)bench_median(rs->records, rs->n);
+  med->changelog = (long long)bench_median(rs->changelog, rs->n);
+  med->partitions = (int)bench_median(rs->partitions, rs->n);
+  med->seconds = bench_median(rs->seconds, rs->n);
+  med->rate = bench_median(rs->rate, rs->n);
   med->process_rate = process_rate;
 }
 

@@ -297,16 +297,6 @@ done:
   return rc;
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n ? v[n / 2] : 0;
-}
-
 int bench_rebalance(const bench_opts_t *o, const char *topology, bench_rebalance_t *res) {
   double assigned[MAX_RUNS], resumed[MAX_RUNS], stall[MAX_RUNS];
   int n = 0;
@@ -323,10 +313,11 @@ int bench_rebalance(const bench_opts_t *o, const char *topology, bench_rebalance
   res->runs = n;
   if (!n)
     return 0; /* the table says n/a */
-  res->assigned = median(assigned, n);
-  res->resumed = median(resumed, n);
-  res->stall = median(stall, n);
-  res->assigned_min = assigned[0], res->assigned_max = assigned[n - 1]; /* sorted by median() */
+  res->assigned = bench_median(assigned, n);
+  res->resumed = bench_median(resumed, n);
+  res->stall = bench_median(stall, n);
+  res->assigned_min = assigned[0],
+  res->assigned_max = assigned[n - 1]; /* sorted by bench_median() */
   res->resumed_min = resumed[0], res->resumed_max = resumed[n - 1];
   return 0;
 }

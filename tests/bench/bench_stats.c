@@ -9,10 +9,18 @@ static int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-/* Sorts v; its middle value (the upper one of an even count). */
-static double median_sorted(double *v, int n) {
+double bench_median(double *v, int n) {
   qsort(v, (size_t)n, sizeof *v, cmp_double);
   return n ? v[n / 2] : 0;
+}
+
+double bench_median_range(double *v, int n, double *min, double *max) {
+  double m = bench_median(v, n);
+  if (min)
+    *min = n ? v[0] : 0;
+  if (max)
+    *max = n ? v[n - 1] : 0;
+  return m;
 }
 
 void bench_summarize(const bench_result_t *runs, int n, bench_result_t *med) {
@@ -24,10 +32,10 @@ void bench_summarize(const bench_result_t *runs, int n, bench_result_t *med) {
     rate[i] = runs[i].records_per_sec, rss[i] = (double)runs[i].peak_rss_kb,
     cpu[i] = runs[i].cpu_sec, start[i] = runs[i].startup_sec;
   *med = (bench_result_t){.ok = n > 0};
-  med->records_per_sec = median_sorted(rate, n);
-  med->peak_rss_kb = (long)median_sorted(rss, n);
-  med->cpu_sec = median_sorted(cpu, n);
-  med->startup_sec = median_sorted(start, n);
+  med->records_per_sec = bench_median(rate, n);
+  med->peak_rss_kb = (long)bench_median(rss, n);
+  med->cpu_sec = bench_median(cpu, n);
+  med->startup_sec = bench_median(start, n);
   if (!n)
     return;
   med->rate_min = rate[0], med->rate_max = rate[n - 1];

@@ -117,14 +117,6 @@ typedef struct table {
   size_t ndirty;
 } table_t;
 
-static uint64_t fnv1a(const void *p, size_t n) {
-  const unsigned char *b = p;
-  uint64_t h = 0xcbf29ce484222325u;
-  for (size_t i = 0; i < n; i++)
-    h = (h ^ b[i]) * 0x100000001b3u;
-  return h;
-}
-
 static size_t slot_of(const entry_t *slots, size_t cap, const void *key, size_t len, uint64_t h) {
   for (size_t i = h & (cap - 1);; i = (i + 1) & (cap - 1)) {
     const entry_t *e = &slots[i];
@@ -162,7 +154,7 @@ static int grow(table_t *t) {
 static int count(table_t *t, const void *key, size_t len) {
   if (t->used * 2 >= t->cap && grow(t))
     return -1;
-  uint64_t h = fnv1a(key, len);
+  uint64_t h = bench_fnv1a(key, len);
   size_t k = slot_of(t->slots, t->cap, key, len, h);
   entry_t *e = &t->slots[k];
   if (!e->key) {
