@@ -107,6 +107,7 @@ static int produce_tracked(weir_task_t *task, rd_kafka_topic_t *rkt, const weir_
   rd_kafka_resp_err_t err =
       task->produce_failed ? RD_KAFKA_RESP_ERR__FAIL : produce(task, rkt, rec, hdrs);
   if (err) {
+    task->produce_err = err;
     if (hdrs)
       rd_kafka_headers_destroy(hdrs); /* not taken over on failure */
     if (!task->produce_failed) {

@@ -147,6 +147,10 @@ struct weir_task {
   /* A produce of this input failed (weir_produce_failure_t): the producer's
    * failure, not the record's, so no error policy skips it. */
   int produce_failed;
+  /* librdkafka's refusal of the last produce that failed (sink, changelog),
+   * for the thread: under exactly_once ERR__STATE means the transaction can
+   * no longer take records and is aborted, not that the app must stop. */
+  rd_kafka_resp_err_t produce_err;
   char produce_error[400];
   int produce_named; /* produce_error names the sink */
   /* The input waited for room in the producer queue (until when, at most):

@@ -230,6 +230,7 @@ static int produce_changelog(void *opaque, const void *key, size_t key_len, cons
       return 0;
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL ||
         weir_task_wait_room(ts->task, ts->decl->changelog_topic, &wait)) {
+      ts->task->produce_err = err;
       int timed_out = ts->task->produce_failed == WEIR_PRODUCE_TIMED_OUT;
       weir_task_set_error(
           ts->task, "store '%s' (task %s): cannot write its changelog '%s' [%d]: %s%s%s",

@@ -140,7 +140,7 @@ static int flush_tasks(weir_stream_thread_t *t, const rd_kafka_topic_partition_l
                   "outputs and store changes are sent; nothing since the last commit is "
                   "committed and it is processed again after a restart",
                   task->id);
-      else if (!weir_txn_broken(t)) /* a broken producer is replaced at the next turn */
+      else if (!weir_txn_absorbs(t, task)) /* the transaction's: aborted or replaced */
         t->shared.fail(t->shared.app, task->error);
       return -1;
     }
@@ -188,13 +188,42 @@ static void apply_tasks(weir_stream_thread_t *t, const rd_kafka_topic_partition_
 static int delivery_failed(weir_stream_thread_t *t) {
   if (!t->delivery_failed)
     return 0;
-  if (!t->delivery_failure_logged)
+  if (!t->delivery_failure_logged && weir_txn_enabled(t))
+    WEIR_WARN("thread %d: %u record(s) failed delivery (the first: %s): the transaction is "
+              "aborted and the thread's tasks go back to the last committed one",
+              t->index, t->delivery_failed, t->delivery_error);
+  else if (!t->delivery_failure_logged)
     WEIR_WARN("thread %d: %u record(s) failed delivery: nothing more is committed and the "
               "stores are not written; the inputs since the last commit will be processed "
               "again after a restart",
               t->index, t->delivery_failed);
   t->delivery_failure_logged = 1;
   return 1;
+}
+
+/* Transactions aborted in a row for failed deliveries, past which the
+ * failure is taken for a lasting one (a topic gone, a denied ACL) and weir
+ * stops: going on would process the same inputs again for ever. */
+enum { MAX_DELIVERY_ABORTS = 5 };
+
+/* Exactly-once: a record of the open transaction failed delivery (a broker
+ * away past message.timeout.ms, say). The transaction is aborted and every
+ * task goes back to the last committed one, to process its inputs again. */
+static void abort_failed_delivery(weir_stream_thread_t *t) {
+  char why[512];
+  if (++t->txn_delivery_aborts > MAX_DELIVERY_ABORTS) {
+    snprintf(why, sizeof why,
+             "thread %d: %d transactions in a row had a record fail delivery (the last: %s); "
+             "stopping: fix what refuses the records (the topic, its ACLs, the broker), then "
+             "restart (nothing of them is visible, and their inputs are processed again)",
+             t->index, MAX_DELIVERY_ABORTS, t->delivery_error);
+    t->shared.fail(t->shared.app, why);
+  }
+  int stopping = atomic_load(t->shared.stopping);
+  if (weir_txn_abort(t, "a record failed delivery",
+                     stopping ? t->shared.shutdown_timeout_ms : WEIR_TXN_ABORT_WAIT_MS) == 0 &&
+      !stopping && !atomic_load(t->shared.stopping))
+    weir_thread_rewind(t);
 }
 
 /* Commit the collected positions: synchronously when `sync`, every owned
@@ -250,15 +279,18 @@ static void commit_transaction(weir_stream_thread_t *t) {
   if (!t->txn_open)
     return;
   if (flush_tasks(t, NULL)) {
-    weir_txn_abort(t, "the stop came while the producer queue was full",
-                   t->shared.shutdown_timeout_ms);
+    if (t->delivery_failed) /* a record refused: the transaction must abort */
+      abort_failed_delivery(t);
+    else
+      weir_txn_abort(t, "the stop came while the producer queue was full",
+                     t->shared.shutdown_timeout_ms);
     return;
   }
   if (weir_thread_drain(t))
     return;
   forget_untracked(t, NULL);
   if (delivery_failed(t)) {
-    weir_txn_abort(t, "a record failed delivery", t->shared.shutdown_timeout_ms);
+    abort_failed_delivery(t);
     return;
   }
   weir_offset_tracker_t **from = malloc((t->slot_count + 1) * sizeof *from);

@@ -105,7 +105,7 @@ static int run_task(weir_stream_thread_t *t, weir_task_t *task, int64_t start, i
   while (total < BUDGET && task->buffered && weir_now_ms() - start < slice_ms) {
     int done = weir_task_run(task, CHUNK);
     if (done < 0) {
-      if (!weir_txn_broken(t)) /* a broken producer is replaced at the next turn */
+      if (!weir_txn_absorbs(t, task)) /* the transaction's: aborted or replaced */
         t->shared.fail(t->shared.app, task->error);
       return -1;
     }
@@ -162,7 +162,7 @@ static void run_wall_timers(weir_stream_thread_t *t) {
   for (size_t k = 0; k < t->task_cap && !atomic_load(t->shared.stopping); k++) {
     weir_task_t *task = t->tasks[k];
     if (task && task->active && !task->restoring && weir_task_wall_timers(task)) {
-      if (!weir_txn_broken(t))
+      if (!weir_txn_absorbs(t, task))
         t->shared.fail(t->shared.app, task->error);
       return;
     }

@@ -41,6 +41,8 @@ struct weir_stream_thread {
    * has, this thread commits nothing more and writes no store. */
   unsigned delivery_failed;
   int delivery_failure_logged;
+  char delivery_error[256];  /* exactly_once: the first failure since the last commit */
+  int txn_delivery_aborts;   /* ...transactions aborted for one, in a row (commit.c) */
   int commit_wanted;         /* a write cache is over budget: commit at the next turn */
   int txn_open;              /* exactly_once: a transaction is open (transaction.c) */
   int txn_aborting;          /* ...and being aborted: its purged records are expected */
@@ -127,6 +129,10 @@ int weir_thread_rewind(weir_stream_thread_t *t);
  * at the thread's next turn by weir_thread_rewind); its errors until then
  * are no failure of the app. */
 int weir_txn_broken(weir_stream_thread_t *t);
+/* Whether a task's failure is the transaction's, not the app's (exactly_once):
+ * the producer broke, or it refused a record because the transaction must
+ * abort (ERR__STATE: the next commit aborts it and the tasks go back). */
+int weir_txn_absorbs(weir_stream_thread_t *t, weir_task_t *task);
 /* Replace the broken producer and start its transactions (called by
  * weir_thread_rewind with every task closed). -1: the app is failed or
  * stopping. */

@@ -53,6 +53,21 @@ int weir_txn_broken(weir_stream_thread_t *t) {
   return t->txn_broken;
 }
 
+int weir_txn_absorbs(weir_stream_thread_t *t, weir_task_t *task) {
+  if (weir_txn_broken(t))
+    return 1;
+  if (!weir_txn_enabled(t) || task->produce_err != RD_KAFKA_RESP_ERR__STATE)
+    return 0;
+  /* librdkafka takes no record into a transaction that must abort (one of
+   * its records failed): abort it at the commit and go back (commit.c). */
+  if (!t->delivery_failed)
+    snprintf(t->delivery_error, sizeof t->delivery_error, "task %s: a record was refused: %s",
+             task->id, rd_kafka_err2str(task->produce_err));
+  t->delivery_failed++;
+  task->produce_err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  return 1;
+}
+
 static int begin(weir_stream_thread_t *t, char *errstr, size_t errstr_size) {
   rd_kafka_error_t *error = rd_kafka_begin_transaction(t->producer);
   if (!error) {
@@ -270,7 +285,7 @@ int weir_txn_commit(weir_stream_thread_t *t, const rd_kafka_topic_partition_list
     return failed(t, "committing the transaction", error);
   t->txn_open = 0;
   if (offsets && offsets->cnt) /* an empty commit never reached a broker */
-    t->txn_recoveries = 0;
+    t->txn_recoveries = t->txn_delivery_aborts = 0;
   if (begin(t, why, sizeof why)) {
     broken(t, why);
     return -1;
