@@ -371,14 +371,27 @@ static void wait_first_output(const scenario_t *s) {
 
 /* ------------------------------------------------ a. broker down and up */
 
-/* A running the slow count with every task, phases 1-3 in, mid-stream. */
-static proc_t start_mid_stream(scenario_t *s, int eos) {
-  assert_int_equal(write_ini_as(s, s->ini_a, s->dir_a, MICROS, NULL, eos, SS_COMMIT_MS), 0);
+/* A running the slow count with every task, phases 1-3 in, mid-stream;
+ * `kafka_extra`: more [kafka] lines, or NULL. */
+static proc_t start_mid_stream(scenario_t *s, int eos, const char *kafka_extra) {
+  assert_int_equal(write_ini_as(s, s->ini_a, s->dir_a, MICROS, kafka_extra, eos, SS_COMMIT_MS), 0);
   proc_t a = e2e_weir_run(&s->b, s->ini_a, s->log_a);
   ss_expect_all_tasks(s->log_a, TASKS, E2E_WAIT_MS);
   produce(s, 1, 3);
   wait_first_output(s);
   return a;
+}
+
+/* Scenarios that stop and restart the broker: the real one, through
+ * kafka.sh run (WEIR_TEST_KAFKA_DIR); `weir broker` cannot come back with
+ * its topics. */
+static void skip_unless_restartable(const char *what) {
+  const char *real = getenv("WEIR_TEST_KAFKA_BOOTSTRAP"), *dir = getenv("WEIR_TEST_KAFKA_DIR");
+  if (!real || !*real || !dir || !*dir) {
+    fprintf(stderr,
+            "e2e: SKIPPED %s: runs on the real broker through kafka.sh run (stop/restart)\n", what);
+    skip();
+  }
 }
 
 /* Under exactly_once on the real broker (state: &EXACTLY_ONCE), or
@@ -415,7 +428,7 @@ static void test_broker_down_and_up(void **state) {
   long long t0 = e2e_now_ms();
   start_broker(s);
   skip_eos_on_mock(eos, &s->b, "broker down and up");
-  proc_t a = start_mid_stream(s, eos);
+  proc_t a = start_mid_stream(s, eos, NULL);
   assert_int_equal(kafka_sh("stop"), 0);
   long long t_down = e2e_now_ms();
   assert_true(alive(&a));
@@ -687,15 +700,10 @@ static void test_zombie_fenced(void **state) {
 static void test_broker_away_past_session(void **state) {
   (void)state;
   scenario_t *s = &lost_eos;
-  const char *real = getenv("WEIR_TEST_KAFKA_BOOTSTRAP"), *dir = getenv("WEIR_TEST_KAFKA_DIR");
-  if (!real || !*real || !dir || !*dir) {
-    fprintf(stderr, "e2e: SKIPPED broker away past the session: runs on the real broker "
-                    "through kafka.sh run (stop/restart)\n");
-    skip();
-  }
+  skip_unless_restartable("broker away past the session");
   long long t0 = e2e_now_ms();
   start_broker(s);
-  proc_t a = start_mid_stream(s, 1);
+  proc_t a = start_mid_stream(s, 1, NULL);
   assert_int_equal(kafka_sh("stop"), 0);
   long long t_down = e2e_now_ms();
   assert_int_equal(
@@ -830,21 +838,10 @@ static void test_idle_sends_no_transaction(void **state) {
 static void test_failed_delivery_aborts(void **state) {
   (void)state;
   scenario_t *s = &timeout_eos;
-  const char *real = getenv("WEIR_TEST_KAFKA_BOOTSTRAP"), *dir = getenv("WEIR_TEST_KAFKA_DIR");
-  if (!real || !*real || !dir || !*dir) {
-    fprintf(stderr, "e2e: SKIPPED failed delivery: runs on the real broker through kafka.sh run "
-                    "(stop/restart)\n");
-    skip();
-  }
+  skip_unless_restartable("failed delivery");
   long long t0 = e2e_now_ms();
   start_broker(s);
-  assert_int_equal(
-      write_ini_as(s, s->ini_a, s->dir_a, MICROS, "message.timeout.ms = 5000\n", 1, SS_COMMIT_MS),
-      0);
-  proc_t a = e2e_weir_run(&s->b, s->ini_a, s->log_a);
-  ss_expect_all_tasks(s->log_a, TASKS, E2E_WAIT_MS);
-  produce(s, 1, 3);
-  wait_first_output(s);
+  proc_t a = start_mid_stream(s, 1, "message.timeout.ms = 5000\n");
   assert_int_equal(kafka_sh("stop"), 0);
   assert_int_equal(e2e_wait_log(s->log_a, "failed delivery (the first:", 1, BROKER_MS), 0);
   assert_int_equal(kafka_sh("restart"), 0);
