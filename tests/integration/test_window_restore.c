@@ -212,7 +212,7 @@ static int stream_time_shown(void *arg) {
  * offsets' metadata (Kafka Streams' partition time), so the restarted task
  * starts there, as its window stores do (what they keep, and so what a
  * stream-stream join finds, does not start again after a move:
- * e2e/test_join_rebalance_late). Before, the task started with none (-1,
+ * test_join_rebalance with WEIR_TEST_JOIN_LATE=1). Before, the task started with none (-1,
  * left out of /metrics). */
 static void test_stream_time_survives_restart(void **state) {
   it_mock_t *c = *state;
