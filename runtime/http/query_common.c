@@ -143,7 +143,8 @@ void weir_query_forward(const weir_http_env_t *env, const weir_http_req_t *req,
   if (path.failed)
     weir_http_error(r, 500, "out of memory");
   else
-    weir_forward_get(owner, path.data, env->topo->settings.http_token, env->advertise, r);
+    weir_forward_get(env->forwards, owner, path.data, env->topo->settings.http_token,
+                     env->advertise, r);
   weir_out_free(&path);
 }
 

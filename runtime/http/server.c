@@ -138,6 +138,12 @@ weir_http_t *weir_http_start(const weir_http_env_t *env, char *errstr, size_t er
     return NULL;
   }
   h->env = *env;
+  h->env.forwards = weir_forward_pool_new();
+  if (!h->env.forwards) {
+    snprintf(errstr, errstr_size, "out of memory starting the HTTP server");
+    free(h);
+    return NULL;
+  }
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
   if (addr.ss_family == AF_INET6)
     flags |= MHD_USE_IPv6;
@@ -151,6 +157,7 @@ weir_http_t *weir_http_start(const weir_http_env_t *env, char *errstr, size_t er
     snprintf(errstr, errstr_size,
              "%s: http.listen = %s: cannot listen (address in use, or not this machine's?)",
              env->topo->path, listen);
+    weir_forward_pool_free(h->env.forwards);
     free(h);
     return NULL;
   }
@@ -169,5 +176,6 @@ void weir_http_stop(weir_http_t *h) {
   if (!h)
     return;
   MHD_stop_daemon(h->daemon);
+  weir_forward_pool_free(h->env.forwards);
   free(h);
 }

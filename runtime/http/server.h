@@ -27,6 +27,7 @@ typedef struct weir_http_env {
   const char *advertise;                      /* this instance's address, named in every answer */
   unsigned long long (*processed)(void *app); /* records processed by all threads */
   struct weir_directory *directory;           /* who owns what (forwarding); NULL: no forwarding */
+  struct weir_forward_pool *forwards;         /* kept connections to owners (set by the server) */
   /* Reloads done and failed (NULL: none counted). */
   void (*reloads)(void *app, unsigned long long *done, unsigned long long *failed);
   void *app;

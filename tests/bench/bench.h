@@ -223,6 +223,9 @@ void bench_reload_markdown(FILE *f, const bench_reload_t *r);
 /* bench_queries.c: interactive queries, idle and under load (real broker only). */
 typedef struct bench_lookups {
   double per_sec, p50_ms, p99_ms;
+  /* CPU µs per lookup (idle phase only): the weir instances (user + system,
+   * from /proc), and the asking client thread. */
+  double weir_cpu_us, client_cpu_us;
 } bench_lookups_t;
 typedef struct bench_query_phase {
   bench_lookups_t local, forwarded;
@@ -304,6 +307,8 @@ void bench_observe(const bench_opts_t *o, pid_t child, const char *topic, long e
 /* SIGTERM, then SIGKILL after 30 s; peak RSS and CPU into r (may be NULL). */
 void bench_stop(pid_t child, bench_result_t *r);
 double bench_now(void);
+/* Sleep until bench_now() reaches `when`. */
+void bench_sleep_until(double when);
 /* The time of a weir log line ("2026-01-02T03:04:05.678Z ..."), wall-clock seconds; -1 if none. */
 double bench_log_time(const char *line);
 

@@ -1,5 +1,6 @@
 /* The measured processes: spawned, watched from outside through the output
  * topic's end offsets, stopped, and their peak RSS read from wait4(). */
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +17,13 @@ double bench_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void bench_sleep_until(double when) {
+  struct timespec ts = {.tv_sec = (time_t)when,
+                        .tv_nsec = (long)((when - (double)(time_t)when) * 1e9)};
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+    ;
 }
 
 pid_t bench_spawn(char *const argv[], const char *log) {
