@@ -299,6 +299,76 @@ static void test_stream_stream_before_after(void **state) {
   weir_test_driver_close(td);
 }
 
+/* A record the join skips still moves the task's stream time, by which its
+ * window stores expire (at their next write). Here a left tombstone at 5000
+ * does, with retention 1000; C (105) and D (106) come after it. The join's
+ * time used to stay at 100 (it had skipped the tombstone), so it took C and
+ * D, while its stores had expired B by 5000 or not, depending on whether
+ * they had been written since: the inner join found B for both (its right
+ * store was not written after the jump), the outer join for C only
+ * (flagging B as matched wrote the right store, which expired B first), and
+ * lost U (C's own put wrote the left store before U was emitted): fewer
+ * results than the inner join on the same input (the join differential
+ * test's late input: 772 against 819). Now the join's time is at least the
+ * task's, as Kafka Streams' shared time moves with a record it skips: C and
+ * D are late for both, the tombstone closes U, B and V (the outer join's
+ * nulls), and joining goes on at the new time. */
+static void stream_stream_after_jump(const char *ini, const char *want) {
+  weir_test_driver_t *td = open_ini(ini);
+  send(td, "r", "k", "\"B\"", 100);
+  send(td, "l", "u", "\"U\"", 101);
+  send(td, "r", "v", "\"V\"", 102);
+  send(td, "l", "z", NULL, 5000); /* skipped, but the task's stream time is 5000 */
+  send(td, "l", "k", "\"C\"", 105);
+  send(td, "l", "k", "\"D\"", 106);
+  send(td, "r", "k", "\"E\"", 5000);
+  send(td, "l", "k", "\"F\"", 4995);
+  send(td, "r", "w", "\"W\"", 5001);
+  send(td, "r", "y", NULL, 9000);
+  assert_string_equal(outputs(td), want);
+  weir_test_driver_close(td);
+}
+
+static void test_stream_stream_skipped_moves_time(void **state) {
+  (void)state;
+  stream_stream_after_jump(HEAD SRCS STREAM_STREAM("inner", "value = nest\n") SINK,
+                           "k={\"left\":\"F\",\"right\":\"E\"}@5000 ");
+  stream_stream_after_jump(HEAD SRCS STREAM_STREAM("outer", "value = nest\n") SINK,
+                           "u={\"left\":\"U\",\"right\":null}@101 "
+                           "k={\"left\":null,\"right\":\"B\"}@100 "
+                           "v={\"left\":null,\"right\":\"V\"}@102 "
+                           "k={\"left\":\"F\",\"right\":\"E\"}@5000 "
+                           "w={\"left\":null,\"right\":\"W\"}@5001 ");
+}
+
+/* A commit does not change what a join emits. The join writes its
+ * bookkeeping row into its left store at each commit, which moves that
+ * store to the task's stream time: after a skipped record far ahead (r's
+ * tombstone at 5000), a commit expired A, so the late-by-then C (104) found
+ * A without the commit and nothing with it; commits come every
+ * commit.interval.ms of wall clock, so the join's output depended on
+ * timing (the late input's ss-inner: 819 results in one run, 813 in
+ * another). C is late for both now. */
+static const char *stream_stream_commit_run(int commit) {
+  weir_test_driver_t *td = open_ini(HEAD SRCS STREAM_STREAM("inner", "value = nest\n") SINK);
+  send(td, "l", "k", "\"A\"", 100);
+  send(td, "r", "k", "\"B\"", 100);
+  send(td, "r", "z", NULL, 5000);
+  if (commit)
+    assert_int_equal(weir_test_driver_commit(td), WEIR_OK);
+  send(td, "r", "k", "\"C\"", 104);
+  const char *out = outputs(td);
+  weir_test_driver_close(td);
+  return out;
+}
+
+static void test_stream_stream_commit_changes_nothing(void **state) {
+  (void)state;
+  const char *want = "k={\"left\":\"A\",\"right\":\"B\"}@100 ";
+  assert_string_equal(stream_stream_commit_run(0), want);
+  assert_string_equal(stream_stream_commit_run(1), want);
+}
+
 /* late = error: a late record follows processing.error.policy, here to the
  * dead-letter topic, unchanged, and joins nothing. */
 static void test_stream_stream_late_to_dead_letter(void **state) {
@@ -410,6 +480,8 @@ int main(void) {
       cmocka_unit_test(test_stream_stream_before_after),
       cmocka_unit_test(test_stream_stream_least_retention),
       cmocka_unit_test(test_stream_stream_late_to_dead_letter),
+      cmocka_unit_test(test_stream_stream_skipped_moves_time),
+      cmocka_unit_test(test_stream_stream_commit_changes_nothing),
       cmocka_unit_test(test_joins_chained),
       cmocka_unit_test(test_one_record_on_both_sides),
       cmocka_unit_test(test_refusals),
