@@ -16,11 +16,22 @@
  * in their window stores, one bucket per (key, timestamp) holding every
  * record of that key and time in arrival order, each with a "matched" flag.
  *
- * Time is the join's own stream time (the largest timestamp it took, of
- * either side; Kafka Streams' shared time tracker). A record is late, and
- * dropped (metric "dropped.late") or failed (`late = error`), when its own
- * window has closed: t + after + grace < stream time for a left record,
- * t' + before + grace < stream time for a right one, as Kafka Streams.
+ * Time is the join's stream time: the largest timestamp it was given, of
+ * either side, a record it skips (no key, no value) included, as Kafka
+ * Streams' shared time tracker, and never behind its task's stream time
+ * (weir_stream_time, which also counts records that did not reach the
+ * join). The task's is the one its window stores expire by, at their next
+ * write: a join behind it took records whose matches its stores had
+ * expired or not, depending on which store had been written since (after a
+ * tombstone far ahead an outer join, which also writes the other side's
+ * store to flag a match, found fewer pairs than an inner join on the same
+ * input; a commit, which writes the bookkeeping row, expired the left
+ * store at a wall-clock moment). With its time at least the task's and
+ * retention.ms >= before + after + grace, every record a taken record can
+ * match is still in its store. A record is late, and dropped (metric
+ * "dropped.late") or failed (`late = error`), when its own window has
+ * closed: t + after + grace < stream time for a left record, t' + before +
+ * grace < stream time for a right one, as Kafka Streams.
  *
  * Unmatched records (a left join's left ones, an outer join's both) are
  * emitted with a null other side once no record that could still match
@@ -317,20 +328,26 @@ int join_window_flush(join_op_t *j) {
   return rc;
 }
 
+/* Stream time moves first, to the task's (rec's timestamp included), on a
+ * skipped record too: see the header. */
 int join_window_process(weir_ctx_t *ctx, join_op_t *j, int side, const weir_record_t *rec) {
   if (!j->marks_loaded)
     load_marks(j);
-  if (!rec->key || !rec->value) {
+  int skip = !rec->key || !rec->value;
+  int64_t now = weir_stream_time(ctx);
+  if (rec->timestamp > now)
+    now = rec->timestamp;
+  if (now > j->observed) {
+    j->observed = now;
+    int rc = sweep(ctx, j);
+    if (rc != WEIR_OK)
+      return rc;
+  }
+  if (skip) {
     weir_metric_add(ctx, rec->key ? "skipped.null.value" : "skipped.null.key", 1);
     return WEIR_OK;
   }
   int rc = WEIR_OK;
-  if (rec->timestamp > j->observed) {
-    j->observed = rec->timestamp;
-    rc = sweep(ctx, j);
-    if (rc != WEIR_OK)
-      return rc;
-  }
   int64_t ahead = side == JOIN_LEFT_SIDE ? j->after : j->before;
   if (std_i64_sat_add(std_i64_sat_add(rec->timestamp, ahead), j->grace) < j->observed)
     return late(ctx, j, side, rec);
