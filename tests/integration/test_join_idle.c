@@ -181,16 +181,19 @@ static void expect_output(const it_record_t *got, size_t n, const backlog_t *b, 
   }
 }
 
-/* The same over several partitions, in whatever order they interleave. */
-static void expect_joined_any_order(const it_record_t *got, size_t n, const backlog_t *b) {
+/* The records of `got` that are distinct stream records, each checked
+ * joined with the row it meets in time order; a repeat must equal the
+ * first (at-least-once, see the rebalance test). */
+static size_t distinct_joined(const it_record_t *got, size_t n, const backlog_t *b) {
   static char seen[STREAM_BACKLOG];
   char want[96];
+  size_t distinct = 0;
   int j;
-  assert_int_equal(n, b->records);
   memset(seen, 0, sizeof seen);
   for (size_t r = 0; r < n; r++) {
     assert_int_equal(sscanf(got[r].value, "{\"id\":%d", &j), 1);
-    assert_true(j >= 0 && j < b->records && !seen[j]);
+    assert_true(j >= 0 && j < b->records);
+    distinct += !seen[j];
     seen[j] = 1;
     int i = row_met(b, j);
     if (i >= 0)
@@ -199,6 +202,7 @@ static void expect_joined_any_order(const it_record_t *got, size_t n, const back
       snprintf(want, sizeof want, "{\"id\":%d}", j);
     assert_string_equal(got[r].value, want);
   }
+  return distinct;
 }
 
 static int one_enforced(void *arg) {
@@ -314,7 +318,7 @@ static void test_full_queue_does_not_stop_the_wait(void **state) {
  * it again, which must then be read: every record is joined once. */
 static void test_rebalance_leaves_nothing_paused(void **state) {
   it_mock_t *m = *state;
-  static it_record_t got[2 * STREAM_RECORDS];
+  static it_record_t got[4 * STREAM_RECORDS];
   static const backlog_t b = {KEYS, 2 * STREAM_RECORDS, 0, 2};
   char ini[2048], dir[2][700];
   weir_topology_t *t[2];
@@ -336,9 +340,20 @@ static void test_rebalance_leaves_nothing_paused(void **state) {
   app[1] = it_start(t[1], 10000);
   assert_int_equal(it_wait_log(m->log_path, "resumed: its task closes", NULL, IT_WAIT_MS), 0);
   assert_int_equal(rd_kafka_mock_broker_set_up(m->mc, 2), 0);
-  size_t n =
-      it_consume(m->bootstrap, "enriched", (size_t)b.records, got, (size_t)b.records, IT_WAIT_MS);
-  expect_joined_any_order(got, n, &b);
+  /* Every stream record comes out, joined as in time order, in whatever
+   * order the partitions interleave. Repeats are allowed: `weir broker`
+   * refuses an offset commit while its group rebalances (real Kafka takes
+   * it), so the first instance's last outputs before the move may come
+   * again from the second (at-least-once; seen under a busy core). Read
+   * again, expecting one more, until every record is there. */
+  size_t n = 0, distinct = 0;
+  for (int tries = 0; tries < 5 && distinct < (size_t)b.records; tries++) {
+    it_records_free(got, n);
+    size_t want = n < (size_t)b.records ? (size_t)b.records : n + 1;
+    n = it_consume(m->bootstrap, "enriched", want, got, sizeof got / sizeof got[0], IT_WAIT_MS);
+    distinct = distinct_joined(got, n, &b);
+  }
+  assert_int_equal(distinct, b.records);
   for (int a = 0; a < 2; a++) {
     weir_app_stop(app[a]);
     assert_int_equal(weir_app_join(app[a]), 0);
