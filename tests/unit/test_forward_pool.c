@@ -139,17 +139,21 @@ static int forward(weir_forward_pool_t *pool, const owner_t *o, char *body, size
   return r.status;
 }
 
-static void kept_connection_carries_every_query(void **state) {
-  (void)state;
-  char body[128];
-  owner_t *o = owner_start(0, 0);
-  weir_forward_pool_t *pool = weir_forward_pool_new();
+/* Five forwarded GETs, answered 1 to 5 in turn. */
+static void forward_five(weir_forward_pool_t *pool, const owner_t *o) {
+  char body[128], want[32];
   for (int i = 1; i <= 5; i++) {
-    char want[32];
     snprintf(want, sizeof want, "{\"n\":%d}", i);
     assert_int_equal(forward(pool, o, body, sizeof body), 200);
     assert_string_equal(body, want);
   }
+}
+
+static void kept_connection_carries_every_query(void **state) {
+  (void)state;
+  owner_t *o = owner_start(0, 0);
+  weir_forward_pool_t *pool = weir_forward_pool_new();
+  forward_five(pool, o);
   assert_int_equal(atomic_load(&o->accepted), 1);
   assert_null(strcasestr(owner_request(o), "Connection: close"));
   assert_non_null(strstr(owner_request(o), WEIR_FORWARD_HEADER ": 127.0.0.1:1\r\n"));
@@ -161,15 +165,9 @@ static void kept_connection_carries_every_query(void **state) {
  * query finds its kept connection closed and goes again on a new one. */
 static void closed_kept_connection_is_retried(void **state) {
   (void)state;
-  char body[128];
   owner_t *o = owner_start(1, 0);
   weir_forward_pool_t *pool = weir_forward_pool_new();
-  for (int i = 1; i <= 5; i++) {
-    char want[32];
-    snprintf(want, sizeof want, "{\"n\":%d}", i);
-    assert_int_equal(forward(pool, o, body, sizeof body), 200);
-    assert_string_equal(body, want);
-  }
+  forward_five(pool, o);
   assert_int_equal(atomic_load(&o->answered), 5);
   assert_int_equal(atomic_load(&o->accepted), 5);
   weir_forward_pool_free(pool);
