@@ -221,6 +221,7 @@ int bench_reload(const bench_opts_t *o, bench_reload_t *res);
 void bench_reload_markdown(FILE *f, const bench_reload_t *r);
 
 /* bench_queries.c: interactive queries, idle and under load (real broker only). */
+enum { BENCH_QUERY_RATES = 2 };
 typedef struct bench_lookups {
   double per_sec, p50_ms, p99_ms;
   /* CPU µs per lookup (idle phase only): the weir instances (user + system,
@@ -234,8 +235,11 @@ typedef struct bench_query_phase {
 typedef struct bench_queries {
   int ok;
   long keys;
-  bench_query_phase_t idle, busy;
-  double rate_with, rate_without; /* the backlog's records/s, with queries and without */
+  bench_query_phase_t idle;
+  /* At each offered rate (bench_queries.c BUSY_RATES): the lookups, and the
+   * backlog's records/s while they ran; rate_without: with no queries. */
+  bench_query_phase_t busy[BENCH_QUERY_RATES];
+  double rate_with[BENCH_QUERY_RATES], rate_without;
 } bench_queries_t;
 int bench_queries(const bench_opts_t *o, bench_queries_t *res);
 void bench_queries_markdown(FILE *f, const bench_queries_t *r);

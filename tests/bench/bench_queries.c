@@ -34,12 +34,16 @@ enum { INSTANCES = 2, PARTITIONS = 6, IDLE_LOOKUPS = 50000 };
  * the CPU they get from the stream, and the two goals could never be read
  * off one run. */
 enum {
-  BUSY_LOCAL_RATE = 20000,
+  GOAL_LOCAL_RATE = 20000,
   BUSY_LOCAL_CONNS = 4,
   BUSY_FORWARDED_RATE = 2000,
   BUSY_FORWARDED_CONNS = 2,
   CLIENTS = BUSY_LOCAL_CONNS + BUSY_FORWARDED_CONNS
 };
+
+/* Local lookups a second offered in each busy round: a quarter of the goal
+ * and the goal, so the table also says what a smaller load costs. */
+static const int BUSY_RATES[BENCH_QUERY_RATES] = {GOAL_LOCAL_RATE / 4, GOAL_LOCAL_RATE};
 
 static const char TOPOLOGY[] =
     "[source:in]\ntopic = %s\nkey.serde = string\n"
@@ -400,14 +404,17 @@ int bench_queries(const bench_opts_t *base, bench_queries_t *res) {
     ok = produce_round(&o, in, 1) == 0 &&
          (res->rate_without = wait_output(&o, out, o.records, 2 * o.records)) > 0;
   }
-  if (ok) {
+  /* Round 2 + k: a new value for every key again, with lookups offered at
+   * BUSY_RATES[k]. */
+  for (int k = 0; ok && k < BENCH_QUERY_RATES; k++) {
+    long long done = (2 + k) * (long long)o.records;
     queries_begin(&q);
-    queries_add(&q, port[0], self, &ks, 0, BUSY_LOCAL_CONNS, BUSY_LOCAL_RATE, 0);
+    queries_add(&q, port[0], self, &ks, 0, BUSY_LOCAL_CONNS, BUSY_RATES[k], 0);
     queries_add(&q, port[0], self, &ks, 1, BUSY_FORWARDED_CONNS, BUSY_FORWARDED_RATE, 0);
-    ok = produce_round(&o, in, 2) == 0;
-    res->rate_with = ok ? wait_output(&o, out, 2 * o.records, 3 * o.records) : 0;
-    queries_end(&q, 1, &res->busy);
-    ok = res->rate_with > 0;
+    ok = produce_round(&o, in, 2 + k) == 0;
+    res->rate_with[k] = ok ? wait_output(&o, out, done, done + o.records) : 0;
+    queries_end(&q, 1, &res->busy[k]);
+    ok = res->rate_with[k] > 0;
   }
   for (int i = 0; i < INSTANCES; i++) {
     bench_stop(child[i], NULL);
@@ -418,15 +425,18 @@ int bench_queries(const bench_opts_t *base, bench_queries_t *res) {
   res->ok = ok && res->idle.local.per_sec > 0 && res->idle.forwarded.per_sec > 0;
   fprintf(stderr,
           "weir-bench: queries: idle %.0f local/s (p99 %.3f ms), %.0f forwarded/s (p99 %.3f "
-          "ms); busy %.0f local/s (p99 %.3f ms), %.0f forwarded/s (p99 %.3f ms); stream %.0f "
-          "rec/s with queries, %.0f without; CPU per idle lookup: weir %.1f µs local, %.1f µs "
-          "forwarded, client %.1f / %.1f µs%s\n",
+          "ms); CPU per idle lookup: weir %.1f µs local, %.1f µs forwarded, client %.1f / %.1f "
+          "µs; stream without queries %.0f rec/s%s\n",
           res->idle.local.per_sec, res->idle.local.p99_ms, res->idle.forwarded.per_sec,
-          res->idle.forwarded.p99_ms, res->busy.local.per_sec, res->busy.local.p99_ms,
-          res->busy.forwarded.per_sec, res->busy.forwarded.p99_ms, res->rate_with,
-          res->rate_without, res->idle.local.weir_cpu_us, res->idle.forwarded.weir_cpu_us,
-          res->idle.local.client_cpu_us, res->idle.forwarded.client_cpu_us,
+          res->idle.forwarded.p99_ms, res->idle.local.weir_cpu_us, res->idle.forwarded.weir_cpu_us,
+          res->idle.local.client_cpu_us, res->idle.forwarded.client_cpu_us, res->rate_without,
           res->ok ? "" : " (FAILED: logs kept in /tmp/weir-bench-queries-*)");
+  for (int k = 0; k < BENCH_QUERY_RATES; k++)
+    fprintf(stderr,
+            "weir-bench: queries: busy, %d local/s offered: %.0f local/s (p99 %.3f ms), %.0f "
+            "forwarded/s (p99 %.3f ms); stream %.0f rec/s\n",
+            BUSY_RATES[k], res->busy[k].local.per_sec, res->busy[k].local.p99_ms,
+            res->busy[k].forwarded.per_sec, res->busy[k].forwarded.p99_ms, res->rate_with[k]);
   return res->ok ? 0 : -1;
 }
 
@@ -441,28 +451,34 @@ static void phase_row(FILE *f, const char *name, const bench_query_phase_t *p, d
 }
 
 void bench_queries_markdown(FILE *f, const bench_queries_t *r) {
-  double kept = r->rate_without > 0 ? r->rate_with / r->rate_without : 0;
-  /* Offered at BUSY_LOCAL_RATE: kept up when 99% of it was answered. */
-  int local_met = r->busy.local.per_sec >= 0.99 * BUSY_LOCAL_RATE && r->busy.local.p99_ms < 5;
+  enum { GOAL = BENCH_QUERY_RATES - 1 }; /* the round offered the goal's rate */
+  double kept = r->rate_without > 0 ? r->rate_with[GOAL] / r->rate_without : 0;
+  /* Offered at the goal's rate: kept up when 99% of it was answered. */
+  int local_met =
+      r->busy[GOAL].local.per_sec >= 0.99 * GOAL_LOCAL_RATE && r->busy[GOAL].local.p99_ms < 5;
   fprintf(f,
           "\nInteractive queries (weir only: two instances, 6 partitions, a std `table` of %ld "
           "keys; keep-alive clients ask instance A for random keys: *local* ones, whose "
           "partition A runs, and *forwarded* ones, whose partition B runs, which A forwards to "
           "B). *Idle*: nothing to process; one client at a time asks 50,000 keys, each as soon "
           "as the last is answered. *Busy*: while both instances take a new value for every key "
-          "at full speed, %d local lookups/s are offered on %d connections and %d forwarded "
-          "ones on %d, each connection on a fixed schedule; a latency counts from when its "
-          "lookup was due. *Stream kept*: that backlog's rate with the queries over its rate "
-          "without them (%.0f vs %.0f records/s). Goals: ≥ 20,000 local lookups/s with p99 < "
-          "5 ms (%s); the stream keeps ≥ 0.9 (%s).\n\n",
-          r->keys, BUSY_LOCAL_RATE, BUSY_LOCAL_CONNS, BUSY_FORWARDED_RATE, BUSY_FORWARDED_CONNS,
-          r->rate_with, r->rate_without, local_met ? "met" : "**missed**",
-          kept >= 0.9 ? "met" : "**missed**");
+          "at full speed (%.0f records/s with no queries), local lookups are offered at the rate "
+          "the row names on %d connections and %d forwarded ones a second on %d, each "
+          "connection on a fixed schedule; a latency counts from when its lookup was due, so a "
+          "server that falls behind shows it. *Stream kept*: that backlog's rate with the "
+          "queries over its rate without them. Goals, at %d local lookups/s: p99 < 5 ms with "
+          "all of them answered (%s); the stream keeps ≥ 0.9 (%s).\n\n",
+          r->keys, r->rate_without, BUSY_LOCAL_CONNS, BUSY_FORWARDED_RATE, BUSY_FORWARDED_CONNS,
+          GOAL_LOCAL_RATE, local_met ? "met" : "**missed**", kept >= 0.9 ? "met" : "**missed**");
   fprintf(f,
           "| phase | local/s | local p50 ms | local p99 ms | forwarded/s | forwarded p50 ms "
           "| forwarded p99 ms | not 200 | stream kept |\n|---|---|---|---|---|---|---|---|---|\n");
   phase_row(f, "idle", &r->idle, 0);
-  phase_row(f, "busy", &r->busy, kept);
+  for (int k = 0; k < BENCH_QUERY_RATES; k++) {
+    char name[64];
+    snprintf(name, sizeof name, "busy, %d local/s offered", BUSY_RATES[k]);
+    phase_row(f, name, &r->busy[k], r->rate_without > 0 ? r->rate_with[k] / r->rate_without : 0);
+  }
   fprintf(f,
           "\nCPU per idle lookup (user + system): weir %.1f µs a local one, %.1f µs a forwarded "
           "one (both instances together; their own idle work included); the asking client "
