@@ -22,6 +22,7 @@ struct weir_directory {
   long long failed_ms;  /* the last failed description; 0: none since */
   char failure[256];    /* why it failed */
   int unsupported;      /* a description failed (the broker may not support it) */
+  int fixed;            /* filled by weir_directory_set, never described */
   int subs;
   int32_t *parts;          /* by sub-topology: slots allocated */
   char (**addr)[ADDR_MAX]; /* by sub-topology, by partition: "" = none */
@@ -83,6 +84,23 @@ void weir_directory_free(weir_directory_t *d) {
   free(d);
 }
 
+weir_directory_t *weir_directory_new_fixed(const weir_topology_t *t) {
+  weir_directory_t *d = calloc(1, sizeof *d);
+  if (!d)
+    return NULL;
+  d->topo = t;
+  d->fixed = 1;
+  d->subs = t->subtopology_count;
+  d->parts = calloc((size_t)d->subs + 1, sizeof *d->parts);
+  d->addr = calloc((size_t)d->subs + 1, sizeof *d->addr);
+  pthread_mutex_init(&d->mu, NULL);
+  if (!d->parts || !d->addr) {
+    weir_directory_free(d);
+    return NULL;
+  }
+  return d;
+}
+
 /* The sub-topology a source topic feeds, or -1. */
 static int sub_of(const weir_topology_t *t, const char *topic) {
   for (size_t n = 0; n < t->node_count; n++) {
@@ -123,6 +141,13 @@ static void fill(weir_directory_t *d, const rd_kafka_ConsumerGroupDescription_t 
     for (int i = 0; addr && parts && i < parts->cnt; i++)
       put(d, sub_of(d->topo, parts->elems[i].topic), parts->elems[i].partition, addr);
   }
+}
+
+void weir_directory_set(weir_directory_t *d, int subtopology, int32_t partition, const char *addr) {
+  pthread_mutex_lock(&d->mu);
+  if (subtopology < d->subs)
+    put(d, subtopology, partition, addr);
+  pthread_mutex_unlock(&d->mu);
 }
 
 /* Describe the group now. 0, or -1 with why. */
@@ -168,7 +193,7 @@ int weir_directory_owner(weir_directory_t *d, int subtopology, int32_t partition
   if (d->failed_ms && now - d->failed_ms < RETRY_MS) {
     snprintf(why, why_size, "%s", d->failure);
     rc = -1;
-  } else if (!d->fetched_ms || now - d->fetched_ms >= REFRESH_MS) {
+  } else if (!d->fixed && (!d->fetched_ms || now - d->fetched_ms >= REFRESH_MS)) {
     rc = refresh(d, why, why_size);
     d->fetched_ms = rc == 0 ? now_ms() : 0;
     d->failed_ms = rc == 0 ? 0 : now_ms();

@@ -23,6 +23,13 @@ weir_directory_t *weir_directory_new(const weir_topology_t *t, const char *boots
                                      size_t errstr_size);
 void weir_directory_free(weir_directory_t *d);
 
+/* A directory that never asks the group: it knows what weir_directory_set
+ * tells it (an embedding that places partitions itself, and the tests).
+ * NULL on out of memory. */
+weir_directory_t *weir_directory_new_fixed(const weir_topology_t *t);
+/* The partition of `subtopology` is run by the instance at addr. */
+void weir_directory_set(weir_directory_t *d, int subtopology, int32_t partition, const char *addr);
+
 /* The advertised address of the member the group assigned the partition of
  * `subtopology` to, into addr. 0, or -1 when no member has it (a rebalance
  * in progress) or the group cannot be described (why). */

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "http/directory.h"
-#include "http/forward.h"
 
 const weir_store_decl_t *weir_query_find_store(const weir_http_env_t *env, const char *name,
                                                size_t len, weir_http_resp_t *r) {
@@ -138,14 +137,14 @@ void weir_query_forward(const weir_http_env_t *env, const weir_http_req_t *req,
   weir_out_url_encode(&path, text);
   if (tail)
     weir_out_str(&path, tail);
-  weir_out_free(&r->body);
-  r->retry_after = 0;
-  if (path.failed)
+  r->forward_to = path.failed ? NULL : strdup(owner);
+  if (!r->forward_to) {
+    weir_out_free(&r->body);
     weir_http_error(r, 500, "out of memory");
-  else
-    weir_forward_get(env->forwards, owner, path.data, env->topo->settings.http_token,
-                     env->advertise, r);
-  weir_out_free(&path);
+    weir_out_free(&path);
+    return;
+  }
+  r->forward_path = path.data; /* the server forwards it (server.c) */
 }
 
 int weir_query_partition(const weir_http_env_t *env, const weir_store_decl_t *d, const void *key,

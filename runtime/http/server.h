@@ -44,6 +44,11 @@ typedef struct weir_http_resp {
   const char *content_type; /* default application/json */
   int retry_after;          /* seconds; 0: no Retry-After */
   weir_out_t body;
+  /* Set (malloc'd) by a route whose answer is another instance's: the
+   * server asks `forward_to` for `forward_path` on a forwarding thread, so
+   * the polling thread goes on with other connections meanwhile; `body`
+   * etc. then stand for the case nobody answers. */
+  char *forward_to, *forward_path;
 } weir_http_resp_t;
 
 /* A query-string argument (decoded), or NULL. */

@@ -3,13 +3,16 @@
  * set by the test. Queries, paging, the token, the bounds and the JSON
  * errors are checked through a real socket. */
 #include <librdkafka/rdkafka.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <cmocka.h>
 
+#include "http/directory.h"
 #include "http/server.h"
 #include "serde/serde.h"
 #include "support/http_client.h"
@@ -67,7 +70,7 @@ static void fill(weir_state_db_t *db) {
   weir_state_batch_free(b);
 }
 
-static void start(fixture_t *f, const char *extra) {
+static void start_with(fixture_t *f, const char *extra, struct weir_directory *dir) {
   char err[512];
   weir_diag_t d = {0};
   int32_t parts[1] = {PARTS};
@@ -84,12 +87,17 @@ static void start(fixture_t *f, const char *extra) {
                          .owners = f->owners,
                          .state_db = f->db.db,
                          .advertise = "here:1",
-                         .processed = processed};
+                         .processed = processed,
+                         .directory = dir};
   f->http = weir_http_start(&env, err, sizeof err);
   if (!f->http)
     fail_msg("%s", err);
   f->port = weir_http_port(f->http);
   assert_true(f->port > 0);
+}
+
+static void start(fixture_t *f, const char *extra) {
+  start_with(f, extra, NULL);
 }
 
 static void stop(fixture_t *f) {
@@ -321,6 +329,145 @@ static void test_metrics_format(void **state) {
   stop(&f);
 }
 
+/* An owner that accepts one connection, reads one request and holds its
+ * answer until the test releases it. */
+typedef struct holder {
+  pthread_t tid;
+  int listen_fd, port;
+  atomic_int got, release;
+} holder_t;
+
+static void *holder_main(void *arg) {
+  holder_t *o = arg;
+  char req[4096];
+  size_t n = 0;
+  struct pollfd p = {.fd = o->listen_fd, .events = POLLIN};
+  int fd = poll(&p, 1, 60000) == 1 ? accept(o->listen_fd, NULL, NULL) : -1;
+  while (fd >= 0 && n < sizeof req - 1 && !memmem(req, n, "\r\n\r\n", 4)) {
+    ssize_t r = recv(fd, req + n, sizeof req - 1 - n, 0);
+    if (r <= 0)
+      break;
+    n += (size_t)r;
+  }
+  atomic_store(&o->got, 1);
+  /* Until released (bounded: a minute). */
+  for (int i = 0; i < 6000 && !atomic_load(&o->release); i++)
+    poll(NULL, 0, 10);
+  static const char answer[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                               "Content-Length: 16\r\n\r\n{\"from\":\"owner\"}";
+  if (fd >= 0) {
+    assert_int_equal(send(fd, answer, sizeof answer - 1, MSG_NOSIGNAL), sizeof answer - 1);
+    close(fd);
+  }
+  return NULL;
+}
+
+typedef struct asked {
+  pthread_t tid;
+  int port, status;
+  char body[256];
+  atomic_int done;
+} asked_t;
+
+static void *ask_forwarded(void *arg) {
+  asked_t *a = arg;
+  http_answer_t ans;
+  a->status = http_get(a->port, "/v1/stores/counts/keys/k07", NULL, &ans);
+  snprintf(a->body, sizeof a->body, "%s", ans.body ? ans.body : "");
+  http_answer_free(&ans);
+  atomic_store(&a->done, 1);
+  return NULL;
+}
+
+/* One GET on an open keep-alive connection: its status (0: none). */
+static int keepalive_get(int fd, const char *path) {
+  char buf[4096];
+  int n = snprintf(buf, sizeof buf, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path);
+  if (send(fd, buf, (size_t)n, MSG_NOSIGNAL) != n)
+    return 0;
+  size_t got = 0;
+  for (;;) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, 30000) != 1)
+      return 0;
+    ssize_t r = recv(fd, buf + got, sizeof buf - 1 - got, 0);
+    if (r <= 0)
+      return 0;
+    got += (size_t)r;
+    buf[got] = '\0';
+    char *end = strstr(buf, "\r\n\r\n");
+    const char *cl = end ? strcasestr(buf, "Content-Length:") : NULL;
+    if (cl && got >= (size_t)(end + 4 - buf) + (size_t)atol(cl + 15))
+      return atoi(buf + 9);
+  }
+}
+
+/* A forwarded query waits on its owner without holding a polling thread:
+ * keep-alive connections opened before it (so spread over both polling
+ * threads) are all answered while the owner still holds its answer, and the
+ * owner's answer then reaches the asker. When the forward held its polling
+ * thread, the connections on that thread waited for it: the owner's answer
+ * then came after them, or the forward timed out (502). */
+static void test_local_answered_while_a_forward_waits(void **state) {
+  (void)state;
+  enum { CONNS = 8 };
+  fixture_t f;
+  holder_t o = {0};
+  asked_t fwd = {0};
+  int conn[CONNS];
+  char addr[64], path[64];
+  struct sockaddr_in sa = {.sin_family = AF_INET};
+  socklen_t len = sizeof sa;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  o.listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+  assert_int_equal(bind(o.listen_fd, (struct sockaddr *)&sa, sizeof sa), 0);
+  assert_int_equal(listen(o.listen_fd, 4), 0);
+  assert_int_equal(getsockname(o.listen_fd, (struct sockaddr *)&sa, &len), 0);
+  snprintf(addr, sizeof addr, "127.0.0.1:%d", ntohs(sa.sin_port));
+  assert_int_equal(pthread_create(&o.tid, NULL, holder_main, &o), 0);
+  /* Every partition here but k07's, which the owner runs. */
+  struct weir_directory *dir = NULL;
+  weir_diag_t d = {0};
+  weir_topology_t *t = topology("127.0.0.1:0", "http.advertise = here:1\n", &d);
+  assert_non_null(t);
+  dir = weir_directory_new_fixed(t);
+  assert_non_null(dir);
+  weir_directory_set(dir, 0, partition_of("k07"), addr);
+  start_with(&f, "http.advertise = here:1\n", dir);
+  set_all(&f, WEIR_OWN_RUNNING);
+  weir_ownership_set(f.owners, 0, partition_of("k07"), WEIR_OWN_NONE, 0);
+  for (int i = 0; i < CONNS; i++) {
+    conn[i] = http_connect(f.port);
+    assert_true(conn[i] >= 0);
+    assert_int_equal(keepalive_get(conn[i], "/v1/stores"), 200); /* accepted by now */
+  }
+  fwd.port = f.port;
+  assert_int_equal(pthread_create(&fwd.tid, NULL, ask_forwarded, &fwd), 0);
+  for (int i = 0; i < 3000 && !atomic_load(&o.got); i++)
+    poll(NULL, 0, 10); /* until the owner has the forwarded request: bounded, 30 s */
+  assert_true(atomic_load(&o.got));
+  for (int i = 0, k = 0; i < CONNS; i++, k++) {
+    while (partition_of((snprintf(path, sizeof path, "k%02d", k % KEYS), path)) ==
+           partition_of("k07"))
+      k++;
+    snprintf(path, sizeof path, "/v1/stores/counts/keys/k%02d", k % KEYS);
+    assert_int_equal(keepalive_get(conn[i], path), 200);
+  }
+  assert_false(atomic_load(&fwd.done)); /* the owner still holds it */
+  atomic_store(&o.release, 1);
+  pthread_join(fwd.tid, NULL);
+  assert_int_equal(fwd.status, 200);
+  assert_string_equal(fwd.body, "{\"from\":\"owner\"}");
+  pthread_join(o.tid, NULL);
+  for (int i = 0; i < CONNS; i++)
+    close(conn[i]);
+  close(o.listen_fd);
+  stop(&f);
+  weir_directory_free(dir);
+  weir_topology_free(t);
+  weir_diag_free(&d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_get_follows_ownership),
@@ -329,6 +476,7 @@ int main(void) {
       cmocka_unit_test(test_open_listen_needs_token),
       cmocka_unit_test(test_bad_requests),
       cmocka_unit_test(test_metrics_format),
+      cmocka_unit_test(test_local_answered_while_a_forward_waits),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
