@@ -78,10 +78,10 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
     /* The transaction cannot commit: the next commit aborts it and the tasks
      * go back to the last committed one (commit.c), as Kafka Streams does on
      * a send that fails under exactly-once. */
-    if (!t->delivery_failed)
-      snprintf(t->delivery_error, sizeof t->delivery_error, "topic '%s' [%d]: %s",
-               rd_kafka_topic_name(msg->rkt), (int)msg->partition, rd_kafka_err2str(msg->err));
-    t->delivery_failed++;
+    char what[256];
+    snprintf(what, sizeof what, "topic '%s' [%d]: %s", rd_kafka_topic_name(msg->rkt),
+             (int)msg->partition, rd_kafka_err2str(msg->err));
+    weir_txn_delivery_failed(t, what);
     if (d.kind == WEIR_DELIVERY_CHANGELOG)
       weir_task_store_acked(d.store, msg);
     return;

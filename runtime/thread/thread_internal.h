@@ -133,6 +133,10 @@ int weir_txn_broken(weir_stream_thread_t *t);
  * the producer broke, or it refused a record because the transaction must
  * abort (ERR__STATE: the next commit aborts it and the tasks go back). */
 int weir_txn_absorbs(weir_stream_thread_t *t, weir_task_t *task);
+/* Exactly-once: a record of the open transaction failed (`what`: where and
+ * why, kept if it is the first since the last commit); the next commit
+ * aborts the transaction (commit.c). */
+void weir_txn_delivery_failed(weir_stream_thread_t *t, const char *what);
 /* Replace the broken producer and start its transactions (called by
  * weir_thread_rewind with every task closed). -1: the app is failed or
  * stopping. */

@@ -60,12 +60,18 @@ int weir_txn_absorbs(weir_stream_thread_t *t, weir_task_t *task) {
     return 0;
   /* librdkafka takes no record into a transaction that must abort (one of
    * its records failed): abort it at the commit and go back (commit.c). */
-  if (!t->delivery_failed)
-    snprintf(t->delivery_error, sizeof t->delivery_error, "task %s: a record was refused: %s",
-             task->id, rd_kafka_err2str(task->produce_err));
-  t->delivery_failed++;
+  char what[256];
+  snprintf(what, sizeof what, "task %s: a record was refused: %s", task->id,
+           rd_kafka_err2str(task->produce_err));
+  weir_txn_delivery_failed(t, what);
   task->produce_err = RD_KAFKA_RESP_ERR_NO_ERROR;
   return 1;
+}
+
+void weir_txn_delivery_failed(weir_stream_thread_t *t, const char *what) {
+  if (!t->delivery_failed)
+    snprintf(t->delivery_error, sizeof t->delivery_error, "%s", what);
+  t->delivery_failed++;
 }
 
 static int begin(weir_stream_thread_t *t, char *errstr, size_t errstr_size) {
