@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,6 +24,7 @@ enum { DEBOUNCE_MS = 300, MAX_WATCHED = 32 };
 struct weir_control {
   weir_reloader_t *reloader;
   char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+  int lock_fd; /* flock on <path>.lock: the one instance that owns the socket */
   int listen_fd, inotify_fd, wake[2];
   char watched[MAX_WATCHED][PATH_MAX]; /* the plugin files watched, by full path */
   size_t watched_count;
@@ -53,11 +55,47 @@ static void mkdirs_for(const char *path) {
   }
 }
 
+/* Several instances of one stateless application may share a state.dir on
+ * one host (no store locks it). Only the holder of the lock beside the
+ * socket binds it, unlinks a stale one, or removes it on stop; without the
+ * lock, two instances unlinked each other's sockets and one failed to start
+ * on the race (EADDRINUSE). 1 when another live process holds it. */
+static int take_socket_lock(weir_control_t *c, char *errstr, size_t errstr_size) {
+  char lock_path[sizeof c->path + 8];
+  snprintf(lock_path, sizeof lock_path, "%s.lock", c->path);
+  c->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (c->lock_fd < 0) {
+    snprintf(errstr, errstr_size, "cannot open %s for `weir reload`: %s: check state.dir",
+             lock_path, strerror(errno));
+    return -1;
+  }
+  if (flock(c->lock_fd, LOCK_EX | LOCK_NB) == 0) {
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(c->lock_fd, 0) != 0 || pwrite(c->lock_fd, pid, (size_t)n, 0) < 0)
+      WEIR_DEBUG("cannot write pid to %s: %s", lock_path, strerror(errno)); /* only a hint */
+    return 0;
+  }
+  char buf[32] = {0};
+  ssize_t n = pread(c->lock_fd, buf, sizeof buf - 1, 0);
+  long owner = n > 0 ? strtol(buf, NULL, 10) : 0;
+  close(c->lock_fd);
+  c->lock_fd = -1;
+  WEIR_WARN("another weir process (pid %ld) of this application already serves `weir reload` at "
+            "%s: this one reloads on SIGHUP and on new plugin builds only; give each instance its "
+            "own state.dir to reach it by `weir reload`",
+            owner, c->path);
+  return 1;
+}
+
 static int open_socket(weir_control_t *c, char *errstr, size_t errstr_size) {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   snprintf(addr.sun_path, sizeof addr.sun_path, "%s", c->path);
   mkdirs_for(c->path);
-  unlink(c->path); /* a stale socket of a process that is gone (the state dir is locked) */
+  int locked = take_socket_lock(c, errstr, errstr_size);
+  if (locked != 0)
+    return locked < 0 ? -1 : 0;
+  unlink(c->path); /* a stale socket of a process that is gone: we hold the lock */
   c->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (c->listen_fd < 0 || bind(c->listen_fd, (struct sockaddr *)&addr, sizeof addr) != 0 ||
       listen(c->listen_fd, 4) != 0) {
@@ -150,7 +188,7 @@ weir_control_t *weir_control_start(weir_reloader_t *r, const char *socket_path, 
   if (!c)
     return NULL;
   c->reloader = r;
-  c->listen_fd = c->inotify_fd = c->wake[0] = c->wake[1] = -1;
+  c->lock_fd = c->listen_fd = c->inotify_fd = c->wake[0] = c->wake[1] = -1;
   snprintf(c->path, sizeof c->path, "%s", socket_path);
   if (pipe2(c->wake, O_CLOEXEC) != 0 || open_socket(c, errstr, errstr_size)) {
     weir_control_stop(c);
@@ -179,8 +217,10 @@ void weir_control_stop(weir_control_t *c) {
       close(c->wake[i]);
   if (c->listen_fd >= 0) {
     close(c->listen_fd);
-    unlink(c->path);
+    unlink(c->path); /* ours: only the lock holder binds */
   }
+  if (c->lock_fd >= 0)
+    close(c->lock_fd); /* releases the flock */
   if (c->inotify_fd >= 0)
     close(c->inotify_fd);
   free(c);

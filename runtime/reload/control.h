@@ -4,7 +4,10 @@
  * new build of a loaded plugin dropped into its directory (inotify: a file
  * closed after writing, or renamed into place; acted on 300 ms after the
  * last such event, so a copy in several writes is loaded once, complete).
- * SIGHUP is caught by the main thread and calls the reloader directly. */
+ * SIGHUP is caught by the main thread and calls the reloader directly.
+ * Instances sharing a state.dir (a stateless application): the one holding
+ * the flock on control.sock.lock owns the socket; the others start without
+ * it, with one warning, and never touch it. */
 #ifndef WEIR_RELOAD_CONTROL_H
 #define WEIR_RELOAD_CONTROL_H
 
@@ -14,7 +17,8 @@
 
 typedef struct weir_control weir_control_t;
 
-/* Start the service thread. NULL with errstr when the socket cannot be made. */
+/* Start the service thread. NULL with errstr when the socket cannot be made
+ * (another instance owning it is not a failure). */
 weir_control_t *weir_control_start(weir_reloader_t *r, const char *socket_path, char *errstr,
                                    size_t errstr_size);
 void weir_control_stop(weir_control_t *c);
