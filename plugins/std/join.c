@@ -7,7 +7,7 @@
  *   kind   = stream-table        ; stream-table | stream-stream | table-table
  *                                ; (stream-global: one input and a global table, below)
  *   join   = left                ; inner | left | outer
- *   value  = merge               ; merge | nest | left | right (join_value.h)
+ *   value  = merge               ; merge | nest | left | right | sides (join_value.h)
  *   store  = customers-by-id     ; [store:customers-by-id] type = kv
  *
  * The sides are the two nodes of `input =`, left first (weir_input_index(),
@@ -66,9 +66,10 @@ static const weir_param_def_t join_params[] = {
     WEIR_PARAM_ENUM("join", "inner", "inner|left|outer",
                     "inner: only matches; left: every left record, null when unmatched; outer: "
                     "every record of both sides (not stream-table, stream-global)"),
-    WEIR_PARAM_ENUM("value", "merge", "merge|nest|left|right",
+    WEIR_PARAM_ENUM("value", "merge", "merge|nest|left|right|sides",
                     "Output value: merge (two JSON objects, the right's member wins a clash), "
-                    "nest ({\"left\":L,\"right\":R}), or one side's value"),
+                    "nest ({\"left\":L,\"right\":R}), one side's value, or sides (an empty "
+                    "value, the sides in headers weir.join.left/right for your own operator)"),
     WEIR_PARAM_STR("nest.left", "left", "value = nest: the member name of the left value"),
     WEIR_PARAM_STR("nest.right", "right", "value = nest: the member name of the right value"),
     WEIR_PARAM_INT("window", NULL, 0, 1e12,
@@ -108,6 +109,14 @@ int join_emit(weir_ctx_t *ctx, join_op_t *j, const void *key, size_t key_len, st
   out.key = key;
   out.key_len = key_len;
   out.timestamp = ts;
+  weir_header_t sides[2];
+  if (j->value.mode == STD_JV_SIDES) {
+    if (left.data)
+      sides[out.header_count++] = (weir_header_t){WEIR_JOIN_LEFT_HEADER, left.data, left.len};
+    if (right.data)
+      sides[out.header_count++] = (weir_header_t){WEIR_JOIN_RIGHT_HEADER, right.data, right.len};
+    out.headers = sides;
+  }
   return weir_forward(ctx, &out);
 }
 

@@ -16,10 +16,10 @@ struct std_jv_member {
 };
 
 void std_join_value_init(weir_ctx_t *ctx, std_join_value_t *jv) {
-  static const char *const modes[] = {"merge", "nest", "left", "right"};
+  static const char *const modes[] = {"merge", "nest", "left", "right", "sides"};
   const char *mode = weir_param_str(ctx, "value");
   jv->mode = STD_JV_MERGE;
-  for (int i = 0; mode && i < 4; i++)
+  for (int i = 0; mode && i < 5; i++)
     if (strcmp(mode, modes[i]) == 0)
       jv->mode = (enum std_join_value_mode)i;
   jv->names[0] = weir_param_str(ctx, "nest.left");
@@ -248,7 +248,9 @@ int std_join_value_render(weir_ctx_t *ctx, std_join_value_t *jv, std_side_t left
       put(&o, s.data, s.len);
     else
       puts_(&o, "null");
+    break;
   }
+  case STD_JV_SIDES: break; /* the sides go in headers (join_emit): the value is empty */
   }
   if (rc == WEIR_OK)
     rc = o.rc;

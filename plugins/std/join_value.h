@@ -1,7 +1,10 @@
 /* join_value — how the std join builds its output value from the two
  * sides' values (`value =`): merge (two JSON objects in one, the right's
  * member winning a name both have), nest ({"left":L,"right":R}, names set
- * by nest.left / nest.right), or one side alone. An absent side (an
+ * by nest.left / nest.right), one side alone, or `sides`: an empty value
+ * and each present side's bytes in a header (WEIR_JOIN_LEFT_HEADER /
+ * WEIR_JOIN_RIGHT_HEADER, read by weir_join_side()), for an operator of the
+ * user's own to build any value from, binary-safe. An absent side (an
  * unmatched record of a left or outer join) is JSON null, and merge takes
  * the other object as it is. Internal to std.so. */
 #ifndef WEIR_STD_JOIN_VALUE_H
@@ -12,7 +15,7 @@
 
 #include "std_util.h"
 
-enum std_join_value_mode { STD_JV_MERGE, STD_JV_NEST, STD_JV_LEFT, STD_JV_RIGHT };
+enum std_join_value_mode { STD_JV_MERGE, STD_JV_NEST, STD_JV_LEFT, STD_JV_RIGHT, STD_JV_SIDES };
 
 typedef struct std_jv_member std_jv_member_t;
 

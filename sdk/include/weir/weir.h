@@ -123,6 +123,35 @@ typedef struct weir_record {
 #define WEIR_RECORD_INIT                                                       \
   { (uint32_t)sizeof(weir_record_t), 0, NULL, 0, NULL, 0, 0, NULL, 0 }
 
+/*
+ * The two sides of a join result, for an operator that builds the joined
+ * value itself (Kafka Streams' ValueJoiner): a std join with `value = sides`
+ * forwards, for each result, a record with an empty value whose headers
+ * hold each present side's bytes as they came (binary-safe); an absent side
+ * (an unmatched record of a left or outer join) has no header. A
+ * table-table join's tombstone (a key's result gone) has neither. No host
+ * call: any host. Returns 1 and sets *value and *len when `side` (0 left,
+ * 1 right) is there, 0 when it is not.
+ */
+#define WEIR_JOIN_LEFT_HEADER "weir.join.left"
+#define WEIR_JOIN_RIGHT_HEADER "weir.join.right"
+
+static inline int weir_join_side(const weir_record_t *rec, int side, const void **value,
+                                 size_t *len) {
+  const char *want = side ? WEIR_JOIN_RIGHT_HEADER : WEIR_JOIN_LEFT_HEADER;
+  for (size_t i = 0; rec->headers && i < rec->header_count; i++) {
+    const char *a = rec->headers[i].name, *b = want;
+    while (*a && *a == *b)
+      a++, b++;
+    if (*a == *b) {
+      *value = rec->headers[i].value ? rec->headers[i].value : "";
+      *len = rec->headers[i].value_len;
+      return 1;
+    }
+  }
+  return 0;
+}
+
 /* Where the record being processed came from. Borrowed, valid during process().
  * Read `input` (1.3) through weir_input_index(), which checks struct_size. */
 typedef struct weir_origin {
