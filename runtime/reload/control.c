@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -18,6 +17,7 @@
 
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/pid_lock.h"
 
 enum { DEBOUNCE_MS = 300, MAX_WATCHED = 32 };
 
@@ -59,33 +59,23 @@ static void mkdirs_for(const char *path) {
  * one host (no store locks it). Only the holder of the lock beside the
  * socket binds it, unlinks a stale one, or removes it on stop; without the
  * lock, two instances unlinked each other's sockets and one failed to start
- * on the race (EADDRINUSE). 1 when another live process holds it. */
+ * on the race (EADDRINUSE). WEIR_PID_LOCK_HELD when another live process
+ * holds it. */
 static int take_socket_lock(weir_control_t *c, char *errstr, size_t errstr_size) {
   char lock_path[sizeof c->path + 8];
+  long holder;
   snprintf(lock_path, sizeof lock_path, "%s.lock", c->path);
-  c->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (c->lock_fd < 0) {
-    snprintf(errstr, errstr_size, "cannot open %s for `weir reload`: %s: check state.dir",
-             lock_path, strerror(errno));
-    return -1;
+  int rc = weir_pid_lock_take(lock_path, &c->lock_fd, &holder, errstr, errstr_size);
+  if (rc == WEIR_PID_LOCK_HELD) {
+    char who[32] = "pid unknown"; /* it may not have written its pid yet */
+    if (holder)
+      snprintf(who, sizeof who, "pid %ld", holder);
+    WEIR_WARN("another weir process (%s) of this application already serves `weir reload` at "
+              "%s: this one reloads on SIGHUP and on new plugin builds only; give each instance "
+              "its own state.dir to reach it by `weir reload`",
+              who, c->path);
   }
-  if (flock(c->lock_fd, LOCK_EX | LOCK_NB) == 0) {
-    char pid[32];
-    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-    if (ftruncate(c->lock_fd, 0) != 0 || pwrite(c->lock_fd, pid, (size_t)n, 0) < 0)
-      WEIR_DEBUG("cannot write pid to %s: %s", lock_path, strerror(errno)); /* only a hint */
-    return 0;
-  }
-  char buf[32] = {0};
-  ssize_t n = pread(c->lock_fd, buf, sizeof buf - 1, 0);
-  long owner = n > 0 ? strtol(buf, NULL, 10) : 0;
-  close(c->lock_fd);
-  c->lock_fd = -1;
-  WEIR_WARN("another weir process (pid %ld) of this application already serves `weir reload` at "
-            "%s: this one reloads on SIGHUP and on new plugin builds only; give each instance its "
-            "own state.dir to reach it by `weir reload`",
-            owner, c->path);
-  return 1;
+  return rc;
 }
 
 static int open_socket(weir_control_t *c, char *errstr, size_t errstr_size) {

@@ -8,12 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/pid_lock.h"
 
 enum { TAG_DATA = 0x00, TAG_CHECKPOINT = 0x01 };
 /* tag + u16 name length + u32 partition, around the store name. */
@@ -134,45 +134,29 @@ static int mkdir_p(const char *path, char *errstr, size_t errstr_size) {
 
 /* ------------------------------------------------------------ lock file */
 
-static void read_pid(int fd, char *out, size_t out_size) {
-  char buf[32] = {0};
-  ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-  long pid = n > 0 ? strtol(buf, NULL, 10) : 0;
-  if (pid > 0)
-    snprintf(out, out_size, "pid %ld", pid);
-  else
-    snprintf(out, out_size, "pid unknown");
-}
-
 static int lock_dir(weir_state_db_t *db, char *errstr, size_t errstr_size) {
   char *lock_path = path_join(db->dir, ".lock");
   if (!lock_path) {
     snprintf(errstr, errstr_size, "out of memory opening state directory %s", db->dir);
     return -1;
   }
-  db->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (db->lock_fd < 0) {
-    snprintf(errstr, errstr_size, "cannot open lock file %s: %s: check state.dir", lock_path,
-             strerror(errno));
-    free(lock_path);
-    return -1;
-  }
+  long holder;
+  char why[512];
+  int rc = weir_pid_lock_take(lock_path, &db->lock_fd, &holder, why, sizeof why);
   free(lock_path);
-  if (flock(db->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-    char who[48];
-    read_pid(db->lock_fd, who, sizeof who);
+  if (rc == WEIR_PID_LOCK_ERROR)
+    snprintf(errstr, errstr_size, "%s: check state.dir", why);
+  else if (rc == WEIR_PID_LOCK_HELD && holder)
     snprintf(errstr, errstr_size,
-             "state directory %s is in use by another process (%s): give each instance its own "
-             "state.dir",
-             db->dir, who);
-    return -1;
-  }
-  char pid[32];
-  int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-  /* The pid is only a hint for the message above: failing to write it is harmless. */
-  if (ftruncate(db->lock_fd, 0) == 0 && pwrite(db->lock_fd, pid, (size_t)n, 0) < 0)
-    WEIR_DEBUG("cannot write pid to %s/.lock: %s", db->dir, strerror(errno));
-  return 0;
+             "state directory %s is in use by another process (pid %ld): give each instance its "
+             "own state.dir",
+             db->dir, holder);
+  else if (rc == WEIR_PID_LOCK_HELD)
+    snprintf(errstr, errstr_size,
+             "state directory %s is in use by another process (pid unknown): give each instance "
+             "its own state.dir",
+             db->dir);
+  return rc == WEIR_PID_LOCK_TAKEN ? 0 : -1;
 }
 
 /* ------------------------------------------------------------ options */

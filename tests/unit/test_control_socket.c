@@ -39,15 +39,19 @@ typedef struct fixture {
   char sock[256];
 } fixture_t;
 
-static int warnings; /* the warnings naming the shared socket */
-static char sock_seen[256];
+static int warnings;     /* the warnings naming the shared socket */
+static int holder_named; /* those naming its holder too (a racer may not have written it yet) */
+static char sock_seen[256], holder_seen[32];
 
 static void count_warnings(void *user, int level, const char *thread, const char *task,
                            const char *node, const char *message) {
   (void)user, (void)thread, (void)task, (void)node;
   if (level == WEIR_LOG_WARN && strstr(message, "already serves `weir reload`") &&
-      strstr(message, sock_seen) && !strchr(message, '\n'))
+      strstr(message, sock_seen) && !strchr(message, '\n')) {
     __atomic_add_fetch(&warnings, 1, __ATOMIC_SEQ_CST);
+    if (strstr(message, holder_seen))
+      __atomic_add_fetch(&holder_named, 1, __ATOMIC_SEQ_CST);
+  }
 }
 
 static int setup(void **state) {
@@ -80,7 +84,8 @@ static int setup(void **state) {
   if (weir_control_socket_path(s->state_dir, s->application_id, fx->sock, sizeof fx->sock))
     return -1;
   snprintf(sock_seen, sizeof sock_seen, "%s", fx->sock);
-  warnings = 0;
+  snprintf(holder_seen, sizeof holder_seen, "(pid %ld)", (long)getpid()); /* one process here */
+  warnings = holder_named = 0;
   weir_log_set_sink(count_warnings, NULL);
   *state = fx;
   return 0;
@@ -120,6 +125,7 @@ static void test_second_instance_leaves_the_socket_alone(void **state) {
   if (!second)
     fail_msg("a second instance on a shared state.dir failed to start: %s", err);
   assert_int_equal(warnings, 1);
+  assert_int_equal(holder_named, 1);
   expect_answered(fx->sock);
 
   weir_control_stop(second); /* must not remove the first one's socket */
