@@ -32,6 +32,12 @@ static void thread_counters(const weir_http_env_t *env, weir_out_t *o) {
   for (int i = 0; i < w->thread_count; i++)
     weir_out_printf(o, "weir_commits_total{thread=\"%d\"} %llu\n", i,
                     (unsigned long long)atomic_load(&w->threads[i].commits));
+  family(o, "weir_consumer_fetch_wakes_total", "counter",
+         "Fetchers woken once the consumer's queue had room again (librdkafka < 2.2 waits up to "
+         "1 s).");
+  for (int i = 0; i < w->thread_count; i++)
+    weir_out_printf(o, "weir_consumer_fetch_wakes_total{thread=\"%d\"} %llu\n", i,
+                    (unsigned long long)atomic_load(&w->threads[i].fetch_wakes));
   family(o, "weir_commit_seconds_total", "counter", "Time spent in successful commits.");
   for (int i = 0; i < w->thread_count; i++)
     weir_out_printf(o, "weir_commit_seconds_total{thread=\"%d\"} %.6f\n", i,

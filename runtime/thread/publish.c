@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "http/ownership.h"
+#include "kafka/fetch_wake.h"
 #include "thread/thread_internal.h"
 
 static weir_own_state_t state_of(const weir_task_t *task) {
@@ -120,6 +121,8 @@ void weir_thread_publish(weir_stream_thread_t *t) {
   if (!t->shared.owners || now - t->last_publish_ms < EVERY_MS)
     return;
   t->last_publish_ms = now;
+  atomic_store(&t->shared.owners->threads[t->index].fetch_wakes,
+               weir_fetch_wake_count(t->fetch_wake));
   weir_thread_publish_states(t);
   for (size_t k = 0; k < t->task_cap; k++) {
     const weir_task_t *task = t->tasks[k];

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kafka/fetch_wake.h"
 #include "kafka/kafka_conf.h"
 #include "reload/swap.h"
 #include "task/inst_swap.h"
@@ -257,6 +258,9 @@ static void run_loop(weir_stream_thread_t *t) {
     if (!full) {
       ssize_t n = rd_kafka_consume_batch_queue(t->queue, poll_timeout(t, buffered || restoring),
                                                msgs, BATCH_SIZE);
+      /* Before routing, which may free them. */
+      weir_fetch_wake_after_pull(t->fetch_wake, msgs, n > 0 ? (size_t)n : 0,
+                                 rd_kafka_queue_length(t->queue));
       for (ssize_t i = 0; i < n; i++)
         route_message(t, msgs[i]);
     }

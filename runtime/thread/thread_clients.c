@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kafka/fetch_wake.h"
 #include "kafka/kafka_conf.h"
 #include "task/delivery.h"
 #include "thread/thread_internal.h"
@@ -283,6 +284,7 @@ weir_stream_thread_t *weir_stream_thread_new(const weir_thread_shared_t *shared,
   }
   rd_kafka_poll_set_consumer(t->consumer);
   t->queue = rd_kafka_queue_get_consumer(t->consumer);
+  t->fetch_wake = weir_fetch_wake_new(t->consumer);
   t->env.producer = t->producer;
   t->env.topo = shared->topo;
   t->env.stopping = shared->stopping;
@@ -310,6 +312,7 @@ void weir_stream_thread_free(weir_stream_thread_t *t) {
     rd_kafka_topic_destroy(t->env.dead_letter);
   if (t->queue)
     rd_kafka_queue_destroy(t->queue);
+  weir_fetch_wake_free(t->fetch_wake);
   weir_purge_free(t->purge);
   /* Closing already happened, bounded, in weir_thread_shutdown: destroying
    * must not try again (it would block forever on a broker that is gone). */

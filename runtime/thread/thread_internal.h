@@ -20,6 +20,7 @@ struct weir_stream_thread {
   rd_kafka_t *consumer;
   rd_kafka_t *producer;
   rd_kafka_queue_t *queue; /* the consumer's queue, polled in batches */
+  struct weir_fetch_wake *fetch_wake; /* kafka/fetch_wake.h; NULL when not needed */
   pthread_t tid;
   int started;
 
