@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kafka/fetch_wake.h"
 #include "kafka/kafka_conf.h"
 #include "kafka/topics.h"
 #include "state/global_store.h"
@@ -30,6 +31,7 @@ struct weir_global {
   weir_global_env_t env;
   rd_kafka_t *rk;
   rd_kafka_queue_t *queue;
+  weir_fetch_wake_t *wake; /* kafka/fetch_wake.h: a restore is a backlog */
   gtable_t *tables;
   size_t count;
   weir_state_batch_t *batch;
@@ -66,6 +68,7 @@ static int new_consumer(weir_global_t *g, char *errstr, size_t errstr_size) {
   }
   rd_kafka_poll_set_consumer(g->rk);
   g->queue = rd_kafka_queue_get_consumer(g->rk);
+  g->wake = weir_fetch_wake_new(g->rk);
   return g->queue ? 0 : -1;
 }
 
@@ -208,6 +211,8 @@ static void poll_once(weir_global_t *g, int timeout_ms) {
    * held each update (and the restore's end) back by the whole timeout. */
   rd_kafka_message_t *first = rd_kafka_consume_queue(g->queue, timeout_ms);
   ssize_t n = first ? rd_kafka_consume_batch_queue(g->queue, 0, msgs, POLL_BATCH) : 0;
+  weir_fetch_wake_after_pull(g->wake, msgs, n > 0 ? (size_t)n : 0,
+                             rd_kafka_queue_length(g->queue));
   if (first) {
     take(g, first);
     rd_kafka_message_destroy(first);
@@ -391,6 +396,7 @@ void weir_global_stop(weir_global_t *g) {
     pthread_join(g->tid, NULL);
   if (g->queue)
     rd_kafka_queue_destroy(g->queue);
+  weir_fetch_wake_free(g->wake);
   if (g->rk) {
     rd_kafka_consumer_close(g->rk);
     rd_kafka_destroy(g->rk);

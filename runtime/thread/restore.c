@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kafka/fetch_wake.h"
 #include "kafka/kafka_conf.h"
 #include "state/window_store.h"
 #include "thread/thread_internal.h"
@@ -43,6 +44,7 @@ static int ensure_restorer(weir_stream_thread_t *t, char *errstr, size_t errstr_
   }
   rd_kafka_poll_set_consumer(t->restorer);
   t->restore_queue = rd_kafka_queue_get_consumer(t->restorer);
+  t->restore_wake = weir_fetch_wake_new(t->restorer); /* restoring is a backlog too */
   t->restoring = rd_kafka_topic_partition_list_new(8);
   t->restore_batch = weir_state_batch_new();
   if (!t->restore_batch) {
@@ -408,6 +410,8 @@ void weir_restore_poll(weir_stream_thread_t *t) {
   if (!t->restoring || !t->restoring->cnt)
     return;
   ssize_t n = rd_kafka_consume_batch_queue(t->restore_queue, 0, msgs, RESTORE_BATCH);
+  weir_fetch_wake_after_pull(t->restore_wake, msgs, n > 0 ? (size_t)n : 0,
+                             rd_kafka_queue_length(t->restore_queue));
   for (ssize_t i = 0; i < n; i++) {
     /* Records come in runs of one partition: look a store up once per run. */
     weir_task_store_t *ts =
@@ -459,6 +463,8 @@ void weir_restore_stop(weir_stream_thread_t *t) {
   if (t->restore_queue)
     rd_kafka_queue_destroy(t->restore_queue);
   t->restore_queue = NULL;
+  weir_fetch_wake_free(t->restore_wake);
+  t->restore_wake = NULL;
   if (t->restorer)
     rd_kafka_destroy(t->restorer);
   t->restorer = NULL;

@@ -55,6 +55,7 @@ struct weir_stream_thread {
   /* Restoring stores from their changelogs (restore.c). */
   rd_kafka_t *restorer; /* a consumer outside the group, created on first use */
   rd_kafka_queue_t *restore_queue;
+  struct weir_fetch_wake *restore_wake;
   rd_kafka_topic_partition_list_t *restoring; /* what it is assigned */
   weir_state_batch_t *restore_batch;
   /* Stores waiting for their changelog's offsets (restore.c, begin_store). */
