@@ -20,28 +20,30 @@ int weir_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *valu
   return -1;
 }
 
-/* The prefetch is most of weir's memory, and librdkafka 2.0.2 ties it to
- * throughput: before each Fetch it checks the queue (queued.min.messages is
- * counted over the whole consumer, as the partitions' queues forward to
- * one); once that is reached its broker thread sleeps until the next I/O or
- * 1 s (rd_kafka_max_block_ms; fetch.queue.backoff.ms only exists from 2.2).
- * So the queue plus the Fetch in flight (at 1 MiB per partition, up to
- * 365,000 lz4-compressed 100-byte records) must hold ~1 s of processing.
- * max.partition.fetch.bytes = 65536 with queued.min.messages = 300000 cut a
- * 3 M-record passthrough's peak RSS from 225-256 to 167-178 MiB but kept
- * only ~0.91 of its throughput (bench, 2026-12-03): a setting for users who
- * trade throughput for memory, not a default. fetch.max.bytes bounds one
- * Fetch response as a whole: at 50 MiB, the responses of 12 partitions of
- * small records (a count over 5,000,000 distinct 8-byte words and its
- * repartition topic) landed ~3,500,000 records at once, 408 MiB of
- * librdkafka's per-message memory (heaptrack), and peak RSS grew with the
- * backlog: 303 MiB at 1,000,000 records, 634 at 5,000,000. At 2 MiB a
- * response still holds ~730,000 lz4-compressed 100-byte records, more than
- * a thread processes in the 1 s librdkafka may wait before the next. The
- * producer batches up to 5 ms: throughput without a visible latency cost. */
+/* The prefetch is most of weir's memory. librdkafka 2.0.2 stops fetching
+ * once a consumer's queue holds queued.min.messages (counted over the whole
+ * consumer, as the partitions' queues forward to one) and then fetches
+ * again only at its broker thread's next I/O or after 1 s; weir wakes it as
+ * soon as the queue is down to half (kafka/fetch_wake.h), so the queue no
+ * longer has to hold a second of processing. With the wake, 20,000 records
+ * and 64 KiB per partition a Fetch (1 MiB: up to 365,000 lz4-compressed
+ * 100-byte records) ran a 2 M-record passthrough at 1.30 M records/s in
+ * 49-72 MiB, against 1.19-1.46 M in 152-177 MiB at 200,000 and 1 MiB, and a
+ * stream-table join at 502-526 k in 83 MiB against 497-667 k in 190 MiB
+ * (bench, Kafka 4.4, 2026-12-04); each wake is one small request to every
+ * broker, 64 of them over those 2 M records. queued.max.messages.kbytes is
+ * librdkafka's own default, 64 MiB: it binds only for records over ~3 KiB.
+ * fetch.max.bytes bounds one Fetch response as a whole: at 50 MiB, the
+ * responses of 12 partitions of small records (a count over 5,000,000
+ * distinct 8-byte words and its repartition topic) landed ~3,500,000
+ * records at once, 408 MiB of librdkafka's per-message memory (heaptrack),
+ * and peak RSS grew with the backlog: 303 MiB at 1,000,000 records, 634 at
+ * 5,000,000. The producer batches up to 5 ms: throughput without a visible
+ * latency cost. */
 static const char *const consumer_defaults[][2] = {
-    {"queued.min.messages", "200000"},
-    {"queued.max.messages.kbytes", "262144"},
+    {"queued.min.messages", "20000"},
+    {"queued.max.messages.kbytes", "65536"},
+    {"max.partition.fetch.bytes", "65536"},
     {"fetch.max.bytes", "2097152"},
     {"auto.offset.reset", "earliest"}, /* Kafka Streams' default */
     {"partition.assignment.strategy", "range"},

@@ -291,8 +291,9 @@ static void *thread_main(void *arg) {
   if (t->shared.swap)
     weir_swap_leave(t->shared.swap, &t->swap_member);
   weir_thread_shutdown(t);
-  WEIR_INFO("thread %d: stopped after %llu records", t->index,
-            atomic_load_explicit(&t->processed, memory_order_relaxed));
+  WEIR_INFO("thread %d: stopped after %llu records (its consumer's fetchers woken %llu times)",
+            t->index, atomic_load_explicit(&t->processed, memory_order_relaxed),
+            weir_fetch_wake_count(t->fetch_wake));
   return NULL;
 }
 
