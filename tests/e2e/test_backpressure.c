@@ -69,28 +69,35 @@ static void test_slow_operator_keeps_memory_flat(void **state) {
   assert_int_equal(e2e_wait_log(run_log, "rebalance: gained tasks [", 1, 60000), 0);
   long idle = rss_kb(run.pid);
   produce_backlog(prod);
-  long at_half = -1, peak = idle, at_end = -1;
+  /* The peaks of each half, not two samples: RSS swings by a few MiB as
+   * the bounded queue fills and drains (19-28 MiB on Kafka with the
+   * defaults of the fetch wake), and two samples at a trough and a crest
+   * once read as 6 MiB of growth. Growth with the backlog raises the
+   * second half's peak. */
+  long peak_first = idle, peak_second = 0;
   long long deadline = e2e_now_ms() + 90000, done = 0;
   while ((done = e2e_end_offsets(prod, out, PARTITIONS)) < RECORDS && e2e_now_ms() < deadline) {
     long now = rss_kb(run.pid);
-    peak = now > peak ? now : peak;
-    if (at_half < 0 && done >= RECORDS / 2)
-      at_half = now;
-    if (done >= RECORDS * 9 / 10)
-      at_end = now;
+    if (done < RECORDS / 2)
+      peak_first = now > peak_first ? now : peak_first;
+    else
+      peak_second = now > peak_second ? now : peak_second;
     usleep(100000);
   }
+  long peak = peak_first > peak_second ? peak_first : peak_second;
   fprintf(stderr,
-          "e2e: RSS idle %ld KiB, at 50%% %ld KiB, at 90%% %ld KiB, peak %ld KiB; "
+          "e2e: RSS idle %ld KiB, peak over the first half %ld KiB, over the second %ld KiB; "
           "input %d MB\n",
-          idle, at_half, at_end, peak, RECORDS * VALUE / 1000000);
+          idle, peak_first, peak_second, RECORDS * VALUE / 1000000);
   assert_int_equal(done, RECORDS);
   /* Bounded: well below the 60 MB backlog (without the queue bounds the
-   * same run peaked at 124 MB on the mock); flat: no growth in the second
-   * half. Measured: +26 MB on Kafka 4.4.0, +28 MB on the mock, < 1 MB of it
-   * in the second half. */
+   * same run peaked at 124 MB on the mock); flat: the second half's peak
+   * no higher than the first's, give or take. Measured before the fetch
+   * wake: +26 MB on Kafka 4.4.0, +28 MB on the mock; after it, +8-10 MB
+   * on Kafka (the two halves' peaks within 0.2 MiB) and +13-18 MB on the
+   * mock (the second half's peak 5 MiB under to 0.2 MiB over). */
   assert_true(peak - idle < 45 * 1024);
-  assert_true(at_half > 0 && at_end > 0 && at_end - at_half < 6 * 1024);
+  assert_true(peak_second > 0 && peak_second - peak_first < 6 * 1024);
   rd_kafka_destroy(prod);
   assert_int_equal(proc_stop(&run, SIGTERM, 30000), 0);
   assert_int_equal(e2e_broker_stop(&b), 0);
