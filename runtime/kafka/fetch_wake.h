@@ -28,9 +28,13 @@
 typedef struct weir_fetch_wake weir_fetch_wake_t;
 
 /* For `consumer` (its queued.min.messages and queued.max.messages.kbytes
- * are read now). NULL when no wake is needed (librdkafka >= 2.2) or out of
- * memory: every call below accepts NULL and does nothing. */
-weir_fetch_wake_t *weir_fetch_wake_new(rd_kafka_t *consumer);
+ * are read now). `no_list_groups`: the brokers are known to have no
+ * ListGroups (bootstrap.servers = embedded): wake by ListOffsets from the
+ * start, for librdkafka 2.0.2 leaks a queue (176 bytes, once per client)
+ * when a ListConsumerGroups fails for want of the API. NULL when no wake is
+ * needed (librdkafka >= 2.2) or out of memory: every call below accepts
+ * NULL and does nothing. */
+weir_fetch_wake_t *weir_fetch_wake_new(rd_kafka_t *consumer, int no_list_groups);
 /* Before the consumer is destroyed. */
 void weir_fetch_wake_free(weir_fetch_wake_t *w);
 

@@ -68,7 +68,8 @@ static int new_consumer(weir_global_t *g, char *errstr, size_t errstr_size) {
   }
   rd_kafka_poll_set_consumer(g->rk);
   g->queue = rd_kafka_queue_get_consumer(g->rk);
-  g->wake = weir_fetch_wake_new(g->rk);
+  g->wake =
+      weir_fetch_wake_new(g->rk, strcmp(g->env.topo->settings.bootstrap_servers, "embedded") == 0);
   return g->queue ? 0 : -1;
 }
 
@@ -211,8 +212,7 @@ static void poll_once(weir_global_t *g, int timeout_ms) {
    * held each update (and the restore's end) back by the whole timeout. */
   rd_kafka_message_t *first = rd_kafka_consume_queue(g->queue, timeout_ms);
   ssize_t n = first ? rd_kafka_consume_batch_queue(g->queue, 0, msgs, POLL_BATCH) : 0;
-  weir_fetch_wake_after_pull(g->wake, msgs, n > 0 ? (size_t)n : 0,
-                             rd_kafka_queue_length(g->queue));
+  weir_fetch_wake_after_pull(g->wake, msgs, n > 0 ? (size_t)n : 0, rd_kafka_queue_length(g->queue));
   if (first) {
     take(g, first);
     rd_kafka_message_destroy(first);

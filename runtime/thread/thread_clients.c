@@ -284,7 +284,8 @@ weir_stream_thread_t *weir_stream_thread_new(const weir_thread_shared_t *shared,
   }
   rd_kafka_poll_set_consumer(t->consumer);
   t->queue = rd_kafka_queue_get_consumer(t->consumer);
-  t->fetch_wake = weir_fetch_wake_new(t->consumer);
+  t->fetch_wake = weir_fetch_wake_new(
+      t->consumer, strcmp(shared->topo->settings.bootstrap_servers, "embedded") == 0);
   t->env.producer = t->producer;
   t->env.topo = shared->topo;
   t->env.stopping = shared->stopping;
