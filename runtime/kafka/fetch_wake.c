@@ -37,8 +37,8 @@ static size_t conf_size(rd_kafka_t *rk, const char *name, size_t fallback) {
   return v > 0 ? (size_t)v : fallback;
 }
 
-weir_fetch_wake_t *weir_fetch_wake_new(rd_kafka_t *consumer, int no_list_groups) {
-  if (rd_kafka_version() >= 0x020200ff)
+weir_fetch_wake_t *weir_fetch_wake_new(rd_kafka_t *consumer, int embedded) {
+  if (embedded || rd_kafka_version() >= 0x020200ff)
     return NULL;
   weir_fetch_wake_t *w = calloc(1, sizeof *w);
   if (!w)
@@ -48,7 +48,6 @@ weir_fetch_wake_t *weir_fetch_wake_new(rd_kafka_t *consumer, int no_list_groups)
   w->max_bytes = conf_size(consumer, "queued.max.messages.kbytes", 65536) * 1024;
   w->avg_bytes = 100;
   w->partition = -1;
-  w->by_list_offsets = no_list_groups;
   w->results = rd_kafka_queue_new(consumer);
   w->options = rd_kafka_AdminOptions_new(consumer, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS);
   rd_kafka_consumer_group_state_t dead = RD_KAFKA_CONSUMER_GROUP_STATE_DEAD;

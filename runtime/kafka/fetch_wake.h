@@ -14,8 +14,9 @@
  * records/s, a passthrough 477-787 k -> 1.19-1.51 M, a store's restore
  * 308 k -> 927-947 k.
  *
- * Not on librdkafka >= 2.2 (its backoff is a setting), nor on the embedded
- * broker, which has no ListGroups (the request fails at once, harmlessly).
+ * Not on librdkafka >= 2.2 (its backoff is a setting), nor with
+ * bootstrap.servers = embedded (below). A `weir broker` process has no
+ * ListGroups either: after the first one fails, a ListOffsets wakes it.
  * Used by the one thread that polls the consumer: stream threads, their
  * restore consumers, the global-table thread. */
 #ifndef WEIR_KAFKA_FETCH_WAKE_H
@@ -28,13 +29,12 @@
 typedef struct weir_fetch_wake weir_fetch_wake_t;
 
 /* For `consumer` (its queued.min.messages and queued.max.messages.kbytes
- * are read now). `no_list_groups`: the brokers are known to have no
- * ListGroups (bootstrap.servers = embedded): wake by ListOffsets from the
- * start, for librdkafka 2.0.2 leaks a queue (176 bytes, once per client)
- * when a ListConsumerGroups fails for want of the API. NULL when no wake is
- * needed (librdkafka >= 2.2) or out of memory: every call below accepts
- * NULL and does nothing. */
-weir_fetch_wake_t *weir_fetch_wake_new(rd_kafka_t *consumer, int no_list_groups);
+ * are read now). NULL, and every call below does nothing with it, when no
+ * wake is needed (librdkafka >= 2.2), when `embedded` (bootstrap.servers =
+ * embedded: its consumers keep the large queue of before, kafka_conf.c, for
+ * either wake costs librdkafka 2.0.2 a 176-byte queue per client there,
+ * which AddressSanitizer reports), or out of memory. */
+weir_fetch_wake_t *weir_fetch_wake_new(rd_kafka_t *consumer, int embedded);
 /* Before the consumer is destroyed. */
 void weir_fetch_wake_free(weir_fetch_wake_t *w);
 

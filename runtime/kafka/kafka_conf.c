@@ -41,14 +41,17 @@ int weir_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *valu
  * 5,000,000. The producer batches up to 5 ms: throughput without a visible
  * latency cost. */
 static const char *const consumer_defaults[][2] = {
-    {"queued.min.messages", "20000"},
-    {"queued.max.messages.kbytes", "65536"},
-    {"max.partition.fetch.bytes", "65536"},
-    {"fetch.max.bytes", "2097152"},
+    {"queued.min.messages", "20000"},           {"queued.max.messages.kbytes", "65536"},
+    {"max.partition.fetch.bytes", "65536"},     {"fetch.max.bytes", "2097152"},
     {"auto.offset.reset", "earliest"}, /* Kafka Streams' default */
-    {"partition.assignment.strategy", "range"},
-    {"session.timeout.ms", "45000"},
+    {"partition.assignment.strategy", "range"}, {"session.timeout.ms", "45000"},
     {"enable.partition.eof", "false"},
+};
+
+static const char *const embedded_consumer_defaults[][2] = {
+    {"queued.min.messages", "200000"},
+    {"queued.max.messages.kbytes", "262144"},
+    {"max.partition.fetch.bytes", "1048576"},
 };
 
 static const char *const producer_defaults[][2] = {
@@ -183,6 +186,12 @@ rd_kafka_conf_t *weir_kafka_conf_new(const weir_kafka_settings_t *ks, const char
             weir_kafka_conf_set(conf, "client.id", client_id, errstr, errstr_size);
   if (!bad && (role == WEIR_CLIENT_CONSUMER || role == WEIR_CLIENT_RESTORE))
     bad = set_table(conf, consumer_defaults, sizeof consumer_defaults / sizeof consumer_defaults[0],
+                    errstr, errstr_size);
+  /* The in-process mock is not woken (fetch_wake.h): it keeps the queue
+   * that holds a second of processing, as before the wake. */
+  if (!bad && ks && ks->embedded && (role == WEIR_CLIENT_CONSUMER || role == WEIR_CLIENT_RESTORE))
+    bad = set_table(conf, embedded_consumer_defaults,
+                    sizeof embedded_consumer_defaults / sizeof embedded_consumer_defaults[0],
                     errstr, errstr_size);
   if (!bad && role == WEIR_CLIENT_PRODUCER)
     bad = set_table(conf, producer_defaults, sizeof producer_defaults / sizeof producer_defaults[0],

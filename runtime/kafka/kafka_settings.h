@@ -22,6 +22,9 @@ typedef struct weir_kafka_settings {
   const char *group_id;           /* the consumer group: application.id */
   const weir_kafka_prop_t *props; /* [kafka], in file order */
   size_t prop_count;
+  /* bootstrap.servers = embedded: the in-process mock, whose consumers keep
+   * the large queue and are not woken (kafka/fetch_wake.h). */
+  int embedded;
 } weir_kafka_settings_t;
 
 #endif

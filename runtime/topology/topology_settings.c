@@ -222,8 +222,11 @@ void topo_read_settings(topo_build_t *b) {
   read_weir(b);
   read_kafka(b);
   weir_topology_t *t = b->t;
-  t->kafka_settings = (weir_kafka_settings_t){.path = t->path,
-                                              .group_id = t->settings.application_id,
-                                              .props = t->kafka,
-                                              .prop_count = t->kafka_count};
+  t->kafka_settings =
+      (weir_kafka_settings_t){.path = t->path,
+                              .group_id = t->settings.application_id,
+                              .props = t->kafka,
+                              .prop_count = t->kafka_count,
+                              .embedded = t->settings.bootstrap_servers &&
+                                          strcmp(t->settings.bootstrap_servers, "embedded") == 0};
 }

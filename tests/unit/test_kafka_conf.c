@@ -14,7 +14,7 @@ static const weir_kafka_prop_t props[] = {
     {"linger.ms", "50", 7},                 /* producer only */
     {"socket.keepalive.enable", "true", 8}, /* every client */
 };
-static const weir_kafka_settings_t settings = {"t.ini", "app", props, 3};
+static const weir_kafka_settings_t settings = {"t.ini", "app", props, 3, 0};
 
 /* The value `role`'s conf holds for `key`, as librdkafka reports it. */
 static const char *value_for(weir_client_role_t role, const char *key, char *buf, size_t size) {
@@ -61,7 +61,7 @@ static void test_each_client_takes_its_own_keys(void **state) {
 static void test_unknown_key_refused_with_line(void **state) {
   (void)state;
   static const weir_kafka_prop_t bad[] = {{"no.such.key", "1", 9}};
-  const weir_kafka_settings_t s = {"t.ini", "app", bad, 1};
+  const weir_kafka_settings_t s = {"t.ini", "app", bad, 1, 0};
   char err[512];
   assert_null(weir_kafka_conf_new(&s, "127.0.0.1:9", WEIR_CLIENT_ADMIN, "t", err, sizeof err));
   assert_non_null(strstr(err, "t.ini:9: [kafka] librdkafka rejected no.such.key=1"));
@@ -76,7 +76,7 @@ static void test_fetch_bounded_by_default_and_settable(void **state) {
   assert_string_equal(value_for(WEIR_CLIENT_CONSUMER, "fetch.max.bytes", buf, sizeof buf),
                       "2097152");
   static const weir_kafka_prop_t set[] = {{"fetch.max.bytes", "8388608", 5}};
-  const weir_kafka_settings_t s = {"t.ini", "app", set, 1};
+  const weir_kafka_settings_t s = {"t.ini", "app", set, 1, 0};
   rd_kafka_conf_t *conf =
       weir_kafka_conf_new(&s, "127.0.0.1:9", WEIR_CLIENT_CONSUMER, "t", err, sizeof err);
   assert_non_null(conf);
@@ -86,12 +86,34 @@ static void test_fetch_bounded_by_default_and_settable(void **state) {
   rd_kafka_conf_destroy(conf);
 }
 
+/* The queue is small where weir wakes the fetchers (kafka/fetch_wake.h), and
+ * as large as before with the in-process mock, which it does not wake. */
+static void test_consumer_queue_by_broker(void **state) {
+  (void)state;
+  const char *keys[] = {"queued.min.messages", "max.partition.fetch.bytes"};
+  const char *want[2][2] = {{"20000", "65536"}, {"200000", "1048576"}};
+  for (int embedded = 0; embedded < 2; embedded++) {
+    const weir_kafka_settings_t s = {"t.ini", "app", NULL, 0, embedded};
+    char err[512], buf[64];
+    rd_kafka_conf_t *conf =
+        weir_kafka_conf_new(&s, "127.0.0.1:9", WEIR_CLIENT_RESTORE, "t", err, sizeof err);
+    assert_non_null(conf);
+    for (int k = 0; k < 2; k++) {
+      size_t n = sizeof buf;
+      assert_int_equal(rd_kafka_conf_get(conf, keys[k], buf, &n), RD_KAFKA_CONF_OK);
+      assert_string_equal(buf, want[embedded][k]);
+    }
+    rd_kafka_conf_destroy(conf);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_admin_takes_no_client_only_keys),
       cmocka_unit_test(test_each_client_takes_its_own_keys),
       cmocka_unit_test(test_unknown_key_refused_with_line),
       cmocka_unit_test(test_fetch_bounded_by_default_and_settable),
+      cmocka_unit_test(test_consumer_queue_by_broker),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
