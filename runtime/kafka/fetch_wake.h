@@ -8,17 +8,20 @@
  * records/s (the default threshold a second) but slower than the fetch then
  * waits in every cycle. A request to a broker is I/O that wakes its thread,
  * so when the queue, having reached the threshold, is down to half, this
- * sends one request to every broker: an asynchronous ListConsumerGroups
- * filtered to Dead groups (an empty answer, dropped). A/B on Kafka 4.4,
- * 2 cores: a stream-table join over a backlog 281-336 k -> 427-455 k
- * records/s, a passthrough 477-787 k -> 1.19-1.51 M, a store's restore
- * 308 k -> 927-947 k.
+ * asks the leader of the last partition read for its watermarks (a
+ * ListOffsets, answer unused), blocking for that round trip (the leader's
+ * lookup bounded at 200 ms). A/B on Kafka 4.4, 2 cores: a stream-table join
+ * over a backlog 281-336 k -> 427-455 k records/s, a passthrough 477-787 k
+ * -> 1.19-1.51 M, a store's restore 308 k -> 927-947 k (measured with a
+ * ListConsumerGroups to every broker as the wake; that one fails on the
+ * mock brokers, which have no ListGroups, and librdkafka 2.0.2 then leaks a
+ * 176-byte queue per client). With several brokers only the one leading
+ * that partition is woken; the others wait as before.
  *
  * Not on librdkafka >= 2.2 (its backoff is a setting), nor with
- * bootstrap.servers = embedded (below). A `weir broker` process has no
- * ListGroups either: after the first one fails, a ListOffsets wakes it.
- * Used by the one thread that polls the consumer: stream threads, their
- * restore consumers, the global-table thread. */
+ * bootstrap.servers = embedded, whose consumers keep the large queue of
+ * before (kafka_conf.c). Used by the one thread that polls the consumer:
+ * stream threads, their restore consumers, the global-table thread. */
 #ifndef WEIR_KAFKA_FETCH_WAKE_H
 #define WEIR_KAFKA_FETCH_WAKE_H
 
@@ -31,9 +34,7 @@ typedef struct weir_fetch_wake weir_fetch_wake_t;
 /* For `consumer` (its queued.min.messages and queued.max.messages.kbytes
  * are read now). NULL, and every call below does nothing with it, when no
  * wake is needed (librdkafka >= 2.2), when `embedded` (bootstrap.servers =
- * embedded: its consumers keep the large queue of before, kafka_conf.c, for
- * either wake costs librdkafka 2.0.2 a 176-byte queue per client there,
- * which AddressSanitizer reports), or out of memory. */
+ * embedded), or out of memory. */
 weir_fetch_wake_t *weir_fetch_wake_new(rd_kafka_t *consumer, int embedded);
 /* Before the consumer is destroyed. */
 void weir_fetch_wake_free(weir_fetch_wake_t *w);
