@@ -68,8 +68,7 @@ static int new_consumer(weir_global_t *g, char *errstr, size_t errstr_size) {
   }
   rd_kafka_poll_set_consumer(g->rk);
   g->queue = rd_kafka_queue_get_consumer(g->rk);
-  g->wake =
-      weir_fetch_wake_new(g->rk, strcmp(g->env.topo->settings.bootstrap_servers, "embedded") == 0);
+  g->wake = weir_fetch_wake_new(g->rk, g->env.topo->kafka_settings.embedded);
   return g->queue ? 0 : -1;
 }
 

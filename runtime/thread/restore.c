@@ -45,8 +45,7 @@ static int ensure_restorer(weir_stream_thread_t *t, char *errstr, size_t errstr_
   rd_kafka_poll_set_consumer(t->restorer);
   t->restore_queue = rd_kafka_queue_get_consumer(t->restorer);
   /* Restoring is a backlog too. */
-  t->restore_wake = weir_fetch_wake_new(
-      t->restorer, strcmp(t->shared.topo->settings.bootstrap_servers, "embedded") == 0);
+  t->restore_wake = weir_fetch_wake_new(t->restorer, t->shared.topo->kafka_settings.embedded);
   t->restoring = rd_kafka_topic_partition_list_new(8);
   t->restore_batch = weir_state_batch_new();
   if (!t->restore_batch) {

@@ -284,8 +284,7 @@ weir_stream_thread_t *weir_stream_thread_new(const weir_thread_shared_t *shared,
   }
   rd_kafka_poll_set_consumer(t->consumer);
   t->queue = rd_kafka_queue_get_consumer(t->consumer);
-  t->fetch_wake = weir_fetch_wake_new(
-      t->consumer, strcmp(shared->topo->settings.bootstrap_servers, "embedded") == 0);
+  t->fetch_wake = weir_fetch_wake_new(t->consumer, shared->topo->kafka_settings.embedded);
   t->env.producer = t->producer;
   t->env.topo = shared->topo;
   t->env.stopping = shared->stopping;

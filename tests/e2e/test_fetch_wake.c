@@ -37,10 +37,7 @@ static void test_backlog_through_a_small_queue(void **state) {
           (int)getpid(), in, out);
   fclose(f);
   proc_t run = e2e_weir_run(&b, ini_path, run_log);
-  long long deadline = e2e_now_ms() + E2E_WAIT_MS, done = 0;
-  while ((done = e2e_end_offsets(prod, out, PARTITIONS)) < RECORDS && e2e_now_ms() < deadline)
-    usleep(100000);
-  assert_int_equal(done, RECORDS);
+  assert_int_equal(e2e_wait_end_offsets(prod, out, PARTITIONS, RECORDS, E2E_WAIT_MS), RECORDS);
   assert_int_equal(e2e_read_all(&b, out, PARTITIONS, seen, RECORDS), RECORDS);
   for (int i = 0; i < RECORDS; i++)
     if (seen[i] != 1)
