@@ -432,6 +432,20 @@ unsigned long long weir_app_processed(const weir_app_t *app) {
   return n;
 }
 
+/* RocksDB's share of the process's memory at the end, against its budget:
+ * what an operator compares with the peak RSS to tell state from the rest. */
+static void log_state_memory(const weir_app_t *app) {
+  if (!app->state_db)
+    return;
+  weir_state_memory_t m;
+  weir_state_db_memory(app->state_db, &m);
+  WEIR_INFO("state: RocksDB held %.1f MiB at stop (block cache %.1f MiB of %.1f, memtables "
+            "%.1f MiB; state.memory.mb = %d)",
+            (double)(m.block_cache + m.memtables) / 1048576, (double)m.block_cache / 1048576,
+            (double)m.block_cache_capacity / 1048576, (double)m.memtables / 1048576,
+            app->topo->settings.state_memory_mb);
+}
+
 void weir_app_free(weir_app_t *app) {
   if (!app)
     return;
@@ -447,6 +461,7 @@ void weir_app_free(weir_app_t *app) {
   if (app->swap_ready)
     weir_swap_destroy(&app->swap);
   weir_reloader_free(app->reloader);
+  log_state_memory(app);
   weir_state_db_close(app->state_db);
   weir_ownership_free(app->owners);
   weir_embedded_stop(app->embedded);

@@ -3,11 +3,13 @@
  * is: the runtime itself lives in libweir.so. */
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <weir/runtime.h>
 #include <weir/weir.h>
 
 #include "commands.h"
+#include "malloc_tune.h"
 
 static const char usage[] =
     "usage: weir <command> [options]\n"
@@ -41,6 +43,7 @@ int main(int argc, char **argv) {
                   {"broker", weir_cmd_broker},     {"produce", weir_cmd_produce},
                   {"consume", weir_cmd_consume},   {"reload", weir_cmd_reload},
                   {"query", weir_cmd_query}};
+  weir_malloc_tune(getenv("GLIBC_TUNABLES"), getenv("MALLOC_MMAP_THRESHOLD_"));
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
     fprintf(argc < 2 ? stderr : stdout, usage, weir_runtime_version());
     return argc < 2 ? 2 : 0;

@@ -62,6 +62,16 @@ static void process_counters(const weir_http_env_t *env, weir_out_t *o) {
   family(o, "weir_state_live_data_bytes", "gauge", "RocksDB's estimate of its live data size.");
   weir_out_printf(o, "weir_state_live_data_bytes %lld\n",
                   weir_state_db_estimate(env->state_db, "rocksdb.estimate-live-data-size"));
+  weir_state_memory_t mem;
+  weir_state_db_memory(env->state_db, &mem);
+  family(o, "weir_state_memory_bytes", "gauge",
+         "What RocksDB holds in memory, inside state.memory.mb: block cache (with filters and "
+         "indexes), its pinned part, and memtables.");
+  weir_out_printf(o,
+                  "weir_state_memory_bytes{part=\"block_cache\"} %zu\n"
+                  "weir_state_memory_bytes{part=\"block_cache_pinned\"} %zu\n"
+                  "weir_state_memory_bytes{part=\"memtables\"} %zu\n",
+                  mem.block_cache, mem.block_cache_pinned, mem.memtables);
   family(o, "weir_store_file_bytes", "gauge",
          "RocksDB's estimate of each store's bytes in its files (not yet the memtable's).");
   for (size_t i = 0; i < env->topo->store_count; i++) {

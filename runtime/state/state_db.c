@@ -754,6 +754,17 @@ long long weir_state_db_estimate(weir_state_db_t *db, const char *name) {
   return v;
 }
 
+void weir_state_db_memory(weir_state_db_t *db, weir_state_memory_t *out) {
+  memset(out, 0, sizeof *out);
+  if (!db)
+    return;
+  out->block_cache = rocksdb_cache_get_usage(db->cache);
+  out->block_cache_pinned = rocksdb_cache_get_pinned_usage(db->cache);
+  out->block_cache_capacity = rocksdb_cache_get_capacity(db->cache);
+  long long mem = weir_state_db_estimate(db, "rocksdb.cur-size-all-mem-tables");
+  out->memtables = mem > 0 ? (size_t)mem : 0;
+}
+
 long long weir_state_db_store_bytes(weir_state_db_t *db, const char *store) {
   if (!db || !store_name_ok(store))
     return -1;

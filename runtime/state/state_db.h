@@ -90,6 +90,18 @@ long long weir_state_db_estimate(weir_state_db_t *db, const char *name);
  * it cannot say. */
 long long weir_state_db_store_bytes(weir_state_db_t *db, const char *store);
 
+/* What RocksDB holds in memory now, inside state.memory.mb: the block cache
+ * (data blocks, and every table's filter and index), the part of it pinned
+ * (L0's and the top levels', and blocks in use by a read), and the
+ * memtables. Any thread. */
+typedef struct weir_state_memory {
+  size_t block_cache;
+  size_t block_cache_pinned;
+  size_t block_cache_capacity;
+  size_t memtables;
+} weir_state_memory_t;
+void weir_state_db_memory(weir_state_db_t *db, weir_state_memory_t *out);
+
 /* Iterate the user keys of one store-partition with from <= key < to (NULL =
  * unbounded), in memcmp order; or those starting with a prefix. Key and value
  * pointers from next() are valid until the next next() or close(). NULL on

@@ -264,7 +264,9 @@ enum { BENCH_CARDINALITY_MAX = 8 };
 typedef struct bench_cardinality_row {
   double rate, rate_min, rate_max; /* records/s */
   double rss_mib, rss_min, rss_max;
-  double cpu_us, cpu_min, cpu_max; /* CPU us per record */
+  double cpu_us, cpu_min, cpu_max;     /* CPU us per record */
+  double state_mib;                    /* median of RocksDB's memory at stop (weir's stop line) */
+  double rest_mib, rest_min, rest_max; /* each run's peak RSS less its RocksDB at stop */
 } bench_cardinality_row_t;
 typedef struct bench_cardinality {
   int ok, n, runs;

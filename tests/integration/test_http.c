@@ -187,6 +187,11 @@ static void test_queries_and_metrics(void **state) {
   assert_int_equal(sample(a.body, "weir_plugin_reloads_total"), 0);
   assert_true(sample(a.body, "weir_state_estimated_keys") >= 0);
   assert_true(sample(a.body, "weir_store_file_bytes{store=\"word-counts\"}") >= 0);
+  /* RocksDB's memory: an open memtable always holds its arena and filter. */
+  long long cache = sample(a.body, "weir_state_memory_bytes{part=\"block_cache\"}");
+  long long pinned = sample(a.body, "weir_state_memory_bytes{part=\"block_cache_pinned\"}");
+  assert_true(cache >= 0 && pinned >= 0 && pinned <= cache);
+  assert_true(sample(a.body, "weir_state_memory_bytes{part=\"memtables\"}") > 0);
   http_answer_free(&a);
   assert_int_equal(http_get(port, "/v1/stores/word-counts/keys/yak", NULL, &a), 404);
   http_answer_free(&a);
