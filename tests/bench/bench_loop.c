@@ -64,6 +64,11 @@ rd_kafka_t *bench_loop_producer(const char *bootstrap) {
   return rd_kafka_new(RD_KAFKA_PRODUCER, c, NULL, 0);
 }
 
+weir_fetch_wake_t *bench_loop_wake(rd_kafka_t *consumer) {
+  const char *env = getenv("WEIR_BENCH_LOOP_WAKE");
+  return env && strcmp(env, "0") == 0 ? NULL : weir_fetch_wake_new(consumer, 0);
+}
+
 static void forward(rd_kafka_t *p, rd_kafka_topic_t *out, const rd_kafka_message_t *m) {
   while (rd_kafka_producev(p, RD_KAFKA_V_RKT(out), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                            RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_VALUE(m->payload, m->len),
@@ -92,8 +97,10 @@ static void *run_pair(void *arg) {
   rd_kafka_t *p = bench_loop_producer(a->bootstrap);
   rd_kafka_topic_t *out = rd_kafka_topic_new(p, a->output, NULL);
   rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(c);
+  weir_fetch_wake_t *wake = bench_loop_wake(c);
   while (!stop) {
     ssize_t n = rd_kafka_consume_batch_queue(q, a->timeout_ms, msgs, BATCH);
+    weir_fetch_wake_after_pull(wake, msgs, n > 0 ? (size_t)n : 0, rd_kafka_queue_length(q));
     for (ssize_t i = 0; i < n; i++) {
       if (!msgs[i]->err)
         forward(p, out, msgs[i]);
@@ -102,6 +109,8 @@ static void *run_pair(void *arg) {
     rd_kafka_poll(p, 0);
   }
   rd_kafka_flush(p, 10000);
+  fprintf(stderr, "loop: woke the fetchers %llu times\n", weir_fetch_wake_count(wake));
+  weir_fetch_wake_free(wake);
   rd_kafka_queue_destroy(q);
   rd_kafka_topic_destroy(out);
   rd_kafka_destroy(p);

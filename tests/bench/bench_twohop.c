@@ -82,8 +82,10 @@ static void *split_hop(void *arg) {
   rd_kafka_t *p = bench_loop_producer(a->bootstrap);
   rd_kafka_topic_t *out = rd_kafka_topic_new(p, a->repartition, NULL);
   rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(c);
+  weir_fetch_wake_t *wake = bench_loop_wake(c);
   while (!stop) {
     ssize_t n = rd_kafka_consume_batch_queue(q, a->timeout_ms, msgs, BATCH);
+    weir_fetch_wake_after_pull(wake, msgs, n > 0 ? (size_t)n : 0, rd_kafka_queue_length(q));
     for (ssize_t i = 0; i < n; i++) {
       if (!msgs[i]->err && msgs[i]->payload)
         split_record(p, out, msgs[i], a);
@@ -92,6 +94,7 @@ static void *split_hop(void *arg) {
     rd_kafka_poll(p, 0);
   }
   rd_kafka_flush(p, 10000);
+  weir_fetch_wake_free(wake);
   rd_kafka_queue_destroy(q);
   rd_kafka_topic_destroy(out);
   rd_kafka_destroy(p);
@@ -224,6 +227,7 @@ int bench_twohop_main(int argc, char **argv) {
   rd_kafka_topic_t *changelog = rd_kafka_topic_new(p, argv[4], NULL);
   rd_kafka_topic_t *out = rd_kafka_topic_new(p, argv[5], NULL);
   rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(c);
+  weir_fetch_wake_t *wake = bench_loop_wake(c);
   table_t t = {0};
   long long consumed = 0, flushed = 0;
   int64_t last_ts = 0;
@@ -233,6 +237,7 @@ int bench_twohop_main(int argc, char **argv) {
     double wait = next - now_ms(); /* up to 100 ms, as the loop, and not past the flush */
     int timeout_ms = wait < 1 ? 0 : wait > 100 ? 100 : (int)wait;
     ssize_t n = rd_kafka_consume_batch_queue(q, timeout_ms, msgs, BATCH);
+    weir_fetch_wake_after_pull(wake, msgs, n > 0 ? (size_t)n : 0, rd_kafka_queue_length(q));
     for (ssize_t i = 0; i < n; i++) {
       const rd_kafka_message_t *m = msgs[i];
       int from_input = !threads && strcmp(rd_kafka_topic_name(m->rkt), argv[3]) != 0;
@@ -265,6 +270,8 @@ int bench_twohop_main(int argc, char **argv) {
     free(t.slots[i].key);
   free(t.slots);
   free(t.dirty);
+  fprintf(stderr, "twohop: hop 2 woke the fetchers %llu times\n", weir_fetch_wake_count(wake));
+  weir_fetch_wake_free(wake);
   rd_kafka_queue_destroy(q);
   rd_kafka_topic_destroy(repartition);
   rd_kafka_topic_destroy(changelog);
