@@ -20,7 +20,7 @@ typedef enum {
  * memtable blocks (1 MiB each) and the clients' largest buffers come from
  * the heap; freed, they leave holes that smaller allocations split and pin,
  * and RSS grew with every minute of processing (a count over 10,000,000
- * distinct keys: 194-198 MiB peak, 168-177 with the threshold fixed).
+ * distinct keys: 194-198 MiB peak, 177-184 with it fixed at 1 MiB).
  * Fixing it turns the adjustment off. Why 1 MiB and not glibc's 128 KiB:
  * at 128 KiB every Fetch response and produce request is mapped and
  * unmapped, and a word count took up to 15% more CPU a record; at 1 MiB
