@@ -3,7 +3,10 @@
  * producer guarantees as weir (acks=all, idempotence, lz4) — and nothing else:
  * no topology, no offset tracking, and no commits at all: librdkafka's
  * automatic offset store alone costs ~0.5 us a record (a lock per message),
- * so the loop skips it to be the ceiling weir is measured against. */
+ * so the loop skips it to be the ceiling weir is measured against. It wakes
+ * its fetchers with weir's code (bench_loop_wake): without it, librdkafka
+ * 2.0.2 refetches up to a second after its queue filled, and the loop's
+ * rate measured that stall rather than a ceiling. */
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
