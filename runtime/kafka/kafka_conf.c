@@ -52,6 +52,11 @@ static const char *const embedded_consumer_defaults[][2] = {
     {"queued.min.messages", "200000"},
     {"queued.max.messages.kbytes", "262144"},
     {"max.partition.fetch.bytes", "1048576"},
+    /* The mock's coordinator holds every rebalance of a non-empty group for
+     * the session timeout less a second: 5 s here, not 44 s, when a second
+     * thread or instance joins late. */
+    {"session.timeout.ms", "6000"},
+    {"heartbeat.interval.ms", "1000"},
 };
 
 static const char *const producer_defaults[][2] = {

@@ -90,21 +90,35 @@ static void test_fetch_bounded_by_default_and_settable(void **state) {
  * as large as before with the in-process mock, which it does not wake. */
 static void test_consumer_queue_by_broker(void **state) {
   (void)state;
-  const char *keys[] = {"queued.min.messages", "max.partition.fetch.bytes"};
-  const char *want[2][2] = {{"20000", "65536"}, {"200000", "1048576"}};
+  const char *keys[] = {"queued.min.messages", "max.partition.fetch.bytes", "session.timeout.ms"};
+  const char *want[2][3] = {{"20000", "65536", "45000"}, {"200000", "1048576", "6000"}};
   for (int embedded = 0; embedded < 2; embedded++) {
     const weir_kafka_settings_t s = {"t.ini", "app", NULL, 0, embedded};
     char err[512], buf[64];
     rd_kafka_conf_t *conf =
         weir_kafka_conf_new(&s, "127.0.0.1:9", WEIR_CLIENT_RESTORE, "t", err, sizeof err);
     assert_non_null(conf);
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 3; k++) {
       size_t n = sizeof buf;
       assert_int_equal(rd_kafka_conf_get(conf, keys[k], buf, &n), RD_KAFKA_CONF_OK);
       assert_string_equal(buf, want[embedded][k]);
     }
     rd_kafka_conf_destroy(conf);
   }
+}
+
+/* A [kafka] value still wins over an embedded default. */
+static void test_user_value_beats_embedded_default(void **state) {
+  (void)state;
+  const weir_kafka_settings_t s = {"t.ini", "app", props, 3, 1};
+  char err[512], buf[64];
+  rd_kafka_conf_t *conf =
+      weir_kafka_conf_new(&s, "127.0.0.1:9", WEIR_CLIENT_CONSUMER, "t", err, sizeof err);
+  assert_non_null(conf);
+  size_t n = sizeof buf;
+  assert_int_equal(rd_kafka_conf_get(conf, "session.timeout.ms", buf, &n), RD_KAFKA_CONF_OK);
+  assert_string_equal(buf, "30000");
+  rd_kafka_conf_destroy(conf);
 }
 
 int main(void) {
@@ -114,6 +128,7 @@ int main(void) {
       cmocka_unit_test(test_unknown_key_refused_with_line),
       cmocka_unit_test(test_fetch_bounded_by_default_and_settable),
       cmocka_unit_test(test_consumer_queue_by_broker),
+      cmocka_unit_test(test_user_value_beats_embedded_default),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
