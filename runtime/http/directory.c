@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "kafka/kafka_conf.h"
+#include "util/clock.h"
 
 /* A failed description is not asked again for RETRY_MS: a broker that
  * cannot describe groups (the embedded one) costs one slow query, not all. */
@@ -27,12 +28,6 @@ struct weir_directory {
   int32_t *parts;          /* by sub-topology: slots allocated */
   char (**addr)[ADDR_MAX]; /* by sub-topology, by partition: "" = none */
 };
-
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 const char *weir_directory_addr_of(const char *client_id) {
   const char *at = client_id ? strrchr(client_id, '@') : NULL;
@@ -189,14 +184,14 @@ int weir_directory_owner(weir_directory_t *d, int subtopology, int32_t partition
                          size_t addr_size, char *why, size_t why_size) {
   int rc = 0;
   pthread_mutex_lock(&d->mu);
-  long long now = now_ms();
+  long long now = weir_now_ms();
   if (d->failed_ms && now - d->failed_ms < RETRY_MS) {
     snprintf(why, why_size, "%s", d->failure);
     rc = -1;
   } else if (!d->fixed && (!d->fetched_ms || now - d->fetched_ms >= REFRESH_MS)) {
     rc = refresh(d, why, why_size);
-    d->fetched_ms = rc == 0 ? now_ms() : 0;
-    d->failed_ms = rc == 0 ? 0 : now_ms();
+    d->fetched_ms = rc == 0 ? weir_now_ms() : 0;
+    d->failed_ms = rc == 0 ? 0 : weir_now_ms();
     if (rc)
       snprintf(d->failure, sizeof d->failure, "%s", why);
   }

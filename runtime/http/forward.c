@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
+
 enum {
   FORWARD_TIMEOUT_MS = 5000,
   ANSWER_MAX = 16 * 1024 * 1024,
@@ -33,16 +35,10 @@ struct weir_forward_pool {
   size_t n;
 };
 
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait until fd is ready for `events` or the deadline passes. */
 static int ready(int fd, short events, long long deadline) {
   struct pollfd p = {.fd = fd, .events = events};
-  long long left = deadline - now_ms();
+  long long left = deadline - weir_now_ms();
   return left > 0 && poll(&p, 1, (int)left) == 1;
 }
 
@@ -167,7 +163,7 @@ static int pool_take(weir_forward_pool_t *pool, const char *addr) {
   if (!pool)
     return -1;
   pthread_mutex_lock(&pool->mu);
-  long long now = now_ms();
+  long long now = weir_now_ms();
   for (size_t i = pool->n; i-- > 0;) {
     kept_t *k = &pool->kept[i];
     int stale = now - k->idle_since >= KEPT_IDLE_MS;
@@ -196,7 +192,7 @@ static void pool_keep(weir_forward_pool_t *pool, const char *addr, int fd) {
   kept_t *k = &pool->kept[pool->n++];
   snprintf(k->addr, sizeof k->addr, "%s", addr);
   k->fd = fd;
-  k->idle_since = now_ms();
+  k->idle_since = weir_now_ms();
   pthread_mutex_unlock(&pool->mu);
 }
 
@@ -238,7 +234,7 @@ static int forward_once(weir_forward_pool_t *pool, const char *addr, const weir_
 
 void weir_forward_get(weir_forward_pool_t *pool, const char *addr, const char *path,
                       const char *token, const char *self, weir_http_resp_t *r) {
-  long long deadline = now_ms() + FORWARD_TIMEOUT_MS;
+  long long deadline = weir_now_ms() + FORWARD_TIMEOUT_MS;
   weir_out_t req = {0}, resp = {0};
   int was_kept = 0;
   weir_out_printf(&req, "GET %s HTTP/1.1\r\nHost: %s\r\n%s%s: %s\r\n", path, addr,

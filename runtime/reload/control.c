@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/pid_lock.h"
@@ -36,12 +37,6 @@ int weir_control_socket_path(const char *state_dir, const char *app_id, char *ou
   size_t max = sizeof(((struct sockaddr_un *)0)->sun_path);
   int n = snprintf(out, size, "%s/%s/control.sock", state_dir, app_id);
   return n < 0 || (size_t)n >= size || (size_t)n >= max ? -1 : 0;
-}
-
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* The socket's directory (state.dir/<application.id>); bind says if it failed. */
@@ -154,7 +149,7 @@ static void *control_main(void *arg) {
   for (;;) {
     struct pollfd fds[3] = {
         {c->wake[0], POLLIN, 0}, {c->listen_fd, POLLIN, 0}, {c->inotify_fd, POLLIN, 0}};
-    int timeout = due < 0 ? -1 : (int)(due > now_ms() ? due - now_ms() : 0);
+    int timeout = due < 0 ? -1 : (int)(due > weir_now_ms() ? due - weir_now_ms() : 0);
     if (poll(fds, c->inotify_fd >= 0 ? 3 : 2, timeout) < 0 && errno != EINTR)
       break;
     if (fds[0].revents)
@@ -162,8 +157,8 @@ static void *control_main(void *arg) {
     if (fds[1].revents & POLLIN)
       serve_client(c);
     if (c->inotify_fd >= 0 && (fds[2].revents & POLLIN) && plugin_event(c))
-      due = now_ms() + DEBOUNCE_MS; /* more writes may follow: wait for quiet */
-    if (due >= 0 && now_ms() >= due) {
+      due = weir_now_ms() + DEBOUNCE_MS; /* more writes may follow: wait for quiet */
+    if (due >= 0 && weir_now_ms() >= due) {
       char report[1024];
       due = -1;
       weir_reloader_run(c->reloader, "a plugin file changed", report, sizeof report);

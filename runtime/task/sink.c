@@ -12,6 +12,7 @@
 #include "serde/json_key.h"
 #include "task/delivery.h"
 #include "task/task.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 /* Build librdkafka headers only when there are any: the common case costs nothing. */
@@ -25,12 +26,6 @@ static rd_kafka_headers_t *make_headers(const weir_header_t *h, size_t n) {
   return hdrs;
 }
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int64_t weir_produce_wait_bound_ms(const weir_topology_t *topo) {
   int64_t interval = 300000; /* librdkafka's default max.poll.interval.ms */
   const weir_kafka_settings_t *ks = &topo->kafka_settings;
@@ -41,7 +36,7 @@ int64_t weir_produce_wait_bound_ms(const weir_topology_t *topo) {
 }
 
 int weir_task_wait_room(weir_task_t *task, const char *topic, weir_room_wait_t *w) {
-  int64_t now = now_ms(), bound = weir_produce_wait_bound_ms(task->env->topo);
+  int64_t now = weir_now_ms(), bound = weir_produce_wait_bound_ms(task->env->topo);
   if (atomic_load(task->env->stopping)) {
     task->produce_failed = WEIR_PRODUCE_STOPPED;
     return -1;

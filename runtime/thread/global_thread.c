@@ -13,6 +13,7 @@
 #include "kafka/kafka_conf.h"
 #include "kafka/topics.h"
 #include "state/global_store.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 enum { POLL_BATCH = 1024, POLL_MS = 100, OFFSETS_TIMEOUT_MS = 15000, WRITE_EVERY = 16384 };
@@ -39,12 +40,6 @@ struct weir_global {
   int started;
   atomic_int stop;
 };
-
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static const char *path_of(const weir_global_t *g) {
   return g->env.topo->path ? g->env.topo->path : "(topology)";
@@ -91,11 +86,11 @@ static int64_t start_of(weir_global_t *g, gtable_t *gt, int32_t p, int64_t low, 
  * OFFSETS_TIMEOUT_MS in all, as the tasks' restore waits for its changelogs. */
 static rd_kafka_resp_err_t ends_of(weir_global_t *g, const char *topic, int32_t p, int64_t *low,
                                    int64_t *high) {
-  int64_t deadline = now_ms() + OFFSETS_TIMEOUT_MS;
+  int64_t deadline = weir_now_ms() + OFFSETS_TIMEOUT_MS;
   for (;;) {
     rd_kafka_resp_err_t err =
         rd_kafka_query_watermark_offsets(g->rk, topic, p, low, high, OFFSETS_TIMEOUT_MS);
-    if (!err || now_ms() >= deadline || atomic_load(g->env.stopping))
+    if (!err || weir_now_ms() >= deadline || atomic_load(g->env.stopping))
       return err;
     struct timespec pause = {0, 200 * 1000000L};
     nanosleep(&pause, NULL);
@@ -278,7 +273,7 @@ static int stop_signal_pending(void) {
 }
 
 static int restore(weir_global_t *g, char *errstr, size_t errstr_size) {
-  int64_t start = now_ms();
+  int64_t start = weir_now_ms();
   announce(g);
   while (!at_end(g)) {
     if (atomic_load(g->env.stopping) || stop_signal_pending()) {
@@ -310,7 +305,7 @@ static int restore(weir_global_t *g, char *errstr, size_t errstr_size) {
               "%lld ms",
               gt->decl->name, gt->applied, gt->decl->global_topic, (int)gt->partitions,
               gt->from_checkpoints ? "from its checkpoints" : "from the beginning",
-              (long long)(now_ms() - start));
+              (long long)(weir_now_ms() - start));
     gt->applied = 0;
   }
   return 0;

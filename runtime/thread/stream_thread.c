@@ -24,18 +24,6 @@
  * baseline; with this cap, 1.04. */
 #define THREAD_BUFFER_RECORDS (4 * BATCH_SIZE)
 
-int64_t weir_now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t weir_now_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Source topic index of a consumed message; the handle pointer is cached. */
 static int topic_index(weir_stream_thread_t *t, rd_kafka_topic_t *rkt) {
   for (size_t i = 0; i < t->topic_count; i++)

@@ -12,6 +12,7 @@
 #include "task/task.h"
 #include "thread/purge.h"
 #include "thread/stream_thread.h"
+#include "util/clock.h"
 
 struct weir_stream_thread {
   weir_thread_shared_t shared;
@@ -19,7 +20,7 @@ struct weir_stream_thread {
   char client_id[128];
   rd_kafka_t *consumer;
   rd_kafka_t *producer;
-  rd_kafka_queue_t *queue; /* the consumer's queue, polled in batches */
+  rd_kafka_queue_t *queue;            /* the consumer's queue, polled in batches */
   struct weir_fetch_wake *fetch_wake; /* kafka/fetch_wake.h; NULL when not needed */
   pthread_t tid;
   int started;
@@ -74,9 +75,6 @@ struct weir_stream_thread {
   /* Non-fatal errors of each client: one warning per episode. */
   weir_client_errors_t producer_errors, consumer_errors, restorer_errors;
 };
-
-int64_t weir_now_ms(void);
-int64_t weir_now_us(void);
 
 /* The task for a sub-topology's partition, or NULL. */
 weir_task_t *weir_thread_task(weir_stream_thread_t *t, int subtopology, int32_t partition);

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "util/log.h"
 
 #define MAX_THREADS 1024
@@ -20,12 +21,6 @@ static atomic_int ready[MAX_THREADS], assigned[MAX_THREADS];
 static atomic_int stop_watch;
 static pthread_t watcher;
 static int watching, watched_threads;
-
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int weir_sd_notify(const char *state) {
   const char *path = getenv("NOTIFY_SOCKET");
@@ -50,7 +45,7 @@ int weir_sd_notify(const char *state) {
 void weir_sd_beat(int index, int is_ready) {
   if (index < 0 || index >= MAX_THREADS)
     return;
-  atomic_store_explicit(&last_beat[index], now_ms(), memory_order_relaxed);
+  atomic_store_explicit(&last_beat[index], weir_now_ms(), memory_order_relaxed);
   atomic_store_explicit(&ready[index], is_ready, memory_order_relaxed);
 }
 
@@ -71,7 +66,7 @@ static int all_ready(void) {
 
 /* The thread whose loop turned longest ago, or -1 when all are fresh. */
 static int stuck_thread(int64_t limit_ms) {
-  int64_t now = now_ms();
+  int64_t now = weir_now_ms();
   for (int i = 0; i < watched_threads; i++)
     if (now - atomic_load(&last_beat[i]) > limit_ms)
       return i;
@@ -98,11 +93,11 @@ static void *watch(void *arg) {
       WEIR_INFO("systemd: READY=1 (every stream thread has its tasks)");
       sent_ready = 1;
     }
-    if (dog && now_ms() - last_ping >= dog / 2) {
+    if (dog && weir_now_ms() - last_ping >= dog / 2) {
       int stuck = stuck_thread(dog);
       if (stuck < 0) {
         weir_sd_notify("WATCHDOG=1");
-        last_ping = now_ms();
+        last_ping = weir_now_ms();
       } else if (stuck != stuck_logged) {
         WEIR_ERROR("systemd: stream thread %d has not turned its loop for %lld ms: no more "
                    "watchdog pings, so systemd restarts weir",
@@ -120,7 +115,7 @@ int weir_sd_watch_start(int threads) {
   if (!path || !*path || watching)
     return 0;
   watched_threads = threads < MAX_THREADS ? threads : MAX_THREADS;
-  int64_t now = now_ms();
+  int64_t now = weir_now_ms();
   for (int i = 0; i < watched_threads; i++)
     atomic_store(&last_beat[i], now);
   atomic_store(&stop_watch, 0);
