@@ -347,11 +347,10 @@ int join_window_process(weir_ctx_t *ctx, join_op_t *j, int side, const weir_reco
     weir_metric_add(ctx, rec->key ? "skipped.null.value" : "skipped.null.key", 1);
     return WEIR_OK;
   }
-  int rc = WEIR_OK;
   int64_t ahead = side == JOIN_LEFT_SIDE ? j->after : j->before;
   if (std_i64_sat_add(std_i64_sat_add(rec->timestamp, ahead), j->grace) < j->observed)
     return late(ctx, j, side, rec);
   int matched;
-  rc = join_other(ctx, j, side, rec, &matched);
+  int rc = join_other(ctx, j, side, rec, &matched);
   return rc == WEIR_OK ? buffer_own(j, side, rec, matched) : rc;
 }

@@ -77,8 +77,7 @@ static int all_row(void *opaque, const void *key, size_t key_len, const unsigned
 }
 
 weir_window_iter_t *weir_session_store_fetch_all(weir_window_store_t *ws, int64_t end_from,
-                                                 int64_t end_to, char *errstr,
-                                                 size_t errstr_size) {
+                                                 int64_t end_to, char *errstr, size_t errstr_size) {
   find_t f = {weir_window_iter_new(), end_from, end_to};
   if (!f.it || end_from > end_to)
     return f.it;

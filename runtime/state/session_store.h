@@ -28,7 +28,6 @@ weir_window_iter_t *weir_session_store_find(weir_window_store_t *ws, const void 
 /* Every key's sessions with end_from <= end <= end_to, by start, then key
  * (what an operator emitting closed sessions reads). As above on failure. */
 weir_window_iter_t *weir_session_store_fetch_all(weir_window_store_t *ws, int64_t end_from,
-                                                 int64_t end_to, char *errstr,
-                                                 size_t errstr_size);
+                                                 int64_t end_to, char *errstr, size_t errstr_size);
 
 #endif

@@ -537,6 +537,7 @@ static void usage(void) {
         "rebalance,\n"
         "              reload, queries, retention, crash-restore, joins, cardinality\n"
         "              (default: every case)\n"
+        "--markdown FILE: where the tables go (default: standard output)\n"
         "--keys N,N: the cardinality case's key counts (default 1000000,5000000)\n"
         "--kstreams-heap SIZE: Kafka Streams' -Xmx (the jar's cases) for every case (default: "
         "each case's own,\n"
@@ -569,7 +570,7 @@ static int parse(int argc, char **argv, bench_opts_t *o) {
                       .value_size = 100,
                       .runs = 3,
                       .rebalance_runs = -1,
-                      .markdown = "bench.md",
+                      .markdown = NULL, /* standard output */
                       .broker_label = "broker"};
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (c) {
@@ -827,9 +828,9 @@ int main(int argc, char **argv) {
                              rebalanced ? &rb : NULL,
                              REBALANCE_PARTITIONS};
     bench_write_report(&o, &report);
-    FILE *f = reloaded || queried || retained || crashed || joined || cardinal
-                  ? fopen(o.markdown, "a")
-                  : NULL;
+    FILE *f = !(reloaded || queried || retained || crashed || joined || cardinal) ? NULL
+              : o.markdown ? fopen(o.markdown, "a")
+                           : stdout;
     if (f && retained)
       bench_retention_markdown(f, &retention);
     if (f && cardinal)
@@ -842,7 +843,7 @@ int main(int argc, char **argv) {
       bench_joins_markdown(f, &joins);
     if (f && queried)
       bench_queries_markdown(f, &queries);
-    if (f)
+    if (f && f != stdout)
       fclose(f);
   }
   remove_temp_files(rc != 0);

@@ -360,7 +360,7 @@ static void rebalance_table(FILE *f, const bench_rebalance_t *rb, int partitions
 }
 
 void bench_write_report(const bench_opts_t *o, const bench_report_t *r) {
-  FILE *f = fopen(o->markdown, "w");
+  FILE *f = o->markdown ? fopen(o->markdown, "w") : NULL;
   if (!f)
     f = stdout;
   int words = table_words(r);
