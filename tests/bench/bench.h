@@ -88,6 +88,10 @@ typedef struct bench_case {
   double goal;               /* weir / loop to report against; 0: none */
   int records_div;           /* runs on --records / records_div (cases sharing a partition
                               * count share the input, so they must agree); 0 = 1 */
+  int records_mul;           /* on a real broker, runs on --records * records_mul (cases
+                              * sharing an input must agree); 0 = 1. The word counts: their
+                              * counts come out at 1 s commits, so 1,000,000 records (~1 s)
+                              * timed them to within a commit interval */
   /* Stateful cases (designated initializers; zero for the passthrough ones): */
   int words;         /* 0: the keyed input of --value-size bytes. W: one word a record, NULL
                       * keys, of W distinct words (record i's word is i when W >= records), and

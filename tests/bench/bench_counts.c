@@ -127,12 +127,23 @@ static rd_kafka_t *reader(const bench_opts_t *o, const char *topic) {
   return rk;
 }
 
-/* Takes in what has arrived (waiting up to 100 ms); `seen` becomes the time
+/* A client for metadata and offsets only: no assignment, no fetch. */
+static rd_kafka_t *watcher(const bench_opts_t *o) {
+  char why[256];
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", o->bootstrap, NULL, 0);
+  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
+  if (!rk)
+    fprintf(stderr, "weir-bench: %s\n", why);
+  return rk;
+}
+
+/* Takes in what has arrived (waiting up to wait_ms); `seen` becomes the time
  * it arrived if it held a record. */
-static int read_batch(rd_kafka_queue_t *q, counts_t *c, double *seen) {
+static int read_batch(rd_kafka_queue_t *q, int wait_ms, counts_t *c, double *seen) {
   enum { BATCH = 4096 };
   rd_kafka_message_t *msgs[BATCH];
-  ssize_t n = rd_kafka_consume_batch_queue(q, 100, msgs, BATCH);
+  ssize_t n = rd_kafka_consume_batch_queue(q, wait_ms, msgs, BATCH);
   int rc = 0, records = 0;
   for (ssize_t i = 0; i < n; i++) {
     if (!msgs[i]->err) {
@@ -168,14 +179,28 @@ static void find_repartitions(rd_kafka_t *rk, const char *group, repartitions_t 
   rd_kafka_metadata_destroy(md);
 }
 
-/* Some repartition topic holds a record: processing has begun. */
-static int repartitioned(rd_kafka_t *rk, const bench_opts_t *o, const char *group) {
-  repartitions_t rp;
-  find_repartitions(rk, group, &rp);
-  for (int i = 0; i < rp.n; i++)
-    if (bench_end_offsets(rk, rp.names[i], o->partitions, NULL) > 0)
-      return 1;
-  return 0;
+/* Some repartition topic holds a record: processing has begun. One
+ * ListOffsets request for every partition of them, from a handle of its own
+ * (`watch`): on the reader's connection it waited behind the reader's long
+ * poll, 0.5 s (fetch.wait.max.ms) a check, which had a 1,000,000-record
+ * count begin anywhere in a 0.5 s bracket. The topics are looked up until
+ * found: the application makes them at start. */
+static int repartitioned(rd_kafka_t *rk, const bench_opts_t *o, const char *group,
+                         repartitions_t *rp) {
+  if (!rp->n)
+    find_repartitions(rk, group, rp);
+  if (!rp->n)
+    return 0;
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(rp->n * o->partitions);
+  for (int i = 0; i < rp->n; i++)
+    for (int p = 0; p < o->partitions; p++)
+      rd_kafka_topic_partition_list_add(l, rp->names[i], p)->offset = RD_KAFKA_OFFSET_END;
+  int filled = 0;
+  if (rd_kafka_offsets_for_times(rk, l, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+    for (int i = 0; i < l->cnt; i++)
+      filled |= !l->elems[i].err && l->elems[i].offset > 0;
+  rd_kafka_topic_partition_list_destroy(l);
+  return filled;
 }
 
 /* Why the run failed, or NULL while it goes on. */
@@ -194,16 +219,26 @@ static const char *check(pid_t child, double spawned_at, double first, double la
 
 void bench_observe_counts(const bench_opts_t *o, pid_t child, const char *topic, const char *group,
                           long expect, long before_first, double spawned_at, bench_result_t *r) {
-  rd_kafka_t *rk = reader(o, topic);
+  rd_kafka_t *rk = reader(o, topic), *watch = before_first ? NULL : watcher(o);
   rd_kafka_queue_t *q = rk ? rd_kafka_queue_get_consumer(rk) : NULL;
   counts_t c = {0};
-  double first = 0, last = 0, start = 0;
-  const char *why = rk ? NULL : "no consumer";
+  repartitions_t rp = {0};
+  /* Processing began after the last check that found the repartition
+   * topics empty was sent (`empty`, conservative: the rate can only come
+   * out low) and before the first that found a record was answered. */
+  double first = 0, last = 0, start = 0, empty = spawned_at, seen_at = 0;
+  const char *why = rk && (watch || before_first) ? NULL : "no consumer";
   r->ok = 0;
   while (!why && c.sum < expect) {
-    if (!before_first && !start && !first && repartitioned(rk, o, group))
-      start = bench_now();
-    if (read_batch(q, &c, &last))
+    int watching = !before_first && !start && !first;
+    if (watching) {
+      double asked = bench_now();
+      if (repartitioned(watch, o, group, &rp))
+        start = empty, seen_at = bench_now();
+      else
+        empty = asked;
+    }
+    if (read_batch(q, watching ? 5 : 100, &c, &last))
       why = "out of memory";
     else if (last && !first)
       first = last;
@@ -212,6 +247,8 @@ void bench_observe_counts(const bench_opts_t *o, pid_t child, const char *topic,
   }
   if (q)
     rd_kafka_queue_destroy(q);
+  if (watch)
+    rd_kafka_destroy(watch);
   if (rk) {
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
@@ -240,9 +277,10 @@ void bench_observe_counts(const bench_opts_t *o, pid_t child, const char *topic,
             topic, group);
   else
     fprintf(stderr,
-            "weir-bench: %s: first count %.2f s after processing began; from the first "
-            "count %.0f records/s\n",
-            topic, first - start, last > first ? (double)expect / (last - first) : 0);
+            "weir-bench: %s: processing began %.3f-%.3f s after spawn; first count %.2f s "
+            "after; from the first count %.0f records/s\n",
+            topic, start - spawned_at, seen_at - spawned_at, first - start,
+            last > first ? (double)expect / (last - first) : 0);
   start = start ? start : first;
   r->ok = 1;
   r->startup_sec = start - spawned_at;
