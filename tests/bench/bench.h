@@ -227,6 +227,7 @@ typedef struct bench_reload {
   double pause_median_us, pause_max_us; /* from weir's log */
   long long records;
   double rate, steady_rate; /* output records/s: with the swaps, and a run without */
+  double spacing;           /* s between two swaps */
 } bench_reload_t;
 int bench_reload(const bench_opts_t *o, bench_reload_t *res);
 void bench_reload_markdown(FILE *f, const bench_reload_t *r);
