@@ -16,10 +16,11 @@ static const weir_kafka_prop_t props[] = {
 };
 static const weir_kafka_settings_t settings = {"t.ini", "app", props, 3, 0};
 
-/* The value `role`'s conf holds for `key`, as librdkafka reports it. */
-static const char *value_for(weir_client_role_t role, const char *key, char *buf, size_t size) {
+/* The value `role`'s conf from `s` holds for `key`, as librdkafka reports it. */
+static const char *value_in(const weir_kafka_settings_t *s, weir_client_role_t role,
+                            const char *key, char *buf, size_t size) {
   char err[512];
-  rd_kafka_conf_t *conf = weir_kafka_conf_new(&settings, "127.0.0.1:9", role, "t", err, sizeof err);
+  rd_kafka_conf_t *conf = weir_kafka_conf_new(s, "127.0.0.1:9", role, "t", err, sizeof err);
   if (!conf)
     fail_msg("weir_kafka_conf_new: %s", err);
   size_t n = size;
@@ -27,6 +28,10 @@ static const char *value_for(weir_client_role_t role, const char *key, char *buf
     fail_msg("no %s in the conf", key);
   rd_kafka_conf_destroy(conf);
   return buf;
+}
+
+static const char *value_for(weir_client_role_t role, const char *key, char *buf, size_t size) {
+  return value_in(&settings, role, key, buf, size);
 }
 
 /* The admin client (a producer-type handle) warned "is a consumer property
@@ -72,18 +77,13 @@ static void test_unknown_key_refused_with_line(void **state) {
  * A [kafka] value still wins. */
 static void test_fetch_bounded_by_default_and_settable(void **state) {
   (void)state;
-  char buf[64], err[512];
+  char buf[64];
   assert_string_equal(value_for(WEIR_CLIENT_CONSUMER, "fetch.max.bytes", buf, sizeof buf),
                       "2097152");
   static const weir_kafka_prop_t set[] = {{"fetch.max.bytes", "8388608", 5}};
   const weir_kafka_settings_t s = {"t.ini", "app", set, 1, 0};
-  rd_kafka_conf_t *conf =
-      weir_kafka_conf_new(&s, "127.0.0.1:9", WEIR_CLIENT_CONSUMER, "t", err, sizeof err);
-  assert_non_null(conf);
-  size_t n = sizeof buf;
-  assert_int_equal(rd_kafka_conf_get(conf, "fetch.max.bytes", buf, &n), RD_KAFKA_CONF_OK);
-  assert_string_equal(buf, "8388608");
-  rd_kafka_conf_destroy(conf);
+  assert_string_equal(value_in(&s, WEIR_CLIENT_CONSUMER, "fetch.max.bytes", buf, sizeof buf),
+                      "8388608");
 }
 
 /* The queue is small where weir wakes the fetchers (kafka/fetch_wake.h), and
@@ -94,16 +94,10 @@ static void test_consumer_queue_by_broker(void **state) {
   const char *want[2][3] = {{"20000", "65536", "45000"}, {"200000", "1048576", "6000"}};
   for (int embedded = 0; embedded < 2; embedded++) {
     const weir_kafka_settings_t s = {"t.ini", "app", NULL, 0, embedded};
-    char err[512], buf[64];
-    rd_kafka_conf_t *conf =
-        weir_kafka_conf_new(&s, "127.0.0.1:9", WEIR_CLIENT_RESTORE, "t", err, sizeof err);
-    assert_non_null(conf);
-    for (int k = 0; k < 3; k++) {
-      size_t n = sizeof buf;
-      assert_int_equal(rd_kafka_conf_get(conf, keys[k], buf, &n), RD_KAFKA_CONF_OK);
-      assert_string_equal(buf, want[embedded][k]);
-    }
-    rd_kafka_conf_destroy(conf);
+    char buf[64];
+    for (int k = 0; k < 3; k++)
+      assert_string_equal(value_in(&s, WEIR_CLIENT_RESTORE, keys[k], buf, sizeof buf),
+                          want[embedded][k]);
   }
 }
 
@@ -111,14 +105,9 @@ static void test_consumer_queue_by_broker(void **state) {
 static void test_user_value_beats_embedded_default(void **state) {
   (void)state;
   const weir_kafka_settings_t s = {"t.ini", "app", props, 3, 1};
-  char err[512], buf[64];
-  rd_kafka_conf_t *conf =
-      weir_kafka_conf_new(&s, "127.0.0.1:9", WEIR_CLIENT_CONSUMER, "t", err, sizeof err);
-  assert_non_null(conf);
-  size_t n = sizeof buf;
-  assert_int_equal(rd_kafka_conf_get(conf, "session.timeout.ms", buf, &n), RD_KAFKA_CONF_OK);
-  assert_string_equal(buf, "30000");
-  rd_kafka_conf_destroy(conf);
+  char buf[64];
+  assert_string_equal(value_in(&s, WEIR_CLIENT_CONSUMER, "session.timeout.ms", buf, sizeof buf),
+                      "30000");
 }
 
 int main(void) {
