@@ -201,13 +201,13 @@ long long bench_end_offsets(rd_kafka_t *rk, const char *topic, int partitions, l
 int bench_loop_main(int argc, char **argv);
 /* The loop's clients (its tuning, shared with the two-hop loop): a consumer of group `group`
  * subscribed to `input` ("a,b": both), a producer. */
+rd_kafka_t *bench_loop_consumer(const char *bootstrap, const char *group, const char *input);
+rd_kafka_t *bench_loop_producer(const char *bootstrap);
 /* weir's fetch wake (kafka/fetch_wake.h) for a loop's consumer, so the
  * loops do not wait out librdkafka 2.0.2's one-second refetch each time
  * their queue fills, as weir does not; NULL (no wake) with
  * WEIR_BENCH_LOOP_WAKE=0, the plain librdkafka loop of before. */
 weir_fetch_wake_t *bench_loop_wake(rd_kafka_t *consumer);
-rd_kafka_t *bench_loop_consumer(const char *bootstrap, const char *group, const char *input);
-rd_kafka_t *bench_loop_producer(const char *bootstrap);
 
 /* bench_twohop.c: the word count's ceiling, run as `weir-bench twohop ...`. */
 int bench_twohop_main(int argc, char **argv);
