@@ -86,6 +86,20 @@ static void test_fetch_bounded_by_default_and_settable(void **state) {
                       "8388608");
 }
 
+/* A resumed partition waits for the Fetch in flight: a long poll of at most
+ * 100 ms, not librdkafka's 500 (kafka_conf.c). The restore consumer's own
+ * 10 ms is restore.c's. A [kafka] value wins. */
+static void test_long_poll_short_by_default(void **state) {
+  (void)state;
+  char buf[64];
+  assert_string_equal(value_for(WEIR_CLIENT_CONSUMER, "fetch.wait.max.ms", buf, sizeof buf),
+                      "100");
+  static const weir_kafka_prop_t set[] = {{"fetch.wait.max.ms", "500", 4}};
+  const weir_kafka_settings_t s = {"t.ini", "app", set, 1, 0};
+  assert_string_equal(value_in(&s, WEIR_CLIENT_CONSUMER, "fetch.wait.max.ms", buf, sizeof buf),
+                      "500");
+}
+
 /* The queue is small where weir wakes the fetchers (kafka/fetch_wake.h), and
  * as large as before with the in-process mock, which it does not wake. */
 static void test_consumer_queue_by_broker(void **state) {
@@ -116,6 +130,7 @@ int main(void) {
       cmocka_unit_test(test_each_client_takes_its_own_keys),
       cmocka_unit_test(test_unknown_key_refused_with_line),
       cmocka_unit_test(test_fetch_bounded_by_default_and_settable),
+      cmocka_unit_test(test_long_poll_short_by_default),
       cmocka_unit_test(test_consumer_queue_by_broker),
       cmocka_unit_test(test_user_value_beats_embedded_default),
   };
