@@ -72,32 +72,28 @@ static void test_unknown_key_refused_with_line(void **state) {
   assert_non_null(strstr(err, "t.ini:9: [kafka] librdkafka rejected no.such.key=1"));
 }
 
+/* A consumer key's weir default is `fallback`, and a [kafka] value `user` wins. */
+static void default_then_user_value(const char *key, const char *fallback, const char *user) {
+  char buf[64];
+  assert_string_equal(value_for(WEIR_CLIENT_CONSUMER, key, buf, sizeof buf), fallback);
+  const weir_kafka_prop_t set[] = {{(char *)key, (char *)user, 5}};
+  const weir_kafka_settings_t s = {"t.ini", "app", set, 1, 0};
+  assert_string_equal(value_in(&s, WEIR_CLIENT_CONSUMER, key, buf, sizeof buf), user);
+}
+
 /* The consumer's Fetch is bounded as a whole (fetch.max.bytes): one
- * response of 1 MiB per partition landed ~3,500,000 small records at once.
- * A [kafka] value still wins. */
+ * response of 1 MiB per partition landed ~3,500,000 small records at once. */
 static void test_fetch_bounded_by_default_and_settable(void **state) {
   (void)state;
-  char buf[64];
-  assert_string_equal(value_for(WEIR_CLIENT_CONSUMER, "fetch.max.bytes", buf, sizeof buf),
-                      "2097152");
-  static const weir_kafka_prop_t set[] = {{"fetch.max.bytes", "8388608", 5}};
-  const weir_kafka_settings_t s = {"t.ini", "app", set, 1, 0};
-  assert_string_equal(value_in(&s, WEIR_CLIENT_CONSUMER, "fetch.max.bytes", buf, sizeof buf),
-                      "8388608");
+  default_then_user_value("fetch.max.bytes", "2097152", "8388608");
 }
 
 /* A resumed partition waits for the Fetch in flight: a long poll of at most
  * 100 ms, not librdkafka's 500 (kafka_conf.c). The restore consumer's own
- * 10 ms is restore.c's. A [kafka] value wins. */
+ * 10 ms is restore.c's. */
 static void test_long_poll_short_by_default(void **state) {
   (void)state;
-  char buf[64];
-  assert_string_equal(value_for(WEIR_CLIENT_CONSUMER, "fetch.wait.max.ms", buf, sizeof buf),
-                      "100");
-  static const weir_kafka_prop_t set[] = {{"fetch.wait.max.ms", "500", 4}};
-  const weir_kafka_settings_t s = {"t.ini", "app", set, 1, 0};
-  assert_string_equal(value_in(&s, WEIR_CLIENT_CONSUMER, "fetch.wait.max.ms", buf, sizeof buf),
-                      "500");
+  default_then_user_value("fetch.wait.max.ms", "100", "500");
 }
 
 /* The queue is small where weir wakes the fetchers (kafka/fetch_wake.h), and
