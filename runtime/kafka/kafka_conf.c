@@ -49,11 +49,14 @@ int weir_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *valu
  * output for 0.4-0.6 s after each resume. At 100 ms an idle consumer sends
  * 10 Fetches a second to each broker instead of 2. */
 static const char *const consumer_defaults[][2] = {
-    {"queued.min.messages", "20000"},           {"queued.max.messages.kbytes", "65536"},
-    {"max.partition.fetch.bytes", "65536"},     {"fetch.max.bytes", "2097152"},
+    {"queued.min.messages", "20000"},
+    {"queued.max.messages.kbytes", "65536"},
+    {"max.partition.fetch.bytes", "65536"},
+    {"fetch.max.bytes", "2097152"},
     {"fetch.wait.max.ms", "100"},
     {"auto.offset.reset", "earliest"}, /* Kafka Streams' default */
-    {"partition.assignment.strategy", "range"}, {"session.timeout.ms", "45000"},
+    {"partition.assignment.strategy", "range"},
+    {"session.timeout.ms", "45000"},
     {"enable.partition.eof", "false"},
 };
 
