@@ -30,9 +30,11 @@ static int ensure_restorer(weir_stream_thread_t *t, char *errstr, size_t errstr_
   /* Exactly-once: an aborted transaction's changelog records are not state. */
   rd_kafka_conf_set(conf, "isolation.level", "read_committed", NULL, 0);
   /* A restore ends at the changelog's end, seen only from a fetch that finds
-   * nothing more: at the default 500 ms a broker holds that fetch, the
-   * restart after a crash under exactly_once (its checkpoint one transaction
-   * marker short of the end) took 0.5 s a store instead of a round trip. */
+   * nothing more, which a broker holds for fetch.wait.max.ms: at librdkafka's
+   * 500 ms the restart after a crash under exactly_once (its checkpoint one
+   * transaction marker short of the end) took 0.5 s a store instead of a
+   * round trip. Below the 100 ms of weir's other consumers (kafka_conf.c),
+   * which only pay it on a resume. */
   rd_kafka_conf_set(conf, "fetch.wait.max.ms", "10", NULL, 0);
   rd_kafka_conf_set_opaque(conf, t);
   rd_kafka_conf_set_error_cb(conf, weir_thread_on_error);
