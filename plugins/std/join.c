@@ -45,6 +45,10 @@
  * (`global = NAME`) by a key taken from each record (`key.from`), with no
  * co-partitioning: join_global.c.
  *
+ * foreign-key (inner, left): two tables, the right one keyed by a member
+ * of the left one's value (`key.from`), through two topics weir adds:
+ * join_fk.c.
+ *
  * Stored values: a kv value is the record's timestamp (8 bytes big-endian)
  * and its value.
  */
@@ -59,10 +63,11 @@
 
 static const weir_param_def_t join_params[] = {
     WEIR_PARAM_("kind", WEIR_PARAM_ENUM, WEIR_PARAM_REQUIRED, NULL, 1, 0,
-                "stream-table|stream-stream|table-table|stream-global",
+                "stream-table|stream-stream|table-table|stream-global|foreign-key",
                 "What the two inputs are: stream-table (left a stream, right a table), "
-                "stream-stream (windowed), table-table; or stream-global (one input, a stream, "
-                "looking up the global table `global`)"),
+                "stream-stream (windowed), table-table; stream-global (one input, a stream, "
+                "looking up the global table `global`); or foreign-key (two tables, the right "
+                "one's key taken from each left value by `key.from`)"),
     WEIR_PARAM_ENUM("join", "inner", "inner|left|outer",
                     "inner: only matches; left: every left record, null when unmatched; outer: "
                     "every record of both sides (not stream-table, stream-global)"),
@@ -87,8 +92,9 @@ static const weir_param_def_t join_params[] = {
     WEIR_PARAM_STR("global", NULL,
                    "stream-global: the [global:NAME] table each stream record looks up"),
     WEIR_PARAM_STR("key.from", "key",
-                   "stream-global: the lookup key: key (the record's), json:PATH (a member of "
-                   "the JSON value) or regex:PATTERN (its first capture group over the value)"),
+                   "stream-global, foreign-key: the lookup key: key (the record's; not for "
+                   "foreign-key), json:PATH (a member of the JSON value) or regex:PATTERN (its "
+                   "first capture group over the value)"),
     WEIR_PARAM_STR("store.left", NULL,
                    "The left side's store (stream-stream: a window store; table-table: kv); "
                    "unset: the node's first store"),
@@ -120,20 +126,18 @@ int join_emit(weir_ctx_t *ctx, join_op_t *j, const void *key, size_t key_len, st
   return weir_forward(ctx, &out);
 }
 
-static int emit_tombstone(weir_ctx_t *ctx, const weir_record_t *rec, int64_t ts) {
+int join_emit_tombstone(weir_ctx_t *ctx, const void *key, size_t key_len, int64_t ts) {
   weir_record_t out = WEIR_RECORD_INIT;
-  out.key = rec->key;
-  out.key_len = rec->key_len;
+  out.key = key;
+  out.key_len = key_len;
   out.timestamp = ts;
   return weir_forward(ctx, &out);
 }
 
 /* ---------------------------------------------------------------- tables */
 
-/* A kv side's value of rec's key, copied into j->scratch (a store value is
- * valid only until the next store call): *found 0 when it has none. */
-static int table_read(weir_ctx_t *ctx, join_op_t *j, int side, const weir_record_t *rec,
-                      std_side_t *value, int64_t *ts, int *found) {
+int join_table_read(weir_ctx_t *ctx, join_op_t *j, int side, const weir_record_t *rec,
+                    std_side_t *value, int64_t *ts, int *found) {
   const void *v;
   size_t len;
   int rc = weir_kv_get(j->store[side], rec->key, rec->key_len, &v, &len);
@@ -147,7 +151,7 @@ static int table_read(weir_ctx_t *ctx, join_op_t *j, int side, const weir_record
     weir_log(ctx, WEIR_LOG_ERROR,
              "the %s store holds a %zu-byte value that is not this join's (shared with another "
              "operator?): use a store of its own",
-             side == JOIN_LEFT_SIDE ? "left" : "right", len);
+             side == JOIN_LEFT_SIDE ? "first" : "second", len);
     return WEIR_EFAIL;
   }
   if (std_buf_reserve(&j->scratch, len) != WEIR_OK)
@@ -159,8 +163,7 @@ static int table_read(weir_ctx_t *ctx, join_op_t *j, int side, const weir_record
   return WEIR_OK;
 }
 
-/* rec becomes its key's value on `side` (a tombstone deletes it). */
-static int table_write(join_op_t *j, int side, const weir_record_t *rec) {
+int join_table_write(join_op_t *j, int side, const weir_record_t *rec) {
   if (!rec->value)
     return weir_kv_delete(j->store[side], rec->key, rec->key_len);
   if (std_buf_reserve(&j->bucket, rec->value_len + 8) != WEIR_OK)
@@ -179,7 +182,7 @@ static int stream_table(weir_ctx_t *ctx, join_op_t *j, int side, const weir_reco
       weir_metric_add(ctx, "skipped.null.key", 1);
       return WEIR_OK;
     }
-    return table_write(j, side, rec);
+    return join_table_write(j, side, rec);
   }
   if (!rec->value || (!rec->key && j->type == JOIN_INNER)) {
     weir_metric_add(ctx, rec->value ? "skipped.null.key" : "skipped.null.value", 1);
@@ -188,7 +191,7 @@ static int stream_table(weir_ctx_t *ctx, join_op_t *j, int side, const weir_reco
   std_side_t table = {NULL, 0};
   int64_t ts = 0;
   int found = 0;
-  int rc = rec->key ? table_read(ctx, j, JOIN_RIGHT_SIDE, rec, &table, &ts, &found) : WEIR_OK;
+  int rc = rec->key ? join_table_read(ctx, j, JOIN_RIGHT_SIDE, rec, &table, &ts, &found) : WEIR_OK;
   if (rc != WEIR_OK || (!found && j->type == JOIN_INNER))
     return rc;
   return join_emit(ctx, j, rec->key, rec->key_len, (std_side_t){rec->value, rec->value_len}, table,
@@ -215,9 +218,9 @@ static int table_table(weir_ctx_t *ctx, join_op_t *j, int side, const weir_recor
   int had = rc == WEIR_OK, found = 0;
   std_side_t other;
   int64_t other_ts = 0;
-  rc = table_read(ctx, j, 1 - side, rec, &other, &other_ts, &found);
+  rc = join_table_read(ctx, j, 1 - side, rec, &other, &other_ts, &found);
   if (rc == WEIR_OK)
-    rc = table_write(j, side, rec);
+    rc = join_table_write(j, side, rec);
   if (rc != WEIR_OK)
     return rc;
   int mine = rec->value != NULL;
@@ -225,7 +228,7 @@ static int table_table(weir_ctx_t *ctx, join_op_t *j, int side, const weir_recor
   int now = side == JOIN_LEFT_SIDE ? has_result(j, mine, found) : has_result(j, found, mine);
   int64_t ts = found && other_ts > rec->timestamp ? other_ts : rec->timestamp;
   if (!now)
-    return before ? emit_tombstone(ctx, rec, ts) : WEIR_OK;
+    return before ? join_emit_tombstone(ctx, rec->key, rec->key_len, ts) : WEIR_OK;
   std_side_t own = {rec->value, rec->value_len};
   return side == JOIN_LEFT_SIDE ? join_emit(ctx, j, rec->key, rec->key_len, own, other, ts)
                                 : join_emit(ctx, j, rec->key, rec->key_len, other, own, ts);
@@ -343,6 +346,17 @@ static int unset_or_eq(const char *a, const char *b) {
 
 /* global and key.from belong to stream-global; the store keys to the others. */
 static int check_kind_keys(weir_ctx_t *ctx, join_op_t *j, char *errstr, size_t errstr_size) {
+  static const char *const fk_not[] = {"global", "store.left", "store.right"};
+  for (int i = 0; j->kind == JOIN_FOREIGN_KEY && i < 3; i++)
+    if (is_set(ctx, fk_not[i])) {
+      snprintf(errstr, errstr_size,
+               "%s is not for kind = foreign-key (its stores are store = LEFT, RIGHT, "
+               "SUBSCRIPTIONS); remove it",
+               fk_not[i]);
+      return WEIR_EINVAL;
+    }
+  if (j->kind == JOIN_FOREIGN_KEY)
+    return WEIR_OK;
   static const char *const global_only[] = {"global", "key.from"};
   static const char *const others_only[] = {"store.left", "store.right"};
   int global = j->kind == JOIN_STREAM_GLOBAL;
@@ -359,10 +373,15 @@ static int check_kind_keys(weir_ctx_t *ctx, join_op_t *j, char *errstr, size_t e
 
 static int configure(weir_ctx_t *ctx, join_op_t *j, char *errstr, size_t errstr_size) {
   static const char *const kinds[] = {"stream-table", "stream-stream", "table-table",
-                                      "stream-global"};
+                                      "stream-global", "foreign-key"};
   static const char *const types[] = {"inner", "left", "outer"};
-  j->kind = (enum join_kind)parse_choice(weir_param_str(ctx, "kind"), kinds, 4);
+  j->kind = (enum join_kind)parse_choice(weir_param_str(ctx, "kind"), kinds, 5);
   j->type = (enum join_type)parse_choice(weir_param_str(ctx, "join"), types, 3);
+  if (j->kind == JOIN_FOREIGN_KEY && j->type == JOIN_OUTER) {
+    snprintf(errstr, errstr_size,
+             "kind = foreign-key joins are inner or left (as Kafka Streams'); use join = left");
+    return WEIR_EINVAL;
+  }
   if ((j->kind == JOIN_STREAM_TABLE || j->kind == JOIN_STREAM_GLOBAL) && j->type == JOIN_OUTER) {
     snprintf(errstr, errstr_size,
              "kind = %s joins are inner or left (a table update emits nothing); use join = "
@@ -372,6 +391,10 @@ static int configure(weir_ctx_t *ctx, join_op_t *j, char *errstr, size_t errstr_
     return WEIR_EINVAL;
   }
   int rc = check_kind_keys(ctx, j, errstr, errstr_size);
+  if (rc == WEIR_OK && j->kind == JOIN_FOREIGN_KEY)
+    rc = read_window(ctx, j, errstr, errstr_size);
+  if (rc != WEIR_OK || j->kind == JOIN_FOREIGN_KEY)
+    return rc == WEIR_OK ? join_fk_configure(ctx, j, errstr, errstr_size) : rc;
   if (rc == WEIR_OK && j->kind == JOIN_STREAM_GLOBAL)
     rc = read_window(ctx, j, errstr, errstr_size);
   if (rc != WEIR_OK || j->kind == JOIN_STREAM_GLOBAL)
@@ -394,6 +417,9 @@ static void join_close(weir_ctx_t *ctx, void *self) {
   std_buf_free(&j->found);
   std_buf_free(&j->scratch);
   join_global_free(j);
+  free(j->fk_child);
+  std_buf_free(&j->fk_old);
+  std_buf_free(&j->fk_msg);
   free(j);
 }
 
@@ -427,6 +453,7 @@ static int join_process(weir_ctx_t *ctx, void *self, const weir_record_t *rec) {
   case JOIN_STREAM_GLOBAL: return join_global_process(ctx, j, rec);
   case JOIN_STREAM_TABLE: return stream_table(ctx, j, side, rec);
   case JOIN_TABLE_TABLE: return table_table(ctx, j, side, rec);
+  case JOIN_FOREIGN_KEY: return join_fk_process(ctx, j, side, rec);
   default: return join_window_process(ctx, j, side, rec);
   }
 }

@@ -11,7 +11,13 @@
 #include "join_value.h"
 #include "std_util.h"
 
-enum join_kind { JOIN_STREAM_TABLE, JOIN_STREAM_STREAM, JOIN_TABLE_TABLE, JOIN_STREAM_GLOBAL };
+enum join_kind {
+  JOIN_STREAM_TABLE,
+  JOIN_STREAM_STREAM,
+  JOIN_TABLE_TABLE,
+  JOIN_STREAM_GLOBAL,
+  JOIN_FOREIGN_KEY
+};
 /* stream-global: where the lookup key comes from (`key.from`). */
 enum join_key_from { JOIN_KEY_FROM_KEY, JOIN_KEY_FROM_JSON, JOIN_KEY_FROM_REGEX };
 enum join_type { JOIN_INNER, JOIN_LEFT, JOIN_OUTER };
@@ -43,6 +49,10 @@ typedef struct join_op {
   regex_t key_re; /* regex: compiled when key_re_set */
   int key_re_set;
   std_buf_t subject; /* regex: the value, NUL-terminated */
+  /* foreign-key (join_fk.c) */
+  char *fk_child;   /* the left half's subscription sink: "<node>.subscription" */
+  std_buf_t fk_old; /* the right key a left row referred to before its update */
+  std_buf_t fk_msg; /* a subscription or response being encoded */
 } join_op_t;
 
 /* Whether unmatched records of `side` are emitted with a null other side. */
@@ -53,6 +63,28 @@ static inline int join_keeps_unmatched(const join_op_t *j, int side) {
 /* Render left/right (either may be absent) and forward (key, value, ts). */
 int join_emit(weir_ctx_t *ctx, join_op_t *j, const void *key, size_t key_len, std_side_t left,
               std_side_t right, int64_t ts);
+
+/* Forward a tombstone for `key` at ts. */
+int join_emit_tombstone(weir_ctx_t *ctx, const void *key, size_t key_len, int64_t ts);
+
+/* A kv side's value of rec's key (the store holds an 8-byte timestamp, then
+ * the value), copied into j->scratch (a store value is valid only until the
+ * next store call): *found 0 when it has none. */
+int join_table_read(weir_ctx_t *ctx, join_op_t *j, int side, const weir_record_t *rec,
+                    std_side_t *value, int64_t *ts, int *found);
+/* rec becomes its key's value on `side` (a tombstone deletes it). */
+int join_table_write(join_op_t *j, int side, const weir_record_t *rec);
+
+/* join_global.c: key.from = key | json:PATH | regex:PATTERN (init); the key
+ * it takes from `rec`: 1 and (*key, *len), 0 when it has none, < 0 on an
+ * error (regex: *key points into j->subject, valid until the next call). */
+int join_read_key_from(weir_ctx_t *ctx, join_op_t *j, char *errstr, size_t errstr_size);
+int join_key_of(join_op_t *j, const weir_record_t *rec, const void **key, size_t *len);
+
+/* join_fk.c: kind = foreign-key's left half (the operator the section names;
+ * the host adds the right half, std_join_fk_right_op, and the topics). */
+int join_fk_configure(weir_ctx_t *ctx, join_op_t *j, char *errstr, size_t errstr_size);
+int join_fk_process(weir_ctx_t *ctx, join_op_t *j, int side, const weir_record_t *rec);
 
 /* join_global.c: stream-global's key.from and global (init), and one
  * stream record. */

@@ -32,8 +32,7 @@
 
 #include "join.h"
 
-/* key.from = key | json:PATH | regex:PATTERN. */
-static int read_key_from(weir_ctx_t *ctx, join_op_t *j, char *errstr, size_t errstr_size) {
+int join_read_key_from(weir_ctx_t *ctx, join_op_t *j, char *errstr, size_t errstr_size) {
   const char *from = weir_param_str(ctx, "key.from");
   if (!from || strcmp(from, "key") == 0) {
     j->key_from = JOIN_KEY_FROM_KEY;
@@ -91,7 +90,7 @@ int join_global_configure(weir_ctx_t *ctx, join_op_t *j, char *errstr, size_t er
              name);
     return WEIR_ENOENT;
   }
-  return read_key_from(ctx, j, errstr, errstr_size);
+  return join_read_key_from(ctx, j, errstr, errstr_size);
 }
 
 void join_global_free(join_op_t *j) {
@@ -101,9 +100,7 @@ void join_global_free(join_op_t *j) {
   std_buf_free(&j->subject);
 }
 
-/* The lookup key of `rec`: 1 and (*key, *len), 0 when it has none, < 0 on
- * an error. */
-static int lookup_key(join_op_t *j, const weir_record_t *rec, const void **key, size_t *len) {
+int join_key_of(join_op_t *j, const weir_record_t *rec, const void **key, size_t *len) {
   if (j->key_from == JOIN_KEY_FROM_KEY) {
     *key = rec->key;
     *len = rec->key_len;
@@ -137,7 +134,7 @@ int join_global_process(weir_ctx_t *ctx, join_op_t *j, const weir_record_t *rec)
   }
   const void *key = NULL, *v = NULL;
   size_t key_len = 0, len = 0;
-  int have = lookup_key(j, rec, &key, &key_len);
+  int have = join_key_of(j, rec, &key, &key_len);
   if (have < 0)
     return have;
   int rc = have ? weir_kv_get(j->global, key, key_len, &v, &len) : WEIR_ENOENT;

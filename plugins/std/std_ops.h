@@ -20,5 +20,6 @@ extern const weir_operator_def_t std_dedupe_op;
 extern const weir_operator_def_t std_window_op;
 /* Joins (ABI 1.3: which input a record came from). */
 extern const weir_operator_def_t std_join_op;
+extern const weir_operator_def_t std_join_fk_right_op;
 
 #endif

@@ -6,4 +6,4 @@ WEIR_PLUGIN("std", "0.2.0",
             "(need a store): count, aggregate, latest, table, dedupe, window, join",
             &std_passthrough_op, &std_filter_op, &std_split_op, &std_rekey_op, &std_branch_op,
             &std_log_op, &std_count_op, &std_aggregate_op, &std_latest_op, &std_table_op,
-            &std_dedupe_op, &std_window_op, &std_join_op)
+            &std_dedupe_op, &std_window_op, &std_join_op, &std_join_fk_right_op)

@@ -19,14 +19,20 @@ static void print_count(FILE *out, size_t n, const char *what, const char *sep) 
 }
 
 /* What the user wrote, then what weir added to it: a group.by inserts a
- * sink and a source per repartition, which are not the user's sections. */
+ * sink and a source per repartition, a foreign-key join its right half and
+ * two sinks and sources; none are the user's sections. */
 static void print_valid(FILE *out, const char *file, const weir_topology_t *t) {
-  size_t kinds[4] = {0}, repartitions = 0, globals = 0;
-  for (size_t i = 0; i < t->node_count; i++)
-    if (!t->nodes[i]->internal)
-      kinds[t->nodes[i]->kind]++;
+  size_t kinds[4] = {0}, repartitions = 0, globals = 0, fk_halves = 0;
+  for (size_t i = 0; i < t->node_count; i++) {
+    const weir_node_t *n = t->nodes[i];
+    if (!n->internal)
+      kinds[n->kind]++;
+    else if (n->kind == WEIR_NODE_OPERATOR)
+      fk_halves++; /* a foreign-key join's right half, with two topics */
+  }
   for (size_t i = 0; i < t->internal_topic_count; i++)
     repartitions += !t->internal_topics[i].changelog;
+  repartitions -= 2 * fk_halves;
   for (size_t i = 0; i < t->store_count; i++)
     globals += t->stores[i].global_topic != NULL;
   fprintf(out, "%s: valid (", file);
@@ -40,6 +46,9 @@ static void print_valid(FILE *out, const char *file, const weir_topology_t *t) {
     fprintf(out, "; no plugins");
   if (repartitions)
     fprintf(out, "; +%zu repartition%s inserted", repartitions, repartitions == 1 ? "" : "s");
+  if (fk_halves)
+    fprintf(out, "; +%zu foreign-key join%s split in two (+%zu topics)", fk_halves,
+            fk_halves == 1 ? "" : "s", 2 * fk_halves);
   fprintf(out, ")\n");
 }
 

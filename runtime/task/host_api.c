@@ -75,6 +75,8 @@ static int api_forward(weir_ctx_t *ctx, const weir_record_t *rec) {
     return rc;
   inst->stats->out++;
   for (size_t c = 0; c < inst->node->child_count; c++) {
+    if (inst->node->children[c]->by_name_only)
+      continue;
     int child_rc = weir_node_deliver_child(inst, c, in);
     if (child_rc != WEIR_OK && rc == WEIR_OK)
       rc = child_rc;

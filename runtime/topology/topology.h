@@ -27,8 +27,8 @@ typedef enum weir_guarantee { WEIR_AT_LEAST_ONCE = 0, WEIR_EXACTLY_ONCE = 1 } we
 
 /* What happens to a record whose key or value fails its serde. */
 typedef enum weir_deser_policy {
-  WEIR_DESER_SKIP = 0, /* log with topic/partition/offset, count, go on */
-  WEIR_DESER_FAIL = 1, /* stop cleanly, non-zero exit, commit nothing past it */
+  WEIR_DESER_SKIP = 0,       /* log with topic/partition/offset, count, go on */
+  WEIR_DESER_FAIL = 1,       /* stop cleanly, non-zero exit, commit nothing past it */
   WEIR_DESER_DEAD_LETTER = 2 /* write it unchanged to dead.letter.topic */
 } weir_deser_policy_t;
 
@@ -57,9 +57,9 @@ typedef enum weir_regroup {
 
 struct weir_node {
   weir_node_kind_t kind;
-  char *name; /* the section name: "lines" for [source:lines] */
-  int line;   /* the section header's line */
-  int index;  /* position in weir_topology_t.nodes (topological order) */
+  char *name;      /* the section name: "lines" for [source:lines] */
+  int line;        /* the section header's line */
+  int index;       /* position in weir_topology_t.nodes (topological order) */
   int subtopology; /* the connected part of the graph it belongs to (0, 1, ...) */
 
   weir_node_t **inputs; /* operator, sink: the nodes named by `input =` */
@@ -77,7 +77,7 @@ struct weir_node {
   weir_serde_t value_serde;
 
   /* operator (and a source's timestamp extractor) */
-  weir_plugin_t *plugin;   /* shared by all nodes naming the same plugin */
+  weir_plugin_t *plugin; /* shared by all nodes naming the same plugin */
   const weir_op_info_t *op;
   weir_params_t params;
   char **stores; /* `store = a, b`: names of [store:*] sections */
@@ -93,18 +93,26 @@ struct weir_node {
   int internal;
   weir_regroup_t regroup; /* sink */
   char *regroup_path;     /* WEIR_REGROUP_JSON: the dotted member path */
+  /* What an internal node is for ("repartition", "foreign-key
+   * subscriptions", ...), printed by `weir describe`; a literal. */
+  const char *internal_what;
+  /* A foreign-key join's internal sinks: reached only by weir_forward_to()
+   * (weir_forward() skips it), and its topic sized by the sub-topology that
+   * reads it (co-partitioned with that side's table), not the one writing. */
+  int by_name_only;
+  int sized_by_reader;
 };
 
 typedef struct weir_store_decl {
   char *name;
   int line;
-  char *type;    /* "kv", "window" or "session" */
-  int kind;      /* WEIR_STORE_KV, WEIR_STORE_WINDOW or WEIR_STORE_SESSION */
-  int changelog; /* 1 unless `changelog = false` */
-  int64_t window_size_ms; /* window: window.size.ms; else 0 */
-  int64_t retention_ms;   /* window, session: retention.ms; else 0 */
-  int subtopology; /* of the operators using it; -1 when none does */
-  char *changelog_topic; /* "<application.id>-<name>-changelog" */
+  char *type;                          /* "kv", "window" or "session" */
+  int kind;                            /* WEIR_STORE_KV, WEIR_STORE_WINDOW or WEIR_STORE_SESSION */
+  int changelog;                       /* 1 unless `changelog = false` */
+  int64_t window_size_ms;              /* window: window.size.ms; else 0 */
+  int64_t retention_ms;                /* window, session: retention.ms; else 0 */
+  int subtopology;                     /* of the operators using it; -1 when none does */
+  char *changelog_topic;               /* "<application.id>-<name>-changelog" */
   weir_serde_t key_serde, value_serde; /* how queries read and print it */
   /* [global:NAME]: a read-only kv store every instance fills from every
    * partition of this topic (thread/global_thread.h), subtopology -1, no
@@ -127,15 +135,15 @@ typedef struct weir_settings {
   char *plugin_dir;        /* may be NULL */
   char *state_dir;         /* default "./state" */
   weir_guarantee_t guarantee;
-  int64_t commit_interval_ms; /* default 30000 (Kafka Streams' at-least-once default) */
-  int state_memory_mb;        /* RocksDB block cache + write buffers, whole process */
-  int64_t cache_max_bytes;    /* the stores' write caches, whole process */
-  char *http_listen;          /* NULL = off */
-  char *http_token;           /* NULL = no authentication (loopback only) */
-  char *http_advertise;       /* NULL = http.listen */
-  int log_level;              /* WEIR_LOG_*; default info */
-  int log_format;             /* WEIR_LOG_TEXT or WEIR_LOG_JSON */
-  int embedded_partitions;    /* default 6 */
+  int64_t commit_interval_ms;         /* default 30000 (Kafka Streams' at-least-once default) */
+  int state_memory_mb;                /* RocksDB block cache + write buffers, whole process */
+  int64_t cache_max_bytes;            /* the stores' write caches, whole process */
+  char *http_listen;                  /* NULL = off */
+  char *http_token;                   /* NULL = no authentication (loopback only) */
+  char *http_advertise;               /* NULL = http.listen */
+  int log_level;                      /* WEIR_LOG_*; default info */
+  int log_format;                     /* WEIR_LOG_TEXT or WEIR_LOG_JSON */
+  int embedded_partitions;            /* default 6 */
   int buffered_records_per_partition; /* default 1000, as Kafka Streams */
   int64_t max_task_idle_ms; /* -1: never wait for an empty input; default 0 (task/task_idle.h) */
   weir_deser_policy_t deser_policy;
@@ -150,7 +158,7 @@ typedef struct weir_topology {
   weir_kafka_prop_t *kafka; /* [kafka], in file order */
   size_t kafka_count;
   weir_kafka_settings_t kafka_settings; /* what kafka/ reads; points into this topology */
-  weir_node_t **nodes; /* topologically sorted: every node after its inputs */
+  weir_node_t **nodes;                  /* topologically sorted: every node after its inputs */
   size_t node_count;
   /* Connected parts of the graph, numbered by their first source in file
    * order. A task is one partition of one sub-topology's source topics,

@@ -8,8 +8,9 @@
 #include "topology/topology_internal.h"
 
 static const char *kind_name(const weir_node_t *n) {
-  return n->kind == WEIR_NODE_SOURCE ? "source" : n->kind == WEIR_NODE_OPERATOR ? "operator"
-                                                                                 : "sink";
+  return n->kind == WEIR_NODE_SOURCE     ? "source"
+         : n->kind == WEIR_NODE_OPERATOR ? "operator"
+                                         : "sink";
 }
 
 static weir_node_t *node_named(const topo_build_t *b, const char *name) {
@@ -69,14 +70,14 @@ static weir_node_t *input_node(topo_build_t *b, topo_pending_t *pn, size_t i) {
   const weir_node_t *n = pn->node;
   weir_node_t *in = node_named(b, name);
   if (listed_before(pn, i)) {
-    topo_error(b, pn->input_line, "input of [%s:%s] lists '%s' twice; list it once",
-               kind_name(n), n->name, name);
+    topo_error(b, pn->input_line, "input of [%s:%s] lists '%s' twice; list it once", kind_name(n),
+               n->name, name);
     return NULL;
   }
   if (!in) {
     const char *close = suggestion(b, name);
-    topo_error(b, pn->input_line, "input '%s' of [%s:%s] names no source or operator; %s%s%s",
-               name, kind_name(n), n->name, close ? "did you mean '" : "declare it or fix the name",
+    topo_error(b, pn->input_line, "input '%s' of [%s:%s] names no source or operator; %s%s%s", name,
+               kind_name(n), n->name, close ? "did you mean '" : "declare it or fix the name",
                close ? close : "", close ? "'?" : "");
     pn->broken = 1;
   } else if (in->kind == WEIR_NODE_SINK) {
@@ -171,8 +172,7 @@ static void report_cycle(walk_t *w, size_t depth, const weir_node_t *back_to) {
   if (used < sizeof text)
     snprintf(text + used, sizeof text - used, "%s", back_to->name);
   topo_error(w->b, w->b->pending[back_to->index].input_line,
-             "cycle: %s; an operator cannot read its own output, directly or through others",
-             text);
+             "cycle: %s; an operator cannot read its own output, directly or through others", text);
 }
 
 static void visit(walk_t *w, weir_node_t *n, size_t depth) {
@@ -322,6 +322,8 @@ void topo_link(topo_build_t *b) {
     resolve_inputs(b, &b->pending[i]);
     check_stores(b, &b->pending[i]);
   }
+  if (!b->errors)
+    topo_add_fk_joins(b);
   if (!b->errors)
     topo_add_repartitions(b);
   add_children(b);

@@ -71,6 +71,16 @@ void topo_link(topo_build_t *b);
 
 void topo_node_free(weir_node_t *n);
 
+/* A host-made node named `name`, registered as pending with the section of
+ * the operator at pending index `op` (the pending list may move meanwhile);
+ * `what` (a literal) says what for. NULL after reporting why not. */
+weir_node_t *topo_internal_node(topo_build_t *b, size_t op, const char *name, weir_node_kind_t kind,
+                                const char *what);
+/* For each std join with kind = foreign-key: its right half (an operator
+ * reading the right input and the subscriptions) and the two internal
+ * topics between the halves. Runs after the inputs resolve. */
+void topo_add_fk_joins(topo_build_t *b);
+
 /* `group.by` text: 'value' or 'json:PATH'. 0, or -1 after reporting. */
 int topo_check_group_by(topo_build_t *b, const char *text, int line, const char *op);
 /* For each operator with `group.by`: a re-keying sink writing

@@ -106,8 +106,9 @@ static void print_node(const weir_node_t *n, FILE *out) {
       fprintf(out, "%s%s%s", i ? ", " : "    topics: ", n->topics[i],
               i + 1 == n->topic_count ? "\n" : "");
   if (n->kind == WEIR_NODE_SINK)
-    fprintf(out, "    topic: %s%s\n", or_none(n->topic, "?"),
-            n->internal ? " (internal: repartition, created at start)" : "");
+    fprintf(out, "    topic: %s%s%s%s\n", or_none(n->topic, "?"), n->internal ? " (internal: " : "",
+            n->internal ? or_none(n->internal_what, "?") : "",
+            n->internal ? ", created at start)" : "");
   if (n->kind != WEIR_NODE_OPERATOR)
     fprintf(out, "    serdes: key %s, value %s\n", weir_serde_name(n->key_serde),
             weir_serde_name(n->value_serde));

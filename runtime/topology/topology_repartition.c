@@ -20,14 +20,12 @@ int topo_check_group_by(topo_build_t *b, const char *text, int line, const char 
   return -1;
 }
 
-/* A host-made node named `name`, registered as pending with the section of
- * the operator at pending index `op` (the pending list may move meanwhile). */
-static weir_node_t *internal_node(topo_build_t *b, size_t op, const char *name,
-                                  weir_node_kind_t kind) {
+weir_node_t *topo_internal_node(topo_build_t *b, size_t op, const char *name, weir_node_kind_t kind,
+                                const char *what) {
   for (size_t i = 0; i < b->t->node_count; i++)
     if (strcmp(b->pending[i].node->name, name) == 0) {
       topo_error(b, b->pending[i].section->line,
-                 "node name '%s' is reserved for the repartition of [operator:%s]; rename it", name,
+                 "node name '%s' is reserved for the %s of [operator:%s]; rename it", name, what,
                  b->pending[op].node->name);
       return NULL;
     }
@@ -38,6 +36,7 @@ static weir_node_t *internal_node(topo_build_t *b, size_t op, const char *name,
     return NULL;
   p->section = b->pending[op].section; /* `named` lives on this stack */
   p->node->internal = 1;
+  p->node->internal_what = what;
   p->node->key_serde = WEIR_SERDE_BYTES;
   p->node->value_serde = WEIR_SERDE_BYTES;
   return p->node;
@@ -60,9 +59,10 @@ static void split_at(topo_build_t *b, size_t i) {
   weir_node_t *op = b->pending[i].node;
   snprintf(name, sizeof name, "%s.repartition", op->name);
   snprintf(topic, sizeof topic, "%s-%s-repartition", b->t->settings.application_id, op->name);
-  weir_node_t *sink = internal_node(b, i, name, WEIR_NODE_SINK);
+  weir_node_t *sink = topo_internal_node(b, i, name, WEIR_NODE_SINK, "repartition");
   snprintf(name, sizeof name, "%s.repartition-source", op->name);
-  weir_node_t *source = sink ? internal_node(b, i, name, WEIR_NODE_SOURCE) : NULL;
+  weir_node_t *source =
+      sink ? topo_internal_node(b, i, name, WEIR_NODE_SOURCE, "repartition") : NULL;
   weir_node_t **only = calloc(1, sizeof *only);
   char **topics = calloc(1, sizeof *topics);
   if (!source || !only || !topics || !(sink->topic = strdup(topic)) ||
@@ -103,6 +103,17 @@ static int add_internal(weir_topology_t *t, const char *name, int changelog, int
   return 0;
 }
 
+/* The sub-topology of the internal source reading what `sink` writes. */
+static int reader_subtopology(const weir_topology_t *t, const weir_node_t *sink) {
+  for (size_t i = 0; i < t->node_count; i++) {
+    const weir_node_t *n = t->nodes[i];
+    if (n->kind == WEIR_NODE_SOURCE && n->internal && n->topic_count == 1 &&
+        strcmp(n->topics[0], sink->topic) == 0)
+      return n->subtopology;
+  }
+  return sink->subtopology;
+}
+
 /* A store holds one task's keys, so every operator using it must be in one
  * sub-topology: elsewhere its partitions would mean other keys. */
 static void place_store(topo_build_t *b, weir_store_decl_t *st) {
@@ -130,8 +141,10 @@ void topo_assign_stores(topo_build_t *b) {
   weir_topology_t *t = b->t;
   for (size_t i = 0; i < t->node_count; i++) {
     const weir_node_t *n = t->nodes[i];
-    /* The repartition sink's upstream sub-topology sets the partition count. */
-    if (n->kind == WEIR_NODE_SINK && n->internal && add_internal(t, n->topic, 0, n->subtopology))
+    /* A repartition sink's upstream sub-topology sets the partition count;
+     * a foreign-key join's sinks take their reader's (its table's). */
+    int sized_by = n->sized_by_reader ? reader_subtopology(t, n) : n->subtopology;
+    if (n->kind == WEIR_NODE_SINK && n->internal && add_internal(t, n->topic, 0, sized_by))
       topo_error_file(b, "out of memory");
   }
   for (size_t i = 0; i < t->store_count; i++) {
