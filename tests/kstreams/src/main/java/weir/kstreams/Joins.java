@@ -50,6 +50,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *   <li>sg-inner, sg-left: KStream-GlobalKTable join / leftJoin of P-sg-s with the global table
  *       P-sg-g, the lookup key taken from the stream value by "c=(k[0-9]+)" (weir's
  *       key.from = regex:c=(k[0-9]+)).
+ *   <li>fk-inner, fk-left (only when named in --modes; tests/e2e/test_fk_join_kstreams.c):
+ *       KTable-KTable foreign-key join / leftJoin of P-fk-l with P-fk-r, the right key taken
+ *       from the left value by "f=(k[0-9]+)" (weir's kind = foreign-key, key.from =
+ *       regex:f=(k[0-9]+)).
  * </ul>
  *
  * String keys and values; the joined value is weir's `value = nest` text: {"left":L,"right":R},
@@ -58,6 +62,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
 public final class Joins {
   static final String MODES =
       "st-inner,st-left,tt-inner,tt-left,tt-outer,ss-inner,ss-left,ss-outer,sg-inner,sg-left";
+  /** Not in the default modes: only tests/e2e/test_fk_join_kstreams.c makes their inputs. */
+  static final String FK_MODES = "fk-inner,fk-left";
 
   private Joins() {}
 
@@ -126,8 +132,8 @@ public final class Joins {
       usage("--bootstrap, --app-id, --input-prefix and --output-prefix are required");
     }
     for (String m : o.modes.split(",")) {
-      if (!List.of(MODES.split(",")).contains(m)) {
-        usage("unknown mode '" + m + "' (one of " + MODES + ")");
+      if (!List.of((MODES + "," + FK_MODES).split(",")).contains(m)) {
+        usage("unknown mode '" + m + "' (one of " + MODES + "," + FK_MODES + ")");
       }
       if (m.startsWith("ss-") && o.windowMs < 0) {
         usage(m + " needs --window-ms");
@@ -170,6 +176,15 @@ public final class Joins {
     return m.find() ? m.group(1) : null;
   }
 
+  private static final java.util.regex.Pattern FOREIGN =
+      java.util.regex.Pattern.compile("f=(k[0-9]+)");
+
+  /** weir's key.from = regex:f=(k[0-9]+) of a foreign-key join: null without a match. */
+  static String foreignKey(String value) {
+    java.util.regex.Matcher m = FOREIGN.matcher(value);
+    return m.find() ? m.group(1) : null;
+  }
+
   private static KStream<String, String> stream(StreamsBuilder b, String topic) {
     return b.stream(topic, Consumed.with(Serdes.String(), Serdes.String()));
   }
@@ -187,6 +202,8 @@ public final class Joins {
     KStream<String, String> ssL = has(o, "ss-") ? stream(b, in + "-ss-l") : null;
     KStream<String, String> ssR = has(o, "ss-") ? stream(b, in + "-ss-r") : null;
     KStream<String, String> sgS = has(o, "sg-") ? stream(b, in + "-sg-s") : null;
+    KTable<String, String> fkL = has(o, "fk-") ? table(b, in + "-fk-l") : null;
+    KTable<String, String> fkR = has(o, "fk-") ? table(b, in + "-fk-r") : null;
     GlobalKTable<String, String> sgG =
         has(o, "sg-")
             ? b.globalTable(
@@ -212,7 +229,9 @@ public final class Joins {
         case "ss-left" -> ssL.leftJoin(ssR, NEST, w, sj.withStoreName(m)).to(topic, out);
         case "ss-outer" -> ssL.outerJoin(ssR, NEST, w, sj.withStoreName(m)).to(topic, out);
         case "sg-inner" -> sgS.join(sgG, (k, v) -> lookupKey(v), NEST).to(topic, out);
-        default -> sgS.leftJoin(sgG, (k, v) -> lookupKey(v), NEST).to(topic, out);
+        case "sg-left" -> sgS.leftJoin(sgG, (k, v) -> lookupKey(v), NEST).to(topic, out);
+        case "fk-inner" -> fkL.join(fkR, Joins::foreignKey, NEST).toStream().to(topic, out);
+        default -> fkL.leftJoin(fkR, Joins::foreignKey, NEST).toStream().to(topic, out);
       }
     }
     return b.build();
