@@ -237,6 +237,21 @@ __attribute__((unused)) static long long e2e_committed(const e2e_broker_t *b, co
   return sum;
 }
 
+/* The topic's partition count, or -1 when it does not exist. */
+__attribute__((unused)) static int e2e_topic_partitions(const e2e_broker_t *b, const char *topic) {
+  rd_kafka_t *rk = e2e_client(b, RD_KAFKA_PRODUCER, NULL);
+  rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+  const rd_kafka_metadata_t *md = NULL;
+  int n = -1;
+  if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) == 0 && md->topic_cnt == 1 && !md->topics[0].err)
+    n = md->topics[0].partition_cnt;
+  if (md)
+    rd_kafka_metadata_destroy(md);
+  rd_kafka_topic_destroy(rkt);
+  rd_kafka_destroy(rk);
+  return n;
+}
+
 /* Start `weir run INI` with the broker and the build's plugins. */
 __attribute__((unused)) static proc_t e2e_weir_run(const e2e_broker_t *b, const char *ini,
                                                    const char *log) {

@@ -450,21 +450,6 @@ __attribute__((unused)) static void ss_expect_all_tasks(const char *log, int tas
 
 /* ------------------------------------------------------ internal topics */
 
-/* The topic's partition count, or -1 when it does not exist. */
-__attribute__((unused)) static int ss_topic_partitions(const e2e_broker_t *b, const char *topic) {
-  rd_kafka_t *rk = e2e_client(b, RD_KAFKA_PRODUCER, NULL);
-  rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-  const rd_kafka_metadata_t *md = NULL;
-  int n = -1;
-  if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) == 0 && md->topic_cnt == 1 && !md->topics[0].err)
-    n = md->topics[0].partition_cnt;
-  if (md)
-    rd_kafka_metadata_destroy(md);
-  rd_kafka_topic_destroy(rkt);
-  rd_kafka_destroy(rk);
-  return n;
-}
-
 /* 1 when the metadata lists every one of `topics` with `partitions` led
  * partitions. */
 __attribute__((unused)) static int ss_topics_ready(const rd_kafka_metadata_t *md,
@@ -546,7 +531,7 @@ __attribute__((unused)) static int ss_topic_config(const e2e_broker_t *b, const 
 __attribute__((unused)) static void
 ss_check_changelog_topic(const e2e_broker_t *b, const char *changelog, int partitions) {
   char policy[64];
-  assert_int_equal(ss_topic_partitions(b, changelog), partitions);
+  assert_int_equal(e2e_topic_partitions(b, changelog), partitions);
   if (!b->real)
     return;
   assert_int_equal(ss_topic_config(b, changelog, "cleanup.policy", policy, sizeof policy), 0);

@@ -20,7 +20,11 @@
  * key that has a row; left: the nested pair or the row with a null right).
  * A foreign-key join's intermediate results depend on how its subscriptions
  * and answers interleave with updates (in both engines), so only the final
- * values are deterministic. Done is event-based: the outputs are read again
+ * values are deterministic. weir runs as two instances of one application
+ * for part of it: a second one starts before phase 3 (and takes tasks with
+ * their stores) and is killed with SIGKILL after phase 6 (the first takes
+ * them back, restoring the stores from their changelogs); at least once,
+ * the finals are the same. Done is event-based: the outputs are read again
  * until both engines' final values equal the model (or a bound passes, and
  * the differences are printed). Also checked: weir's two internal topics of
  * the join have the partitions of the table each one's reader keeps.
@@ -36,6 +40,7 @@
 
 #include "e2e.h"
 #include "kstreams_support.h"
+#include "state_support.h"
 #include "window_diff.h"
 
 enum {
@@ -55,6 +60,7 @@ static const int BUILD_WAIT_MS = 600000;
 
 static char in_prefix[64], weir_prefix[64], ks_prefix[64], weir_app[64], ks_app[64];
 static char ini_path[256], weir_log[256], ks_log[256], build_log[256], state_dir[256];
+static char ini2_path[256], weir2_log[256], state2_dir[256];
 static char ks_out[512];
 
 /* ------------------------------------------------------------ the input */
@@ -260,14 +266,32 @@ static size_t differences(rd_kafka_t *reader, const fk_input_t *in, const char *
 
 /* ------------------------------------------------------------ the contenders */
 
-static proc_t start_weir(const e2e_broker_t *b) {
+/* One weir instance of the application, with its own state and log. */
+static proc_t start_weir(const e2e_broker_t *b, const char *ini, const char *state,
+                         const char *log) {
   const ks_subst_t subs[] = {{"APP_ID", weir_app},
-                             {"STATE_DIR", state_dir},
+                             {"STATE_DIR", state},
                              {"INPUT_PREFIX", in_prefix},
                              {"OUTPUT_PREFIX", weir_prefix}};
-  ks_write_ini(WEIR_TEST_SOURCE_DIR "/tests/kstreams/weir-fk-joins.ini", ini_path, subs,
+  ks_write_ini(WEIR_TEST_SOURCE_DIR "/tests/kstreams/weir-fk-joins.ini", ini, subs,
                sizeof subs / sizeof subs[0]);
-  return e2e_weir_run(b, ini_path, weir_log);
+  return e2e_weir_run(b, ini, log);
+}
+
+/* Until the second instance owns some of the 5 tasks (3 of the left table's
+ * sub-topology, 2 of the right's). */
+static int wait_shared(void) {
+  long long deadline = e2e_now_ms() + PHASE_WAIT_MS, t0 = e2e_now_ms();
+  ss_owned_t o = {0};
+  while (e2e_now_ms() < deadline) {
+    ss_parse_owned(weir2_log, 0, &o);
+    if (o.n > 0)
+      break;
+    usleep(100000);
+  }
+  fprintf(stderr, "fk-join-kstreams: the second weir instance owns %d task(s) (%lld ms)\n", o.n,
+          e2e_now_ms() - t0);
+  return o.n > 0;
 }
 
 static proc_t start_kstreams(const e2e_broker_t *b) {
@@ -320,21 +344,6 @@ static int wait_committed(const e2e_broker_t *b, proc_t *weir, proc_t *ks, long 
   return w >= total && k >= total;
 }
 
-static int partitions_of(const e2e_broker_t *b, const char *topic) {
-  rd_kafka_t *rk = e2e_client(b, RD_KAFKA_PRODUCER, NULL);
-  rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-  const rd_kafka_metadata_t *md = NULL;
-  int n = -1;
-  if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-      md->topic_cnt == 1 && !md->topics[0].err)
-    n = md->topics[0].partition_cnt;
-  if (md)
-    rd_kafka_metadata_destroy(md);
-  rd_kafka_topic_destroy(rkt);
-  rd_kafka_destroy(rk);
-  return n;
-}
-
 /* ------------------------------------------------------------ the test */
 
 static void test_fk_joins_equal_kafka_streams_and_the_model(void **state) {
@@ -367,15 +376,21 @@ static void test_fk_joins_equal_kafka_streams_and_the_model(void **state) {
   in.clock = ((long long)now.tv_sec * 1000 - 3600000LL) / 60000 * 60000;
   long long t0 = e2e_now_ms();
   proc_t ks = start_kstreams(&b);
-  proc_t weir = start_weir(&b);
-  int ok = 1;
+  proc_t weir = start_weir(&b, ini_path, state_dir, weir_log), weir2 = {.pid = -1};
+  int ok = 1, shared = 0, killed = 0;
   for (int phase = 0; ok && phase < PHASES; phase++) {
+    if (phase == 3) { /* a second instance takes some tasks, restoring their stores */
+      weir2 = start_weir(&b, ini2_path, state2_dir, weir2_log);
+      shared = wait_shared();
+    }
     if (phase % 2 == 0)
       right_phase(&in, phase);
     else
       left_phase(&in);
     assert_int_equal(rd_kafka_flush(in.p, 30000), 0);
     ok = wait_committed(&b, &weir, &ks, in.produced, phase);
+    if (phase == 6) /* and dies: the first takes its tasks back, restoring them */
+      killed = proc_stop(&weir2, SIGKILL, E2E_WAIT_MS) == 128 + SIGKILL;
   }
   rd_kafka_destroy(in.p);
   fprintf(stderr,
@@ -403,7 +418,7 @@ static void test_fk_joins_equal_kafka_streams_and_the_model(void **state) {
   char sub[160], resp[160];
   snprintf(sub, sizeof sub, "%s-fk-inner-subscription-registration", weir_app);
   snprintf(resp, sizeof resp, "%s-fk-inner-subscription-response", weir_app);
-  int sub_parts = partitions_of(&b, sub), resp_parts = partitions_of(&b, resp);
+  int sub_parts = e2e_topic_partitions(&b, sub), resp_parts = e2e_topic_partitions(&b, resp);
   int weir_rc = weir.pid > 0 ? proc_stop(&weir, SIGTERM, E2E_WAIT_MS) : 0;
   if (ks.pid > 0)
     proc_stop(&ks, SIGTERM, E2E_WAIT_MS);
@@ -420,6 +435,7 @@ static void test_fk_joins_equal_kafka_streams_and_the_model(void **state) {
   for (int i = 0; i < NAMED; i++)
     free(in.right[i]);
   assert_true(ok);
+  assert_true(shared && killed);
   assert_int_equal(sub_parts, R_PARTS);
   assert_int_equal(resp_parts, L_PARTS);
   assert_int_equal(weir_rc, 0);
@@ -436,6 +452,9 @@ static void setup(int pid) {
   snprintf(ks_app, sizeof ks_app, "ksfk-ks-app-%d", pid);
   e2e_file(ini_path, sizeof ini_path, "weir.ini");
   e2e_file(weir_log, sizeof weir_log, "weir.log");
+  e2e_file(ini2_path, sizeof ini2_path, "weir2.ini");
+  e2e_file(weir2_log, sizeof weir2_log, "weir2.log");
+  e2e_file(state2_dir, sizeof state2_dir, "state2");
   e2e_file(ks_log, sizeof ks_log, "kstreams.log");
   e2e_file(build_log, sizeof build_log, "kstreams-build.log");
   e2e_file(state_dir, sizeof state_dir, "state");

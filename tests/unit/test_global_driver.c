@@ -25,28 +25,13 @@
   "[operator:j]\nplugin = std\ntype = join\ninput = orders\nkind = stream-global\n"                \
   "global = customers\njoin = " join "\n" extra
 
-/* Pipe (key, value) at ts into `topic`; value NULL: a tombstone, key
- * NULL: no key. */
 static void send(weir_test_driver_t *td, const char *topic, const char *key, const char *value,
                  int64_t ts) {
-  int rc = weir_test_driver_pipe(td, topic, key, key ? strlen(key) : 0, value,
-                                 value ? strlen(value) : 0, ts);
-  if (rc != 0)
-    fail_msg("pipe %s: %d: %s", topic, rc, weir_test_driver_error(td));
+  td_send(td, topic, key, value, ts);
 }
 
-/* What reached `topic` since the last read, as "key=value@ts " (key "-"
- * when there is none, value "DEL" for a tombstone). */
 static const char *outputs_of(weir_test_driver_t *td, const char *topic) {
-  static char buf[4096];
-  const weir_test_record_t *r;
-  size_t n = weir_test_driver_read(td, topic, &r), used = 0;
-  buf[0] = '\0';
-  for (size_t i = 0; i < n; i++)
-    used +=
-        (size_t)snprintf(buf + used, sizeof buf - used, "%s=%s@%lld ", r[i].key ? r[i].key : "-",
-                         r[i].value ? r[i].value : "DEL", (long long)r[i].timestamp);
-  return buf;
+  return td_outputs(td, topic);
 }
 
 static const char *outputs(weir_test_driver_t *td) {
@@ -187,44 +172,34 @@ static void test_writes_refused(void **state) {
   weir_test_driver_close(td);
 }
 
-static void expect_refused(const char *ini, const char *want) {
-  char err[2048] = "";
-  weir_test_driver_t *td = weir_test_driver_open(ini, WEIR_TEST_PLUGIN_DIR, err, sizeof err);
-  if (td) {
-    weir_test_driver_close(td);
-    fail_msg("opened, expected: %s", want);
-  }
-  if (!strstr(err, want))
-    fail_msg("expected \"%s\" in: %s", want, err);
-}
-
 static void test_refusals(void **state) {
   (void)state;
-  expect_refused(HEAD SRC JOIN("inner", "") SINK, "operator 'j' (test-driver.ini:7, ");
-  expect_refused(HEAD SRC JOIN("inner", "") SINK,
-                 "global = customers names no global table: add a [global:customers] section");
-  expect_refused(HEAD SRC GLOBAL JOIN("outer", "") SINK,
-                 "kind = stream-global joins are inner or left");
-  expect_refused(HEAD SRC GLOBAL JOIN("inner", "key.from = regex:[a-z]+\n") SINK,
-                 "key.from = regex:[a-z]+ has no capture group");
-  expect_refused(HEAD SRC GLOBAL JOIN("inner", "key.from = value\n") SINK,
-                 "key.from = value: expected key, json:PATH");
-  expect_refused(HEAD SRC GLOBAL JOIN("inner", "window = 5\n") SINK,
-                 "window is only for kind = stream-stream");
-  expect_refused(HEAD SRC "[source:more]\ntopic = more\n" GLOBAL
-                          "[operator:j]\nplugin = std\ntype = join\ninput = orders, more\n"
-                          "kind = stream-global\nglobal = customers\n" SINK,
-                 "kind = stream-global reads one input, the stream (it lists 2)");
-  expect_refused(
+  td_expect_refused(HEAD SRC JOIN("inner", "") SINK, "operator 'j' (test-driver.ini:7, ");
+  td_expect_refused(HEAD SRC JOIN("inner", "") SINK,
+                    "global = customers names no global table: add a [global:customers] section");
+  td_expect_refused(HEAD SRC GLOBAL JOIN("outer", "") SINK,
+                    "kind = stream-global joins are inner or left");
+  td_expect_refused(HEAD SRC GLOBAL JOIN("inner", "key.from = regex:[a-z]+\n") SINK,
+                    "key.from = regex:[a-z]+ has no capture group");
+  td_expect_refused(HEAD SRC GLOBAL JOIN("inner", "key.from = value\n") SINK,
+                    "key.from = value: expected key, json:PATH");
+  td_expect_refused(HEAD SRC GLOBAL JOIN("inner", "window = 5\n") SINK,
+                    "window is only for kind = stream-stream");
+  td_expect_refused(HEAD SRC "[source:more]\ntopic = more\n" GLOBAL
+                             "[operator:j]\nplugin = std\ntype = join\ninput = orders, more\n"
+                             "kind = stream-global\nglobal = customers\n" SINK,
+                    "kind = stream-global reads one input, the stream (it lists 2)");
+  td_expect_refused(
       HEAD SRC GLOBAL
       "[operator:j]\nplugin = std\ntype = join\ninput = orders\nkind = stream-global\n" SINK,
       "kind = stream-global needs global = NAME");
-  expect_refused(HEAD SRC "[source:r]\ntopic = r\n" GLOBAL
-                          "[operator:j]\nplugin = std\ntype = join\ninput = orders, r\n"
-                          "kind = stream-table\nglobal = customers\nstore = customers\n" SINK,
-                 "global is only for kind = stream-global; remove it");
-  expect_refused(HEAD SRC GLOBAL "[store:customers]\ntype = kv\n" JOIN("inner", "") SINK,
-                 "test-driver.ini:10: [store:customers] clashes with [global:customers] at line 7");
+  td_expect_refused(HEAD SRC "[source:r]\ntopic = r\n" GLOBAL
+                             "[operator:j]\nplugin = std\ntype = join\ninput = orders, r\n"
+                             "kind = stream-table\nglobal = customers\nstore = customers\n" SINK,
+                    "global is only for kind = stream-global; remove it");
+  td_expect_refused(
+      HEAD SRC GLOBAL "[store:customers]\ntype = kv\n" JOIN("inner", "") SINK,
+      "test-driver.ini:10: [store:customers] clashes with [global:customers] at line 7");
 }
 
 int main(void) {

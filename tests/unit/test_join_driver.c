@@ -33,27 +33,13 @@
   OP "kind = stream-stream\njoin = " join "\nwindow = 10\ngrace = 5\n" extra                       \
      "store = a, b\n" WIN("a") WIN("b")
 
-/* Pipe (key, value) at ts into topic "l" or "r"; value NULL: a tombstone,
- * key NULL: no key. */
 static void send(weir_test_driver_t *td, const char *topic, const char *key, const char *value,
                  int64_t ts) {
-  assert_int_equal(weir_test_driver_pipe(td, topic, key, key ? strlen(key) : 0, value,
-                                         value ? strlen(value) : 0, ts),
-                   0);
+  td_send(td, topic, key, value, ts);
 }
 
-/* What reached `out` since the last read, as "key=value@ts " (key "-" when
- * there is none, value "DEL" for a tombstone). */
 static const char *outputs(weir_test_driver_t *td) {
-  static char buf[4096];
-  const weir_test_record_t *r;
-  size_t n = weir_test_driver_read(td, "out", &r), used = 0;
-  buf[0] = '\0';
-  for (size_t i = 0; i < n; i++)
-    used +=
-        (size_t)snprintf(buf + used, sizeof buf - used, "%s=%s@%lld ", r[i].key ? r[i].key : "-",
-                         r[i].value ? r[i].value : "DEL", (long long)r[i].timestamp);
-  return buf;
+  return td_outputs(td, "out");
 }
 
 /* ---------------------------------------------------------------- stream-table */
@@ -555,45 +541,34 @@ static void test_one_record_on_both_sides(void **state) {
 
 /* ---------------------------------------------------------------- refusals */
 
-/* Open `ini` and expect it refused with a message holding `want`. */
-static void expect_refused(const char *ini, const char *want) {
-  char err[2048] = "";
-  weir_test_driver_t *td = weir_test_driver_open(ini, WEIR_TEST_PLUGIN_DIR, err, sizeof err);
-  if (td) {
-    weir_test_driver_close(td);
-    fail_msg("opened, expected: %s", want);
-  }
-  if (!strstr(err, want))
-    fail_msg("expected \"%s\" in: %s", want, err);
-}
-
 #define R_SINK "[sink:o2]\ninput = r\ntopic = o2\n"
 
 /* Each refusal names the operator's file:line (line 9: [operator:j]). */
 static void test_refusals(void **state) {
   (void)state;
-  expect_refused(HEAD SRCS "[operator:j]\nplugin = std\ntype = join\ninput = l\nkind = "
-                           "table-table\nstore = a, b\n" KV("a") KV("b") SINK R_SINK,
-                 "operator 'j' (test-driver.ini:9, ");
-  expect_refused(HEAD SRCS "[operator:j]\nplugin = std\ntype = join\ninput = l\nkind = "
-                           "table-table\nstore = a, b\n" KV("a") KV("b") SINK R_SINK,
-                 "a join reads two inputs, left then right: input = LEFT, RIGHT (it lists 1)");
-  expect_refused(HEAD SRCS OP "kind = table-table\nstore = a, b\ngroup.by = value\n" KV("a") KV("b")
-                     SINK,
-                 "a join cannot have group.by");
-  expect_refused(HEAD SRCS STREAM_TABLE("outer", "") SINK, "kind = stream-table joins are inner or "
-                                                           "left");
-  expect_refused(HEAD SRCS OP "kind = stream-stream\nstore = a, b\n" WIN("a") WIN("b") SINK,
-                 "kind = stream-stream needs a join window: window = MS");
-  expect_refused(HEAD SRCS STREAM_TABLE("inner", "window = 10\n") SINK,
-                 "window is only for kind = stream-stream; remove it");
-  expect_refused(HEAD SRCS OP "kind = stream-stream\nwindow = 5\nstore = a, b\n" KV("a") WIN("b")
-                     SINK,
-                 "store 'a' (left side) must have type = window for kind = stream-stream");
-  expect_refused(HEAD SRCS OP "kind = table-table\nstore = a\n" KV("a") SINK,
-                 "the right side needs a store: list two in `store =`");
-  expect_refused(HEAD SRCS OP "kind = stream-table\n" SINK,
-                 "the right side needs a store: list one in `store =`");
+  td_expect_refused(HEAD SRCS "[operator:j]\nplugin = std\ntype = join\ninput = l\nkind = "
+                              "table-table\nstore = a, b\n" KV("a") KV("b") SINK R_SINK,
+                    "operator 'j' (test-driver.ini:9, ");
+  td_expect_refused(HEAD SRCS "[operator:j]\nplugin = std\ntype = join\ninput = l\nkind = "
+                              "table-table\nstore = a, b\n" KV("a") KV("b") SINK R_SINK,
+                    "a join reads two inputs, left then right: input = LEFT, RIGHT (it lists 1)");
+  td_expect_refused(HEAD SRCS OP "kind = table-table\nstore = a, b\ngroup.by = value\n" KV("a")
+                        KV("b") SINK,
+                    "a join cannot have group.by");
+  td_expect_refused(HEAD SRCS STREAM_TABLE("outer", "") SINK,
+                    "kind = stream-table joins are inner or "
+                    "left");
+  td_expect_refused(HEAD SRCS OP "kind = stream-stream\nstore = a, b\n" WIN("a") WIN("b") SINK,
+                    "kind = stream-stream needs a join window: window = MS");
+  td_expect_refused(HEAD SRCS STREAM_TABLE("inner", "window = 10\n") SINK,
+                    "window is only for kind = stream-stream; remove it");
+  td_expect_refused(HEAD SRCS OP "kind = stream-stream\nwindow = 5\nstore = a, b\n" KV("a") WIN("b")
+                        SINK,
+                    "store 'a' (left side) must have type = window for kind = stream-stream");
+  td_expect_refused(HEAD SRCS OP "kind = table-table\nstore = a\n" KV("a") SINK,
+                    "the right side needs a store: list two in `store =`");
+  td_expect_refused(HEAD SRCS OP "kind = stream-table\n" SINK,
+                    "the right side needs a store: list one in `store =`");
 }
 
 int main(void) {

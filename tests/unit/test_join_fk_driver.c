@@ -27,23 +27,11 @@
 
 static void send(weir_test_driver_t *td, const char *topic, const char *key, const char *value,
                  int64_t ts) {
-  assert_int_equal(weir_test_driver_pipe(td, topic, key, key ? strlen(key) : 0, value,
-                                         value ? strlen(value) : 0, ts),
-                   0);
+  td_send(td, topic, key, value, ts);
 }
 
-/* What reached `out` since the last read, as "key=value@ts " (value "DEL"
- * for a tombstone). */
 static const char *outputs(weir_test_driver_t *td) {
-  static char buf[4096];
-  const weir_test_record_t *r;
-  size_t n = weir_test_driver_read(td, "out", &r), used = 0;
-  buf[0] = '\0';
-  for (size_t i = 0; i < n; i++)
-    used +=
-        (size_t)snprintf(buf + used, sizeof buf - used, "%s=%s@%lld ", r[i].key ? r[i].key : "-",
-                         r[i].value ? r[i].value : "DEL", (long long)r[i].timestamp);
-  return buf;
+  return td_outputs(td, "out");
 }
 
 /* Inner: a left row joins the right row its "c" names, whichever came
@@ -141,46 +129,28 @@ static void test_fk_stale_answer(void **state) {
   weir_test_driver_close(td);
 }
 
-/* What the driver (and weir validate) says about a configuration. */
-static const char *open_error(const char *ini) {
-  static char err[2048];
-  err[0] = '\0';
-  weir_test_driver_t *td = weir_test_driver_open(ini, WEIR_TEST_PLUGIN_DIR, err, sizeof err);
-  if (td) {
-    weir_test_driver_close(td);
-    return "(opened)";
-  }
-  return err;
-}
-
-static void expect_refused(const char *ini, const char *why) {
-  const char *err = open_error(ini);
-  if (!strstr(err, why))
-    fail_msg("expected '%s' in: %s", why, err);
-}
-
 static void test_fk_refusals(void **state) {
   (void)state;
-  expect_refused(HEAD SRCS
-                 "[operator:j]\nplugin = std\ntype = join\ninput = l, r\nkind = foreign-key\n"
-                 "key.from = json:c\nstore = a, b\n" STORES SINK,
-                 "store = LEFT, RIGHT, SUBSCRIPTIONS, three kv stores");
-  expect_refused(HEAD SRCS
-                 "[operator:j]\nplugin = std\ntype = join\ninput = l, r\nkind = foreign-key\n"
-                 "store = a, b, refs\n" STORES SINK,
-                 "kind = foreign-key needs key.from = json:PATH or regex:PATTERN");
-  expect_refused(HEAD SRCS FK("outer", "") SINK, "kind = foreign-key joins are inner or left");
-  expect_refused(HEAD SRCS FK("inner", "store.left = a\n") SINK,
-                 "store.left is not for kind = foreign-key");
-  expect_refused(HEAD SRCS FK("inner", "window = 5\n") SINK,
-                 "window is only for kind = stream-stream");
-  expect_refused(HEAD SRCS "[operator:j]\nplugin = std\ntype = join-fk-right\ninput = r, l\n"
-                           "store = b, refs\n" STORES SINK,
-                 "write type = join with kind = foreign-key instead");
-  expect_refused(HEAD SRCS "[operator:j.right]\nplugin = std\ntype = passthrough\ninput = l\n"
-                           "[sink:o2]\ninput = j.right\ntopic = o2\n" FK("inner", "") SINK,
-                 "node name 'j.right' is reserved for the foreign-key right half of "
-                 "[operator:j]; rename it");
+  td_expect_refused(HEAD SRCS
+                    "[operator:j]\nplugin = std\ntype = join\ninput = l, r\nkind = foreign-key\n"
+                    "key.from = json:c\nstore = a, b\n" STORES SINK,
+                    "store = LEFT, RIGHT, SUBSCRIPTIONS, three kv stores");
+  td_expect_refused(HEAD SRCS
+                    "[operator:j]\nplugin = std\ntype = join\ninput = l, r\nkind = foreign-key\n"
+                    "store = a, b, refs\n" STORES SINK,
+                    "kind = foreign-key needs key.from = json:PATH or regex:PATTERN");
+  td_expect_refused(HEAD SRCS FK("outer", "") SINK, "kind = foreign-key joins are inner or left");
+  td_expect_refused(HEAD SRCS FK("inner", "store.left = a\n") SINK,
+                    "store.left is not for kind = foreign-key");
+  td_expect_refused(HEAD SRCS FK("inner", "window = 5\n") SINK,
+                    "window is only for kind = stream-stream");
+  td_expect_refused(HEAD SRCS "[operator:j]\nplugin = std\ntype = join-fk-right\ninput = r, l\n"
+                              "store = b, refs\n" STORES SINK,
+                    "write type = join with kind = foreign-key instead");
+  td_expect_refused(HEAD SRCS "[operator:j.right]\nplugin = std\ntype = passthrough\ninput = l\n"
+                              "[sink:o2]\ninput = j.right\ntopic = o2\n" FK("inner", "") SINK,
+                    "node name 'j.right' is reserved for the foreign-key right half of "
+                    "[operator:j]; rename it");
 }
 
 int main(void) {
