@@ -121,22 +121,22 @@ static void expand(topo_build_t *b, size_t op) {
   }
   weir_node_t *left = j->inputs[0], *right_in = j->inputs[1], *sub_sink, *resp_sink;
   weir_node_t *right = add_right_half(b, op);
-  j = b->pending[op].node; /* the pending list may have moved; the node has not */
   weir_node_t *sub_src =
       right ? add_hop(b, op, "foreign-key subscriptions", "subscription", j, &sub_sink) : NULL;
   weir_node_t *resp_src =
       sub_src ? add_hop(b, op, "foreign-key responses", "response", right, &resp_sink) : NULL;
   char **right_stores = resp_src ? take_stores(j->stores, 1, 2) : NULL;
+  if (right_stores) { /* the right half owns them from here, freed with it */
+    right->stores = right_stores;
+    right->store_count = 2;
+    j->store_count = 1;
+  }
   if (!right_stores || set_inputs(right, right_in, sub_src) || set_inputs(j, left, resp_src)) {
     if (resp_src)
       topo_error(b, j->line, "out of memory adding the right half of [operator:%s]", j->name);
-    free(right_stores);
     return;
   }
   sub_sink->by_name_only = 1; /* the left half forwards results with weir_forward() */
-  right->stores = right_stores;
-  right->store_count = 2;
-  j->store_count = 1;
 }
 
 void topo_add_fk_joins(topo_build_t *b) {
