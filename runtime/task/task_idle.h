@@ -101,6 +101,10 @@ void weir_task_idle_reset(weir_task_idle_t *idle, size_t parts);
 void weir_task_idle_add_input(struct weir_task *task, size_t idx);
 /* The consumer reached the end of queue `idx`'s partition at `offset`. */
 void weir_task_idle_end(struct weir_task *task, size_t idx, int64_t offset);
+/* A record of queue `idx` at `offset` arrived: one below the last end seen
+ * means the consumer reads again from before it (a seek back), so that end
+ * no longer tells where the partition is. */
+void weir_task_idle_arrived(struct weir_task *task, size_t idx, int64_t offset);
 
 /* weir_task_run for a task with several inputs: up to `budget` records in
  * timestamp order while the rule lets it (task.h). */

@@ -243,6 +243,7 @@ int weir_task_enqueue(weir_task_t *task, size_t topic_index, rd_kafka_message_t 
                                               : weir_task_message_timestamp(task, topic_index, msg);
   if (weir_input_queue_push_ts(&task->queues[topic_index], msg, ts))
     return -1;
+  weir_task_idle_arrived(task, topic_index, msg->offset);
   task->buffered++;
   return 0;
 }

@@ -24,7 +24,8 @@
  * for part of it: a second one starts before phase 3 (and takes tasks with
  * their stores) and is killed with SIGKILL after phase 6 (the first takes
  * them back, restoring the stores from their changelogs); at least once,
- * the finals are the same. Done is event-based: the outputs are read again
+ * the finals are the same. WEIR_TEST_FK_EOS=1 runs weir under exactly_once
+ * (e2e/test_fk_join_kstreams_eos). Done is event-based: the outputs are read again
  * until both engines' final values equal the model (or a bound passes, and
  * the differences are printed). Also checked: weir's two internal topics of
  * the join have the partitions of the table each one's reader keeps.
@@ -266,13 +267,22 @@ static size_t differences(rd_kafka_t *reader, const fk_input_t *in, const char *
 
 /* ------------------------------------------------------------ the contenders */
 
+/* WEIR_TEST_FK_EOS=1 (ctest's e2e/test_fk_join_kstreams_eos): weir under
+ * processing.guarantee = exactly_once, its outputs read read_committed (the
+ * killed instance's open transaction aborted, not seen). */
+static int exactly_once(void) {
+  const char *v = getenv("WEIR_TEST_FK_EOS");
+  return v && strcmp(v, "1") == 0;
+}
+
 /* One weir instance of the application, with its own state and log. */
 static proc_t start_weir(const e2e_broker_t *b, const char *ini, const char *state,
                          const char *log) {
   const ks_subst_t subs[] = {{"APP_ID", weir_app},
                              {"STATE_DIR", state},
                              {"INPUT_PREFIX", in_prefix},
-                             {"OUTPUT_PREFIX", weir_prefix}};
+                             {"OUTPUT_PREFIX", weir_prefix},
+                             {"GUARANTEE", exactly_once() ? "exactly_once" : "at_least_once"}};
   ks_write_ini(WEIR_TEST_SOURCE_DIR "/tests/kstreams/weir-fk-joins.ini", ini, subs,
                sizeof subs / sizeof subs[0]);
   return e2e_weir_run(b, ini, log);
@@ -375,6 +385,8 @@ static void test_fk_joins_equal_kafka_streams_and_the_model(void **state) {
   clock_gettime(CLOCK_REALTIME, &now);
   in.clock = ((long long)now.tv_sec * 1000 - 3600000LL) / 60000 * 60000;
   long long t0 = e2e_now_ms();
+  fprintf(stderr, "fk-join-kstreams: weir under %s\n",
+          exactly_once() ? "exactly_once" : "at_least_once");
   proc_t ks = start_kstreams(&b);
   proc_t weir = start_weir(&b, ini_path, state_dir, weir_log), weir2 = {.pid = -1};
   int ok = 1, shared = 0, killed = 0;
