@@ -21,7 +21,7 @@
  * it and answers with the right row, keyed by the left key; a right update
  * answers every left key subscribed to it. The left half joins an answer
  * with its current row only if the row is the one the answer was for (a
- * 64-bit hash of its value travels with both), so answers overtaken by a
+ * 64-bit FNV-1a hash of its value, std_hash, travels with both), so answers overtaken by a
  * later update of the row are dropped ("fk.stale.responses") and no result
  * ever pairs a row with a right value it no longer refers to.
  *
@@ -59,20 +59,6 @@ enum fk_instruction {
   FK_ANSWER_ALWAYS = 1, /* answer, with a null right when there is no row */
   FK_ANSWER_IF_ROW = 2  /* a new row of an inner join: answer only with a row */
 };
-
-/* FNV-1a, then murmur3's finalizer for its avalanche; 0 means "no row". */
-static uint64_t value_hash(const void *data, size_t len) {
-  const unsigned char *p = data;
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < len; i++)
-    h = (h ^ p[i]) * 1099511628211ull;
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ull;
-  h ^= h >> 33;
-  return h ? h : 1;
-}
 
 static void put_u32(unsigned char *p, uint32_t v) {
   p[0] = (unsigned char)(v >> 24), p[1] = (unsigned char)(v >> 16);
@@ -187,7 +173,7 @@ static int left_update(weir_ctx_t *ctx, join_op_t *j, const weir_record_t *rec) 
   if (!has_key)
     return no_right_key(ctx, j, rec, had);
   enum fk_instruction what = had || j->type == JOIN_LEFT ? FK_ANSWER_ALWAYS : FK_ANSWER_IF_ROW;
-  return subscribe(ctx, j, fk, fk_len, what, value_hash(rec->value, rec->value_len), rec);
+  return subscribe(ctx, j, fk, fk_len, what, std_hash(rec->value, rec->value_len), rec);
 }
 
 /* An answer of the right half for the left key rec->key. */
@@ -206,7 +192,7 @@ static int left_answer(weir_ctx_t *ctx, join_op_t *j, const weir_record_t *rec) 
   int rc = join_table_read(ctx, j, JOIN_LEFT_SIDE, rec, &row, &row_ts, &found);
   if (rc != WEIR_OK)
     return rc;
-  if (!found || (uint64_t)std_i64_decode(p + 2) != value_hash(row.data, row.len)) {
+  if (!found || (uint64_t)std_i64_decode(p + 2) != std_hash(row.data, row.len)) {
     weir_metric_add(ctx, "fk.stale.responses", 1);
     return WEIR_OK;
   }

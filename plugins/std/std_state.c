@@ -44,7 +44,7 @@ int64_t std_i64_sat_add(int64_t a, int64_t b) {
 
 /* ---------------------------------------------------------------- pending keys */
 
-static uint64_t std_hash(const void *key, size_t len) {
+uint64_t std_hash(const void *key, size_t len) {
   const unsigned char *p = key;
   uint64_t h = 1469598103934665603ull; /* FNV-1a */
   for (size_t i = 0; i < len; i++)

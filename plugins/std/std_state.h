@@ -50,6 +50,10 @@ int std_store_open(weir_ctx_t *ctx, const char *type, weir_store_t **store, char
 /* int64 as 8 bytes big-endian (Kafka's LongSerializer). Inline: an
  * aggregate's state is a handful of them, coded at every record (10% of a
  * windowed count's instructions as calls). */
+/* FNV-1a over len bytes: the pending set's hash, and the foreign-key join's
+ * fingerprint of a left value. */
+uint64_t std_hash(const void *key, size_t len);
+
 static inline void std_i64_encode(int64_t v, unsigned char out[8]) {
   uint64_t u = (uint64_t)v;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__

@@ -29,10 +29,9 @@ static void print_valid(FILE *out, const char *file, const weir_topology_t *t) {
       kinds[n->kind]++;
     else if (n->kind == WEIR_NODE_OPERATOR)
       fk_halves++; /* a foreign-key join's right half, with two topics */
+    else if (n->kind == WEIR_NODE_SINK && !n->sized_by_reader)
+      repartitions++;
   }
-  for (size_t i = 0; i < t->internal_topic_count; i++)
-    repartitions += !t->internal_topics[i].changelog;
-  repartitions -= 2 * fk_halves;
   for (size_t i = 0; i < t->store_count; i++)
     globals += t->stores[i].global_topic != NULL;
   fprintf(out, "%s: valid (", file);

@@ -34,11 +34,10 @@ static int is_fk_join(const weir_node_t *n) {
 /* A sink writing `topic` and a source reading it, both named after the
  * operator at pending index `op`; the source is returned (NULL: reported). */
 static weir_node_t *add_hop(topo_build_t *b, size_t op, const char *what, const char *suffix,
-                            weir_node_t *writer, weir_node_t **sink_out) {
+                            const char *topic_suffix, weir_node_t *writer, weir_node_t **sink_out) {
   const char *opname = b->pending[op].node->name;
   char name[512], topic[768];
-  snprintf(topic, sizeof topic, "%s-%s-subscription-%s", b->t->settings.application_id, opname,
-           strcmp(suffix, "subscription") == 0 ? "registration" : "response");
+  snprintf(topic, sizeof topic, "%s-%s-%s", b->t->settings.application_id, opname, topic_suffix);
   snprintf(name, sizeof name, "%s.%s", opname, suffix);
   weir_node_t *sink = topo_internal_node(b, op, name, WEIR_NODE_SINK, what);
   snprintf(name, sizeof name, "%s.%s-source", opname, suffix);
@@ -121,10 +120,12 @@ static void expand(topo_build_t *b, size_t op) {
   }
   weir_node_t *left = j->inputs[0], *right_in = j->inputs[1], *sub_sink, *resp_sink;
   weir_node_t *right = add_right_half(b, op);
-  weir_node_t *sub_src =
-      right ? add_hop(b, op, "foreign-key subscriptions", "subscription", j, &sub_sink) : NULL;
-  weir_node_t *resp_src =
-      sub_src ? add_hop(b, op, "foreign-key responses", "response", right, &resp_sink) : NULL;
+  weir_node_t *sub_src = right ? add_hop(b, op, "foreign-key subscriptions", "subscription",
+                                         "subscription-registration", j, &sub_sink)
+                               : NULL;
+  weir_node_t *resp_src = sub_src ? add_hop(b, op, "foreign-key responses", "response",
+                                            "subscription-response", right, &resp_sink)
+                                  : NULL;
   char **right_stores = resp_src ? take_stores(j->stores, 1, 2) : NULL;
   if (right_stores) { /* the right half owns them from here, freed with it */
     right->stores = right_stores;

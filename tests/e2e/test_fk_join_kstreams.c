@@ -297,7 +297,7 @@ static int wait_shared(void) {
     ss_parse_owned(weir2_log, 0, &o);
     if (o.n > 0)
       break;
-    usleep(100000);
+    usleep(100000); /* polls its log for a "gained tasks" line, up to PHASE_WAIT_MS */
   }
   fprintf(stderr, "fk-join-kstreams: the second weir instance owns %d task(s) (%lld ms)\n", o.n,
           e2e_now_ms() - t0);
@@ -345,7 +345,7 @@ static int wait_committed(const e2e_broker_t *b, proc_t *weir, proc_t *ks, long 
         !ks_still_running(ks, "fk-join-kstreams", "Kafka Streams"))
       break;
     if (w < total || k < total)
-      usleep(100000);
+      usleep(100000); /* polls both groups' committed offsets, up to PHASE_WAIT_MS */
   }
   fprintf(stderr,
           "fk-join-kstreams: phase %d: committed %lld/%lld by weir, %lld/%lld by Kafka "
@@ -422,7 +422,7 @@ static void test_fk_joins_equal_kafka_streams_and_the_model(void **state) {
     w = w ? differences(reader, &in, weir_prefix, "weir", NULL) : 0;
     k = k ? differences(reader, &in, ks_prefix, "Kafka Streams", NULL) : 0;
     if (w || k)
-      usleep(2000000);
+      usleep(250000); /* polls the outputs' final values, up to FINAL_WAIT_MS */
   }
   w = differences(reader, &in, weir_prefix, "weir", stderr);
   k = differences(reader, &in, ks_prefix, "Kafka Streams", stderr);

@@ -116,7 +116,7 @@ static void test_fk_stale_answer(void **state) {
   send(td, "r", "a", "{\"name\":\"ann\"}", 10);
   send(td, "l", "o1", "{\"c\":\"a\"}", 20);
   assert_string_equal(outputs(td), "o1={\"c\":\"a\",\"name\":\"ann\"}@20 ");
-  /* version 1, a right row, a hash no value has, timestamp 30, "{}" */
+  /* version 1, a right row, a hash that is not the row's, timestamp 30, "{}" */
   static const char stale[] = "\x01\x01\x12\x34\x56\x78\x9a\xbc\xde\xf0"
                               "\0\0\0\0\0\0\0\x1e{}";
   assert_int_equal(weir_test_driver_pipe(td, RESPONSES, "o1", 2, stale, sizeof stale - 1, 30), 0);
