@@ -11,6 +11,7 @@ PKGS="build-essential cmake pkg-config librdkafka-dev libinih-dev librocksdb-dev
 if [ "${1:-}" = kafka ]; then
   PKGS="$PKGS $(tr '\n' ' ' <tests/kafka/DEBIAN_PACKAGES)"
   PKGS="$PKGS chromium" # the status page's browser test (tests/cli/status_page.sh)
+  PKGS="$PKGS clang-format" # the style check (tests/cli/format_check.sh)
 fi
 missing=""
 for p in $PKGS; do

@@ -17,7 +17,8 @@
 
 static const weir_param_def_t branch_params[] = {
     WEIR_PARAM_("route", WEIR_PARAM_STRING, WEIR_PARAM_REQUIRED | WEIR_PARAM_MULTI, NULL, 1, 0,
-                NULL, "'CHILD: REGEX' (repeat for more routes); CHILD gets the records REGEX matches"),
+                NULL,
+                "'CHILD: REGEX' (repeat for more routes); CHILD gets the records REGEX matches"),
     WEIR_PARAM_ENUM("field", "value", "key|value", "Which part of the record the routes match"),
     WEIR_PARAM_ENUM("mode", "first", "first|all",
                     "first: only the first matching route; all: every matching route"),
@@ -75,8 +76,8 @@ static void branch_children_list(weir_ctx_t *ctx, char *out, size_t size) {
 }
 
 /* Index of the child named `name`, or an errstr naming the children. */
-static int branch_find_child(weir_ctx_t *ctx, const char *param, const char *name,
-                             size_t *index, char *errstr, size_t errstr_size) {
+static int branch_find_child(weir_ctx_t *ctx, const char *param, const char *name, size_t *index,
+                             char *errstr, size_t errstr_size) {
   size_t n = weir_child_count(ctx);
   for (size_t i = 0; i < n; i++) {
     const char *c = weir_child_name(ctx, i);
@@ -88,8 +89,8 @@ static int branch_find_child(weir_ctx_t *ctx, const char *param, const char *nam
   char list[512];
   branch_children_list(ctx, list, sizeof list);
   const char *node = weir_node_name(ctx);
-  snprintf(errstr, errstr_size, "%s: '%s' is not a child of '%s' (its children: %s)", param,
-           name, node ? node : "?", list);
+  snprintf(errstr, errstr_size, "%s: '%s' is not a child of '%s' (its children: %s)", param, name,
+           node ? node : "?", list);
   return WEIR_ENOENT;
 }
 
@@ -191,8 +192,8 @@ static int branch_init(weir_ctx_t *ctx, void **self, char *errstr, size_t errstr
 
 /* Sends to every matching route (each child at most once per record), or
  * the first only; *matched tells whether any route matched. */
-static int branch_route(weir_ctx_t *ctx, branch_t *b, const weir_record_t *rec,
-                        const char *subject, size_t len, int *matched) {
+static int branch_route(weir_ctx_t *ctx, branch_t *b, const weir_record_t *rec, const char *subject,
+                        size_t len, int *matched) {
   if (b->all)
     memset(b->sent, 0, b->child_count);
   for (size_t i = 0; i < b->route_count; i++) {
@@ -230,7 +231,9 @@ static int branch_process(weir_ctx_t *ctx, void *self, const weir_record_t *rec)
   return WEIR_OK;
 }
 
-static void branch_close(weir_ctx_t *ctx, void *self) { branch_free(self); }
+static void branch_close(weir_ctx_t *ctx, void *self) {
+  branch_free(self);
+}
 
 const weir_operator_def_t std_branch_op = {
     .struct_size = sizeof(weir_operator_def_t),

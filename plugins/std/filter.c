@@ -28,8 +28,8 @@ static int filter_init(weir_ctx_t *ctx, void **self, char *errstr, size_t errstr
     snprintf(errstr, errstr_size, "out of memory");
     return WEIR_ENOMEM;
   }
-  int rc = std_regex_compile(&f->re, weir_param_str(ctx, "pattern"), REG_NOSUB, "pattern",
-                             errstr, errstr_size);
+  int rc = std_regex_compile(&f->re, weir_param_str(ctx, "pattern"), REG_NOSUB, "pattern", errstr,
+                             errstr_size);
   if (rc != WEIR_OK) {
     free(f);
     return rc;

@@ -16,13 +16,14 @@
 #include "std_util.h"
 
 static const weir_param_def_t log_params[] = {
-    WEIR_PARAM_STR("prefix", NULL, "Text at the start of every line (to tell several log nodes apart)"),
+    WEIR_PARAM_STR("prefix", NULL,
+                   "Text at the start of every line (to tell several log nodes apart)"),
     WEIR_PARAM_INT("max.bytes", "200", 0, 65536, "Print at most this many bytes of a key or value"),
     WEIR_PARAM_END,
 };
 
 /* Room for the escaped bytes (4 each at worst), the quotes and the tail. */
-#define LOG_FIELD_SIZE(max) ((max) * 4 + 48)
+#define LOG_FIELD_SIZE(max) ((max)*4 + 48)
 
 typedef struct log_op {
   const char *prefix; /* host-owned, valid until close */
@@ -98,8 +99,7 @@ static int log_process(weir_ctx_t *ctx, void *self, const weir_record_t *rec) {
     log_format_field(l->value_text, rec->value, rec->value_len, l->max_bytes);
     weir_log(ctx, WEIR_LOG_INFO, "%s%s%s/%" PRId32 "@%" PRId64 " key=%s value=%s ts=%" PRId64,
              l->prefix, *l->prefix ? " " : "", o && o->topic ? o->topic : "-",
-             o ? o->partition : -1, o ? o->offset : -1, l->key_text, l->value_text,
-             rec->timestamp);
+             o ? o->partition : -1, o ? o->offset : -1, l->key_text, l->value_text, rec->timestamp);
   }
   return weir_forward(ctx, rec);
 }

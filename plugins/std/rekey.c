@@ -45,8 +45,8 @@ static int rekey_init(weir_ctx_t *ctx, void **self, char *errstr, size_t errstr_
   }
   r->group = (int)weir_param_int(ctx, "group");
   if (r->group < 0 || (size_t)r->group > r->re.re_nsub) {
-    snprintf(errstr, errstr_size, "group: %d, but pattern '%s' has %zu capture group(s)",
-             r->group, pattern, r->re.re_nsub);
+    snprintf(errstr, errstr_size, "group: %d, but pattern '%s' has %zu capture group(s)", r->group,
+             pattern, r->re.re_nsub);
     regfree(&r->re);
     free(r);
     return WEIR_EINVAL;

@@ -8,7 +8,9 @@
 #include "std_util.h"
 
 static const weir_param_def_t split_params[] = {
-    WEIR_PARAM_STR("separator", " ", "The string between pieces, one space by default (ignored when `pattern` is set)"),
+    WEIR_PARAM_STR(
+        "separator", " ",
+        "The string between pieces, one space by default (ignored when `pattern` is set)"),
     WEIR_PARAM_REGEX("pattern", NULL,
                      "Emit each match of this regex instead (capture group 1 if it has one)"),
     WEIR_PARAM_BOOL("skip.empty", "true", "Emit no record for an empty piece"),

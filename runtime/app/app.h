@@ -18,8 +18,8 @@ typedef struct weir_app_options {
 
 /* Start `t` (borrowed: it must outlive the app). NULL with errstr (one or
  * more lines) when it cannot start. */
-weir_app_t *weir_app_start(const weir_topology_t *t, const weir_app_options_t *opts,
-                           char *errstr, size_t errstr_size);
+weir_app_t *weir_app_start(const weir_topology_t *t, const weir_app_options_t *opts, char *errstr,
+                           size_t errstr_size);
 /* [any thread but a stream thread] Reload now: re-read the INI file and swap
  * in what changed (operator code, parameters) while records flow. 0 when the
  * new version runs or nothing changed; `report` gets one line either way. */

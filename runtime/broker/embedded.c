@@ -42,8 +42,8 @@ const char *weir_embedded_bootstrap(const weir_embedded_t *e) {
   return rd_kafka_mock_cluster_bootstraps(e->cluster);
 }
 
-int weir_embedded_create_topic(weir_embedded_t *e, const char *topic, int partitions,
-                               char *errstr, size_t errstr_size) {
+int weir_embedded_create_topic(weir_embedded_t *e, const char *topic, int partitions, char *errstr,
+                               size_t errstr_size) {
   rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(e->cluster, topic, partitions, 1);
   if (err && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
     snprintf(errstr, errstr_size, "embedded broker: cannot create topic '%s': %s", topic,

@@ -17,8 +17,8 @@ weir_embedded_t *weir_embedded_start(int brokers, char *errstr, size_t errstr_si
 /* "127.0.0.1:port,..." — valid until stop. */
 const char *weir_embedded_bootstrap(const weir_embedded_t *e);
 /* Create a topic (an existing one is left as it is). */
-int weir_embedded_create_topic(weir_embedded_t *e, const char *topic, int partitions,
-                               char *errstr, size_t errstr_size);
+int weir_embedded_create_topic(weir_embedded_t *e, const char *topic, int partitions, char *errstr,
+                               size_t errstr_size);
 void weir_embedded_stop(weir_embedded_t *e);
 
 #endif

@@ -6,8 +6,8 @@
 static rd_kafka_NewTopic_t *new_topic(const weir_topic_spec_t *s, char *errstr,
                                       size_t errstr_size) {
   char why[256];
-  rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(s->name, s->partitions, s->replication_factor,
-                                                  why, sizeof why);
+  rd_kafka_NewTopic_t *nt =
+      rd_kafka_NewTopic_new(s->name, s->partitions, s->replication_factor, why, sizeof why);
   if (!nt) {
     snprintf(errstr, errstr_size, "topic '%s': %s", s->name, why);
     return NULL;

@@ -9,8 +9,8 @@
 typedef struct weir_topic_spec {
   const char *name;
   int partitions;
-  int replication_factor;      /* -1: the broker's default */
-  const char *const *configs;  /* "key=value" strings, NULL-ended; may be NULL */
+  int replication_factor;     /* -1: the broker's default */
+  const char *const *configs; /* "key=value" strings, NULL-ended; may be NULL */
 } weir_topic_spec_t;
 
 /* Create every topic in `specs`; one that exists already is left as it is.

@@ -1,12 +1,12 @@
-#include "util/diag.h"
 #include "plugin/loader.h"
+#include "util/diag.h"
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdatomic.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,7 +29,6 @@
 #define MAX_ENTRIES 1000
 
 /* ---------------------------------------------------------------- errors */
-
 
 /* ---------------------------------------------------------------- search */
 
@@ -62,8 +61,7 @@ static const char *library_dir(char *buf, size_t size) {
   Dl_info info;
   char lib[PATH_MAX], exe[PATH_MAX];
   if (!dladdr((void *)(uintptr_t)&weir_plugin_resolve, &info) || !info.dli_fname ||
-      !realpath(info.dli_fname, lib) || !realpath("/proc/self/exe", exe) ||
-      strcmp(lib, exe) == 0)
+      !realpath(info.dli_fname, lib) || !realpath("/proc/self/exe", exe) || strcmp(lib, exe) == 0)
     return NULL;
   char *slash = strrchr(lib, '/');
   if (!slash)
@@ -76,8 +74,7 @@ static const char *library_dir(char *buf, size_t size) {
 /* The search order of loader.h. An absolute REF names exactly one file; a
  * relative "x.so" is tried as given (relative to the working directory)
  * before the plugin directories. */
-static void list_candidates(const char *ref, const weir_plugin_search_t *search,
-                            candidates_t *c) {
+static void list_candidates(const char *ref, const weir_plugin_search_t *search, candidates_t *c) {
   c->count = 0;
   if (ref[0] == '/' || ends_with(ref, ".so"))
     snprintf(c->paths[c->count++], PATH_MAX, "%s", ref);
@@ -116,9 +113,9 @@ int weir_plugin_resolve(const char *ref, const weir_plugin_search_t *search, cha
     snprintf(tried + n, sizeof tried - n, "%s%s", i ? ", " : "", c.paths[i]);
   }
   weir_errstr_set(errstr, errstr_size,
-          "plugin '%s' not found (tried %s): build it, or set plugin.dir in [weir] to the "
-          "directory that holds it",
-          ref, tried);
+                  "plugin '%s' not found (tried %s): build it, or set plugin.dir in [weir] to the "
+                  "directory that holds it",
+                  ref, tried);
   return -1;
 }
 
@@ -130,7 +127,9 @@ typedef struct load_ctx {
   size_t errstr_size;
 } load_ctx_t;
 
-static const char *str_or(const char *s, const char *dflt) { return s ? s : dflt; }
+static const char *str_or(const char *s, const char *dflt) {
+  return s ? s : dflt;
+}
 
 /* Copies `size` bytes of a plugin struct into a host-sized one: the part the
  * plugin knows, the rest zero, as the SDK's compatibility rules say. */
@@ -158,18 +157,18 @@ static const char *size_range(char *buf, size_t size, size_t min, size_t host) {
 static int check_abi(load_ctx_t *lc, const weir_plugin_desc_t *raw) {
   if (raw->abi_major != WEIR_ABI_MAJOR) {
     weir_errstr_set(lc->errstr, lc->errstr_size,
-            "plugin %s was built for weir ABI %u.%u, this host speaks %d.%d: rebuild it "
-            "against the %d.x SDK",
-            lc->path, raw->abi_major, raw->abi_minor, WEIR_ABI_MAJOR, WEIR_ABI_MINOR,
-            WEIR_ABI_MAJOR);
+                    "plugin %s was built for weir ABI %u.%u, this host speaks %d.%d: rebuild it "
+                    "against the %d.x SDK",
+                    lc->path, raw->abi_major, raw->abi_minor, WEIR_ABI_MAJOR, WEIR_ABI_MINOR,
+                    WEIR_ABI_MAJOR);
     return -1;
   }
   if (raw->abi_minor > WEIR_ABI_MINOR) {
     weir_errstr_set(lc->errstr, lc->errstr_size,
-            "plugin %s was built for weir ABI %u.%u, newer than this host's %d.%d: upgrade "
-            "weir, or rebuild the plugin against the %d.%d SDK",
-            lc->path, raw->abi_major, raw->abi_minor, WEIR_ABI_MAJOR, WEIR_ABI_MINOR,
-            WEIR_ABI_MAJOR, WEIR_ABI_MINOR);
+                    "plugin %s was built for weir ABI %u.%u, newer than this host's %d.%d: upgrade "
+                    "weir, or rebuild the plugin against the %d.%d SDK",
+                    lc->path, raw->abi_major, raw->abi_minor, WEIR_ABI_MAJOR, WEIR_ABI_MINOR,
+                    WEIR_ABI_MAJOR, WEIR_ABI_MINOR);
     return -1;
   }
   return 0;
@@ -179,24 +178,25 @@ static int check_desc(load_ctx_t *lc, const weir_plugin_desc_t *raw, weir_plugin
   char range[48];
   if (!size_ok(raw->struct_size, DESC_SIZE_1_0, sizeof *desc)) {
     weir_errstr_set(lc->errstr, lc->errstr_size,
-            "plugin %s has a malformed descriptor: struct_size %u, expected %s: build the "
-            "descriptor with WEIR_PLUGIN(...)",
-            lc->path, raw->struct_size,
-            size_range(range, sizeof range, DESC_SIZE_1_0, sizeof *desc));
+                    "plugin %s has a malformed descriptor: struct_size %u, expected %s: build the "
+                    "descriptor with WEIR_PLUGIN(...)",
+                    lc->path, raw->struct_size,
+                    size_range(range, sizeof range, DESC_SIZE_1_0, sizeof *desc));
     return -1;
   }
   copy_sized(desc, sizeof *desc, raw, raw->struct_size);
   if (!desc->name || !*desc->name) {
     weir_errstr_set(lc->errstr, lc->errstr_size,
-            "plugin %s has a malformed descriptor: no name: give WEIR_PLUGIN(...) a name",
-            lc->path);
+                    "plugin %s has a malformed descriptor: no name: give WEIR_PLUGIN(...) a name",
+                    lc->path);
     return -1;
   }
   if (!desc->operators) {
-    weir_errstr_set(lc->errstr, lc->errstr_size,
-            "plugin %s (%s) has a malformed descriptor: the operators list is NULL: list its "
-            "operators in WEIR_PLUGIN(...)",
-            lc->path, desc->name);
+    weir_errstr_set(
+        lc->errstr, lc->errstr_size,
+        "plugin %s (%s) has a malformed descriptor: the operators list is NULL: list its "
+        "operators in WEIR_PLUGIN(...)",
+        lc->path, desc->name);
     return -1;
   }
   return 0;
@@ -208,15 +208,15 @@ static int count_ops(load_ctx_t *lc, const weir_plugin_desc_t *desc, size_t *cou
     n++;
   if (n == MAX_ENTRIES) {
     weir_errstr_set(lc->errstr, lc->errstr_size,
-            "plugin %s (%s): the operators list has no NULL end within %d entries: end it "
-            "with NULL (WEIR_PLUGIN(...) does)",
-            lc->path, desc->name, MAX_ENTRIES);
+                    "plugin %s (%s): the operators list has no NULL end within %d entries: end it "
+                    "with NULL (WEIR_PLUGIN(...) does)",
+                    lc->path, desc->name, MAX_ENTRIES);
     return -1;
   }
   if (n == 0) {
     weir_errstr_set(lc->errstr, lc->errstr_size,
-            "plugin %s (%s) declares no operators: list them in WEIR_PLUGIN(...)", lc->path,
-            desc->name);
+                    "plugin %s (%s) declares no operators: list them in WEIR_PLUGIN(...)", lc->path,
+                    desc->name);
     return -1;
   }
   *count = n;
@@ -229,18 +229,18 @@ static int check_op_def(load_ctx_t *lc, const weir_plugin_desc_t *desc, size_t i
   char range[48];
   if (!size_ok(raw->struct_size, OP_SIZE_1_0, sizeof *def)) {
     weir_errstr_set(lc->errstr, lc->errstr_size,
-            "plugin %s (%s): operator #%zu has struct_size %u, expected %s: set it to "
-            "sizeof(weir_operator_def_t)",
-            lc->path, desc->name, index + 1, raw->struct_size,
-            size_range(range, sizeof range, OP_SIZE_1_0, sizeof *def));
+                    "plugin %s (%s): operator #%zu has struct_size %u, expected %s: set it to "
+                    "sizeof(weir_operator_def_t)",
+                    lc->path, desc->name, index + 1, raw->struct_size,
+                    size_range(range, sizeof range, OP_SIZE_1_0, sizeof *def));
     return -1;
   }
   copy_sized(def, sizeof *def, raw, raw->struct_size);
   if (!def->type || !*def->type) {
     weir_errstr_set(lc->errstr, lc->errstr_size,
-            "plugin %s (%s): operator #%zu has no type: set .type to the name the INI's "
-            "`type =` uses",
-            lc->path, desc->name, index + 1);
+                    "plugin %s (%s): operator #%zu has no type: set .type to the name the INI's "
+                    "`type =` uses",
+                    lc->path, desc->name, index + 1);
     return -1;
   }
   if (!def->init)
@@ -249,8 +249,8 @@ static int check_op_def(load_ctx_t *lc, const weir_plugin_desc_t *desc, size_t i
     missing = def->flags & WEIR_OP_TIMESTAMP_EXTRACTOR ? "extract_timestamp" : "process";
   if (missing) {
     weir_errstr_set(lc->errstr, lc->errstr_size,
-            "plugin %s (%s): operator '%s' has no %s callback: it is required, set .%s",
-            lc->path, desc->name, def->type, missing, missing);
+                    "plugin %s (%s): operator '%s' has no %s callback: it is required, set .%s",
+                    lc->path, desc->name, def->type, missing, missing);
     return -1;
   }
   return 0;
@@ -258,15 +258,14 @@ static int check_op_def(load_ctx_t *lc, const weir_plugin_desc_t *desc, size_t i
 
 /* ---------------------------------------------------------------- params */
 
-static const weir_param_def_t *param_at(const weir_param_def_t *table, uint32_t stride,
-                                        size_t i) {
+static const weir_param_def_t *param_at(const weir_param_def_t *table, uint32_t stride, size_t i) {
   return (const weir_param_def_t *)(const void *)((const char *)table + (size_t)stride * i);
 }
 
 static int param_fail(load_ctx_t *lc, const char *plugin, const char *op, const char *what,
                       const char *todo) {
   weir_errstr_set(lc->errstr, lc->errstr_size, "plugin %s (%s): operator '%s': %s: %s", lc->path,
-          plugin, op, what, todo);
+                  plugin, op, what, todo);
   return -1;
 }
 
@@ -278,8 +277,7 @@ static int count_params(load_ctx_t *lc, const char *plugin, const weir_operator_
   uint32_t stride = def->params[0].struct_size;
   size_t n = 0;
   if (!size_ok(stride, PARAM_SIZE_1_0, sizeof(weir_param_def_t))) {
-    snprintf(what, sizeof what,
-             "the parameter table has struct_size %u, expected %s", stride,
+    snprintf(what, sizeof what, "the parameter table has struct_size %u, expected %s", stride,
              size_range(range, sizeof range, PARAM_SIZE_1_0, sizeof(weir_param_def_t)));
     return param_fail(lc, plugin, def->type, what,
                       "build its entries with the WEIR_PARAM_* macros");
@@ -341,8 +339,8 @@ static int copy_params(load_ctx_t *lc, const char *plugin, weir_op_info_t *op) {
     const weir_param_def_t *p = param_at(raw, raw[0].struct_size, i);
     /* Only the first field is read in place; the checks read the copy. */
     copy_sized(&op->params[i], sizeof op->params[i], p, raw[0].struct_size);
-    if (check_param(lc, plugin, op->def.type, &op->params[i], raw[0].struct_size, op->params,
-                    i) < 0)
+    if (check_param(lc, plugin, op->def.type, &op->params[i], raw[0].struct_size, op->params, i) <
+        0)
       return -1;
   }
   op->params[n].struct_size = (uint32_t)sizeof op->params[n];
@@ -387,8 +385,8 @@ static int load_ops(load_ctx_t *lc, const weir_plugin_desc_t *raw_desc, weir_plu
       return -1;
     if (find_type(p->ops, i, op->def.type)) {
       weir_errstr_set(lc->errstr, lc->errstr_size,
-              "plugin %s (%s) declares operator type '%s' twice: rename one", lc->path,
-              p->desc.name, op->def.type);
+                      "plugin %s (%s) declares operator type '%s' twice: rename one", lc->path,
+                      p->desc.name, op->def.type);
       return -1;
     }
     if (copy_params(lc, p->desc.name, op) < 0)
@@ -410,7 +408,8 @@ static void *open_so(load_ctx_t *lc) {
   void *handle;
   if (!is_file(lc->path)) {
     weir_errstr_set(lc->errstr, lc->errstr_size,
-            "plugin file %s does not exist (or is not a regular file): check the path", lc->path);
+                    "plugin file %s does not exist (or is not a regular file): check the path",
+                    lc->path);
     return NULL;
   }
   /* dlopen searches the library path for a name without a '/': the file
@@ -419,10 +418,11 @@ static void *open_so(load_ctx_t *lc) {
   dlerror();
   handle = dlopen(local, RTLD_NOW | RTLD_LOCAL);
   if (!handle)
-    weir_errstr_set(lc->errstr, lc->errstr_size,
-            "cannot load plugin %s, it is not a loadable shared object (%s): rebuild it with "
-            "cc -shared -fPIC against the weir SDK",
-            lc->path, str_or(dlerror(), "unknown dlopen error"));
+    weir_errstr_set(
+        lc->errstr, lc->errstr_size,
+        "cannot load plugin %s, it is not a loadable shared object (%s): rebuild it with "
+        "cc -shared -fPIC against the weir SDK",
+        lc->path, str_or(dlerror(), "unknown dlopen error"));
   return handle;
 }
 
@@ -431,16 +431,16 @@ static const weir_plugin_desc_t *call_entry(load_ctx_t *lc, void *handle) {
   weir_plugin_entry_fn entry = find_entry(handle);
   if (!entry) {
     weir_errstr_set(lc->errstr, lc->errstr_size,
-            "plugin %s exports no %s symbol: is it built with WEIR_PLUGIN(...)?", lc->path,
-            WEIR_PLUGIN_ENTRY_SYMBOL);
+                    "plugin %s exports no %s symbol: is it built with WEIR_PLUGIN(...)?", lc->path,
+                    WEIR_PLUGIN_ENTRY_SYMBOL);
     return NULL;
   }
   raw = entry();
   if (!raw)
     weir_errstr_set(lc->errstr, lc->errstr_size,
-            "plugin %s: %s() returned NULL: it must return its static descriptor (use "
-            "WEIR_PLUGIN(...))",
-            lc->path, WEIR_PLUGIN_ENTRY_SYMBOL);
+                    "plugin %s: %s() returned NULL: it must return its static descriptor (use "
+                    "WEIR_PLUGIN(...))",
+                    lc->path, WEIR_PLUGIN_ENTRY_SYMBOL);
   return raw;
 }
 
@@ -514,8 +514,8 @@ fail:
 
 /* Copy `path` to a new read-only file in `dir` (varnish's trick: a unique
  * path per load). */
-static int stage_copy(const char *path, const char *dir, char *out, size_t out_size,
-                      char *errstr, size_t errstr_size) {
+static int stage_copy(const char *path, const char *dir, char *out, size_t out_size, char *errstr,
+                      size_t errstr_size) {
   static atomic_uint counter;
   const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
   snprintf(out, out_size, "%s/%s.%d.%u", dir, base, (int)getpid(), atomic_fetch_add(&counter, 1));
@@ -549,8 +549,8 @@ static void note_source(weir_plugin_t *p, const char *path, const struct stat *s
   p->source_mtime_ns = (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
 }
 
-weir_plugin_t *weir_plugin_open(const char *ref, const weir_plugin_search_t *search,
-                                char *errstr, size_t errstr_size) {
+weir_plugin_t *weir_plugin_open(const char *ref, const weir_plugin_search_t *search, char *errstr,
+                                size_t errstr_size) {
   char path[PATH_MAX], staged[PATH_MAX];
   struct stat st;
   weir_plugin_entry_fn linked = weir_static_plugin_find(ref);
@@ -660,7 +660,9 @@ static void format_row(const weir_param_def_t *p, param_row_t *r) {
   format_flags(p, r->flags, sizeof r->flags);
 }
 
-static int max_int(int a, size_t b) { return (size_t)a > b ? a : (int)b; }
+static int max_int(int a, size_t b) {
+  return (size_t)a > b ? a : (int)b;
+}
 
 void weir_params_print(const weir_param_def_t *params, size_t count, const char *indent,
                        FILE *out) {
@@ -683,9 +685,8 @@ void weir_params_print(const weir_param_def_t *params, size_t count, const char 
           "DEFAULT", w[3], "BOUNDS", w[4], "FLAGS", "DOC");
   for (size_t i = 0; i < count; i++) {
     format_row(&params[i], &r);
-    fprintf(out, "%s%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", indent, w[0],
-            str_or(params[i].name, ""), w[1], r.type, w[2], r.dflt, w[3], r.bounds, w[4],
-            r.flags, str_or(params[i].doc, ""));
+    fprintf(out, "%s%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", indent, w[0], str_or(params[i].name, ""),
+            w[1], r.type, w[2], r.dflt, w[3], r.bounds, w[4], r.flags, str_or(params[i].doc, ""));
   }
 }
 

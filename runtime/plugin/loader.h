@@ -83,8 +83,8 @@ int weir_static_plugin_register(weir_plugin_entry_fn entry, char *errstr, size_t
 weir_plugin_entry_fn weir_static_plugin_find(const char *name);
 
 /* resolve + load (a registered linked-in plugin first). */
-weir_plugin_t *weir_plugin_open(const char *ref, const weir_plugin_search_t *search,
-                                char *errstr, size_t errstr_size);
+weir_plugin_t *weir_plugin_open(const char *ref, const weir_plugin_search_t *search, char *errstr,
+                                size_t errstr_size);
 
 const weir_op_info_t *weir_plugin_find_op(const weir_plugin_t *p, const char *type);
 
@@ -95,8 +95,7 @@ void weir_plugin_close(weir_plugin_t *p);
  * type, default, bounds and doc, as readable text. */
 void weir_plugin_print_info(const weir_plugin_t *p, FILE *out);
 /* One parameter table as text (shared with `weir describe --params`). */
-void weir_params_print(const weir_param_def_t *params, size_t count, const char *indent,
-                       FILE *out);
+void weir_params_print(const weir_param_def_t *params, size_t count, const char *indent, FILE *out);
 
 /* The directory holding the running executable (from /proc/self/exe). */
 int weir_exe_dir(char *out, size_t size);

@@ -10,7 +10,9 @@
 #include <string.h>
 #include <strings.h>
 
-static int has_bounds(const weir_param_def_t *def) { return def->min <= def->max; }
+static int has_bounds(const weir_param_def_t *def) {
+  return def->min <= def->max;
+}
 
 static int fail(char *errstr, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -45,8 +47,8 @@ static int out_of_range(const weir_param_def_t *def, double v) {
   return has_bounds(def) && (v < def->min || v > def->max);
 }
 
-static int parse_int(const weir_param_def_t *def, const char *text, int64_t *out,
-                     char *errstr, size_t size) {
+static int parse_int(const weir_param_def_t *def, const char *text, int64_t *out, char *errstr,
+                     size_t size) {
   char range[96], *end;
   range_text(def, range, sizeof range);
   errno = 0;
@@ -57,8 +59,8 @@ static int parse_int(const weir_param_def_t *def, const char *text, int64_t *out
   return 0;
 }
 
-static int parse_double(const weir_param_def_t *def, const char *text, double *out,
-                        char *errstr, size_t size) {
+static int parse_double(const weir_param_def_t *def, const char *text, double *out, char *errstr,
+                        size_t size) {
   char range[96], *end;
   range_text(def, range, sizeof range);
   errno = 0;
@@ -93,8 +95,7 @@ static int enum_has(const char *choices, const char *text) {
   return 0;
 }
 
-static int check_enum(const weir_param_def_t *def, const char *text, char *errstr,
-                      size_t size) {
+static int check_enum(const weir_param_def_t *def, const char *text, char *errstr, size_t size) {
   if (enum_has(def->choices, text))
     return 0;
   char list[512];
@@ -120,8 +121,8 @@ static int check_regex(const char *text, char *errstr, size_t size) {
   }
   char why[256];
   regerror(rc, &re, why, sizeof why);
-  return fail(errstr, size, "expected a POSIX extended regular expression, got '%s': %s",
-              text, why);
+  return fail(errstr, size, "expected a POSIX extended regular expression, got '%s': %s", text,
+              why);
 }
 
 /* Checks `text` and fills the numeric views a weir_param_value_t keeps. */

@@ -32,9 +32,9 @@ int weir_param_check(const weir_param_def_t *def, const char *text, char *errstr
  * Every problem goes to `d` with file:line: unknown key (with the known
  * ones listed), bad value, required but missing, repeated without MULTI.
  * Returns 0 when all is well. */
-int weir_params_bind(const weir_param_def_t *defs, size_t def_count,
-                     const weir_cfg_t *cfg, const weir_cfg_section_t *section,
-                     const char *const *reserved, weir_params_t *out, weir_diag_t *d);
+int weir_params_bind(const weir_param_def_t *defs, size_t def_count, const weir_cfg_t *cfg,
+                     const weir_cfg_section_t *section, const char *const *reserved,
+                     weir_params_t *out, weir_diag_t *d);
 void weir_params_free(weir_params_t *p);
 const weir_param_value_t *weir_params_find(const weir_params_t *p, const char *name);
 

@@ -31,8 +31,7 @@ void weir_reloader_free(weir_reloader_t *r);
  * keeps the running version). `report` gets one line either way. */
 int weir_reloader_run(weir_reloader_t *r, const char *trigger, char *report, size_t report_size);
 /* [any thread] Reloads that swapped a new version in, and that failed. */
-void weir_reloader_counts(weir_reloader_t *r, unsigned long long *done,
-                          unsigned long long *failed);
+void weir_reloader_counts(weir_reloader_t *r, unsigned long long *done, unsigned long long *failed);
 
 /* The plugin files the running version was loaded from (for the watcher),
  * copied into paths[]; how many. */

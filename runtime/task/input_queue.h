@@ -17,7 +17,7 @@ typedef struct weir_queued {
 
 typedef struct weir_input_queue {
   weir_queued_t *ring;
-  size_t cap;   /* ring capacity, a power of two; grows past the bound if needed */
+  size_t cap; /* ring capacity, a power of two; grows past the bound if needed */
   size_t head;
   size_t count;
 } weir_input_queue_t;

@@ -25,9 +25,9 @@ typedef struct weir_offset_entry {
 
 typedef struct weir_offset_tracker {
   weir_offset_entry_t *ring;
-  uint64_t mask;     /* capacity - 1; capacity is a power of two */
-  uint64_t head_seq; /* oldest live entry */
-  uint64_t tail_seq; /* next entry to hand out */
+  uint64_t mask;       /* capacity - 1; capacity is a power of two */
+  uint64_t head_seq;   /* oldest live entry */
+  uint64_t tail_seq;   /* next entry to hand out */
   int64_t next_offset; /* one past the last record begun; -1 before the first */
   int64_t committed;   /* last offset committed (or -1) */
 } weir_offset_tracker_t;

@@ -88,8 +88,7 @@ static void default_prefix(void **state) {
   assert_non_null(fake_host_find_log(&w->host, "tag ready: prefix 'v1:', origin off"));
   assert_int_equal(fake_host_process(&w->host, &w->tag->def, w->self, &rec), WEIR_OK);
   assert_int_equal(fake_host_process_kv(&w->host, &w->tag->def, w->self, NULL, "", 7), WEIR_OK);
-  assert_int_equal(fake_host_process_kv(&w->host, &w->tag->def, w->self, "gone", NULL, 8),
-                   WEIR_OK);
+  assert_int_equal(fake_host_process_kv(&w->host, &w->tag->def, w->self, "gone", NULL, 8), WEIR_OK);
   close_op(w);
 
   assert_int_equal(w->host.record_count, 3);

@@ -13,7 +13,6 @@
 
 #include "support/op_harness.h"
 
-
 static weir_plugin_t *g_plugin;
 static const char *g_path;
 const weir_plugin_desc_t *g_desc;
@@ -40,7 +39,6 @@ const weir_operator_def_t *find_op(const char *type) {
     fail_msg("%s has no operator '%s'", g_path, type);
   return &op->def;
 }
-
 
 static int t_seen_before(const char *const *params, size_t i) {
   for (size_t j = 0; j < i; j += 2)
@@ -97,14 +95,18 @@ int t_push(t_op_t *t, const char *key, const char *value, int64_t ts) {
   return rc;
 }
 
-size_t t_count(t_op_t *t) { return t->h.record_count; }
+size_t t_count(t_op_t *t) {
+  return t->h.record_count;
+}
 
 const fake_record_t *t_out(t_op_t *t, size_t i) {
   assert_true(i < t->h.record_count);
   return &t->h.records[i];
 }
 
-void t_set_forward_rc(t_op_t *t, int rc) { t->h.forward_rc = rc; }
+void t_set_forward_rc(t_op_t *t, int rc) {
+  t->h.forward_rc = rc;
+}
 
 static void t_expect_bytes(const char *what, const char *got, size_t got_len, const char *want) {
   if (!want) {
@@ -120,7 +122,7 @@ static void t_expect_bytes(const char *what, const char *got, size_t got_len, co
 
 /* Output i: child (NULL = weir_forward), key/value (NULL = absent), ts. */
 void t_expect(t_op_t *t, size_t i, const char *child, const char *key, const char *value,
-                     int64_t ts) {
+              int64_t ts) {
   const fake_record_t *o = t_out(t, i);
   if (!child)
     assert_null(o->child);
@@ -140,7 +142,9 @@ void t_close(t_op_t *t) {
   free(t);
 }
 
-int64_t t_dropped(t_op_t *t) { return fake_host_metric(&t->h, "dropped"); }
+int64_t t_dropped(t_op_t *t) {
+  return fake_host_metric(&t->h, "dropped");
+}
 
 const char *t_log(t_op_t *t, size_t i) {
   assert_true(i < t->h.log_count);
@@ -148,4 +152,6 @@ const char *t_log(t_op_t *t, size_t i) {
   return t->h.logs[i].message;
 }
 
-size_t t_log_count(t_op_t *t) { return t->h.log_count; }
+size_t t_log_count(t_op_t *t) {
+  return t->h.log_count;
+}

@@ -18,8 +18,12 @@
 #define PLUGIN_PATH WEIR_TEST_PLUGIN_DIR "/examples/wordsplit.so"
 #define PLUGIN_REF "examples/wordsplit"
 
-static int load_plugin(void **state) { return op_harness_load(PLUGIN_PATH, PLUGIN_REF); }
-static int unload_plugin(void **state) { return op_harness_unload(); }
+static int load_plugin(void **state) {
+  return op_harness_load(PLUGIN_PATH, PLUGIN_REF);
+}
+static int unload_plugin(void **state) {
+  return op_harness_unload();
+}
 
 /* ---------------------------------------------------------------- tests */
 

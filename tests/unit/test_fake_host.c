@@ -10,10 +10,10 @@
 #include "support/fake_host.h"
 
 static void params_and_defaults(void **state) {
-  const weir_param_def_t defs[] = {
-      WEIR_PARAM_STR("s", "dflt", "doc"), WEIR_PARAM_INT("n", "7", 0, 10, "doc"),
-      WEIR_PARAM_BOOL("b", "on", "doc"), WEIR_PARAM_DOUBLE("d", "0.25", 0, 1, "doc"),
-      WEIR_PARAM_END};
+  const weir_param_def_t defs[] = {WEIR_PARAM_STR("s", "dflt", "doc"),
+                                   WEIR_PARAM_INT("n", "7", 0, 10, "doc"),
+                                   WEIR_PARAM_BOOL("b", "on", "doc"),
+                                   WEIR_PARAM_DOUBLE("d", "0.25", 0, 1, "doc"), WEIR_PARAM_END};
   fake_host_t h;
   fake_host_init(&h);
   weir_ctx_t *ctx = fake_host_ctx(&h);

@@ -113,15 +113,15 @@ static void test_bind_values_and_defaults(void **state) {
   (void)state;
   weir_params_t p = {0};
   weir_diag_t d = {0};
-  assert_int_equal(bind("[operator:x]\n"   /* 1 */
-                        "plugin = p\n"     /* 2 */
-                        "field = name\n"   /* 3 */
-                        "limit = 42\n"     /* 4 */
-                        "loud = yes\n"     /* 5 */
-                        "ratio = 0.25\n"   /* 6 */
-                        "tag = a\n"        /* 7 */
-                        "tag = b\n"        /* 8 */
-                        "  c\n",           /* 9: continues tag */
+  assert_int_equal(bind("[operator:x]\n" /* 1 */
+                        "plugin = p\n"   /* 2 */
+                        "field = name\n" /* 3 */
+                        "limit = 42\n"   /* 4 */
+                        "loud = yes\n"   /* 5 */
+                        "ratio = 0.25\n" /* 6 */
+                        "tag = a\n"      /* 7 */
+                        "tag = b\n"      /* 8 */
+                        "  c\n",         /* 9: continues tag */
                         &p, &d),
                    0);
   assert_int_equal(d.count, 0);
@@ -151,14 +151,14 @@ static void test_bind_errors(void **state) {
   (void)state;
   weir_params_t p = {0};
   weir_diag_t d = {0};
-  assert_int_equal(bind("[operator:x]\n"     /* 1 */
-                        "limt = 4\n"         /* 2 */
-                        "limit = 400\n"      /* 3 */
-                        "mode = medium\n"    /* 4 */
-                        "match = (\n"        /* 5 */
-                        "label = a\n"        /* 6 */
-                        "label = b\n"        /* 7 */
-                        "loud = sure\n",     /* 8 */
+  assert_int_equal(bind("[operator:x]\n"  /* 1 */
+                        "limt = 4\n"      /* 2 */
+                        "limit = 400\n"   /* 3 */
+                        "mode = medium\n" /* 4 */
+                        "match = (\n"     /* 5 */
+                        "label = a\n"     /* 6 */
+                        "label = b\n"     /* 7 */
+                        "loud = sure\n",  /* 8 */
                         &p, &d),
                    -1);
   assert_diag(&d, "t.ini:2: unknown key 'limt' in [operator:x]; known keys: field, label, "
@@ -181,9 +181,9 @@ static void test_bind_indented_line(void **state) {
   (void)state;
   weir_params_t p = {0};
   weir_diag_t d = {0};
-  assert_int_equal(bind("[operator:x]\n"     /* 1 */
-                        "field = a\n"        /* 2 */
-                        "  limit = 4\n",     /* 3: continues field */
+  assert_int_equal(bind("[operator:x]\n" /* 1 */
+                        "field = a\n"    /* 2 */
+                        "  limit = 4\n", /* 3: continues field */
                         &p, &d),
                    -1);
   assert_diag(&d, "t.ini:3: this indented line continues 'field' from line 2, which "

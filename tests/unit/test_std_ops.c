@@ -18,8 +18,12 @@
 #define PLUGIN_PATH WEIR_TEST_PLUGIN_DIR "/std.so"
 #define PLUGIN_REF "std"
 
-static int load_plugin(void **state) { return op_harness_load(PLUGIN_PATH, PLUGIN_REF); }
-static int unload_plugin(void **state) { return op_harness_unload(); }
+static int load_plugin(void **state) {
+  return op_harness_load(PLUGIN_PATH, PLUGIN_REF);
+}
+static int unload_plugin(void **state) {
+  return op_harness_unload();
+}
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -68,7 +72,11 @@ static void test_passthrough(void **state) {
   assert_int_equal(t_push(t, "", "", 12), WEIR_OK);
   weir_header_t hdr[2] = {{"a", "1", 1}, {"b", NULL, 0}};
   weir_record_t rec = WEIR_RECORD_INIT;
-  rec.value = "x"; rec.value_len = 1; rec.timestamp = 13; rec.headers = hdr; rec.header_count = 2;
+  rec.value = "x";
+  rec.value_len = 1;
+  rec.timestamp = 13;
+  rec.headers = hdr;
+  rec.header_count = 2;
   assert_int_equal(t_push_rec(t, &rec), WEIR_OK);
   assert_int_equal(t_count(t), 4);
   t_expect(t, 0, NULL, "k", "v", 10);
@@ -142,9 +150,12 @@ static void test_filter_binary_and_bounds(void **state) {
    * the value, and the byte after it (here 'b') is not part of it. */
   const char bytes[] = {'a', '\0', 'b', 'b'};
   weir_record_t rec = WEIR_RECORD_INIT;
-  rec.value = bytes; rec.value_len = 3; rec.timestamp = 1;
+  rec.value = bytes;
+  rec.value_len = 3;
+  rec.timestamp = 1;
   assert_int_equal(t_push_rec(t, &rec), WEIR_OK);
-  rec.value_len = 2; rec.timestamp = 2; /* "a\0": no 'b' at its end */
+  rec.value_len = 2;
+  rec.timestamp = 2; /* "a\0": no 'b' at its end */
   assert_int_equal(t_push_rec(t, &rec), WEIR_OK);
   assert_int_equal(t_count(t), 1);
   assert_int_equal(t_out(t, 0)->value_len, 3);
@@ -203,8 +214,13 @@ static void test_split_keeps_headers(void **state) {
   t_op_t *t = open_ok("split", NO_PARAMS, NO_CHILDREN);
   weir_header_t hdr[1] = {{"trace", "42", 2}};
   weir_record_t rec = WEIR_RECORD_INIT;
-  rec.key = "k"; rec.key_len = 1; rec.value = "a b"; rec.value_len = 3; rec.timestamp = 99;
-  rec.headers = hdr; rec.header_count = 1;
+  rec.key = "k";
+  rec.key_len = 1;
+  rec.value = "a b";
+  rec.value_len = 3;
+  rec.timestamp = 99;
+  rec.headers = hdr;
+  rec.header_count = 1;
   assert_int_equal(t_push_rec(t, &rec), WEIR_OK);
   assert_int_equal(t_count(t), 2);
   t_expect(t, 0, NULL, "k", "a", 99);
@@ -322,8 +338,8 @@ static void test_rekey_errors(void **state) {
 static const char *const three_children[] = {"errors", "warnings", "rest", NULL};
 
 static void test_branch_first(void **state) {
-  t_op_t *t = open_ok("branch", P("route", "errors: ^ERROR\nwarnings : ^(WARN|ERROR)"),
-                      three_children);
+  t_op_t *t =
+      open_ok("branch", P("route", "errors: ^ERROR\nwarnings : ^(WARN|ERROR)"), three_children);
   t_push(t, "1", "ERROR x", 1);
   t_push(t, "2", "WARN y", 2);
   t_push(t, "3", "INFO z", 3);
@@ -337,8 +353,8 @@ static void test_branch_first(void **state) {
 
 static void test_branch_all_and_default(void **state) {
   t_op_t *t = open_ok("branch",
-                      P("route", "errors: ^ERROR", "route", "warnings: ^(WARN|ERROR)", "route", "errors: disk",
-                        "mode", "all", "default", "rest"),
+                      P("route", "errors: ^ERROR", "route", "warnings: ^(WARN|ERROR)", "route",
+                        "errors: disk", "mode", "all", "default", "rest"),
                       three_children);
   t_push(t, "1", "ERROR disk", 1); /* errors once, though two of its routes match */
   t_push(t, "2", "WARN disk", 2);
@@ -400,9 +416,8 @@ static void test_log_line_and_forward(void **state) {
   t_expect(t, 0, NULL, "k1", "hello \"w\"\n\x01\\", 1700000000000);
   t_expect(t, 1, NULL, NULL, NULL, -1);
   assert_int_equal(t_log_count(t), 2);
-  assert_string_equal(t_log(t, 0),
-                      "in/3@42 key=\"k1\" value=\"hello \\\"w\\\"\\n\\x01\\\\\" "
-                      "ts=1700000000000");
+  assert_string_equal(t_log(t, 0), "in/3@42 key=\"k1\" value=\"hello \\\"w\\\"\\n\\x01\\\\\" "
+                                   "ts=1700000000000");
   assert_string_equal(t_log(t, 1), "in/3@42 key=null value=null ts=-1");
   t_close(t);
 }
@@ -411,8 +426,7 @@ static void test_log_prefix_and_cut(void **state) {
   t_op_t *t = open_ok("log", P("prefix", "dbg:", "max.bytes", "3"), NO_CHILDREN);
   t_push(t, "abcdef", "xyz", 5);
   t_expect(t, 0, NULL, "abcdef", "xyz", 5);
-  assert_string_equal(t_log(t, 0),
-                      "dbg: in/3@42 key=\"abc\"...(+3 bytes) value=\"xyz\" ts=5");
+  assert_string_equal(t_log(t, 0), "dbg: in/3@42 key=\"abc\"...(+3 bytes) value=\"xyz\" ts=5");
   t_close(t);
   t = open_ok("log", P("max.bytes", "0"), NO_CHILDREN);
   t_push(t, "", "\xff", 6);

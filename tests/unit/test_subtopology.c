@@ -23,10 +23,10 @@ static weir_topology_t *build(const char *ini, weir_diag_t *d) {
 
 static const char two_parts[] =
     "[weir]\napplication.id = s\nbootstrap.servers = embedded\n"
-    "[source:a]\ntopic = ta\n"                                            /* 4-5 */
-    "[source:b]\ntopic = tb\n"                                            /* 6-7 */
-    "[source:c]\ntopic = tc\n"                                            /* 8-9 */
-    "[operator:join]\nplugin = std\ntype = passthrough\ninput = b, c\n"   /* 10-13 */
+    "[source:a]\ntopic = ta\n"                                          /* 4-5 */
+    "[source:b]\ntopic = tb\n"                                          /* 6-7 */
+    "[source:c]\ntopic = tc\n"                                          /* 8-9 */
+    "[operator:join]\nplugin = std\ntype = passthrough\ninput = b, c\n" /* 10-13 */
     "[sink:out-a]\ninput = a\ntopic = oa\n"
     "[sink:out-bc]\ninput = join\ntopic = obc\n";
 
@@ -47,12 +47,11 @@ static void test_connected_parts_are_numbered_by_first_source(void **state) {
 }
 
 static void test_topic_in_two_parts_is_refused(void **state) {
-  static const char ini[] =
-      "[weir]\napplication.id = s\nbootstrap.servers = embedded\n"
-      "[source:a]\ntopic = shared\n"
-      "[source:b]\ntopics = other, shared\n"
-      "[sink:x]\ninput = a\ntopic = x\n"
-      "[sink:y]\ninput = b\ntopic = y\n";
+  static const char ini[] = "[weir]\napplication.id = s\nbootstrap.servers = embedded\n"
+                            "[source:a]\ntopic = shared\n"
+                            "[source:b]\ntopics = other, shared\n"
+                            "[sink:x]\ninput = a\ntopic = x\n"
+                            "[sink:y]\ninput = b\ntopic = y\n";
   weir_diag_t d = {0};
   weir_topology_t *t = build(ini, &d);
   assert_null(t);

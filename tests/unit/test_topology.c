@@ -13,10 +13,10 @@
 #include "topology/topology.h"
 
 /* Lines 1-4 of every test INI. */
-#define HEAD                                                                   \
-  "[weir]\n"                                                                   \
-  "application.id = app\n"                                                     \
-  "bootstrap.servers = embedded\n"                                             \
+#define HEAD                                                                                       \
+  "[weir]\n"                                                                                       \
+  "application.id = app\n"                                                                         \
+  "bootstrap.servers = embedded\n"                                                                 \
   "plugin.dir = " WEIR_TEST_FIXTURE_DIR "\n"
 
 static void assert_contains(const char *text, const char *needle) {
@@ -71,36 +71,34 @@ static void expect_errors(const char *text, int count, ...) {
 
 /* ---------------------------------------------------------------- valid */
 
-static const char *const valid =
-    HEAD
-    "[kafka]\n"                     /* 5 */
-    "compression.type = lz4\n"      /* 6 */
-    "linger.ms = 5\n"               /* 7 */
-    "[source:lines]\n"              /* 8 */
-    "topics = a, b\n"               /* 9 */
-    "value.serde = string\n"        /* 10 */
-    "[sink:out]\n"                  /* 11 */
-    "input = count\n"               /* 12 */
-    "topic = out-topic\n"           /* 13 */
-    "value.serde = int64\n"         /* 14 */
-    "[operator:count]\n"            /* 15 */
-    "plugin = topo_ops\n"           /* 16 */
-    "type = pass\n"                 /* 17 */
-    "input = words, lines\n"        /* 18 */
-    "store = counts\n"              /* 19 */
-    "[operator:words]\n"            /* 20 */
-    "plugin = topo_ops\n"           /* 21 */
-    "type = typed\n"                /* 22 */
-    "input = lines\n"               /* 23 */
-    "field = text\n"                /* 24 */
-    "tag = x\n"                     /* 25 */
-    "tag = y\n"                     /* 26 */
-    "[store:counts]\n"              /* 27 */
-    "type = kv\n"                   /* 28 */
-    "changelog = off\n"             /* 29 */
-    "[sink:echo]\n"                 /* 30 */
-    "input = words\n"               /* 31 */
-    "topic = a\n";                  /* 32 */
+static const char *const valid = HEAD "[kafka]\n"                /* 5 */
+                                      "compression.type = lz4\n" /* 6 */
+                                      "linger.ms = 5\n"          /* 7 */
+                                      "[source:lines]\n"         /* 8 */
+                                      "topics = a, b\n"          /* 9 */
+                                      "value.serde = string\n"   /* 10 */
+                                      "[sink:out]\n"             /* 11 */
+                                      "input = count\n"          /* 12 */
+                                      "topic = out-topic\n"      /* 13 */
+                                      "value.serde = int64\n"    /* 14 */
+                                      "[operator:count]\n"       /* 15 */
+                                      "plugin = topo_ops\n"      /* 16 */
+                                      "type = pass\n"            /* 17 */
+                                      "input = words, lines\n"   /* 18 */
+                                      "store = counts\n"         /* 19 */
+                                      "[operator:words]\n"       /* 20 */
+                                      "plugin = topo_ops\n"      /* 21 */
+                                      "type = typed\n"           /* 22 */
+                                      "input = lines\n"          /* 23 */
+                                      "field = text\n"           /* 24 */
+                                      "tag = x\n"                /* 25 */
+                                      "tag = y\n"                /* 26 */
+                                      "[store:counts]\n"         /* 27 */
+                                      "type = kv\n"              /* 28 */
+                                      "changelog = off\n"        /* 29 */
+                                      "[sink:echo]\n"            /* 30 */
+                                      "input = words\n"          /* 31 */
+                                      "topic = a\n";             /* 32 */
 
 static void assert_names(weir_node_t *const *nodes, size_t count, const char *expected) {
   char got[256] = "";
@@ -260,18 +258,17 @@ static void test_print(void **state) {
 static void test_settings_values(void **state) {
   (void)state;
   weir_diag_t d = {0};
-  weir_topology_t *t = build(HEAD
-                             "threads = 4\n"
-                             "processing.guarantee = at_least_once\n"
-                             "log.level = debug\n"
-                             "deserialization.policy = dead-letter\n"
-                             "processing.error.policy = skip\n"
-                             "dead.letter.topic = dlq\n"
-                             "http.listen = 127.0.0.1:8080\n"
-                             "embedded.partitions = 3\n"
-                             "commit.interval.ms = 100\n"
-                             "[source:s]\ntopic = in\n"
-                             "[sink:k]\ninput = s\ntopic = out\n",
+  weir_topology_t *t = build(HEAD "threads = 4\n"
+                                  "processing.guarantee = at_least_once\n"
+                                  "log.level = debug\n"
+                                  "deserialization.policy = dead-letter\n"
+                                  "processing.error.policy = skip\n"
+                                  "dead.letter.topic = dlq\n"
+                                  "http.listen = 127.0.0.1:8080\n"
+                                  "embedded.partitions = 3\n"
+                                  "commit.interval.ms = 100\n"
+                                  "[source:s]\ntopic = in\n"
+                                  "[sink:k]\ninput = s\ntopic = out\n",
                              &d);
   if (!t)
     weir_diag_print(&d, stderr);
@@ -360,10 +357,10 @@ static void test_weir_section_errors(void **state) {
   expect_errors("[source:s]\ntopic = t\n[sink:k]\ninput = s\ntopic = o\n", 1,
                 "t.ini: no [weir] section; add one with application.id and bootstrap.servers",
                 NULL);
-  expect_errors("[weir]\n"                  /* 1 */
-                "threads = 0\n"             /* 2 */
-                "colour = blue\n"           /* 3 */
-                "log.level = loud\n"        /* 4 */
+  expect_errors("[weir]\n"           /* 1 */
+                "threads = 0\n"      /* 2 */
+                "colour = blue\n"    /* 3 */
+                "log.level = loud\n" /* 4 */
                 "[source:s]\ntopic = t\n[sink:k]\ninput = s\ntopic = o\n",
                 5,
                 "t.ini:2: bad value for 'threads' in [weir]: expected an integer in [1, 1024], "
@@ -384,10 +381,10 @@ static void test_weir_dead_letter_and_duplicates(void **state) {
                 "t.ini:1: [weir] uses a dead-letter policy but sets no dead.letter.topic; add "
                 "'dead.letter.topic = NAME'",
                 NULL);
-  expect_errors(HEAD "[source:s]\n"  /* 5 */
-                     "topic = t\n"   /* 6 */
-                     "[weir]\n"      /* 7 */
-                     "[kafka:x]\n"   /* 8 */
+  expect_errors(HEAD "[source:s]\n" /* 5 */
+                     "topic = t\n"  /* 6 */
+                     "[weir]\n"     /* 7 */
+                     "[kafka:x]\n"  /* 8 */
                      "[sink:k]\ninput = s\ntopic = o\n",
                 2, "t.ini:7: [weir] appears twice (first at line 1); merge the two sections",
                 "t.ini:8: [kafka:x]: the [kafka] section takes no name; write [kafka]", NULL);
@@ -397,17 +394,17 @@ static void test_weir_dead_letter_and_duplicates(void **state) {
 
 static void test_section_kind_and_names(void **state) {
   (void)state;
-  expect_errors(HEAD "[source:s]\n"      /* 5 */
-                     "topic = t\n"       /* 6 */
-                     "[sink:k]\n"        /* 7 */
-                     "input = s\n"       /* 8 */
-                     "topic = o\n"       /* 9 */
-                     "[table:x]\n"       /* 10 */
-                     "[source]\n"        /* 11 */
-                     "topic = u\n"       /* 12 */
-                     "[operator:s]\n"    /* 13 */
-                     "[sink:k]\n"        /* 14 */
-                     "[store]\n",        /* 15 */
+  expect_errors(HEAD "[source:s]\n"   /* 5 */
+                     "topic = t\n"    /* 6 */
+                     "[sink:k]\n"     /* 7 */
+                     "input = s\n"    /* 8 */
+                     "topic = o\n"    /* 9 */
+                     "[table:x]\n"    /* 10 */
+                     "[source]\n"     /* 11 */
+                     "topic = u\n"    /* 12 */
+                     "[operator:s]\n" /* 13 */
+                     "[sink:k]\n"     /* 14 */
+                     "[store]\n",     /* 15 */
                 5,
                 "t.ini:10: unknown section kind 'table' (expected weir, kafka, source, "
                 "operator, sink, store, global)",
@@ -419,21 +416,20 @@ static void test_section_kind_and_names(void **state) {
 
 static void test_source_errors(void **state) {
   (void)state;
-  expect_errors(HEAD "[source:both]\n"      /* 5 */
-                     "topic = a\n"          /* 6 */
-                     "topics = b, c\n"      /* 7 */
-                     "[source:none]\n"      /* 8 */
-                     "key.serde = avro\n"   /* 9 */
-                     "[source:fed]\n"       /* 10 */
-                     "topic = x, y\n"       /* 11 */
-                     "input = both\n"       /* 12 */
-                     "[source:lonely]\n"    /* 13 */
-                     "topics = q,,r\n"      /* 14 */
-                     "[sink:k]\n"           /* 15 */
+  expect_errors(HEAD "[source:both]\n"           /* 5 */
+                     "topic = a\n"               /* 6 */
+                     "topics = b, c\n"           /* 7 */
+                     "[source:none]\n"           /* 8 */
+                     "key.serde = avro\n"        /* 9 */
+                     "[source:fed]\n"            /* 10 */
+                     "topic = x, y\n"            /* 11 */
+                     "input = both\n"            /* 12 */
+                     "[source:lonely]\n"         /* 13 */
+                     "topics = q,,r\n"           /* 14 */
+                     "[sink:k]\n"                /* 15 */
                      "input = both, none, fed\n" /* 16 */
-                     "topic = o\n",         /* 17 */
-                7,
-                "t.ini:7: [source:both] sets both topic and topics; keep one",
+                     "topic = o\n",              /* 17 */
+                7, "t.ini:7: [source:both] sets both topic and topics; keep one",
                 "t.ini:8: [source:none] needs 'topic = NAME' or 'topics = A, B'",
                 "t.ini:9: bad value for 'key.serde' in [source:none]: expected one of: bytes, "
                 "string, int64, json; got 'avro'",
@@ -447,29 +443,29 @@ static void test_source_errors(void **state) {
 
 static void test_sink_and_store_errors(void **state) {
   (void)state;
-  expect_errors(HEAD "[source:s]\n"        /* 5 */
-                     "topic = t\n"         /* 6 */
-                     "[sink:a]\n"          /* 7 */
-                     "input = s\n"         /* 8 */
-                     "[sink:b]\n"          /* 9 */
-                     "input = s\n"         /* 10 */
-                     "topic = x, y\n"      /* 11 */
-                     "[sink:c]\n"          /* 12 */
-                     "topic = z\n"         /* 13 */
-                     "[store:w]\n"         /* 14 */
-                     "type = hash\n"       /* 15 */
-                     "[store:w]\n"         /* 16 */
-                     "type = kv\n"         /* 17 */
-                     "[store:v]\n"         /* 18 */
-                     "changelog = maybe\n", /* 19 */
-                7, "t.ini:7: [sink:a] needs 'topic'",
-                "t.ini:11: [sink:b] writes one topic, not 2; add a sink per topic",
-                "t.ini:12: [sink:c] needs 'input'",
-                "t.ini:15: bad value for 'type' in [store:w]: expected one of: kv, window, session; got "
-                "'hash'",
-                "t.ini:16: [store:w] is declared twice (first at line 14); remove one",
-                "t.ini:19: bad value for 'changelog' in [store:v]",
-                "t.ini:18: [store:v] needs 'type'", NULL);
+  expect_errors(
+      HEAD "[source:s]\n"         /* 5 */
+           "topic = t\n"          /* 6 */
+           "[sink:a]\n"           /* 7 */
+           "input = s\n"          /* 8 */
+           "[sink:b]\n"           /* 9 */
+           "input = s\n"          /* 10 */
+           "topic = x, y\n"       /* 11 */
+           "[sink:c]\n"           /* 12 */
+           "topic = z\n"          /* 13 */
+           "[store:w]\n"          /* 14 */
+           "type = hash\n"        /* 15 */
+           "[store:w]\n"          /* 16 */
+           "type = kv\n"          /* 17 */
+           "[store:v]\n"          /* 18 */
+           "changelog = maybe\n", /* 19 */
+      7, "t.ini:7: [sink:a] needs 'topic'",
+      "t.ini:11: [sink:b] writes one topic, not 2; add a sink per topic",
+      "t.ini:12: [sink:c] needs 'input'",
+      "t.ini:15: bad value for 'type' in [store:w]: expected one of: kv, window, session; got "
+      "'hash'",
+      "t.ini:16: [store:w] is declared twice (first at line 14); remove one",
+      "t.ini:19: bad value for 'changelog' in [store:v]", "t.ini:18: [store:v] needs 'type'", NULL);
   expect_errors(HEAD "[source:s]\ntopic = t\n[sink:k]\ninput = s\ntopic = o\n"
                      "[store:v]\n", /* 10 */
                 1, "t.ini:10: [store:v] needs 'type' (store kind: kv, window", NULL);
@@ -537,23 +533,23 @@ static void test_global_sections(void **state) {
 
 static void test_operator_keys(void **state) {
   (void)state;
-  expect_errors(HEAD "[source:s]\n"                   /* 5 */
-                     "topic = t\n"                    /* 6 */
-                     "[operator:a]\n"                 /* 7 */
-                     "input = s\n"                    /* 8 */
-                     "[operator:b]\n"                 /* 9 */
-                     "plugin = topo_ops\n"            /* 10 */
-                     "type = pass\n"                  /* 11 */
-                     "input = s\n"                    /* 12 */
-                     "input = a\n"                    /* 13 */
-                     "[operator:c]\n"                 /* 14 */
-                     "plugin = topo_ops\n"            /* 15 */
-                     "type = pass\n"                  /* 16 */
-                     "store = nowhere\n"              /* 17 */
-                     "[operator:d]\n"                 /* 18 */
-                     "plugin = topo_ops\n"            /* 19 */
-                     "  type = pass\n"                /* 20: continues plugin */
-                     "input = s\n",                   /* 21 */
+  expect_errors(HEAD "[source:s]\n"        /* 5 */
+                     "topic = t\n"         /* 6 */
+                     "[operator:a]\n"      /* 7 */
+                     "input = s\n"         /* 8 */
+                     "[operator:b]\n"      /* 9 */
+                     "plugin = topo_ops\n" /* 10 */
+                     "type = pass\n"       /* 11 */
+                     "input = s\n"         /* 12 */
+                     "input = a\n"         /* 13 */
+                     "[operator:c]\n"      /* 14 */
+                     "plugin = topo_ops\n" /* 15 */
+                     "type = pass\n"       /* 16 */
+                     "store = nowhere\n"   /* 17 */
+                     "[operator:d]\n"      /* 18 */
+                     "plugin = topo_ops\n" /* 19 */
+                     "  type = pass\n"     /* 20: continues plugin */
+                     "input = s\n",        /* 21 */
                 7, "t.ini:7: [operator:a] needs 'plugin'; add 'plugin = ...'",
                 "t.ini:7: [operator:a] needs 'type'; add 'type = ...'",
                 "t.ini:13: 'input' is set twice in [operator:b] (first at line 12); remove one",
@@ -608,51 +604,53 @@ static void test_group_by_repartition(void **state) {
 
 static void test_group_by_and_store_errors(void **state) {
   (void)state;
-  expect_errors(HEAD "[source:s]\n"                    /* 5 */
-                     "topic = t\n"                     /* 6 */
-                     "[operator:a]\n"                  /* 7 */
-                     "plugin = topo_ops\n"             /* 8 */
-                     "type = pass\n"                   /* 9 */
-                     "input = s\n"                     /* 10 */
-                     "group.by = key\n"                /* 11 */
-                     "[operator:b]\n"                  /* 12 */
-                     "plugin = topo_ops\n"             /* 13 */
-                     "type = pass\n"                   /* 14 */
-                     "input = s\n"                     /* 15 */
-                     "group.by = json:\n",             /* 16 */
+  expect_errors(HEAD "[source:s]\n"        /* 5 */
+                     "topic = t\n"         /* 6 */
+                     "[operator:a]\n"      /* 7 */
+                     "plugin = topo_ops\n" /* 8 */
+                     "type = pass\n"       /* 9 */
+                     "input = s\n"         /* 10 */
+                     "group.by = key\n"    /* 11 */
+                     "[operator:b]\n"      /* 12 */
+                     "plugin = topo_ops\n" /* 13 */
+                     "type = pass\n"       /* 14 */
+                     "input = s\n"         /* 15 */
+                     "group.by = json:\n", /* 16 */
                 2, "t.ini:11: [operator:a] group.by = 'key' is not understood; use 'value'",
                 "t.ini:16: [operator:b] group.by = 'json:' is not understood", NULL);
-  expect_errors(HEAD "[source:s]\ntopic = t\n"         /* 5-6 */
-                     "[operator:a]\n"                  /* 7 */
+  expect_errors(HEAD "[source:s]\ntopic = t\n" /* 5-6 */
+                     "[operator:a]\n"          /* 7 */
                      "plugin = topo_ops\ntype = pass\ninput = s\nstore = st\n"
-                     "[operator:b]\n"                  /* 12 */
+                     "[operator:b]\n" /* 12 */
                      "plugin = topo_ops\ntype = pass\ninput = a\ngroup.by = value\nstore = st\n"
                      "[store:st]\ntype = kv\n",
-                1, "t.ini:12: store 'st' is used by [operator:a] and [operator:b], which read "
-                   "differently partitioned inputs (sub-topologies 0 and 1); give each its own store",
+                1,
+                "t.ini:12: store 'st' is used by [operator:a] and [operator:b], which read "
+                "differently partitioned inputs (sub-topologies 0 and 1); give each its own store",
                 NULL);
-  expect_errors(HEAD "[source:s]\ntopic = t\n"         /* 5-6 */
-                     "[operator:a]\n"                  /* 7 */
+  expect_errors(HEAD "[source:s]\ntopic = t\n" /* 5-6 */
+                     "[operator:a]\n"          /* 7 */
                      "plugin = topo_ops\ntype = pass\ninput = s\ngroup.by = value\n"
                      "[sink:a.repartition]\ninput = a\ntopic = x\n", /* 12 */
-                1, "t.ini:12: node name 'a.repartition' is reserved for the repartition of "
-                   "[operator:a]; rename it",
+                1,
+                "t.ini:12: node name 'a.repartition' is reserved for the repartition of "
+                "[operator:a]; rename it",
                 NULL);
 }
 
 static void test_operator_plugin_errors(void **state) {
   (void)state;
-  expect_errors(HEAD "[source:s]\n"                   /* 5 */
-                     "topic = t\n"                    /* 6 */
-                     "[operator:a]\n"                 /* 7 */
-                     "plugin = no_such_plugin\n"      /* 8 */
-                     "type = pass\n"                  /* 9 */
-                     "input = s\n"                    /* 10 */
-                     "whatever = 1\n"                 /* 11 */
-                     "[operator:b]\n"                 /* 12 */
-                     "plugin = topo_ops\n"            /* 13 */
-                     "type = passs\n"                 /* 14 */
-                     "input = s\n",                   /* 15 */
+  expect_errors(HEAD "[source:s]\n"              /* 5 */
+                     "topic = t\n"               /* 6 */
+                     "[operator:a]\n"            /* 7 */
+                     "plugin = no_such_plugin\n" /* 8 */
+                     "type = pass\n"             /* 9 */
+                     "input = s\n"               /* 10 */
+                     "whatever = 1\n"            /* 11 */
+                     "[operator:b]\n"            /* 12 */
+                     "plugin = topo_ops\n"       /* 13 */
+                     "type = passs\n"            /* 14 */
+                     "input = s\n",              /* 15 */
                 2, "t.ini:8: cannot load plugin 'no_such_plugin': ",
                 "t.ini:14: plugin 'topo_ops' (" WEIR_TEST_FIXTURE_DIR
                 "/topo_ops.so) has no operator type 'passs'; its types are: pass, typed",
@@ -661,46 +659,45 @@ static void test_operator_plugin_errors(void **state) {
 
 static void test_operator_params(void **state) {
   (void)state;
-  expect_errors(HEAD "[source:s]\n"                   /* 5 */
-                     "topic = t\n"                    /* 6 */
-                     "[operator:a]\n"                 /* 7 */
-                     "plugin = topo_ops\n"            /* 8 */
-                     "type = typed\n"                 /* 9 */
-                     "input = s\n"                    /* 10 */
-                     "limit = 1000\n"                 /* 11 */
-                     "colour = red\n"                 /* 12 */
-                     "mode = fast\n"                  /* 13 */
-                     "mode = slow\n",                 /* 14 */
+  expect_errors(HEAD "[source:s]\n"        /* 5 */
+                     "topic = t\n"         /* 6 */
+                     "[operator:a]\n"      /* 7 */
+                     "plugin = topo_ops\n" /* 8 */
+                     "type = typed\n"      /* 9 */
+                     "input = s\n"         /* 10 */
+                     "limit = 1000\n"      /* 11 */
+                     "colour = red\n"      /* 12 */
+                     "mode = fast\n"       /* 13 */
+                     "mode = slow\n",      /* 14 */
                 4,
                 "t.ini:11: bad value for 'limit' in [operator:a]: expected an integer in [1, "
                 "100], got '1000'",
                 "t.ini:12: unknown key 'colour' in [operator:a]; known keys: field, label, "
                 "limit, ratio, loud, mode, match, tag, plugin, type, input, store",
                 "t.ini:14: 'mode' is set twice in [operator:a] (first at line 13); remove one",
-                "t.ini:7: [operator:a] needs 'field' (a required string); add 'field = ...'",
-                NULL);
+                "t.ini:7: [operator:a] needs 'field' (a required string); add 'field = ...'", NULL);
 }
 
 /* ---------------------------------------------------------------- graph */
 
 static void test_input_errors(void **state) {
   (void)state;
-  expect_errors(HEAD "[source:lines]\n"               /* 5 */
-                     "topic = t\n"                    /* 6 */
-                     "[operator:words]\n"             /* 7 */
-                     "plugin = topo_ops\n"            /* 8 */
-                     "type = pass\n"                  /* 9 */
-                     "input = lnes\n"                 /* 10 */
-                     "[operator:count]\n"             /* 11 */
-                     "plugin = topo_ops\n"            /* 12 */
-                     "type = pass\n"                  /* 13 */
-                     "input = out, lines, lines\n"    /* 14 */
-                     "[sink:out]\n"                   /* 15 */
-                     "input = zzzzzz, words\n"        /* 16 */
-                     "topic = o\n"                    /* 17 */
-                     "[sink:more]\n"                  /* 18 */
-                     "input = count, ,\n"             /* 19 */
-                     "topic = o\n",                   /* 20 */
+  expect_errors(HEAD "[source:lines]\n"            /* 5 */
+                     "topic = t\n"                 /* 6 */
+                     "[operator:words]\n"          /* 7 */
+                     "plugin = topo_ops\n"         /* 8 */
+                     "type = pass\n"               /* 9 */
+                     "input = lnes\n"              /* 10 */
+                     "[operator:count]\n"          /* 11 */
+                     "plugin = topo_ops\n"         /* 12 */
+                     "type = pass\n"               /* 13 */
+                     "input = out, lines, lines\n" /* 14 */
+                     "[sink:out]\n"                /* 15 */
+                     "input = zzzzzz, words\n"     /* 16 */
+                     "topic = o\n"                 /* 17 */
+                     "[sink:more]\n"               /* 18 */
+                     "input = count, ,\n"          /* 19 */
+                     "topic = o\n",                /* 20 */
                 5,
                 "t.ini:10: input 'lnes' of [operator:words] names no source or operator; did "
                 "you mean 'lines'?",
@@ -714,29 +711,28 @@ static void test_input_errors(void **state) {
 
 static void test_cycle_and_unreachable(void **state) {
   (void)state;
-  expect_errors(HEAD "[source:s]\n"                   /* 5 */
-                     "topic = t\n"                    /* 6 */
-                     "[sink:k]\n"                     /* 7 */
-                     "input = s\n"                    /* 8 */
-                     "topic = o\n"                    /* 9 */
-                     "[operator:a]\n"                 /* 10 */
-                     "plugin = topo_ops\n"            /* 11 */
-                     "type = pass\n"                  /* 12 */
-                     "input = c\n"                    /* 13 */
-                     "[operator:b]\n"                 /* 14 */
-                     "plugin = topo_ops\n"            /* 15 */
-                     "type = pass\n"                  /* 16 */
-                     "input = a\n"                    /* 17 */
-                     "[operator:c]\n"                 /* 18 */
-                     "plugin = topo_ops\n"            /* 19 */
-                     "type = pass\n"                  /* 20 */
-                     "input = b\n"                    /* 21 */
-                     "[operator:self]\n"              /* 22 */
-                     "plugin = topo_ops\n"            /* 23 */
-                     "type = pass\n"                  /* 24 */
-                     "input = self, s\n",             /* 25 */
-                5,
-                "t.ini:13: cycle: a -> b -> c -> a; an operator cannot read its own output",
+  expect_errors(HEAD "[source:s]\n"        /* 5 */
+                     "topic = t\n"         /* 6 */
+                     "[sink:k]\n"          /* 7 */
+                     "input = s\n"         /* 8 */
+                     "topic = o\n"         /* 9 */
+                     "[operator:a]\n"      /* 10 */
+                     "plugin = topo_ops\n" /* 11 */
+                     "type = pass\n"       /* 12 */
+                     "input = c\n"         /* 13 */
+                     "[operator:b]\n"      /* 14 */
+                     "plugin = topo_ops\n" /* 15 */
+                     "type = pass\n"       /* 16 */
+                     "input = a\n"         /* 17 */
+                     "[operator:c]\n"      /* 18 */
+                     "plugin = topo_ops\n" /* 19 */
+                     "type = pass\n"       /* 20 */
+                     "input = b\n"         /* 21 */
+                     "[operator:self]\n"   /* 22 */
+                     "plugin = topo_ops\n" /* 23 */
+                     "type = pass\n"       /* 24 */
+                     "input = self, s\n",  /* 25 */
+                5, "t.ini:13: cycle: a -> b -> c -> a; an operator cannot read its own output",
                 "t.ini:25: cycle: self -> self;",
                 "t.ini:13: [operator:a] is not reachable from any source; connect its input to "
                 "a source or remove it",

@@ -68,13 +68,13 @@ extern "C" {
 
 enum weir_status {
   WEIR_OK = 0,
-  WEIR_EINVAL = -1,    /* a bad argument or configuration value */
-  WEIR_ENOMEM = -2,    /* out of memory */
-  WEIR_ENOENT = -3,    /* no such child, parameter, store or key */
-  WEIR_ESTATE = -4,    /* called at the wrong time (e.g. forward outside process) */
-  WEIR_ENOTSUP = -5,   /* not supported by this host or configuration */
-  WEIR_EFAIL = -6,     /* the operator failed; the host applies the error policy */
-  WEIR_ERANGE = -7     /* a value out of range, or a buffer too small */
+  WEIR_EINVAL = -1,  /* a bad argument or configuration value */
+  WEIR_ENOMEM = -2,  /* out of memory */
+  WEIR_ENOENT = -3,  /* no such child, parameter, store or key */
+  WEIR_ESTATE = -4,  /* called at the wrong time (e.g. forward outside process) */
+  WEIR_ENOTSUP = -5, /* not supported by this host or configuration */
+  WEIR_EFAIL = -6,   /* the operator failed; the host applies the error policy */
+  WEIR_ERANGE = -7   /* a value out of range, or a buffer too small */
 };
 
 /* ---------------------------------------------------------------- records */
@@ -120,7 +120,7 @@ typedef struct weir_record {
 } weir_record_t;
 
 /* Initialise a record on the stack: weir_record_t out = WEIR_RECORD_INIT; */
-#define WEIR_RECORD_INIT                                                       \
+#define WEIR_RECORD_INIT                                                                           \
   { (uint32_t)sizeof(weir_record_t), 0, NULL, 0, NULL, 0, 0, NULL, 0 }
 
 /*
@@ -196,19 +196,27 @@ typedef struct weir_param_def {
   const char *doc;           /* one line, printed by `weir plugin info` */
 } weir_param_def_t;
 
-#define WEIR_PARAM_(n, t, f, d, lo, hi, ch, doc)                               \
+#define WEIR_PARAM_(n, t, f, d, lo, hi, ch, doc)                                                   \
   { (uint32_t)sizeof(weir_param_def_t), (f), (n), (t), (d), (lo), (hi), (ch), (doc) }
 #define WEIR_PARAM_STR(n, def, doc) WEIR_PARAM_(n, WEIR_PARAM_STRING, 0, def, 1, 0, NULL, doc)
-#define WEIR_PARAM_STR_REQ(n, doc) WEIR_PARAM_(n, WEIR_PARAM_STRING, WEIR_PARAM_REQUIRED, NULL, 1, 0, NULL, doc)
-#define WEIR_PARAM_INT(n, def, lo, hi, doc) WEIR_PARAM_(n, WEIR_PARAM_INT, 0, def, lo, hi, NULL, doc)
-#define WEIR_PARAM_DOUBLE(n, def, lo, hi, doc) WEIR_PARAM_(n, WEIR_PARAM_DOUBLE, 0, def, lo, hi, NULL, doc)
+#define WEIR_PARAM_STR_REQ(n, doc)                                                                 \
+  WEIR_PARAM_(n, WEIR_PARAM_STRING, WEIR_PARAM_REQUIRED, NULL, 1, 0, NULL, doc)
+#define WEIR_PARAM_INT(n, def, lo, hi, doc)                                                        \
+  WEIR_PARAM_(n, WEIR_PARAM_INT, 0, def, lo, hi, NULL, doc)
+#define WEIR_PARAM_DOUBLE(n, def, lo, hi, doc)                                                     \
+  WEIR_PARAM_(n, WEIR_PARAM_DOUBLE, 0, def, lo, hi, NULL, doc)
 #define WEIR_PARAM_BOOL(n, def, doc) WEIR_PARAM_(n, WEIR_PARAM_BOOL, 0, def, 1, 0, NULL, doc)
-#define WEIR_PARAM_ENUM(n, def, choices, doc) WEIR_PARAM_(n, WEIR_PARAM_ENUM, 0, def, 1, 0, choices, doc)
+#define WEIR_PARAM_ENUM(n, def, choices, doc)                                                      \
+  WEIR_PARAM_(n, WEIR_PARAM_ENUM, 0, def, 1, 0, choices, doc)
 #define WEIR_PARAM_REGEX(n, def, doc) WEIR_PARAM_(n, WEIR_PARAM_REGEX, 0, def, 1, 0, NULL, doc)
-#define WEIR_PARAM_REGEX_REQ(n, doc) WEIR_PARAM_(n, WEIR_PARAM_REGEX, WEIR_PARAM_REQUIRED, NULL, 1, 0, NULL, doc)
-/* A string that may repeat (values joined with '\n'); add WEIR_PARAM_REQUIRED via WEIR_PARAM_() if needed. */
-#define WEIR_PARAM_STR_MULTI(n, doc) WEIR_PARAM_(n, WEIR_PARAM_STRING, WEIR_PARAM_MULTI, NULL, 1, 0, NULL, doc)
-#define WEIR_PARAM_END { (uint32_t)sizeof(weir_param_def_t), 0, NULL, (weir_param_type_t)0, NULL, 1, 0, NULL, NULL }
+#define WEIR_PARAM_REGEX_REQ(n, doc)                                                               \
+  WEIR_PARAM_(n, WEIR_PARAM_REGEX, WEIR_PARAM_REQUIRED, NULL, 1, 0, NULL, doc)
+/* A string that may repeat (values joined with '\n'); add WEIR_PARAM_REQUIRED via WEIR_PARAM_() if
+ * needed. */
+#define WEIR_PARAM_STR_MULTI(n, doc)                                                               \
+  WEIR_PARAM_(n, WEIR_PARAM_STRING, WEIR_PARAM_MULTI, NULL, 1, 0, NULL, doc)
+#define WEIR_PARAM_END                                                                             \
+  { (uint32_t)sizeof(weir_param_def_t), 0, NULL, (weir_param_type_t)0, NULL, 1, 0, NULL, NULL }
 
 /* ---------------------------------------------------------------- contexts */
 
@@ -271,10 +279,10 @@ enum weir_log_level {
 #define WEIR_STORE_SESSION 3
 
 typedef struct weir_operator_def {
-  uint32_t struct_size; /* sizeof(weir_operator_def_t) of the plugin */
-  uint32_t flags;       /* WEIR_OP_* */
-  const char *type;     /* the `type =` that selects it, unique within the plugin */
-  const char *doc;      /* one line */
+  uint32_t struct_size;           /* sizeof(weir_operator_def_t) of the plugin */
+  uint32_t flags;                 /* WEIR_OP_* */
+  const char *type;               /* the `type =` that selects it, unique within the plugin */
+  const char *doc;                /* one line */
   const weir_param_def_t *params; /* array ended by WEIR_PARAM_END; may be NULL */
 
   /*
@@ -309,8 +317,8 @@ typedef struct weir_operator_def {
    * instance is closed and the new one starts with init(). Optional.
    */
   int (*save)(weir_ctx_t *ctx, void *self, weir_buf_t *out);
-  int (*load)(weir_ctx_t *ctx, void **self, const void *state, size_t state_len,
-              char *errstr, size_t errstr_size);
+  int (*load)(weir_ctx_t *ctx, void **self, const void *state, size_t state_len, char *errstr,
+              size_t errstr_size);
 
   /*
    * 1.1. [task-thread] The task is about to commit (every commit.interval.ms,
@@ -355,9 +363,9 @@ typedef struct weir_plugin_desc {
   uint16_t abi_major; /* WEIR_ABI_MAJOR the plugin was built with */
   uint16_t abi_minor; /* WEIR_ABI_MINOR the plugin was built with */
   uint32_t struct_size;
-  const char *name;    /* e.g. "std" */
-  const char *version; /* the plugin's own version, free text */
-  const char *doc;     /* one line */
+  const char *name;                            /* e.g. "std" */
+  const char *version;                         /* the plugin's own version, free text */
+  const char *doc;                             /* one line */
   const weir_operator_def_t *const *operators; /* NULL-terminated */
   const void *const *serdes;                   /* reserved: NULL in ABI 1.0 */
 } weir_plugin_desc_t;
@@ -369,15 +377,19 @@ typedef const weir_plugin_desc_t *(*weir_plugin_entry_fn)(void);
  * Define the entry point:
  *   WEIR_PLUGIN("myplugin", "1.2.0", "What it does", &op_a, &op_b)
  */
-#define WEIR_PLUGIN(name_, version_, doc_, ...)                                \
-  WEIR_EXPORT const weir_plugin_desc_t *weir_plugin_entry(void);               \
-  WEIR_EXPORT const weir_plugin_desc_t *weir_plugin_entry(void) {              \
-    static const weir_operator_def_t *const weir_ops_[] = {__VA_ARGS__, NULL}; \
-    static const weir_plugin_desc_t weir_desc_ = {                             \
-        WEIR_ABI_MAJOR, WEIR_ABI_MINOR, (uint32_t)sizeof(weir_plugin_desc_t),  \
-        (name_),        (version_),     (doc_),                                \
-        weir_ops_,      NULL};                                                 \
-    return &weir_desc_;                                                        \
+#define WEIR_PLUGIN(name_, version_, doc_, ...)                                                    \
+  WEIR_EXPORT const weir_plugin_desc_t *weir_plugin_entry(void);                                   \
+  WEIR_EXPORT const weir_plugin_desc_t *weir_plugin_entry(void) {                                  \
+    static const weir_operator_def_t *const weir_ops_[] = {__VA_ARGS__, NULL};                     \
+    static const weir_plugin_desc_t weir_desc_ = {WEIR_ABI_MAJOR,                                  \
+                                                  WEIR_ABI_MINOR,                                  \
+                                                  (uint32_t)sizeof(weir_plugin_desc_t),            \
+                                                  (name_),                                         \
+                                                  (version_),                                      \
+                                                  (doc_),                                          \
+                                                  weir_ops_,                                       \
+                                                  NULL};                                           \
+    return &weir_desc_;                                                                            \
   }
 
 /* ---------------------------------------------------------------- host API */
@@ -417,8 +429,8 @@ struct weir_host_api {
   int (*kv_put)(weir_store_t *store, const void *key, size_t key_len, const void *value,
                 size_t value_len);
   int (*kv_delete)(weir_store_t *store, const void *key, size_t key_len);
-  weir_iter_t *(*kv_range)(weir_store_t *store, const void *from, size_t from_len,
-                           const void *to, size_t to_len);
+  weir_iter_t *(*kv_range)(weir_store_t *store, const void *from, size_t from_len, const void *to,
+                           size_t to_len);
   weir_iter_t *(*kv_prefix)(weir_store_t *store, const void *prefix, size_t prefix_len);
   int (*iter_next)(weir_iter_t *it, const void **key, size_t *key_len, const void **value,
                    size_t *value_len);
@@ -454,7 +466,7 @@ struct weir_host_api {
 };
 
 /* Whether the host's table has `field` (a host older than the plugin lacks it). */
-#define WEIR_API_HAS(api, field)                                               \
+#define WEIR_API_HAS(api, field)                                                                   \
   ((api)->struct_size >= offsetof(weir_host_api_t, field) + sizeof((api)->field))
 /* ...and it is set (a host may leave a service it does not offer NULL). */
 #define WEIR_API_HAS_FN(api, field) (WEIR_API_HAS(api, field) && (api)->field)
@@ -474,8 +486,7 @@ static inline int weir_forward(weir_ctx_t *ctx, const weir_record_t *rec) {
  * name, e.g. "errors" for [sink:errors]). WEIR_ENOENT if this node has no
  * such child. Only during process(), flush() or punctuate().
  */
-static inline int weir_forward_to(weir_ctx_t *ctx, const char *child,
-                                  const weir_record_t *rec) {
+static inline int weir_forward_to(weir_ctx_t *ctx, const char *child, const weir_record_t *rec) {
   return ctx->api->forward_to(ctx, child, rec);
 }
 
@@ -508,8 +519,7 @@ static inline int weir_log_enabled(weir_ctx_t *ctx, int level) {
  * Formatting happens only when the level is enabled. Lines longer than 1 KiB
  * are cut. Any callback of the instance.
  */
-static inline WEIR_PRINTF(3, 4) void weir_log(weir_ctx_t *ctx, int level,
-                                              const char *fmt, ...) {
+static inline WEIR_PRINTF(3, 4) void weir_log(weir_ctx_t *ctx, int level, const char *fmt, ...) {
   char line[1024];
   va_list ap;
   if (!ctx->api->log_enabled(ctx, level))
@@ -780,9 +790,8 @@ static inline int weir_window_put(weir_store_t *store, const void *key, size_t k
 
 /* One key's windows whose start is in [time_from, time_to], in start order.
  * weir_iter_next() gives the key and value, weir_iter_window() the window. */
-static inline weir_iter_t *weir_window_fetch(weir_store_t *store, const void *key,
-                                             size_t key_len, int64_t time_from,
-                                             int64_t time_to) {
+static inline weir_iter_t *weir_window_fetch(weir_store_t *store, const void *key, size_t key_len,
+                                             int64_t time_from, int64_t time_to) {
   if (!WEIR_API_HAS_FN(store->api, window_fetch))
     return NULL;
   return store->api->window_fetch(store, key, key_len, time_from, time_to);
@@ -806,9 +815,8 @@ static inline weir_iter_t *weir_window_fetch_all(weir_store_t *store, int64_t ti
 
 /* The key's sessions with end >= earliest_end and start <= latest_start
  * (those overlapping [earliest_end, latest_start]), by start. */
-static inline weir_iter_t *weir_session_find(weir_store_t *store, const void *key,
-                                             size_t key_len, int64_t earliest_end,
-                                             int64_t latest_start) {
+static inline weir_iter_t *weir_session_find(weir_store_t *store, const void *key, size_t key_len,
+                                             int64_t earliest_end, int64_t latest_start) {
   if (!WEIR_API_HAS_FN(store->api, session_find))
     return NULL;
   return store->api->session_find(store, key, key_len, earliest_end, latest_start);
