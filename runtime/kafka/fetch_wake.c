@@ -1,5 +1,7 @@
 #include "kafka/fetch_wake.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,14 @@
 
 enum { LEADER_WAIT_MS = 200 };
 
+/* One wake waiting for the waker thread: the partition whose leader it asks.
+ * A newer wake replaces one not yet sent (one request wakes the broker). */
+typedef struct {
+  char topic[256];
+  int32_t partition;
+  int pending, stop;
+} wake_request_t;
+
 struct weir_fetch_wake {
   rd_kafka_t *consumer;
   size_t min_messages, max_bytes;
@@ -18,7 +28,16 @@ struct weir_fetch_wake {
   int throttled;
   char topic[256]; /* the last partition read: its leader is woken */
   int32_t partition;
-  unsigned long long sent;
+  atomic_ullong sent, answered;
+  /* The waker: rd_kafka_query_watermark_offsets() waits for the broker's
+   * answer whatever its timeout says (3.04 s with a 200 ms timeout against
+   * a mock broker answering in 3 s), so a slow broker stalled the stream
+   * thread, and every task on it, for as long as the request took. */
+  pthread_mutex_t lock;
+  pthread_cond_t wakeup;
+  pthread_t waker;
+  int waker_started;
+  wake_request_t request;
 };
 
 static size_t conf_size(rd_kafka_t *rk, const char *name, size_t fallback) {
@@ -41,11 +60,70 @@ weir_fetch_wake_t *weir_fetch_wake_new(rd_kafka_t *consumer, int embedded) {
   w->max_bytes = conf_size(consumer, "queued.max.messages.kbytes", 65536) * 1024;
   w->avg_bytes = 100;
   w->partition = -1;
+  atomic_init(&w->sent, 0);
+  atomic_init(&w->answered, 0);
+  pthread_mutex_init(&w->lock, NULL);
+  pthread_cond_init(&w->wakeup, NULL);
   return w;
 }
 
 void weir_fetch_wake_free(weir_fetch_wake_t *w) {
+  if (!w)
+    return;
+  if (w->waker_started) {
+    pthread_mutex_lock(&w->lock);
+    w->request.stop = 1;
+    pthread_cond_signal(&w->wakeup);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->waker, NULL); /* a request in flight ends first: the consumer outlives it */
+  }
+  pthread_cond_destroy(&w->wakeup);
+  pthread_mutex_destroy(&w->lock);
   free(w);
+}
+
+/* The watermarks themselves are not needed: the request is the wake. */
+static void send_wake(weir_fetch_wake_t *w, const char *topic, int32_t partition) {
+  int64_t low, high;
+  rd_kafka_query_watermark_offsets(w->consumer, topic, partition, &low, &high, LEADER_WAIT_MS);
+  atomic_fetch_add(&w->answered, 1);
+}
+
+static void *waker_main(void *arg) {
+  weir_fetch_wake_t *w = arg;
+  pthread_setname_np(pthread_self(), "weir-wake");
+  pthread_mutex_lock(&w->lock);
+  for (;;) {
+    while (!w->request.pending && !w->request.stop)
+      pthread_cond_wait(&w->wakeup, &w->lock);
+    if (w->request.stop)
+      break;
+    wake_request_t r = w->request;
+    w->request.pending = 0;
+    pthread_mutex_unlock(&w->lock);
+    send_wake(w, r.topic, r.partition);
+    pthread_mutex_lock(&w->lock);
+  }
+  pthread_mutex_unlock(&w->lock);
+  return NULL;
+}
+
+/* Hands the wake to the waker thread, started at the first; without one
+ * (it could not start) the wake is sent here, as before. */
+static void request_wake(weir_fetch_wake_t *w) {
+  pthread_mutex_lock(&w->lock);
+  if (!w->waker_started && pthread_create(&w->waker, NULL, waker_main, w) == 0)
+    w->waker_started = 1;
+  if (w->waker_started) {
+    snprintf(w->request.topic, sizeof w->request.topic, "%s", w->topic);
+    w->request.partition = w->partition;
+    w->request.pending = 1;
+    pthread_cond_signal(&w->wakeup);
+  }
+  int started = w->waker_started;
+  pthread_mutex_unlock(&w->lock);
+  if (!started)
+    send_wake(w, w->topic, w->partition);
 }
 
 int weir_fetch_wake_decide(int *throttled, size_t queue_len, size_t avg_bytes, size_t min_messages,
@@ -76,16 +154,17 @@ void weir_fetch_wake_after_pull(weir_fetch_wake_t *w, rd_kafka_message_t *const 
   if (w->partition < 0 || !weir_fetch_wake_decide(&w->throttled, queue_len, w->avg_bytes,
                                                   w->min_messages, w->max_bytes))
     return;
-  /* The watermarks themselves are not needed: the request is the wake. */
-  int64_t low, high;
-  rd_kafka_query_watermark_offsets(w->consumer, w->topic, w->partition, &low, &high,
-                                   LEADER_WAIT_MS);
-  w->sent++;
+  atomic_fetch_add(&w->sent, 1);
+  request_wake(w);
   WEIR_DEBUG("consumer queue down to %zu records after reaching its threshold: a ListOffsets to "
              "the leader of %s [%d] to wake the fetchers",
              queue_len, w->topic, (int)w->partition);
 }
 
 unsigned long long weir_fetch_wake_count(const weir_fetch_wake_t *w) {
-  return w ? w->sent : 0;
+  return w ? atomic_load(&w->sent) : 0;
+}
+
+unsigned long long weir_fetch_wake_answered(const weir_fetch_wake_t *w) {
+  return w ? atomic_load(&w->answered) : 0;
 }

@@ -9,8 +9,11 @@
  * waits in every cycle. A request to a broker is I/O that wakes its thread,
  * so when the queue, having reached the threshold, is down to half, this
  * asks the leader of the last partition read for its watermarks (a
- * ListOffsets, answer unused), blocking for that round trip (the leader's
- * lookup bounded at 200 ms). A/B on Kafka 4.4, 2 cores: a stream-table join
+ * ListOffsets, answer unused). The request is sent by a thread of its own
+ * (one per consumer, started at the first wake): the call waits for the
+ * broker's answer however long it takes, and the thread that polls the
+ * consumer must not; a wake asked for while one is in flight replaces any
+ * not yet sent. A/B on Kafka 4.4, 2 cores: a stream-table join
  * over a backlog 281-336 k -> 427-455 k records/s, a passthrough 477-787 k
  * -> 1.19-1.51 M, a store's restore 308 k -> 927-947 k (measured with a
  * ListConsumerGroups to every broker as the wake; that one fails on the
@@ -36,15 +39,17 @@ typedef struct weir_fetch_wake weir_fetch_wake_t;
  * wake is needed (librdkafka >= 2.2), when `embedded` (bootstrap.servers =
  * embedded), or out of memory. */
 weir_fetch_wake_t *weir_fetch_wake_new(rd_kafka_t *consumer, int embedded);
-/* Before the consumer is destroyed. */
+/* Before the consumer is destroyed: waits for a wake in flight. */
 void weir_fetch_wake_free(weir_fetch_wake_t *w);
 
 /* After a pull of `n` messages, with the queue's length now. */
 void weir_fetch_wake_after_pull(weir_fetch_wake_t *w, rd_kafka_message_t *const *msgs, size_t n,
                                 size_t queue_len);
 
-/* Wakes sent so far. */
+/* Wakes asked for so far, and of those the ones the broker has answered
+ * (any thread). */
 unsigned long long weir_fetch_wake_count(const weir_fetch_wake_t *w);
+unsigned long long weir_fetch_wake_answered(const weir_fetch_wake_t *w);
 
 /* The decision alone, for tests: whether a queue of `queue_len` records of
  * `avg_bytes` each is at the fetcher's threshold (min_messages records or
