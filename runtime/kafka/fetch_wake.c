@@ -18,7 +18,7 @@ enum { LEADER_WAIT_MS = 200 };
 typedef struct {
   char topic[256];
   int32_t partition;
-  int pending, stop;
+  int pending;
 } wake_request_t;
 
 struct weir_fetch_wake {
@@ -36,7 +36,7 @@ struct weir_fetch_wake {
   pthread_mutex_t lock;
   pthread_cond_t wakeup;
   pthread_t waker;
-  int waker_started;
+  int waker_started, waker_stop;
   wake_request_t request;
 };
 
@@ -72,7 +72,7 @@ void weir_fetch_wake_free(weir_fetch_wake_t *w) {
     return;
   if (w->waker_started) {
     pthread_mutex_lock(&w->lock);
-    w->request.stop = 1;
+    w->waker_stop = 1;
     pthread_cond_signal(&w->wakeup);
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->waker, NULL); /* a request in flight ends first: the consumer outlives it */
@@ -94,9 +94,9 @@ static void *waker_main(void *arg) {
   pthread_setname_np(pthread_self(), "weir-wake");
   pthread_mutex_lock(&w->lock);
   for (;;) {
-    while (!w->request.pending && !w->request.stop)
+    while (!w->request.pending && !w->waker_stop)
       pthread_cond_wait(&w->wakeup, &w->lock);
-    if (w->request.stop)
+    if (w->waker_stop)
       break;
     wake_request_t r = w->request;
     w->request.pending = 0;
