@@ -57,10 +57,10 @@
  * wait for room begins before a commit's drain (10 s with the broker
  * frozen) comes. */
 #define QUEUE_COMMIT_MS 20000
-/* (i): commits far enough apart that a stop begun just after one has
- * closed the broker's connections (~0.3 s here) before the next, and close
- * enough that input is left to process between them (MICROS a line). */
-#define DELIVERY_COMMIT_MS 2000
+/* (f) and (i): commits far enough apart that a stop begun just after one
+ * has closed the broker's connections (~0.3 s here) before the next, and
+ * close enough that input is left to process between them (MICROS a line). */
+#define STOP_COMMIT_MS 2000
 
 typedef struct scenario {
   char in[64], out[64], app[64], repartition[128], changelog[128];
@@ -414,6 +414,21 @@ static proc_t start_mid_stream(scenario_t *s, int eos, const char *kafka_extra) 
   return start_mid_stream_every(s, eos, kafka_extra, SS_COMMIT_MS);
 }
 
+/* Stops the real broker just after A's next commit (exactly_once, commits
+ * STOP_COMMIT_MS apart): the commit after it then begins with the broker
+ * gone, and records sent since then undelivered. A stop at any moment may
+ * land in a commit past its flush, with every record delivered and the
+ * offsets not: that commit waits 50 s, then the producer is replaced, and
+ * the thread neither sees a delivery fail nor polls its consumer until the
+ * broker is back; a test waiting for either with the broker down waits in
+ * vain (a CI run waited 180 s in (i)). */
+static void stop_after_commit(const scenario_t *s) {
+  const char *committed = "in a transaction";
+  int n = e2e_log_count(s->log_a, committed);
+  assert_int_equal(e2e_wait_log(s->log_a, committed, n + 1, E2E_WAIT_MS), 0);
+  assert_int_equal(kafka_sh("stop"), 0);
+}
+
 /* Scenarios that stop and restart the broker: the real one, through
  * kafka.sh run (WEIR_TEST_KAFKA_DIR); `weir broker` cannot come back with
  * its topics. */
@@ -735,8 +750,8 @@ static void test_broker_away_past_session(void **state) {
   skip_unless_restartable("broker away past the session");
   long long t0 = e2e_now_ms();
   start_broker(s);
-  proc_t a = start_mid_stream(s, 1, NULL);
-  assert_int_equal(kafka_sh("stop"), 0);
+  proc_t a = start_mid_stream_every(s, 1, NULL, STOP_COMMIT_MS);
+  stop_after_commit(s);
   long long t_down = e2e_now_ms();
   assert_int_equal(
       e2e_wait_log(s->log_a, "aborting the transaction: the assignment was lost", 1, BROKER_MS), 0);
@@ -870,19 +885,11 @@ static void test_idle_sends_no_transaction(void **state) {
 static void test_failed_delivery_aborts(void **state) {
   (void)state;
   scenario_t *s = &timeout_eos;
-  const char *committed = "in a transaction";
   skip_unless_restartable("failed delivery");
   long long t0 = e2e_now_ms();
   start_broker(s);
-  proc_t a = start_mid_stream_every(s, 1, "message.timeout.ms = 5000\n", DELIVERY_COMMIT_MS);
-  /* The stop follows a commit, so the next commit begins with the broker
-   * gone and records sent since then undelivered. A stop at any moment may
-   * land in a commit past its flush, with every record delivered and the
-   * offsets not: that commit waits 50 s, then the producer is replaced and
-   * no delivery fails (a CI run waited 180 s here for the line). */
-  int n = e2e_log_count(s->log_a, committed);
-  assert_int_equal(e2e_wait_log(s->log_a, committed, n + 1, E2E_WAIT_MS), 0);
-  assert_int_equal(kafka_sh("stop"), 0);
+  proc_t a = start_mid_stream_every(s, 1, "message.timeout.ms = 5000\n", STOP_COMMIT_MS);
+  stop_after_commit(s);
   assert_int_equal(e2e_wait_log(s->log_a, "failed delivery (the first:", 1, BROKER_MS), 0);
   assert_int_equal(kafka_sh("restart"), 0);
   assert_true(alive(&a));
