@@ -167,6 +167,14 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 group.min.session.timeout.ms=1000
+# test_faults (b) freezes the broker (SIGSTOP) for ~20 s. Past this timeout
+# (9 s by default) the node fences itself as it resumes, and for those ~0.1 s
+# Kafka 4.4's transaction coordinator skips the markers of partitions without
+# a leader ("likely deleted"): a transaction aborted then kept its records
+# open there, and the same producer id's next commit made them visible (a
+# count past its input under exactly_once). One node has nowhere to move
+# leadership, so a frozen test broker is not a dead one.
+broker.session.timeout.ms=120000
 num.network.threads=2
 num.io.threads=4
 num.recovery.threads.per.data.dir=1
