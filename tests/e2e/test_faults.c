@@ -61,6 +61,8 @@
  * has closed the broker's connections (~0.3 s here) before the next, and
  * close enough that input is left to process between them (MICROS a line). */
 #define STOP_COMMIT_MS 2000
+/* weir's debug line for each transaction it commits. */
+#define TXN_COMMITTED "in a transaction"
 
 typedef struct scenario {
   char in[64], out[64], app[64], repartition[128], changelog[128];
@@ -399,19 +401,14 @@ static void wait_first_output(const scenario_t *s) {
 /* ------------------------------------------------ a. broker down and up */
 
 /* A running the slow count with every task, phases 1-3 in, mid-stream;
- * `kafka_extra`: more [kafka] lines, or NULL. */
-static proc_t start_mid_stream_every(scenario_t *s, int eos, const char *kafka_extra,
-                                     int commit_ms) {
+ * `kafka_extra`: more [kafka] lines, or NULL; commits every commit_ms. */
+static proc_t start_mid_stream(scenario_t *s, int eos, const char *kafka_extra, int commit_ms) {
   assert_int_equal(write_ini_as(s, s->ini_a, s->dir_a, MICROS, kafka_extra, eos, commit_ms), 0);
   proc_t a = e2e_weir_run(&s->b, s->ini_a, s->log_a);
   ss_expect_all_tasks(s->log_a, TASKS, E2E_WAIT_MS);
   produce(s, 1, 3);
   wait_first_output(s);
   return a;
-}
-
-static proc_t start_mid_stream(scenario_t *s, int eos, const char *kafka_extra) {
-  return start_mid_stream_every(s, eos, kafka_extra, SS_COMMIT_MS);
 }
 
 /* Stops the real broker just after A's next commit (exactly_once, commits
@@ -423,9 +420,8 @@ static proc_t start_mid_stream(scenario_t *s, int eos, const char *kafka_extra) 
  * broker is back; a test waiting for either with the broker down waits in
  * vain (a CI run waited 180 s in (i)). */
 static void stop_after_commit(const scenario_t *s) {
-  const char *committed = "in a transaction";
-  int n = e2e_log_count(s->log_a, committed);
-  assert_int_equal(e2e_wait_log(s->log_a, committed, n + 1, E2E_WAIT_MS), 0);
+  int n = e2e_log_count(s->log_a, TXN_COMMITTED);
+  assert_int_equal(e2e_wait_log(s->log_a, TXN_COMMITTED, n + 1, E2E_WAIT_MS), 0);
   assert_int_equal(kafka_sh("stop"), 0);
 }
 
@@ -475,7 +471,7 @@ static void test_broker_down_and_up(void **state) {
   long long t0 = e2e_now_ms();
   start_broker(s);
   skip_eos_on_mock(eos, &s->b, "broker down and up");
-  proc_t a = start_mid_stream(s, eos, NULL);
+  proc_t a = start_mid_stream(s, eos, NULL, SS_COMMIT_MS);
   assert_int_equal(kafka_sh("stop"), 0);
   long long t_down = e2e_now_ms();
   assert_true(alive(&a));
@@ -750,7 +746,7 @@ static void test_broker_away_past_session(void **state) {
   skip_unless_restartable("broker away past the session");
   long long t0 = e2e_now_ms();
   start_broker(s);
-  proc_t a = start_mid_stream_every(s, 1, NULL, STOP_COMMIT_MS);
+  proc_t a = start_mid_stream(s, 1, NULL, STOP_COMMIT_MS);
   stop_after_commit(s);
   long long t_down = e2e_now_ms();
   assert_int_equal(
@@ -855,7 +851,7 @@ static void test_idle_sends_no_transaction(void **state) {
   while (e2e_committed(&s->b, s->app, s->in, PARTITIONS) < s->lines && e2e_now_ms() < deadline)
     usleep(100000);
   assert_int_equal(e2e_committed(&s->b, s->app, s->in, PARTITIONS), s->lines);
-  const char *line = "in a transaction";
+  const char *line = TXN_COMMITTED;
   assert_true(e2e_wait_log(s->log_a, line, 1, E2E_WAIT_MS) == 0);
   rd_kafka_t *rk = e2e_client(&s->b, RD_KAFKA_PRODUCER, NULL);
   int32_t part = offsets_partition(rk, s->app);
@@ -888,7 +884,7 @@ static void test_failed_delivery_aborts(void **state) {
   skip_unless_restartable("failed delivery");
   long long t0 = e2e_now_ms();
   start_broker(s);
-  proc_t a = start_mid_stream_every(s, 1, "message.timeout.ms = 5000\n", STOP_COMMIT_MS);
+  proc_t a = start_mid_stream(s, 1, "message.timeout.ms = 5000\n", STOP_COMMIT_MS);
   stop_after_commit(s);
   assert_int_equal(e2e_wait_log(s->log_a, "failed delivery (the first:", 1, BROKER_MS), 0);
   assert_int_equal(kafka_sh("restart"), 0);
