@@ -9,21 +9,40 @@
 
 #include "kafka/kafka_conf.h"
 #include "util/clock.h"
+#include "util/log.h"
 
 /* A failed description is not asked again for RETRY_MS: a broker that
- * cannot describe groups (the embedded one) costs one slow query, not all. */
-enum { REFRESH_MS = 2000, RETRY_MS = 10000, DESCRIBE_TIMEOUT_MS = 2000, ADDR_MAX = 128 };
+ * cannot describe groups (the embedded one) is asked every 10 s, not at
+ * every lookup. The last good description answers for STALE_MAX_MS after
+ * it, however the ones since went; the first lookup waits FIRST_WAIT_MS at
+ * most for the first. */
+enum {
+  REFRESH_MS = 2000,
+  RETRY_MS = 10000,
+  DESCRIBE_TIMEOUT_MS = 2000,
+  FIRST_WAIT_MS = DESCRIBE_TIMEOUT_MS + 1000,
+  STALE_MAX_MS = 30000,
+  ADDR_MAX = 128
+};
 
 struct weir_directory {
   const weir_topology_t *topo;
   rd_kafka_t *admin;
   rd_kafka_queue_t *queue;
-  pthread_mutex_t mu;   /* the HTTP server's polling threads */
-  long long fetched_ms; /* 0: never */
-  long long failed_ms;  /* the last failed description; 0: none since */
-  char failure[256];    /* why it failed */
-  int unsupported;      /* a description failed (the broker may not support it) */
-  int fixed;            /* filled by weir_directory_set, never described */
+  pthread_mutex_t mu;       /* the HTTP threads and the describing thread */
+  pthread_cond_t wake;      /* the describing thread: a lookup wants a description */
+  pthread_cond_t described; /* lookups waiting for the first description */
+  pthread_t describer;      /* started unless fixed */
+  int describer_started;    /* joined at free */
+  int wanted;               /* a description is wanted (the thread clears it) */
+  int describing;           /* the thread is asking the broker now */
+  int stopping;             /* weir_directory_free: the thread ends */
+  long long fetched_ms;     /* the last good description; 0: never */
+  long long tried_ms;       /* the last description's end, good or failed; 0: never */
+  long long failed_ms;      /* the last failed description; 0: none since a good one */
+  char failure[256];        /* why it failed */
+  int unsupported;          /* a description failed (the broker may not support it) */
+  int fixed;                /* filled by weir_directory_set, never described */
   int subs;
   int32_t *parts;          /* by sub-topology: slots allocated */
   char (**addr)[ADDR_MAX]; /* by sub-topology, by partition: "" = none */
@@ -33,6 +52,18 @@ const char *weir_directory_addr_of(const char *client_id) {
   const char *at = client_id ? strrchr(client_id, '@') : NULL;
   return at && at[1] ? at + 1 : NULL;
 }
+
+static void locks_init(weir_directory_t *d) {
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* waits measured as weir_now_ms is */
+  pthread_cond_init(&d->wake, &ca);
+  pthread_cond_init(&d->described, &ca);
+  pthread_condattr_destroy(&ca);
+  pthread_mutex_init(&d->mu, NULL);
+}
+
+static void *describer_main(void *arg);
 
 weir_directory_t *weir_directory_new(const weir_topology_t *t, const char *bootstrap, char *errstr,
                                      size_t errstr_size) {
@@ -44,7 +75,7 @@ weir_directory_t *weir_directory_new(const weir_topology_t *t, const char *boots
   d->subs = t->subtopology_count;
   d->parts = calloc((size_t)d->subs + 1, sizeof *d->parts);
   d->addr = calloc((size_t)d->subs + 1, sizeof *d->addr);
-  pthread_mutex_init(&d->mu, NULL);
+  locks_init(d);
   rd_kafka_conf_t *conf = weir_kafka_conf_new(&t->kafka_settings, bootstrap, WEIR_CLIENT_ADMIN,
                                               "weir-http-directory", errstr, errstr_size);
   d->admin = conf ? rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why) : NULL;
@@ -57,12 +88,28 @@ weir_directory_t *weir_directory_new(const weir_topology_t *t, const char *boots
     weir_directory_free(d);
     return NULL;
   }
+  /* Described at once, so the first forwarded lookup seldom waits. */
+  d->wanted = 1;
+  if (pthread_create(&d->describer, NULL, describer_main, d) != 0) {
+    snprintf(errstr, errstr_size, "http: cannot start the group-describing thread");
+    weir_directory_free(d);
+    return NULL;
+  }
+  d->describer_started = 1;
   return d;
 }
 
 void weir_directory_free(weir_directory_t *d) {
   if (!d)
     return;
+  if (d->describer_started) {
+    /* A description under way ends within its timeout (3 s at most). */
+    pthread_mutex_lock(&d->mu);
+    d->stopping = 1;
+    pthread_cond_signal(&d->wake);
+    pthread_mutex_unlock(&d->mu);
+    pthread_join(d->describer, NULL);
+  }
   for (int s = 0; d->addr && s < d->subs; s++)
     free(d->addr[s]);
   free(d->addr);
@@ -75,6 +122,8 @@ void weir_directory_free(weir_directory_t *d) {
    * to the process's exit, its one leak. */
   if (d->admin && !d->unsupported)
     rd_kafka_destroy(d->admin);
+  pthread_cond_destroy(&d->described);
+  pthread_cond_destroy(&d->wake);
   pthread_mutex_destroy(&d->mu);
   free(d);
 }
@@ -88,7 +137,7 @@ weir_directory_t *weir_directory_new_fixed(const weir_topology_t *t) {
   d->subs = t->subtopology_count;
   d->parts = calloc((size_t)d->subs + 1, sizeof *d->parts);
   d->addr = calloc((size_t)d->subs + 1, sizeof *d->addr);
-  pthread_mutex_init(&d->mu, NULL);
+  locks_init(d);
   if (!d->parts || !d->addr) {
     weir_directory_free(d);
     return NULL;
@@ -145,8 +194,9 @@ void weir_directory_set(weir_directory_t *d, int subtopology, int32_t partition,
   pthread_mutex_unlock(&d->mu);
 }
 
-/* Describe the group now. 0, or -1 with why. */
-static int refresh(weir_directory_t *d, char *why, size_t why_size) {
+/* [describing thread, d->mu not held] Ask the broker for the group's
+ * description: the result event (NULL when none came in time). */
+static rd_kafka_event_t *describe(weir_directory_t *d) {
   const char *group = d->topo->settings.application_id;
   char err[256];
   rd_kafka_AdminOptions_t *opts =
@@ -154,7 +204,13 @@ static int refresh(weir_directory_t *d, char *why, size_t why_size) {
   rd_kafka_AdminOptions_set_request_timeout(opts, DESCRIBE_TIMEOUT_MS, err, sizeof err);
   rd_kafka_DescribeConsumerGroups(d->admin, &group, 1, opts, d->queue);
   rd_kafka_AdminOptions_destroy(opts);
-  rd_kafka_event_t *ev = rd_kafka_queue_poll(d->queue, DESCRIBE_TIMEOUT_MS + 1000);
+  return rd_kafka_queue_poll(d->queue, DESCRIBE_TIMEOUT_MS + 1000);
+}
+
+/* [d->mu held] Take the description `ev` into the map (and destroy it). 0,
+ * or -1 with why, the map left as it was. */
+static int apply(weir_directory_t *d, rd_kafka_event_t *ev, char *why, size_t why_size) {
+  const char *group = d->topo->settings.application_id;
   const rd_kafka_DescribeConsumerGroups_result_t *res =
       ev ? rd_kafka_event_DescribeConsumerGroups_result(ev) : NULL;
   size_t n = 0;
@@ -180,21 +236,88 @@ static int refresh(weir_directory_t *d, char *why, size_t why_size) {
   return rc;
 }
 
-int weir_directory_owner(weir_directory_t *d, int subtopology, int32_t partition, char *addr,
-                         size_t addr_size, char *why, size_t why_size) {
-  int rc = 0;
+/* [describing thread, d->mu held] The first failure after a good
+ * description (or at start): what forwarded lookups do meanwhile. */
+static void log_failure(const weir_directory_t *d, const char *why) {
+  if (d->fetched_ms)
+    WEIR_WARN("http: %s: forwarding by the description of %lld ms ago (used up to %d s after it), "
+              "asked again every %d s",
+              why, d->tried_ms - d->fetched_ms, STALE_MAX_MS / 1000, RETRY_MS / 1000);
+  else
+    WEIR_WARN("http: %s: a lookup of a partition another instance runs answers 503 until the "
+              "group is described (asked again every %d s; `weir broker` and `bootstrap.servers = "
+              "embedded` cannot describe groups: ask the owner there)",
+              why, RETRY_MS / 1000);
+}
+
+/* [describing thread] Describe the group each time a lookup wants it. */
+static void *describer_main(void *arg) {
+  weir_directory_t *d = arg;
+  pthread_setname_np(pthread_self(), "weir-http-dir");
   pthread_mutex_lock(&d->mu);
-  long long now = weir_now_ms();
-  if (d->failed_ms && now - d->failed_ms < RETRY_MS) {
-    snprintf(why, why_size, "%s", d->failure);
-    rc = -1;
-  } else if (!d->fixed && (!d->fetched_ms || now - d->fetched_ms >= REFRESH_MS)) {
-    rc = refresh(d, why, why_size);
-    d->fetched_ms = rc == 0 ? weir_now_ms() : 0;
-    d->failed_ms = rc == 0 ? 0 : weir_now_ms();
+  while (!d->stopping) {
+    if (!d->wanted) {
+      pthread_cond_wait(&d->wake, &d->mu);
+      continue;
+    }
+    d->wanted = 0;
+    d->describing = 1;
+    pthread_mutex_unlock(&d->mu);
+    rd_kafka_event_t *ev = describe(d);
+    pthread_mutex_lock(&d->mu);
+    char why[256];
+    int rc = apply(d, ev, why, sizeof why);
+    d->describing = 0;
+    d->tried_ms = weir_now_ms();
+    if (rc && !d->failed_ms)
+      log_failure(d, why);
+    d->fetched_ms = rc == 0 ? d->tried_ms : d->fetched_ms;
+    d->failed_ms = rc == 0 ? 0 : d->tried_ms;
     if (rc)
       snprintf(d->failure, sizeof d->failure, "%s", why);
+    pthread_cond_broadcast(&d->described);
   }
+  pthread_mutex_unlock(&d->mu);
+  return NULL;
+}
+
+/* [HTTP threads, d->mu held] Whether the map may answer at `now`. */
+static int map_usable(const weir_directory_t *d, long long now) {
+  return d->fetched_ms && now - d->fetched_ms < STALE_MAX_MS;
+}
+
+/* [HTTP threads, d->mu held] Wake the describing thread when the last
+ * description is old; when the map cannot answer (none yet, or none for
+ * STALE_MAX_MS), wait for the description under way. 0 when the map may
+ * answer, or -1 with why. */
+static int map_ready(weir_directory_t *d, char *why, size_t why_size) {
+  long long asked = weir_now_ms(), now = asked;
+  long long again = d->failed_ms ? RETRY_MS : REFRESH_MS;
+  if (!d->describing && !d->wanted && (!d->tried_ms || now - d->tried_ms >= again)) {
+    d->wanted = 1;
+    pthread_cond_signal(&d->wake);
+  }
+  long long until = asked + FIRST_WAIT_MS;
+  while (!map_usable(d, now) && (d->wanted || d->describing) && d->tried_ms < asked &&
+         now < until) {
+    struct timespec ts = {.tv_sec = (time_t)(until / 1000),
+                          .tv_nsec = (long)(until % 1000) * 1000000};
+    pthread_cond_timedwait(&d->described, &d->mu, &ts);
+    now = weir_now_ms();
+  }
+  if (map_usable(d, now))
+    return 0;
+  if (d->failed_ms)
+    snprintf(why, why_size, "%s", d->failure);
+  else
+    snprintf(why, why_size, "the group's description did not come within %d ms", FIRST_WAIT_MS);
+  return -1;
+}
+
+int weir_directory_owner(weir_directory_t *d, int subtopology, int32_t partition, char *addr,
+                         size_t addr_size, char *why, size_t why_size) {
+  pthread_mutex_lock(&d->mu);
+  int rc = d->fixed ? 0 : map_ready(d, why, why_size);
   if (rc == 0) {
     int known = subtopology >= 0 && subtopology < d->subs && partition >= 0 &&
                 partition < d->parts[subtopology] && d->addr[subtopology][partition][0];

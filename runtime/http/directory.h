@@ -5,8 +5,17 @@
  * "@<http.advertise>" (thread_clients.c), and the consumer group's own
  * description (DescribeConsumerGroups: members, their client ids and their
  * assigned partitions) says which advertised address holds each partition.
- * That works on any Kafka cluster and follows every rebalance; the answer
- * is cached for REFRESH_MS and asked again when older. [HTTP threads only.]
+ * That works on any Kafka cluster and follows every rebalance.
+ *
+ * The description is asked by a thread of its own, never by an HTTP
+ * polling thread: a lookup that finds it older than REFRESH_MS wakes that
+ * thread and answers from the last one meanwhile, so a slow broker (a
+ * describe waits up to 3 s) holds up no local lookup. Answering from a
+ * description a few seconds old is safe: an owner that no longer runs the
+ * partition answers 503 (a forwarded query is never forwarded again), never
+ * a value. Only the first lookup waits, for the first description; a
+ * failed one leaves the last in use for STALE_MAX_MS. [HTTP threads; the
+ * directory's own thread.]
  */
 #ifndef WEIR_HTTP_DIRECTORY_H
 #define WEIR_HTTP_DIRECTORY_H

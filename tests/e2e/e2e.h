@@ -92,6 +92,26 @@ __attribute__((unused)) static int e2e_broker_stop(e2e_broker_t *b) {
   return b->real ? 0 : proc_stop(&b->proc, SIGTERM, 10000);
 }
 
+/* SIGSTOP or SIGCONT to the broker's process: `weir broker`, or the real
+ * broker's JVM (its pid in WEIR_TEST_KAFKA_DIR/kafka.pid). The pid
+ * signalled, or -1. */
+__attribute__((unused)) static pid_t e2e_broker_signal(const e2e_broker_t *b, int sig) {
+  pid_t pid = b->real ? -1 : b->proc.pid;
+  if (b->real) {
+    char path[600];
+    const char *dir = getenv("WEIR_TEST_KAFKA_DIR");
+    snprintf(path, sizeof path, "%s/kafka.pid", dir ? dir : "");
+    FILE *f = dir ? fopen(path, "r") : NULL;
+    long v = -1;
+    if (f && fscanf(f, "%ld", &v) != 1)
+      v = -1;
+    if (f)
+      fclose(f);
+    pid = (pid_t)v;
+  }
+  return pid > 0 && kill(pid, sig) == 0 ? pid : -1;
+}
+
 __attribute__((unused)) static rd_kafka_t *e2e_client(const e2e_broker_t *b, rd_kafka_type_t type,
                                                       const char *group) {
   rd_kafka_conf_t *conf = rd_kafka_conf_new();

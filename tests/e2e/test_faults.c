@@ -141,23 +141,10 @@ static int kafka_sh(const char *cmd) {
   return rc;
 }
 
-/* SIGSTOP or SIGCONT to the broker's process: `weir broker`, or the real
- * broker's JVM (its pid in WEIR_TEST_KAFKA_DIR/kafka.pid). */
+/* e2e_broker_signal, remembering a frozen broker for broker_back. */
 static int signal_broker(const e2e_broker_t *b, int sig) {
-  pid_t pid = b->real ? -1 : b->proc.pid;
-  if (b->real) {
-    char path[600];
-    const char *dir = getenv("WEIR_TEST_KAFKA_DIR");
-    snprintf(path, sizeof path, "%s/kafka.pid", dir ? dir : "");
-    FILE *f = dir ? fopen(path, "r") : NULL;
-    long v = -1;
-    if (f && fscanf(f, "%ld", &v) != 1)
-      v = -1;
-    if (f)
-      fclose(f);
-    pid = (pid_t)v;
-  }
-  if (pid <= 0 || kill(pid, sig))
+  pid_t pid = e2e_broker_signal(b, sig);
+  if (pid < 0)
     return -1;
   broker_frozen = sig == SIGSTOP ? pid : 0;
   return 0;

@@ -221,6 +221,30 @@ static void test_any_instance_answers(void **state) {
     http_answer_free(&a);
   }
 
+  /* 1b. The real broker frozen: every instance still answers every word,
+   * forwarding by the group's last description, until each has found the
+   * broker silent (its line). Before, a describe that could not come held
+   * a polling thread for 3 s and then answered 503 for 10 s. */
+  if (b.real) {
+    pid_t frozen = e2e_broker_signal(&b, SIGSTOP);
+    assert_true(frozen > 0);
+    int all_right = 1, seen = 0, rounds = 0;
+    long long until = e2e_now_ms() + E2E_WAIT_MS;
+    while (all_right && seen < INSTANCES && e2e_now_ms() < until) {
+      all_right = all_answered(&s1);
+      rounds++;
+      seen = 0;
+      for (int i = 0; i < INSTANCES; i++)
+        seen += e2e_log_count(logs[i], "forwarding by the description of") > 0;
+    }
+    kill(frozen, SIGCONT);
+    fprintf(stderr, "e2e: step 1b: %d rounds with the broker frozen, %d instance(s) saw it\n",
+            rounds, seen);
+    if (!all_right)
+      fail_msg("with the broker frozen, a word was not answered with its count and owner");
+    assert_int_equal(seen, INSTANCES);
+  }
+
   /* 2. Instance 2 stops while the others are asked for every word. */
   long long wrong = 0, right = 0, unavailable = 0;
   assert_int_equal(kill(runs[2].pid, SIGTERM), 0);
