@@ -11,14 +11,14 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-/* A failed description is not asked again for RETRY_MS: a broker that
- * cannot describe groups (the embedded one) is asked every 10 s, not at
- * every lookup. The last good description answers for STALE_MAX_MS after
- * it, however the ones since went; the first lookup waits FIRST_WAIT_MS at
- * most for the first. */
+/* A lookup that finds the last description older than REFRESH_MS (or the
+ * last try failed that long ago) wakes the describing thread: a broker that
+ * cannot describe groups (the embedded one) is asked every 2 s while
+ * forwarded lookups come, not at each. The last good description answers
+ * for STALE_MAX_MS after it, however the ones since went; a lookup with
+ * none to answer from waits FIRST_WAIT_MS at most (map_ready). */
 enum {
   REFRESH_MS = 2000,
-  RETRY_MS = 10000,
   DESCRIBE_TIMEOUT_MS = 2000,
   FIRST_WAIT_MS = DESCRIBE_TIMEOUT_MS + 1000,
   STALE_MAX_MS = 30000,
@@ -88,8 +88,8 @@ weir_directory_t *weir_directory_new(const weir_topology_t *t, const char *boots
     weir_directory_free(d);
     return NULL;
   }
-  /* Described at once, so the first forwarded lookup seldom waits. */
-  d->wanted = 1;
+  /* Not described before a lookup wants it: at start the group is still
+   * forming (its coordinator answers "not coordinator" for a while). */
   if (pthread_create(&d->describer, NULL, describer_main, d) != 0) {
     snprintf(errstr, errstr_size, "http: cannot start the group-describing thread");
     weir_directory_free(d);
@@ -240,14 +240,14 @@ static int apply(weir_directory_t *d, rd_kafka_event_t *ev, char *why, size_t wh
  * description (or at start): what forwarded lookups do meanwhile. */
 static void log_failure(const weir_directory_t *d, const char *why) {
   if (d->fetched_ms)
-    WEIR_WARN("http: %s: forwarding by the description of %lld ms ago (used up to %d s after it), "
-              "asked again every %d s",
-              why, d->tried_ms - d->fetched_ms, STALE_MAX_MS / 1000, RETRY_MS / 1000);
+    WEIR_WARN("http: %s: forwarding by the description of %lld ms ago (used up to %d s after it) "
+              "until the group is described again",
+              why, d->tried_ms - d->fetched_ms, STALE_MAX_MS / 1000);
   else
     WEIR_WARN("http: %s: a lookup of a partition another instance runs answers 503 until the "
-              "group is described (asked again every %d s; `weir broker` and `bootstrap.servers = "
-              "embedded` cannot describe groups: ask the owner there)",
-              why, RETRY_MS / 1000);
+              "group is described (asked again every %d s while such lookups come; `weir broker` "
+              "and `bootstrap.servers = embedded` cannot describe groups: ask the owner there)",
+              why, REFRESH_MS / 1000);
 }
 
 /* [describing thread] Describe the group each time a lookup wants it. */
@@ -288,18 +288,19 @@ static int map_usable(const weir_directory_t *d, long long now) {
 
 /* [HTTP threads, d->mu held] Wake the describing thread when the last
  * description is old; when the map cannot answer (none yet, or none for
- * STALE_MAX_MS), wait for the description under way. 0 when the map may
- * answer, or -1 with why. */
+ * STALE_MAX_MS) and no description failed since, wait for the one under
+ * way. 0 when the map may answer, or -1 with why. */
 static int map_ready(weir_directory_t *d, char *why, size_t why_size) {
   long long asked = weir_now_ms(), now = asked;
-  long long again = d->failed_ms ? RETRY_MS : REFRESH_MS;
-  if (!d->describing && !d->wanted && (!d->tried_ms || now - d->tried_ms >= again)) {
+  if (!d->describing && !d->wanted && (!d->tried_ms || now - d->tried_ms >= REFRESH_MS)) {
     d->wanted = 1;
     pthread_cond_signal(&d->wake);
   }
   long long until = asked + FIRST_WAIT_MS;
-  while (!map_usable(d, now) && (d->wanted || d->describing) && d->tried_ms < asked &&
-         now < until) {
+  /* A lookup waits only when no description has failed since the last
+   * good one: for the first, or after a long time nobody asked. */
+  while (!map_usable(d, now) && !d->failed_ms && (d->wanted || d->describing) &&
+         d->tried_ms < asked && now < until) {
     struct timespec ts = {.tv_sec = (time_t)(until / 1000),
                           .tv_nsec = (long)(until % 1000) * 1000000};
     pthread_cond_timedwait(&d->described, &d->mu, &ts);

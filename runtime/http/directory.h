@@ -13,8 +13,10 @@
  * describe waits up to 3 s) holds up no local lookup. Answering from a
  * description a few seconds old is safe: an owner that no longer runs the
  * partition answers 503 (a forwarded query is never forwarded again), never
- * a value. Only the first lookup waits, for the first description; a
- * failed one leaves the last in use for STALE_MAX_MS. [HTTP threads; the
+ * a value. A lookup waits (3 s at most) only when there is no description
+ * to answer from and none failed since the last good one: the first after
+ * start, or one after 30 s without forwarded lookups. A failed description
+ * leaves the last good one in use for 30 s after it. [HTTP threads; the
  * directory's own thread.]
  */
 #ifndef WEIR_HTTP_DIRECTORY_H
