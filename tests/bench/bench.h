@@ -242,18 +242,35 @@ typedef struct bench_lookups {
 } bench_lookups_t;
 typedef struct bench_query_phase {
   bench_lookups_t local, forwarded;
-  long failed; /* answers other than 200 */
+  long failed;             /* answers other than 200 */
+  char first_failure[160]; /* one of them: its status and body */
 } bench_query_phase_t;
 typedef struct bench_queries {
   int ok;
   long keys;
   bench_query_phase_t idle;
+  /* Idle again, local lookups only, on the busy rounds' connections, each
+   * asking as soon as answered: what the server answers with the CPU free. */
+  bench_query_phase_t idle_conns;
   /* At each offered rate (bench_queries.c BUSY_RATES): the lookups, and the
    * backlog's records/s while they ran; rate_without: with no queries. */
   bench_query_phase_t busy[BENCH_QUERY_RATES];
   double rate_with[BENCH_QUERY_RATES], rate_without;
+  /* The goal's rate again, answered by the floor (bench_floor.c) instead of
+   * weir, and the backlog's records/s meanwhile. */
+  bench_query_phase_t floor;
+  double rate_floor;
 } bench_queries_t;
 int bench_queries(const bench_opts_t *o, bench_queries_t *res);
+
+/* bench_floor.c: the queries case's floor, an HTTP responder in the harness
+ * that does no work a server could skip (one epoll thread, a fixed answer
+ * naming `local_by` on one port and `forwarded_by` on the other). NULL when
+ * it could not listen. */
+typedef struct bench_floor bench_floor_t;
+bench_floor_t *bench_floor_start(const char *local_by, const char *forwarded_by);
+int bench_floor_port(const bench_floor_t *f, int forwarded);
+void bench_floor_stop(bench_floor_t *f);
 void bench_queries_markdown(FILE *f, const bench_queries_t *r);
 
 /* bench_retention.c: a windowed count whose event time spans a hundred retention periods
