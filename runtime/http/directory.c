@@ -42,6 +42,8 @@ struct weir_directory {
   long long failed_ms;      /* the last failed description; 0: none since a good one */
   char failure[256];        /* why it failed */
   int unsupported;          /* a description failed (the broker may not support it) */
+  int never;                /* the broker cannot describe groups: not asked again */
+  int cluster_known;        /* the cluster's id was read (a mock is never asked) */
   int fixed;                /* filled by weir_directory_set, never described */
   int subs;
   int32_t *parts;          /* by sub-topology: slots allocated */
@@ -218,6 +220,15 @@ static int apply(weir_directory_t *d, rd_kafka_event_t *ev, char *why, size_t wh
       res && !rd_kafka_event_error(ev) ? rd_kafka_DescribeConsumerGroups_result_groups(res, &n)
                                        : NULL;
   const rd_kafka_error_t *gerr = n ? rd_kafka_ConsumerGroupDescription_error(groups[0]) : NULL;
+  rd_kafka_resp_err_t code = !ev                        ? RD_KAFKA_RESP_ERR__TIMED_OUT
+                             : rd_kafka_event_error(ev) ? rd_kafka_event_error(ev)
+                             : gerr                     ? rd_kafka_error_code(gerr)
+                                                        : RD_KAFKA_RESP_ERR_NO_ERROR;
+  /* librdkafka 2.0.2 frees a coordinator request's state on this error path
+   * and reads it again later: the next such failure may abort the process
+   * (librdkafka issue 4605). A broker that cannot describe groups (`weir
+   * broker`) is therefore not asked again. */
+  d->never |= code == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE;
   int rc = -1;
   if (!ev)
     snprintf(why, why_size, "describing group '%s' timed out", group);
@@ -244,10 +255,33 @@ static void log_failure(const weir_directory_t *d, const char *why) {
               "until the group is described again",
               why, d->tried_ms - d->fetched_ms, STALE_MAX_MS / 1000);
   else
-    WEIR_WARN("http: %s: a lookup of a partition another instance runs answers 503 until the "
-              "group is described (asked again every %d s while such lookups come; `weir broker` "
-              "and `bootstrap.servers = embedded` cannot describe groups: ask the owner there)",
-              why, REFRESH_MS / 1000);
+    WEIR_WARN("http: %s: a lookup of a partition another instance runs answers 503 %s", why,
+              d->never
+                  ? "(this broker cannot describe groups, `weir broker` and `bootstrap.servers "
+                    "= embedded` among them: ask the owner there)"
+                  : "until the group is described (asked again every 2 s while such lookups "
+                    "come)");
+}
+
+/* [describing thread, d->mu not held] Whether the cluster is librdkafka's
+ * mock (`weir broker`, `bootstrap.servers = embedded`), by the id it
+ * gives itself. It cannot describe groups, and asking it risks the abort
+ * in apply's comment, so it is never asked. */
+static int is_mock_cluster(weir_directory_t *d) {
+  char *id = rd_kafka_clusterid(d->admin, DESCRIBE_TIMEOUT_MS);
+  int mock = id && strncmp(id, "mockCluster", 11) == 0;
+  d->cluster_known = id != NULL; /* written by this thread only */
+  if (id)
+    rd_kafka_mem_free(d->admin, id);
+  return mock;
+}
+
+/* [describing thread, d->mu held] The mock's answer: -1, for good. */
+static int refuse_mock(weir_directory_t *d, char *why, size_t why_size) {
+  d->never = 1;
+  snprintf(why, why_size, "librdkafka's mock cluster cannot describe group '%s'",
+           d->topo->settings.application_id);
+  return -1;
 }
 
 /* [describing thread] Describe the group each time a lookup wants it. */
@@ -263,10 +297,11 @@ static void *describer_main(void *arg) {
     d->wanted = 0;
     d->describing = 1;
     pthread_mutex_unlock(&d->mu);
-    rd_kafka_event_t *ev = describe(d);
+    int mock = !d->cluster_known && is_mock_cluster(d);
+    rd_kafka_event_t *ev = mock ? NULL : describe(d);
     pthread_mutex_lock(&d->mu);
     char why[256];
-    int rc = apply(d, ev, why, sizeof why);
+    int rc = mock ? refuse_mock(d, why, sizeof why) : apply(d, ev, why, sizeof why);
     d->describing = 0;
     d->tried_ms = weir_now_ms();
     if (rc && !d->failed_ms)
@@ -292,7 +327,8 @@ static int map_usable(const weir_directory_t *d, long long now) {
  * way. 0 when the map may answer, or -1 with why. */
 static int map_ready(weir_directory_t *d, char *why, size_t why_size) {
   long long asked = weir_now_ms(), now = asked;
-  if (!d->describing && !d->wanted && (!d->tried_ms || now - d->tried_ms >= REFRESH_MS)) {
+  if (!d->never && !d->describing && !d->wanted &&
+      (!d->tried_ms || now - d->tried_ms >= REFRESH_MS)) {
     d->wanted = 1;
     pthread_cond_signal(&d->wake);
   }
