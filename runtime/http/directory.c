@@ -12,11 +12,12 @@
 #include "util/log.h"
 
 /* A lookup that finds the last description older than REFRESH_MS (or the
- * last try failed that long ago) wakes the describing thread: a broker that
- * cannot describe groups (the embedded one) is asked every 2 s while
- * forwarded lookups come, not at each. The last good description answers
- * for STALE_MAX_MS after it, however the ones since went; a lookup with
- * none to answer from waits FIRST_WAIT_MS at most (map_ready). */
+ * last try failed that long ago) wakes the describing thread, so the broker
+ * is asked at most every 2 s while forwarded lookups come, not at each; a
+ * mock, or a broker that cannot describe groups, never (is_mock_cluster,
+ * apply). The last good description answers for STALE_MAX_MS after it,
+ * however the ones since went; a lookup with none to answer from waits
+ * FIRST_WAIT_MS at most (map_ready). */
 enum {
   REFRESH_MS = 2000,
   DESCRIBE_TIMEOUT_MS = 2000,
@@ -259,8 +260,8 @@ static void log_failure(const weir_directory_t *d, const char *why) {
               d->never
                   ? "(this broker cannot describe groups, `weir broker` and `bootstrap.servers "
                     "= embedded` among them: ask the owner there)"
-                  : "until the group is described (asked again every 2 s while such lookups "
-                    "come)");
+                  : "until the group is described (asked again every few seconds while such "
+                    "lookups come)");
 }
 
 /* [describing thread, d->mu not held] Whether the cluster is librdkafka's
