@@ -209,12 +209,15 @@ static int open_state(weir_app_t *app, char *errstr, size_t errstr_size) {
                                      errstr, errstr_size);
   if (!app->state_db)
     return -1;
+  weir_state_db_set_wal(app->state_db, s->state_wal);
   atomic_store(&app->cache_budget.used, 0);
   app->cache_budget.max = s->cache_max_bytes;
   app->shared.state_db = app->state_db;
   app->shared.cache_budget = &app->cache_budget;
-  WEIR_INFO("state: %s (%d MB of RocksDB memory, %lld bytes of write cache, process-wide)",
-            weir_state_db_path(app->state_db), s->state_memory_mb, (long long)s->cache_max_bytes);
+  WEIR_INFO("state: %s (%d MB of RocksDB memory, %lld bytes of write cache, process-wide%s)",
+            weir_state_db_path(app->state_db), s->state_memory_mb, (long long)s->cache_max_bytes,
+            s->state_wal ? "" : "; state.wal = false: after a crash the stores restore what "
+                                "RocksDB had not flushed from their changelogs");
   return 0;
 }
 

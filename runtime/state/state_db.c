@@ -344,6 +344,10 @@ weir_state_db_t *weir_state_db_open(const char *state_dir, const char *app_id, i
   return db;
 }
 
+void weir_state_db_set_wal(weir_state_db_t *db, int on) {
+  rocksdb_writeoptions_disable_WAL(db->wo, !on);
+}
+
 void weir_state_db_close(weir_state_db_t *db) {
   if (!db)
     return;

@@ -33,6 +33,12 @@ typedef struct weir_state_iter weir_state_iter_t;
 weir_state_db_t *weir_state_db_open(const char *state_dir, const char *app_id, int memory_mb,
                                     int *wiped, char *errstr, size_t errstr_size);
 void weir_state_db_close(weir_state_db_t *db);
+/* Whether weir_state_batch_write logs to RocksDB's write-ahead log (on at
+ * open). Off, a batch lives only in a memtable until RocksDB flushes it: a
+ * killed process comes back to the last flush, rows and checkpoints alike
+ * (one batch holds both, so they stay consistent), and the restore reads
+ * the changelog from there; a close flushes first, so a stop loses nothing. */
+void weir_state_db_set_wal(weir_state_db_t *db, int on);
 /* `<state_dir>/<app_id>/rocksdb`. */
 const char *weir_state_db_path(const weir_state_db_t *db);
 

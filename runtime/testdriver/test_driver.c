@@ -486,6 +486,8 @@ static int open_state(weir_test_driver_t *td, char *errstr, size_t errstr_size) 
     return 0;
   td->db = weir_state_db_open(td->dir, td->topo->settings.application_id, 16, &wiped, errstr,
                               errstr_size);
+  if (td->db)
+    weir_state_db_set_wal(td->db, td->topo->settings.state_wal);
   atomic_store(&td->budget.used, 0);
   td->budget.max = td->topo->settings.cache_max_bytes;
   return td->db ? 0 : -1;

@@ -137,6 +137,7 @@ typedef struct weir_settings {
   weir_guarantee_t guarantee;
   int64_t commit_interval_ms;         /* default 30000 (Kafka Streams' at-least-once default) */
   int state_memory_mb;                /* RocksDB block cache + write buffers, whole process */
+  int state_wal;                      /* RocksDB's write-ahead log; default 1 */
   int64_t cache_max_bytes;            /* the stores' write caches, whole process */
   char *http_listen;                  /* NULL = off */
   char *http_token;                   /* NULL = no authentication (loopback only) */

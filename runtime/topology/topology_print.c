@@ -37,6 +37,7 @@ static void print_settings(const weir_settings_t *s, FILE *out) {
           s->guarantee == WEIR_EXACTLY_ONCE ? "exactly_once" : "at_least_once");
   fprintf(out, "  commit.interval.ms      = %lld\n", (long long)s->commit_interval_ms);
   fprintf(out, "  state.memory.mb         = %d\n", s->state_memory_mb);
+  fprintf(out, "  state.wal               = %s\n", s->state_wal ? "true" : "false");
   fprintf(out, "  cache.max.bytes         = %lld\n", (long long)s->cache_max_bytes);
   fprintf(out, "  http.listen             = %s\n", or_none(s->http_listen, "(off)"));
   fprintf(out, "  http.token              = %s\n", s->http_token ? "(set)" : "(unset)");

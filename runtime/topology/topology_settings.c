@@ -64,6 +64,7 @@ static void fill_settings(topo_build_t *b, const weir_params_t *p) {
   if (s->guarantee == WEIR_EXACTLY_ONCE && (!ci || ci->line == 0))
     s->commit_interval_ms = 100;
   s->state_memory_mb = (int)int_of(p, "state.memory.mb");
+  s->state_wal = (int)int_of(p, "state.wal");
   s->cache_max_bytes = int_of(p, "cache.max.bytes");
   s->http_listen = dup_of(b, p, "http.listen");
   s->http_token = dup_of(b, p, "http.token");

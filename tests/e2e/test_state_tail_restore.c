@@ -14,6 +14,13 @@
  *      exactly [A's checkpoint = the changelog's end at A's stop, the end at
  *      B's stop), no more; phases 1 to 4 are counted exactly.
  *
+ * And with `state.wal = false` (its own topics and directory): after the
+ * SIGKILL, A comes back to RocksDB's last flush, so each store partition
+ * restores its changelog from a checkpoint before the kill's end to that
+ * end, and phases 1 + 2 are still counted exactly; stopped by SIGTERM
+ * (a close flushes) and started again, it restores nothing and counts
+ * phase 3 on top.
+ *
  * Runs on the real Kafka broker under kafka.sh, else on `weir broker`. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,12 +35,29 @@
 #define TASKS (2 * PARTITIONS) /* sub-topologies 0 (split) and 1 (count) */
 
 static char in[64], out[64], app[64], repartition[128], changelog[128];
-static char ini_a[256], ini_b[256], broker_log[256], logs[4][256];
+static char ini_a[256], ini_b[256], broker_log[256], logs[7][256];
 static char dir_a[256], dir_b[256];
 static e2e_broker_t b;
 static proc_t run;
 static rd_kafka_t *prod;
 static long long lines; /* input lines produced */
+
+static int test_pid;
+
+/* Each test's own topics, application and state directories. */
+static void names(const char *variant) {
+  snprintf(in, sizeof in, "state-tail%s-in-%d", variant, test_pid);
+  snprintf(out, sizeof out, "state-tail%s-out-%d", variant, test_pid);
+  snprintf(app, sizeof app, "e2e-state-tail%s-%d", variant, test_pid);
+  snprintf(repartition, sizeof repartition, "%s-count-repartition", app);
+  snprintf(changelog, sizeof changelog, "%s-" SS_STORE "-changelog", app);
+  char name[32];
+  snprintf(name, sizeof name, "state-a%s", variant);
+  e2e_file(dir_a, sizeof dir_a, name);
+  snprintf(name, sizeof name, "state-b%s", variant);
+  e2e_file(dir_b, sizeof dir_b, name);
+  lines = 0;
+}
 
 /* Run an instance until it counted phases 1..phase exactly and committed
  * them, then stop it with `sig`. Phase 1 is produced once it owns every
@@ -131,6 +155,7 @@ static void test_tail_restore_on_kept_state_dir(void **state) {
       at_b_stop[PARTITIONS];
   ss_restore_t r;
   long long t0 = e2e_now_ms();
+  names("");
   ss_topics(topics, in, out, repartition, changelog);
   assert_int_equal(e2e_broker_start(&b, topics, PARTITIONS, broker_log), 0);
   assert_int_equal(ss_wait_topics(&b, topics, PARTITIONS, E2E_WAIT_MS), 0);
@@ -172,22 +197,85 @@ static void test_tail_restore_on_kept_state_dir(void **state) {
   assert_int_equal(e2e_broker_stop(&b), 0);
 }
 
+/* Step 2 without the WAL: the kill lost what RocksDB had not flushed, the
+ * checkpoints with the rows, so each store partition with records restored
+ * up to the changelog's end at the kill from a checkpoint before it. */
+static void check_after_kill_without_wal(const ss_restore_t *r, const int64_t *at_kill) {
+  for (int p = 0; p < PARTITIONS; p++) {
+    fprintf(stderr, "e2e: partition %d: changelog end at the kill %lld; restored %lld from %lld\n",
+            p, (long long)at_kill[p], r->first[p] ? r->n[p] : 0, r->first[p] ? r->from[p] : -1);
+    if (at_kill[p] == 0)
+      continue;
+    assert_true(r->first[p]);
+    assert_true(r->from[p] < at_kill[p]);
+    assert_int_equal(r->to[p], at_kill[p]);
+    assert_int_equal(r->n[p], at_kill[p] - r->from[p]);
+  }
+  assert_true(r->records > 0);
+}
+
+/* Adds `line` under [weir] (ss_write_ini's first line). */
+static int add_weir_setting(const char *path, const char *line) {
+  char text[4096];
+  FILE *f = fopen(path, "r");
+  size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+  if (!f || n == 0 || n == sizeof text - 1 || strncmp(text, "[weir]\n", 7) != 0)
+    return -1;
+  fclose(f);
+  text[n] = '\0';
+  f = fopen(path, "w");
+  if (!f)
+    return -1;
+  fprintf(f, "[weir]\n%s\n%s", line, text + 7);
+  return fclose(f);
+}
+
+static void test_crash_without_wal_restores_since_the_last_flush(void **state) {
+  (void)state;
+  const char *topics[5];
+  int64_t want[SS_WORDS], lo[PARTITIONS], at_kill[PARTITIONS];
+  ss_restore_t r;
+  names("-nowal");
+  ss_topics(topics, in, out, repartition, changelog);
+  assert_int_equal(e2e_broker_start(&b, topics, PARTITIONS, broker_log), 0);
+  assert_int_equal(ss_wait_topics(&b, topics, PARTITIONS, E2E_WAIT_MS), 0);
+  assert_int_equal(ss_write_ini(ini_a, app, in, out, dir_a), 0);
+  assert_int_equal(add_weir_setting(ini_a, "state.wal = false"), 0);
+  prod = e2e_client(&b, RD_KAFKA_PRODUCER, NULL);
+
+  count_phase(ini_a, logs[4], 1, SIGKILL);
+  long long held = changelog_ends(lo, at_kill);
+  count_phase(ini_a, logs[5], 2, SIGTERM);
+  ss_parse_restores(logs[5], 0, &r);
+  check_after_kill_without_wal(&r, at_kill);
+  long long after_kill = r.records;
+
+  count_phase(ini_a, logs[6], 3, SIGTERM);
+  ss_parse_restores(logs[6], 0, &r);
+  assert_int_equal(r.records, 0);
+  ss_expect(1, 3, want);
+  ss_expect_counts(&b, changelog, PARTITIONS, want, 0, "final changelog");
+  fprintf(stderr,
+          "e2e: summary (state.wal = false): after the SIGKILL A restored %lld of the "
+          "changelog's %lld records; after a SIGTERM, none\n",
+          after_kill, held);
+  rd_kafka_destroy(prod);
+  prod = NULL;
+  assert_int_equal(e2e_broker_stop(&b), 0);
+}
+
 static void setup(int pid) {
-  snprintf(in, sizeof in, "state-tail-in-%d", pid);
-  snprintf(out, sizeof out, "state-tail-out-%d", pid);
-  snprintf(app, sizeof app, "e2e-state-tail-%d", pid);
-  snprintf(repartition, sizeof repartition, "%s-count-repartition", app);
-  snprintf(changelog, sizeof changelog, "%s-" SS_STORE "-changelog", app);
+  test_pid = pid;
+  names("");
   e2e_file(ini_a, sizeof ini_a, "a.ini");
   e2e_file(ini_b, sizeof ini_b, "b.ini");
   e2e_file(broker_log, sizeof broker_log, "broker.log");
-  for (int i = 0; i < 4; i++) {
+  for (int i = 0; i < 7; i++) {
     char name[16];
     snprintf(name, sizeof name, "run%d.log", i + 1);
     e2e_file(logs[i], sizeof logs[i], name);
   }
-  e2e_file(dir_a, sizeof dir_a, "state-a");
-  e2e_file(dir_b, sizeof dir_b, "state-b");
 }
 
-E2E_MAIN("state-tail", setup, cmocka_unit_test(test_tail_restore_on_kept_state_dir))
+E2E_MAIN("state-tail", setup, cmocka_unit_test(test_tail_restore_on_kept_state_dir),
+         cmocka_unit_test(test_crash_without_wal_restores_since_the_last_flush))

@@ -552,6 +552,75 @@ static void test_batch_reused_after_large_write(void **state) {
   assert_int_equal(checkpoint(fx->db, "s", 0), 7);
 }
 
+/* One batch: row k = v with checkpoint cp for store s, partition 0. */
+static void write_checkpointed(weir_state_db_t *db, const char *k, const char *v, int64_t cp) {
+  char err[256];
+  weir_state_batch_t *b = weir_state_batch_new();
+  weir_state_batch_put(b, "s", 0, k, strlen(k), v, strlen(v));
+  weir_state_batch_checkpoint(b, "s", 0, cp);
+  assert_int_equal(weir_state_batch_write(db, b, err, sizeof err), 0);
+  weir_state_batch_free(b);
+}
+
+/* Batch 1 is written and flushed to a table file; then a forked child
+ * writes batch 2 and dies as a killed process does: no close. (The child
+ * cannot flush: RocksDB's background threads are not forked.) */
+static void crash_after_two_batches(fx_t *fx, int wal) {
+  char err[256];
+  weir_state_db_t *db = open_db(fx, NULL);
+  weir_state_db_set_wal(db, wal);
+  write_checkpointed(db, "one", "1", 10);
+  assert_int_equal(weir_state_db_flush(db, err, sizeof err), 0);
+  weir_state_db_close(db);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    db = weir_state_db_open(fx->dir, "app", 16, NULL, err, sizeof err);
+    if (!db)
+      _exit(2);
+    weir_state_db_set_wal(db, wal);
+    write_checkpointed(db, "two", "2", 20);
+    _exit(0);
+  }
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* state.wal = true (the default): a killed process loses no batch. */
+static void test_wal_keeps_every_batch_across_a_crash(void **state) {
+  fx_t *fx = *state;
+  crash_after_two_batches(fx, 1);
+  fx->db = open_db(fx, NULL);
+  expect_row(fx->db, "s", 0, "one", "1");
+  expect_row(fx->db, "s", 0, "two", "2");
+  assert_int_equal(checkpoint(fx->db, "s", 0), 20);
+}
+
+/* state.wal = false: a killed process comes back to RocksDB's last flush,
+ * the unflushed batch's row and checkpoint both gone, so the restore reads
+ * the changelog from checkpoint 10 and finds the row again. */
+static void test_without_wal_a_crash_goes_back_to_the_last_flush(void **state) {
+  fx_t *fx = *state;
+  crash_after_two_batches(fx, 0);
+  fx->db = open_db(fx, NULL);
+  expect_row(fx->db, "s", 0, "one", "1");
+  expect_row(fx->db, "s", 0, "two", NULL);
+  assert_int_equal(checkpoint(fx->db, "s", 0), 10);
+}
+
+/* state.wal = false: a close flushes, so a stop loses nothing. */
+static void test_without_wal_a_close_keeps_every_batch(void **state) {
+  fx_t *fx = *state;
+  fx->db = open_db(fx, NULL);
+  weir_state_db_set_wal(fx->db, 0);
+  write_checkpointed(fx->db, "one", "1", 10);
+  weir_state_db_close(fx->db);
+  fx->db = open_db(fx, NULL);
+  expect_row(fx->db, "s", 0, "one", "1");
+  assert_int_equal(checkpoint(fx->db, "s", 0), 10);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void) {
@@ -573,6 +642,9 @@ int main(void) {
       T(test_store_bytes_per_store),
       T(test_filters_and_indexes_in_block_cache),
       T(test_batch_reused_after_large_write),
+      T(test_wal_keeps_every_batch_across_a_crash),
+      T(test_without_wal_a_crash_goes_back_to_the_last_flush),
+      T(test_without_wal_a_close_keeps_every_batch),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
