@@ -216,8 +216,9 @@ static int open_state(weir_app_t *app, char *errstr, size_t errstr_size) {
   app->shared.cache_budget = &app->cache_budget;
   WEIR_INFO("state: %s (%d MB of RocksDB memory, %lld bytes of write cache, process-wide%s)",
             weir_state_db_path(app->state_db), s->state_memory_mb, (long long)s->cache_max_bytes,
-            s->state_wal ? "" : "; state.wal = false: after a crash the stores restore what "
-                                "RocksDB had not flushed from their changelogs");
+            s->state_wal ? ""
+                         : "; state.wal = false: after a crash the stores restore what "
+                           "RocksDB had not flushed from their changelogs");
   return 0;
 }
 

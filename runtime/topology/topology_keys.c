@@ -26,9 +26,9 @@ static const weir_param_def_t weir_keys[] = {
     WEIR_PARAM_INT("state.memory.mb", "64", 8, 1048576,
                    "RocksDB block cache plus write buffers, shared by every store of the process"),
     WEIR_PARAM_BOOL("state.wal", "true",
-                    "RocksDB's write-ahead log; false writes the stores faster (Kafka Streams "
-                    "runs without one) but a restart after a crash restores from the changelog "
-                    "what RocksDB had not flushed"),
+                    "RocksDB's write-ahead log; false skips it, as Kafka Streams does (less "
+                    "written to disk), and a restart after a crash then restores from the "
+                    "changelogs what RocksDB had not flushed"),
     WEIR_PARAM_INT("cache.max.bytes", "10485760", 0, INT64_MAX,
                    "the stores' write caches, whole process (0: every write goes through)"),
     WEIR_PARAM_STR("http.listen", NULL,

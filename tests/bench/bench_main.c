@@ -546,7 +546,7 @@ static void usage(void) {
       "each case's own,\n"
       "              the smallest that keeps its throughput; 1g where none was found)\n"
       "env WEIR_BENCH_WEIR_KAFKA=\"key=value;key=value\": extra [kafka] lines for weir\n"
-      "env WEIR_BENCH_KEEP_LOGS=1: keep the queries case's weir logs (/tmp/weir-bench-queries-*)\n",
+      "env WEIR_BENCH_KEEP_LOG=1: keep every weir log (/tmp/weir-bench-*), not only a failed run's\n",
       stderr);
 }
 

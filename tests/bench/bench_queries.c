@@ -449,7 +449,7 @@ int bench_queries(const bench_opts_t *base, bench_queries_t *res) {
   for (int i = 0; i < INSTANCES; i++) {
     bench_stop(child[i], NULL);
     bench_remove_tree(state[i]);
-    if (ok && !getenv("WEIR_BENCH_KEEP_LOGS"))
+    if (ok && !getenv("WEIR_BENCH_KEEP_LOG"))
       unlink(log[i]);
   }
   res->ok = ok && res->idle.local.per_sec > 0 && res->idle.forwarded.per_sec > 0;

@@ -288,7 +288,7 @@ done:
             "weir-bench: rebalance run %d: join -> assigned %.2f s, -> resumed %.2f s, "
             "longest stall %.2f s; records in %lld, out %lld\n",
             run + 1, res->assigned, res->resumed, res->stall, res->in, res->out);
-    if (!getenv("WEIR_BENCH_KEEP_LOGS")) {
+    if (!getenv("WEIR_BENCH_KEEP_LOG")) {
       unlink(log_a);
       unlink(log_b);
     }
