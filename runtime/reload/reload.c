@@ -190,6 +190,11 @@ static int structural_change(const weir_topology_t *a, const weir_topology_t *b,
              (long long)x->max_task_idle_ms, (long long)y->max_task_idle_ms);
     return 1;
   }
+  if (x->state_wal != y->state_wal) { /* the stores' RocksDB is written with it */
+    snprintf(what, size, "[weir] state.wal changed (%s to %s)", x->state_wal ? "true" : "false",
+             y->state_wal ? "true" : "false");
+    return 1;
+  }
   for (size_t i = 0; i < a->store_count; i++) /* a global table's thread reads its topic */
     if (strcmp(a->stores[i].name, b->stores[i].name) != 0 ||
         !same_str(a->stores[i].global_topic, b->stores[i].global_topic)) {
