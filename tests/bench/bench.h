@@ -212,6 +212,9 @@ weir_fetch_wake_t *bench_loop_wake(rd_kafka_t *consumer);
 /* bench_twohop.c: the word count's ceiling, run as `weir-bench twohop ...`. */
 int bench_twohop_main(int argc, char **argv);
 
+/* bench_joinloop.c: the joins' ceiling, run as `weir-bench joinloop ...`. */
+int bench_joinloop_main(int argc, char **argv);
+
 /* bench_main.c: the `weir run` INI for a job; `extra`: more [weir] lines, or NULL. */
 void bench_weir_ini(const bench_opts_t *o, const char *path, const char *topology,
                     const char *group, const char *input, const char *output, int threads,
@@ -323,12 +326,12 @@ void bench_crash_markdown(FILE *f, const bench_crash_t *r);
 
 /* bench_joins.c: stream-table and stream-stream joins against the loop and Kafka Streams'
  * joins (real broker only). Rates in input records/s. */
-enum { BENCH_JOIN_CASES = 2 };
+enum { BENCH_JOIN_CASES = 2, BENCH_JOIN_COLS = 4 };
 typedef struct bench_joins {
   int ok;
   struct {
     long inputs, outputs;
-    bench_result_t col[BENCH_COLS]; /* loop, weir, Kafka Streams: medians */
+    bench_result_t col[BENCH_JOIN_COLS]; /* loop, weir, Kafka Streams, join loop: medians */
   } cases[BENCH_JOIN_CASES];
 } bench_joins_t;
 int bench_joins(const bench_opts_t *o, bench_joins_t *res);

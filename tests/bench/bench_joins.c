@@ -1,7 +1,9 @@
 /* Joins (real broker only, as the Kafka Streams peer needs one): the std
- * join operator against the plain loop forwarding the same input and against
+ * join operator against the plain loop forwarding the same input, against
  * Kafka Streams' own join (tests/kstreams' Joins app, the join differential
- * test's peer), each case's input made once and read by every run.
+ * test's peer), and against the join loop (bench_joinloop.c: the joins'
+ * traffic through the loop's clients, their ceiling as the two-hop loop is
+ * the word count's), each case's input made once and read by every run.
  *
  * - stream-table, left: ENRICH_RECORDS stream records whose keys are picked
  *   from TABLE_KEYS, each joined with a table of TABLE_KEYS rows written
@@ -56,7 +58,9 @@ static const char CORRELATE_TOPOLOGY[] =
 static const char *const CASE_NAMES[BENCH_JOIN_CASES] = {"stream-table (left)",
                                                          "stream-stream (inner)"};
 static const char *const KS_MODES[BENCH_JOIN_CASES] = {"st-left", "ss-inner"};
-static const char *const COL_NAMES[BENCH_COLS] = {"loop", "weir", "Kafka Streams"};
+enum { COL_LOOP, COL_WEIR, COL_KSTREAMS, COL_JOINLOOP };
+static const char *const COL_NAMES[BENCH_JOIN_COLS] = {"loop", "weir", "Kafka Streams",
+                                                       "join loop"};
 
 typedef struct join_case {
   int index;
@@ -138,9 +142,34 @@ static void write_ini(const bench_opts_t *o, const join_case_t *jc, const char *
   bench_weir_ini(o, path, escaped, group, jc->left, out, 1, extra);
 }
 
+/* The join loop (bench_joinloop.c): its changelog topic is `out` with
+ * "-changelog". */
+static pid_t spawn_joinloop(const bench_opts_t *o, const join_case_t *jc, const char *out,
+                            const char *group, const char *log) {
+  char changelog[224], window[16], grace[16];
+  snprintf(changelog, sizeof changelog, "%s-changelog", out);
+  snprintf(window, sizeof window, "%d", jc->index ? SS_WINDOW_MS : 0);
+  snprintf(grace, sizeof grace, "%d", jc->index ? SS_GRACE_MS : 0);
+  char *argv[] = {(char *)o->self,
+                  "joinloop",
+                  (char *)o->bootstrap,
+                  jc->index ? "stream-stream" : "stream-table",
+                  (char *)jc->left,
+                  (char *)jc->right,
+                  changelog,
+                  (char *)out,
+                  (char *)group,
+                  window,
+                  grace,
+                  NULL};
+  return bench_spawn(argv, log);
+}
+
 static pid_t spawn_column(const bench_opts_t *o, const join_case_t *jc, int col, const char *out,
                           const char *group, const char *state, const char *ini, const char *prefix,
                           const char *log) {
+  if (col == COL_JOINLOOP)
+    return spawn_joinloop(o, jc, out, group, log);
   if (col == 0) {
     char inputs[300];
     snprintf(inputs, sizeof inputs, jc->index ? "%s,%s" : "%s", jc->left, jc->right);
@@ -201,8 +230,11 @@ static int run_column(const bench_opts_t *o, const join_case_t *jc, int col, int
            KS_MODES[jc->index]);
   snprintf(ini, sizeof ini, "/tmp/weir-bench-join-%d.ini", id);
   snprintf(log, sizeof log, "/tmp/weir-bench-join-%d-%d-%d-%d.log", id, jc->index, col, run);
-  if ((col != 2 && bench_create_topic(o, out)) ||
-      (col == 1 && bench_state_dir(state, sizeof state)))
+  char changelog[224];
+  snprintf(changelog, sizeof changelog, "%s-changelog", out);
+  if ((col != COL_KSTREAMS && bench_create_topic(o, out)) ||
+      (col == COL_JOINLOOP && bench_create_topic(o, changelog)) ||
+      (col == COL_WEIR && bench_state_dir(state, sizeof state)))
     return -1;
   double t0 = bench_now();
   pid_t child = spawn_column(o, jc, col, out, group, state, ini, prefix, log);
@@ -230,19 +262,20 @@ int bench_joins(const bench_opts_t *base, bench_joins_t *res) {
   join_case_t jc[BENCH_JOIN_CASES];
   if (make_inputs(&o, prefix, jc))
     return -1;
-  int cols = o.kstreams_sh ? BENCH_COLS : BENCH_COLS - 1,
-      runs = o.runs < MAX_RUNS ? o.runs : MAX_RUNS;
+  int runs = o.runs < MAX_RUNS ? o.runs : MAX_RUNS;
   int failed = 0;
   /* WEIR_BENCH_JOINS=stream-table or stream-stream: that one only. */
   const char *only = getenv("WEIR_BENCH_JOINS");
   for (int c = 0; c < BENCH_JOIN_CASES; c++) {
     if (only && strncmp(CASE_NAMES[c], only, strlen(only)) != 0)
       continue;
-    bench_result_t got[BENCH_COLS][MAX_RUNS];
-    int n[BENCH_COLS] = {0};
+    bench_result_t got[BENCH_JOIN_COLS][MAX_RUNS];
+    int n[BENCH_JOIN_COLS] = {0};
     /* Runs interleave the columns, so a busy machine weighs on all alike. */
     for (int run = 0; run < runs; run++)
-      for (int col = 0; col < cols; col++) {
+      for (int col = 0; col < BENCH_JOIN_COLS; col++) {
+        if (col == COL_KSTREAMS && !o.kstreams_sh)
+          continue;
         bench_result_t r = {0};
         if (run_column(&o, &jc[c], col, run, prefix, &r) == 0)
           got[col][n[col]++] = r;
@@ -251,8 +284,9 @@ int bench_joins(const bench_opts_t *base, bench_joins_t *res) {
       }
     res->cases[c].inputs = jc[c].inputs;
     res->cases[c].outputs = jc[c].outputs;
-    for (int col = 0; col < cols; col++)
-      bench_summarize(got[col], n[col], &res->cases[c].col[col]);
+    for (int col = 0; col < BENCH_JOIN_COLS; col++)
+      if (n[col])
+        bench_summarize(got[col], n[col], &res->cases[c].col[col]);
   }
   res->ok = !failed;
   return res->ok ? 0 : -1;
@@ -268,18 +302,22 @@ void bench_joins_markdown(FILE *f, const bench_joins_t *r) {
           "ms). The loop forwards the same input records (both streams for stream-stream). "
           "weir: std `join`, `value = nest`; Kafka Streams: `leftJoin(KTable)` / "
           "`join(KStream, JoinWindows)` (tests/kstreams/Joins.java, its table without a record "
-          "cache, as in the differential test).\n\n"
+          "cache, as in the differential test). *Join loop*: the joins' ceiling "
+          "(tests/bench/bench_joinloop.c), the loop's clients doing a join's traffic: each "
+          "table row or buffered record kept in memory and sent to a changelog topic, each "
+          "result produced, with no store, no time order and no commits.\n\n"
           "| join | input records | outputs | loop rec/s | weir rec/s | Kafka Streams rec/s | "
-          "weir / loop (goal ≥ 0.5) | weir / Kafka Streams (goal ≥ 2) | CPU µs per input "
-          "record (loop / weir / KS) | peak RSS MiB (loop / weir / KS) |\n"
-          "|---|---|---|---|---|---|---|---|---|---|\n",
+          "join loop rec/s | weir / loop (goal ≥ 0.5) | weir / Kafka Streams (goal ≥ 2) | "
+          "weir / join loop | join loop / loop | CPU µs per input record (loop / weir / KS / "
+          "join loop) | peak RSS MiB (loop / weir / KS / join loop) |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
           r->cases[0].inputs, TABLE_KEYS, TABLE_KEYS, r->cases[1].inputs / 2, SS_SKEW_MS,
           SS_WINDOW_MS, SS_GRACE_MS);
   for (int c = 0; c < BENCH_JOIN_CASES; c++) {
     const bench_result_t *col = r->cases[c].col;
     double in = (double)r->cases[c].inputs;
     fprintf(f, "| %s | %ld | %ld |", CASE_NAMES[c], r->cases[c].inputs, r->cases[c].outputs);
-    for (int k = 0; k < BENCH_COLS; k++) {
+    for (int k = 0; k < BENCH_JOIN_COLS; k++) {
       fputc(' ', f);
       if (col[k].ok)
         bench_rate_cell(f, &col[k]);
@@ -294,7 +332,16 @@ void bench_joins_markdown(FILE *f, const bench_joins_t *r) {
       fprintf(f, "%.2f: %s |", vs_ks, vs_ks >= 2 ? "met" : "**missed**");
     else
       fprintf(f, "— |");
-    for (int k = 0; k < BENCH_COLS; k++) {
+    const bench_result_t *jl = &col[COL_JOINLOOP];
+    if (jl->ok && col[1].ok)
+      fprintf(f, " %.2f |", col[1].records_per_sec / jl->records_per_sec);
+    else
+      fprintf(f, " — |");
+    if (jl->ok && col[0].ok)
+      fprintf(f, " %.2f |", jl->records_per_sec / col[0].records_per_sec);
+    else
+      fprintf(f, " — |");
+    for (int k = 0; k < BENCH_JOIN_COLS; k++) {
       fprintf(f, k ? " / " : " ");
       if (col[k].ok)
         bench_cpu_cell(f, &col[k], in);
@@ -302,7 +349,7 @@ void bench_joins_markdown(FILE *f, const bench_joins_t *r) {
         fprintf(f, "—");
     }
     fprintf(f, " |");
-    for (int k = 0; k < BENCH_COLS; k++) {
+    for (int k = 0; k < BENCH_JOIN_COLS; k++) {
       fprintf(f, k ? " / " : " ");
       if (col[k].ok)
         bench_rss_cell(f, &col[k]);

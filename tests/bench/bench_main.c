@@ -523,31 +523,34 @@ static int check_nothing_dropped(const bench_opts_t *o, const char *topic) {
 }
 
 static void usage(void) {
-  fputs(
-      "usage: weir-bench --bootstrap ADDR|--embedded --weir BIN --plugin-dir DIR\n"
-      "                  [--kstreams-jar JAR] [--kstreams-windows KSTREAMS_SH] [--records N] "
-      "[--value-size B] [--partitions P] [--threads T] [--keys N,N]\n"
-      "                  [--case NAME[,NAME...]] [--runs R] [--rebalance-runs R] [--label TEXT]\n"
-      "                  [--markdown FILE] [--kstreams-heap SIZE]\n"
-      "       weir-bench loop BOOTSTRAP INPUT OUTPUT GROUP [THREADS]   (the baseline, run by the "
-      "harness)\n"
-      "       weir-bench twohop BOOTSTRAP INPUT REPARTITION CHANGELOG OUTPUT GROUP COMMIT_MS "
-      "[threads]\n"
-      "                  (the word count's ceiling, run by the harness)\n"
-      "--partitions P: run only the cases with P partitions (default: every case)\n"
-      "--threads T: run only the cases with T threads (default: every case)\n"
-      "--case NAMES: run only the cases named: passthrough, wordcount, restore, window, "
-      "rebalance,\n"
-      "              reload, queries, retention, crash-restore, joins, cardinality\n"
-      "              (default: every case)\n"
-      "--markdown FILE: where the tables go (default: standard output)\n"
-      "--keys N,N: the cardinality case's key counts (default 1000000,5000000)\n"
-      "--kstreams-heap SIZE: Kafka Streams' -Xmx (the jar's cases) for every case (default: "
-      "each case's own,\n"
-      "              the smallest that keeps its throughput; 1g where none was found)\n"
-      "env WEIR_BENCH_WEIR_KAFKA=\"key=value;key=value\": extra [kafka] lines for weir\n"
-      "env WEIR_BENCH_KEEP_LOG=1: keep every weir log (/tmp/weir-bench-*), not only a failed run's\n",
-      stderr);
+  fputs("usage: weir-bench --bootstrap ADDR|--embedded --weir BIN --plugin-dir DIR\n"
+        "                  [--kstreams-jar JAR] [--kstreams-windows KSTREAMS_SH] [--records N] "
+        "[--value-size B] [--partitions P] [--threads T] [--keys N,N]\n"
+        "                  [--case NAME[,NAME...]] [--runs R] [--rebalance-runs R] [--label TEXT]\n"
+        "                  [--markdown FILE] [--kstreams-heap SIZE]\n"
+        "       weir-bench loop BOOTSTRAP INPUT OUTPUT GROUP [THREADS]   (the baseline, run by the "
+        "harness)\n"
+        "       weir-bench twohop BOOTSTRAP INPUT REPARTITION CHANGELOG OUTPUT GROUP COMMIT_MS "
+        "[threads]\n"
+        "                  (the word count's ceiling, run by the harness)\n"
+        "       weir-bench joinloop BOOTSTRAP stream-table|stream-stream LEFT RIGHT CHANGELOG "
+        "OUTPUT GROUP WINDOW_MS GRACE_MS\n"
+        "                  (the joins' ceiling, run by the harness)\n"
+        "--partitions P: run only the cases with P partitions (default: every case)\n"
+        "--threads T: run only the cases with T threads (default: every case)\n"
+        "--case NAMES: run only the cases named: passthrough, wordcount, restore, window, "
+        "rebalance,\n"
+        "              reload, queries, retention, crash-restore, joins, cardinality\n"
+        "              (default: every case)\n"
+        "--markdown FILE: where the tables go (default: standard output)\n"
+        "--keys N,N: the cardinality case's key counts (default 1000000,5000000)\n"
+        "--kstreams-heap SIZE: Kafka Streams' -Xmx (the jar's cases) for every case (default: "
+        "each case's own,\n"
+        "              the smallest that keeps its throughput; 1g where none was found)\n"
+        "env WEIR_BENCH_WEIR_KAFKA=\"key=value;key=value\": extra [kafka] lines for weir\n"
+        "env WEIR_BENCH_KEEP_LOG=1: keep every weir log (/tmp/weir-bench-*), not only a failed "
+        "run's\n",
+        stderr);
 }
 
 static int parse(int argc, char **argv, bench_opts_t *o) {
@@ -787,6 +790,8 @@ int main(int argc, char **argv) {
     return bench_loop_main(argc - 1, argv + 1);
   if (argc > 1 && strcmp(argv[1], "twohop") == 0)
     return bench_twohop_main(argc - 1, argv + 1);
+  if (argc > 1 && strcmp(argv[1], "joinloop") == 0)
+    return bench_joinloop_main(argc - 1, argv + 1);
   if (parse(argc, argv, &o)) {
     usage();
     return 2;
