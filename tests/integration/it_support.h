@@ -370,6 +370,32 @@ __attribute__((unused)) static weir_app_t *it_start(const weir_topology_t *t,
   return app;
 }
 
+/* Starts the topology of file `path` written with `before`, writes `after`
+ * there, and asserts that a reload is refused with `want` in its report:
+ * a setting the threads or stores were built with is never taken and left
+ * unapplied. */
+__attribute__((unused)) static void it_expect_reload_refused(const char *path, const char *before,
+                                                             const char *after, const char *want) {
+  char report[1024];
+  it_write_file(path, before);
+  weir_diag_t d = {0};
+  weir_cfg_t *cfg = weir_cfg_load(path, &d);
+  weir_topology_t *t = cfg ? weir_topology_build(cfg, NULL, &d) : NULL;
+  weir_diag_print(&d, stderr);
+  assert_non_null(t);
+  weir_app_t *app = it_start(t, IT_WAIT_MS);
+  it_write_file(path, after);
+  assert_int_not_equal(weir_app_reload(app, "test", report, sizeof report), 0);
+  if (!strstr(report, want))
+    fail_msg("report: %s", report);
+  weir_app_stop(app);
+  assert_int_equal(weir_app_join(app), 0);
+  weir_app_free(app);
+  weir_topology_free(t);
+  weir_cfg_free(cfg);
+  weir_diag_free(&d);
+}
+
 /* Wait (up to timeout_ms) until `group` committed `want` on topic/0; the
  * offset last read. */
 __attribute__((unused)) static int64_t it_wait_committed(const char *bootstrap, const char *group,

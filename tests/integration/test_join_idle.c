@@ -380,31 +380,16 @@ static void test_interleaved_inputs_in_time_order(void **state) {
  * and left unapplied. */
 static void test_reload_refuses_a_change(void **state) {
   (void)state;
-  char ini[1024], path[600], report[1024];
+  char before[1024], after[1024], path[600];
   static const char body[] =
       "[weir]\napplication.id = it-idle-reload\nbootstrap.servers = embedded\n"
       "state.dir = %s\nmax.task.idle.ms = %d\n"
       "[source:in]\ntopic = in\n[sink:out]\ninput = in\ntopic = out\n";
   snprintf(path, sizeof path, "%s/topology.ini", it_tmp.path);
-  snprintf(ini, sizeof ini, body, it_tmp.path, 0);
-  it_write_file(path, ini);
-  weir_diag_t d = {0};
-  weir_cfg_t *cfg = weir_cfg_load(path, &d);
-  weir_topology_t *t = weir_topology_build(cfg, NULL, &d);
-  weir_diag_print(&d, stderr);
-  assert_non_null(t);
-  weir_app_t *app = it_start(t, IT_WAIT_MS);
-  snprintf(ini, sizeof ini, body, it_tmp.path, 500);
-  it_write_file(path, ini);
-  assert_int_not_equal(weir_app_reload(app, "test", report, sizeof report), 0);
-  if (!strstr(report, "reload refused: [weir] max.task.idle.ms changed (0 to 500)"))
-    fail_msg("report: %s", report);
-  weir_app_stop(app);
-  assert_int_equal(weir_app_join(app), 0);
-  weir_app_free(app);
-  weir_topology_free(t);
-  weir_cfg_free(cfg);
-  weir_diag_free(&d);
+  snprintf(before, sizeof before, body, it_tmp.path, 0);
+  snprintf(after, sizeof after, body, it_tmp.path, 500);
+  it_expect_reload_refused(path, before, after,
+                           "reload refused: [weir] max.task.idle.ms changed (0 to 500)");
 }
 
 int main(void) {

@@ -214,7 +214,7 @@ static void test_state_dir_is_locked(void **state) {
  * changes it is refused with its name, never taken and left unapplied. */
 static void test_reload_refuses_a_state_wal_change(void **state) {
   (void)state;
-  char ini[1024], path[700], report[1024];
+  char before[1024], after[1024], path[700];
   static const char body[] =
       "[weir]\napplication.id = it-state-wal\nbootstrap.servers = embedded\nstate.dir = %s\n"
       "plugin.dir = %s\nstate.wal = %s\n"
@@ -223,25 +223,10 @@ static void test_reload_refuses_a_state_wal_change(void **state) {
       "[store:counts]\ntype = kv\n"
       "[sink:out]\ninput = count\ntopic = out\nvalue.serde = int64\n";
   snprintf(path, sizeof path, "%s/topology.ini", it_tmp.path);
-  snprintf(ini, sizeof ini, body, state_dir, WEIR_TEST_PLUGIN_DIR, "true");
-  it_write_file(path, ini);
-  weir_diag_t d = {0};
-  weir_cfg_t *cfg = weir_cfg_load(path, &d);
-  weir_topology_t *t = weir_topology_build(cfg, NULL, &d);
-  weir_diag_print(&d, stderr);
-  assert_non_null(t);
-  weir_app_t *app = it_start(t, IT_WAIT_MS);
-  snprintf(ini, sizeof ini, body, state_dir, WEIR_TEST_PLUGIN_DIR, "false");
-  it_write_file(path, ini);
-  assert_int_not_equal(weir_app_reload(app, "test", report, sizeof report), 0);
-  if (!strstr(report, "reload refused: [weir] state.wal changed (true to false)"))
-    fail_msg("report: %s", report);
-  weir_app_stop(app);
-  assert_int_equal(weir_app_join(app), 0);
-  weir_app_free(app);
-  weir_topology_free(t);
-  weir_cfg_free(cfg);
-  weir_diag_free(&d);
+  snprintf(before, sizeof before, body, state_dir, WEIR_TEST_PLUGIN_DIR, "true");
+  snprintf(after, sizeof after, body, state_dir, WEIR_TEST_PLUGIN_DIR, "false");
+  it_expect_reload_refused(path, before, after,
+                           "reload refused: [weir] state.wal changed (true to false)");
 }
 
 int main(void) {
