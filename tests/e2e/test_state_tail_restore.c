@@ -218,10 +218,12 @@ static void check_after_kill_without_wal(const ss_restore_t *r, const int64_t *a
 static int add_weir_setting(const char *path, const char *line) {
   char text[4096];
   FILE *f = fopen(path, "r");
-  size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
-  if (!f || n == 0 || n == sizeof text - 1 || strncmp(text, "[weir]\n", 7) != 0)
+  if (!f)
     return -1;
+  size_t n = fread(text, 1, sizeof text - 1, f);
   fclose(f);
+  if (n == 0 || n == sizeof text - 1 || strncmp(text, "[weir]\n", 7) != 0)
+    return -1;
   text[n] = '\0';
   f = fopen(path, "w");
   if (!f)
