@@ -55,14 +55,6 @@ typedef struct table {
   size_t cap, count; /* cap a power of two, load <= 1/2 */
 } table_t;
 
-static uint64_t hash_bytes(const void *p, size_t n) {
-  const unsigned char *b = p;
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; i++)
-    h = (h ^ b[i]) * 1099511628211ull;
-  return h ^ h >> 29;
-}
-
 static int table_grow(table_t *t) {
   size_t cap = t->cap ? t->cap * 2 : 1024;
   slot_t *slots = calloc(cap, sizeof *slots);
@@ -70,7 +62,7 @@ static int table_grow(table_t *t) {
     return -1;
   for (size_t i = 0; i < t->cap; i++)
     if (t->slots[i].key) {
-      size_t s = hash_bytes(t->slots[i].key, t->slots[i].key_len) & (cap - 1);
+      size_t s = bench_fnv1a(t->slots[i].key, t->slots[i].key_len) & (cap - 1);
       while (slots[s].key)
         s = (s + 1) & (cap - 1);
       slots[s] = t->slots[i];
@@ -85,7 +77,7 @@ static int table_grow(table_t *t) {
 static slot_t *table_slot(table_t *t, const void *key, size_t len) {
   if ((t->count + 1) * 2 > t->cap && table_grow(t))
     return NULL;
-  size_t s = hash_bytes(key, len) & (t->cap - 1);
+  size_t s = bench_fnv1a(key, len) & (t->cap - 1);
   for (; t->slots[s].key; s = (s + 1) & (t->cap - 1))
     if (t->slots[s].key_len == len && memcmp(t->slots[s].key, key, len) == 0)
       return &t->slots[s];
@@ -99,13 +91,13 @@ static slot_t *table_slot(table_t *t, const void *key, size_t len) {
 }
 
 static void table_free(table_t *t) {
-  for (size_t i = 0; i < t->cap; i++)
+  for (size_t i = 0; i < t->cap; i++) {
     for (held_t *h = t->slots[i].held, *next; h; h = next) {
       next = h->next;
       free(h);
     }
-  for (size_t i = 0; i < t->cap; i++)
     free(t->slots[i].key);
+  }
   free(t->slots);
 }
 

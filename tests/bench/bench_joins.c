@@ -142,12 +142,16 @@ static void write_ini(const bench_opts_t *o, const join_case_t *jc, const char *
   bench_weir_ini(o, path, escaped, group, jc->left, out, 1, extra);
 }
 
-/* The join loop (bench_joinloop.c): its changelog topic is `out` with
- * "-changelog". */
+/* The join loop's changelog topic: its output's name with "-changelog". */
+static void joinloop_changelog(const char *out, char *buf, size_t size) {
+  snprintf(buf, size, "%s-changelog", out);
+}
+
+/* The join loop (bench_joinloop.c). */
 static pid_t spawn_joinloop(const bench_opts_t *o, const join_case_t *jc, const char *out,
                             const char *group, const char *log) {
   char changelog[224], window[16], grace[16];
-  snprintf(changelog, sizeof changelog, "%s-changelog", out);
+  joinloop_changelog(out, changelog, sizeof changelog);
   snprintf(window, sizeof window, "%d", jc->index ? SS_WINDOW_MS : 0);
   snprintf(grace, sizeof grace, "%d", jc->index ? SS_GRACE_MS : 0);
   char *argv[] = {(char *)o->self,
@@ -170,7 +174,7 @@ static pid_t spawn_column(const bench_opts_t *o, const join_case_t *jc, int col,
                           const char *log) {
   if (col == COL_JOINLOOP)
     return spawn_joinloop(o, jc, out, group, log);
-  if (col == 0) {
+  if (col == COL_LOOP) {
     char inputs[300];
     snprintf(inputs, sizeof inputs, jc->index ? "%s,%s" : "%s", jc->left, jc->right);
     char *argv[] = {(char *)o->self,
@@ -183,7 +187,7 @@ static pid_t spawn_column(const bench_opts_t *o, const join_case_t *jc, int col,
                     NULL};
     return bench_spawn(argv, log);
   }
-  if (col == 1) {
+  if (col == COL_WEIR) {
     write_ini(o, jc, ini, group, out, state);
     char *argv[] = {(char *)o->weir, "run", (char *)ini, NULL};
     return bench_spawn(argv, log);
@@ -231,14 +235,14 @@ static int run_column(const bench_opts_t *o, const join_case_t *jc, int col, int
   snprintf(ini, sizeof ini, "/tmp/weir-bench-join-%d.ini", id);
   snprintf(log, sizeof log, "/tmp/weir-bench-join-%d-%d-%d-%d.log", id, jc->index, col, run);
   char changelog[224];
-  snprintf(changelog, sizeof changelog, "%s-changelog", out);
+  joinloop_changelog(out, changelog, sizeof changelog);
   if ((col != COL_KSTREAMS && bench_create_topic(o, out)) ||
       (col == COL_JOINLOOP && bench_create_topic(o, changelog)) ||
       (col == COL_WEIR && bench_state_dir(state, sizeof state)))
     return -1;
   double t0 = bench_now();
   pid_t child = spawn_column(o, jc, col, out, group, state, ini, prefix, log);
-  long expect = col == 0 ? jc->inputs : jc->outputs;
+  long expect = col == COL_LOOP ? jc->inputs : jc->outputs;
   bench_observe(o, child, out, expect, t0, r);
   r->records_per_sec *= (double)jc->inputs / (double)expect;
   if (state[0])
@@ -285,11 +289,18 @@ int bench_joins(const bench_opts_t *base, bench_joins_t *res) {
     res->cases[c].inputs = jc[c].inputs;
     res->cases[c].outputs = jc[c].outputs;
     for (int col = 0; col < BENCH_JOIN_COLS; col++)
-      if (n[col])
-        bench_summarize(got[col], n[col], &res->cases[c].col[col]);
+      bench_summarize(got[col], n[col], &res->cases[c].col[col]);
   }
   res->ok = !failed;
   return res->ok ? 0 : -1;
+}
+
+/* " a / b |", or " — |" when either did not run. */
+static void ratio_cell(FILE *f, const bench_result_t *a, const bench_result_t *b) {
+  if (a->ok && b->ok)
+    fprintf(f, " %.2f |", a->records_per_sec / b->records_per_sec);
+  else
+    fprintf(f, " — |");
 }
 
 void bench_joins_markdown(FILE *f, const bench_joins_t *r) {
@@ -325,22 +336,18 @@ void bench_joins_markdown(FILE *f, const bench_joins_t *r) {
         fputs("—", f);
       fputs(" |", f);
     }
-    double vs_loop = col[0].ok ? col[1].records_per_sec / col[0].records_per_sec : 0;
-    double vs_ks = col[2].ok ? col[1].records_per_sec / col[2].records_per_sec : 0;
+    double vs_loop =
+        col[COL_LOOP].ok ? col[COL_WEIR].records_per_sec / col[COL_LOOP].records_per_sec : 0;
+    double vs_ks = col[COL_KSTREAMS].ok
+                       ? col[COL_WEIR].records_per_sec / col[COL_KSTREAMS].records_per_sec
+                       : 0;
     fprintf(f, " %.2f: %s | ", vs_loop, vs_loop >= 0.5 ? "met" : "**missed**");
-    if (col[2].ok)
+    if (col[COL_KSTREAMS].ok)
       fprintf(f, "%.2f: %s |", vs_ks, vs_ks >= 2 ? "met" : "**missed**");
     else
       fprintf(f, "— |");
-    const bench_result_t *jl = &col[COL_JOINLOOP];
-    if (jl->ok && col[1].ok)
-      fprintf(f, " %.2f |", col[1].records_per_sec / jl->records_per_sec);
-    else
-      fprintf(f, " — |");
-    if (jl->ok && col[0].ok)
-      fprintf(f, " %.2f |", jl->records_per_sec / col[0].records_per_sec);
-    else
-      fprintf(f, " — |");
+    ratio_cell(f, &col[COL_WEIR], &col[COL_JOINLOOP]);
+    ratio_cell(f, &col[COL_JOINLOOP], &col[COL_LOOP]);
     for (int k = 0; k < BENCH_JOIN_COLS; k++) {
       fprintf(f, k ? " / " : " ");
       if (col[k].ok)
