@@ -22,6 +22,13 @@ const weir_store_decl_t *weir_query_find_store(const weir_http_env_t *env, const
         weir_http_error(r, 404, "store '%s' is used by no operator, so it holds nothing", d->name);
         return NULL;
       }
+      if (d->in_memory) { /* its rows are on the stream threads; queries read RocksDB */
+        weir_http_error(r, 501,
+                        "store '%s' is in memory (backend = memory) and queries read RocksDB "
+                        "stores only: set backend = rocksdb in [store:%s] to query it",
+                        d->name, d->name);
+        return NULL;
+      }
       return d;
     }
   weir_http_error(r, 404, "no store '%.*s' (GET /v1/stores lists them)",

@@ -59,10 +59,10 @@ static void topology_json(const weir_topology_t *t, weir_out_t *o) {
     weir_out_str(o, i ? ",{\"name\":" : "{\"name\":");
     weir_out_json_string(o, d->name, strlen(d->name));
     weir_out_printf(o,
-                    ",\"type\":\"%s\",\"subtopology\":%d,\"key_serde\":\"%s\","
-                    "\"value_serde\":\"%s\",\"changelog\":",
-                    d->type, d->subtopology, weir_serde_name(d->key_serde),
-                    weir_serde_name(d->value_serde));
+                    ",\"type\":\"%s\",\"backend\":\"%s\",\"subtopology\":%d,"
+                    "\"key_serde\":\"%s\",\"value_serde\":\"%s\",\"changelog\":",
+                    d->type, d->in_memory ? "memory" : "rocksdb", d->subtopology,
+                    weir_serde_name(d->key_serde), weir_serde_name(d->value_serde));
     string_or_null(o, d->changelog_topic);
     weir_out_str(o, "}");
   }

@@ -195,12 +195,19 @@ static int structural_change(const weir_topology_t *a, const weir_topology_t *b,
              y->state_wal ? "true" : "false");
     return 1;
   }
-  for (size_t i = 0; i < a->store_count; i++) /* a global table's thread reads its topic */
+  for (size_t i = 0; i < a->store_count; i++) { /* a global table's thread reads its topic */
     if (strcmp(a->stores[i].name, b->stores[i].name) != 0 ||
         !same_str(a->stores[i].global_topic, b->stores[i].global_topic)) {
       snprintf(what, size, "store or global table '%s' changed", a->stores[i].name);
       return 1;
     }
+    if (a->stores[i].in_memory != b->stores[i].in_memory) { /* the open tasks hold its rows */
+      snprintf(what, size, "[store:%s] backend changed (%s to %s)", a->stores[i].name,
+               a->stores[i].in_memory ? "memory" : "rocksdb",
+               b->stores[i].in_memory ? "memory" : "rocksdb");
+      return 1;
+    }
+  }
   return 0;
 }
 

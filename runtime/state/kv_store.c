@@ -62,6 +62,7 @@ struct weir_kv_store {
   kv_slot_t *slots;
   size_t cap, count; /* cap is a power of two */
   size_t last_slot;  /* slot of the last key used: a get then a put of one key hash once */
+  int in_memory;     /* backend = memory: every row here, none in RocksDB */
   entry_list_t dirty, pending;
   size_t bytes;  /* this store's share of budget->used */
   void *scratch; /* a value read while the budget was full: not cached */
@@ -236,7 +237,8 @@ static void index_add(weir_kv_store_t *s, kv_entry_t *e) {
   account(s, WEIR_KEY_INDEX_NODE_BYTES);
 }
 
-/* e is written (clean) or dropped: out of the index. */
+/* e is written (clean) or dropped: out of the index (an in-memory store
+ * indexes every entry, so only a drop takes one out). */
 static void index_del(weir_kv_store_t *s, kv_entry_t *e) {
   if (!e->index_id)
     return;
@@ -245,17 +247,24 @@ static void index_del(weir_kv_store_t *s, kv_entry_t *e) {
   account(s, -WEIR_KEY_INDEX_NODE_BYTES);
 }
 
-/* The first range read: index every unwritten entry. -1 out of memory
- * (no index, nothing changed). */
+/* The first range read: index every unwritten entry (in memory: every
+ * entry). -1 out of memory (no index, nothing changed). */
 static int index_build(weir_kv_store_t *s) {
   if (s->index)
     return 0;
   weir_key_index_t *x = weir_key_index_new();
-  if (!x || weir_key_index_reserve(x, s->dirty.n + s->pending.n) != 0) {
+  size_t n = s->in_memory ? s->count : s->dirty.n + s->pending.n;
+  if (!x || weir_key_index_reserve(x, n) != 0) {
     weir_key_index_free(x);
     return -1;
   }
   s->index = x;
+  if (s->in_memory) {
+    for (size_t i = 0; i < s->cap; i++)
+      if (s->slots[i].e)
+        index_add(s, s->slots[i].e);
+    return 0;
+  }
   for (size_t i = 0; i < s->dirty.n; i++)
     index_add(s, s->dirty.v[i]);
   /* A pending entry dirtied again was added from the dirty list. */
@@ -507,6 +516,8 @@ static int get_miss(weir_kv_store_t *s, uint64_t h, size_t slot, const void *key
                     const void **value, size_t *value_len, char *errstr, size_t errstr_size) {
   void *v = NULL;
   size_t n = 0;
+  if (s->in_memory) /* RocksDB holds none of its rows */
+    return 0;
   int rc =
       weir_state_db_get(s->db, s->name, s->partition, key, key_len, &v, &n, errstr, errstr_size);
   if (rc < 0)
@@ -618,7 +629,9 @@ int weir_kv_store_flush(weir_kv_store_t *s, weir_state_batch_t *batch, weir_kv_f
       unflush(s->dirty.v, i);
       return rc;
     }
-    if (v)
+    if (s->in_memory)
+      ; /* its changelog is its only copy */
+    else if (v)
       weir_state_batch_put(batch, s->name, s->partition, entry_key(e), e->key_len, v, e->val_len);
     else
       weir_state_batch_delete(batch, s->name, s->partition, entry_key(e), e->key_len);
@@ -628,14 +641,26 @@ int weir_kv_store_flush(weir_kv_store_t *s, weir_state_batch_t *batch, weir_kv_f
   return 0;
 }
 
+/* An in-memory store's delete, written: nothing below it to hide, so the
+ * entry goes. */
+static void drop_entry(weir_kv_store_t *s, kv_entry_t *e) {
+  int found;
+  size_t slot = find_slot(s, hash_key(entry_key(e), e->key_len), entry_key(e), e->key_len, &found);
+  if (found)
+    drop_at(s, slot);
+}
+
 void weir_kv_store_batch_written(weir_kv_store_t *s) {
   for (size_t i = 0; i < s->pending.n; i++) {
     kv_entry_t *e = s->pending.v[i];
-    if (e->state == ST_FLUSHED) { /* else written again since: still dirty */
-      e->state = ST_CLEAN;
-      index_del(s, e);
-    }
     e->flags &= (uint8_t)~F_PENDING;
+    if (e->state != ST_FLUSHED) /* written again since: still dirty */
+      continue;
+    e->state = ST_CLEAN;
+    if (!s->in_memory)
+      index_del(s, e);
+    else if (!(e->flags & F_PRESENT))
+      drop_entry(s, e);
   }
   s->pending.n = 0;
   if (over_budget(s, 0))
@@ -687,6 +712,42 @@ void weir_kv_store_forget_range(weir_kv_store_t *s, const void *from, size_t fro
   }
   s->last_slot = SIZE_MAX;
   maybe_shrink(s);
+}
+
+void weir_kv_store_keep_in_memory(weir_kv_store_t *s) {
+  s->in_memory = 1;
+  if (s->budget) /* its own bytes stay counted in s->bytes */
+    atomic_fetch_add_explicit(&s->budget->used, -(long long)s->bytes, memory_order_relaxed);
+  s->budget = NULL;
+}
+
+int weir_kv_store_in_memory(const weir_kv_store_t *s) {
+  return s->in_memory;
+}
+
+int weir_kv_store_restore(weir_kv_store_t *s, const void *key, size_t key_len, const void *value,
+                          size_t value_len) {
+  int found;
+  uint64_t h = 0;
+  if (!key)
+    key = "";
+  if (key_len > UINT32_MAX || value_len > UINT32_MAX)
+    return -1;
+  size_t slot = lookup(s, key, key_len, &h, &found);
+  if (!value) {
+    if (found)
+      drop_at(s, slot);
+    return 0;
+  }
+  if (!found && s->index && weir_key_index_reserve(s->index, 1) != 0)
+    return -1;
+  kv_entry_t *e = found ? entry_update(s, slot, value, value_len)
+                        : table_insert(s, h, slot, key, key_len, value, value_len);
+  if (!e)
+    return -1;
+  if (s->in_memory)
+    index_add(s, e);
+  return 0;
 }
 
 size_t weir_kv_store_dirty_count(const weir_kv_store_t *s) {

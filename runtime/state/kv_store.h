@@ -49,6 +49,21 @@ weir_kv_store_t *weir_kv_store_new(weir_state_db_t *db, const char *store, int32
                                    weir_cache_budget_t *budget);
 void weir_kv_store_free(weir_kv_store_t *s); /* dirty entries are dropped */
 
+/* `backend = memory` (Kafka Streams' in-memory stores), called before the
+ * store's first use: every row lives in this cache and none in RocksDB. It
+ * leaves the budget (never returns 1, never evicts: the rows are all there
+ * is), a miss is "absent" without a RocksDB read, a flush hands the dirty
+ * entries to its callback (the changelog, its only copy) and adds nothing
+ * to the batch, and a written delete drops its entry. Range reads see every
+ * entry (weir_kv_store_unwritten_from hands them all over). */
+void weir_kv_store_keep_in_memory(weir_kv_store_t *s);
+int weir_kv_store_in_memory(const weir_kv_store_t *s);
+/* An in-memory store's row read back from its changelog while its task
+ * restores (nothing unwritten then): kept clean, as written; value NULL
+ * drops the key. 0, or -1 out of memory. */
+int weir_kv_store_restore(weir_kv_store_t *s, const void *key, size_t key_len, const void *value,
+                          size_t value_len);
+
 /* 1 + value (valid until the next call on this store or a store of the same
  * owner; 8-byte aligned when cached), 0 absent, -1 error (errstr). A miss
  * reads RocksDB and caches the answer, "absent" included, while the budget

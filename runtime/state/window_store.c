@@ -166,7 +166,8 @@ void weir_window_store_advance(weir_window_store_t *ws, int64_t stream_time) {
 }
 
 void weir_window_store_flush(weir_window_store_t *ws, weir_state_batch_t *batch) {
-  if (ws->put_max_start > ws->db_max_start)
+  /* In memory, RocksDB never holds a window: every fetch reads the cache. */
+  if (ws->put_max_start > ws->db_max_start && !weir_kv_store_in_memory(ws->kv))
     ws->db_max_start = ws->put_max_start;
   if (!ws->drop_pending)
     return;
@@ -213,7 +214,8 @@ int weir_window_store_restore_keep(weir_window_store_t *ws, const void *key, siz
     weir_window_store_advance(ws, weir_wkey_time(times));
   weir_window_store_saw(ws, weir_wkey_time(key));
   int64_t start = weir_wkey_time(times);
-  if (ws->kind == WEIR_STORE_WINDOW && start < RESERVED_TIME && start > ws->db_max_start)
+  if (ws->kind == WEIR_STORE_WINDOW && start < RESERVED_TIME && start > ws->db_max_start &&
+      !weir_kv_store_in_memory(ws->kv))
     ws->db_max_start = start;
   return weir_window_store_live(ws, row_end(ws, times));
 }
@@ -280,7 +282,7 @@ static void saw_in_db(weir_window_store_t *ws, int64_t seg) {
 /* RocksDB's highest segment, once per open: rows a previous run or the
  * restore wrote may lie above anything put since. */
 static int ensure_scanned(weir_window_store_t *ws, char *errstr, size_t errstr_size) {
-  if (ws->scanned)
+  if (ws->scanned || weir_kv_store_in_memory(ws->kv)) /* in memory: nothing there */
     return 0;
   weir_kv_store_t *kv = ws->kv;
   unsigned char below[WEIR_WKEY_TIME];

@@ -89,6 +89,22 @@ static int is_windowed(const weir_task_store_t *ts) {
   return ts->decl->kind == WEIR_STORE_WINDOW || ts->decl->kind == WEIR_STORE_SESSION;
 }
 
+/* backend = memory: RocksDB's rows of this store-partition, left by a run
+ * with backend = rocksdb, go (else a later switch back would trust rows
+ * and a checkpoint older than the changelog), and the store keeps every
+ * row itself from now on. */
+static int keep_in_memory(weir_task_store_t *ts, char *errstr, size_t errstr_size) {
+  char why[512];
+  if (weir_state_db_drop(ts->task->env->state_db, ts->decl->name, ts->task->partition, why,
+                         sizeof why)) {
+    snprintf(errstr, errstr_size, "store '%s' (task %s): cannot clear its RocksDB rows: %s",
+             ts->decl->name, ts->task->id, why);
+    return -1;
+  }
+  weir_kv_store_keep_in_memory(ts->kv);
+  return 0;
+}
+
 static int open_store(weir_task_t *task, weir_task_store_t *ts, char *errstr, size_t errstr_size) {
   const weir_task_env_t *env = task->env;
   ts->acked_next = -1;
@@ -97,6 +113,11 @@ static int open_store(weir_task_t *task, weir_task_store_t *ts, char *errstr, si
   if (!env->state_db)
     return 0; /* a dry run: handles only */
   ts->kv = weir_kv_store_new(env->state_db, ts->decl->name, task->partition, env->cache_budget);
+  if (ts->kv && ts->decl->in_memory && keep_in_memory(ts, errstr, errstr_size)) {
+    weir_kv_store_free(ts->kv);
+    ts->kv = NULL;
+    return -1;
+  }
   if (ts->kv && is_windowed(ts) &&
       !(ts->win = weir_window_store_new(ts->kv, ts->decl->kind, ts->decl->window_size_ms,
                                         ts->decl->retention_ms))) {
@@ -259,11 +280,18 @@ int weir_task_apply_stores(weir_task_t *task) {
     return 0;
   for (size_t i = 0; i < task->store_count; i++) {
     weir_task_store_t *ts = &task->stores[i];
-    if (ts->kv && !ts->restoring && !ts->delivery_failed && ts->acked_next >= 0)
+    if (ts->kv && !ts->restoring && !ts->delivery_failed && ts->acked_next >= 0 &&
+        !ts->decl->in_memory) /* restored from the changelog's start: no checkpoint */
       weir_state_batch_checkpoint(task->batch, ts->decl->name, task->partition, ts->acked_next);
   }
-  if (weir_state_batch_count(task->batch) == 0)
+  if (weir_state_batch_count(task->batch) == 0) {
+    /* Only in-memory stores flushed (a RocksDB store's flush fills the
+     * batch): their entries are done. */
+    for (size_t i = 0; i < task->store_count; i++)
+      if (task->stores[i].kv)
+        weir_kv_store_batch_written(task->stores[i].kv);
     return 0;
+  }
   if (weir_state_batch_write(task->env->state_db, task->batch, why, sizeof why)) {
     weir_task_set_error(task, "task %s: cannot write its stores to RocksDB: %s", task->id, why);
     return -1;

@@ -137,6 +137,12 @@ static int64_t restore_start(weir_stream_thread_t *t, weir_task_store_t *ts, int
                              int64_t high, char *errstr, size_t errstr_size) {
   const char *name = ts->decl->name;
   int32_t p = ts->task->partition;
+  if (ts->decl->in_memory) { /* nothing kept from before: all of it, every time */
+    if (high > low)
+      WEIR_INFO("restore: store '%s' partition %d is in memory: restoring all of '%s'", name,
+                (int)p, ts->decl->changelog_topic);
+    return low;
+  }
   int64_t cp = weir_state_db_checkpoint(t->env.state_db, name, p, errstr, errstr_size);
   if (cp == -2)
     return -1;
@@ -363,15 +369,19 @@ static weir_task_store_t *store_of(weir_stream_thread_t *t, const rd_kafka_messa
   return NULL;
 }
 
-/* Add one changelog record to the batch; 1 when its store reached the end.
- * The checkpoint goes in once per store per poll (restore_next). */
+/* Add one changelog record to the batch (an in-memory store: to the store);
+ * 1 when its store reached the end, -1 out of memory. The checkpoint goes
+ * in once per store per poll (restore_next). */
 static int apply_record(weir_stream_thread_t *t, weir_task_store_t *ts,
                         const rd_kafka_message_t *m) {
   if (m->err)
     return m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF && m->offset >= ts->restore_to;
   if (ts->win && !weir_window_store_restore_keep(ts->win, m->key, m->key_len))
     ; /* a window or session past retention: not restored */
-  else if (m->payload)
+  else if (ts->decl->in_memory) {
+    if (weir_kv_store_restore(ts->kv, m->key, m->key_len, m->payload, m->len))
+      return -1;
+  } else if (m->payload)
     weir_state_batch_put(t->restore_batch, ts->decl->name, m->partition, m->key, m->key_len,
                          m->payload, m->len);
   else
@@ -384,7 +394,9 @@ static int apply_record(weir_stream_thread_t *t, weir_task_store_t *ts,
 /* The stores this poll touched get their checkpoint into the batch. */
 static void add_checkpoints(weir_stream_thread_t *t, weir_task_store_t **touched, size_t n) {
   for (size_t i = 0; i < n; i++)
-    if (touched[i]->restore_next > 0) {
+    if (touched[i]->restore_next > 0 && touched[i]->decl->in_memory)
+      touched[i]->restore_next = 0;
+    else if (touched[i]->restore_next > 0) {
       weir_state_batch_checkpoint(t->restore_batch, touched[i]->decl->name,
                                   touched[i]->task->partition, touched[i]->restore_next);
       touched[i]->restore_next = 0;
@@ -423,7 +435,19 @@ void weir_restore_poll(weir_stream_thread_t *t) {
             : store_of(t, msgs[i]);
     last = ts;
     int64_t before = ts ? ts->restore_next : 0;
-    if (ts && apply_record(t, ts, msgs[i]))
+    int applied = ts ? apply_record(t, ts, msgs[i]) : 0;
+    if (applied < 0) {
+      char msg[512];
+      snprintf(msg, sizeof msg,
+               "restore: store '%s' partition %d (in memory): out of memory at changelog offset "
+               "%lld; give weir more memory or use backend = rocksdb",
+               ts->decl->name, (int)msgs[i]->partition, (long long)msgs[i]->offset);
+      for (ssize_t j = i; j < n; j++)
+        rd_kafka_message_destroy(msgs[j]);
+      t->shared.fail(t->shared.app, msg);
+      return;
+    }
+    if (applied)
       done[done_count++] = ts;
     if (ts && !before && ts->restore_next)
       touched[touched_count++] = ts;

@@ -109,6 +109,7 @@ typedef struct weir_store_decl {
   char *type;                          /* "kv", "window" or "session" */
   int kind;                            /* WEIR_STORE_KV, WEIR_STORE_WINDOW or WEIR_STORE_SESSION */
   int changelog;                       /* 1 unless `changelog = false` */
+  int in_memory;                       /* `backend = memory`: rows never go to RocksDB */
   int64_t window_size_ms;              /* window: window.size.ms; else 0 */
   int64_t retention_ms;                /* window, session: retention.ms; else 0 */
   int subtopology;                     /* of the operators using it; -1 when none does */

@@ -94,6 +94,11 @@ static const weir_param_def_t store_keys[] = {
     WEIR_PARAM_(("type"), WEIR_PARAM_ENUM, WEIR_PARAM_REQUIRED, NULL, 1, 0, "kv|window|session",
                 "store kind: kv, window (one value per key and window start) or session"),
     WEIR_PARAM_BOOL("changelog", "true", "back the store with a compacted changelog topic"),
+    WEIR_PARAM_ENUM("backend", "rocksdb", "rocksdb|memory",
+                    "where its rows live: rocksdb (under state.dir, restored from its checkpoint) "
+                    "or memory (the task's memory, not bounded by cache.max.bytes, rebuilt from "
+                    "the whole changelog each time the task opens, as Kafka Streams' in-memory "
+                    "stores; HTTP queries cannot read it)"),
     WEIR_PARAM_INT("window.size.ms", NULL, 1, 1e15,
                    "type = window: the size of the windows it holds (a window's end is its "
                    "start plus this); required there"),

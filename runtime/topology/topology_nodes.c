@@ -192,6 +192,8 @@ static int add_store(topo_build_t *b, const weir_cfg_section_t *s, const weir_pa
   st->line = s->line;
   st->type = strdup(type ? type : "kv");
   st->changelog = cl && cl->text ? (int)cl->i : 1;
+  const char *backend = topo_param_text(p, "backend", NULL);
+  st->in_memory = backend && strcmp(backend, "memory") == 0;
   st->kind = store_kind_of(st->type);
   st->window_size_ms = st->kind == WEIR_STORE_WINDOW ? param_int(p, "window.size.ms") : 0;
   st->retention_ms = st->kind == WEIR_STORE_KV ? 0 : param_int(p, "retention.ms");

@@ -137,8 +137,9 @@ void weir_topology_print_text(const weir_topology_t *t, FILE *out) {
       fprintf(out, "  %s: global kv, every partition of topic %s\n", t->stores[i].name,
               t->stores[i].global_topic);
     else
-      fprintf(out, "  %s: %s, sub-topology %d, changelog %s\n", t->stores[i].name,
-              t->stores[i].type, t->stores[i].subtopology,
+      fprintf(out, "  %s: %s%s, sub-topology %d, changelog %s\n", t->stores[i].name,
+              t->stores[i].type, t->stores[i].in_memory ? " in memory" : "",
+              t->stores[i].subtopology,
               t->stores[i].changelog_topic ? t->stores[i].changelog_topic : "off");
 }
 

@@ -326,12 +326,13 @@ void bench_crash_markdown(FILE *f, const bench_crash_t *r);
 
 /* bench_joins.c: stream-table and stream-stream joins against the loop and Kafka Streams'
  * joins (real broker only). Rates in input records/s. */
-enum { BENCH_JOIN_CASES = 2, BENCH_JOIN_COLS = 4 };
+enum { BENCH_JOIN_CASES = 2, BENCH_JOIN_COLS = 5 };
 typedef struct bench_joins {
   int ok;
   struct {
     long inputs, outputs;
-    bench_result_t col[BENCH_JOIN_COLS]; /* loop, weir, Kafka Streams, join loop: medians */
+    /* loop, weir, Kafka Streams, join loop, weir with in-memory stores: medians */
+    bench_result_t col[BENCH_JOIN_COLS];
   } cases[BENCH_JOIN_CASES];
 } bench_joins_t;
 int bench_joins(const bench_opts_t *o, bench_joins_t *res);

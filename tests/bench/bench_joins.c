@@ -3,7 +3,9 @@
  * Kafka Streams' own join (tests/kstreams' Joins app, the join differential
  * test's peer), and against the join loop (bench_joinloop.c: the joins'
  * traffic through the loop's clients, their ceiling as the two-hop loop is
- * the word count's), each case's input made once and read by every run.
+ * the word count's), each case's input made once and read by every run; and
+ * weir again with its stores in memory (`backend = memory`), a table of its
+ * own.
  *
  * - stream-table, left: ENRICH_RECORDS stream records whose keys are picked
  *   from TABLE_KEYS, each joined with a table of TABLE_KEYS rows written
@@ -35,32 +37,33 @@ enum {
   MAX_RUNS = 16,
 };
 
-/* %s: the two input topics, then the output. */
+/* %s: the two input topics, the store's backend line, the output. */
 static const char ENRICH_TOPOLOGY[] =
     "[source:orders]\ntopic = %s\nkey.serde = string\nvalue.serde = string\n"
     "[source:customers]\ntopic = %s\nkey.serde = string\nvalue.serde = string\n"
     "[operator:enrich]\nplugin = std\ntype = join\ninput = orders, customers\n"
     "kind = stream-table\njoin = left\nvalue = nest\nstore = customers\n"
-    "[store:customers]\ntype = kv\n"
+    "[store:customers]\ntype = kv\n%s"
     "[sink:out]\ninput = enrich\ntopic = %s\n";
 
-/* %s: the two inputs, %d: window, grace, each store's retention (twice), %s: output. */
+/* %s: the two inputs, %d: window, grace, each store's retention and %s backend line
+ * (twice), %s: output. */
 static const char CORRELATE_TOPOLOGY[] =
     "[source:left]\ntopic = %s\nkey.serde = string\nvalue.serde = string\n"
     "[source:right]\ntopic = %s\nkey.serde = string\nvalue.serde = string\n"
     "[operator:join]\nplugin = std\ntype = join\ninput = left, right\n"
     "kind = stream-stream\njoin = inner\nwindow = %d\ngrace = %d\nvalue = nest\n"
     "store = join-left, join-right\n"
-    "[store:join-left]\ntype = window\nwindow.size.ms = 1\nretention.ms = %d\n"
-    "[store:join-right]\ntype = window\nwindow.size.ms = 1\nretention.ms = %d\n"
+    "[store:join-left]\ntype = window\nwindow.size.ms = 1\nretention.ms = %d\n%s"
+    "[store:join-right]\ntype = window\nwindow.size.ms = 1\nretention.ms = %d\n%s"
     "[sink:out]\ninput = join\ntopic = %s\n";
 
 static const char *const CASE_NAMES[BENCH_JOIN_CASES] = {"stream-table (left)",
                                                          "stream-stream (inner)"};
 static const char *const KS_MODES[BENCH_JOIN_CASES] = {"st-left", "ss-inner"};
-enum { COL_LOOP, COL_WEIR, COL_KSTREAMS, COL_JOINLOOP };
-static const char *const COL_NAMES[BENCH_JOIN_COLS] = {"loop", "weir", "Kafka Streams",
-                                                       "join loop"};
+enum { COL_LOOP, COL_WEIR, COL_KSTREAMS, COL_JOINLOOP, COL_WEIR_MEMORY };
+static const char *const COL_NAMES[BENCH_JOIN_COLS] = {"loop", "weir", "Kafka Streams", "join loop",
+                                                       "weir (memory)"};
 
 typedef struct join_case {
   int index;
@@ -122,13 +125,15 @@ static int make_inputs(const bench_opts_t *o, const char *prefix, join_case_t jc
 }
 
 static void write_ini(const bench_opts_t *o, const join_case_t *jc, const char *path,
-                      const char *group, const char *out, const char *state) {
+                      const char *group, const char *out, const char *state, int in_memory) {
   char topology[2048], extra[256];
+  const char *backend = in_memory ? "backend = memory\n" : "";
+  int retention = 2 * SS_WINDOW_MS + SS_GRACE_MS;
   if (jc->index == 0)
-    snprintf(topology, sizeof topology, ENRICH_TOPOLOGY, jc->left, jc->right, out);
+    snprintf(topology, sizeof topology, ENRICH_TOPOLOGY, jc->left, jc->right, backend, out);
   else
     snprintf(topology, sizeof topology, CORRELATE_TOPOLOGY, jc->left, jc->right, SS_WINDOW_MS,
-             SS_GRACE_MS, 2 * SS_WINDOW_MS + SS_GRACE_MS, 2 * SS_WINDOW_MS + SS_GRACE_MS, out);
+             SS_GRACE_MS, retention, backend, retention, backend, out);
   snprintf(extra, sizeof extra, "commit.interval.ms = %d\nstate.dir = %s\n", COMMIT_MS, state);
   /* bench_weir_ini formats its topology with (input, output): this one is whole already. */
   char escaped[4096];
@@ -187,8 +192,8 @@ static pid_t spawn_column(const bench_opts_t *o, const join_case_t *jc, int col,
                     NULL};
     return bench_spawn(argv, log);
   }
-  if (col == COL_WEIR) {
-    write_ini(o, jc, ini, group, out, state);
+  if (col == COL_WEIR || col == COL_WEIR_MEMORY) {
+    write_ini(o, jc, ini, group, out, state, col == COL_WEIR_MEMORY);
     char *argv[] = {(char *)o->weir, "run", (char *)ini, NULL};
     return bench_spawn(argv, log);
   }
@@ -238,7 +243,7 @@ static int run_column(const bench_opts_t *o, const join_case_t *jc, int col, int
   joinloop_changelog(out, changelog, sizeof changelog);
   if ((col != COL_KSTREAMS && bench_create_topic(o, out)) ||
       (col == COL_JOINLOOP && bench_create_topic(o, changelog)) ||
-      (col == COL_WEIR && bench_state_dir(state, sizeof state)))
+      ((col == COL_WEIR || col == COL_WEIR_MEMORY) && bench_state_dir(state, sizeof state)))
     return -1;
   double t0 = bench_now();
   pid_t child = spawn_column(o, jc, col, out, group, state, ini, prefix, log);
@@ -303,6 +308,43 @@ static void ratio_cell(FILE *f, const bench_result_t *a, const bench_result_t *b
     fprintf(f, " — |");
 }
 
+/* The same joins with `backend = memory` stores (Kafka Streams'
+ * Stores.inMemory*), in the same runs, against the same loop, Kafka
+ * Streams (RocksDB stores) and join loop. */
+static void memory_markdown(FILE *f, const bench_joins_t *r) {
+  fprintf(f,
+          "\nThe same joins, weir's stores in memory (`backend = memory`; Kafka Streams as above, "
+          "RocksDB), in the same runs:\n\n"
+          "| join | weir (memory) rec/s | weir (memory) / loop (goal ≥ 0.5) | "
+          "weir (memory) / Kafka Streams | weir (memory) / join loop | "
+          "weir (memory) / weir | CPU µs per input record | peak RSS MiB |\n"
+          "|---|---|---|---|---|---|---|---|\n");
+  for (int c = 0; c < BENCH_JOIN_CASES; c++) {
+    const bench_result_t *col = r->cases[c].col, *mem = &col[COL_WEIR_MEMORY];
+    fprintf(f, "| %s | ", CASE_NAMES[c]);
+    if (!mem->ok) {
+      fprintf(f, "— | — | — | — | — | — | — |\n");
+      continue;
+    }
+    bench_rate_cell(f, mem);
+    fprintf(f, " |");
+    if (col[COL_LOOP].ok) {
+      double vs_loop = mem->records_per_sec / col[COL_LOOP].records_per_sec;
+      fprintf(f, " %.2f: %s |", vs_loop, vs_loop >= 0.5 ? "met" : "**missed**");
+    } else {
+      fprintf(f, " — |");
+    }
+    ratio_cell(f, mem, &col[COL_KSTREAMS]);
+    ratio_cell(f, mem, &col[COL_JOINLOOP]);
+    ratio_cell(f, mem, &col[COL_WEIR]);
+    fputc(' ', f);
+    bench_cpu_cell(f, mem, (double)r->cases[c].inputs);
+    fprintf(f, " | ");
+    bench_rss_cell(f, mem);
+    fprintf(f, " |\n");
+  }
+}
+
 void bench_joins_markdown(FILE *f, const bench_joins_t *r) {
   fprintf(f,
           "\nJoins (6 partitions, one thread each, 1 s commits; median of the runs, min–max in "
@@ -328,7 +370,7 @@ void bench_joins_markdown(FILE *f, const bench_joins_t *r) {
     const bench_result_t *col = r->cases[c].col;
     double in = (double)r->cases[c].inputs;
     fprintf(f, "| %s | %ld | %ld |", CASE_NAMES[c], r->cases[c].inputs, r->cases[c].outputs);
-    for (int k = 0; k < BENCH_JOIN_COLS; k++) {
+    for (int k = 0; k < COL_WEIR_MEMORY; k++) {
       fputc(' ', f);
       if (col[k].ok)
         bench_rate_cell(f, &col[k]);
@@ -348,7 +390,7 @@ void bench_joins_markdown(FILE *f, const bench_joins_t *r) {
       fprintf(f, "— |");
     ratio_cell(f, &col[COL_WEIR], &col[COL_JOINLOOP]);
     ratio_cell(f, &col[COL_JOINLOOP], &col[COL_LOOP]);
-    for (int k = 0; k < BENCH_JOIN_COLS; k++) {
+    for (int k = 0; k < COL_WEIR_MEMORY; k++) {
       fprintf(f, k ? " / " : " ");
       if (col[k].ok)
         bench_cpu_cell(f, &col[k], in);
@@ -356,7 +398,7 @@ void bench_joins_markdown(FILE *f, const bench_joins_t *r) {
         fprintf(f, "—");
     }
     fprintf(f, " |");
-    for (int k = 0; k < BENCH_JOIN_COLS; k++) {
+    for (int k = 0; k < COL_WEIR_MEMORY; k++) {
       fprintf(f, k ? " / " : " ");
       if (col[k].ok)
         bench_rss_cell(f, &col[k]);
@@ -365,4 +407,5 @@ void bench_joins_markdown(FILE *f, const bench_joins_t *r) {
     }
     fprintf(f, " |\n");
   }
+  memory_markdown(f, r);
 }

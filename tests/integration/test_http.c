@@ -258,7 +258,8 @@ static void test_abuse_leaves_stream_untouched(void **state) {
   weir_topology_free(t);
 }
 
-/* Window and session stores answer by key and over all keys: rows put by
+/* Window and session stores answer by key and over all keys (an in-memory
+ * one refuses, with a 501 that says why): rows put by
  * tests/fixtures/window_put.c, so every window is known. */
 static const char window_ini_fmt[] =
     "[weir]\napplication.id = it-http-win\nbootstrap.servers = embedded\n"
@@ -266,6 +267,8 @@ static const char window_ini_fmt[] =
     "[source:ev]\ntopic = ev\nkey.serde = string\nvalue.serde = int64\n"
     "[operator:wput]\nplugin = %s/window_put.so\ntype = wput\ninput = ev\nstore = wins\n"
     "[operator:sput]\nplugin = %s/window_put.so\ntype = wput\ninput = ev\nstore = sess\n"
+    "[operator:mput]\nplugin = %s/window_put.so\ntype = wput\ninput = ev\nstore = mem\n"
+    "[store:mem]\ntype = window\nwindow.size.ms = 10000\nbackend = memory\n"
     "[store:wins]\ntype = window\nwindow.size.ms = 10000\nretention.ms = 25000\n"
     "key.serde = string\nvalue.serde = int64\n"
     "[store:sess]\ntype = session\nretention.ms = 3600000\nkey.serde = string\n"
@@ -305,7 +308,8 @@ static void test_window_queries(void **state) {
   (void)state;
   char ini[4096], stdir[700], path[256], want[512];
   snprintf(stdir, sizeof stdir, "%s/state", it_tmp.path);
-  snprintf(ini, sizeof ini, window_ini_fmt, WEIR_TEST_FIXTURE_DIR, WEIR_TEST_FIXTURE_DIR);
+  snprintf(ini, sizeof ini, window_ini_fmt, WEIR_TEST_FIXTURE_DIR, WEIR_TEST_FIXTURE_DIR,
+           WEIR_TEST_FIXTURE_DIR);
   weir_topology_t *t = it_topology_in(ini, stdir);
   assert_non_null(t);
   weir_app_t *app = it_start(t, IT_WAIT_MS);
@@ -356,6 +360,10 @@ static void test_window_queries(void **state) {
   assert_int_equal(http_get(port, "/v1/stores/wins/keys/a?from=9&to=1", NULL, &a), 400);
   http_answer_free(&a);
   assert_int_equal(http_get(port, "/v1/stores/wins/range", NULL, &a), 404);
+  http_answer_free(&a);
+  /* An in-memory store's rows are on the stream thread: refused, saying so. */
+  assert_int_equal(http_get(port, "/v1/stores/mem/keys/a", NULL, &a), 501);
+  assert_non_null(strstr(a.body, "store 'mem' is in memory (backend = memory)"));
   http_answer_free(&a);
   rd_kafka_destroy(p);
   weir_app_stop(app);

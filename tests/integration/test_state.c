@@ -229,12 +229,32 @@ static void test_reload_refuses_a_state_wal_change(void **state) {
                            "reload refused: [weir] state.wal changed (true to false)");
 }
 
+/* The open tasks hold an in-memory store's rows, and RocksDB a RocksDB
+ * store's: a reload that moves a store from one to the other is refused. */
+static void test_reload_refuses_a_store_backend_change(void **state) {
+  (void)state;
+  char before[1024], after[1024], path[700];
+  static const char body[] =
+      "[weir]\napplication.id = it-state-backend\nbootstrap.servers = embedded\nstate.dir = %s\n"
+      "plugin.dir = %s\n"
+      "[source:in]\ntopic = in\nvalue.serde = string\n"
+      "[operator:count]\nplugin = std\ntype = count\ninput = in\nstore = counts\n"
+      "[store:counts]\ntype = kv\nbackend = %s\n"
+      "[sink:out]\ninput = count\ntopic = out\nvalue.serde = int64\n";
+  snprintf(path, sizeof path, "%s/topology.ini", it_tmp.path);
+  snprintf(before, sizeof before, body, state_dir, WEIR_TEST_PLUGIN_DIR, "rocksdb");
+  snprintf(after, sizeof after, body, state_dir, WEIR_TEST_PLUGIN_DIR, "memory");
+  it_expect_reload_refused(path, before, after,
+                           "reload refused: [store:counts] backend changed (rocksdb to memory)");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_wordcount_through_repartition),
       cmocka_unit_test(test_group_by_json_member),
       cmocka_unit_test(test_state_dir_is_locked),
       cmocka_unit_test(test_reload_refuses_a_state_wal_change),
+      cmocka_unit_test(test_reload_refuses_a_store_backend_change),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

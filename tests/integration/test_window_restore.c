@@ -11,7 +11,9 @@
  *   - 0.5 s sessions: one record a second over 5 keys, so each session is
  *     one record, closed by the next record.
  * And a task's stream time survives a restart (it travels in the committed
- * offsets' metadata, as Kafka Streams' partition time). */
+ * offsets' metadata, as Kafka Streams' partition time). In-memory stores
+ * (backend = memory) restore at every restart, from the changelog's start:
+ * the tumbling case again with its state directory kept, and a kv count. */
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <setjmp.h>
@@ -47,16 +49,26 @@ typedef struct {
   const char *prefix, *op, *store;
   size_t finals; /* windows closed (and emitted once each) */
   int64_t count; /* every window's count */
+  int in_memory; /* backend = memory: the restart restores without a wipe */
 } win_case_t;
 
 static const win_case_t tumbling = {
     "wr", "window = tumbling\nsize = 10000\n",
     /* Stream time ends at 599 s: windows 0..58 are closed, 59 is not. */
-    "type = window\nwindow.size.ms = 10000\n", 59 * KEYS, 2 /* 10 records over 5 keys */};
+    "type = window\nwindow.size.ms = 10000\n", 59 * KEYS, 2 /* 10 records over 5 keys */, 0};
 static const win_case_t sessions = {
     "ws", "window = session\ngap = 500\nemit.interval.ms = 0\n", "type = session\n",
     /* Sessions close at stream time - 0.5 s: every record's but the last. */
-    TOTAL - 1, 1};
+    TOTAL - 1, 1, 0};
+/* The same in memory: nothing in the state directory to restore from (a
+ * session store restores through the same code). */
+static const win_case_t tumbling_memory = {
+    "wm",
+    "window = tumbling\nsize = 10000\n",
+    "type = window\nwindow.size.ms = 10000\nbackend = memory\n",
+    59 * KEYS,
+    2,
+    1};
 
 /* Retention 60 s: a segment (60 s) is dropped while the input runs, so the
  * changelog holds windows the restore must skip. */
@@ -155,10 +167,14 @@ static void restored_after_wipe(it_mock_t *c, const win_case_t *k) {
   assert_non_null(t);
   run(t, c->bootstrap, k->prefix, in, 0, FIRST, 1);
   snprintf(dir, sizeof dir, "%s/%s", c->state_dir, k->prefix);
-  assert_int_equal(weir_rm_rf(dir), 0); /* the state is lost: restore it */
+  if (!k->in_memory)
+    assert_int_equal(weir_rm_rf(dir), 0); /* the state is lost: restore it */
   run(t, c->bootstrap, k->prefix, in, FIRST, TOTAL, 1);
   weir_topology_free(t);
-  assert_true(it_log_has(c->log_path, "restore: store 'counts' partition 0", NULL));
+  assert_true(it_log_has(c->log_path,
+                         k->in_memory ? "restore: store 'counts' partition 0 is in memory"
+                                      : "restore: store 'counts' partition 0",
+                         NULL));
 
   t = topology(c, k, app2, straight_out);
   assert_non_null(t);
@@ -188,6 +204,46 @@ static void test_window_store_restored_after_wipe(void **state) {
 
 static void test_sessions_not_emitted_again_after_restore(void **state) {
   restored_after_wipe(*state, &sessions);
+}
+
+static void test_in_memory_window_store_restored(void **state) {
+  restored_after_wipe(*state, &tumbling_memory);
+}
+
+/* An in-memory kv store: a count over the first half of the input, a
+ * restart (its state directory kept: nothing of the store is there), the
+ * second half; every key's count is that of the whole input, which it can
+ * only be if the restart read the changelog from its start. */
+static void test_in_memory_kv_store_restored(void **state) {
+  it_mock_t *c = *state;
+  static finals_t counts;
+  memset(&counts, 0, sizeof counts);
+  const char *topics[] = {"km-in", "km-out", "km-counts-changelog"};
+  for (size_t i = 0; i < 3; i++)
+    assert_int_equal(rd_kafka_mock_topic_create(c->mc, topics[i], 1, 1), 0);
+  char ini[2048];
+  snprintf(ini, sizeof ini,
+           "[weir]\napplication.id = km\nbootstrap.servers = %s\ncommit.interval.ms = 100\n"
+           "state.dir = %s/km\n[kafka]\nsession.timeout.ms = 6000\n"
+           "[source:in]\ntopic = km-in\n"
+           "[operator:n]\nplugin = std\ntype = count\ninput = in\nemit = update\n"
+           "store = counts\n[store:counts]\ntype = kv\nbackend = memory\n"
+           "[sink:out]\ninput = n\ntopic = km-out\nkey.serde = string\nvalue.serde = int64\n",
+           c->bootstrap, c->state_dir);
+  weir_topology_t *t = it_topology(ini);
+  assert_non_null(t);
+  run(t, c->bootstrap, "km", "km-in", 0, FIRST, 1);
+  run(t, c->bootstrap, "km", "km-in", FIRST, TOTAL, 1);
+  weir_topology_free(t);
+  assert_true(it_log_has(c->log_path, "restore: store 'counts' partition 0 is in memory", NULL));
+  it_consume_each(c->bootstrap, "km-out", 1, note, &counts, IT_WAIT_MS);
+  assert_int_equal(counts.n, KEYS);
+  assert_int_equal(counts.records, TOTAL); /* emit = update: one a record */
+  for (int k = 0; k < KEYS; k++) {
+    char key[16];
+    snprintf(key, sizeof key, "k%d", k);
+    assert_int_equal(final_of(&counts, key), TOTAL / KEYS);
+  }
 }
 
 /* The restarted instance's task, before any record comes: its stream time
@@ -247,6 +303,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_sessions_not_emitted_again_after_restore, setup,
                                       it_mock_teardown),
       cmocka_unit_test_setup_teardown(test_stream_time_survives_restart, setup, it_mock_teardown),
+      cmocka_unit_test_setup_teardown(test_in_memory_window_store_restored, setup,
+                                      it_mock_teardown),
+      cmocka_unit_test_setup_teardown(test_in_memory_kv_store_restored, setup, it_mock_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

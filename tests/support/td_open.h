@@ -14,8 +14,34 @@
 #include <cmocka.h>
 #include <weir/test_driver.h>
 
+/* Set: open_ini gives every [store:] section `backend = <this>` (a suite
+ * run again over in-memory stores). */
+static const char *td_store_backend;
+
+/* `ini` with "backend = td_store_backend" after each [store:] header, in
+ * `out`; or `ini` itself when none is set. */
+static inline const char *td_with_backend(const char *ini, char *out, size_t size) {
+  if (!td_store_backend)
+    return ini;
+  size_t used = 0;
+  for (const char *at = ini; *at;) {
+    const char *eol = strchr(at, '\n');
+    size_t len = eol ? (size_t)(eol - at) + 1 : strlen(at);
+    int store = strncmp(at, "[store:", 7) == 0;
+    int n = snprintf(out + used, size > used ? size - used : 0, "%.*s%s%s%s", (int)len, at,
+                     store ? "backend = " : "", store ? td_store_backend : "", store ? "\n" : "");
+    if (n < 0 || (size_t)n >= size - used)
+      fail_msg("td_with_backend: INI longer than %zu bytes", size);
+    used += (size_t)n;
+    at += len;
+  }
+  return out;
+}
+
 static inline weir_test_driver_t *open_ini(const char *ini) {
   char err[2048] = "";
+  static char with[16384];
+  ini = td_with_backend(ini, with, sizeof with);
   weir_test_driver_t *td = weir_test_driver_open(ini, WEIR_TEST_PLUGIN_DIR, err, sizeof err);
   if (!td)
     fail_msg("open: %s", err);

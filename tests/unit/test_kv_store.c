@@ -439,6 +439,81 @@ static void test_eviction_second_chance(void **state) {
   weir_kv_store_free(s);
 }
 
+/* backend = memory: RocksDB is neither read (a row put there behind the
+ * store's back stays unseen) nor written (the commit's batch stays empty),
+ * the changelog callback gets every change, written entries stay readable
+ * and range-readable, a written delete drops its entry, and the budget
+ * never counts it. */
+static void test_in_memory_store_keeps_rows_out_of_rocksdb(void **state) {
+  fx_t *fx = *state;
+  rec_t r = {0}, seen = {0};
+  db_put(fx, "x", "rocks");
+  weir_kv_store_t *s = weir_kv_store_new(fx->db, "s", 3, &fx->budget);
+  weir_kv_store_keep_in_memory(s);
+  assert_true(weir_kv_store_in_memory(s));
+  expect(s, "x", NULL);
+  put(s, "b", "2");
+  put(s, "a", "1");
+  put(s, "c", "3");
+  weir_state_batch_t *b = weir_state_batch_new();
+  assert_int_equal(weir_kv_store_flush(s, b, record, &r), 0);
+  assert_string_equal(r.log, "a=1 b=2 c=3");
+  assert_int_equal(weir_state_batch_count(b), 0);
+  weir_kv_store_batch_written(s);
+  assert_int_equal(used(fx), 0);
+  assert_true(weir_kv_store_cached_bytes(s) > 0);
+  expect(s, "a", "1");
+  expect(s, "c", "3");
+  assert_int_equal(weir_kv_store_unwritten_from(s, "b", 1, record, &seen), 0);
+  assert_string_equal(seen.log, "b=2 c=3");
+  put(s, "b", NULL);
+  put(s, "a", "one");
+  memset(&r, 0, sizeof r);
+  assert_int_equal(weir_kv_store_flush(s, b, record, &r), 0);
+  assert_string_equal(r.log, "a=one b=-");
+  assert_int_equal(weir_state_batch_count(b), 0);
+  weir_kv_store_batch_written(s);
+  expect(s, "b", NULL);
+  memset(&seen, 0, sizeof seen);
+  assert_int_equal(weir_kv_store_unwritten_from(s, NULL, 0, record, &seen), 0);
+  assert_string_equal(seen.log, "a=one c=3"); /* the delete left no entry */
+  weir_state_batch_free(b);
+  weir_kv_store_free(s);
+  /* RocksDB still has only the row put behind the store's back. */
+  weir_kv_store_t *rocks = weir_kv_store_new(fx->db, "s", 3, &fx->budget);
+  expect(rocks, "x", "rocks");
+  expect(rocks, "a", NULL);
+  weir_kv_store_free(rocks);
+}
+
+/* The restore fills an in-memory store from its changelog: rows in clean
+ * (nothing to flush again), a later record for a key replacing the earlier,
+ * a tombstone dropping it; range reads see the rows restored. */
+static void test_in_memory_store_restore(void **state) {
+  fx_t *fx = *state;
+  rec_t r = {0}, seen = {0};
+  weir_kv_store_t *s = weir_kv_store_new(fx->db, "s", 3, &fx->budget);
+  weir_kv_store_keep_in_memory(s);
+  assert_int_equal(weir_kv_store_restore(s, "a", 1, "1", 1), 0);
+  assert_int_equal(weir_kv_store_restore(s, "b", 1, "2", 1), 0);
+  assert_int_equal(weir_kv_store_restore(s, "a", 1, "longer", 6), 0);
+  assert_int_equal(weir_kv_store_restore(s, "c", 1, "3", 1), 0);
+  assert_int_equal(weir_kv_store_restore(s, "b", 1, NULL, 0), 0);
+  assert_int_equal(weir_kv_store_dirty_count(s), 0);
+  expect(s, "a", "longer");
+  expect(s, "b", NULL);
+  assert_int_equal(weir_kv_store_unwritten_from(s, NULL, 0, record, &seen), 0);
+  assert_string_equal(seen.log, "a=longer c=3");
+  /* Once indexed, a restored row joins the index too. */
+  assert_int_equal(weir_kv_store_restore(s, "aa", 2, "4", 1), 0);
+  memset(&seen, 0, sizeof seen);
+  assert_int_equal(weir_kv_store_unwritten_from(s, NULL, 0, record, &seen), 0);
+  assert_string_equal(seen.log, "a=longer aa=4 c=3");
+  commit(fx, s, &r);
+  assert_int_equal(r.calls, 0); /* restored rows are not produced again */
+  weir_kv_store_free(s);
+}
+
 /* A value that outgrows its entry moves it while it sits in the dirty and
  * pending lists (ASan checks nothing dangles). */
 static void test_growing_value_moves_listed_entry(void **state) {
@@ -616,6 +691,8 @@ int main(void) {
       T(test_zero_budget_flags_every_put),
       T(test_eviction_keeps_values_readable),
       T(test_eviction_second_chance),
+      T(test_in_memory_store_keeps_rows_out_of_rocksdb),
+      T(test_in_memory_store_restore),
       T(test_growing_value_moves_listed_entry),
       T(test_many_keys),
       T(test_ranges_read_rocksdb),

@@ -121,5 +121,7 @@ int main(void) {
       cmocka_unit_test(test_table_forwards_changes),
       cmocka_unit_test(test_dedupe_in_event_time),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  int failed = cmocka_run_group_tests_name("rocksdb stores", tests, NULL, NULL);
+  td_store_backend = "memory"; /* the same outputs from in-memory stores */
+  return failed + cmocka_run_group_tests_name("in-memory stores", tests, NULL, NULL);
 }

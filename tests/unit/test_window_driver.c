@@ -504,5 +504,7 @@ int main(void) {
       cmocka_unit_test(test_sliding_windows_of_a_busy_key),
       cmocka_unit_test(test_empty_key_sessions_beside_the_close_mark),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  int failed = cmocka_run_group_tests_name("rocksdb stores", tests, NULL, NULL);
+  td_store_backend = "memory"; /* the same outputs from in-memory stores */
+  return failed + cmocka_run_group_tests_name("in-memory stores", tests, NULL, NULL);
 }
