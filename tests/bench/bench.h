@@ -326,12 +326,13 @@ void bench_crash_markdown(FILE *f, const bench_crash_t *r);
 
 /* bench_joins.c: stream-table and stream-stream joins against the loop and Kafka Streams'
  * joins (real broker only). Rates in input records/s. */
-enum { BENCH_JOIN_CASES = 2, BENCH_JOIN_COLS = 5 };
+enum { BENCH_JOIN_CASES = 2, BENCH_JOIN_COLS = 6 };
 typedef struct bench_joins {
   int ok;
   struct {
     long inputs, outputs;
-    /* loop, weir, Kafka Streams, join loop, weir with in-memory stores: medians */
+    /* loop, weir, Kafka Streams, join loop, then weir and Kafka Streams with in-memory
+     * stores: medians */
     bench_result_t col[BENCH_JOIN_COLS];
   } cases[BENCH_JOIN_CASES];
 } bench_joins_t;

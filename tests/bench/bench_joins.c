@@ -4,8 +4,8 @@
  * test's peer), and against the join loop (bench_joinloop.c: the joins'
  * traffic through the loop's clients, their ceiling as the two-hop loop is
  * the word count's), each case's input made once and read by every run; and
- * weir again with its stores in memory (`backend = memory`), a table of its
- * own.
+ * weir and Kafka Streams again with their stores in memory (`backend =
+ * memory`, Stores.inMemory*), a table of their own.
  *
  * - stream-table, left: ENRICH_RECORDS stream records whose keys are picked
  *   from TABLE_KEYS, each joined with a table of TABLE_KEYS rows written
@@ -61,9 +61,9 @@ static const char CORRELATE_TOPOLOGY[] =
 static const char *const CASE_NAMES[BENCH_JOIN_CASES] = {"stream-table (left)",
                                                          "stream-stream (inner)"};
 static const char *const KS_MODES[BENCH_JOIN_CASES] = {"st-left", "ss-inner"};
-enum { COL_LOOP, COL_WEIR, COL_KSTREAMS, COL_JOINLOOP, COL_WEIR_MEMORY };
-static const char *const COL_NAMES[BENCH_JOIN_COLS] = {"loop", "weir", "Kafka Streams", "join loop",
-                                                       "weir (memory)"};
+enum { COL_LOOP, COL_WEIR, COL_KSTREAMS, COL_JOINLOOP, COL_WEIR_MEMORY, COL_KSTREAMS_MEMORY };
+static const char *const COL_NAMES[BENCH_JOIN_COLS] = {
+    "loop", "weir", "Kafka Streams", "join loop", "weir (memory)", "Kafka Streams (memory)"};
 
 typedef struct join_case {
   int index;
@@ -225,6 +225,8 @@ static pid_t spawn_column(const bench_opts_t *o, const join_case_t *jc, int col,
                   parts,
                   "--commit-interval-ms",
                   commit,
+                  "--stores",
+                  col == COL_KSTREAMS_MEMORY ? "memory" : "rocksdb",
                   NULL};
   return bench_spawn(argv, log);
 }
@@ -241,7 +243,8 @@ static int run_column(const bench_opts_t *o, const join_case_t *jc, int col, int
   snprintf(log, sizeof log, "/tmp/weir-bench-join-%d-%d-%d-%d.log", id, jc->index, col, run);
   char changelog[224];
   joinloop_changelog(out, changelog, sizeof changelog);
-  if ((col != COL_KSTREAMS && bench_create_topic(o, out)) ||
+  int kstreams = col == COL_KSTREAMS || col == COL_KSTREAMS_MEMORY;
+  if ((!kstreams && bench_create_topic(o, out)) ||
       (col == COL_JOINLOOP && bench_create_topic(o, changelog)) ||
       ((col == COL_WEIR || col == COL_WEIR_MEMORY) && bench_state_dir(state, sizeof state)))
     return -1;
@@ -283,7 +286,7 @@ int bench_joins(const bench_opts_t *base, bench_joins_t *res) {
     /* Runs interleave the columns, so a busy machine weighs on all alike. */
     for (int run = 0; run < runs; run++)
       for (int col = 0; col < BENCH_JOIN_COLS; col++) {
-        if (col == COL_KSTREAMS && !o.kstreams_sh)
+        if ((col == COL_KSTREAMS || col == COL_KSTREAMS_MEMORY) && !o.kstreams_sh)
           continue;
         bench_result_t r = {0};
         if (run_column(&o, &jc[c], col, run, prefix, &r) == 0)
@@ -308,39 +311,58 @@ static void ratio_cell(FILE *f, const bench_result_t *a, const bench_result_t *b
     fprintf(f, " — |");
 }
 
-/* The same joins with `backend = memory` stores (Kafka Streams'
- * Stores.inMemory*), in the same runs, against the same loop, Kafka
- * Streams (RocksDB stores) and join loop. */
+/* " a / b: met |" (or missed) against `goal`, or " — |" when either did not
+ * run. */
+static void goal_cell(FILE *f, const bench_result_t *a, const bench_result_t *b, double goal) {
+  if (!a->ok || !b->ok) {
+    fprintf(f, " — |");
+    return;
+  }
+  double x = a->records_per_sec / b->records_per_sec;
+  fprintf(f, " %.2f: %s |", x, x >= goal ? "met" : "**missed**");
+}
+
+/* The same joins with every store in memory (weir's `backend = memory`,
+ * Kafka Streams' Stores.inMemory*), in the same runs, against the same loop
+ * and join loop. */
 static void memory_markdown(FILE *f, const bench_joins_t *r) {
-  fprintf(f,
-          "\nThe same joins, weir's stores in memory (`backend = memory`; Kafka Streams as above, "
-          "RocksDB), in the same runs:\n\n"
-          "| join | weir (memory) rec/s | weir (memory) / loop (goal ≥ 0.5) | "
-          "weir (memory) / Kafka Streams | weir (memory) / join loop | "
-          "weir (memory) / weir | CPU µs per input record | peak RSS MiB |\n"
-          "|---|---|---|---|---|---|---|---|\n");
+  fprintf(f, "\nThe same joins with every store in memory, in the same runs: weir's `backend = "
+             "memory`, Kafka Streams' `Stores.inMemoryKeyValueStore` / `inMemoryWindowStore`:\n\n"
+             "| join | weir (memory) rec/s | Kafka Streams (memory) rec/s | weir (memory) / loop "
+             "(goal ≥ 0.5) | weir (memory) / Kafka Streams (memory) (goal ≥ 2) | weir (memory) / "
+             "join loop | weir (memory) / weir | CPU µs per input record (weir / KS) | peak RSS "
+             "MiB (weir / KS) |\n"
+             "|---|---|---|---|---|---|---|---|---|\n");
   for (int c = 0; c < BENCH_JOIN_CASES; c++) {
     const bench_result_t *col = r->cases[c].col, *mem = &col[COL_WEIR_MEMORY];
-    fprintf(f, "| %s | ", CASE_NAMES[c]);
-    if (!mem->ok) {
-      fprintf(f, "— | — | — | — | — | — | — |\n");
-      continue;
+    fprintf(f, "| %s |", CASE_NAMES[c]);
+    for (int k = COL_WEIR_MEMORY; k <= COL_KSTREAMS_MEMORY; k++) {
+      fputc(' ', f);
+      if (col[k].ok)
+        bench_rate_cell(f, &col[k]);
+      else
+        fputs("—", f);
+      fputs(" |", f);
     }
-    bench_rate_cell(f, mem);
-    fprintf(f, " |");
-    if (col[COL_LOOP].ok) {
-      double vs_loop = mem->records_per_sec / col[COL_LOOP].records_per_sec;
-      fprintf(f, " %.2f: %s |", vs_loop, vs_loop >= 0.5 ? "met" : "**missed**");
-    } else {
-      fprintf(f, " — |");
-    }
-    ratio_cell(f, mem, &col[COL_KSTREAMS]);
+    goal_cell(f, mem, &col[COL_LOOP], 0.5);
+    goal_cell(f, mem, &col[COL_KSTREAMS_MEMORY], 2);
     ratio_cell(f, mem, &col[COL_JOINLOOP]);
     ratio_cell(f, mem, &col[COL_WEIR]);
-    fputc(' ', f);
-    bench_cpu_cell(f, mem, (double)r->cases[c].inputs);
-    fprintf(f, " | ");
-    bench_rss_cell(f, mem);
+    for (int k = COL_WEIR_MEMORY; k <= COL_KSTREAMS_MEMORY; k++) {
+      fprintf(f, k == COL_WEIR_MEMORY ? " " : " / ");
+      if (col[k].ok)
+        bench_cpu_cell(f, &col[k], (double)r->cases[c].inputs);
+      else
+        fprintf(f, "—");
+    }
+    fprintf(f, " |");
+    for (int k = COL_WEIR_MEMORY; k <= COL_KSTREAMS_MEMORY; k++) {
+      fprintf(f, k == COL_WEIR_MEMORY ? " " : " / ");
+      if (col[k].ok)
+        bench_rss_cell(f, &col[k]);
+      else
+        fprintf(f, "—");
+    }
     fprintf(f, " |\n");
   }
 }

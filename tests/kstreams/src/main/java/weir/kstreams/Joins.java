@@ -34,6 +34,7 @@ import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.StreamJoined;
 import org.apache.kafka.streams.kstream.ValueJoiner;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
 
 /**
  * Kafka Streams' joins, the other side of weir's join differential test
@@ -78,6 +79,7 @@ public final class Joins {
     int partitions = 3;
     int commitMs = 100;
     long timeoutSec = 600;
+    boolean inMemory;
   }
 
   private static void usage(String why) {
@@ -88,6 +90,7 @@ public final class Joins {
             + MODES
             + "] --window-ms N [--grace-ms N]\n"
             + "         [--partitions N] [--commit-interval-ms N] [--timeout-sec N]\n"
+            + "         [--stores rocksdb|memory]\n"
             + "  reads P-st-l, P-st-r, P-tt-l, P-tt-r, P-ss-l, P-ss-r, P-sg-s, P-sg-g as the modes need;\n"
             + "  mode M writes to O-M (made with --partitions partitions if missing)");
     System.exit(2);
@@ -125,6 +128,12 @@ public final class Joins {
         case "--partitions" -> o.partitions = (int) millis(a, v);
         case "--commit-interval-ms" -> o.commitMs = (int) millis(a, v);
         case "--timeout-sec" -> o.timeoutSec = millis(a, v);
+        case "--stores" -> {
+          if (!v.equals("rocksdb") && !v.equals("memory")) {
+            usage("--stores is rocksdb or memory: " + v);
+          }
+          o.inMemory = v.equals("memory");
+        }
         default -> usage("unknown option " + a);
       }
     }
@@ -159,13 +168,25 @@ public final class Joins {
     return false;
   }
 
-  /** A table with no record cache: every update goes on (statestore.cache.max.bytes is 0 too). */
-  private static KTable<String, String> table(StreamsBuilder b, String topic) {
-    return b.table(
-        topic,
-        Consumed.with(Serdes.String(), Serdes.String()),
-        Materialized.<String, String, KeyValueStore<Bytes, byte[]>>as(topic + "-store")
-            .withCachingDisabled());
+  /**
+   * A table with no record cache: every update goes on (statestore.cache.max.bytes is 0 too);
+   * --stores memory: in an in-memory store (weir's backend = memory).
+   */
+  private static KTable<String, String> table(StreamsBuilder b, String topic, boolean inMemory) {
+    Materialized<String, String, KeyValueStore<Bytes, byte[]>> m =
+        inMemory
+            ? Materialized.<String, String>as(Stores.inMemoryKeyValueStore(topic + "-store"))
+            : Materialized.<String, String, KeyValueStore<Bytes, byte[]>>as(topic + "-store");
+    return b.table(topic, Consumed.with(Serdes.String(), Serdes.String()), m.withCachingDisabled());
+  }
+
+  /** A stream-stream join's two window stores, in memory: sized as the join requires. */
+  private static StreamJoined<String, String, String> inMemory(
+      StreamJoined<String, String, String> sj, String name, JoinWindows w) {
+    Duration size = Duration.ofMillis(w.size());
+    Duration retention = Duration.ofMillis(w.size() + w.gracePeriodMs());
+    return sj.withThisStoreSupplier(Stores.inMemoryWindowStore(name + "-this", retention, size, true))
+        .withOtherStoreSupplier(Stores.inMemoryWindowStore(name + "-other", retention, size, true));
   }
 
   private static final java.util.regex.Pattern LOOKUP = java.util.regex.Pattern.compile("c=(k[0-9]+)");
@@ -196,14 +217,14 @@ public final class Joins {
     Joined<String, String, String> joined =
         Joined.with(Serdes.String(), Serdes.String(), Serdes.String());
     KStream<String, String> stL = has(o, "st-") ? stream(b, in + "-st-l") : null;
-    KTable<String, String> stR = has(o, "st-") ? table(b, in + "-st-r") : null;
-    KTable<String, String> ttL = has(o, "tt-") ? table(b, in + "-tt-l") : null;
-    KTable<String, String> ttR = has(o, "tt-") ? table(b, in + "-tt-r") : null;
+    KTable<String, String> stR = has(o, "st-") ? table(b, in + "-st-r", o.inMemory) : null;
+    KTable<String, String> ttL = has(o, "tt-") ? table(b, in + "-tt-l", o.inMemory) : null;
+    KTable<String, String> ttR = has(o, "tt-") ? table(b, in + "-tt-r", o.inMemory) : null;
     KStream<String, String> ssL = has(o, "ss-") ? stream(b, in + "-ss-l") : null;
     KStream<String, String> ssR = has(o, "ss-") ? stream(b, in + "-ss-r") : null;
     KStream<String, String> sgS = has(o, "sg-") ? stream(b, in + "-sg-s") : null;
-    KTable<String, String> fkL = has(o, "fk-") ? table(b, in + "-fk-l") : null;
-    KTable<String, String> fkR = has(o, "fk-") ? table(b, in + "-fk-r") : null;
+    KTable<String, String> fkL = has(o, "fk-") ? table(b, in + "-fk-l", o.inMemory) : null;
+    KTable<String, String> fkR = has(o, "fk-") ? table(b, in + "-fk-r", o.inMemory) : null;
     GlobalKTable<String, String> sgG =
         has(o, "sg-")
             ? b.globalTable(
@@ -219,15 +240,17 @@ public final class Joins {
         StreamJoined.with(Serdes.String(), Serdes.String(), Serdes.String());
     for (String m : o.modes.split(",")) {
       String topic = o.outputPrefix + "-" + m;
+      StreamJoined<String, String, String> sjm =
+          o.inMemory ? inMemory(sj, m, w) : sj.withStoreName(m);
       switch (m) {
         case "st-inner" -> stL.join(stR, NEST, joined).to(topic, out);
         case "st-left" -> stL.leftJoin(stR, NEST, joined).to(topic, out);
         case "tt-inner" -> ttL.join(ttR, NEST).toStream().to(topic, out);
         case "tt-left" -> ttL.leftJoin(ttR, NEST).toStream().to(topic, out);
         case "tt-outer" -> ttL.outerJoin(ttR, NEST).toStream().to(topic, out);
-        case "ss-inner" -> ssL.join(ssR, NEST, w, sj.withStoreName(m)).to(topic, out);
-        case "ss-left" -> ssL.leftJoin(ssR, NEST, w, sj.withStoreName(m)).to(topic, out);
-        case "ss-outer" -> ssL.outerJoin(ssR, NEST, w, sj.withStoreName(m)).to(topic, out);
+        case "ss-inner" -> ssL.join(ssR, NEST, w, sjm).to(topic, out);
+        case "ss-left" -> ssL.leftJoin(ssR, NEST, w, sjm).to(topic, out);
+        case "ss-outer" -> ssL.outerJoin(ssR, NEST, w, sjm).to(topic, out);
         case "sg-inner" -> sgS.join(sgG, (k, v) -> lookupKey(v), NEST).to(topic, out);
         case "sg-left" -> sgS.leftJoin(sgG, (k, v) -> lookupKey(v), NEST).to(topic, out);
         case "fk-inner" -> fkL.join(fkR, Joins::foreignKey, NEST).toStream().to(topic, out);
