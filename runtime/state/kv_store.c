@@ -562,15 +562,24 @@ int weir_kv_store_get_cached(weir_kv_store_t *s, const void *key, size_t key_len
   return entry_result(e, value, value_len);
 }
 
+/* A write's lookup: *key made "" when NULL; SIZE_MAX when the key or
+ * value is longer than an entry holds. */
+static size_t write_lookup(weir_kv_store_t *s, const void **key, size_t key_len, size_t value_len,
+                           uint64_t *h, int *found) {
+  if (!*key)
+    *key = "";
+  if (key_len > UINT32_MAX || value_len > UINT32_MAX)
+    return SIZE_MAX;
+  return lookup(s, *key, key_len, h, found);
+}
+
 int weir_kv_store_put(weir_kv_store_t *s, const void *key, size_t key_len, const void *value,
                       size_t value_len) {
   int found;
   uint64_t h = 0;
-  if (!key)
-    key = "";
-  if (key_len > UINT32_MAX || value_len > UINT32_MAX)
+  size_t slot = write_lookup(s, &key, key_len, value_len, &h, &found);
+  if (slot == SIZE_MAX)
     return -1;
-  size_t slot = lookup(s, key, key_len, &h, &found);
   /* Room in the dirty list and the index before anything changes: a put
    * fails whole. */
   int listed = found && s->slots[slot].e->state == ST_DIRTY;
@@ -729,11 +738,9 @@ int weir_kv_store_restore(weir_kv_store_t *s, const void *key, size_t key_len, c
                           size_t value_len) {
   int found;
   uint64_t h = 0;
-  if (!key)
-    key = "";
-  if (key_len > UINT32_MAX || value_len > UINT32_MAX)
+  size_t slot = write_lookup(s, &key, key_len, value_len, &h, &found);
+  if (slot == SIZE_MAX)
     return -1;
-  size_t slot = lookup(s, key, key_len, &h, &found);
   if (!value) {
     if (found)
       drop_at(s, slot);

@@ -322,6 +322,35 @@ static void goal_cell(FILE *f, const bench_result_t *a, const bench_result_t *b,
   fprintf(f, " %.2f: %s |", x, x >= goal ? "met" : "**missed**");
 }
 
+/* Columns [from, to) as " rate |" each. */
+static void rate_cells(FILE *f, const bench_result_t *col, int from, int to) {
+  for (int k = from; k < to; k++) {
+    fputc(' ', f);
+    if (col[k].ok)
+      bench_rate_cell(f, &col[k]);
+    else
+      fputs("—", f);
+    fputs(" |", f);
+  }
+}
+
+enum { CELL_CPU, CELL_RSS };
+
+/* Columns [from, to) in one cell, " a / b / c |": CPU µs per input record
+ * (`in` input records) or peak RSS. */
+static void cost_cells(FILE *f, const bench_result_t *col, int from, int to, int what, double in) {
+  for (int k = from; k < to; k++) {
+    fputs(k == from ? " " : " / ", f);
+    if (!col[k].ok)
+      fputs("—", f);
+    else if (what == CELL_CPU)
+      bench_cpu_cell(f, &col[k], in);
+    else
+      bench_rss_cell(f, &col[k]);
+  }
+  fputs(" |", f);
+}
+
 /* The same joins with every store in memory (weir's `backend = memory`,
  * Kafka Streams' Stores.inMemory*), in the same runs, against the same loop
  * and join loop. */
@@ -335,35 +364,16 @@ static void memory_markdown(FILE *f, const bench_joins_t *r) {
              "|---|---|---|---|---|---|---|---|---|\n");
   for (int c = 0; c < BENCH_JOIN_CASES; c++) {
     const bench_result_t *col = r->cases[c].col, *mem = &col[COL_WEIR_MEMORY];
+    double in = (double)r->cases[c].inputs;
     fprintf(f, "| %s |", CASE_NAMES[c]);
-    for (int k = COL_WEIR_MEMORY; k <= COL_KSTREAMS_MEMORY; k++) {
-      fputc(' ', f);
-      if (col[k].ok)
-        bench_rate_cell(f, &col[k]);
-      else
-        fputs("—", f);
-      fputs(" |", f);
-    }
+    rate_cells(f, col, COL_WEIR_MEMORY, BENCH_JOIN_COLS);
     goal_cell(f, mem, &col[COL_LOOP], 0.5);
     goal_cell(f, mem, &col[COL_KSTREAMS_MEMORY], 2);
     ratio_cell(f, mem, &col[COL_JOINLOOP]);
     ratio_cell(f, mem, &col[COL_WEIR]);
-    for (int k = COL_WEIR_MEMORY; k <= COL_KSTREAMS_MEMORY; k++) {
-      fprintf(f, k == COL_WEIR_MEMORY ? " " : " / ");
-      if (col[k].ok)
-        bench_cpu_cell(f, &col[k], (double)r->cases[c].inputs);
-      else
-        fprintf(f, "—");
-    }
-    fprintf(f, " |");
-    for (int k = COL_WEIR_MEMORY; k <= COL_KSTREAMS_MEMORY; k++) {
-      fprintf(f, k == COL_WEIR_MEMORY ? " " : " / ");
-      if (col[k].ok)
-        bench_rss_cell(f, &col[k]);
-      else
-        fprintf(f, "—");
-    }
-    fprintf(f, " |\n");
+    cost_cells(f, col, COL_WEIR_MEMORY, BENCH_JOIN_COLS, CELL_CPU, in);
+    cost_cells(f, col, COL_WEIR_MEMORY, BENCH_JOIN_COLS, CELL_RSS, in);
+    fputc('\n', f);
   }
 }
 
@@ -392,42 +402,14 @@ void bench_joins_markdown(FILE *f, const bench_joins_t *r) {
     const bench_result_t *col = r->cases[c].col;
     double in = (double)r->cases[c].inputs;
     fprintf(f, "| %s | %ld | %ld |", CASE_NAMES[c], r->cases[c].inputs, r->cases[c].outputs);
-    for (int k = 0; k < COL_WEIR_MEMORY; k++) {
-      fputc(' ', f);
-      if (col[k].ok)
-        bench_rate_cell(f, &col[k]);
-      else
-        fputs("—", f);
-      fputs(" |", f);
-    }
-    double vs_loop =
-        col[COL_LOOP].ok ? col[COL_WEIR].records_per_sec / col[COL_LOOP].records_per_sec : 0;
-    double vs_ks = col[COL_KSTREAMS].ok
-                       ? col[COL_WEIR].records_per_sec / col[COL_KSTREAMS].records_per_sec
-                       : 0;
-    fprintf(f, " %.2f: %s | ", vs_loop, vs_loop >= 0.5 ? "met" : "**missed**");
-    if (col[COL_KSTREAMS].ok)
-      fprintf(f, "%.2f: %s |", vs_ks, vs_ks >= 2 ? "met" : "**missed**");
-    else
-      fprintf(f, "— |");
+    rate_cells(f, col, 0, COL_WEIR_MEMORY);
+    goal_cell(f, &col[COL_WEIR], &col[COL_LOOP], 0.5);
+    goal_cell(f, &col[COL_WEIR], &col[COL_KSTREAMS], 2);
     ratio_cell(f, &col[COL_WEIR], &col[COL_JOINLOOP]);
     ratio_cell(f, &col[COL_JOINLOOP], &col[COL_LOOP]);
-    for (int k = 0; k < COL_WEIR_MEMORY; k++) {
-      fprintf(f, k ? " / " : " ");
-      if (col[k].ok)
-        bench_cpu_cell(f, &col[k], in);
-      else
-        fprintf(f, "—");
-    }
-    fprintf(f, " |");
-    for (int k = 0; k < COL_WEIR_MEMORY; k++) {
-      fprintf(f, k ? " / " : " ");
-      if (col[k].ok)
-        bench_rss_cell(f, &col[k]);
-      else
-        fprintf(f, "—");
-    }
-    fprintf(f, " |\n");
+    cost_cells(f, col, 0, COL_WEIR_MEMORY, CELL_CPU, in);
+    cost_cells(f, col, 0, COL_WEIR_MEMORY, CELL_RSS, in);
+    fputc('\n', f);
   }
   memory_markdown(f, r);
 }

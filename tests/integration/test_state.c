@@ -210,42 +210,39 @@ static void test_state_dir_is_locked(void **state) {
   weir_topology_free(t);
 }
 
+/* A reload of a count whose INI differs only by a [weir] line and a
+ * [store:counts] line, from before to after, is refused with `want`. */
+static void expect_reload_refused(const char *weir_before, const char *weir_after,
+                                  const char *store_before, const char *store_after,
+                                  const char *want) {
+  char before[1024], after[1024], path[700];
+  static const char body[] =
+      "[weir]\napplication.id = it-state-reload\nbootstrap.servers = embedded\nstate.dir = %s\n"
+      "plugin.dir = %s\n%s"
+      "[source:in]\ntopic = in\nvalue.serde = string\n"
+      "[operator:count]\nplugin = std\ntype = count\ninput = in\nstore = counts\n"
+      "[store:counts]\ntype = kv\n%s"
+      "[sink:out]\ninput = count\ntopic = out\nvalue.serde = int64\n";
+  snprintf(path, sizeof path, "%s/topology.ini", it_tmp.path);
+  snprintf(before, sizeof before, body, state_dir, WEIR_TEST_PLUGIN_DIR, weir_before, store_before);
+  snprintf(after, sizeof after, body, state_dir, WEIR_TEST_PLUGIN_DIR, weir_after, store_after);
+  it_expect_reload_refused(path, before, after, want);
+}
+
 /* RocksDB is written with the setting from the start: a reload that
  * changes it is refused with its name, never taken and left unapplied. */
 static void test_reload_refuses_a_state_wal_change(void **state) {
   (void)state;
-  char before[1024], after[1024], path[700];
-  static const char body[] =
-      "[weir]\napplication.id = it-state-wal\nbootstrap.servers = embedded\nstate.dir = %s\n"
-      "plugin.dir = %s\nstate.wal = %s\n"
-      "[source:in]\ntopic = in\nvalue.serde = string\n"
-      "[operator:count]\nplugin = std\ntype = count\ninput = in\nstore = counts\n"
-      "[store:counts]\ntype = kv\n"
-      "[sink:out]\ninput = count\ntopic = out\nvalue.serde = int64\n";
-  snprintf(path, sizeof path, "%s/topology.ini", it_tmp.path);
-  snprintf(before, sizeof before, body, state_dir, WEIR_TEST_PLUGIN_DIR, "true");
-  snprintf(after, sizeof after, body, state_dir, WEIR_TEST_PLUGIN_DIR, "false");
-  it_expect_reload_refused(path, before, after,
-                           "reload refused: [weir] state.wal changed (true to false)");
+  expect_reload_refused("state.wal = true\n", "state.wal = false\n", "", "",
+                        "reload refused: [weir] state.wal changed (true to false)");
 }
 
 /* The open tasks hold an in-memory store's rows, and RocksDB a RocksDB
  * store's: a reload that moves a store from one to the other is refused. */
 static void test_reload_refuses_a_store_backend_change(void **state) {
   (void)state;
-  char before[1024], after[1024], path[700];
-  static const char body[] =
-      "[weir]\napplication.id = it-state-backend\nbootstrap.servers = embedded\nstate.dir = %s\n"
-      "plugin.dir = %s\n"
-      "[source:in]\ntopic = in\nvalue.serde = string\n"
-      "[operator:count]\nplugin = std\ntype = count\ninput = in\nstore = counts\n"
-      "[store:counts]\ntype = kv\nbackend = %s\n"
-      "[sink:out]\ninput = count\ntopic = out\nvalue.serde = int64\n";
-  snprintf(path, sizeof path, "%s/topology.ini", it_tmp.path);
-  snprintf(before, sizeof before, body, state_dir, WEIR_TEST_PLUGIN_DIR, "rocksdb");
-  snprintf(after, sizeof after, body, state_dir, WEIR_TEST_PLUGIN_DIR, "memory");
-  it_expect_reload_refused(path, before, after,
-                           "reload refused: [store:counts] backend changed (rocksdb to memory)");
+  expect_reload_refused("", "", "backend = rocksdb\n", "backend = memory\n",
+                        "reload refused: [store:counts] backend changed (rocksdb to memory)");
 }
 
 int main(void) {
