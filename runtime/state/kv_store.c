@@ -725,9 +725,7 @@ void weir_kv_store_forget_range(weir_kv_store_t *s, const void *from, size_t fro
 
 void weir_kv_store_keep_in_memory(weir_kv_store_t *s) {
   s->in_memory = 1;
-  if (s->budget) /* its own bytes stay counted in s->bytes */
-    atomic_fetch_add_explicit(&s->budget->used, -(long long)s->bytes, memory_order_relaxed);
-  s->budget = NULL;
+  s->budget = NULL; /* before its first use: it has counted nothing there */
 }
 
 int weir_kv_store_in_memory(const weir_kv_store_t *s) {

@@ -284,15 +284,10 @@ int weir_task_apply_stores(weir_task_t *task) {
         !ts->decl->in_memory) /* restored from the changelog's start: no checkpoint */
       weir_state_batch_checkpoint(task->batch, ts->decl->name, task->partition, ts->acked_next);
   }
-  if (weir_state_batch_count(task->batch) == 0) {
-    /* Only in-memory stores flushed (a RocksDB store's flush fills the
-     * batch): their entries are done. */
-    for (size_t i = 0; i < task->store_count; i++)
-      if (task->stores[i].kv)
-        weir_kv_store_batch_written(task->stores[i].kv);
-    return 0;
-  }
-  if (weir_state_batch_write(task->env->state_db, task->batch, why, sizeof why)) {
+  /* Empty when only in-memory stores flushed: their entries are done all
+   * the same. */
+  int written = weir_state_batch_count(task->batch) > 0;
+  if (written && weir_state_batch_write(task->env->state_db, task->batch, why, sizeof why)) {
     weir_task_set_error(task, "task %s: cannot write its stores to RocksDB: %s", task->id, why);
     return -1;
   }
@@ -300,7 +295,7 @@ int weir_task_apply_stores(weir_task_t *task) {
   for (size_t i = 0; i < task->store_count; i++)
     if (task->stores[i].kv)
       weir_kv_store_batch_written(task->stores[i].kv);
-  return 1;
+  return written;
 }
 
 int weir_task_holds_back(const weir_task_t *task) {

@@ -371,7 +371,7 @@ static weir_task_store_t *store_of(weir_stream_thread_t *t, const rd_kafka_messa
 
 /* Add one changelog record to the batch (an in-memory store: to the store);
  * 1 when its store reached the end, -1 out of memory. The checkpoint goes
- * in once per store per poll (restore_next). */
+ * in once per store per poll (restore_next; an in-memory store has none). */
 static int apply_record(weir_stream_thread_t *t, weir_task_store_t *ts,
                         const rd_kafka_message_t *m) {
   if (m->err)
@@ -386,7 +386,8 @@ static int apply_record(weir_stream_thread_t *t, weir_task_store_t *ts,
                          m->payload, m->len);
   else
     weir_state_batch_delete(t->restore_batch, ts->decl->name, m->partition, m->key, m->key_len);
-  ts->restore_next = m->offset + 1;
+  if (!ts->decl->in_memory)
+    ts->restore_next = m->offset + 1;
   ts->restored++;
   return m->offset + 1 >= ts->restore_to;
 }
@@ -394,9 +395,7 @@ static int apply_record(weir_stream_thread_t *t, weir_task_store_t *ts,
 /* The stores this poll touched get their checkpoint into the batch. */
 static void add_checkpoints(weir_stream_thread_t *t, weir_task_store_t **touched, size_t n) {
   for (size_t i = 0; i < n; i++)
-    if (touched[i]->restore_next > 0 && touched[i]->decl->in_memory)
-      touched[i]->restore_next = 0;
-    else if (touched[i]->restore_next > 0) {
+    if (touched[i]->restore_next > 0) {
       weir_state_batch_checkpoint(t->restore_batch, touched[i]->decl->name,
                                   touched[i]->task->partition, touched[i]->restore_next);
       touched[i]->restore_next = 0;
