@@ -17,7 +17,7 @@
  *   per output), as the loop's, which forwards both streams.
  *
  * Throughput from the first output record to the last, as every case of
- * make bench; CPU and peak RSS from wait4(). */
+ * make bench; CPU from wait4(), peak RSS from /proc (bench_stop). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

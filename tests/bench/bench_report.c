@@ -203,7 +203,8 @@ static const char *const contender[BENCH_TABLE_COLS] = {"loop", "weir", "Kafka S
 static void cost_table(FILE *f, const bench_opts_t *o, const bench_report_t *r) {
   fprintf(f, "\nCost (the same runs; median, min–max in brackets): CPU is user + system time of "
              "the process from spawn to stop over the records, peak RSS its largest resident "
-             "set (both from wait4()); *start s*: spawn to its first output record "
+             "set (CPU from wait4(), peak RSS the process's VmHWM in /proc, read until it "
+             "exits); *start s*: spawn to its first output record "
              "(median).\n\n");
   fprintf(f, "| case | partitions | threads | contender | CPU µs per record | peak RSS MiB "
              "| start s |\n");

@@ -52,7 +52,7 @@ tests/kafka/kafka.sh run "$work/kafka" -- sh -c \
   echo "CPU per record, peak RSS), so a change can be told from noise; Kafka Streams runs at the"
   echo "heap named beside it in the cost table (the smallest that keeps its throughput);"
   echo "each contender is its own process; throughput from its first output record to its"
-  echo "last, peak RSS and CPU time from wait4(); lz4 and Java's murmur2 partitioner on every"
+  echo "last, CPU time from wait4() and peak RSS from the process's VmHWM; lz4 and Java's murmur2 partitioner on every"
   echo "producer; runs interleave the contenders after one warm-up. The loop commits nothing, so"
   echo "it is the ceiling; it wakes its fetchers as weir does (librdkafka 2.0.2 otherwise waits up"
   echo "to a second each time its queue fills; WEIR_BENCH_LOOP_WAKE=0 turns that off), and keeps a"
