@@ -117,8 +117,10 @@ typedef struct bench_case {
                      * exactly_once_v2 (the loop stays as it is: no transactions) */
   /* A word count's ceiling: the two-hop loop (bench_twohop.c) as a fourth column. */
   int twohop;
-  double twohop_goal; /* weir / two-hop loop to report against; 0: none */
-  double cpu_ks_goal; /* weir's CPU per record at most 1 / this of Kafka Streams'; 0: none */
+  double twohop_goal;   /* weir / two-hop loop to report against; 0: none */
+  double cpu_ks_goal;   /* weir's CPU per record at most 1 / this of Kafka Streams'; 0: none */
+  double rss_ks_goal;   /* weir's peak RSS at most 1 / this of Kafka Streams'; 0: none */
+  double cpu_loop_goal; /* weir's CPU per record at most this times the loop's; 0: none */
   /* Kafka Streams' -Xmx (the jar's cases): the smallest heap that keeps its throughput
    * (within 5% of it at 1g), so its RSS is not inflated by a heap it does not need;
    * NULL: 1g. */

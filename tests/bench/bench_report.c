@@ -147,6 +147,17 @@ static void goal_cell(FILE *f, const bench_case_t *c, const bench_result_t res[B
             weir->ok && ks->ok ? met(weir->peak_rss_kb < ks->peak_rss_kb) : "n/a");
     sep = "; ";
   }
+  if (c->rss_ks_goal > 0) {
+    fprintf(f, "%speak RSS ≤ 1/%.0f of Kafka Streams': %s", sep, c->rss_ks_goal,
+            weir->ok && ks->ok ? met(weir->peak_rss_kb * c->rss_ks_goal <= ks->peak_rss_kb)
+                               : "n/a");
+    sep = "; ";
+  }
+  if (c->cpu_loop_goal > 0) {
+    fprintf(f, "%sCPU ≤ %.2f× the loop's: %s", sep, c->cpu_loop_goal,
+            weir->ok && loop->ok ? met(weir->cpu_sec <= c->cpu_loop_goal * loop->cpu_sec) : "n/a");
+    sep = "; ";
+  }
   if (c->cpu_ks_goal > 0) {
     fprintf(f, "%sCPU ≤ 1/%.0f of Kafka Streams': %s", sep, c->cpu_ks_goal,
             weir->ok && ks->ok ? met(weir->cpu_sec * c->cpu_ks_goal <= ks->cpu_sec) : "n/a");
