@@ -111,6 +111,9 @@ typedef struct weir_task_env {
   int64_t (*high_watermark)(void *opaque, size_t topic_index, int32_t partition);
   void *watermark_opaque;
   const char *const *topic_names;
+  /* Where processed records' messages go to be destroyed together
+   * (task/spent.h); NULL: each is destroyed after its record. */
+  struct weir_spent *spent;
 } weir_task_env_t;
 
 struct weir_task {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kafka/wire_headers.h"
+#include "task/spent.h"
 #include "task/task.h"
 #include "task/timestamp.h"
 #include "util/log.h"
@@ -256,7 +257,7 @@ int weir_task_run_one(weir_task_t *task, int *idx) {
   rd_kafka_message_t *msg = weir_input_queue_pop_ts(&task->queues[*idx], &timestamp);
   task->buffered--;
   int rc = weir_task_process(task, (size_t)*idx, msg, timestamp);
-  rd_kafka_message_destroy(msg);
+  weir_spent_add(task->env->spent, msg);
   return rc ? -1 : 1;
 }
 

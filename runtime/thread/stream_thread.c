@@ -253,6 +253,7 @@ static void run_loop(weir_stream_thread_t *t) {
         route_message(t, msgs[i]);
     }
     buffered = run_tasks(t, &full);
+    weir_spent_flush(&t->spent); /* before anything that may close or move a partition */
     run_wall_timers(t);
     rd_kafka_poll(t->producer, 0); /* delivery reports: they free commit positions */
     if (weir_now_ms() - last_commit >= interval || t->commit_wanted) {

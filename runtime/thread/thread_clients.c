@@ -292,6 +292,7 @@ weir_stream_thread_t *weir_stream_thread_new(const weir_thread_shared_t *shared,
   t->env.cache_budget = shared->cache_budget;
   t->env.versions = shared->swap ? &shared->swap->versions : NULL;
   t->env.commit_wanted = &t->commit_wanted;
+  t->env.spent = &t->spent;
   if (subscribe(t, errstr, errstr_size)) {
     weir_stream_thread_free(t);
     return NULL;

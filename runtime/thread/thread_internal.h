@@ -9,6 +9,7 @@
 
 #include "kafka/client_errors.h"
 #include "reload/swap.h"
+#include "task/spent.h"
 #include "task/task.h"
 #include "thread/purge.h"
 #include "thread/stream_thread.h"
@@ -30,6 +31,7 @@ struct weir_stream_thread {
   rd_kafka_topic_t **topic_handles; /* cache: consumed handle -> topic index */
 
   weir_task_env_t env;
+  weir_spent_t spent;  /* env.spent: flushed after each pass over the tasks */
   weir_task_t **tasks; /* by partition * subtopology_count + subtopology; kept */
   size_t task_cap;
   size_t next_task; /* where run_tasks resumes after a time slice ran out */
