@@ -5,9 +5,9 @@
  * stream thread frees it, and glibc takes the broker thread's arena lock
  * for each such free, the lock that thread takes for every message it
  * fetches. One free per record made the two threads meet on it at every
- * record: a word count ran at 815,000-818,000 records/s destroying each
- * message after its record, 980,000-994,000 destroying them in batches,
- * at the same CPU a record (Kafka 4.4.0, README: Benchmarks).
+ * record: a word count ran at 882,000-895,000 records/s and 1.33-1.44 us a
+ * record destroying each message after its record, 974,000-979,000 and
+ * 1.24-1.34 us destroying them in batches (Kafka 4.4.0, README: Benchmarks).
  *
  * The owner flushes after each pass over its tasks, so no message outlives
  * the pass: none reaches a rebalance, a commit or a close. One stream
