@@ -8,11 +8,12 @@ cd "$(dirname "$0")/../.."
 root=$(pwd)
 work=$(mktemp -d)
 # The broker's log dirs go to memory when /dev/shm has room (WEIR_BENCH_SHM_GB,
-# default 12 GiB; the whole run peaks at KAFKA_PEAK below): on disk, the kernel
-# writes back its dirty pages 30 s after they were written, and the broker's
-# request handlers then stall on index and log pages under writeback (seen in
-# jstack: OffsetIndex.append), halving every contender's rate at a moment that
-# falls on some runs and not others. The bench measures the clients, not the disk.
+# default 12 GiB; a whole make bench peaked at 7.1 GiB there, 2026-12-06): on
+# disk, the kernel writes back its dirty pages 30 s after they were written,
+# and the broker's request handlers then stall on index and log pages under
+# writeback (seen in jstack: OffsetIndex.append), halving every contender's
+# rate at a moment that falls on some runs and not others. The bench measures
+# the clients, not the disk (README: Why the long runs paused).
 kafka_dir="$work/kafka" kafka_where="on disk"
 shm_kib=$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 { print $4 }')
 if [ "${shm_kib:-0}" -ge $((${WEIR_BENCH_SHM_GB:-12} * 1024 * 1024)) ]; then
