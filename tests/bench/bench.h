@@ -86,8 +86,6 @@ typedef struct bench_case {
   int partitions;            /* of its input and output topics */
   int threads;               /* weir's `threads`, the loop's pairs, Kafka Streams' --threads */
   double goal;               /* weir / loop to report against; 0: none */
-  int records_div;           /* runs on --records / records_div (cases sharing a partition
-                              * count share the input, so they must agree); 0 = 1 */
   int records_mul;           /* on a real broker, runs on --records * records_mul (cases
                               * sharing an input must agree); 0 = 1. The word counts: their
                               * counts come out at 1 s commits, so 1,000,000 records (~1 s)

@@ -37,8 +37,8 @@ static char INPUT[64]; /* the input of the case running: bench-in-<pid>-<P>p[-<W
 #define PASS(P, T, MUL, HEAP, RSS_KS)                                                              \
   {                                                                                                \
     .name = "passthrough", .weir_topology = PASSTHROUGH, .kstreams_mode = "passthrough",           \
-    .baseline = 1, .partitions = P, .threads = T, .goal = 0.9, .records_div = 1,                   \
-    .records_mul = MUL, .kstreams_heap = HEAP, .cpu_loop_goal = 1.15, .rss_ks_goal = RSS_KS        \
+    .baseline = 1, .partitions = P, .threads = T, .goal = 0.9, .records_mul = MUL,                 \
+    .kstreams_heap = HEAP, .cpu_loop_goal = 1.15, .rss_ks_goal = RSS_KS                            \
   }
 
 /* The cases. A new one is an entry here: its weir topology (after [weir]),
@@ -69,7 +69,6 @@ static const bench_case_t cases[] = {
      .baseline = 1,
      .partitions = 6,
      .threads = 1,
-     .records_div = 1,
      .words = 10000,
      .commit_ms = 1000,
      .store = "counts",
@@ -91,7 +90,6 @@ static const bench_case_t cases[] = {
      .partitions = 6,
      .threads = 1,
      .goal = 0,
-     .records_div = 1,
      .records_mul = 5, /* shares the word count's input */
      .words = 10000,
      .commit_ms = 100,
@@ -103,7 +101,6 @@ static const bench_case_t cases[] = {
      .weir_topology = BENCH_WORDCOUNT,
      .partitions = 6,
      .threads = 1,
-     .records_div = 1,
      .words = 1000000000,
      .commit_ms = 1000,
      .store = "counts",
@@ -115,7 +112,6 @@ static const bench_case_t cases[] = {
      .partitions = 6,
      .threads = 1,
      .goal = 0.6,
-     .records_div = 1,
      .commit_ms = 1000,
      .store = "windows",
      .no_restore = 1,
@@ -717,14 +713,11 @@ static int run_group(bench_opts_t *o, int rebalance, bench_result_t res[][COLS],
   inputs_t in = {0};
   pid_t broker = -1;
   int rc = 0;
-  long all = o->records, group_records = all;
+  long all = o->records;
   for (size_t i = 0; i < NCASES; i++)
-    if (cases[i].partitions == o->partitions && selected(o, &cases[i])) {
-      group_records = all / (cases[i].records_div > 1 ? cases[i].records_div : 1);
+    if (cases[i].partitions == o->partitions && selected(o, &cases[i]))
       /* The embedded broker keeps 5 MiB a partition: no more there. */
-      case_records[i] =
-          group_records * (cases[i].records_mul > 1 && !o->embedded ? cases[i].records_mul : 1);
-    }
+      case_records[i] = all * (cases[i].records_mul > 1 && !o->embedded ? cases[i].records_mul : 1);
   if (o->embedded) {
     broker = start_embedded(o, rebalance, addr, sizeof addr);
     if (broker < 0)
@@ -744,7 +737,7 @@ static int run_group(bench_opts_t *o, int rebalance, bench_result_t res[][COLS],
       run_case(o, i, res[i], &restore[i]);
     ran[i] = 1;
   }
-  o->records = group_records;
+  o->records = all;
   if (!rc && rebalance)
     rc = bench_rebalance(o, PASSTHROUGH, rb);
   for (int k = 0; !rc && o->embedded && k < in.n; k++)
