@@ -43,7 +43,8 @@ int main(int argc, char **argv) {
                   {"broker", weir_cmd_broker},     {"produce", weir_cmd_produce},
                   {"consume", weir_cmd_consume},   {"reload", weir_cmd_reload},
                   {"query", weir_cmd_query}};
-  weir_malloc_tune(getenv("GLIBC_TUNABLES"), getenv("MALLOC_MMAP_THRESHOLD_"));
+  weir_malloc_tune(getenv("GLIBC_TUNABLES"), getenv("MALLOC_MMAP_THRESHOLD_"),
+                   getenv("MALLOC_TRIM_THRESHOLD_"));
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
     fprintf(argc < 2 ? stderr : stdout, usage, weir_runtime_version());
     return argc < 2 ? 2 : 0;
