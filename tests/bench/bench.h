@@ -44,6 +44,11 @@ typedef struct bench_result {
   long rss_min_kb, rss_max_kb; /* likewise */
   double cpu_sec;              /* user + system CPU of the process, start to stop */
   double cpu_min, cpu_max;     /* likewise */
+  /* The Kafka broker's CPU over the same span (< 0: not known — the embedded
+   * broker, `weir broker`): what the contender's fetches and produces cost
+   * the broker, which shares this machine's cores with it. */
+  double broker_cpu_sec;
+  double broker_cpu_min, broker_cpu_max;
   int ok;
 } bench_result_t;
 
@@ -347,6 +352,9 @@ void bench_observe(const bench_opts_t *o, pid_t child, const char *topic, long e
 /* SIGTERM, then SIGKILL after 30 s; peak RSS and CPU into r (may be NULL). */
 void bench_stop(pid_t child, bench_result_t *r);
 double bench_now(void);
+/* User + system CPU seconds of the Kafka broker that tests/kafka/kafka.sh
+ * started (its pid in $WEIR_TEST_KAFKA_DIR/kafka.pid); -1 when there is none. */
+double bench_broker_cpu(void);
 /* Sleep until bench_now() reaches `when`. */
 void bench_sleep_until(double when);
 /* The time of a weir log line ("2026-01-02T03:04:05.678Z ..."), wall-clock seconds; -1 if none. */

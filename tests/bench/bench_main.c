@@ -392,13 +392,16 @@ static int run_once(const bench_opts_t *o, size_t ci, int col, int run, bench_re
   if (col == BENCH_TWOHOP &&
       (bench_create_topic(o, repartition) || bench_create_topic(o, changelog)))
     return -1;
-  double t0 = bench_now();
+  /* On `weir broker` a Kafka broker that may run beside serves none of this. */
+  double t0 = bench_now(), broker0 = o->embedded ? -1 : bench_broker_cpu();
   pid_t child = spawn_case(o, ci, col, run, out, group, state[0] ? state : NULL, log);
   if ((c->words || c->window_ms) && col != 0)
     bench_observe_counts(o, child, out, group, o->records,
                          c->window_ms ? o->records / BENCH_WINDOW_SPAN : 0, t0, r);
   else
     bench_observe(o, child, out, o->records, t0, r);
+  double broker1 = bench_broker_cpu();
+  r->broker_cpu_sec = broker0 >= 0 && broker1 >= broker0 ? broker1 - broker0 : -1;
   if (state[0])
     bench_remove_tree(state);
   if (c->twohop && r->ok && (col == 1 || col == BENCH_TWOHOP))
@@ -410,7 +413,11 @@ static int run_once(const bench_opts_t *o, size_t ci, int col, int run, bench_re
             "weir-bench: %-20s %-22s %s %d: %.0f records/s, startup %.2f s, peak RSS %ld KiB\n",
             name, col_names[col], run < 0 ? "warm-up" : "run", run + 1, r->records_per_sec,
             r->startup_sec, r->peak_rss_kb);
-  if (r->ok)
+  if (r->ok && r->broker_cpu_sec >= 0)
+    fprintf(stderr, "weir-bench:   CPU %.2f s (%.2f us/record); the broker's %.2f us/record\n",
+            r->cpu_sec, r->cpu_sec * 1e6 / (double)o->records,
+            r->broker_cpu_sec * 1e6 / (double)o->records);
+  else if (r->ok)
     fprintf(stderr, "weir-bench:   CPU %.2f s (%.2f us/record)\n", r->cpu_sec,
             r->cpu_sec * 1e6 / (double)o->records);
   return r->ok ? 0 : -1;

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -18,6 +19,36 @@ double bench_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* /proc/PID/stat's utime and stime (fields 14 and 15, after the command's
+ * closing parenthesis: the command may hold spaces). */
+double bench_broker_cpu(void) {
+  const char *dir = getenv("WEIR_TEST_KAFKA_DIR");
+  char path[512], buf[1024];
+  long pid = 0;
+  if (!dir)
+    return -1;
+  snprintf(path, sizeof path, "%s/kafka.pid", dir);
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return -1;
+  int got = fscanf(f, "%ld", &pid);
+  fclose(f);
+  if (got != 1 || pid <= 0)
+    return -1;
+  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+  if (!(f = fopen(path, "r")))
+    return -1;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  const char *p = strrchr(buf, ')');
+  unsigned long long utime, stime;
+  if (!p ||
+      sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+    return -1;
+  return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
 void bench_sleep_until(double when) {

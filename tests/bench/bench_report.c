@@ -55,6 +55,15 @@ void bench_cpu_cell(FILE *f, const bench_result_t *r, double records) {
     fputs("n/a", f);
 }
 
+/* "n/a" also when a run lacks it: its min is then < 0 (sorted). */
+static void broker_cpu_cell(FILE *f, const bench_result_t *r, double records) {
+  if (r->ok && records > 0 && r->broker_cpu_min >= 0)
+    bench_spread_cell(f, r->broker_cpu_sec * 1e6 / records, r->broker_cpu_min * 1e6 / records,
+                      r->broker_cpu_max * 1e6 / records, 2);
+  else
+    fputs("n/a", f);
+}
+
 void bench_rss_cell(FILE *f, const bench_result_t *r) {
   if (r->ok)
     bench_spread_cell(f, (double)r->peak_rss_kb / 1024.0, (double)r->rss_min_kb / 1024.0,
@@ -218,11 +227,12 @@ static void cost_table(FILE *f, const bench_opts_t *o, const bench_report_t *r) 
   fprintf(f, "\nCost (the same runs; median, min–max in brackets): CPU is user + system time of "
              "the process from spawn to stop over the records, peak RSS its largest resident "
              "set (CPU from wait4(), peak RSS the process's VmHWM in /proc, read until it "
-             "exits); *start s*: spawn to its first output record "
-             "(median).\n\n");
-  fprintf(f, "| case | partitions | threads | contender | CPU µs per record | peak RSS MiB "
-             "| start s |\n");
-  fprintf(f, "|---|---|---|---|---|---|---|\n");
+             "exits); *broker CPU*: the Kafka broker's (the same machine's cores) over the same "
+             "span, from its /proc stat (n/a on the embedded broker); *start s*: spawn to its "
+             "first output record (median).\n\n");
+  fprintf(f, "| case | partitions | threads | contender | CPU µs per record | broker CPU µs per "
+             "record | peak RSS MiB | start s |\n");
+  fprintf(f, "|---|---|---|---|---|---|---|---|\n");
   for (size_t i = 0; i < r->ncases; i++) {
     if (!r->ran[i] || r->cases[i].restore_only)
       continue;
@@ -236,6 +246,8 @@ static void cost_table(FILE *f, const bench_opts_t *o, const bench_report_t *r) 
         fprintf(f, " (-Xmx%s)", bench_kstreams_heap(o, &r->cases[i]));
       fputs(" | ", f);
       bench_cpu_cell(f, x, (double)r->records[i]);
+      fputs(" | ", f);
+      broker_cpu_cell(f, x, (double)r->records[i]);
       fputs(" | ", f);
       bench_rss_cell(f, x);
       fprintf(f, " | %.1f |\n", x->startup_sec);

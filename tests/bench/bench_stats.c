@@ -25,17 +25,19 @@ double bench_median_range(double *v, int n, double *min, double *max) {
 
 void bench_summarize(const bench_result_t *runs, int n, bench_result_t *med) {
   enum { MAX = 64 };
-  double rate[MAX], rss[MAX], cpu[MAX], start[MAX];
+  double rate[MAX], rss[MAX], cpu[MAX], start[MAX], broker[MAX];
   if (n > MAX)
     n = MAX;
   for (int i = 0; i < n; i++)
     rate[i] = runs[i].records_per_sec, rss[i] = (double)runs[i].peak_rss_kb,
-    cpu[i] = runs[i].cpu_sec, start[i] = runs[i].startup_sec;
+    cpu[i] = runs[i].cpu_sec, start[i] = runs[i].startup_sec, broker[i] = runs[i].broker_cpu_sec;
   *med = (bench_result_t){.ok = n > 0};
   med->records_per_sec = bench_median(rate, n);
   med->peak_rss_kb = (long)bench_median(rss, n);
   med->cpu_sec = bench_median(cpu, n);
   med->startup_sec = bench_median(start, n);
+  /* Sorted, so one run without the figure (< 0) shows in the min. */
+  med->broker_cpu_sec = bench_median_range(broker, n, &med->broker_cpu_min, &med->broker_cpu_max);
   if (!n)
     return;
   med->rate_min = rate[0], med->rate_max = rate[n - 1];
