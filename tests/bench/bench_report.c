@@ -227,9 +227,10 @@ static void cost_table(FILE *f, const bench_opts_t *o, const bench_report_t *r) 
   fprintf(f, "\nCost (the same runs; median, min–max in brackets): CPU is user + system time of "
              "the process from spawn to stop over the records, peak RSS its largest resident "
              "set (CPU from wait4(), peak RSS the process's VmHWM in /proc, read until it "
-             "exits); *broker CPU*: the Kafka broker's (the same machine's cores) over the same "
-             "span, from its /proc stat (n/a on the embedded broker); *start s*: spawn to its "
-             "first output record (median).\n\n");
+             "exits); *broker CPU*: the Kafka broker's (on the same machine's cores) from the "
+             "contender's spawn to its stop, its start included, from the broker's /proc stat "
+             "(n/a on the embedded broker); *start s*: spawn to its first output record "
+             "(median).\n\n");
   fprintf(f, "| case | partitions | threads | contender | CPU µs per record | broker CPU µs per "
              "record | peak RSS MiB | start s |\n");
   fprintf(f, "|---|---|---|---|---|---|---|---|\n");
