@@ -352,8 +352,10 @@ void bench_observe(const bench_opts_t *o, pid_t child, const char *topic, long e
 /* SIGTERM, then SIGKILL after 30 s; peak RSS and CPU into r (may be NULL). */
 void bench_stop(pid_t child, bench_result_t *r);
 double bench_now(void);
-/* User + system CPU seconds of the Kafka broker that tests/kafka/kafka.sh
- * started (its pid in $WEIR_TEST_KAFKA_DIR/kafka.pid); -1 when there is none. */
+/* User + system CPU seconds of process `pid` so far, from /proc; -1 when unreadable. */
+double bench_proc_cpu(pid_t pid);
+/* The same of the Kafka broker that tests/kafka/kafka.sh started (its pid in
+ * $WEIR_TEST_KAFKA_DIR/kafka.pid); -1 when there is none. */
 double bench_broker_cpu(void);
 /* Sleep until bench_now() reaches `when`. */
 void bench_sleep_until(double when);

@@ -413,13 +413,14 @@ static int run_once(const bench_opts_t *o, size_t ci, int col, int run, bench_re
             "weir-bench: %-20s %-22s %s %d: %.0f records/s, startup %.2f s, peak RSS %ld KiB\n",
             name, col_names[col], run < 0 ? "warm-up" : "run", run + 1, r->records_per_sec,
             r->startup_sec, r->peak_rss_kb);
-  if (r->ok && r->broker_cpu_sec >= 0)
-    fprintf(stderr, "weir-bench:   CPU %.2f s (%.2f us/record); the broker's %.2f us/record\n",
-            r->cpu_sec, r->cpu_sec * 1e6 / (double)o->records,
-            r->broker_cpu_sec * 1e6 / (double)o->records);
-  else if (r->ok)
-    fprintf(stderr, "weir-bench:   CPU %.2f s (%.2f us/record)\n", r->cpu_sec,
+  if (r->ok) {
+    fprintf(stderr, "weir-bench:   CPU %.2f s (%.2f us/record)", r->cpu_sec,
             r->cpu_sec * 1e6 / (double)o->records);
+    if (r->broker_cpu_sec >= 0)
+      fprintf(stderr, "; the broker's %.2f us/record",
+              r->broker_cpu_sec * 1e6 / (double)o->records);
+    fputc('\n', stderr);
+  }
   return r->ok ? 0 : -1;
 }
 

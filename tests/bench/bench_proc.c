@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -21,11 +20,23 @@ double bench_now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* /proc/PID/stat's utime and stime (fields 14 and 15, after the command's
- * closing parenthesis: the command may hold spaces). */
+double bench_proc_cpu(pid_t pid) {
+  char path[64];
+  unsigned long long user = 0, sys = 0;
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return -1;
+  /* Fields 14 and 15, after the command name in parentheses. */
+  int ok = fscanf(f, "%*d (%*[^)]) %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &user,
+                  &sys) == 2;
+  fclose(f);
+  return ok ? (double)(user + sys) / (double)sysconf(_SC_CLK_TCK) : -1;
+}
+
 double bench_broker_cpu(void) {
   const char *dir = getenv("WEIR_TEST_KAFKA_DIR");
-  char path[512], buf[1024];
+  char path[512];
   long pid = 0;
   if (!dir)
     return -1;
@@ -35,20 +46,7 @@ double bench_broker_cpu(void) {
     return -1;
   int got = fscanf(f, "%ld", &pid);
   fclose(f);
-  if (got != 1 || pid <= 0)
-    return -1;
-  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-  if (!(f = fopen(path, "r")))
-    return -1;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = '\0';
-  const char *p = strrchr(buf, ')');
-  unsigned long long utime, stime;
-  if (!p ||
-      sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
-    return -1;
-  return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+  return got == 1 && pid > 0 ? bench_proc_cpu((pid_t)pid) : -1;
 }
 
 void bench_sleep_until(double when) {

@@ -183,25 +183,12 @@ static void *client_main(void *arg) {
   return NULL;
 }
 
-/* User + system CPU seconds of process `pid` so far (0 when unreadable). */
-static double proc_cpu_s(pid_t pid) {
-  char path[64];
-  unsigned long long user = 0, sys = 0;
-  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  FILE *f = fopen(path, "r");
-  if (!f)
-    return 0;
-  /* Fields 14 and 15, after the command name in parentheses. */
-  int ok = fscanf(f, "%*d (%*[^)]) %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &user,
-                  &sys) == 2;
-  fclose(f);
-  return ok ? (double)(user + sys) / (double)sysconf(_SC_CLK_TCK) : 0;
-}
-
 static double weir_cpu_s(const pid_t *child) {
   double s = 0;
-  for (int i = 0; i < INSTANCES; i++)
-    s += proc_cpu_s(child[i]);
+  for (int i = 0; i < INSTANCES; i++) {
+    double cpu = bench_proc_cpu(child[i]);
+    s += cpu > 0 ? cpu : 0; /* -1: unreadable, counted as none */
+  }
   return s;
 }
 
