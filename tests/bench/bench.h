@@ -35,6 +35,21 @@ typedef struct bench_opts {
   const char *keys;          /* --keys: the cardinality case's key counts, "N,N"; NULL: default */
 } bench_opts_t;
 
+/* The columns: the baseline loop, weir, Kafka Streams. */
+enum { BENCH_COLS = 3 };
+/* The throughput table's: those, then the two-hop loop (cases with `twohop` only). */
+enum { BENCH_TABLE_COLS = 4, BENCH_TWOHOP = 3 };
+
+/* weir's runs against another column's, run by run: the runs interleave
+ * (loop, weir, Kafka Streams, two-hop loop, loop, ...), so the two of a pair
+ * saw the same machine, where the medians of the two columns may come from
+ * runs minutes apart on a machine whose load moved between them. */
+typedef struct bench_paired {
+  double rate, rate_min, rate_max; /* the median of weir's records/s over the other's */
+  double cpu, cpu_min, cpu_max;    /* likewise, weir's CPU over the other's */
+  int ok;                          /* every run of both columns ran */
+} bench_paired_t;
+
 /* What one process did. */
 typedef struct bench_result {
   double records_per_sec;    /* from the first output record to the last */
@@ -49,6 +64,8 @@ typedef struct bench_result {
    * the broker, which shares this machine's cores with it. */
   double broker_cpu_sec;
   double broker_cpu_min, broker_cpu_max;
+  /* weir's medians only (bench_pair): against each column's runs. */
+  bench_paired_t against[BENCH_TABLE_COLS];
   int ok;
 } bench_result_t;
 
@@ -70,6 +87,10 @@ static inline uint64_t bench_fnv1a(const void *p, size_t n) {
 /* bench_stats.c: the median of each figure of n runs (ok when n > 0), and the
  * min and max of the rate, the CPU and the peak RSS. */
 void bench_summarize(const bench_result_t *runs, int n, bench_result_t *med);
+/* bench_stats.c: weir's n runs against another column's n runs, pair k with
+ * pair k (both all ok, or out->ok is 0). */
+void bench_pair(const bench_result_t *weir, const bench_result_t *other, int n,
+                bench_paired_t *out);
 
 /* One word a record, so split passes each through; the count re-keys by word
  * (a repartition topic) as Kafka Streams' groupBy does. The store is `counts`. */
@@ -160,11 +181,6 @@ typedef struct bench_rebalance {
   long long produced, consumed; /* summed over the runs: records in, records out */
   int rate;                     /* records/s of the steady input */
 } bench_rebalance_t;
-
-/* The columns: the baseline loop, weir, Kafka Streams. */
-enum { BENCH_COLS = 3 };
-/* The throughput table's: those, then the two-hop loop (cases with `twohop` only). */
-enum { BENCH_TABLE_COLS = 4, BENCH_TWOHOP = 3 };
 
 /* bench_report.c: the Markdown of a whole run, per case (arrays of ncases). */
 typedef struct bench_report {

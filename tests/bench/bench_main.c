@@ -501,6 +501,10 @@ static void run_case(const bench_opts_t *o, size_t ci, bench_result_t med[COLS],
     bench_summarize(got[col], n[col], &med[col]);
     med[col].ok = n[col] == o->runs;
   }
+  /* got[] keeps only the runs that succeeded: pairs line up when none failed. */
+  for (int col = 0; col < COLS; col++)
+    if (col != 1 && med[1].ok && med[col].ok)
+      bench_pair(got[1], got[col], n[col], &med[1].against[col]);
   if (c->store && !c->no_restore)
     restore_medians(&rs, o->runs < 16 ? o->runs : 16, med[1].ok ? med[1].records_per_sec : 0, rmed);
 }

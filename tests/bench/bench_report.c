@@ -114,11 +114,16 @@ void bench_machine_line(FILE *f, const bench_opts_t *o) {
           o->broker_label, date, load);
 }
 
-static void ratio(FILE *f, const bench_result_t *a, const bench_result_t *b) {
-  if (a->ok && b->ok && b->records_per_sec > 0)
-    fprintf(f, " %.2f |", a->records_per_sec / b->records_per_sec);
+/* weir against column `col`: the median of the runs' own ratios, and their
+ * spread (bench_paired_t says why not the ratio of the medians). */
+static void ratio(FILE *f, const bench_result_t *weir, int col) {
+  const bench_paired_t *p = &weir->against[col];
+  fputc(' ', f);
+  if (p->ok)
+    bench_spread_cell(f, p->rate, p->rate_min, p->rate_max, 2);
   else
-    fprintf(f, " n/a |");
+    fputs("n/a", f);
+  fputs(" |", f);
 }
 
 static const char *met(int ok) {
@@ -127,32 +132,30 @@ static const char *met(int ok) {
 
 /* "≥ 0.6: met", then each other goal the case asks, "; "-separated; "—":
  * none. */
+/* "≥ 0.6: met", then each other goal the case asks, "; "-separated; "—":
+ * none. Rates and CPU by the runs' own ratios (bench_paired_t), memory by
+ * the medians. */
 static void goal_cell(FILE *f, const bench_case_t *c, const bench_result_t res[BENCH_TABLE_COLS]) {
-  const bench_result_t *loop = &res[0], *weir = &res[1], *ks = &res[2], *two = &res[BENCH_TWOHOP];
+  const bench_result_t *weir = &res[1], *ks = &res[2];
+  const bench_paired_t *loop = &weir->against[0], *vs_ks = &weir->against[2],
+                       *two = &weir->against[BENCH_TWOHOP];
   const char *sep = " ";
   if (c->goal > 0) {
-    fprintf(f, "%s≥ %.1f: %s", sep, c->goal,
-            loop->ok && weir->ok && loop->records_per_sec > 0
-                ? met(weir->records_per_sec / loop->records_per_sec >= c->goal)
-                : "n/a");
+    fprintf(f, "%s≥ %.1f: %s", sep, c->goal, loop->ok ? met(loop->rate >= c->goal) : "n/a");
     sep = "; ";
   }
   if (c->twohop_goal > 0) {
     fprintf(f, "%s≥ %.1f of the two-hop loop: %s", sep, c->twohop_goal,
-            two->ok && weir->ok && two->records_per_sec > 0
-                ? met(weir->records_per_sec / two->records_per_sec >= c->twohop_goal)
-                : "n/a");
+            two->ok ? met(two->rate >= c->twohop_goal) : "n/a");
     sep = "; ";
   }
   if (c->ahead_of_ks) {
-    fprintf(f, "%sahead of Kafka Streams: %s", sep,
-            weir->ok && ks->ok ? met(weir->records_per_sec > ks->records_per_sec) : "n/a");
+    fprintf(f, "%sahead of Kafka Streams: %s", sep, vs_ks->ok ? met(vs_ks->rate > 1) : "n/a");
     sep = "; ";
   }
   if (c->ks_goal > 0) {
     fprintf(f, "%s≥ %.0f× Kafka Streams: %s", sep, c->ks_goal,
-            weir->ok && ks->ok ? met(weir->records_per_sec >= c->ks_goal * ks->records_per_sec)
-                               : "n/a");
+            vs_ks->ok ? met(vs_ks->rate >= c->ks_goal) : "n/a");
     sep = "; ";
   }
   /* A case held to a rate against Kafka Streams is held to less memory too. */
@@ -166,13 +169,22 @@ static void goal_cell(FILE *f, const bench_case_t *c, const bench_result_t res[B
     sep = "; ";
   }
   if (c->cpu_loop_goal > 0) {
-    fprintf(f, "%sCPU ≤ %.2f× the loop's: %s", sep, c->cpu_loop_goal,
-            weir->ok && loop->ok ? met(weir->cpu_sec <= c->cpu_loop_goal * loop->cpu_sec) : "n/a");
+    fprintf(f, "%sCPU ≤ %.2f× the loop's: ", sep, c->cpu_loop_goal);
+    if (loop->ok)
+      fprintf(f, "%s (%.2f×, runs %.2f–%.2f)", met(loop->cpu <= c->cpu_loop_goal), loop->cpu,
+              loop->cpu_min, loop->cpu_max);
+    else
+      fputs("n/a", f);
     sep = "; ";
   }
   if (c->cpu_ks_goal > 0) {
-    fprintf(f, "%sCPU ≤ 1/%.0f of Kafka Streams': %s", sep, c->cpu_ks_goal,
-            weir->ok && ks->ok ? met(weir->cpu_sec * c->cpu_ks_goal <= ks->cpu_sec) : "n/a");
+    fprintf(f, "%sCPU ≤ 1/%.0f of Kafka Streams': ", sep, c->cpu_ks_goal);
+    /* As fractions of Kafka Streams' CPU: the lowest ratio is the largest 1/x. */
+    if (vs_ks->ok)
+      fprintf(f, "%s (1/%.1f, runs 1/%.1f–1/%.1f)", met(vs_ks->cpu * c->cpu_ks_goal <= 1),
+              1 / vs_ks->cpu, 1 / vs_ks->cpu_max, 1 / vs_ks->cpu_min);
+    else
+      fputs("n/a", f);
     sep = "; ";
   }
   fputs(*sep == ' ' ? " — |" : " |", f);
@@ -209,13 +221,13 @@ static void throughput_row(FILE *f, const bench_report_t *r, size_t i) {
       bench_rate_cell(f, &res[col]);
     fputs(" |", f);
   }
-  ratio(f, &res[1], &res[0]);
+  ratio(f, &res[1], 0);
   if (c->twohop)
-    ratio(f, &res[1], &res[BENCH_TWOHOP]);
+    ratio(f, &res[1], BENCH_TWOHOP);
   else
     fprintf(f, " — |");
   goal_cell(f, c, res);
-  ratio(f, &res[1], &res[2]);
+  ratio(f, &res[1], 2);
   fputc('\n', f);
 }
 
@@ -261,8 +273,11 @@ static void throughput_table(FILE *f, const bench_opts_t *o, const bench_report_
       f, "Threads: weir's `threads`, as many consumer/producer pairs (one per thread) in the loop, "
          "Kafka Streams' stream threads; every thread is its own member of the group. "
          "Two-hop: the word count's ceiling (below). Rates: the median, and in brackets the "
-         "slowest and fastest run. "
-         "Goal: the ratios the case is held to.\n\n");
+         "slowest and fastest run. Ratios (weir / loop, weir / two-hop, weir / Kafka Streams) "
+         "and the goals on rate and CPU: the median of the runs' own ratios — weir's run k "
+         "against the other's run k, which ran just before or after it, so the two saw the "
+         "same machine — with the lowest and highest in brackets; the goals on memory: the "
+         "medians. Goal: the ratios the case is held to.\n\n");
   fprintf(f, "| case | partitions | threads | records | loop rec/s | weir rec/s | Kafka Streams "
              "rec/s | two-hop loop rec/s | weir / loop | weir / two-hop "
              "| goal | weir / Kafka Streams |\n");

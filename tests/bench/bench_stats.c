@@ -44,3 +44,21 @@ void bench_summarize(const bench_result_t *runs, int n, bench_result_t *med) {
   med->rss_min_kb = (long)rss[0], med->rss_max_kb = (long)rss[n - 1];
   med->cpu_min = cpu[0], med->cpu_max = cpu[n - 1];
 }
+
+void bench_pair(const bench_result_t *weir, const bench_result_t *other, int n,
+                bench_paired_t *out) {
+  enum { MAX = 64 };
+  double rate[MAX], cpu[MAX];
+  *out = (bench_paired_t){0};
+  if (n < 1 || n > MAX)
+    return;
+  for (int k = 0; k < n; k++) {
+    if (!weir[k].ok || !other[k].ok || other[k].records_per_sec <= 0 || other[k].cpu_sec <= 0)
+      return;
+    rate[k] = weir[k].records_per_sec / other[k].records_per_sec;
+    cpu[k] = weir[k].cpu_sec / other[k].cpu_sec;
+  }
+  out->rate = bench_median_range(rate, n, &out->rate_min, &out->rate_max);
+  out->cpu = bench_median_range(cpu, n, &out->cpu_min, &out->cpu_max);
+  out->ok = 1;
+}
