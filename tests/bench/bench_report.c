@@ -131,8 +131,6 @@ static const char *met(int ok) {
 }
 
 /* "≥ 0.6: met", then each other goal the case asks, "; "-separated; "—":
- * none. */
-/* "≥ 0.6: met", then each other goal the case asks, "; "-separated; "—":
  * none. Rates and CPU by the runs' own ratios (bench_paired_t), memory by
  * the medians. */
 static void goal_cell(FILE *f, const bench_case_t *c, const bench_result_t res[BENCH_TABLE_COLS]) {
