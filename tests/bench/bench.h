@@ -40,13 +40,13 @@ enum { BENCH_COLS = 3 };
 /* The throughput table's: those, then the two-hop loop (cases with `twohop` only). */
 enum { BENCH_TABLE_COLS = 4, BENCH_TWOHOP = 3 };
 
-/* weir's runs against another column's, run by run: the runs interleave
+/* One column's runs against another's (weir's, mostly), run by run: the runs interleave
  * (loop, weir, Kafka Streams, two-hop loop, loop, ...), so the two of a pair
  * saw the same machine, where the medians of the two columns may come from
  * runs minutes apart on a machine whose load moved between them. */
 typedef struct bench_paired {
-  double rate, rate_min, rate_max; /* the median of weir's records/s over the other's */
-  double cpu, cpu_min, cpu_max;    /* likewise, weir's CPU over the other's */
+  double rate, rate_min, rate_max; /* the median of one's records/s over the other's */
+  double cpu, cpu_min, cpu_max;    /* likewise, CPU */
   int ok;                          /* every run of both columns ran */
 } bench_paired_t;
 
@@ -87,10 +87,9 @@ static inline uint64_t bench_fnv1a(const void *p, size_t n) {
 /* bench_stats.c: the median of each figure of n runs (ok when n > 0), and the
  * min and max of the rate, the CPU and the peak RSS. */
 void bench_summarize(const bench_result_t *runs, int n, bench_result_t *med);
-/* bench_stats.c: weir's n runs against another column's n runs, pair k with
- * pair k (both all ok, or out->ok is 0). */
-void bench_pair(const bench_result_t *weir, const bench_result_t *other, int n,
-                bench_paired_t *out);
+/* bench_stats.c: one column's n runs against another's, run k with run k
+ * (out->ok is 0 unless all of both are ok). */
+void bench_pair(const bench_result_t *a, const bench_result_t *b, int n, bench_paired_t *out);
 
 /* One word a record, so split passes each through; the count re-keys by word
  * (a repartition topic) as Kafka Streams' groupBy does. The store is `counts`. */
@@ -355,6 +354,7 @@ typedef struct bench_joins {
     /* loop, weir, Kafka Streams, join loop, then weir and Kafka Streams with in-memory
      * stores: medians */
     bench_result_t col[BENCH_JOIN_COLS];
+    bench_paired_t pair[BENCH_JOIN_COLS][BENCH_JOIN_COLS]; /* [a][b]: a's runs against b's */
   } cases[BENCH_JOIN_CASES];
 } bench_joins_t;
 int bench_joins(const bench_opts_t *o, bench_joins_t *res);

@@ -298,28 +298,31 @@ int bench_joins(const bench_opts_t *base, bench_joins_t *res) {
     res->cases[c].outputs = jc[c].outputs;
     for (int col = 0; col < BENCH_JOIN_COLS; col++)
       bench_summarize(got[col], n[col], &res->cases[c].col[col]);
+    /* got[] keeps only the runs that succeeded: pairs line up when none failed. */
+    for (int a = 0; a < BENCH_JOIN_COLS; a++)
+      for (int b = 0; b < BENCH_JOIN_COLS; b++)
+        if (a != b && n[a] == runs && n[b] == runs)
+          bench_pair(got[a], got[b], runs, &res->cases[c].pair[a][b]);
   }
   res->ok = !failed;
   return res->ok ? 0 : -1;
 }
 
-/* " a / b |", or " — |" when either did not run. */
-static void ratio_cell(FILE *f, const bench_result_t *a, const bench_result_t *b) {
-  if (a->ok && b->ok)
-    fprintf(f, " %.2f |", a->records_per_sec / b->records_per_sec);
+/* " a / b |" as the median of the runs' own ratios (bench_paired_t), or
+ * " — |" when either did not run. */
+static void ratio_cell(FILE *f, const bench_paired_t *p) {
+  if (p->ok)
+    fprintf(f, " %.2f |", p->rate);
   else
     fprintf(f, " — |");
 }
 
-/* " a / b: met |" (or missed) against `goal`, or " — |" when either did not
- * run. */
-static void goal_cell(FILE *f, const bench_result_t *a, const bench_result_t *b, double goal) {
-  if (!a->ok || !b->ok) {
+/* The same, then ": met" (or missed) against `goal`. */
+static void goal_cell(FILE *f, const bench_paired_t *p, double goal) {
+  if (p->ok)
+    fprintf(f, " %.2f: %s |", p->rate, p->rate >= goal ? "met" : "**missed**");
+  else
     fprintf(f, " — |");
-    return;
-  }
-  double x = a->records_per_sec / b->records_per_sec;
-  fprintf(f, " %.2f: %s |", x, x >= goal ? "met" : "**missed**");
 }
 
 /* Columns [from, to) as " rate |" each. */
@@ -363,14 +366,15 @@ static void memory_markdown(FILE *f, const bench_joins_t *r) {
              "MiB (weir / KS) |\n"
              "|---|---|---|---|---|---|---|---|---|\n");
   for (int c = 0; c < BENCH_JOIN_CASES; c++) {
-    const bench_result_t *col = r->cases[c].col, *mem = &col[COL_WEIR_MEMORY];
+    const bench_result_t *col = r->cases[c].col;
+    const bench_paired_t *mem = r->cases[c].pair[COL_WEIR_MEMORY];
     double in = (double)r->cases[c].inputs;
     fprintf(f, "| %s |", CASE_NAMES[c]);
     rate_cells(f, col, COL_WEIR_MEMORY, BENCH_JOIN_COLS);
-    goal_cell(f, mem, &col[COL_LOOP], 0.5);
-    goal_cell(f, mem, &col[COL_KSTREAMS_MEMORY], 2);
-    ratio_cell(f, mem, &col[COL_JOINLOOP]);
-    ratio_cell(f, mem, &col[COL_WEIR]);
+    goal_cell(f, &mem[COL_LOOP], 0.5);
+    goal_cell(f, &mem[COL_KSTREAMS_MEMORY], 2);
+    ratio_cell(f, &mem[COL_JOINLOOP]);
+    ratio_cell(f, &mem[COL_WEIR]);
     cost_cells(f, col, COL_WEIR_MEMORY, BENCH_JOIN_COLS, CELL_CPU, in);
     cost_cells(f, col, COL_WEIR_MEMORY, BENCH_JOIN_COLS, CELL_RSS, in);
     fputc('\n', f);
@@ -380,7 +384,8 @@ static void memory_markdown(FILE *f, const bench_joins_t *r) {
 void bench_joins_markdown(FILE *f, const bench_joins_t *r) {
   fprintf(f,
           "\nJoins (6 partitions, one thread each, 1 s commits; median of the runs, min–max in "
-          "brackets; rates in input records/s from the first output record to the last): "
+          "brackets; a ratio: the median of the runs' own ratios, run k against run k; rates "
+          "in input records/s from the first output record to the last): "
           "*stream-table*: %ld orders, keys picked from %d, left-joined with a table of %d "
           "customers written before them; *stream-stream*: two streams of %ld records, each "
           "left record meeting one right record %d ms apart within a %d ms window (grace %d "
@@ -400,13 +405,14 @@ void bench_joins_markdown(FILE *f, const bench_joins_t *r) {
           SS_WINDOW_MS, SS_GRACE_MS);
   for (int c = 0; c < BENCH_JOIN_CASES; c++) {
     const bench_result_t *col = r->cases[c].col;
+    const bench_paired_t(*pair)[BENCH_JOIN_COLS] = r->cases[c].pair;
     double in = (double)r->cases[c].inputs;
     fprintf(f, "| %s | %ld | %ld |", CASE_NAMES[c], r->cases[c].inputs, r->cases[c].outputs);
     rate_cells(f, col, 0, COL_WEIR_MEMORY);
-    goal_cell(f, &col[COL_WEIR], &col[COL_LOOP], 0.5);
-    goal_cell(f, &col[COL_WEIR], &col[COL_KSTREAMS], 2);
-    ratio_cell(f, &col[COL_WEIR], &col[COL_JOINLOOP]);
-    ratio_cell(f, &col[COL_JOINLOOP], &col[COL_LOOP]);
+    goal_cell(f, &pair[COL_WEIR][COL_LOOP], 0.5);
+    goal_cell(f, &pair[COL_WEIR][COL_KSTREAMS], 2);
+    ratio_cell(f, &pair[COL_WEIR][COL_JOINLOOP]);
+    ratio_cell(f, &pair[COL_JOINLOOP][COL_LOOP]);
     cost_cells(f, col, 0, COL_WEIR_MEMORY, CELL_CPU, in);
     cost_cells(f, col, 0, COL_WEIR_MEMORY, CELL_RSS, in);
     fputc('\n', f);

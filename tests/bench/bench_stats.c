@@ -31,32 +31,28 @@ void bench_summarize(const bench_result_t *runs, int n, bench_result_t *med) {
   for (int i = 0; i < n; i++)
     rate[i] = runs[i].records_per_sec, rss[i] = (double)runs[i].peak_rss_kb,
     cpu[i] = runs[i].cpu_sec, start[i] = runs[i].startup_sec, broker[i] = runs[i].broker_cpu_sec;
+  double rss_min, rss_max;
   *med = (bench_result_t){.ok = n > 0};
-  med->records_per_sec = bench_median(rate, n);
-  med->peak_rss_kb = (long)bench_median(rss, n);
-  med->cpu_sec = bench_median(cpu, n);
+  med->records_per_sec = bench_median_range(rate, n, &med->rate_min, &med->rate_max);
+  med->peak_rss_kb = (long)bench_median_range(rss, n, &rss_min, &rss_max);
+  med->rss_min_kb = (long)rss_min, med->rss_max_kb = (long)rss_max;
+  med->cpu_sec = bench_median_range(cpu, n, &med->cpu_min, &med->cpu_max);
   med->startup_sec = bench_median(start, n);
   /* Sorted, so one run without the figure (< 0) shows in the min. */
   med->broker_cpu_sec = bench_median_range(broker, n, &med->broker_cpu_min, &med->broker_cpu_max);
-  if (!n)
-    return;
-  med->rate_min = rate[0], med->rate_max = rate[n - 1];
-  med->rss_min_kb = (long)rss[0], med->rss_max_kb = (long)rss[n - 1];
-  med->cpu_min = cpu[0], med->cpu_max = cpu[n - 1];
 }
 
-void bench_pair(const bench_result_t *weir, const bench_result_t *other, int n,
-                bench_paired_t *out) {
+void bench_pair(const bench_result_t *a, const bench_result_t *b, int n, bench_paired_t *out) {
   enum { MAX = 64 };
   double rate[MAX], cpu[MAX];
   *out = (bench_paired_t){0};
   if (n < 1 || n > MAX)
     return;
   for (int k = 0; k < n; k++) {
-    if (!weir[k].ok || !other[k].ok || other[k].records_per_sec <= 0 || other[k].cpu_sec <= 0)
+    if (!a[k].ok || !b[k].ok || b[k].records_per_sec <= 0 || b[k].cpu_sec <= 0)
       return;
-    rate[k] = weir[k].records_per_sec / other[k].records_per_sec;
-    cpu[k] = weir[k].cpu_sec / other[k].cpu_sec;
+    rate[k] = a[k].records_per_sec / b[k].records_per_sec;
+    cpu[k] = a[k].cpu_sec / b[k].cpu_sec;
   }
   out->rate = bench_median_range(rate, n, &out->rate_min, &out->rate_max);
   out->cpu = bench_median_range(cpu, n, &out->cpu_min, &out->cpu_max);
