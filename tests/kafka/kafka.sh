@@ -129,11 +129,19 @@ start_watcher() {  # WATCHED BROKER_PID
         kill -KILL "$2" 2>/dev/null' _ "$1" "$2" </dev/null >/dev/null 2>&1 & )
 }
 
+# Whether PID still runs: a zombie does not (its sockets and files are
+# closed). This machine's init reaped a dead broker 1.2-1.7 s after it
+# died, which `stop` used to wait out: 2.2-2.9 s a stop, 0.4 s now.
+running() {
+    kill -0 "$1" 2>/dev/null || return 1
+    [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)" != Z ]
+}
+
 broker_pid() {
     [ -f "$1/kafka.pid" ] || return 1
     local pid
     pid=$(cat "$1/kafka.pid" 2>/dev/null) || return 1
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+    [ -n "$pid" ] && running "$pid" || return 1
     # Never signal a recycled pid: it must still be this broker.
     if [ -r "/proc/$pid/cmdline" ]; then
         tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'kafka\.Kafka' || return 1
@@ -321,13 +329,13 @@ cmd_stop() {
     pid=$(broker_pid "$dir") || { rm -f "$dir/kafka.pid"; return 0; }
     kill -TERM "$pid" 2>/dev/null || true
     for i in $(seq 1 100); do            # 100 x 0.2 s = 20 s
-        kill -0 "$pid" 2>/dev/null || break
+        running "$pid" || break
         sleep 0.2
     done
-    if kill -0 "$pid" 2>/dev/null; then
+    if running "$pid"; then
         echo "kafka.sh: broker $pid still running after 20s, sending SIGKILL" >&2
         kill -KILL "$pid" 2>/dev/null || true
-        for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        for i in $(seq 1 50); do running "$pid" || break; sleep 0.1; done
     fi
     rm -f "$dir/kafka.pid"
 }
@@ -380,5 +388,5 @@ case "$sub" in
     restart) cmd_restart "$@" ;;
     run)   cmd_run "$@" ;;
     -h|--help|help) sed -n '2,/^[^#]/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//' ;;
-    *) die "unknown subcommand '$sub' (fetch | start | stop | run)" ;;
+    *) die "unknown subcommand '$sub' (fetch | start | stop | restart | run)" ;;
 esac
