@@ -71,11 +71,21 @@ static const char *const embedded_consumer_defaults[][2] = {
     {"heartbeat.interval.ms", "1000"},
 };
 
+/* The producer's queue is the other part that moves: each queued record
+ * costs ~300 bytes beside its payload, and whenever the broker acknowledges
+ * more slowly than weir produces (a cold broker, a busy machine) the queue
+ * grows until the bound. At 1,000,000 records (weir's first default) a
+ * 6-partition passthrough sampled 164,000-178,000 queued at its 81-88 MiB
+ * peaks; at 50,000 its peak RSS was 44-53 MiB with no loss of rate, where
+ * 10,000 cost a quarter of it (records / acknowledgement round trip: 5 ms
+ * of linger and the broker's time), 2026-12-07, README "The producer's
+ * queue". 32 MiB of payload bounds large records as Kafka Streams'
+ * buffer.memory does. A full queue waits for the broker (task/sink.c). */
 static const char *const producer_defaults[][2] = {
     {"linger.ms", "5"},
     {"batch.num.messages", "10000"},
-    {"queue.buffering.max.messages", "1000000"},
-    {"queue.buffering.max.kbytes", "1048576"},
+    {"queue.buffering.max.messages", "50000"},
+    {"queue.buffering.max.kbytes", "32768"},
     {"acks", "all"},
     {"enable.idempotence", "true"},    /* keeps per-partition order across retries */
     {"partitioner", "murmur2_random"}, /* Java's default: same key, same partition */

@@ -73,12 +73,17 @@ static void test_unknown_key_refused_with_line(void **state) {
 }
 
 /* A consumer key's weir default is `fallback`, and a [kafka] value `user` wins. */
-static void default_then_user_value(const char *key, const char *fallback, const char *user) {
+static void default_then_user_value_of(weir_client_role_t role, const char *key,
+                                       const char *fallback, const char *user) {
   char buf[64];
-  assert_string_equal(value_for(WEIR_CLIENT_CONSUMER, key, buf, sizeof buf), fallback);
+  assert_string_equal(value_for(role, key, buf, sizeof buf), fallback);
   const weir_kafka_prop_t set[] = {{(char *)key, (char *)user, 5}};
   const weir_kafka_settings_t s = {"t.ini", "app", set, 1, 0};
-  assert_string_equal(value_in(&s, WEIR_CLIENT_CONSUMER, key, buf, sizeof buf), user);
+  assert_string_equal(value_in(&s, role, key, buf, sizeof buf), user);
+}
+
+static void default_then_user_value(const char *key, const char *fallback, const char *user) {
+  default_then_user_value_of(WEIR_CLIENT_CONSUMER, key, fallback, user);
 }
 
 /* The consumer's Fetch is bounded as a whole (fetch.max.bytes): one
@@ -94,6 +99,17 @@ static void test_fetch_bounded_by_default_and_settable(void **state) {
 static void test_long_poll_short_by_default(void **state) {
   (void)state;
   default_then_user_value("fetch.wait.max.ms", "100", "500");
+}
+
+/* The producer's queue is bounded where the broker acknowledges more slowly
+ * than weir produces: at weir's first default, 1,000,000 records, a passthrough's
+ * peak RSS followed it to 88 MiB (kafka_conf.c); a user may raise it. */
+static void test_producer_queue_bounded_by_default_and_settable(void **state) {
+  (void)state;
+  default_then_user_value_of(WEIR_CLIENT_PRODUCER, "queue.buffering.max.messages", "50000",
+                             "1000000");
+  default_then_user_value_of(WEIR_CLIENT_PRODUCER, "queue.buffering.max.kbytes", "32768",
+                             "1048576");
 }
 
 /* The queue is small where weir wakes the fetchers (kafka/fetch_wake.h), and
@@ -127,6 +143,7 @@ int main(void) {
       cmocka_unit_test(test_unknown_key_refused_with_line),
       cmocka_unit_test(test_fetch_bounded_by_default_and_settable),
       cmocka_unit_test(test_long_poll_short_by_default),
+      cmocka_unit_test(test_producer_queue_bounded_by_default_and_settable),
       cmocka_unit_test(test_consumer_queue_by_broker),
       cmocka_unit_test(test_user_value_beats_embedded_default),
   };
