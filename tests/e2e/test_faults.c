@@ -407,7 +407,7 @@ static proc_t start_mid_stream(scenario_t *s, int eos, const char *kafka_extra, 
  * offsets not: that commit waits 50 s, then the producer is replaced, and
  * the thread neither sees a delivery fail nor polls its consumer until the
  * broker is back; a test waiting for either with the broker down waits in
- * vain. */
+ * vain (a CI run waited 180 s in (i)). */
 static void stop_after_commit(const scenario_t *s) {
   int n = e2e_log_count(s->log_a, TXN_COMMITTED);
   assert_int_equal(e2e_wait_log(s->log_a, TXN_COMMITTED, n + 1, E2E_WAIT_MS), 0);
