@@ -325,19 +325,29 @@ cmd_restart() {
 # ---------------------------------------------------------------- stop
 cmd_stop() {
     [ $# -eq 1 ] || die "usage: kafka.sh stop DIR"
-    local dir=$1 pid i
+    local dir=$1 pid
     pid=$(broker_pid "$dir") || { rm -f "$dir/kafka.pid"; return 0; }
     kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 100); do            # 100 x 0.2 s = 20 s
-        running "$pid" || break
-        sleep 0.2
-    done
-    if running "$pid"; then
+    if ! exited "$pid" 20; then
         echo "kafka.sh: broker $pid still running after 20s, sending SIGKILL" >&2
         kill -KILL "$pid" 2>/dev/null || true
-        for i in $(seq 1 50); do running "$pid" || break; sleep 0.1; done
+        if ! exited "$pid" 30; then  # a return, not die: run's cleanup keeps CMD's status
+            echo "kafka.sh: broker $pid still running 30 s after SIGKILL; $dir/kafka.pid kept" >&2
+            return 1
+        fi
     fi
     rm -f "$dir/kafka.pid"
+}
+
+# Whether PID exits within SECONDS: polled every 0.1 s, so a stop returns
+# as soon as the broker is gone, however fast the machine.
+exited() {  # PID SECONDS
+    local i
+    for i in $(seq 1 $(( $2 * 10 ))); do
+        running "$1" || return 0
+        sleep 0.1
+    done
+    ! running "$1"
 }
 
 # ---------------------------------------------------------------- run
