@@ -339,15 +339,17 @@ cmd_stop() {
     rm -f "$dir/kafka.pid"
 }
 
-# Whether PID exits within SECONDS: polled every 0.1 s, so a stop returns
-# as soon as the broker is gone, however fast the machine.
+# Whether PID exits within SECONDS of wall time. A shell cannot wait for
+# the exit of a process that is not its child (`stop` may run in another
+# invocation than `start`), so this polls the event every 0.1 s: a stop
+# returns as soon as the broker is gone, however fast the machine, and the
+# bound is time, not a count of polls that a slow machine would stretch.
 exited() {  # PID SECONDS
-    local i
-    for i in $(seq 1 $(( $2 * 10 ))); do
-        running "$1" || return 0
+    local deadline=$((SECONDS + $2))
+    while running "$1"; do
+        [ "$SECONDS" -lt "$deadline" ] || return 1
         sleep 0.1
     done
-    ! running "$1"
 }
 
 # ---------------------------------------------------------------- run
