@@ -374,8 +374,16 @@ static weir_task_store_t *store_of(weir_stream_thread_t *t, const rd_kafka_messa
  * in once per store per poll (restore_next; an in-memory store has none). */
 static int apply_record(weir_stream_thread_t *t, weir_task_store_t *ts,
                         const rd_kafka_message_t *m) {
-  if (m->err)
-    return m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF && m->offset >= ts->restore_to;
+  if (m->err) {
+    int end = m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF && m->offset >= ts->restore_to;
+    /* The end is a checkpoint too: a changelog that holds only aborted
+     * records and transaction markers (a crash under exactly_once before any
+     * commit of this store) restores no record, and without it every later
+     * start would restore that partition from its start again. */
+    if (end && !ts->decl->in_memory && m->offset > ts->restore_next)
+      ts->restore_next = m->offset;
+    return end;
+  }
   if (ts->win && !weir_window_store_restore_keep(ts->win, m->key, m->key_len))
     ; /* a window or session past retention: not restored */
   else if (ts->decl->in_memory) {

@@ -305,6 +305,7 @@ typedef struct ss_restore {
   int ready;         /* "restore: task ... ready" lines */
   /* Each partition's first restore line (first[p] = 0: none). */
   int first[SS_MAX_PARTS], no_cp[SS_MAX_PARTS];
+  int ready_p[SS_MAX_PARTS]; /* "restore: task S_P ready" lines, by P */
   long long n[SS_MAX_PARTS], from[SS_MAX_PARTS], to[SS_MAX_PARTS];
 } ss_restore_t;
 
@@ -331,7 +332,10 @@ __attribute__((unused)) static void ss_restore_line(ss_restore_t *r, const char 
     if (p >= 0 && p < SS_MAX_PARTS)
       r->no_cp[p]++;
   } else if (strncmp(s, "restore: task ", 14) == 0 && strstr(s, " ready")) {
+    int sub;
     r->ready++;
+    if (sscanf(s, "restore: task %d_%d ready", &sub, &p) == 2 && p >= 0 && p < SS_MAX_PARTS)
+      r->ready_p[p]++;
   }
 }
 

@@ -602,15 +602,18 @@ static void test_rebalance_during_restore(void **state) {
 /* Kill -9 KILLS times at seeded random points while the count runs, then
  * let it finish: under exactly_once a read_committed reader sees every
  * count exactly once, the final counts are exact, and each restart restores
- * from the store's checkpoint, never the whole changelog. On `weir broker`
- * (a mock cluster, whose transactions are not faithful) the run is refused
- * at start. */
+ * from the store's checkpoint: a store-partition that finished a restore
+ * (its checkpoint then written and flushed) is never restored from the
+ * changelog's start again. Each kill comes after a commit that wrote the
+ * stores, so the next start has a checkpoint past the start to restore from.
+ * On `weir broker` (a mock cluster, whose transactions are not faithful) the
+ * run is refused at start. */
 static void test_kill9_exactly_once(void **state) {
   (void)state;
   scenario_t *s = &eos;
   unsigned seed = (unsigned)getpid();
   long long t0 = e2e_now_ms(), restored = 0;
-  int checkpointed = 0;
+  int had_checkpoint[SS_MAX_PARTS] = {0}, from_checkpoint = 0;
   start_broker(s);
   assert_int_equal(write_ini_as(s, s->ini_a, s->dir_a, EOS_MICROS, NULL, 1, SS_COMMIT_MS), 0);
   if (!s->b.real) {
@@ -625,27 +628,43 @@ static void test_kill9_exactly_once(void **state) {
   fprintf(stderr, "e2e: exactly_once: %lld lines, kill -9 %d times (seed %u)\n", s->lines, KILLS,
           seed);
   for (int k = 0; k < KILLS; k++) {
+    /* Runs after the first append to one log: each reads its own part. */
+    const char *log = k ? s->log_a2 : s->log_a;
+    long offset = ss_file_size(log);
+    int applied = e2e_log_count(log, "stores checkpointed");
     long long before = e2e_committed(&s->b, s->app, s->in, PARTITIONS);
-    proc_t a = e2e_weir_run(&s->b, s->ini_a, k ? s->log_a2 : s->log_a);
+    proc_t a = e2e_weir_run(&s->b, s->ini_a, log);
     long long deadline = e2e_now_ms() + E2E_WAIT_MS;
-    while (e2e_committed(&s->b, s->app, s->in, PARTITIONS) <= before && alive(&a) &&
-           e2e_now_ms() < deadline)
+    while ((e2e_committed(&s->b, s->app, s->in, PARTITIONS) <= before ||
+            e2e_log_count(log, "stores checkpointed") <= applied) &&
+           alive(&a) && e2e_now_ms() < deadline)
       usleep(20000);
     usleep((useconds_t)(rand_r(&seed) % 400) * 1000); /* a random point inside a transaction */
     assert_true(alive(&a));
     assert_int_equal(proc_stop(&a, SIGKILL, 10000), 128 + SIGKILL);
     ss_restore_t r;
-    const char *log = k ? s->log_a2 : s->log_a;
-    ss_parse_restores(log, 0, &r);
-    /* Restored from the checkpoint, never wiped: a run after one that wrote
-     * a checkpoint restores no store from the changelog's start. */
-    if (checkpointed)
-      assert_int_equal(r.no_checkpoint, 0);
-    checkpointed = e2e_log_count(log, "stores checkpointed") > 0;
+    ss_parse_restores(log, offset, &r);
+    int at_checkpoint = 0;
+    for (int p = 0; p < SS_MAX_PARTS; p++) {
+      if (had_checkpoint[p] && r.no_cp[p])
+        fail_msg("kill %d: partition %d was restored from the changelog's start, though an "
+                 "earlier run finished its restore (%s)",
+                 k + 1, p, log);
+      /* A restore's end is a checkpoint, flushed before the task is ready. */
+      had_checkpoint[p] |= r.first[p] && (r.ready_p[p] || !r.no_cp[p]);
+      at_checkpoint += r.first[p] && r.from[p] > 0;
+    }
+    from_checkpoint += at_checkpoint;
     restored += r.records;
-    fprintf(stderr, "e2e: kill %d: %lld of %lld lines committed; this run restored %lld records\n",
-            k + 1, e2e_committed(&s->b, s->app, s->in, PARTITIONS), s->lines, r.records);
+    fprintf(stderr,
+            "e2e: kill %d: %lld of %lld lines committed; this run restored %lld records in %d "
+            "partition(s), %d of them from a checkpoint past the start\n",
+            k + 1, e2e_committed(&s->b, s->app, s->in, PARTITIONS), s->lines, r.records, r.lines,
+            at_checkpoint);
   }
+  /* Every kill followed a commit that wrote the stores: the later starts
+   * had checkpoints to begin at. */
+  assert_true(from_checkpoint > 0);
   proc_t a = e2e_weir_run(&s->b, s->ini_a, s->log_b);
   produce(s, 4, 4);
   finish_exact(s, &a, 4, "exactly_once after kill -9");
