@@ -380,7 +380,7 @@ static int apply_record(weir_stream_thread_t *t, weir_task_store_t *ts,
      * records and transaction markers (a crash under exactly_once before any
      * commit of this store) restores no record, and without it every later
      * start would restore that partition from its start again. */
-    if (end && !ts->decl->in_memory && m->offset > ts->restore_next)
+    if (end && !ts->decl->in_memory) /* past every record applied before it */
       ts->restore_next = m->offset;
     return end;
   }

@@ -332,9 +332,8 @@ __attribute__((unused)) static void ss_restore_line(ss_restore_t *r, const char 
     if (p >= 0 && p < SS_MAX_PARTS)
       r->no_cp[p]++;
   } else if (strncmp(s, "restore: task ", 14) == 0 && strstr(s, " ready")) {
-    int sub;
     r->ready++;
-    if (sscanf(s, "restore: task %d_%d ready", &sub, &p) == 2 && p >= 0 && p < SS_MAX_PARTS)
+    if (sscanf(s, "restore: task %*d_%d ready", &p) == 1 && p >= 0 && p < SS_MAX_PARTS)
       r->ready_p[p]++;
   }
 }
