@@ -39,16 +39,16 @@ build-tsan: deps $(BUILD_TSAN)/CMakeCache.txt
 demo: build
 	@sh config/demo.sh $(BUILD)/weir
 
-# 1. unit, integration and CLI tests; 2. end-to-end on `weir broker`;
-# 3. end-to-end on a real Kafka broker (WEIR_TEST_KAFKA=skip skips, loudly);
+# 1. unit, integration and CLI tests; 2. end-to-end on `weir broker` and,
+# side by side with it, 3. end-to-end on a real Kafka broker
+# (WEIR_TEST_KAFKA=skip skips, loudly; tests/e2e/both-brokers.sh);
 # 4. unit and integration again under AddressSanitizer + UBSan;
 # 5. integration under ThreadSanitizer (test-tsan).
 # The sanitizer stages run two tests at once, as the first does: one at a
 # time they took 411 s and 402 s, and make test 32 min 20 s here (budget 30).
 test: deps-kafka build build-asan
 	ctest --test-dir $(BUILD) --output-on-failure -j 2 -LE e2e
-	ctest --test-dir $(BUILD) --output-on-failure -L e2e
-	sh tests/kafka/e2e-on-kafka.sh $(KAFKA_DIR) ctest --test-dir $(BUILD) --output-on-failure -L e2e
+	sh tests/e2e/both-brokers.sh $(BUILD) $(KAFKA_DIR)
 	ctest --test-dir $(BUILD_SAN) --output-on-failure -j 2 -L 'unit|integration'
 	$(MAKE) test-tsan
 
