@@ -92,11 +92,30 @@ __attribute__((unused)) static int e2e_broker_stop(e2e_broker_t *b) {
   return b->real ? 0 : proc_stop(&b->proc, SIGTERM, 10000);
 }
 
+/* make test runs the end-to-end tests that stop, restart or freeze the real
+ * broker on a broker of their own (label e2e_broker_fault), and the others
+ * side by side on a shared one, with WEIR_TEST_KAFKA_SHARED=1
+ * (tests/e2e/both-brokers.sh). A test that would stop or freeze the shared
+ * broker fails here, with the fix, instead of failing the tests beside it.
+ * 1 when `what` must not be done. */
+__attribute__((unused)) static int e2e_broker_shared(const char *what) {
+  const char *shared = getenv("WEIR_TEST_KAFKA_SHARED");
+  if (!shared || strcmp(shared, "1") != 0)
+    return 0;
+  fprintf(stderr,
+          "e2e: refused to %s the Kafka broker: other tests share it (WEIR_TEST_KAFKA_SHARED=1); "
+          "give this test the label e2e_broker_fault in tests/e2e/CMakeLists.txt\n",
+          what);
+  return 1;
+}
+
 /* SIGSTOP or SIGCONT to the broker's process: `weir broker`, or the real
  * broker's JVM (its pid in WEIR_TEST_KAFKA_DIR/kafka.pid). The pid
  * signalled, or -1. */
 __attribute__((unused)) static pid_t e2e_broker_signal(const e2e_broker_t *b, int sig) {
   pid_t pid = b->real ? -1 : b->proc.pid;
+  if (b->real && e2e_broker_shared(sig == SIGSTOP ? "freeze" : "signal"))
+    return -1;
   if (b->real) {
     char path[600];
     const char *dir = getenv("WEIR_TEST_KAFKA_DIR");
