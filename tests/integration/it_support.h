@@ -343,9 +343,8 @@ __attribute__((unused)) static size_t it_consume(const char *bootstrap, const ch
  * offsets, however many times a rebalance made weir produce them again.
  * The caller frees the records (it_records_free) and the array; NULL with
  * *n = 0 when none came. */
-__attribute__((unused)) static it_record_t *it_consume_all(const char *bootstrap,
-                                                           const char *topic, size_t want,
-                                                           size_t *n, int timeout_ms) {
+__attribute__((unused)) static it_record_t *it_consume_all(const char *bootstrap, const char *topic,
+                                                           size_t want, size_t *n, int timeout_ms) {
   it_store_t s = {NULL, 0, 0, 0, 1};
   it_consume_each(bootstrap, topic, want, it_store_one, &s, timeout_ms);
   if (s.dropped)
