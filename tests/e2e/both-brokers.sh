@@ -3,7 +3,7 @@
 #   1. every end-to-end test on `weir broker` (each test starts its own);
 #   2. on a real Kafka broker of their own, the tests that stop, restart or
 #      freeze their broker (label e2e_broker_fault), one at a time;
-#   3. on another real Kafka broker, the rest, SHARED_JOBS at once, with
+#   3. on another real Kafka broker, the rest, SHARED_JOBS (2) at once, with
 #      WEIR_TEST_KAFKA_SHARED=1: a test there that would stop or freeze the
 #      broker fails and names the label it needs (e2e.h, e2e_broker_shared).
 # Names carry each test's pid, so tests on one broker never meet. They wait
@@ -17,7 +17,7 @@ build=$1
 kafka_dir=$2
 here=$(cd "$(dirname "$0")" && pwd)
 on_kafka="$here/../kafka/e2e-on-kafka.sh"
-shared_jobs=${SHARED_JOBS:-3}
+shared_jobs=${SHARED_JOBS:-2}
 logs="$build/e2e-logs"
 rm -rf "$logs"
 mkdir -p "$logs"
