@@ -58,11 +58,15 @@ int weir_task_wait_room(weir_task_t *task, const char *topic, weir_room_wait_t *
              (long long)bound, topic);
     return -1;
   }
-  if (!w->warned && now - (w->deadline - bound) >= 1000) {
-    w->warned = 1; /* once per wait: a busy broker fills the queue for moments all the time */
-    WEIR_WARN("task %s: the producer queue has been full for 1 s producing to topic '%s'; "
-              "waiting up to %lld ms for the broker to take records, then stopping",
-              task->id, topic, (long long)bound);
+  /* Not at once: a busy broker fills the queue for moments all the time.
+   * Then every 10 s, so a long wait stays visible (and a test that froze
+   * the broker sees a wait that began before the freeze go on). */
+  int64_t waited = now - (w->deadline - bound);
+  if (waited >= 1000 && (!w->warned_ms || now - w->warned_ms >= 10000)) {
+    w->warned_ms = now;
+    WEIR_WARN("task %s: the producer queue has been full for %lld s producing to topic '%s'; "
+              "waiting up to %lld ms in all for the broker to take records, then stopping",
+              task->id, (long long)(waited / 1000), topic, (long long)bound);
   }
   rd_kafka_poll(task->env->producer, 10); /* delivery reports free room */
   return 0;

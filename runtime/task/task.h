@@ -305,14 +305,15 @@ typedef enum {
  * record waits (its rebalance callbacks would close the task under it). */
 int64_t weir_produce_wait_bound_ms(const weir_topology_t *topo);
 /* One produce's wait for room: its deadline (0 until the wait starts) and
- * whether it was logged. */
+ * when it was last logged (0: not yet). */
 typedef struct weir_room_wait {
   int64_t deadline;
-  int warned;
+  int64_t warned_ms;
 } weir_room_wait_t;
 /* The producer queue is full while producing to `topic`: serve delivery
- * reports for a moment (a warning once it lasts 1 s). 0 to try again; -1
- * with task->produce_failed set once the app stops or the bound passed. */
+ * reports for a moment (a warning once it lasts 1 s, and every 10 s after
+ * while it lasts). 0 to try again; -1 with task->produce_failed set once
+ * the app stops or the bound passed. */
 int weir_task_wait_room(weir_task_t *task, const char *topic, weir_room_wait_t *w);
 
 /* Record the first error of the current input (printf-style). */
