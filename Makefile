@@ -39,9 +39,10 @@ build-tsan: deps $(BUILD_TSAN)/CMakeCache.txt
 demo: build
 	@sh config/demo.sh $(BUILD)/weir
 
-# 1. unit, integration and CLI tests; 2. end-to-end on `weir broker` and,
-# side by side with it, 3. end-to-end on a real Kafka broker
-# (WEIR_TEST_KAFKA=skip skips, loudly; tests/e2e/both-brokers.sh);
+# 1. unit, integration and CLI tests; 2. the end-to-end tests on `weir
+# broker` and, side by side with them, on two real Kafka brokers (one for
+# the tests that stop or freeze it; WEIR_TEST_KAFKA=skip skips, loudly;
+# tests/e2e/both-brokers.sh);
 # 4. unit and integration again under AddressSanitizer + UBSan;
 # 5. integration under ThreadSanitizer (test-tsan).
 # The first and the sanitizer stages run TEST_JOBS tests at once: the tests

@@ -7,8 +7,9 @@
 #      WEIR_TEST_KAFKA_SHARED=1: a test there that would stop or freeze the
 #      broker fails and names the label it needs (e2e.h, e2e_broker_shared).
 # Names carry each test's pid, so tests on one broker never meet. They wait
-# far more than they compute (both Kafka stages, one after the other, took
-# 132 s of CPU in 574 s on 2 cores). Each job's output is kept in a file and
+# far more than they compute (the suite on `weir broker` and on one Kafka
+# broker, side by side, took 132 s of CPU in 574 s on 2 cores; as these three
+# jobs, 290 s, 341 s and 169 s). Each job's output is kept in a file and
 # printed when all are done, so they never interleave. Exits non-zero if any
 # job failed; WEIR_TEST_KAFKA=skip skips jobs 2 and 3, loudly.
 #   both-brokers.sh BUILD_DIR KAFKA_DIR
