@@ -106,16 +106,24 @@ static void read_outputs(const char *bootstrap, const char *out, size_t want, ou
   it_records_free(got, n);
 }
 
+/* The inputs sent, `topic`'s partition left without a leader (its records
+ * wait in the producer queue), and the app started. */
+static weir_app_t *start_leaderless(it_mock_t *c, const scenario_t *s, const char *topic,
+                                    weir_topology_t **t) {
+  *t = topology(c, s);
+  send_inputs(c->bootstrap, s->in);
+  rd_kafka_mock_partition_set_leader(c->mc, topic, 0, -1);
+  return it_start(*t, 20000);
+}
+
 /* A stop while the queue is full (the destination partition has no
  * leader): the record waiting for room, and every later one, is not skipped:
  * the commit stays before it, though the policy is skip (or dead-letter) and
  * the queued records are delivered during the shutdown (the leader comes
  * back). After a restart, every input has its output. */
 static void stop_with_full_queue(it_mock_t *c, const scenario_t *s) {
-  weir_topology_t *t = topology(c, s);
-  send_inputs(c->bootstrap, s->in);
-  rd_kafka_mock_partition_set_leader(c->mc, dest(s), 0, -1);
-  weir_app_t *app = it_start(t, 20000);
+  weir_topology_t *t;
+  weir_app_t *app = start_leaderless(c, s, dest(s), &t);
   /* Blocked on the full queue: logged after 1 s (since the fix; before it,
    * nothing is logged, and the wait just runs out). */
   wait_log(c, "the producer queue has been full", NULL);
@@ -167,10 +175,8 @@ static void test_stop_with_full_dead_letter_queue_skips_nothing(void **state) {
 static void test_full_queue_wait_is_bounded(void **state) {
   it_mock_t *c = *state;
   const scenario_t s = {"pf-bound", "in-bound", "out-bound", "dlq-bound", 8000, 0};
-  weir_topology_t *t = topology(c, &s);
-  send_inputs(c->bootstrap, s.in);
-  rd_kafka_mock_partition_set_leader(c->mc, s.out, 0, -1);
-  weir_app_t *app = it_start(t, 20000);
+  weir_topology_t *t;
+  weir_app_t *app = start_leaderless(c, &s, s.out, &t);
   assert_int_equal(weir_app_wait_stop(app, IT_WAIT_MS), 1);
   assert_int_equal(weir_app_join(app), 1);
   weir_app_free(app);
@@ -209,10 +215,8 @@ static int log_lines_reached(void *arg) {
 static void test_long_wait_for_room_is_logged_again(void **state) {
   it_mock_t *c = *state;
   const scenario_t s = {"pf-again", "in-again", "out-again", "dlq-again", 30000, 0};
-  weir_topology_t *t = topology(c, &s);
-  send_inputs(c->bootstrap, s.in);
-  rd_kafka_mock_partition_set_leader(c->mc, s.out, 0, -1);
-  weir_app_t *app = it_start(t, 20000);
+  weir_topology_t *t;
+  weir_app_t *app = start_leaderless(c, &s, s.out, &t);
   log_lines_t twice = {c->log_path, "the producer queue has been full for ", 2};
   assert_int_equal(it_wait_until(log_lines_reached, &twice, IT_WAIT_MS), 0);
   weir_app_stop(app);
