@@ -462,6 +462,33 @@ __attribute__((unused)) static int it_log_has(const char *path, const char *a, c
   return found;
 }
 
+/* Lines of the file at `path` holding every one of `a`, `b` and `c` (the
+ * last two may be NULL). */
+__attribute__((unused)) static int it_log_count(const char *path, const char *a, const char *b,
+                                                const char *c) {
+  char line[4096];
+  int n = 0;
+  fflush(stderr);
+  FILE *f = fopen(path, "r");
+  while (f && fgets(line, sizeof line, f))
+    n += strstr(line, a) && (!b || strstr(line, b)) && (!c || strstr(line, c));
+  if (f)
+    fclose(f);
+  return n;
+}
+
+/* For it_wait_until: `want` lines with all of a, b and c (it_log_count). */
+typedef struct {
+  const char *path;
+  const char *a, *b, *c;
+  int want;
+} it_log_lines_t;
+
+__attribute__((unused)) static int it_log_lines_reached(void *arg) {
+  const it_log_lines_t *l = arg;
+  return it_log_count(l->path, l->a, l->b, l->c) >= l->want;
+}
+
 typedef struct {
   const char *path, *a, *b;
 } it_log_wait_t;

@@ -30,30 +30,6 @@ static int setup(void **state) {
   return it_mock_setup(&mock, state);
 }
 
-/* Lines of the log holding every one of the (up to 3) strings. */
-static int count_lines(const char *path, const char *a, const char *b, const char *c) {
-  char line[4096];
-  int n = 0;
-  fflush(stderr);
-  FILE *f = fopen(path, "r");
-  while (f && fgets(line, sizeof line, f))
-    n += strstr(line, a) && (!b || strstr(line, b)) && (!c || strstr(line, c));
-  if (f)
-    fclose(f);
-  return n;
-}
-
-typedef struct {
-  const char *path;
-  const char *a, *b, *c;
-  int want;
-} lines_t;
-
-static int lines_reached(void *arg) {
-  lines_t *l = arg;
-  return count_lines(l->path, l->a, l->b, l->c) >= l->want;
-}
-
 /* Fast reconnects: many reports of the same error in little time. */
 static const char ini_fmt[] = "[weir]\napplication.id = ce\nbootstrap.servers = %s\n"
                               "[kafka]\nreconnect.backoff.ms = 10\nreconnect.backoff.max.ms = 50\n"
@@ -83,12 +59,13 @@ static void test_broker_down_warned_once_until_it_works(void **state) {
   assert_int_equal(it_wait_processed(app, 1, IT_WAIT_MS), 0);
 
   rd_kafka_mock_broker_set_down(c->mc, 1);
-  lines_t down = {c->log_path, "WARN", "Kafka producer ce-StreamThread-1", "bootstrap.servers", 1};
-  int waited_down = it_wait_until(lines_reached, &down, IT_WAIT_MS);
+  it_log_lines_t down = {c->log_path, "WARN", "Kafka producer ce-StreamThread-1",
+                         "bootstrap.servers", 1};
+  int waited_down = it_wait_until(it_log_lines_reached, &down, IT_WAIT_MS);
   rd_kafka_mock_broker_set_up(c->mc, 1);
   send_one(c->bootstrap);
-  lines_t back = {c->log_path, "INFO", "Kafka producer ce-StreamThread-1", "works again", 1};
-  int waited_back = it_wait_until(lines_reached, &back, IT_WAIT_MS);
+  it_log_lines_t back = {c->log_path, "INFO", "Kafka producer ce-StreamThread-1", "works again", 1};
+  int waited_back = it_wait_until(it_log_lines_reached, &back, IT_WAIT_MS);
   weir_app_stop(app);
   weir_app_join(app);
   weir_app_free(app);
@@ -99,9 +76,9 @@ static void test_broker_down_warned_once_until_it_works(void **state) {
   assert_int_equal(waited_back, 0);
   /* One warning per code and client, however often librdkafka reported it. */
   assert_int_equal(
-      count_lines(c->log_path, "WARN", "Kafka producer", "(Local: Broker transport failure)"), 1);
+      it_log_count(c->log_path, "WARN", "Kafka producer", "(Local: Broker transport failure)"), 1);
   assert_in_range(
-      count_lines(c->log_path, "WARN", "Kafka consumer", "(Local: Broker transport failure)"), 0,
+      it_log_count(c->log_path, "WARN", "Kafka consumer", "(Local: Broker transport failure)"), 0,
       1);
 }
 

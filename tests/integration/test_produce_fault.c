@@ -189,25 +189,6 @@ static void test_full_queue_wait_is_bounded(void **state) {
   it_expect_no_staging();
 }
 
-typedef struct {
-  const char *path, *needle;
-  int want;
-} log_lines_t;
-
-/* Whether the log holds `want` lines with `needle`. */
-static int log_lines_reached(void *arg) {
-  const log_lines_t *w = arg;
-  char line[4096];
-  int n = 0;
-  fflush(stderr);
-  FILE *f = fopen(w->path, "r");
-  while (f && fgets(line, sizeof line, f))
-    n += strstr(line, w->needle) != NULL;
-  if (f)
-    fclose(f);
-  return n >= w->want;
-}
-
 /* A wait for room that lasts is logged after 1 s and again every 10 s
  * (the README's promise): an operator sees it go on, and a test that froze
  * the broker sees a wait begun before the freeze continue (e2e/test_faults
@@ -217,8 +198,8 @@ static void test_long_wait_for_room_is_logged_again(void **state) {
   const scenario_t s = {"pf-again", "in-again", "out-again", "dlq-again", 30000, 0};
   weir_topology_t *t;
   weir_app_t *app = start_leaderless(c, &s, s.out, &t);
-  log_lines_t twice = {c->log_path, "the producer queue has been full for ", 2};
-  assert_int_equal(it_wait_until(log_lines_reached, &twice, IT_WAIT_MS), 0);
+  it_log_lines_t twice = {c->log_path, "the producer queue has been full for ", NULL, NULL, 2};
+  assert_int_equal(it_wait_until(it_log_lines_reached, &twice, IT_WAIT_MS), 0);
   weir_app_stop(app);
   rd_kafka_mock_partition_set_leader(c->mc, s.out, 0, 1);
   assert_int_equal(weir_app_join(app), 0); /* a plain stop is no failure */
