@@ -178,3 +178,61 @@ double bench_committed_share(rd_kafka_t *c, const char *topic, int partitions, l
   rd_kafka_topic_partition_list_destroy(l);
   return end > 0 ? (double)done / (double)end : 0;
 }
+
+/* A bench topic of this process: "bench-" and this process's pid as one of
+ * its dash-separated fields (every name the harness, weir and Kafka Streams
+ * derive from its topics and groups carries it). */
+static int own_topic(const char *name, const char *pid) {
+  if (strncmp(name, "bench-", 6) != 0)
+    return 0;
+  size_t n = strlen(pid);
+  for (const char *p = strstr(name, pid); p; p = strstr(p + 1, pid))
+    if (p[-1] == '-' && (p[n] == '-' || p[n] == '\0'))
+      return 1;
+  return 0;
+}
+
+static int kept(const char *name, const char *const *keep, size_t nkeep) {
+  for (size_t i = 0; i < nkeep; i++)
+    if (strcmp(name, keep[i]) == 0)
+      return 1;
+  return 0;
+}
+
+int bench_drop_topics(const bench_opts_t *o, const char *const *keep, size_t nkeep) {
+  if (o->embedded)
+    return 0; /* `weir broker` lives for one group of cases only */
+  rd_kafka_t *rk = bench_client(RD_KAFKA_PRODUCER, o->bootstrap, NULL);
+  const rd_kafka_metadata_t *md = NULL;
+  if (!rk || rd_kafka_metadata(rk, 1, NULL, &md, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    fprintf(stderr, "weir-bench: cannot list the broker's topics: the last case's stay\n");
+    if (rk)
+      rd_kafka_destroy(rk);
+    return 0; /* a fuller broker slows the next cases; it does not falsify them */
+  }
+  char pid[16];
+  snprintf(pid, sizeof pid, "%d", (int)getpid());
+  rd_kafka_DeleteTopic_t **del = calloc((size_t)md->topic_cnt + 1, sizeof *del);
+  size_t n = 0;
+  for (int i = 0; del && i < md->topic_cnt; i++)
+    if (own_topic(md->topics[i].topic, pid) && !kept(md->topics[i].topic, keep, nkeep))
+      del[n++] = rd_kafka_DeleteTopic_new(md->topics[i].topic);
+  rd_kafka_metadata_destroy(md);
+  if (n) {
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_DeleteTopics(rk, del, n, NULL, q);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 60000);
+    if (!ev || rd_kafka_event_error(ev))
+      fprintf(stderr, "weir-bench: deleting %zu topics: %s\n", n,
+              ev ? rd_kafka_event_error_string(ev) : "no answer in 60 s");
+    else
+      fprintf(stderr, "weir-bench: deleted the %zu topics of the cases done\n", n);
+    if (ev)
+      rd_kafka_event_destroy(ev);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_DeleteTopic_destroy_array(del, n);
+  }
+  free(del);
+  rd_kafka_destroy(rk);
+  return 0;
+}

@@ -717,6 +717,14 @@ static int prepare_input(const bench_opts_t *o, size_t i, inputs_t *in) {
   return rc;
 }
 
+/* The topics of the cases done go; the group's inputs stay for the next. */
+static void drop_all_but_inputs(const bench_opts_t *o, const inputs_t *in) {
+  const char *keep[NCASES_MAX];
+  for (int k = 0; k < in->n; k++)
+    keep[k] = in->names[k];
+  bench_drop_topics(o, keep, (size_t)in->n);
+}
+
 /* Every selected case with o->partitions partitions; and the rebalance
  * measurement when `rebalance`. */
 static int run_group(bench_opts_t *o, int rebalance, bench_result_t res[][COLS],
@@ -748,10 +756,12 @@ static int run_group(bench_opts_t *o, int rebalance, bench_result_t res[][COLS],
     else
       run_case(o, i, res[i], &restore[i]);
     ran[i] = 1;
+    drop_all_but_inputs(o, &in);
   }
   o->records = all;
   if (!rc && rebalance)
     rc = bench_rebalance(o, PASSTHROUGH, rb);
+  bench_drop_topics(o, NULL, 0);
   for (int k = 0; !rc && o->embedded && k < in.n; k++)
     rc = check_nothing_dropped(o, in.names[k]);
   for (int run = 0; !rc && o->embedded && rebalance && run < o->rebalance_runs; run++) {
@@ -823,27 +833,27 @@ int main(int argc, char **argv) {
   bench_reload_t reload = {0};
   int reloaded = !rc && !o.embedded && (!o.only_cases || listed(o.only_cases, "reload"));
   if (reloaded)
-    rc = bench_reload(&o, &reload);
+    rc = bench_reload(&o, &reload) || bench_drop_topics(&o, NULL, 0);
   bench_retention_t retention = {0};
   int retained = !rc && !o.embedded && (!o.only_cases || listed(o.only_cases, "retention"));
   if (retained)
-    rc = bench_retention(&o, &retention);
+    rc = bench_retention(&o, &retention) || bench_drop_topics(&o, NULL, 0);
   bench_joins_t joins = {0};
   int joined = !rc && !o.embedded && (!o.only_cases || listed(o.only_cases, "joins"));
   if (joined)
-    rc = bench_joins(&o, &joins);
+    rc = bench_joins(&o, &joins) || bench_drop_topics(&o, NULL, 0);
   bench_cardinality_t cardinality = {0};
   int cardinal = !rc && !o.embedded && (!o.only_cases || listed(o.only_cases, "cardinality"));
   if (cardinal)
-    rc = bench_cardinality(&o, &cardinality);
+    rc = bench_cardinality(&o, &cardinality) || bench_drop_topics(&o, NULL, 0);
   bench_crash_t crash = {0};
   int crashed = !rc && !o.embedded && (!o.only_cases || listed(o.only_cases, "crash-restore"));
   if (crashed)
-    rc = bench_crash(&o, &crash);
+    rc = bench_crash(&o, &crash) || bench_drop_topics(&o, NULL, 0);
   bench_queries_t queries = {0};
   int queried = !rc && !o.embedded && (!o.only_cases || listed(o.only_cases, "queries"));
   if (queried)
-    rc = bench_queries(&o, &queries);
+    rc = bench_queries(&o, &queries) || bench_drop_topics(&o, NULL, 0);
   if (!rc) {
     bench_report_t report = {cases,
                              NCASES,
