@@ -355,6 +355,44 @@ static int wait_covered(const e2e_broker_t *b, int upto, int timeout_ms, long lo
   return missing;
 }
 
+/* Where each input below `upto` that never came out sits in the input topic
+ * (partition, offset), and each partition's committed offset, so that a
+ * failure tells a record weir lost from one the pump never delivered. */
+static void print_missing(const e2e_broker_t *b, int upto) {
+  rd_kafka_t *rk = e2e_client(b, RD_KAFKA_CONSUMER, NULL);
+  rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(PARTITIONS);
+  long long total = e2e_end_offsets(rk, in, PARTITIONS), got = 0, found = 0;
+  for (int p = 0; p < PARTITIONS; p++)
+    rd_kafka_topic_partition_list_add(parts, in, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_assign(rk, parts);
+  long long deadline = e2e_now_ms() + E2E_WAIT_MS;
+  while (got < total && e2e_now_ms() < deadline) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+    if (!m)
+      continue;
+    if (!m->err) {
+      char v[32];
+      snprintf(v, sizeof v, "%.*s", (int)m->len, (const char *)m->payload);
+      int i = atoi(v);
+      if (i >= 0 && i < upto && i < MAX_VALUES && !seen[i] && found++ < 20)
+        fprintf(stderr, "e2e: input %d (partition %d, offset %lld) never came out\n", i,
+                (int)m->partition, (long long)m->offset);
+      got++;
+    }
+    rd_kafka_message_destroy(m);
+  }
+  fprintf(stderr, "e2e: %lld of the input's %lld records read, %lld of them missing below %d\n",
+          got, total, found, upto);
+  rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  rd_kafka_t *gc = e2e_client(b, RD_KAFKA_CONSUMER, group);
+  if (rd_kafka_committed(gc, parts, 10000) == 0)
+    for (int p = 0; p < PARTITIONS; p++)
+      fprintf(stderr, "e2e: partition %d committed at %lld\n", p,
+              (long long)parts->elems[p].offset);
+  rd_kafka_topic_partition_list_destroy(parts);
+  rd_kafka_destroy_flags(gc, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+}
+
 /* ------------------------------------------- the checker, on made-up logs */
 
 static void log_line(FILE *f, long long ms, const char *text) {
@@ -484,6 +522,8 @@ static void test_three_instances_scale_out(void **state) {
           "e2e: after the takeover: %d of the first %d inputs missing; %lld output records, "
           "%lld duplicates\n",
           missing, produced, records, records - distinct);
+  if (missing)
+    print_missing(&b, produced);
   assert_int_equal(missing, 0);
 
   /* 3. Start it again: tasks spread back. */
@@ -499,6 +539,8 @@ static void test_three_instances_scale_out(void **state) {
   /* 4. Catch up, then R, SIGTERM, more: exactly once from R on. */
   pump_stop();
   missing = wait_covered(&b, next_value, E2E_WAIT_MS, &records, &distinct);
+  if (missing)
+    print_missing(&b, next_value);
   assert_int_equal(missing, 0);
   int64_t ends[PARTITIONS], again[PARTITIONS];
   /* The catch-up point: every input committed and the output quiet for more
