@@ -131,14 +131,32 @@ __attribute__((unused)) static pid_t e2e_broker_signal(const e2e_broker_t *b, in
   return pid > 0 && kill(pid, sig) == 0 ? pid : -1;
 }
 
+/* Records a test's own producers failed to deliver (seen when they poll), so
+ * that an input missing from weir's output can be told from one that never
+ * reached the input topic. */
+__attribute__((unused)) static int e2e_undelivered;
+__attribute__((unused)) static char e2e_undelivered_why[128];
+
+__attribute__((unused)) static void e2e_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
+                                                    void *opaque) {
+  (void)rk;
+  (void)opaque;
+  if (m->err) {
+    e2e_undelivered++;
+    snprintf(e2e_undelivered_why, sizeof e2e_undelivered_why, "%s", rd_kafka_err2str(m->err));
+  }
+}
+
 __attribute__((unused)) static rd_kafka_t *e2e_client(const e2e_broker_t *b, rd_kafka_type_t type,
                                                       const char *group) {
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", b->bootstrap, NULL, 0);
-  if (type == RD_KAFKA_CONSUMER)
+  if (type == RD_KAFKA_CONSUMER) {
     rd_kafka_conf_set(conf, "group.id", group ? group : "e2e-reader", NULL, 0);
-  else
+  } else {
     rd_kafka_conf_set(conf, "linger.ms", "5", NULL, 0);
+    rd_kafka_conf_set_dr_msg_cb(conf, e2e_on_delivery);
+  }
   return rd_kafka_new(type, conf, NULL, 0);
 }
 

@@ -381,8 +381,11 @@ static void print_missing(const e2e_broker_t *b, int upto) {
     }
     rd_kafka_message_destroy(m);
   }
-  fprintf(stderr, "e2e: %lld of the input's %lld records read, %lld of them missing below %d\n",
-          got, total, found, upto);
+  fprintf(stderr,
+          "e2e: %lld of the input's %lld records read, %lld of them missing below %d; the "
+          "pump's producer failed to deliver %d records%s%s\n",
+          got, total, found, upto, e2e_undelivered, e2e_undelivered ? ": " : "",
+          e2e_undelivered_why);
   rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
   rd_kafka_t *gc = e2e_client(b, RD_KAFKA_CONSUMER, group);
   if (rd_kafka_committed(gc, parts, 10000) == 0)
