@@ -196,10 +196,13 @@ __attribute__((unused)) static long long e2e_wait_end_offsets(rd_kafka_t *rk, co
   return n;
 }
 
-/* Read all of `topic`; seen[value]++ for each record whose value is a number
- * below `n`. Returns the number of records read. */
-__attribute__((unused)) static long long e2e_read_all(const e2e_broker_t *b, const char *topic,
-                                                      int partitions, unsigned *seen, int n) {
+typedef void (*e2e_record_fn)(const rd_kafka_message_t *m, void *ctx);
+
+/* Reads `topic` from the beginning up to its end offsets at the call (for up
+ * to E2E_WAIT_MS), handing `each` every record; returns how many it read. */
+__attribute__((unused)) static long long e2e_read_each(const e2e_broker_t *b, const char *topic,
+                                                       int partitions, e2e_record_fn each,
+                                                       void *ctx) {
   rd_kafka_t *rk = e2e_client(b, RD_KAFKA_CONSUMER, NULL);
   rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(partitions);
   long long total = e2e_end_offsets(rk, topic, partitions), got = 0;
@@ -207,24 +210,47 @@ __attribute__((unused)) static long long e2e_read_all(const e2e_broker_t *b, con
     rd_kafka_topic_partition_list_add(parts, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
   rd_kafka_assign(rk, parts);
   rd_kafka_topic_partition_list_destroy(parts);
-  memset(seen, 0, (size_t)n * sizeof *seen);
   long long deadline = e2e_now_ms() + E2E_WAIT_MS;
   while (got < total && e2e_now_ms() < deadline) {
     rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
     if (!m)
       continue;
     if (!m->err) {
-      char v[32];
-      snprintf(v, sizeof v, "%.*s", (int)m->len, (const char *)m->payload);
-      int i = atoi(v);
-      if (i >= 0 && i < n)
-        seen[i]++;
+      each(m, ctx);
       got++;
     }
     rd_kafka_message_destroy(m);
   }
   rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
   return got;
+}
+
+/* A record's value as the decimal number the tests write (0 when it is none). */
+__attribute__((unused)) static int e2e_value_number(const rd_kafka_message_t *m) {
+  char v[32];
+  snprintf(v, sizeof v, "%.*s", (int)m->len, (const char *)m->payload);
+  return atoi(v);
+}
+
+typedef struct e2e_seen {
+  unsigned *seen;
+  int n;
+} e2e_seen_t;
+
+__attribute__((unused)) static void e2e_count_value(const rd_kafka_message_t *m, void *ctx) {
+  e2e_seen_t *s = ctx;
+  int i = e2e_value_number(m);
+  if (i >= 0 && i < s->n)
+    s->seen[i]++;
+}
+
+/* Read all of `topic`; seen[value]++ for each record whose value is a number
+ * below `n`. Returns the number of records read. */
+__attribute__((unused)) static long long e2e_read_all(const e2e_broker_t *b, const char *topic,
+                                                      int partitions, unsigned *seen, int n) {
+  e2e_seen_t s = {seen, n};
+  memset(seen, 0, (size_t)n * sizeof *seen);
+  return e2e_read_each(b, topic, partitions, e2e_count_value, &s);
 }
 
 /* Each partition's end offset into `ends` (-1 where the query failed). */

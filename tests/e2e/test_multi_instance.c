@@ -355,38 +355,33 @@ static int wait_covered(const e2e_broker_t *b, int upto, int timeout_ms, long lo
   return missing;
 }
 
+typedef struct missing {
+  int upto;
+  long long found;
+} missing_t;
+
+static void report_if_missing(const rd_kafka_message_t *m, void *ctx) {
+  missing_t *mi = ctx;
+  int i = e2e_value_number(m);
+  if (i >= 0 && i < mi->upto && i < MAX_VALUES && !seen[i] && mi->found++ < 20)
+    fprintf(stderr, "e2e: input %d (partition %d, offset %lld) never came out\n", i,
+            (int)m->partition, (long long)m->offset);
+}
+
 /* Where each input below `upto` that never came out sits in the input topic
- * (partition, offset), and each partition's committed offset, so that a
- * failure tells a record weir lost from one the pump never delivered. */
+ * (partition, offset), each partition's committed offset, and what the pump
+ * failed to deliver, so that a failure tells a record weir lost from one
+ * that never reached the input. */
 static void print_missing(const e2e_broker_t *b, int upto) {
-  rd_kafka_t *rk = e2e_client(b, RD_KAFKA_CONSUMER, NULL);
-  rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(PARTITIONS);
-  long long total = e2e_end_offsets(rk, in, PARTITIONS), got = 0, found = 0;
-  for (int p = 0; p < PARTITIONS; p++)
-    rd_kafka_topic_partition_list_add(parts, in, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
-  rd_kafka_assign(rk, parts);
-  long long deadline = e2e_now_ms() + E2E_WAIT_MS;
-  while (got < total && e2e_now_ms() < deadline) {
-    rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
-    if (!m)
-      continue;
-    if (!m->err) {
-      char v[32];
-      snprintf(v, sizeof v, "%.*s", (int)m->len, (const char *)m->payload);
-      int i = atoi(v);
-      if (i >= 0 && i < upto && i < MAX_VALUES && !seen[i] && found++ < 20)
-        fprintf(stderr, "e2e: input %d (partition %d, offset %lld) never came out\n", i,
-                (int)m->partition, (long long)m->offset);
-      got++;
-    }
-    rd_kafka_message_destroy(m);
-  }
+  missing_t mi = {upto, 0};
+  long long got = e2e_read_each(b, in, PARTITIONS, report_if_missing, &mi);
   fprintf(stderr,
-          "e2e: %lld of the input's %lld records read, %lld of them missing below %d; the "
-          "pump's producer failed to deliver %d records%s%s\n",
-          got, total, found, upto, e2e_undelivered, e2e_undelivered ? ": " : "",
-          e2e_undelivered_why);
-  rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+          "e2e: %lld input records read, %lld of them missing below %d; the pump's producer "
+          "failed to deliver %d records%s%s\n",
+          got, mi.found, upto, e2e_undelivered, e2e_undelivered ? ": " : "", e2e_undelivered_why);
+  rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(PARTITIONS);
+  for (int p = 0; p < PARTITIONS; p++)
+    rd_kafka_topic_partition_list_add(parts, in, p);
   rd_kafka_t *gc = e2e_client(b, RD_KAFKA_CONSUMER, group);
   if (rd_kafka_committed(gc, parts, 10000) == 0)
     for (int p = 0; p < PARTITIONS; p++)
