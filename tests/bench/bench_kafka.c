@@ -199,16 +199,16 @@ static int kept(const char *name, const char *const *keep, size_t nkeep) {
   return 0;
 }
 
-int bench_drop_topics(const bench_opts_t *o, const char *const *keep, size_t nkeep) {
+void bench_drop_topics(const bench_opts_t *o, const char *const *keep, size_t nkeep) {
   if (o->embedded)
-    return 0; /* `weir broker` lives for one group of cases only */
+    return; /* `weir broker` lives for one group of cases only */
   rd_kafka_t *rk = bench_client(RD_KAFKA_PRODUCER, o->bootstrap, NULL);
   const rd_kafka_metadata_t *md = NULL;
   if (!rk || rd_kafka_metadata(rk, 1, NULL, &md, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     fprintf(stderr, "weir-bench: cannot list the broker's topics: the last case's stay\n");
     if (rk)
       rd_kafka_destroy(rk);
-    return 0; /* a fuller broker slows the next cases; it does not falsify them */
+    return; /* a fuller broker slows the next cases; it does not falsify them */
   }
   char pid[16];
   snprintf(pid, sizeof pid, "%d", (int)getpid());
@@ -234,5 +234,4 @@ int bench_drop_topics(const bench_opts_t *o, const char *const *keep, size_t nke
   }
   free(del);
   rd_kafka_destroy(rk);
-  return 0;
 }

@@ -832,28 +832,40 @@ int main(int argc, char **argv) {
   }
   bench_reload_t reload = {0};
   int reloaded = !rc && !o.embedded && (!o.only_cases || listed(o.only_cases, "reload"));
-  if (reloaded)
-    rc = bench_reload(&o, &reload) || bench_drop_topics(&o, NULL, 0);
+  if (reloaded) {
+    rc = bench_reload(&o, &reload);
+    bench_drop_topics(&o, NULL, 0);
+  }
   bench_retention_t retention = {0};
   int retained = !rc && !o.embedded && (!o.only_cases || listed(o.only_cases, "retention"));
-  if (retained)
-    rc = bench_retention(&o, &retention) || bench_drop_topics(&o, NULL, 0);
+  if (retained) {
+    rc = bench_retention(&o, &retention);
+    bench_drop_topics(&o, NULL, 0);
+  }
   bench_joins_t joins = {0};
   int joined = !rc && !o.embedded && (!o.only_cases || listed(o.only_cases, "joins"));
-  if (joined)
-    rc = bench_joins(&o, &joins) || bench_drop_topics(&o, NULL, 0);
+  if (joined) {
+    rc = bench_joins(&o, &joins);
+    bench_drop_topics(&o, NULL, 0);
+  }
   bench_cardinality_t cardinality = {0};
   int cardinal = !rc && !o.embedded && (!o.only_cases || listed(o.only_cases, "cardinality"));
-  if (cardinal)
-    rc = bench_cardinality(&o, &cardinality) || bench_drop_topics(&o, NULL, 0);
+  if (cardinal) {
+    rc = bench_cardinality(&o, &cardinality);
+    bench_drop_topics(&o, NULL, 0);
+  }
   bench_crash_t crash = {0};
   int crashed = !rc && !o.embedded && (!o.only_cases || listed(o.only_cases, "crash-restore"));
-  if (crashed)
-    rc = bench_crash(&o, &crash) || bench_drop_topics(&o, NULL, 0);
+  if (crashed) {
+    rc = bench_crash(&o, &crash);
+    bench_drop_topics(&o, NULL, 0);
+  }
   bench_queries_t queries = {0};
   int queried = !rc && !o.embedded && (!o.only_cases || listed(o.only_cases, "queries"));
-  if (queried)
-    rc = bench_queries(&o, &queries) || bench_drop_topics(&o, NULL, 0);
+  if (queried) {
+    rc = bench_queries(&o, &queries);
+    bench_drop_topics(&o, NULL, 0);
+  }
   if (!rc) {
     bench_report_t report = {cases,
                              NCASES,

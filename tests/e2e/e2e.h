@@ -196,18 +196,33 @@ __attribute__((unused)) static long long e2e_wait_end_offsets(rd_kafka_t *rk, co
   return n;
 }
 
+/* Each partition's end offset into `ends` (-1 where the query failed). */
+__attribute__((unused)) static void e2e_end_offsets_each(rd_kafka_t *rk, const char *topic,
+                                                         int partitions, int64_t *ends) {
+  for (int p = 0; p < partitions; p++) {
+    int64_t lo, hi;
+    ends[p] = rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 5000) == 0 ? hi : -1;
+  }
+}
+
 typedef void (*e2e_record_fn)(const rd_kafka_message_t *m, void *ctx);
 
-/* Reads `topic` from the beginning up to its end offsets at the call (for up
- * to E2E_WAIT_MS), handing `each` every record; returns how many it read. */
+/* Reads `topic` from partition p's offset from[p] (from = NULL: from the
+ * beginning) up to its end offsets at the call, for up to E2E_WAIT_MS,
+ * handing `each` every record; returns how many it read. */
 __attribute__((unused)) static long long e2e_read_each(const e2e_broker_t *b, const char *topic,
-                                                       int partitions, e2e_record_fn each,
-                                                       void *ctx) {
+                                                       int partitions, const int64_t *from,
+                                                       e2e_record_fn each, void *ctx) {
   rd_kafka_t *rk = e2e_client(b, RD_KAFKA_CONSUMER, NULL);
   rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(partitions);
-  long long total = e2e_end_offsets(rk, topic, partitions), got = 0;
-  for (int p = 0; p < partitions; p++)
-    rd_kafka_topic_partition_list_add(parts, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  long long total = 0, got = 0;
+  for (int p = 0; p < partitions; p++) {
+    int64_t lo = 0, hi = 0;
+    if (rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 5000) == 0)
+      total += hi - (from ? from[p] : lo);
+    rd_kafka_topic_partition_list_add(parts, topic, p)->offset =
+        from ? from[p] : RD_KAFKA_OFFSET_BEGINNING;
+  }
   rd_kafka_assign(rk, parts);
   rd_kafka_topic_partition_list_destroy(parts);
   long long deadline = e2e_now_ms() + E2E_WAIT_MS;
@@ -235,6 +250,7 @@ __attribute__((unused)) static int e2e_value_number(const rd_kafka_message_t *m)
 typedef struct e2e_seen {
   unsigned *seen;
   int n;
+  long long *other; /* e2e_read_from's: values that are no number below n */
 } e2e_seen_t;
 
 __attribute__((unused)) static void e2e_count_value(const rd_kafka_message_t *m, void *ctx) {
@@ -248,18 +264,20 @@ __attribute__((unused)) static void e2e_count_value(const rd_kafka_message_t *m,
  * below `n`. Returns the number of records read. */
 __attribute__((unused)) static long long e2e_read_all(const e2e_broker_t *b, const char *topic,
                                                       int partitions, unsigned *seen, int n) {
-  e2e_seen_t s = {seen, n};
+  e2e_seen_t s = {seen, n, NULL};
   memset(seen, 0, (size_t)n * sizeof *seen);
-  return e2e_read_each(b, topic, partitions, e2e_count_value, &s);
+  return e2e_read_each(b, topic, partitions, NULL, e2e_count_value, &s);
 }
 
-/* Each partition's end offset into `ends` (-1 where the query failed). */
-__attribute__((unused)) static void e2e_end_offsets_each(rd_kafka_t *rk, const char *topic,
-                                                         int partitions, int64_t *ends) {
-  for (int p = 0; p < partitions; p++) {
-    int64_t lo, hi;
-    ends[p] = rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 5000) == 0 ? hi : -1;
-  }
+__attribute__((unused)) static void e2e_count_number(const rd_kafka_message_t *m, void *ctx) {
+  e2e_seen_t *s = ctx;
+  char v[32], *end;
+  snprintf(v, sizeof v, "%.*s", (int)m->len, (const char *)m->payload);
+  long i = strtol(v, &end, 10);
+  if (end != v && !*end && i >= 0 && i < s->n)
+    s->seen[i]++;
+  else if (s->other)
+    (*s->other)++;
 }
 
 /* As e2e_read_all, from partition p's offset from[p] on (from = NULL: from
@@ -268,40 +286,11 @@ __attribute__((unused)) static void e2e_end_offsets_each(rd_kafka_t *rk, const c
 __attribute__((unused)) static long long e2e_read_from(const e2e_broker_t *b, const char *topic,
                                                        int partitions, const int64_t *from,
                                                        unsigned *seen, int n, long long *other) {
-  rd_kafka_t *rk = e2e_client(b, RD_KAFKA_CONSUMER, NULL);
-  rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(partitions);
-  long long total = 0, got = 0;
-  for (int p = 0; p < partitions; p++) {
-    int64_t lo = 0, hi = 0;
-    if (rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 5000) == 0)
-      total += hi - (from ? from[p] : lo);
-    rd_kafka_topic_partition_list_add(parts, topic, p)->offset =
-        from ? from[p] : RD_KAFKA_OFFSET_BEGINNING;
-  }
-  rd_kafka_assign(rk, parts);
-  rd_kafka_topic_partition_list_destroy(parts);
+  e2e_seen_t s = {seen, n, other};
   memset(seen, 0, (size_t)n * sizeof *seen);
   if (other)
     *other = 0;
-  long long deadline = e2e_now_ms() + E2E_WAIT_MS;
-  while (got < total && e2e_now_ms() < deadline) {
-    rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
-    if (!m)
-      continue;
-    if (!m->err) {
-      char v[32], *end;
-      snprintf(v, sizeof v, "%.*s", (int)m->len, (const char *)m->payload);
-      long i = strtol(v, &end, 10);
-      if (end != v && !*end && i >= 0 && i < n)
-        seen[i]++;
-      else if (other)
-        (*other)++;
-      got++;
-    }
-    rd_kafka_message_destroy(m);
-  }
-  rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
-  return got;
+  return e2e_read_each(b, topic, partitions, from, e2e_count_number, &s);
 }
 
 /* The group's committed offsets summed over the topic's partitions. */

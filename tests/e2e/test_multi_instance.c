@@ -374,7 +374,7 @@ static void report_if_missing(const rd_kafka_message_t *m, void *ctx) {
  * that never reached the input. */
 static void print_missing(const e2e_broker_t *b, int upto) {
   missing_t mi = {upto, 0};
-  long long got = e2e_read_each(b, in, PARTITIONS, report_if_missing, &mi);
+  long long got = e2e_read_each(b, in, PARTITIONS, NULL, report_if_missing, &mi);
   fprintf(stderr,
           "e2e: %lld input records read, %lld of them missing below %d; the pump's producer "
           "failed to deliver %d records%s%s\n",
