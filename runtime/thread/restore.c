@@ -9,6 +9,7 @@
 
 #include "kafka/fetch_wake.h"
 #include "kafka/kafka_conf.h"
+#include "kafka/offsets_query.h"
 #include "state/window_store.h"
 #include "thread/thread_internal.h"
 #include "util/log.h"
@@ -179,7 +180,8 @@ static int passing(rd_kafka_resp_err_t err) {
  * BEGIN_RETRY_MS for up to BEGIN_WAIT_MS, Kafka Streams' default
  * task.timeout.ms: blocking the rebalance callback that long would cost the
  * thread its group membership. Each try waits OFFSETS_TIMEOUT_MS at most, so
- * the thread's other tasks go on. */
+ * the thread's other tasks go on (kafka/offsets_query.h: librdkafka's own
+ * query held a thread for 60 s while the broker was frozen). */
 enum { OFFSETS_TIMEOUT_MS = 500, BEGIN_RETRY_MS = 200, BEGIN_WAIT_MS = 300000 };
 
 static void begin_wait(weir_stream_thread_t *t, weir_task_store_t *ts, rd_kafka_resp_err_t err) {
@@ -229,8 +231,8 @@ static int begin_store(weir_stream_thread_t *t, weir_task_store_t *ts, char *err
     return -1;
   if (ts->begin_deadline)
     refresh_metadata(t, topic);
-  rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-      t->restorer, topic, ts->task->partition, &low, &high, OFFSETS_TIMEOUT_MS);
+  rd_kafka_resp_err_t err =
+      weir_offsets_query(t->restorer, topic, ts->task->partition, OFFSETS_TIMEOUT_MS, &low, &high);
   if (err && passing(err) && (!ts->begin_deadline || weir_now_ms() < ts->begin_deadline)) {
     begin_wait(t, ts, err);
     return 0;
