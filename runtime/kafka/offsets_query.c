@@ -18,6 +18,8 @@ static rd_kafka_resp_err_t offset_at(rd_kafka_t *rk, const char *topic, int32_t 
 
 rd_kafka_resp_err_t weir_offsets_query(rd_kafka_t *rk, const char *topic, int32_t partition,
                                        int timeout_ms, int64_t *low, int64_t *high) {
+  if (timeout_ms < 1) /* librdkafka reads a negative timeout as none */
+    timeout_ms = 1;
   int64_t deadline = weir_now_ms() + timeout_ms;
   /* KAFKA-1588: one partition once per request, so two requests. */
   rd_kafka_resp_err_t err =

@@ -11,6 +11,7 @@
 
 #include "kafka/fetch_wake.h"
 #include "kafka/kafka_conf.h"
+#include "kafka/offsets_query.h"
 #include "kafka/topics.h"
 #include "state/global_store.h"
 #include "util/clock.h"
@@ -88,8 +89,9 @@ static rd_kafka_resp_err_t ends_of(weir_global_t *g, const char *topic, int32_t 
                                    int64_t *high) {
   int64_t deadline = weir_now_ms() + OFFSETS_TIMEOUT_MS;
   for (;;) {
-    rd_kafka_resp_err_t err =
-        rd_kafka_query_watermark_offsets(g->rk, topic, p, low, high, OFFSETS_TIMEOUT_MS);
+    int64_t left = deadline - weir_now_ms();
+    rd_kafka_resp_err_t err = /* a timeout that holds */
+        weir_offsets_query(g->rk, topic, p, left > 100 ? (int)left : 100, low, high);
     if (!err || weir_now_ms() >= deadline || atomic_load(g->env.stopping))
       return err;
     struct timespec pause = {0, 200 * 1000000L};
