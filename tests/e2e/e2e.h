@@ -196,19 +196,12 @@ __attribute__((unused)) static long long e2e_wait_end_offsets(rd_kafka_t *rk, co
   return n;
 }
 
-/* Each partition's end offset into `ends` (-1 where the query failed). */
-__attribute__((unused)) static void e2e_end_offsets_each(rd_kafka_t *rk, const char *topic,
-                                                         int partitions, int64_t *ends) {
-  for (int p = 0; p < partitions; p++) {
-    int64_t lo, hi;
-    ends[p] = rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 5000) == 0 ? hi : -1;
-  }
-}
-
 typedef void (*e2e_record_fn)(const rd_kafka_message_t *m, void *ctx);
 
-/* Partition p's end offset, asked again (5 s each) until `deadline`: one
- * slow answer on a busy broker must not make a partition look empty. */
+/* Partition p's first and end offsets, asked again every 100 ms until the
+ * broker answers with them or `deadline` passes: a partition without a
+ * leader for a moment (a busy shared broker) must not look empty. (librdkafka
+ * 2.0.2 waits for each answer whatever the 5000 ms says.) */
 __attribute__((unused)) static int e2e_end_offset(rd_kafka_t *rk, const char *topic, int p,
                                                   long long deadline, int64_t *lo, int64_t *hi) {
   rd_kafka_resp_err_t err;
@@ -219,6 +212,16 @@ __attribute__((unused)) static int e2e_end_offset(rd_kafka_t *rk, const char *to
     fprintf(stderr, "e2e: cannot read the end offset of %s [%d]: %s\n", topic, p,
             rd_kafka_err2str(err));
   return err ? -1 : 0;
+}
+
+/* Each partition's end offset into `ends` (-1 where none came by E2E_WAIT_MS). */
+__attribute__((unused)) static void e2e_end_offsets_each(rd_kafka_t *rk, const char *topic,
+                                                         int partitions, int64_t *ends) {
+  long long deadline = e2e_now_ms() + E2E_WAIT_MS;
+  for (int p = 0; p < partitions; p++) {
+    int64_t lo, hi;
+    ends[p] = e2e_end_offset(rk, topic, p, deadline, &lo, &hi) ? -1 : hi;
+  }
 }
 
 /* Reads `topic` from partition p's offset from[p] (from = NULL: from the
@@ -255,12 +258,14 @@ __attribute__((unused)) static long long e2e_read_each(const e2e_broker_t *b, co
     if (!m)
       continue;
     int p = m->partition;
-    if (!m->err && p >= 0 && p < partitions && m->offset < end[p]) {
-      each(m, ctx);
-      got++;
+    if (!m->err && p >= 0 && p < partitions) {
+      if (m->offset < end[p]) {
+        each(m, ctx);
+        got++;
+      }
+      if (m->offset + 1 > next[p])
+        next[p] = m->offset + 1;
     }
-    if (!m->err && p >= 0 && p < partitions && m->offset + 1 > next[p])
-      next[p] = m->offset + 1;
     rd_kafka_message_destroy(m);
   }
   free(next);
@@ -269,49 +274,34 @@ __attribute__((unused)) static long long e2e_read_each(const e2e_broker_t *b, co
   return got;
 }
 
-/* A record's value as the decimal number the tests write (0 when it is none). */
-__attribute__((unused)) static int e2e_value_number(const rd_kafka_message_t *m) {
-  char v[32];
+/* A record's value as the decimal number the tests write, or -1 when it is
+ * not one. */
+__attribute__((unused)) static long e2e_value_number(const rd_kafka_message_t *m) {
+  char v[32], *end;
   snprintf(v, sizeof v, "%.*s", (int)m->len, (const char *)m->payload);
-  return atoi(v);
+  long i = strtol(v, &end, 10);
+  return end != v && !*end && i >= 0 ? i : -1;
 }
 
 typedef struct e2e_seen {
   unsigned *seen;
   int n;
-  long long *other; /* e2e_read_from's: values that are no number below n */
+  long long *other; /* values that are no number below n, or NULL */
 } e2e_seen_t;
-
-__attribute__((unused)) static void e2e_count_value(const rd_kafka_message_t *m, void *ctx) {
-  e2e_seen_t *s = ctx;
-  int i = e2e_value_number(m);
-  if (i >= 0 && i < s->n)
-    s->seen[i]++;
-}
-
-/* Read all of `topic`; seen[value]++ for each record whose value is a number
- * below `n`. Returns the number of records read. */
-__attribute__((unused)) static long long e2e_read_all(const e2e_broker_t *b, const char *topic,
-                                                      int partitions, unsigned *seen, int n) {
-  e2e_seen_t s = {seen, n, NULL};
-  memset(seen, 0, (size_t)n * sizeof *seen);
-  return e2e_read_each(b, topic, partitions, NULL, e2e_count_value, &s);
-}
 
 __attribute__((unused)) static void e2e_count_number(const rd_kafka_message_t *m, void *ctx) {
   e2e_seen_t *s = ctx;
-  char v[32], *end;
-  snprintf(v, sizeof v, "%.*s", (int)m->len, (const char *)m->payload);
-  long i = strtol(v, &end, 10);
-  if (end != v && !*end && i >= 0 && i < s->n)
+  long i = e2e_value_number(m);
+  if (i >= 0 && i < s->n)
     s->seen[i]++;
   else if (s->other)
     (*s->other)++;
 }
 
-/* As e2e_read_all, from partition p's offset from[p] on (from = NULL: from
- * the beginning); records whose value is not a number below `n` are counted
- * in *other (when not NULL). Returns the number of records read. */
+/* Reads `topic` from partition p's offset from[p] on (from = NULL: from the
+ * beginning); seen[value]++ for each record whose value is a number below
+ * `n`, the others counted in *other (when not NULL). Returns the number of
+ * records read. */
 __attribute__((unused)) static long long e2e_read_from(const e2e_broker_t *b, const char *topic,
                                                        int partitions, const int64_t *from,
                                                        unsigned *seen, int n, long long *other) {
@@ -320,6 +310,12 @@ __attribute__((unused)) static long long e2e_read_from(const e2e_broker_t *b, co
   if (other)
     *other = 0;
   return e2e_read_each(b, topic, partitions, from, e2e_count_number, &s);
+}
+
+/* All of `topic`, as e2e_read_from. */
+__attribute__((unused)) static long long e2e_read_all(const e2e_broker_t *b, const char *topic,
+                                                      int partitions, unsigned *seen, int n) {
+  return e2e_read_from(b, topic, partitions, NULL, seen, n, NULL);
 }
 
 /* The group's committed offsets summed over the topic's partitions. */

@@ -362,9 +362,9 @@ typedef struct missing {
 
 static void report_if_missing(const rd_kafka_message_t *m, void *ctx) {
   missing_t *mi = ctx;
-  int i = e2e_value_number(m);
+  long i = e2e_value_number(m);
   if (i >= 0 && i < mi->upto && i < MAX_VALUES && !seen[i] && mi->found++ < 20)
-    fprintf(stderr, "e2e: input %d (partition %d, offset %lld) never came out\n", i,
+    fprintf(stderr, "e2e: input %ld (partition %d, offset %lld) never came out\n", i,
             (int)m->partition, (long long)m->offset);
 }
 
