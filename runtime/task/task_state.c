@@ -310,8 +310,8 @@ int weir_task_holds_back(const weir_task_t *task) {
   return 0;
 }
 
-void weir_task_store_acked(weir_task_store_t *ts, const rd_kafka_message_t *msg) {
-  if (msg->err)
+void weir_task_store_acked(weir_task_store_t *ts, const rd_kafka_message_t *msg, int failed) {
+  if (failed)
     ts->delivery_failed = 1;
   else if (msg->offset + 1 > ts->acked_next)
     ts->acked_next = msg->offset + 1;

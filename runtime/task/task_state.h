@@ -82,8 +82,9 @@ int weir_task_flush_stores(weir_task_t *task);
  * with task->error set. */
 int weir_task_apply_stores(weir_task_t *task);
 
-/* The delivery report of a changelog record. */
-void weir_task_store_acked(weir_task_store_t *ts, const rd_kafka_message_t *msg);
+/* The delivery report of a changelog record; `failed` when it did not
+ * arrive (an error, or no offset to prove it did). */
+void weir_task_store_acked(weir_task_store_t *ts, const rd_kafka_message_t *msg, int failed);
 
 /* The host API's store functions (host_api.c puts them in the table). */
 int weir_api_kv_get(weir_store_t *store, const void *key, size_t key_len, const void **value,

@@ -10,14 +10,22 @@
 #include "thread/thread_internal.h"
 #include "util/log.h"
 
+/* Records sent again (resend.h) are acknowledged too before it returns: a
+ * flush's reports may park some. */
 int weir_thread_drain(weir_stream_thread_t *t) {
-  rd_kafka_resp_err_t err = rd_kafka_flush(t->producer, t->shared.shutdown_timeout_ms);
-  if (err) {
-    WEIR_WARN("thread %d: %d record(s) not acknowledged within %d ms: their inputs are not "
-              "committed and will be processed again after a restart",
-              t->index, rd_kafka_outq_len(t->producer), t->shared.shutdown_timeout_ms);
-    return -1;
-  }
+  int64_t deadline = weir_now_ms() + t->shared.shutdown_timeout_ms;
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  do {
+    int64_t left = deadline - weir_now_ms();
+    if (weir_resend_flush(t, deadline) ||
+        (err = rd_kafka_flush(t->producer, left > 0 ? (int)left : 0))) {
+      WEIR_WARN("thread %d: %d record(s) not acknowledged within %d ms: their inputs are not "
+                "committed and will be processed again after a restart",
+                t->index, rd_kafka_outq_len(t->producer) + (int)weir_resend_parked(t),
+                t->shared.shutdown_timeout_ms);
+      return -1;
+    }
+  } while (weir_resend_parked(t));
   return 0;
 }
 

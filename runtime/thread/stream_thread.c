@@ -256,6 +256,8 @@ static void run_loop(weir_stream_thread_t *t) {
     weir_spent_flush(&t->spent); /* before anything that may close or move a partition */
     run_wall_timers(t);
     rd_kafka_poll(t->producer, 0); /* delivery reports: they free commit positions */
+    if (weir_resend_parked(t))
+      weir_resend_flush(t, 0); /* as far as the queue has room now */
     if (weir_now_ms() - last_commit >= interval || t->commit_wanted) {
       weir_thread_commit(t, NULL, 0);
       last_commit = weir_now_ms();

@@ -51,13 +51,42 @@ void weir_thread_on_error(rd_kafka_t *rk, int err, const char *reason, void *opa
                rd_kafka_name(rk), rd_kafka_err2name(err), weir_client_errors_repeats(e, err));
 }
 
+/* A delivery report that says delivered but carries no offset (resend.h). */
+static const char *const UNCONFIRMED =
+    "reported delivered without an offset (a failed request's batch acknowledged by a later "
+    "one): the broker may not have it";
+
 static void on_delivery_failed(weir_stream_thread_t *t, const rd_kafka_message_t *msg,
                                const char *consequence) {
   char why[512];
   snprintf(why, sizeof why, "produce to topic '%s' [%d] failed: %s; %s",
-           rd_kafka_topic_name(msg->rkt), (int)msg->partition, rd_kafka_err2str(msg->err),
-           consequence);
+           rd_kafka_topic_name(msg->rkt), (int)msg->partition,
+           msg->err ? rd_kafka_err2str(msg->err) : UNCONFIRMED, consequence);
   t->shared.fail(t->shared.app, why);
+}
+
+/* Testing only: WEIR_FAULT_UNCONFIRMED_FIRST=N makes thread 0 take its
+ * first N successful delivery reports for reports without an offset, as
+ * librdkafka gives for a batch it only believes delivered (resend.h): the
+ * tests prove the resend so, without a broker that loses one. */
+static int fault_unconfirmed(weir_stream_thread_t *t) {
+  if (t->fault_unconfirmed <= 0)
+    return 0;
+  t->fault_unconfirmed--;
+  return 1;
+}
+
+/* Exactly-once: the transaction cannot commit: the next commit aborts it and
+ * the tasks go back to the last committed one (commit.c), as Kafka Streams
+ * does on a send that fails under exactly-once. */
+static void on_delivery_txn_failed(weir_stream_thread_t *t, const rd_kafka_message_t *msg,
+                                   weir_delivery_t d) {
+  char what[256];
+  snprintf(what, sizeof what, "topic '%s' [%d]: %s", rd_kafka_topic_name(msg->rkt),
+           (int)msg->partition, msg->err ? rd_kafka_err2str(msg->err) : UNCONFIRMED);
+  weir_txn_delivery_failed(t, what);
+  if (d.kind == WEIR_DELIVERY_CHANGELOG)
+    weir_task_store_acked(d.store, msg, 1);
 }
 
 /* Served on the stream thread (rd_kafka_poll / rd_kafka_flush of its
@@ -67,6 +96,10 @@ static void on_delivery_failed(weir_stream_thread_t *t, const rd_kafka_message_t
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque) {
   weir_stream_thread_t *t = opaque;
   weir_delivery_t d = weir_delivery_decode(msg->_private);
+  int unconfirmed = !msg->err && (weir_resend_unconfirmed(msg) || fault_unconfirmed(t));
+  if (unconfirmed && !weir_txn_enabled(t) && weir_resend_record(t, msg) == 0)
+    return; /* the record's next report settles it */
+  int failed = msg->err || unconfirmed;
   /* Under exactly_once only an abort purges, and librdkafka may serve the
    * purged records' reports after the abort returned. */
   int purged =
@@ -75,37 +108,29 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
     return; /* purged by the abort of its transaction, or the producer failed
              * and is replaced (exactly_once): none of its records counts, and
              * its inputs are read again */
-  if (msg->err && weir_txn_enabled(t)) {
-    /* The transaction cannot commit: the next commit aborts it and the tasks
-     * go back to the last committed one (commit.c), as Kafka Streams does on
-     * a send that fails under exactly-once. */
-    char what[256];
-    snprintf(what, sizeof what, "topic '%s' [%d]: %s", rd_kafka_topic_name(msg->rkt),
-             (int)msg->partition, rd_kafka_err2str(msg->err));
-    weir_txn_delivery_failed(t, what);
-    if (d.kind == WEIR_DELIVERY_CHANGELOG)
-      weir_task_store_acked(d.store, msg);
+  if (failed && weir_txn_enabled(t)) {
+    on_delivery_txn_failed(t, msg, d);
     return;
   }
-  if (msg->err)
+  if (failed)
     t->delivery_failed++;
   else
     client_works(t, rk);
   if (d.kind == WEIR_DELIVERY_CHANGELOG) {
-    weir_task_store_acked(d.store, msg);
-    if (msg->err)
+    weir_task_store_acked(d.store, msg, failed);
+    if (failed)
       on_delivery_failed(t, msg,
                          "nothing more is committed and the stores are not written; "
                          "what is not committed is processed again after a restart");
     return;
   }
-  if (msg->err)
+  if (failed)
     on_delivery_failed(t, msg,
                        "its input is not committed and will be processed again after a "
                        "restart");
   if (d.kind == WEIR_DELIVERY_TRACKED && d.slot < t->slot_count) {
     weir_offset_tracker_t *tr = t->slots[d.slot];
-    weir_offset_tracker_ack(tr, weir_delivery_seq_expand(tr, d.seq40), msg->err != 0);
+    weir_offset_tracker_ack(tr, weir_delivery_seq_expand(tr, d.seq40), failed);
   }
 }
 
@@ -255,6 +280,8 @@ weir_stream_thread_t *weir_stream_thread_new(const weir_thread_shared_t *shared,
   }
   t->shared = *shared;
   t->index = index;
+  const char *fault = getenv("WEIR_FAULT_UNCONFIRMED_FIRST");
+  t->fault_unconfirmed = fault && *fault && index == 0 ? strtoll(fault, NULL, 10) : 0;
   t->subtopologies = shared->topo->subtopology_count > 0 ? shared->topo->subtopology_count : 1;
   t->buffer_bound = shared->topo->settings.buffered_records_per_partition > 0
                         ? shared->topo->settings.buffered_records_per_partition
@@ -315,6 +342,7 @@ void weir_stream_thread_free(weir_stream_thread_t *t) {
     rd_kafka_queue_destroy(t->queue);
   weir_fetch_wake_free(t->fetch_wake);
   weir_purge_free(t->purge);
+  weir_resend_free(t->resend);
   /* Closing already happened, bounded, in weir_thread_shutdown: destroying
    * must not try again (it would block forever on a broker that is gone). */
   if (t->consumer)
