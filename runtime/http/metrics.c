@@ -38,6 +38,12 @@ static void thread_counters(const weir_http_env_t *env, weir_out_t *o) {
   for (int i = 0; i < w->thread_count; i++)
     weir_out_printf(o, "weir_consumer_fetch_wakes_total{thread=\"%d\"} %llu\n", i,
                     (unsigned long long)atomic_load(&w->threads[i].fetch_wakes));
+  family(o, "weir_records_resent_total", "counter",
+         "Records sent again: librdkafka reported them delivered without an offset (a failed "
+         "request's batch acknowledged by a later one; at_least_once).");
+  for (int i = 0; i < w->thread_count; i++)
+    weir_out_printf(o, "weir_records_resent_total{thread=\"%d\"} %llu\n", i,
+                    (unsigned long long)atomic_load(&w->threads[i].resent));
   family(o, "weir_commit_seconds_total", "counter", "Time spent in successful commits.");
   for (int i = 0; i < w->thread_count; i++)
     weir_out_printf(o, "weir_commit_seconds_total{thread=\"%d\"} %.6f\n", i,

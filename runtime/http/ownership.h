@@ -56,6 +56,7 @@ typedef struct weir_own_metric {
 typedef struct weir_own_thread {
   atomic_ullong rebalances, commits, commit_us; /* commit_us: summed commit time */
   atomic_ullong fetch_wakes;                    /* kafka/fetch_wake.h */
+  atomic_ullong resent;                         /* records sent again (thread/resend.h) */
   atomic_int assigned;                          /* 1 once the group gave it an assignment */
   pthread_mutex_t mu;                           /* guards what follows */
   weir_own_metric_t *metrics;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/ownership.h"
 #include "thread/thread_internal.h"
 #include "util/log.h"
 
@@ -67,6 +68,8 @@ static void note(weir_stream_thread_t *t, weir_resend_t *r, const rd_kafka_messa
   int64_t now = weir_now_ms();
   r->sent++;
   r->unlogged++;
+  if (t->shared.owners)
+    atomic_fetch_add(&t->shared.owners->threads[t->index].resent, 1);
   if (r->logged_ms && now - r->logged_ms < LOG_EVERY_MS)
     return;
   WEIR_WARN("thread %d: librdkafka reported %llu record(s) delivered without an offset (the "

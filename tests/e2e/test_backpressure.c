@@ -101,7 +101,9 @@ static void test_slow_operator_keeps_memory_flat(void **state) {
           "e2e: RSS idle %ld KiB, peak over the first half %ld KiB, over the second %ld KiB; "
           "input %d MB\n",
           idle, peak_first, peak_second, RECORDS * VALUE / 1000000);
-  assert_int_equal(done, RECORDS);
+  /* At least: at-least-once may write a record twice (a report without an
+   * offset is sent again, thread/resend.h); fewer is a loss. */
+  assert_true(done >= RECORDS);
   /* Bounded: well below the 60 MB backlog (without the queue bounds the
    * same run peaked at 124 MB on the mock); flat: the second half's peak
    * no higher than the first's, give or take. Measured before the fetch

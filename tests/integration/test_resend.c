@@ -20,6 +20,7 @@
 
 #include "it_mock.h"
 #include "it_support.h"
+#include "support/http_client.h"
 
 #define BASE_TS INT64_C(1700000000000)
 #define INPUTS 200
@@ -33,7 +34,7 @@ static int setup(void **state) {
 /* One partition, each input passed through to `out`. */
 static const char ini_fmt[] =
     "[weir]\napplication.id = %s\nbootstrap.servers = %s\ncommit.interval.ms = 200\n"
-    "state.dir = %s\n"
+    "state.dir = %s\nhttp.listen = 127.0.0.1:0\n"
     "[kafka]\nqueue.buffering.max.messages = %d\n"
     "[source:in]\ntopic = %s\n"
     "[operator:pass]\nplugin = std\ntype = passthrough\ninput = in\n"
@@ -100,6 +101,14 @@ static void resend(it_mock_t *c, const char *tag, int queue, int faults) {
   weir_app_t *app = it_start(t, 20000);
   unsetenv("WEIR_FAULT_UNCONFIRMED_FIRST"); /* read as the threads began */
   assert_int_equal(it_wait_committed(c->bootstrap, group, in, INPUTS, IT_WAIT_MS), INPUTS);
+  /* Every input committed: every record sent again was acknowledged. */
+  static const char sample[] = "\nweir_records_resent_total{thread=\"0\"} ";
+  http_answer_t a;
+  assert_int_equal(http_get(weir_app_http_port(app), "/metrics", NULL, &a), 200);
+  const char *at = strstr(a.body, sample);
+  assert_non_null(at);
+  assert_int_equal(atoll(at + strlen(sample)), faults);
+  http_answer_free(&a);
   weir_app_stop(app);
   assert_int_equal(weir_app_join(app), 0);
   weir_app_free(app);
