@@ -783,38 +783,46 @@ static void test_broker_away_past_session(void **state) {
   assert_int_equal(e2e_broker_stop(&s->b), 0);
 }
 
-/* ----------------------- g. a fatal producer error (exactly_once, testing hook) */
+/* --------------------------- g, j. a testing hook's fault (exactly_once, Kafka) */
 
-/* The third commit of input offsets of thread 0 finds its producer failed (librdkafka's
- * rd_kafka_test_fatal_error, through WEIR_FAULT_TXN_FATAL_AFTER): the
- * transaction holds repartition, changelog and output records that must
- * never become visible. A replaces the producer and goes on from the last
- * committed transaction; it exits 0 and every count is exact and once. */
-static void test_fatal_producer_error(void **state) {
-  (void)state;
-  scenario_t *s = &fatal_eos;
+/* A runs the word count with the testing hook `env` = `value` set, more
+ * input comes once it has `sign` in its log and has gone back to the last
+ * committed transaction, and every count must be exact and once, exit 0.
+ * `what` names the scenario in the messages, `tag` in the summary. */
+static void hook_scenario(scenario_t *s, const char *env, const char *value, const char *sign,
+                          const char *what, char tag) {
   long long t0 = e2e_now_ms();
   start_broker(s);
   if (!s->b.real) {
-    fprintf(stderr, "e2e: SKIPPED fatal producer error: exactly_once is refused on `weir broker` "
-                    "(test d)\n");
+    fprintf(stderr, "e2e: SKIPPED %s: exactly_once is refused on `weir broker` (test d)\n", what);
     assert_int_equal(e2e_broker_stop(&s->b), 0);
     skip();
   }
   assert_int_equal(write_ini_as(s, s->ini_a, s->dir_a, MICROS, NULL, 1, SS_COMMIT_MS), 0);
-  setenv("WEIR_FAULT_TXN_FATAL_AFTER", "3", 1);
+  setenv(env, value, 1);
   proc_t a = e2e_weir_run(&s->b, s->ini_a, s->log_a);
-  unsetenv("WEIR_FAULT_TXN_FATAL_AFTER");
+  unsetenv(env);
   ss_expect_all_tasks(s->log_a, TASKS, E2E_WAIT_MS);
   produce(s, 1, 3);
-  assert_int_equal(e2e_wait_log(s->log_a, "a new transactional producer started", 1, E2E_WAIT_MS),
-                   0);
+  assert_int_equal(e2e_wait_log(s->log_a, sign, 1, E2E_WAIT_MS), 0);
   assert_int_equal(e2e_wait_log(s->log_a, "back to the last committed transaction", 1, E2E_WAIT_MS),
                    0);
   produce(s, 4, 4);
-  finish_exact(s, &a, 4, "fatal producer error (exactly_once)");
-  fprintf(stderr, "e2e: summary (g): %lld lines; total %lld ms\n", s->lines, e2e_now_ms() - t0);
+  finish_exact(s, &a, 4, what);
+  fprintf(stderr, "e2e: summary (%c): %lld lines; %d rewind(s); total %lld ms\n", tag, s->lines,
+          e2e_log_count(s->log_a, "back to the last committed transaction"), e2e_now_ms() - t0);
   assert_int_equal(e2e_broker_stop(&s->b), 0);
+}
+
+/* g. The third commit of input offsets of thread 0 finds its producer failed
+ * (librdkafka's rd_kafka_test_fatal_error, through
+ * WEIR_FAULT_TXN_FATAL_AFTER): the transaction holds repartition, changelog
+ * and output records that must never become visible. A replaces the
+ * producer and goes on from the last committed transaction. */
+static void test_fatal_producer_error(void **state) {
+  (void)state;
+  hook_scenario(&fatal_eos, "WEIR_FAULT_TXN_FATAL_AFTER", "3",
+                "a new transactional producer started", "fatal producer error (exactly_once)", 'g');
 }
 
 /* ---------------------------------- h. idle under exactly_once: no transaction */
@@ -927,33 +935,12 @@ static void test_failed_delivery_aborts(void **state) {
 /* Thread 0's first five delivery reports are taken for reports without an
  * offset (WEIR_FAULT_UNCONFIRMED_FIRST), as librdkafka 2.0.2 gives for a
  * batch it only believes delivered (thread/resend.h): no such record counts
- * as delivered under exactly_once. The transaction is aborted, the tasks go
- * back to the last committed one; every count exact and once, exit 0. */
+ * as delivered under exactly_once. The transaction is aborted and the tasks
+ * go back to the last committed one (hook_scenario, with g). */
 static void test_unconfirmed_delivery_aborts(void **state) {
   (void)state;
-  scenario_t *s = &unconfirmed_eos;
-  long long t0 = e2e_now_ms();
-  start_broker(s);
-  if (!s->b.real) {
-    fprintf(stderr, "e2e: SKIPPED reports without an offset: exactly_once is refused on `weir "
-                    "broker` (test d)\n");
-    assert_int_equal(e2e_broker_stop(&s->b), 0);
-    skip();
-  }
-  assert_int_equal(write_ini_as(s, s->ini_a, s->dir_a, MICROS, NULL, 1, SS_COMMIT_MS), 0);
-  setenv("WEIR_FAULT_UNCONFIRMED_FIRST", "5", 1);
-  proc_t a = e2e_weir_run(&s->b, s->ini_a, s->log_a);
-  unsetenv("WEIR_FAULT_UNCONFIRMED_FIRST");
-  ss_expect_all_tasks(s->log_a, TASKS, E2E_WAIT_MS);
-  produce(s, 1, 3);
-  assert_int_equal(e2e_wait_log(s->log_a, "delivered without an offset", 1, E2E_WAIT_MS), 0);
-  assert_int_equal(e2e_wait_log(s->log_a, "back to the last committed transaction", 1, E2E_WAIT_MS),
-                   0);
-  produce(s, 4, 4);
-  finish_exact(s, &a, 4, "reports without an offset (exactly_once)");
-  fprintf(stderr, "e2e: summary (j): %lld lines; %d rewind(s); total %lld ms\n", s->lines,
-          e2e_log_count(s->log_a, "back to the last committed transaction"), e2e_now_ms() - t0);
-  assert_int_equal(e2e_broker_stop(&s->b), 0);
+  hook_scenario(&unconfirmed_eos, "WEIR_FAULT_UNCONFIRMED_FIRST", "5",
+                "delivered without an offset", "reports without an offset (exactly_once)", 'j');
 }
 
 /* ------------------------------------------------------------------ main */
