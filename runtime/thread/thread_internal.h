@@ -46,17 +46,19 @@ struct weir_stream_thread {
    * has, this thread commits nothing more and writes no store. */
   unsigned delivery_failed;
   int delivery_failure_logged;
-  char delivery_error[256];    /* exactly_once: the first failure since the last commit */
-  int txn_delivery_aborts;     /* ...transactions aborted for one, in a row (commit.c) */
-  weir_resend_t *resend;       /* reported delivered without an offset (resend.h); lazy */
+  char delivery_error[256];  /* exactly_once: the first failure since the last commit */
+  int txn_delivery_aborts;   /* ...transactions aborted for one, in a row (commit.c) */
+  int commit_wanted;         /* a write cache is over budget: commit at the next turn */
+  int txn_open;              /* exactly_once: a transaction is open (transaction.c) */
+  int txn_aborting;          /* ...and being aborted: its purged records are expected */
+  int txn_broken;            /* ...the producer failed fatally: replaced at the next turn */
+  int txn_recoveries;        /* producers replaced since the last committed transaction */
+  long long txn_commits;     /* commits of input offsets begun (txn_fault_after) */
+  long long txn_fault_after; /* testing: WEIR_FAULT_TXN_FATAL_AFTER (transaction.c) */
+
+  /* Records reported delivered without an offset (resend.h). */
+  weir_resend_t *resend;       /* created at the first */
   long long fault_unconfirmed; /* testing: WEIR_FAULT_UNCONFIRMED_FIRST (thread_clients.c) */
-  int commit_wanted;           /* a write cache is over budget: commit at the next turn */
-  int txn_open;                /* exactly_once: a transaction is open (transaction.c) */
-  int txn_aborting;            /* ...and being aborted: its purged records are expected */
-  int txn_broken;              /* ...the producer failed fatally: replaced at the next turn */
-  int txn_recoveries;          /* producers replaced since the last committed transaction */
-  long long txn_commits;       /* commits of input offsets begun (txn_fault_after) */
-  long long txn_fault_after;   /* testing: WEIR_FAULT_TXN_FATAL_AFTER (transaction.c) */
 
   /* Restoring stores from their changelogs (restore.c). */
   rd_kafka_t *restorer; /* a consumer outside the group, created on first use */
