@@ -15,6 +15,7 @@
 #include "http/ownership.h"
 #include "http/server.h"
 #include "kafka/kafka_conf.h"
+#include "kafka/partitions_ready.h"
 #include "reload/control.h"
 #include "reload/reload.h"
 #include "reload/swap.h"
@@ -23,6 +24,7 @@
 #include "task/task.h"
 #include "thread/global_thread.h"
 #include "thread/stream_thread.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 struct weir_app {
@@ -130,6 +132,56 @@ static rd_kafka_t *admin_client(weir_app_t *app, char *errstr, size_t errstr_siz
   return rk;
 }
 
+enum { WRITABLE_WAIT_MS = 15000 };
+
+/* Every topic weir writes: sinks (repartition topics among them),
+ * changelogs, the dead-letter topic. NULL-ended, the caller's free(); the
+ * strings belong to the topology. */
+static const char **written_topics(const weir_topology_t *t, size_t *n) {
+  const char **sinks = weir_topology_sink_topics(t, n);
+  const char **names =
+      sinks ? realloc(sinks, (*n + t->internal_topic_count + 2) * sizeof *names) : NULL;
+  if (!names) {
+    free(sinks);
+    return NULL;
+  }
+  for (size_t j = 0; j < t->internal_topic_count; j++)
+    if (t->internal_topics[j].changelog)
+      names[(*n)++] = t->internal_topics[j].name;
+  if (t->settings.dead_letter_topic)
+    names[(*n)++] = t->settings.dead_letter_topic;
+  names[*n] = NULL;
+  return names;
+}
+
+/* The topics weir writes take records before the threads start, so that no
+ * first batch meets a partition whose log the broker is still creating
+ * (kafka/partitions_ready.h). A partition not ready in time delays nothing
+ * further: its records wait in the producer's queue, and one reported
+ * delivered without an offset goes out again (thread/resend.h). */
+static void wait_writable(rd_kafka_t *rk, const weir_topology_t *t, const char *bootstrap) {
+  size_t n = 0;
+  const char **names = written_topics(t, &n);
+  const rd_kafka_metadata_t *md = NULL;
+  char why[512];
+  int rounds = 0, late = 0;
+  int64_t start = weir_now_ms();
+  if (names && rd_kafka_metadata(rk, 1, NULL, &md, WRITABLE_WAIT_MS) == 0)
+    late = weir_partitions_wait_ready(rk, md, names, n, WRITABLE_WAIT_MS, &rounds, why, sizeof why);
+  if (late)
+    WEIR_WARN("the partitions of the topics weir writes on %s were not all confirmed to take "
+              "records within %d s (%d unconfirmed: %s): starting all the same; records for a "
+              "partition still refusing wait in the producer's queue",
+              bootstrap, WRITABLE_WAIT_MS / 1000, late, why);
+  else if (rounds > 1)
+    WEIR_INFO("waited %lld ms for the partitions of the topics weir writes on %s to take "
+              "records (asked %d times)",
+              (long long)(weir_now_ms() - start), bootstrap, rounds);
+  if (md)
+    rd_kafka_metadata_destroy(md);
+  free(names);
+}
+
 static void diag_join(weir_diag_t *d, char *errstr, size_t errstr_size) {
   size_t used = 0;
   for (size_t i = 0; i < d->count && used < errstr_size; i++)
@@ -165,6 +217,8 @@ static int prepare_topics(weir_app_t *app, char *errstr, size_t errstr_size) {
                                              errstr, errstr_size)
              ? -1
              : 0;
+  if (rc == 0)
+    wait_writable(rk, t, app->bootstrap);
   weir_diag_free(&d);
   free(decided);
   rd_kafka_metadata_destroy(md);
