@@ -37,6 +37,15 @@ static rd_kafka_t *client(const char *bootstrap) {
   return rk;
 }
 
+/* The mock's next `count` ListOffsets requests refused with "not leader". */
+static void refuse_list_offsets(it_mock_t *c, size_t count) {
+  static rd_kafka_resp_err_t refused[100000];
+  assert_true(count <= sizeof refused / sizeof *refused);
+  for (size_t i = 0; i < count; i++)
+    refused[i] = RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION;
+  rd_kafka_mock_push_request_errors_array(c->mc, KAFKA_API_LIST_OFFSETS, count, refused);
+}
+
 static const rd_kafka_metadata_t *metadata(rd_kafka_t *rk) {
   const rd_kafka_metadata_t *md = NULL;
   assert_int_equal(rd_kafka_metadata(rk, 1, NULL, &md, IT_WAIT_MS), 0);
@@ -86,10 +95,7 @@ static void test_a_wait_gives_up_at_its_timeout(void **state) {
   assert_int_equal(rd_kafka_mock_topic_create(c->mc, "pr-refusing", 2, 1), 0);
   rd_kafka_t *rk = client(c->bootstrap);
   const rd_kafka_metadata_t *md = metadata(rk);
-  static rd_kafka_resp_err_t refused[5000];
-  for (int i = 0; i < 5000; i++)
-    refused[i] = RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION;
-  rd_kafka_mock_push_request_errors_array(c->mc, KAFKA_API_LIST_OFFSETS, 5000, refused);
+  refuse_list_offsets(c, 5000);
   const char *topics[] = {"pr-refusing"};
   char why[256] = "";
   assert_int_equal(weir_partitions_wait_ready(rk, md, topics, 1, 1500, NULL, why, sizeof why), 2);
@@ -107,10 +113,7 @@ static void test_refused_answers_are_asked_again(void **state) {
   assert_int_equal(rd_kafka_mock_topic_create(c->mc, "pr-refused", 4, 1), 0);
   rd_kafka_t *rk = client(c->bootstrap);
   const rd_kafka_metadata_t *md = metadata(rk);
-  rd_kafka_resp_err_t refused[40];
-  for (int i = 0; i < 40; i++)
-    refused[i] = RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION;
-  rd_kafka_mock_push_request_errors_array(c->mc, KAFKA_API_LIST_OFFSETS, 40, refused);
+  refuse_list_offsets(c, 40);
   const char *topics[] = {"pr-refused"};
   char why[256] = "";
   int rounds = 0;
@@ -139,10 +142,7 @@ static void start_and_count(it_mock_t *c, int refusals, const char *want) {
   assert_int_equal(rd_kafka_mock_topic_create(c->mc, "pr-app-counts-changelog", 2, 1), 0);
   weir_topology_t *t = it_topology(ini);
   assert_non_null(t);
-  static rd_kafka_resp_err_t refused[100000];
-  for (int i = 0; i < refusals; i++)
-    refused[i] = RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION;
-  rd_kafka_mock_push_request_errors_array(c->mc, KAFKA_API_LIST_OFFSETS, (size_t)refusals, refused);
+  refuse_list_offsets(c, (size_t)refusals);
   weir_app_t *app = it_start(t, IT_WAIT_MS);
   rd_kafka_mock_clear_request_errors(c->mc, KAFKA_API_LIST_OFFSETS);
   assert_true(it_log_has(c->log_path, want, NULL));
