@@ -20,30 +20,32 @@ static void label(weir_out_t *o, const char *value) {
   }
 }
 
+/* A counter of every stream thread: the weir_own_thread_t field at `field`. */
+static void thread_counter(weir_out_t *o, const weir_ownership_t *w, const char *name,
+                           const char *help, size_t field) {
+  family(o, name, "counter", help);
+  for (int i = 0; i < w->thread_count; i++) {
+    const atomic_ullong *v = (const atomic_ullong *)((const char *)&w->threads[i] + field);
+    weir_out_printf(o, "%s{thread=\"%d\"} %llu\n", name, i, (unsigned long long)atomic_load(v));
+  }
+}
+
 static void thread_counters(const weir_http_env_t *env, weir_out_t *o) {
   const weir_ownership_t *w = env->owners;
-  family(o, "weir_rebalances_total", "counter", "Partition assignments and revocations served.");
-  for (int i = 0; i < w->thread_count; i++)
-    weir_out_printf(o, "weir_rebalances_total{thread=\"%d\"} %llu\n", i,
-                    (unsigned long long)atomic_load(&w->threads[i].rebalances));
-  family(
-      o, "weir_commits_total", "counter",
-      "Offset commits that succeeded (exactly_once: transactions that committed input offsets).");
-  for (int i = 0; i < w->thread_count; i++)
-    weir_out_printf(o, "weir_commits_total{thread=\"%d\"} %llu\n", i,
-                    (unsigned long long)atomic_load(&w->threads[i].commits));
-  family(o, "weir_consumer_fetch_wakes_total", "counter",
-         "Fetchers woken once the consumer's queue had room again (librdkafka < 2.2 waits up to "
-         "1 s).");
-  for (int i = 0; i < w->thread_count; i++)
-    weir_out_printf(o, "weir_consumer_fetch_wakes_total{thread=\"%d\"} %llu\n", i,
-                    (unsigned long long)atomic_load(&w->threads[i].fetch_wakes));
-  family(o, "weir_records_resent_total", "counter",
-         "Records sent again: librdkafka reported them delivered without an offset (a failed "
-         "request's batch acknowledged by a later one; at_least_once).");
-  for (int i = 0; i < w->thread_count; i++)
-    weir_out_printf(o, "weir_records_resent_total{thread=\"%d\"} %llu\n", i,
-                    (unsigned long long)atomic_load(&w->threads[i].resent));
+  thread_counter(o, w, "weir_rebalances_total", "Partition assignments and revocations served.",
+                 offsetof(weir_own_thread_t, rebalances));
+  thread_counter(
+      o, w, "weir_commits_total",
+      "Offset commits that succeeded (exactly_once: transactions that committed input offsets).",
+      offsetof(weir_own_thread_t, commits));
+  thread_counter(o, w, "weir_consumer_fetch_wakes_total",
+                 "Fetchers woken once the consumer's queue had room again (librdkafka < 2.2 "
+                 "waits up to 1 s).",
+                 offsetof(weir_own_thread_t, fetch_wakes));
+  thread_counter(o, w, "weir_records_resent_total",
+                 "Records sent again: librdkafka reported them delivered without an offset (a "
+                 "failed request's batch acknowledged by a later one; at_least_once).",
+                 offsetof(weir_own_thread_t, resent));
   family(o, "weir_commit_seconds_total", "counter", "Time spent in successful commits.");
   for (int i = 0; i < w->thread_count; i++)
     weir_out_printf(o, "weir_commit_seconds_total{thread=\"%d\"} %.6f\n", i,

@@ -20,9 +20,9 @@
 #include <stddef.h>
 
 /* Ask the leader of every partition `md` lists with a leader for the
- * distinct `topics` (a topic `md` lacks is skipped) for its end offset, again every 100 ms for
- * those whose answer was an error, until all have answered or `timeout_ms`
- * passed. Returns how many have not answered (0: all take records), and
+ * distinct `topics` (a topic `md` lacks is skipped) for its end offset,
+ * again every 100 ms while any answer is an error, until all have answered
+ * or `timeout_ms` passed. Returns how many have not answered (0: all take records), and
  * then `why` gives the last error and names one of those partitions.
  * *rounds (unless NULL): how many times it asked (1: all answered at once). */
 int weir_partitions_wait_ready(rd_kafka_t *rk, const rd_kafka_metadata_t *md,

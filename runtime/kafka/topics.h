@@ -4,6 +4,9 @@
 
 #include <librdkafka/rdkafka.h>
 
+/* The topic's entry in `md` (whatever its error), or NULL. */
+const rd_kafka_metadata_topic_t *weir_topics_find(const rd_kafka_metadata_t *md, const char *topic);
+
 /* A topic's partition count in `md`, or -1 when it is not there (or in error). */
 int weir_topics_partitions(const rd_kafka_metadata_t *md, const char *topic);
 

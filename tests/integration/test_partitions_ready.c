@@ -28,15 +28,6 @@ static int setup(void **state) {
   return it_mock_setup(&mock, state);
 }
 
-static rd_kafka_t *client(const char *bootstrap) {
-  char why[256];
-  rd_kafka_conf_t *conf = rd_kafka_conf_new();
-  rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, NULL, 0);
-  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
-  assert_non_null(rk);
-  return rk;
-}
-
 /* The mock's next `count` ListOffsets requests refused with "not leader". */
 static void refuse_list_offsets(it_mock_t *c, size_t count) {
   static rd_kafka_resp_err_t refused[100000];
@@ -59,7 +50,7 @@ static void test_led_partitions_are_ready(void **state) {
   it_mock_t *c = *state;
   assert_int_equal(rd_kafka_mock_topic_create(c->mc, "pr-out", 3, 1), 0);
   assert_int_equal(rd_kafka_mock_topic_create(c->mc, "pr-changelog", 2, 1), 0);
-  rd_kafka_t *rk = client(c->bootstrap);
+  rd_kafka_t *rk = it_producer(c->bootstrap);
   const rd_kafka_metadata_t *md = metadata(rk);
   const char *topics[] = {"pr-out", "pr-changelog", "pr-out", "pr-absent"};
   char why[256] = "";
@@ -78,7 +69,7 @@ static void test_a_leaderless_partition_is_skipped(void **state) {
   it_mock_t *c = *state;
   assert_int_equal(rd_kafka_mock_topic_create(c->mc, "pr-leaderless", 3, 1), 0);
   assert_int_equal(rd_kafka_mock_partition_set_leader(c->mc, "pr-leaderless", 2, -1), 0);
-  rd_kafka_t *rk = client(c->bootstrap);
+  rd_kafka_t *rk = it_producer(c->bootstrap);
   const rd_kafka_metadata_t *md = metadata(rk);
   const char *topics[] = {"pr-leaderless"};
   char why[256] = "";
@@ -93,7 +84,7 @@ static void test_a_leaderless_partition_is_skipped(void **state) {
 static void test_a_wait_gives_up_at_its_timeout(void **state) {
   it_mock_t *c = *state;
   assert_int_equal(rd_kafka_mock_topic_create(c->mc, "pr-refusing", 2, 1), 0);
-  rd_kafka_t *rk = client(c->bootstrap);
+  rd_kafka_t *rk = it_producer(c->bootstrap);
   const rd_kafka_metadata_t *md = metadata(rk);
   refuse_list_offsets(c, 5000);
   const char *topics[] = {"pr-refusing"};
@@ -111,7 +102,7 @@ static void test_a_wait_gives_up_at_its_timeout(void **state) {
 static void test_refused_answers_are_asked_again(void **state) {
   it_mock_t *c = *state;
   assert_int_equal(rd_kafka_mock_topic_create(c->mc, "pr-refused", 4, 1), 0);
-  rd_kafka_t *rk = client(c->bootstrap);
+  rd_kafka_t *rk = it_producer(c->bootstrap);
   const rd_kafka_metadata_t *md = metadata(rk);
   refuse_list_offsets(c, 40);
   const char *topics[] = {"pr-refused"};
