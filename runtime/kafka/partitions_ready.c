@@ -60,12 +60,18 @@ int weir_partitions_wait_ready(rd_kafka_t *rk, const rd_kafka_metadata_t *md,
   int64_t deadline = weir_now_ms() + timeout_ms;
   rd_kafka_topic_partition_list_t *l = partitions_of(md, topics, topic_count);
   int left = l->cnt, first = 0, asked = 0;
+  /* The broker's last refusal: the last round, cut short by the deadline,
+   * may end in a local timeout that would hide why the partitions waited. */
+  rd_kafka_resp_err_t refused = RD_KAFKA_RESP_ERR_NO_ERROR;
+  int refused_at = 0;
   for (;;) {
     int64_t left_ms = deadline - weir_now_ms();
     if (!left || left_ms <= 0)
       break;
     left = ask_once(rk, l, left_ms < ROUND_MS ? (int)left_ms : ROUND_MS, &first);
     asked++;
+    if (left && l->elems[first].err != RD_KAFKA_RESP_ERR__TIMED_OUT)
+      refused = l->elems[first].err, refused_at = first;
     if (left && deadline - weir_now_ms() > PAUSE_MS) {
       struct timespec pause = {0, PAUSE_MS * 1000000L};
       nanosleep(&pause, NULL);
@@ -74,10 +80,12 @@ int weir_partitions_wait_ready(rd_kafka_t *rk, const rd_kafka_metadata_t *md,
   if (rounds)
     *rounds = asked;
   if (left && why_size) {
-    const rd_kafka_topic_partition_t *e = &l->elems[first];
+    const rd_kafka_topic_partition_t *e = &l->elems[refused ? refused_at : first];
     snprintf(why, why_size, "%s; partition %d of topic '%s' among them",
-             rd_kafka_err2str(e->err ? e->err : RD_KAFKA_RESP_ERR__TIMED_OUT), (int)e->partition,
-             e->topic);
+             rd_kafka_err2str(refused  ? refused
+                              : e->err ? e->err
+                                       : RD_KAFKA_RESP_ERR__TIMED_OUT),
+             (int)e->partition, e->topic);
   }
   rd_kafka_topic_partition_list_destroy(l);
   return left;
