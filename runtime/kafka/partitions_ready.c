@@ -63,7 +63,6 @@ int weir_partitions_wait_ready(rd_kafka_t *rk, const rd_kafka_metadata_t *md,
   /* The broker's last refusal: the last round, cut short by the deadline,
    * may end in a local timeout that would hide why the partitions waited. */
   rd_kafka_resp_err_t refused = RD_KAFKA_RESP_ERR_NO_ERROR;
-  int refused_at = 0;
   for (;;) {
     int64_t left_ms = deadline - weir_now_ms();
     if (!left || left_ms <= 0)
@@ -71,7 +70,7 @@ int weir_partitions_wait_ready(rd_kafka_t *rk, const rd_kafka_metadata_t *md,
     left = ask_once(rk, l, left_ms < ROUND_MS ? (int)left_ms : ROUND_MS, &first);
     asked++;
     if (left && l->elems[first].err != RD_KAFKA_RESP_ERR__TIMED_OUT)
-      refused = l->elems[first].err, refused_at = first;
+      refused = l->elems[first].err;
     if (left && deadline - weir_now_ms() > PAUSE_MS) {
       struct timespec pause = {0, PAUSE_MS * 1000000L};
       nanosleep(&pause, NULL);
@@ -79,8 +78,8 @@ int weir_partitions_wait_ready(rd_kafka_t *rk, const rd_kafka_metadata_t *md,
   }
   if (rounds)
     *rounds = asked;
-  if (left && why_size) {
-    const rd_kafka_topic_partition_t *e = &l->elems[refused ? refused_at : first];
+  if (left && why_size) { /* no error when never asked (timeout_ms <= 0) */
+    const rd_kafka_topic_partition_t *e = &l->elems[first];
     snprintf(why, why_size, "%s; partition %d of topic '%s' among them",
              rd_kafka_err2str(refused  ? refused
                               : e->err ? e->err
